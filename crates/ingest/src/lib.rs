@@ -1,0 +1,648 @@
+//! Ingest: files and tables → [`Submission`] records, with a Chinese reason for every file that
+//! could not be read.
+//!
+//! [`ingest`] walks a folder (or reads one table file) and returns an [`IngestOutput`]: every
+//! file under the input ends up in exactly one place — a submission (or one per table row), a
+//! [`FileError`], the metadata list (manifest, roster) or the skipped list (Office lock files
+//! `~$*`, hidden files). Files are read in parallel; one bad file never stops the batch.
+//!
+//! Metadata comes from, in order of trust: the manifest and roster in the input root, header
+//! lines in the text (`姓名：…`, `单位：…`, dates, `第3天`), then file and folder names. What no
+//! source states stays empty.
+//!
+//! ```no_run
+//! let out = diaoyan_ingest::ingest("corpora/sample".as_ref(), &Default::default()).unwrap();
+//! println!("{} submissions, {} unreadable", out.submissions.len(), out.errors.len());
+//! ```
+
+mod config;
+mod decode;
+mod docx;
+mod meta;
+mod table;
+
+pub use config::{ColumnMap, IngestConfig};
+pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
+
+use diaoyan_model::{Kind, Level};
+use meta::Meta;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Fatal ingest errors (a bad *file* is never fatal: it becomes a [`FileError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input path does not exist or cannot be read.
+    #[error("无法读取输入 {path}：{reason}")]
+    Input {
+        /// The input path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The ingest crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+const DOC_EXTS: &[&str] = &["txt", "md", "docx", "text"];
+const TABLE_EXTS: &[&str] = &["csv", "tsv", "xlsx", "xlsm", "jsonl"];
+const MANIFEST_STEMS: &[&str] = &["manifest", "清单", "文件清单", "材料清单"];
+const ROSTER_STEMS: &[&str] = &["roster", "花名册", "名单", "蹲点干部名单", "干部名单"];
+
+/// A file found by the walk.
+struct Found {
+    abs: PathBuf,
+    rel: String,
+}
+
+/// What the walk sorted the input into.
+#[derive(Default)]
+struct Walk {
+    files: Vec<Found>,
+    metadata: Vec<Found>,
+    skipped: Vec<String>,
+    errors: Vec<FileError>,
+}
+
+/// Reads every file under `input` (a folder, walked recursively, or one table file).
+pub fn ingest(input: &Path, cfg: &IngestConfig) -> Result<IngestOutput> {
+    let meta = std::fs::metadata(input).map_err(|e| Error::Input {
+        path: input.display().to_string(),
+        reason: io_reason(&e),
+    })?;
+    let walk = if meta.is_dir() {
+        walk(input)
+    } else {
+        let rel = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Walk {
+            files: vec![Found {
+                abs: input.to_path_buf(),
+                rel,
+            }],
+            ..Walk::default()
+        }
+    };
+    let mut out = IngestOutput {
+        files_seen: walk.files.len() + walk.metadata.len() + walk.skipped.len() + walk.errors.len(),
+        skipped: walk.skipped,
+        errors: walk.errors,
+        ..IngestOutput::default()
+    };
+
+    // Metadata first: the manifest and the roster inform every other file.
+    let mut manifest: HashMap<String, Meta> = HashMap::new();
+    for f in &walk.metadata {
+        out.metadata_files.push(f.rel.clone());
+        match read_metadata(f, cfg) {
+            Ok(MetadataFile::Roster(r)) => out.roster.extend(r),
+            Ok(MetadataFile::Manifest(m)) => manifest.extend(m),
+            Err(e) => out.errors.push(e),
+        }
+    }
+
+    let results: Vec<(Vec<(Submission, Meta)>, Vec<FileError>)> =
+        walk.files.par_iter().map(|f| read_one(f, cfg)).collect();
+
+    for (subs, errs) in results {
+        out.errors.extend(errs);
+        for (mut sub, inner) in subs {
+            let from_manifest = manifest
+                .get(&sub.path)
+                .or_else(|| manifest.get(file_name(&sub.path)))
+                .cloned()
+                .unwrap_or_default();
+            let from_path = meta::from_path(sub.path.split('#').next().unwrap_or(""), &out.roster);
+            let author = [&from_manifest.author, &inner.author, &from_path.author]
+                .into_iter()
+                .find(|a| !a.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            let from_roster = meta::from_roster(&author, &out.roster);
+            let m = from_manifest.or(&from_roster).or(&inner).or(&from_path);
+            sub.author = m.author;
+            sub.unit = m.unit;
+            sub.level = m.level;
+            sub.place = m.place;
+            sub.kind = sub.kind.or(m.kind);
+            sub.date = m.date;
+            sub.day = m.day;
+            sub.title = m.title;
+            sub.id = stable_id(&sub.path, &sub.ref_, &sub.text);
+            out.submissions.push(sub);
+        }
+    }
+    out.submissions.sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
+    out.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Walks the folder in name order, following links (a link loop is reported, never followed
+/// twice), and sorts what it finds.
+fn walk(root: &Path) -> Walk {
+    let mut w = Walk::default();
+    let it = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    let mut it = it;
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| rel_path(root, p))
+                    .unwrap_or_else(|| "（未知路径）".to_owned());
+                let (reason, detail) = if e.loop_ancestor().is_some() {
+                    ("符号链接循环", "该链接指向其上级目录，已跳过以免无限循环".to_owned())
+                } else {
+                    (
+                        "无法读取",
+                        e.io_error().map_or_else(|| e.to_string(), io_reason),
+                    )
+                };
+                w.errors.push(FileError {
+                    path,
+                    reason: reason.into(),
+                    detail,
+                });
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        let rel = rel_path(root, entry.path());
+        if name.starts_with('.') || name.starts_with("~$") {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            w.skipped.push(rel);
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let found = Found {
+            abs: entry.path().to_path_buf(),
+            rel,
+        };
+        let (stem, ext) = stem_ext(&name);
+        if entry.depth() == 1
+            && matches!(ext.as_str(), "csv" | "xlsx")
+            && (MANIFEST_STEMS.contains(&stem.as_str()) || ROSTER_STEMS.contains(&stem.as_str()))
+        {
+            w.metadata.push(found);
+        } else {
+            w.files.push(found);
+        }
+    }
+    w
+}
+
+fn stem_ext(name: &str) -> (String, String) {
+    match name.rsplit_once('.') {
+        Some((s, e)) => (s.to_lowercase(), e.to_lowercase()),
+        None => (name.to_lowercase(), String::new()),
+    }
+}
+
+fn rel_path(root: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(root).unwrap_or(p);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn file_name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "文件不存在".into(),
+        std::io::ErrorKind::PermissionDenied => "没有读取权限".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn err(path: &str, reason: &str, detail: impl Into<String>) -> FileError {
+    FileError {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Stable id: 16 hex digits of xxh3 over path, row ref and text.
+fn stable_id(path: &str, ref_: &str, text: &str) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(path.as_bytes());
+    h.update(&[0]);
+    h.update(ref_.as_bytes());
+    h.update(&[0]);
+    h.update(text.as_bytes());
+    format!("{:016x}", h.digest())
+}
+
+/// Compares paths so that `#9` sorts before `#10` (table rows in sheet order).
+fn natural_path_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.split_once('#'), b.split_once('#')) {
+        (Some((pa, ra)), Some((pb, rb))) if pa == pb => {
+            let key = |r: &str| {
+                let (sheet, row) = r.rsplit_once('!').unwrap_or(("", r));
+                (sheet.to_owned(), row.parse::<u64>().unwrap_or(u64::MAX))
+            };
+            key(ra).cmp(&key(rb))
+        }
+        _ => a.cmp(b),
+    }
+}
+
+/// Reads one file into submissions (one, or one per table row) and per-row errors.
+fn read_one(f: &Found, cfg: &IngestConfig) -> (Vec<(Submission, Meta)>, Vec<FileError>) {
+    let name = file_name(&f.rel);
+    let (_, ext) = stem_ext(name);
+    let size = match std::fs::metadata(&f.abs) {
+        Ok(m) => m.len(),
+        Err(e) => return (vec![], vec![err(&f.rel, "无法读取", io_reason(&e))]),
+    };
+    if size > cfg.max_file_bytes {
+        return (
+            vec![],
+            vec![err(
+                &f.rel,
+                "文件过大",
+                format!("{} MB，超过上限 {} MB", size >> 20, cfg.max_file_bytes >> 20),
+            )],
+        );
+    }
+    let bytes = match std::fs::read(&f.abs) {
+        Ok(b) => b,
+        Err(e) => return (vec![], vec![err(&f.rel, "无法读取", io_reason(&e))]),
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return (vec![], vec![err(&f.rel, "空文件", "文件没有内容")]);
+    }
+    if TABLE_EXTS.contains(&ext.as_str()) {
+        return read_table_rows(f, &ext, &bytes, cfg);
+    }
+    match read_document(f, &ext, &bytes, cfg) {
+        Ok(pair) => (vec![pair], vec![]),
+        Err(e) => (vec![], vec![e]),
+    }
+}
+
+fn read_document(
+    f: &Found,
+    ext: &str,
+    bytes: &[u8],
+    cfg: &IngestConfig,
+) -> std::result::Result<(Submission, Meta), FileError> {
+    let mut warnings = Vec::new();
+    let is_zip = bytes.starts_with(b"PK\x03\x04");
+    let (raw, encoding) = if ext == "docx" || (ext == "doc" && is_zip) {
+        if ext == "doc" {
+            warnings.push("扩展名为 .doc，实为 .docx 格式，已按 .docx 读取".to_owned());
+        }
+        if !is_zip {
+            match decode::sniff(bytes) {
+                decode::Sniff::Text => {
+                    let d = decode::decode(bytes);
+                    warnings.push("扩展名为 .docx，实为纯文本文件，已按文本读取".to_owned());
+                    add_replaced(&mut warnings, d.replaced);
+                    (d.text, d.encoding)
+                }
+                decode::Sniff::Binary(kind) if kind.starts_with("旧版") => {
+                    return Err(err(
+                        &f.rel,
+                        "旧版 .doc 请另存为 .docx",
+                        "扩展名为 .docx，实为旧版 Word 97-2003 文档；请在 Word/WPS 中另存为 .docx",
+                    ));
+                }
+                decode::Sniff::Binary(kind) => {
+                    return Err(err(
+                        &f.rel,
+                        "docx 已损坏",
+                        format!("不是有效的 Word 文档（内容是{kind}）"),
+                    ));
+                }
+            }
+        } else {
+            match docx::docx_text(bytes, cfg.max_entry_bytes) {
+                Ok(t) => (t, "docx"),
+                Err(docx::DocxError::TooLarge { entry, limit }) => {
+                    return Err(err(
+                        &f.rel,
+                        "文件过大",
+                        format!("{entry} 解压后超过 {} MB，疑似压缩炸弹，已拒绝", limit >> 20),
+                    ));
+                }
+                Err(docx::DocxError::NoDocument) => {
+                    return Err(err(&f.rel, "docx 已损坏", "压缩包中没有 word/document.xml，不是 Word 文档"));
+                }
+                Err(docx::DocxError::Corrupt(e)) => {
+                    return Err(err(
+                        &f.rel,
+                        "docx 已损坏",
+                        format!("无法打开（文件可能不完整或已损坏）：{e}；请用 Word/WPS 打开后重新保存"),
+                    ));
+                }
+            }
+        }
+    } else if ext == "doc" {
+        return Err(err(
+            &f.rel,
+            "旧版 .doc 请另存为 .docx",
+            "Word 97-2003 格式无法直接读取；请在 Word/WPS 中另存为 .docx",
+        ));
+    } else if DOC_EXTS.contains(&ext) {
+        match decode::sniff(bytes) {
+            decode::Sniff::Text => {
+                let d = decode::decode(bytes);
+                add_replaced(&mut warnings, d.replaced);
+                (d.text, d.encoding)
+            }
+            decode::Sniff::Binary(kind) => {
+                return Err(err(
+                    &f.rel,
+                    "二进制文件",
+                    format!("扩展名为 .{ext}，内容却是{kind}，不是文本"),
+                ));
+            }
+        }
+    } else {
+        let detail = match ext {
+            "pdf" => "暂不支持 PDF，请另存为 .docx 或 .txt".to_owned(),
+            "wps" | "et" => "WPS 专用格式，请另存为 .docx 或 .xlsx".to_owned(),
+            "xls" => "旧版 .xls 请另存为 .xlsx".to_owned(),
+            "jpg" | "jpeg" | "png" | "gif" | "bmp" => "图片不含可读文字，请提供文字材料".to_owned(),
+            "" => "文件没有扩展名，无法判断类型".to_owned(),
+            other => format!("不支持 .{other} 文件；支持 .txt .md .docx .csv .xlsx .jsonl"),
+        };
+        return Err(err(&f.rel, "不支持的类型", detail));
+    };
+    if raw.trim().is_empty() {
+        return Err(err(&f.rel, "空文件", "文档中没有文字"));
+    }
+    let text = diaoyan_text::mask_personal(&raw).into_owned();
+    let m = meta::from_header(&text, cfg.header_lines);
+    let sub = Submission {
+        path: f.rel.clone(),
+        kind: m.kind,
+        text,
+        encoding: encoding.to_owned(),
+        warnings,
+        ..Submission::default()
+    };
+    Ok((sub, m))
+}
+
+fn add_replaced(warnings: &mut Vec<String>, replaced: usize) {
+    if replaced > 0 {
+        warnings.push(format!("含 {replaced} 处无法解码的字节，已替换为 �"));
+    }
+}
+
+fn read_table_rows(
+    f: &Found,
+    ext: &str,
+    bytes: &[u8],
+    cfg: &IngestConfig,
+) -> (Vec<(Submission, Meta)>, Vec<FileError>) {
+    let table = match table::read_table(ext, bytes, cfg.max_entry_bytes) {
+        Ok(t) => t,
+        Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
+    };
+    let mut subs = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    add_replaced(&mut warnings, table.replaced);
+    let file_kind = Kind::from_label(file_name(&f.rel));
+    let mut any_header = false;
+    for sheet in &table.sheets {
+        let Some((hi, cols)) = table::find_header(sheet, &cfg.columns) else {
+            continue;
+        };
+        any_header = true;
+        let cell = |row: &[String], c: Option<usize>| -> String {
+            c.and_then(|i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default()
+        };
+        for (n, row) in sheet.rows.iter().skip(hi + 1) {
+            if row.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let loc = match &sheet.name {
+                Some(s) => format!("{}#{s}!{n}", f.rel),
+                None => format!("{}#{n}", f.rel),
+            };
+            let content = cell(row, cols.content);
+            if content.is_empty() {
+                errors.push(err(&loc, "内容为空", format!("第 {n} 行没有内容列的文字")));
+                continue;
+            }
+            let text = diaoyan_text::mask_personal(&content).into_owned();
+            let date_cell = cell(row, cols.date);
+            let m = Meta {
+                author: cell(row, cols.author),
+                unit: cell(row, cols.unit),
+                level: Level::from_label(&cell(row, cols.level)),
+                place: cell(row, cols.place),
+                kind: Kind::from_label(&cell(row, cols.kind)),
+                date: diaoyan_text::find_date(&date_cell).unwrap_or_default(),
+                day: None,
+                title: cell(row, cols.title),
+            };
+            let mut w = warnings.clone();
+            if !date_cell.is_empty() && m.date.is_empty() {
+                w.push(format!("日期「{date_cell}」无法识别"));
+            }
+            subs.push((
+                Submission {
+                    path: loc,
+                    ref_: cell(row, cols.id),
+                    kind: m.kind.or(file_kind).or(Some(Kind::Opinion)),
+                    text,
+                    encoding: table.encoding.to_owned(),
+                    likes: cell(row, cols.likes).parse().ok(),
+                    dislikes: cell(row, cols.dislikes).parse().ok(),
+                    warnings: w,
+                    ..Submission::default()
+                },
+                m,
+            ));
+        }
+    }
+    if !any_header {
+        errors.push(err(
+            &f.rel,
+            "表格缺少内容列",
+            "前 10 行中找不到内容列（如 内容、正文、意见建议、留言详情）；可在流水线配置 [ingest.columns] 中指定",
+        ));
+    }
+    (subs, errors)
+}
+
+enum MetadataFile {
+    Manifest(HashMap<String, Meta>),
+    Roster(Vec<Cadre>),
+}
+
+fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataFile, FileError> {
+    let name = file_name(&f.rel);
+    let (stem, ext) = stem_ext(name);
+    let bytes = std::fs::read(&f.abs).map_err(|e| err(&f.rel, "无法读取", io_reason(&e)))?;
+    let table = table::read_table(&ext, &bytes, cfg.max_entry_bytes)
+        .map_err(|(reason, detail)| err(&f.rel, reason, detail))?;
+    let sheet = table
+        .sheets
+        .first()
+        .ok_or_else(|| err(&f.rel, "表格为空", "没有工作表"))?;
+    let find = |header: &[String], names: &[&str]| {
+        header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim() == *n))
+            .or_else(|| header.iter().position(|h| names.iter().any(|n| h.contains(n))))
+    };
+    let get = |row: &[String], c: Option<usize>| {
+        c.and_then(|i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default()
+    };
+    if MANIFEST_STEMS.contains(&stem.as_str()) {
+        let (hi, header) = sheet
+            .rows
+            .iter()
+            .take(10)
+            .enumerate()
+            .find(|(_, (_, r))| find(r, &["文件", "文件名", "路径", "file", "path"]).is_some())
+            .map(|(i, (_, r))| (i, r.clone()))
+            .ok_or_else(|| err(&f.rel, "清单缺少文件列", "清单需要一列「文件」（相对路径或文件名）"))?;
+        let c_file = find(&header, &["文件", "文件名", "路径", "file", "path"]);
+        let c_author = find(&header, &["姓名", "作者", "author"]);
+        let c_unit = find(&header, &["单位", "unit"]);
+        let c_level = find(&header, &["级别", "level"]);
+        let c_place = find(&header, &["联系点", "地点", "place"]);
+        let c_kind = find(&header, &["类型", "kind"]);
+        let c_date = find(&header, &["日期", "date"]);
+        let c_title = find(&header, &["标题", "title"]);
+        let mut map = HashMap::new();
+        for (_, row) in sheet.rows.iter().skip(hi + 1) {
+            let file = get(row, c_file).replace('\\', "/");
+            if file.is_empty() {
+                continue;
+            }
+            map.insert(
+                file,
+                Meta {
+                    author: get(row, c_author),
+                    unit: get(row, c_unit),
+                    level: Level::from_label(&get(row, c_level)),
+                    place: get(row, c_place),
+                    kind: Kind::from_label(&get(row, c_kind)),
+                    date: diaoyan_text::find_date(&get(row, c_date)).unwrap_or_default(),
+                    day: None,
+                    title: get(row, c_title),
+                },
+            );
+        }
+        return Ok(MetadataFile::Manifest(map));
+    }
+    let (hi, header) = sheet
+        .rows
+        .iter()
+        .take(10)
+        .enumerate()
+        .find(|(_, (_, r))| find(r, &["姓名", "name"]).is_some())
+        .map(|(i, (_, r))| (i, r.clone()))
+        .ok_or_else(|| err(&f.rel, "名单缺少姓名列", "花名册需要一列「姓名」"))?;
+    let c_name = find(&header, &["姓名", "name"]);
+    let c_unit = find(&header, &["单位", "unit"]);
+    let c_level = find(&header, &["级别", "层级", "level"]);
+    let c_pos = find(&header, &["职务", "position"]);
+    let c_place = find(&header, &["联系点", "蹲点村", "蹲点地点", "place"]);
+    let c_hh = find(&header, &["户数", "总户数", "households"]);
+    let c_start = find(&header, &["开始日期", "开始", "start"]);
+    let c_end = find(&header, &["结束日期", "结束", "end"]);
+    let mut roster = Vec::new();
+    for (_, row) in sheet.rows.iter().skip(hi + 1) {
+        let name = get(row, c_name);
+        if name.is_empty() {
+            continue;
+        }
+        let position = get(row, c_pos);
+        roster.push(Cadre {
+            name,
+            unit: get(row, c_unit),
+            level: Level::from_label(&get(row, c_level)).or_else(|| Level::from_label(&position)),
+            position,
+            place: get(row, c_place),
+            households: get(row, c_hh).parse().ok(),
+            start: diaoyan_text::find_date(&get(row, c_start)).unwrap_or_default(),
+            end: diaoyan_text::find_date(&get(row, c_end)).unwrap_or_default(),
+        });
+    }
+    Ok(MetadataFile::Roster(roster))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_accounted_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("张伟")).unwrap();
+        std::fs::write(
+            root.join("roster.csv"),
+            "姓名,单位,级别,联系点,户数\n张伟,县委办,县级领导,石桥村,320\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("张伟/2023-09-21_蹲点手记.txt"),
+            "第1天\n今天到石桥村，走访困难户3户。联系电话13812345678。",
+        )
+        .unwrap();
+        std::fs::write(root.join("empty.txt"), "").unwrap();
+        std::fs::write(root.join("~$lock.docx"), "x").unwrap();
+        std::fs::write(root.join("old.doc"), b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap();
+        std::fs::write(root.join("意见.csv"), "编号,内容\n1,修路\n2,\n").unwrap();
+        let out = ingest(root, &IngestConfig::default()).unwrap();
+        assert_eq!(out.files_seen, 6);
+        assert_eq!(out.metadata_files, vec!["roster.csv"]);
+        assert_eq!(out.skipped, vec!["~$lock.docx"]);
+        let reasons: Vec<_> = out.errors.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                ("empty.txt", "空文件"),
+                ("old.doc", "旧版 .doc 请另存为 .docx"),
+                ("意见.csv#3", "内容为空"),
+            ]
+        );
+        assert_eq!(out.submissions.len(), 2);
+        let note = out.submissions.iter().find(|s| s.path.ends_with(".txt")).unwrap();
+        assert_eq!(note.author, "张伟");
+        assert_eq!(note.unit, "县委办");
+        assert_eq!(note.level, Some(Level::CountyLeader));
+        assert_eq!(note.place, "石桥村");
+        assert_eq!(note.date, "2023-09-21");
+        assert_eq!(note.day, Some(1));
+        assert_eq!(note.kind, Some(Kind::Note));
+        assert!(note.text.contains("138****5678"));
+        assert!(!note.text.contains("13812345678"));
+        let row = out.submissions.iter().find(|s| s.path == "意见.csv#2").unwrap();
+        assert_eq!(row.ref_, "1");
+        assert_eq!(row.kind, Some(Kind::Opinion));
+        assert_eq!(row.author, "", "unknown stays empty");
+        // Ids are stable across runs.
+        let again = ingest(root, &IngestConfig::default()).unwrap();
+        assert_eq!(again.submissions[0].id, out.submissions[0].id);
+    }
+}

@@ -1,0 +1,232 @@
+//! Tables (.csv, .xlsx, .jsonl): one row, one record.
+
+use crate::config::{ColumnMap, Columns};
+use crate::decode::decode;
+use calamine::{Data, Reader};
+use std::io::Cursor;
+
+/// A table as rows of strings, with the spreadsheet row number of each row (1-based).
+pub(crate) struct Sheet {
+    /// The sheet name for workbooks with more than one sheet.
+    pub name: Option<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// What reading a table gave: sheets, the encoding, and decoding replacements.
+pub(crate) struct Table {
+    pub sheets: Vec<Sheet>,
+    pub encoding: &'static str,
+    pub replaced: usize,
+}
+
+/// Reads a table file by extension. Errors are Chinese reasons with details.
+pub(crate) fn read_table(
+    ext: &str,
+    bytes: &[u8],
+    entry_limit: u64,
+) -> Result<Table, (&'static str, String)> {
+    match ext {
+        "csv" | "tsv" => {
+            let d = decode(bytes);
+            let delim = if ext == "tsv" { b'\t' } else { sniff_delimiter(&d.text) };
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delim)
+                .from_reader(d.text.as_bytes());
+            let mut rows = Vec::new();
+            for (i, rec) in rdr.records().enumerate() {
+                let rec = rec.map_err(|e| ("表格已损坏", format!("第 {} 行无法解析：{e}", i + 1)))?;
+                rows.push((i + 1, rec.iter().map(str::to_owned).collect()));
+            }
+            Ok(Table {
+                sheets: vec![Sheet { name: None, rows }],
+                encoding: d.encoding,
+                replaced: d.replaced,
+            })
+        }
+        "jsonl" => {
+            let d = decode(bytes);
+            let mut header: Vec<String> = Vec::new();
+            let mut objects = Vec::new();
+            for (i, line) in d.text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .map_err(|e| ("表格已损坏", format!("第 {} 行不是有效的 JSON：{e}", i + 1)))?;
+                let serde_json::Value::Object(map) = v else {
+                    return Err(("表格已损坏", format!("第 {} 行不是 JSON 对象", i + 1)));
+                };
+                for k in map.keys() {
+                    if !header.contains(k) {
+                        header.push(k.clone());
+                    }
+                }
+                objects.push((i + 1, map));
+            }
+            let mut rows = vec![(0, header.clone())];
+            for (n, map) in objects {
+                let row = header
+                    .iter()
+                    .map(|k| match map.get(k) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect();
+                rows.push((n, row));
+            }
+            Ok(Table {
+                sheets: vec![Sheet { name: None, rows }],
+                encoding: d.encoding,
+                replaced: d.replaced,
+            })
+        }
+        "xlsx" | "xlsm" => {
+            check_zip_entries(bytes, entry_limit)?;
+            let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+                .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+            let names = wb.sheet_names();
+            let many = names.len() > 1;
+            let mut sheets = Vec::new();
+            for name in names {
+                let range = wb
+                    .worksheet_range(&name)
+                    .map_err(|e| ("xlsx 已损坏", format!("工作表「{name}」：{e}")))?;
+                let first_row = range.start().map_or(0, |(r, _)| r as usize);
+                let rows = range
+                    .rows()
+                    .enumerate()
+                    .map(|(i, r)| (first_row + i + 1, r.iter().map(cell_text).collect()))
+                    .collect();
+                sheets.push(Sheet {
+                    name: many.then(|| name.clone()),
+                    rows,
+                });
+            }
+            Ok(Table {
+                sheets,
+                encoding: "xlsx",
+                replaced: 0,
+            })
+        }
+        _ => Err(("不支持的类型", format!("不支持 .{ext} 表格"))),
+    }
+}
+
+/// Refuses workbooks whose entries inflate beyond the cap before calamine reads them. The
+/// declared size can lie, so every entry is inflated into a sink, never more than the cap.
+fn check_zip_entries(bytes: &[u8], limit: u64) -> Result<(), (&'static str, String)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("第 {i} 项"));
+        let too_large = || {
+            (
+                "文件过大",
+                format!("压缩包内 {name} 解压后超过 {} MB，疑似压缩炸弹", limit >> 20),
+            )
+        };
+        if entry.size() > limit {
+            return Err(too_large());
+        }
+        let n = std::io::copy(&mut (&mut entry).take(limit + 1), &mut std::io::sink())
+            .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+        if n > limit {
+            return Err(too_large());
+        }
+    }
+    Ok(())
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => {
+            let (y, m, d, ..) = dt.to_ymd_hms_milli();
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("{e:?}"),
+    }
+}
+
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().next().unwrap_or("");
+    let counts = [
+        (b',', first.matches(',').count()),
+        (b'\t', first.matches('\t').count()),
+        (b';', first.matches(';').count()),
+    ];
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+/// Finds the header row (within the first 10 rows, with at least two filled cells, so that a
+/// title row such as 群众意见汇总 is passed over) and its columns.
+pub(crate) fn find_header(sheet: &Sheet, map: &ColumnMap) -> Option<(usize, Columns)> {
+    sheet
+        .rows
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, (_, row))| row.iter().filter(|c| !c.trim().is_empty()).count() >= 2)
+        .find_map(|(i, (_, row))| map.locate(row).map(|c| (i, c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_gbk_with_title_row() {
+        let text = "石桥村群众意见汇总\n编号,反映人,村组,内容,点赞数\n1,王桂兰,三组,机耕路坑洼,5\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let t = read_table("csv", &gbk, 1 << 20).unwrap();
+        assert_eq!(t.encoding, "GBK");
+        let (i, cols) = find_header(&t.sheets[0], &ColumnMap::default()).unwrap();
+        assert_eq!(i, 1);
+        assert_eq!(cols.content, Some(3));
+        assert_eq!(cols.author, Some(1));
+        assert_eq!(cols.id, Some(0));
+        assert_eq!(cols.likes, Some(4));
+        assert_eq!(cols.place, Some(2));
+    }
+
+    #[test]
+    fn message_board_headers() {
+        let header: Vec<String> = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let c = ColumnMap::default().locate(&header).unwrap();
+        assert_eq!(c.id, Some(0));
+        assert_eq!(c.author, Some(1));
+        assert_eq!(c.title, Some(2));
+        assert_eq!(c.date, Some(3));
+        assert_eq!(c.content, Some(4));
+    }
+
+    #[test]
+    fn jsonl_rows() {
+        let text = "{\"id\": 7, \"body\": \"路灯坏了\"}\n\n{\"id\": 8, \"body\": \"垃圾没人清\", \"extra\": null}\n";
+        let t = read_table("jsonl", text.as_bytes(), 1 << 20).unwrap();
+        let rows = &t.sheets[0].rows;
+        assert_eq!(rows[0].1, vec!["id", "body", "extra"]);
+        assert_eq!(rows[1].1[1], "路灯坏了");
+        assert_eq!(rows[2], (3, vec!["8".into(), "垃圾没人清".into(), String::new()]));
+    }
+}

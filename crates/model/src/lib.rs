@@ -1,0 +1,305 @@
+//! Plain data passed between diaoyan's stages.
+//!
+//! Every stage reads and writes these structs and nothing else: [`Submission`] (one thing a cadre
+//! or a citizen handed in), [`FileError`] (one input file that could not be read, with a Chinese
+//! reason), [`Cadre`] (one roster line) and [`TextStats`]. No logic, no engines: a stage crate
+//! depends on this one, never on a sibling stage.
+//!
+//! ```
+//! use diaoyan_model::{Kind, Level};
+//! assert_eq!(Kind::from_label("蹲点手记"), Some(Kind::Note));
+//! assert_eq!(Level::Township.label(), "乡镇领导");
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// What a submission is. Unknown kinds stay `None` on the submission, never guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// 蹲点手记: a daily field note.
+    Note,
+    /// 蹲点调研报告: the final research report.
+    Report,
+    /// 走访笔录: a household visit record.
+    Visit,
+    /// 座谈会记录: forum minutes.
+    Minutes,
+    /// 谈心记录: a heart-to-heart talk record.
+    Talk,
+    /// 意见/留言: an opinion form or a message-board row.
+    Opinion,
+}
+
+impl Kind {
+    /// Every kind, in display order.
+    pub const ALL: [Kind; 6] = [
+        Kind::Note,
+        Kind::Report,
+        Kind::Visit,
+        Kind::Minutes,
+        Kind::Talk,
+        Kind::Opinion,
+    ];
+
+    /// The machine name used in CSV and JSON (`note`, `report`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Note => "note",
+            Kind::Report => "report",
+            Kind::Visit => "visit",
+            Kind::Minutes => "minutes",
+            Kind::Talk => "talk",
+            Kind::Opinion => "opinion",
+        }
+    }
+
+    /// The Chinese name a reviewer reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Note => "蹲点手记",
+            Kind::Report => "调研报告",
+            Kind::Visit => "走访笔录",
+            Kind::Minutes => "座谈会记录",
+            Kind::Talk => "谈心记录",
+            Kind::Opinion => "意见建议",
+        }
+    }
+
+    /// Recognises a kind from a machine name or from Chinese words in a title, file name or
+    /// manifest cell (`手记`, `调研报告`, `走访`, `座谈`, `谈心`, `意见`, `留言` …).
+    pub fn from_label(s: &str) -> Option<Kind> {
+        let s = s.trim();
+        for k in Kind::ALL {
+            if s.eq_ignore_ascii_case(k.as_str()) {
+                return Some(k);
+            }
+        }
+        // Order matters: "座谈会" before "谈心", "走访笔录" before "意见".
+        const CUES: &[(&str, Kind)] = &[
+            ("手记", Kind::Note),
+            ("日记", Kind::Note),
+            ("日志", Kind::Note),
+            ("调研报告", Kind::Report),
+            ("蹲点报告", Kind::Report),
+            ("报告", Kind::Report),
+            ("笔录", Kind::Visit),
+            ("走访记录", Kind::Visit),
+            ("走访", Kind::Visit),
+            ("座谈", Kind::Minutes),
+            ("会议记录", Kind::Minutes),
+            ("纪要", Kind::Minutes),
+            ("谈心", Kind::Talk),
+            ("谈话", Kind::Talk),
+            ("征求意见", Kind::Opinion),
+            ("意见表", Kind::Opinion),
+            ("意见建议", Kind::Opinion),
+            ("留言", Kind::Opinion),
+        ];
+        CUES.iter().find(|(cue, _)| s.contains(cue)).map(|&(_, k)| k)
+    }
+}
+
+/// A cadre's level, which sets the household quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// 县级领导 (at least 20 households by default).
+    CountyLeader,
+    /// 县直部门领导 (at least 30 households by default).
+    CountyDept,
+    /// 乡镇领导 (at least a third of the village by default).
+    Township,
+    /// Anyone else.
+    Other,
+}
+
+impl Level {
+    /// The machine name used in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::CountyLeader => "county_leader",
+            Level::CountyDept => "county_dept",
+            Level::Township => "township",
+            Level::Other => "other",
+        }
+    }
+
+    /// The Chinese name a reviewer reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::CountyLeader => "县级领导",
+            Level::CountyDept => "县直部门领导",
+            Level::Township => "乡镇领导",
+            Level::Other => "其他",
+        }
+    }
+
+    /// Recognises a level from a machine name or a Chinese roster cell
+    /// (`县级领导`, `县委副书记`, `县直单位`, `局长`, `乡镇`, `镇党委书记` …).
+    pub fn from_label(s: &str) -> Option<Level> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        for l in [
+            Level::CountyLeader,
+            Level::CountyDept,
+            Level::Township,
+            Level::Other,
+        ] {
+            if s.eq_ignore_ascii_case(l.as_str()) {
+                return Some(l);
+            }
+        }
+        if s.contains("县直") || s.contains("部门") || s.contains("局") || s.contains("单位") {
+            return Some(Level::CountyDept);
+        }
+        if s.contains("乡") || s.contains("镇") || s.contains("街道") {
+            return Some(Level::Township);
+        }
+        if s.contains("县") {
+            return Some(Level::CountyLeader);
+        }
+        Some(Level::Other)
+    }
+}
+
+/// One thing handed in: a document, or one row of a table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    /// Stable id: a hash of the path, the row ref and the text (16 hex digits).
+    pub id: String,
+    /// Path relative to the input root, `/`-separated; a table row adds `#行N`.
+    pub path: String,
+    /// The row's own id column (编号/留言编号/id) for table rows; empty for documents.
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    /// What it is, when known.
+    pub kind: Option<Kind>,
+    /// Who wrote or raised it.
+    pub author: String,
+    /// The author's unit (单位).
+    pub unit: String,
+    /// The author's level, when known.
+    pub level: Option<Level>,
+    /// The contact point, village or place it speaks of.
+    pub place: String,
+    /// The date, `YYYY-MM-DD`, when known.
+    pub date: String,
+    /// The day of the stay (第3天), when stated.
+    pub day: Option<u32>,
+    /// The title (标题/主题, or the first heading line).
+    pub title: String,
+    /// The text, decoded, with personal numbers masked.
+    pub text: String,
+    /// The source encoding (`UTF-8`, `GBK`, `UTF-16LE`, `xlsx` …).
+    pub encoding: String,
+    /// Likes (点赞数) where the input has them.
+    pub likes: Option<u32>,
+    /// Dislikes (反对数) where the input has them.
+    pub dislikes: Option<u32>,
+    /// Non-fatal problems met while reading, in Chinese (e.g. `含 3 个无法解码的字节`).
+    pub warnings: Vec<String>,
+}
+
+/// An input file (or table row) that could not be turned into a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileError {
+    /// Path relative to the input root.
+    pub path: String,
+    /// A short Chinese reason category (空文件, 二进制文件, docx 已损坏 …).
+    pub reason: String,
+    /// Details: what was found, what to do.
+    pub detail: String,
+}
+
+/// One line of the roster: a cadre and the contact point they stay at.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cadre {
+    /// Name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Level, when the roster states it.
+    pub level: Option<Level>,
+    /// Position as written (县委副书记, 镇长 …).
+    pub position: String,
+    /// Contact point (联系点).
+    pub place: String,
+    /// Households at the contact point, when the roster gives the count.
+    pub households: Option<u32>,
+    /// First day of the stay, `YYYY-MM-DD`, when given.
+    pub start: String,
+    /// Last day of the stay, `YYYY-MM-DD`, when given.
+    pub end: String,
+}
+
+/// What the ingest stage found, before any scoring.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IngestOutput {
+    /// Every submission, in path order.
+    pub submissions: Vec<Submission>,
+    /// Every file that could not be read.
+    pub errors: Vec<FileError>,
+    /// The roster, when the input has one.
+    pub roster: Vec<Cadre>,
+    /// Files read as metadata (manifest, roster), relative paths.
+    pub metadata_files: Vec<String>,
+    /// Office lock files (`~$*`) and hidden files that were skipped, relative paths.
+    pub skipped: Vec<String>,
+    /// Files seen under the input (documents, tables, metadata, skipped and failed).
+    pub files_seen: usize,
+}
+
+/// Per-submission counts from the text stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextStats {
+    /// Characters of text (Unicode scalar values).
+    pub chars: usize,
+    /// Han characters.
+    pub han: usize,
+    /// Sentences.
+    pub sentences: usize,
+    /// Words from segmentation, punctuation and spaces excluded.
+    pub words: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_from_chinese() {
+        let cases = [
+            ("2023-09-21_蹲点手记", Some(Kind::Note)),
+            ("张伟蹲点调研报告", Some(Kind::Report)),
+            ("走访笔录（第3户）", Some(Kind::Visit)),
+            ("石桥村座谈会记录", Some(Kind::Minutes)),
+            ("谈心谈话记录", Some(Kind::Talk)),
+            ("群众意见建议征求表", Some(Kind::Opinion)),
+            ("minutes", Some(Kind::Minutes)),
+            ("照片说明", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Kind::from_label(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn levels_from_chinese() {
+        let cases = [
+            ("县级领导", Some(Level::CountyLeader)),
+            ("县委副书记", Some(Level::CountyLeader)),
+            ("县直部门领导", Some(Level::CountyDept)),
+            ("县交通运输局局长", Some(Level::CountyDept)),
+            ("乡镇领导", Some(Level::Township)),
+            ("镇党委书记", Some(Level::Township)),
+            ("township", Some(Level::Township)),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Level::from_label(input), want, "{input}");
+        }
+    }
+}

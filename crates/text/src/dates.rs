@@ -1,0 +1,158 @@
+//! Date and day-of-stay cues in headers, file names and text.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*(?:年|-|/|\.|_)\s*(\d{1,2})\s*(?:月|-|/|\.|_)\s*(\d{1,2})\s*日?")
+        .expect("static regex")
+});
+static COMPACT_DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})(\d{2})(\d{2})").expect("static regex"));
+static DAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"第\s*([0-9]{1,2}|[一二三四五六七八九十两]{1,3})\s*天").expect("static regex")
+});
+
+/// Parses a whole string as a date (`2023年9月21日`, `2023-09-21`, `2023/9/21`, `2023.9.21`,
+/// `20230921`) into `YYYY-MM-DD`. Impossible dates (9月31日) give `None`.
+pub fn parse_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    if let Some(c) = DATE.captures(s) {
+        if c.get(0).is_some_and(|m| m.start() == 0) {
+            return ymd(&c[1], &c[2], &c[3]);
+        }
+    }
+    if s.len() == 8 {
+        if let Some(c) = COMPACT_DATE.captures(s) {
+            return ymd(&c[1], &c[2], &c[3]);
+        }
+    }
+    None
+}
+
+/// Finds the first date anywhere in a string (a header line, a file name). Compact `20230921`
+/// forms count only when not glued to other digits.
+pub fn find_date(s: &str) -> Option<String> {
+    for c in DATE.captures_iter(s) {
+        let m = c.get(0).expect("group 0");
+        if glued_digit(s, m.start(), m.end()) {
+            continue;
+        }
+        if let Some(d) = ymd(&c[1], &c[2], &c[3]) {
+            return Some(d);
+        }
+    }
+    for c in COMPACT_DATE.captures_iter(s) {
+        let m = c.get(0).expect("group 0");
+        if glued_digit(s, m.start(), m.end()) {
+            continue;
+        }
+        if let Some(d) = ymd(&c[1], &c[2], &c[3]) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn glued_digit(s: &str, start: usize, end: usize) -> bool {
+    s[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_digit())
+        || s[end..].chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Finds a day-of-stay cue (`第3天`, `第三天`, `第十二天`) and returns the day number.
+pub fn find_day(s: &str) -> Option<u32> {
+    let c = DAY.captures(s)?;
+    let n = &c[1];
+    n.parse().ok().or_else(|| chinese_number(n))
+}
+
+/// Reads a small Chinese numeral (`三`, `十二`, `二十`, `两`, `三十五`) up to 99.
+pub fn chinese_number(s: &str) -> Option<u32> {
+    fn digit(c: char) -> Option<u32> {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|p| p as u32)
+            .or((c == '两').then_some(2))
+    }
+    let chars: Vec<char> = s.chars().collect();
+    match chars.as_slice() {
+        [c] if *c == '十' => Some(10),
+        [c] => digit(*c),
+        ['十', u] => Some(10 + digit(*u)?),
+        [t, '十'] => Some(digit(*t)? * 10),
+        [t, '十', u] => Some(digit(*t)? * 10 + digit(*u)?),
+        _ => None,
+    }
+}
+
+fn ymd(y: &str, m: &str, d: &str) -> Option<String> {
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    chrono_like_valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+fn chrono_like_valid(y: i32, m: u32, d: u32) -> bool {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_date_table() {
+        let cases = [
+            ("2023年9月21日", Some("2023-09-21")),
+            ("2023-09-21", Some("2023-09-21")),
+            ("2023/9/1", Some("2023-09-01")),
+            ("2023.10.05", Some("2023-10-05")),
+            ("20230921", Some("2023-09-21")),
+            ("2023年9月31日", None),
+            ("2024年2月29日", Some("2024-02-29")),
+            ("九月二十一日", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_date(input).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn find_date_table() {
+        let cases = [
+            ("蹲点手记（2023年9月21日 星期四 晴）", Some("2023-09-21")),
+            ("2023-09-22_蹲点手记.txt", Some("2023-09-22")),
+            ("手记_20230923.docx", Some("2023-09-23")),
+            ("编号120230923999", None),
+            ("全村320户", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(find_date(input).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn day_table() {
+        let cases = [
+            ("蹲点第3天", Some(3)),
+            ("第 12 天", Some(12)),
+            ("第三天", Some(3)),
+            ("第十天", Some(10)),
+            ("第二十一天", Some(21)),
+            ("第一次", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(find_day(input), want, "{input}");
+        }
+    }
+}

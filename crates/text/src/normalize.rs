@@ -1,0 +1,77 @@
+//! Character normalisation.
+
+/// Returns true for CJK unified ideographs (the Han characters counted as text length).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0xF900..=0xFAFF)
+}
+
+/// Normalises text for matching: full-width ASCII letters, digits and `%+-./:` become half-width;
+/// every kind of space (ideographic, no-break, tab) becomes one ASCII space and runs of spaces
+/// collapse; `\r\n` and `\r` become `\n`. Chinese punctuation (，。；：“”《》) is kept as it is.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let c = match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    continue;
+                }
+                '\n'
+            }
+            '\u{3000}' | '\u{00A0}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
+                ' '
+            }
+            '\u{200B}' | '\u{FEFF}' => continue,
+            // Full-width letters and digits, and the ASCII symbols numbers use.
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '％' | '＋' | '－' | '．' | '／' | '＠' | '＃' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            _ => c,
+        };
+        if c == ' ' {
+            if last_space {
+                continue;
+            }
+            last_space = true;
+        } else {
+            last_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! normalize_cases {
+        ($($input:expr => $want:expr),* $(,)?) => {
+            $( assert_eq!(normalize($input), $want, "input: {:?}", $input); )*
+        };
+    }
+
+    #[test]
+    fn normalize_table() {
+        normalize_cases! {
+            "石桥村共３２０户，１２５６人" => "石桥村共320户，1256人",
+            "ＡＢＣ公司，ｗｉｆｉ信号差" => "ABC公司，wifi信号差",
+            "增长１５．６％" => "增长15.6%",
+            "姓名：\u{3000}\u{3000}张伟" => "姓名： 张伟",
+            "第一行\r\n第二行\r第三行" => "第一行\n第二行\n第三行",
+            "“高度重视”，《报告》；" => "“高度重视”，《报告》；",
+            "\u{FEFF}标题" => "标题",
+            "a\t\tb" => "a b",
+        }
+    }
+
+    #[test]
+    fn han_detection() {
+        assert!(is_han('蹲'));
+        assert!(!is_han('，'));
+        assert!(!is_han('3'));
+    }
+}
