@@ -66,8 +66,26 @@ struct Walk {
     errors: Vec<FileError>,
 }
 
+/// Progress events from [`ingest_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// The walk is done: this many files will be read.
+    Found(usize),
+    /// One more file was read.
+    Read,
+}
+
 /// Reads every file under `input` (a folder, walked recursively, or one table file).
 pub fn ingest(input: &Path, cfg: &IngestConfig) -> Result<IngestOutput> {
+    ingest_with(input, cfg, &|_| {})
+}
+
+/// [`ingest`], reporting progress to `tick` (called from worker threads).
+pub fn ingest_with(
+    input: &Path,
+    cfg: &IngestConfig,
+    tick: &(dyn Fn(Tick) + Sync),
+) -> Result<IngestOutput> {
     let meta = std::fs::metadata(input).map_err(|e| Error::Input {
         path: input.display().to_string(),
         reason: io_reason(&e),
@@ -105,8 +123,16 @@ pub fn ingest(input: &Path, cfg: &IngestConfig) -> Result<IngestOutput> {
         }
     }
 
-    let results: Vec<(Vec<(Submission, Meta)>, Vec<FileError>)> =
-        walk.files.par_iter().map(|f| read_one(f, cfg)).collect();
+    tick(Tick::Found(walk.files.len()));
+    let results: Vec<(Vec<(Submission, Meta)>, Vec<FileError>)> = walk
+        .files
+        .par_iter()
+        .map(|f| {
+            let r = read_one(f, cfg);
+            tick(Tick::Read);
+            r
+        })
+        .collect();
 
     for (subs, errs) in results {
         out.errors.extend(errs);

@@ -1,1 +1,54 @@
-//! placeholder
+//! Pipelines: a TOML run definition → validated stage configs → a built [`Pipeline`] → a run
+//! that writes the outputs and returns a [`RunReport`].
+//!
+//! Configuration is data ([`PipelineConfig`], one table per stage, every field with a default);
+//! [`PipelineConfig::build`] validates it and loads resources (lexicons) once, so a bad config
+//! fails before any file is read. Stages run in the order the file lists them; a stage that is
+//! not listed does not run. Only this crate sees every stage crate.
+//!
+//! ```no_run
+//! use diaoyan_pipeline::{PipelineConfig, NoProgress};
+//! let cfg = PipelineConfig::from_file("pipelines/sample.toml".as_ref()).unwrap();
+//! let report = cfg.build().unwrap().run(&NoProgress).unwrap();
+//! println!("{} submissions", report.counts.submissions);
+//! ```
+
+mod config;
+mod outputs;
+mod run;
+
+pub use config::{PipelineConfig, StageName, TextConfig};
+pub use run::{Counts, NoProgress, Pipeline, Progress, RunReport, StageTiming};
+
+/// Errors that stop a run (exit code 2): bad config, unreadable input, unwritable output.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The pipeline file could not be read.
+    #[error("无法读取流水线配置 {path}：{reason}")]
+    ConfigRead {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The pipeline file is not valid.
+    #[error("流水线配置 {path} 有误：{reason}")]
+    Config {
+        /// The file (or `内置默认配置`).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A lexicon could not be loaded.
+    #[error(transparent)]
+    Text(#[from] diaoyan_text::Error),
+    /// The input could not be read at all.
+    #[error(transparent)]
+    Ingest(#[from] diaoyan_ingest::Error),
+    /// An output could not be written.
+    #[error(transparent)]
+    Output(#[from] diaoyan_digest::Error),
+}
+
+/// The pipeline crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,172 @@
+//! The pipeline file (`pipelines/*.toml`).
+
+use crate::{Error, Result};
+use diaoyan_ingest::IngestConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A stage of the batch pipeline, in the order they can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageName {
+    /// Files and tables → submissions.
+    Ingest,
+    /// Normalisation, sentences, segmentation → text statistics.
+    Text,
+}
+
+impl StageName {
+    /// The stage's Chinese name, shown on the progress bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            StageName::Ingest => "读取材料",
+            StageName::Text => "分词分句",
+        }
+    }
+}
+
+/// The `[text]` table: lexicons for segmentation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TextConfig {
+    /// User dictionary (`word [freq] [tag]` lines); default: the built-in campaign dictionary.
+    pub userdict: Option<PathBuf>,
+    /// Stop words, one a line; default: the built-in list.
+    pub stopwords: Option<PathBuf>,
+}
+
+/// A whole run definition. Relative paths in a file are relative to that file's folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// A name for the run, shown in reports (default `diaoyan`).
+    pub name: String,
+    /// Input folder or table file (required, here or as `--input`).
+    pub input: Option<PathBuf>,
+    /// Output folder (default `out`).
+    pub out: PathBuf,
+    /// Stages to run, in order (default: every stage this build has).
+    pub stages: Vec<StageName>,
+    /// Worker threads; 0 = one per core (default 0).
+    pub threads: usize,
+    /// How files are read.
+    pub ingest: IngestConfig,
+    /// Lexicons.
+    pub text: TextConfig,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            name: "diaoyan".to_owned(),
+            input: None,
+            out: PathBuf::from("out"),
+            stages: vec![StageName::Ingest, StageName::Text],
+            threads: 0,
+            ingest: IngestConfig::default(),
+            text: TextConfig::default(),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Reads a pipeline file and resolves its relative paths against the file's folder.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ConfigRead {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut cfg = Self::from_toml(&text).map_err(|reason| Error::Config {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = cfg.input.as_mut() {
+            resolve(p);
+        }
+        resolve(&mut cfg.out);
+        if let Some(p) = cfg.text.userdict.as_mut() {
+            resolve(p);
+        }
+        if let Some(p) = cfg.text.stopwords.as_mut() {
+            resolve(p);
+        }
+        Ok(cfg)
+    }
+
+    /// Parses pipeline TOML (paths are left as written). The error is a Chinese message.
+    pub fn from_toml(text: &str) -> std::result::Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Checks the stage list: ingest first, each stage once, and every stage's inputs present.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |reason: String| Error::Config {
+            path: self.name.clone(),
+            reason,
+        };
+        if self.stages.first() != Some(&StageName::Ingest) {
+            return Err(bad("stages 的第一个阶段必须是 \"ingest\"".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.stages {
+            if !seen.insert(*s) {
+                return Err(bad(format!("阶段 {s:?} 重复出现")));
+            }
+        }
+        if !self.stages.windows(2).all(|w| w[0] < w[1]) {
+            return Err(bad("阶段顺序有误：应按 ingest、text 的顺序排列".into()));
+        }
+        if self.input.is_none() {
+            return Err(bad("没有指定输入：请在配置中写 input = \"…\"，或使用 --input".into()));
+        }
+        if self.ingest.max_entry_bytes == 0 || self.ingest.max_file_bytes == 0 {
+            return Err(bad("ingest.max_file_bytes 与 ingest.max_entry_bytes 必须大于 0".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = PipelineConfig::from_toml("inptu = \"x\"").unwrap_err();
+        assert!(err.contains("inptu"), "{err}");
+        let err = PipelineConfig::from_toml("[ingest]\nmax_entry = 1").unwrap_err();
+        assert!(err.contains("max_entry"), "{err}");
+    }
+
+    #[test]
+    fn defaults_fill_missing_tables() {
+        let cfg = PipelineConfig::from_toml("input = \"in\"").unwrap();
+        assert_eq!(cfg.stages, vec![StageName::Ingest, StageName::Text]);
+        assert_eq!(cfg.ingest.max_entry_bytes, 64 << 20);
+        assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn stage_order_is_checked() {
+        let cfg = PipelineConfig::from_toml("input = \"in\"\nstages = [\"text\", \"ingest\"]").unwrap();
+        assert!(cfg.validate().is_err());
+        let cfg = PipelineConfig::from_toml("stages = [\"ingest\"]").unwrap();
+        assert!(cfg.validate().is_err(), "no input");
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, "input = \"data\"\nout = \"/abs/out\"\n").unwrap();
+        let cfg = PipelineConfig::from_file(&p).unwrap();
+        assert_eq!(cfg.input.unwrap(), dir.path().join("data"));
+        assert_eq!(cfg.out, PathBuf::from("/abs/out"));
+    }
+}

@@ -1,0 +1,246 @@
+//! Building and running a pipeline.
+
+use crate::config::{PipelineConfig, StageName};
+use crate::{Error, Result, outputs};
+use diaoyan_model::{IngestOutput, TextStats};
+use diaoyan_text::{Lexicons, Segmenter};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Receives progress from a run (the binary draws a bar; tests and pipes ignore it).
+pub trait Progress: Sync {
+    /// A stage starts with `total` units of work (0 when unknown).
+    fn start(&self, _stage: &str, _total: u64) {}
+    /// The total of the current stage became known.
+    fn set_total(&self, _total: u64) {}
+    /// `n` more units are done.
+    fn advance(&self, _n: u64) {}
+    /// The current stage is done.
+    fn finish(&self) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A validated pipeline with its resources loaded.
+pub struct Pipeline {
+    cfg: PipelineConfig,
+    segmenter: Option<Segmenter>,
+    pool: rayon::ThreadPool,
+}
+
+/// How long a stage took.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTiming {
+    /// Stage name.
+    pub stage: StageName,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Counts of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Files under the input (every kind).
+    pub files_seen: usize,
+    /// Submissions produced (a table gives one per row).
+    pub submissions: usize,
+    /// Submissions by kind (`note`, `report`, …; `unknown` when not known).
+    pub by_kind: BTreeMap<String, usize>,
+    /// Submissions by source encoding.
+    pub by_encoding: BTreeMap<String, usize>,
+    /// Files or rows that could not be read (listed in `ingest_errors.csv`).
+    pub errors: usize,
+    /// Submissions read with warnings (bad bytes, wrong extension …).
+    pub with_warnings: usize,
+    /// Files read as metadata (manifest, roster).
+    pub metadata_files: Vec<String>,
+    /// Roster lines.
+    pub roster: usize,
+    /// Lock and hidden files skipped.
+    pub skipped: usize,
+    /// Bytes of text ingested (UTF-8).
+    pub text_bytes: usize,
+    /// Sentences (when the text stage ran).
+    pub sentences: usize,
+    /// Words (when the text stage ran).
+    pub words: usize,
+}
+
+/// What a run did: written next to the outputs as `run.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// diaoyan's version.
+    pub version: String,
+    /// The run's name.
+    pub name: String,
+    /// When it started (local time, ISO 8601).
+    pub started: String,
+    /// Total wall-clock seconds.
+    pub seconds: f64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Per-stage timings, in run order.
+    pub stages: Vec<StageTiming>,
+    /// Counts.
+    pub counts: Counts,
+    /// Output files written, relative to the output folder.
+    pub outputs: Vec<String>,
+    /// The resolved configuration.
+    pub config: PipelineConfig,
+}
+
+/// Everything the stages produced, passed to the writers.
+pub(crate) struct RunData {
+    pub ingest: IngestOutput,
+    pub stats: Option<Vec<TextStats>>,
+}
+
+impl PipelineConfig {
+    /// Validates the configuration and loads its resources (lexicons, thread pool).
+    pub fn build(self) -> Result<Pipeline> {
+        self.validate()?;
+        let segmenter = if self.stages.contains(&StageName::Text) {
+            let lex = Lexicons::from_files(
+                self.text.userdict.as_deref(),
+                self.text.stopwords.as_deref(),
+            )?;
+            Some(Segmenter::new(&lex))
+        } else {
+            None
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .map_err(|e| Error::Config {
+                path: self.name.clone(),
+                reason: format!("无法创建线程池：{e}"),
+            })?;
+        Ok(Pipeline {
+            cfg: self,
+            segmenter,
+            pool,
+        })
+    }
+}
+
+impl Pipeline {
+    /// The configuration this pipeline was built from.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.cfg
+    }
+
+    /// Runs every configured stage, then writes the outputs. Bad input files are recorded and
+    /// counted; only an unreadable input or an unwritable output folder is an error.
+    pub fn run(&self, progress: &dyn Progress) -> Result<RunReport> {
+        let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        let t0 = Instant::now();
+        let out_dir = self.cfg.out.clone();
+        outputs::prepare_dir(&out_dir)?;
+        let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
+        let mut timings = Vec::new();
+        let mut data: Option<RunData> = None;
+        self.pool.install(|| -> Result<()> {
+            for &stage in &self.cfg.stages {
+                let t = Instant::now();
+                match stage {
+                    StageName::Ingest => {
+                        progress.start(stage.label(), 0);
+                        let out = diaoyan_ingest::ingest_with(&input, &self.cfg.ingest, &|tick| {
+                            match tick {
+                                diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
+                                diaoyan_ingest::Tick::Read => progress.advance(1),
+                            }
+                        })?;
+                        data = Some(RunData {
+                            ingest: out,
+                            stats: None,
+                        });
+                    }
+                    StageName::Text => {
+                        let (Some(d), Some(seg)) = (data.as_mut(), self.segmenter.as_ref()) else {
+                            continue;
+                        };
+                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
+                        let stats = d
+                            .ingest
+                            .submissions
+                            .par_iter()
+                            .map(|s| {
+                                let st = text_stats(seg, &s.text);
+                                progress.advance(1);
+                                st
+                            })
+                            .collect();
+                        d.stats = Some(stats);
+                    }
+                }
+                progress.finish();
+                timings.push(StageTiming {
+                    stage,
+                    seconds: t.elapsed().as_secs_f64(),
+                });
+            }
+            Ok(())
+        })?;
+        let data = data.expect("validate() guarantees an ingest stage");
+        let counts = counts(&data);
+        let mut report = RunReport {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            name: self.cfg.name.clone(),
+            started,
+            seconds: 0.0,
+            threads: self.pool.current_num_threads(),
+            stages: timings,
+            counts,
+            outputs: Vec::new(),
+            config: self.cfg.clone(),
+        };
+        report.outputs = outputs::write_all(&out_dir, &data)?;
+        report.outputs.push("run.json".to_owned());
+        report.seconds = t0.elapsed().as_secs_f64();
+        diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+        Ok(report)
+    }
+}
+
+/// Counts characters, Han characters, sentences and words of one text.
+fn text_stats(seg: &Segmenter, text: &str) -> TextStats {
+    let spans = diaoyan_text::sentences(text);
+    let words = spans.iter().map(|s| seg.words(s.of(text)).len()).sum();
+    TextStats {
+        chars: text.chars().count(),
+        han: text.chars().filter(|&c| diaoyan_text::is_han(c)).count(),
+        sentences: spans.len(),
+        words,
+    }
+}
+
+fn counts(d: &RunData) -> Counts {
+    let subs = &d.ingest.submissions;
+    let mut c = Counts {
+        files_seen: d.ingest.files_seen,
+        submissions: subs.len(),
+        errors: d.ingest.errors.len(),
+        with_warnings: subs.iter().filter(|s| !s.warnings.is_empty()).count(),
+        metadata_files: d.ingest.metadata_files.clone(),
+        roster: d.ingest.roster.len(),
+        skipped: d.ingest.skipped.len(),
+        text_bytes: subs.iter().map(|s| s.text.len()).sum(),
+        ..Counts::default()
+    };
+    for s in subs {
+        let k = s.kind.map_or("unknown", |k| k.as_str());
+        *c.by_kind.entry(k.to_owned()).or_default() += 1;
+        *c.by_encoding.entry(s.encoding.clone()).or_default() += 1;
+    }
+    if let Some(stats) = &d.stats {
+        c.sentences = stats.iter().map(|s| s.sentences).sum();
+        c.words = stats.iter().map(|s| s.words).sum();
+    }
+    c
+}
