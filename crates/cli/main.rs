@@ -135,7 +135,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
 fn gen_corpus(a: GenArgs) -> Result<ExitCode> {
     if a.sample {
         let s = diaoyan_gen::write_sample(&a.out)?;
-        println!("已生成样例调研材料：{} 个文件，写入 {}", s.files, a.out.display());
+        println!(
+            "已生成样例调研材料：{} 个文件，写入 {}",
+            s.files,
+            a.out.display()
+        );
     } else {
         let s = diaoyan_gen::write_corpus(&a.out, a.docs, a.seed)?;
         println!(

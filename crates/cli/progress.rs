@@ -16,10 +16,10 @@ impl Bar {
     }
 
     fn with(&self, f: impl FnOnce(&ProgressBar)) {
-        if let Ok(guard) = self.bar.lock() {
-            if let Some(b) = guard.as_ref() {
-                f(b);
-            }
+        if let Ok(guard) = self.bar.lock()
+            && let Some(b) = guard.as_ref()
+        {
+            f(b);
         }
     }
 }

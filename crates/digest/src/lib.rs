@@ -72,7 +72,10 @@ impl Table {
 
 /// Writes bytes to `path` atomically: temp file in the same folder, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".diaoyan-")
@@ -199,12 +202,18 @@ mod tests {
         let bytes = std::fs::read(&p).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let mut r = csv::Reader::from_reader(&bytes[3..]);
-        assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), vec!["文件", "说明"]);
+        assert_eq!(
+            r.headers().unwrap().iter().collect::<Vec<_>>(),
+            vec!["文件", "说明"]
+        );
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "a,b.txt");
         assert_eq!(&row[1], "含“引号”\n和换行");
         // No temporary file is left behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1);
     }
 

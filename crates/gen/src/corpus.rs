@@ -8,9 +8,23 @@ use crate::banks;
 use crate::{Place, Result, Rng, Summary, fill, person, write};
 use std::path::Path;
 
-const VILLAGE_A: &[char] = &['青', '石', '白', '红', '金', '龙', '凤', '桃', '李', '梅', '竹', '松', '柳', '枫', '云', '东', '西', '南', '北', '新', '高', '长'];
-const VILLAGE_B: &[char] = &['山', '河', '岭', '坡', '坪', '坝', '湾', '沟', '溪', '塘', '桥', '寨', '岗', '林', '田', '庄'];
-const TOWNS: &[&str] = &["白沙镇", "清水镇", "石门乡", "新华镇", "龙泉乡", "永安镇", "河西乡", "太平镇"];
+const VILLAGE_A: &[char] = &[
+    '青', '石', '白', '红', '金', '龙', '凤', '桃', '李', '梅', '竹', '松', '柳', '枫', '云', '东',
+    '西', '南', '北', '新', '高', '长',
+];
+const VILLAGE_B: &[char] = &[
+    '山', '河', '岭', '坡', '坪', '坝', '湾', '沟', '溪', '塘', '桥', '寨', '岗', '林', '田', '庄',
+];
+const TOWNS: &[&str] = &[
+    "白沙镇",
+    "清水镇",
+    "石门乡",
+    "新华镇",
+    "龙泉乡",
+    "永安镇",
+    "河西乡",
+    "太平镇",
+];
 const UNITS: &[(&str, &str)] = &[
     ("县委办公室", "县级领导"),
     ("县交通运输局", "县直部门领导"),
@@ -25,21 +39,31 @@ pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
     let mut summary = Summary::default();
     let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     manifest
-        .write_record(["文件", "姓名", "单位", "级别", "联系点", "类型", "日期", "类别", "来源"])
+        .write_record([
+            "文件",
+            "姓名",
+            "单位",
+            "级别",
+            "联系点",
+            "类型",
+            "日期",
+            "类别",
+            "来源",
+        ])
         .expect("in-memory csv");
     let mut written: Vec<(String, String)> = Vec::new(); // (rel, text) of substantive/hollow docs
     let mut cadre = 0usize;
     let mut i = 0usize;
     while i < docs {
         let name = person(&mut rng);
-        let (unit, level) = *rng.pick(UNITS);
+        let (unit, level) = rng.pick(UNITS);
         let village = format!("{}{}村", rng.pick(VILLAGE_A), rng.pick(VILLAGE_B));
         let place = Place {
             village: village.clone(),
-            town: (*rng.pick(TOWNS)).to_owned(),
+            town: (rng.pick(TOWNS)).to_owned(),
             households: None,
         };
-        let issues: Vec<&banks::Issue> = (0..3).map(|_| rng.pick(banks::ISSUES)).collect();
+        let issues: Vec<&banks::Issue> = (0..3).map(|_| rng.pick_ref(banks::ISSUES)).collect();
         for k in 0..8 {
             if i >= docs {
                 break;
@@ -51,18 +75,34 @@ pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
             let (category, source, text) = if roll < 15 && !written.is_empty() {
                 let j = rng.range(0, written.len() as u64 - 1) as usize;
                 let (src_rel, src) = &written[j];
-                ("near_copy", src_rel.clone(), near_copy(src, &date, &mut rng))
+                (
+                    "near_copy",
+                    src_rel.clone(),
+                    near_copy(src, &date, &mut rng),
+                )
             } else if roll < 40 {
-                ("hollow", String::new(), hollow(&name, unit, &date, report, &mut rng))
+                (
+                    "hollow",
+                    String::new(),
+                    hollow(&name, unit, &date, report, &mut rng),
+                )
             } else {
-                ("substantive", String::new(), substantive(&name, unit, &date, report, &issues, &place, &mut rng))
+                (
+                    "substantive",
+                    String::new(),
+                    substantive(&name, unit, &date, report, &issues, &place, &mut rng),
+                )
             };
             let rel = format!(
                 "c{:02}/cadre{:05}/{}_{}.txt",
                 cadre / 100,
                 cadre,
                 date,
-                if report { "蹲点调研报告" } else { "蹲点手记" }
+                if report {
+                    "蹲点调研报告"
+                } else {
+                    "蹲点手记"
+                }
             );
             write(&dir.join(&rel), text.as_bytes(), &mut summary)?;
             manifest
@@ -101,27 +141,45 @@ fn substantive(
     rng: &mut Rng,
 ) -> String {
     let mut s = String::new();
-    s.push_str(if report { "蹲点调研报告\n" } else { "蹲点手记\n" });
+    s.push_str(if report {
+        "蹲点调研报告\n"
+    } else {
+        "蹲点手记\n"
+    });
     s.push_str(&format!("姓名：{name}　单位：{unit}\n日期：{date}\n\n"));
     for _ in 0..rng.range(2, 3) {
-        s.push_str(&fill(*rng.pick(banks::FACTS), place, rng));
-        s.push_str("。");
+        s.push_str(&fill(rng.pick(banks::FACTS), place, rng));
+        s.push('。');
     }
     s.push('\n');
     let n = if report { 14 } else { 9 };
     for _ in 0..n {
         let is = rng.pick(issues);
         let line = match rng.range(0, 3) {
-            0 => format!("{}。{}。", fill(*rng.pick(is.problems), place, rng), fill(*rng.pick(is.suggestions), place, rng)),
+            0 => format!(
+                "{}。{}。",
+                fill(rng.pick(is.problems), place, rng),
+                fill(rng.pick(is.suggestions), place, rng)
+            ),
             1 => {
                 let (cat, sit) = rng.pick(banks::CATEGORY_SITUATION);
-                format!("走访{}{}，{}。", cat, person(rng), fill(*rng.pick(sit), place, rng))
+                format!(
+                    "走访{}{}，{}。",
+                    cat,
+                    person(rng),
+                    fill(rng.pick(sit), place, rng)
+                )
             }
             2 => {
                 let (p, q) = rng.pick(banks::ONE_OFF);
-                format!("{}说，{}，{}。", person(rng), fill(p, place, rng), fill(q, place, rng))
+                format!(
+                    "{}说，{}，{}。",
+                    person(rng),
+                    fill(p, place, rng),
+                    fill(q, place, rng)
+                )
             }
-            _ => format!("{}。", fill(*rng.pick(banks::REFLECTIONS), place, rng)),
+            _ => format!("{}。", fill(rng.pick(banks::REFLECTIONS), place, rng)),
         };
         s.push_str(&line);
         s.push('\n');
@@ -129,8 +187,8 @@ fn substantive(
     // Some writers pad with slogans.
     if rng.chance(15) {
         for _ in 0..4 {
-            s.push_str(*rng.pick(banks::SLOGANS));
-            s.push_str("。");
+            s.push_str(rng.pick(banks::SLOGANS));
+            s.push('。');
         }
         s.push('\n');
     }
@@ -139,11 +197,15 @@ fn substantive(
 
 fn hollow(name: &str, unit: &str, date: &str, report: bool, rng: &mut Rng) -> String {
     let mut s = String::new();
-    s.push_str(if report { "蹲点调研报告\n" } else { "蹲点手记\n" });
+    s.push_str(if report {
+        "蹲点调研报告\n"
+    } else {
+        "蹲点手记\n"
+    });
     s.push_str(&format!("姓名：{name}　单位：{unit}\n日期：{date}\n\n"));
     let n = if report { 26 } else { 16 };
     for k in 0..n {
-        s.push_str(*rng.pick(banks::SLOGANS));
+        s.push_str(rng.pick(banks::SLOGANS));
         s.push_str(if k % 2 == 0 { "，" } else { "。\n" });
     }
     s.push_str("今天继续深入农户走访，与群众拉家常、听心声。\n");
@@ -160,12 +222,13 @@ fn near_copy(src: &str, date: &str, rng: &mut Rng) -> String {
             continue;
         }
         let mut l = line.to_owned();
-        if changed < 4 && rng.chance(30) {
-            if let Some(pos) = l.find(|c: char| c.is_ascii_digit()) {
-                let d = (b'1' + rng.range(0, 8) as u8) as char;
-                l.replace_range(pos..pos + 1, &d.to_string());
-                changed += 1;
-            }
+        if changed < 4
+            && rng.chance(30)
+            && let Some(pos) = l.find(|c: char| c.is_ascii_digit())
+        {
+            let d = (b'1' + rng.range(0, 8) as u8) as char;
+            l.replace_range(pos..pos + 1, &d.to_string());
+            changed += 1;
         }
         out.push_str(&l);
         out.push('\n');

@@ -93,7 +93,13 @@ impl Rng {
         lo + self.next_u64() % (hi - lo + 1)
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    /// One item, copied (banks hold `&'static str`s and small tuples).
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[(self.next_u64() % items.len() as u64) as usize]
+    }
+
+    /// One item, borrowed.
+    pub fn pick_ref<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
 
@@ -132,7 +138,10 @@ pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
         let v = match slot {
             "v" => place.village.clone(),
             "t" => place.town.clone(),
-            "g" => format!("{}组", ["一", "二", "三", "四", "五", "六", "七"][rng.range(0, 6) as usize]),
+            "g" => format!(
+                "{}组",
+                ["一", "二", "三", "四", "五", "六", "七"][rng.range(0, 6) as usize]
+            ),
             "p" => person(rng),
             "n" | "n2" | "n3" => rng.range(2, 9).to_string(),
             "hh" | "hh2" => rng.range(12, 96).to_string(),
@@ -143,7 +152,10 @@ pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
             "mu" | "mu2" | "mu3" => rng.range(30, 300).to_string(),
             "bigmu" => rng.range(900, 4200).to_string(),
             "pct" => rng.range(20, 75).to_string(),
-            "vhh" => place.households.unwrap_or_else(|| rng.range(150, 600) as u32).to_string(),
+            "vhh" => place
+                .households
+                .unwrap_or_else(|| rng.range(150, 600) as u32)
+                .to_string(),
             "pop" => {
                 let hh = place.households.unwrap_or(300);
                 (u64::from(hh) * 3 + rng.range(0, u64::from(hh))).to_string()
@@ -151,7 +163,7 @@ pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
             "work" => rng.range(180, 900).to_string(),
             "old" => rng.range(120, 480).to_string(),
             "kids" => rng.range(15, 90).to_string(),
-            "crop" => (*rng.pick(banks::CROPS)).to_owned(),
+            "crop" => (rng.pick(banks::CROPS)).to_owned(),
             other => format!("{{{other}}}"),
         };
         out.push_str(&v);
@@ -186,8 +198,18 @@ mod tests {
 
     #[test]
     fn rng_is_deterministic() {
-        let a: Vec<u64> = (0..5).map({ let mut r = Rng::new(9); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..5).map({ let mut r = Rng::new(9); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..5)
+            .map({
+                let mut r = Rng::new(9);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .map({
+                let mut r = Rng::new(9);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
     }

@@ -52,16 +52,216 @@ struct Spec {
 }
 
 const SPECS: &[Spec] = &[
-    Spec { name: "张伟", position: "县委副书记", unit: "云岭县委", level: "县级领导", town: "白沙镇", village: "石桥村", households: 320, start: 18, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[], visits: 24, missing: &[], speakers: 8, report: Report::Substantive, issues: &["石桥村机耕路", "慢性病报销"], enc: Enc::Docx, headers: true, talk: true },
-    Spec { name: "李娜", position: "县交通运输局局长", unit: "云岭县交通运输局", level: "县直部门领导", town: "白沙镇", village: "柳溪村", households: 260, start: 18, days: 4, notes_on: &[1, 2, 4], hollow_notes: &[], visits: 32, missing: &[], speakers: 7, report: Report::Substantive, issues: &["柳溪村柑橘滞销", "基层填表迎检多"], enc: Enc::Gbk, headers: false, talk: false },
-    Spec { name: "王强", position: "县卫生健康局副局长", unit: "云岭县卫生健康局", level: "县直部门领导", town: "清水镇", village: "桃源村", households: 410, start: 19, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[3, 4], visits: 12, missing: &["上访户", "下岗职工"], speakers: 8, report: Report::Hollow, issues: &["桃源村停水"], enc: Enc::Utf8, headers: true, talk: false },
-    Spec { name: "刘芳", position: "白沙镇党委副书记", unit: "白沙镇党委", level: "乡镇领导", town: "白沙镇", village: "青山村", households: 185, start: 18, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[], visits: 64, missing: &[], speakers: 9, report: Report::Template, issues: &["基层填表迎检多", "慢性病报销"], enc: Enc::Docx, headers: true, talk: false },
-    Spec { name: "陈明", position: "县农业农村局副局长", unit: "云岭县农业农村局", level: "县直部门领导", town: "清水镇", village: "河口村", households: 350, start: 20, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[], visits: 31, missing: &[], speakers: 8, report: Report::CopyOf("张伟"), issues: &["河口村垃圾清运"], enc: Enc::Gbk, headers: true, talk: false },
-    Spec { name: "赵磊", position: "县委常委、组织部部长", unit: "云岭县委组织部", level: "县级领导", town: "清水镇", village: "龙潭村", households: 230, start: 18, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[2], visits: 21, missing: &["上访户", "残疾人", "孤寡老人"], speakers: 7, report: Report::Substantive, issues: &["龙潭村班车停运", "基层填表迎检多"], enc: Enc::Utf8Bom, headers: true, talk: true },
-    Spec { name: "孙丽", position: "清水镇镇长", unit: "清水镇人民政府", level: "乡镇领导", town: "清水镇", village: "新塘村", households: 300, start: 19, days: 4, notes_on: &[1, 4], hollow_notes: &[], visits: 45, missing: &["种养专业户"], speakers: 8, report: Report::Substantive, issues: &["新塘村卫生室缺医生", "慢性病报销"], enc: Enc::Docx, headers: true, talk: false },
-    Spec { name: "周建国", position: "县人力资源和社会保障局局长", unit: "云岭县人力资源和社会保障局", level: "县直部门领导", town: "白沙镇", village: "杨家坪村", households: 150, start: 18, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[], visits: 33, missing: &[], speakers: 5, report: Report::Substantive, issues: &["杨家坪村教学点撤并"], enc: Enc::Utf8, headers: true, talk: false },
-    Spec { name: "吴海燕", position: "县教育局副局长", unit: "云岭县教育局", level: "县直部门领导", town: "白沙镇", village: "石桥村", households: 320, start: 20, days: 4, notes_on: &[1, 2, 3, 4], hollow_notes: &[], visits: 30, missing: &[], speakers: 8, report: Report::Masked, issues: &["石桥村机耕路", "基层填表迎检多"], enc: Enc::Utf8, headers: true, talk: false },
-    Spec { name: "郑涛", position: "清水镇副镇长", unit: "清水镇人民政府", level: "乡镇领导", town: "清水镇", village: "河口村", households: 350, start: 18, days: 5, notes_on: &[1, 2, 3, 4, 5], hollow_notes: &[4, 5], visits: 120, missing: &[], speakers: 8, report: Report::Hollow, issues: &["河口村垃圾清运"], enc: Enc::Gbk, headers: true, talk: false },
+    Spec {
+        name: "张伟",
+        position: "县委副书记",
+        unit: "云岭县委",
+        level: "县级领导",
+        town: "白沙镇",
+        village: "石桥村",
+        households: 320,
+        start: 18,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[],
+        visits: 24,
+        missing: &[],
+        speakers: 8,
+        report: Report::Substantive,
+        issues: &["石桥村机耕路", "慢性病报销"],
+        enc: Enc::Docx,
+        headers: true,
+        talk: true,
+    },
+    Spec {
+        name: "李娜",
+        position: "县交通运输局局长",
+        unit: "云岭县交通运输局",
+        level: "县直部门领导",
+        town: "白沙镇",
+        village: "柳溪村",
+        households: 260,
+        start: 18,
+        days: 4,
+        notes_on: &[1, 2, 4],
+        hollow_notes: &[],
+        visits: 32,
+        missing: &[],
+        speakers: 7,
+        report: Report::Substantive,
+        issues: &["柳溪村柑橘滞销", "基层填表迎检多"],
+        enc: Enc::Gbk,
+        headers: false,
+        talk: false,
+    },
+    Spec {
+        name: "王强",
+        position: "县卫生健康局副局长",
+        unit: "云岭县卫生健康局",
+        level: "县直部门领导",
+        town: "清水镇",
+        village: "桃源村",
+        households: 410,
+        start: 19,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[3, 4],
+        visits: 12,
+        missing: &["上访户", "下岗职工"],
+        speakers: 8,
+        report: Report::Hollow,
+        issues: &["桃源村停水"],
+        enc: Enc::Utf8,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "刘芳",
+        position: "白沙镇党委副书记",
+        unit: "白沙镇党委",
+        level: "乡镇领导",
+        town: "白沙镇",
+        village: "青山村",
+        households: 185,
+        start: 18,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[],
+        visits: 64,
+        missing: &[],
+        speakers: 9,
+        report: Report::Template,
+        issues: &["基层填表迎检多", "慢性病报销"],
+        enc: Enc::Docx,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "陈明",
+        position: "县农业农村局副局长",
+        unit: "云岭县农业农村局",
+        level: "县直部门领导",
+        town: "清水镇",
+        village: "河口村",
+        households: 350,
+        start: 20,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[],
+        visits: 31,
+        missing: &[],
+        speakers: 8,
+        report: Report::CopyOf("张伟"),
+        issues: &["河口村垃圾清运"],
+        enc: Enc::Gbk,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "赵磊",
+        position: "县委常委、组织部部长",
+        unit: "云岭县委组织部",
+        level: "县级领导",
+        town: "清水镇",
+        village: "龙潭村",
+        households: 230,
+        start: 18,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[2],
+        visits: 21,
+        missing: &["上访户", "残疾人", "孤寡老人"],
+        speakers: 7,
+        report: Report::Substantive,
+        issues: &["龙潭村班车停运", "基层填表迎检多"],
+        enc: Enc::Utf8Bom,
+        headers: true,
+        talk: true,
+    },
+    Spec {
+        name: "孙丽",
+        position: "清水镇镇长",
+        unit: "清水镇人民政府",
+        level: "乡镇领导",
+        town: "清水镇",
+        village: "新塘村",
+        households: 300,
+        start: 19,
+        days: 4,
+        notes_on: &[1, 4],
+        hollow_notes: &[],
+        visits: 45,
+        missing: &["种养专业户"],
+        speakers: 8,
+        report: Report::Substantive,
+        issues: &["新塘村卫生室缺医生", "慢性病报销"],
+        enc: Enc::Docx,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "周建国",
+        position: "县人力资源和社会保障局局长",
+        unit: "云岭县人力资源和社会保障局",
+        level: "县直部门领导",
+        town: "白沙镇",
+        village: "杨家坪村",
+        households: 150,
+        start: 18,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[],
+        visits: 33,
+        missing: &[],
+        speakers: 5,
+        report: Report::Substantive,
+        issues: &["杨家坪村教学点撤并"],
+        enc: Enc::Utf8,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "吴海燕",
+        position: "县教育局副局长",
+        unit: "云岭县教育局",
+        level: "县直部门领导",
+        town: "白沙镇",
+        village: "石桥村",
+        households: 320,
+        start: 20,
+        days: 4,
+        notes_on: &[1, 2, 3, 4],
+        hollow_notes: &[],
+        visits: 30,
+        missing: &[],
+        speakers: 8,
+        report: Report::Masked,
+        issues: &["石桥村机耕路", "基层填表迎检多"],
+        enc: Enc::Utf8,
+        headers: true,
+        talk: false,
+    },
+    Spec {
+        name: "郑涛",
+        position: "清水镇副镇长",
+        unit: "清水镇人民政府",
+        level: "乡镇领导",
+        town: "清水镇",
+        village: "河口村",
+        households: 350,
+        start: 18,
+        days: 5,
+        notes_on: &[1, 2, 3, 4, 5],
+        hollow_notes: &[4, 5],
+        visits: 120,
+        missing: &[],
+        speakers: 8,
+        report: Report::Hollow,
+        issues: &["河口村垃圾清运"],
+        enc: Enc::Gbk,
+        headers: true,
+        talk: false,
+    },
 ];
 
 /// A generated file before encoding.
@@ -82,7 +282,10 @@ struct Truth {
 }
 
 fn issue(key: &str) -> &'static Issue {
-    banks::ISSUES.iter().find(|i| i.key == key).expect("known issue key")
+    banks::ISSUES
+        .iter()
+        .find(|i| i.key == key)
+        .expect("known issue key")
 }
 
 fn date(day: u32) -> String {
@@ -120,9 +323,18 @@ pub fn write_sample(dir: &Path) -> Result<Summary> {
         write(&campaign.join(&d.rel), &bytes, &mut summary)?;
     }
     // An Office lock file left behind by an open report: must be skipped, not read.
-    write(&campaign.join("张伟_县委副书记/~$伟蹲点调研报告.docx"), b"\x05lock", &mut summary)?;
+    write(
+        &campaign.join("张伟_县委副书记/~$伟蹲点调研报告.docx"),
+        b"\x05lock",
+        &mut summary,
+    )?;
     roster(&campaign.join("roster.xlsx"), &mut summary)?;
-    opinions(&campaign.join("意见征求表汇总.xlsx"), &mut rng, &mut truth, &mut summary)?;
+    opinions(
+        &campaign.join("意见征求表汇总.xlsx"),
+        &mut rng,
+        &mut truth,
+        &mut summary,
+    )?;
     write_truth(dir, &truth)?;
     Ok(summary)
 }
@@ -145,7 +357,12 @@ fn header(spec: &Spec, title: String, day: u32, rng: &mut Rng) -> Vec<String> {
     if spec.headers {
         lines.push(format!("姓名：{}　单位：{}", spec.name, spec.unit));
     }
-    lines.push(format!("{} {} {}", date(day), weekday(day), rng.pick(banks::WEATHER)));
+    lines.push(format!(
+        "{} {} {}",
+        date(day),
+        weekday(day),
+        rng.pick(banks::WEATHER)
+    ));
     lines.push(String::new());
     lines
 }
@@ -177,22 +394,26 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
                 vec![]
             };
             let situation = match cats.first() {
-                None => fill("家里{n}口人，种了{smu}亩{crop}，儿子儿媳在外打工", place, rng),
+                None => fill(
+                    "家里{n}口人，种了{smu}亩{crop}，儿子儿媳在外打工",
+                    place,
+                    rng,
+                ),
                 Some(c) => {
                     let (_, s) = banks::CATEGORY_SITUATION
                         .iter()
                         .find(|(k, _)| k == c)
                         .expect("category");
-                    fill(*rng.pick(s), place, rng)
+                    fill(rng.pick(s), place, rng)
                 }
             };
             let roll = rng.range(0, 99);
             let (problem, suggestion, issue) = if roll < 40 {
-                let key = *rng.pick(spec.issues);
+                let key = rng.pick(spec.issues);
                 let is = issue(key);
                 (
-                    fill(*rng.pick(is.problems), place, rng),
-                    fill(*rng.pick(is.suggestions), place, rng),
+                    fill(rng.pick(is.problems), place, rng),
+                    fill(rng.pick(is.suggestions), place, rng),
                     Some(is.key),
                 )
             } else {
@@ -232,16 +453,17 @@ fn cadre_docs(
         let chunk = visits.len().div_ceil(n);
         visits.chunks(chunk.max(1)).collect()
     };
-    let file = |truth: &mut Truth, rel: String, kind: &str, expect: &str, planted: &str, note: String| {
-        truth.files.push([
-            rel,
-            spec.name.to_owned(),
-            kind.to_owned(),
-            expect.to_owned(),
-            planted.to_owned(),
-            note,
-        ]);
-    };
+    let file =
+        |truth: &mut Truth, rel: String, kind: &str, expect: &str, planted: &str, note: String| {
+            truth.files.push([
+                rel,
+                spec.name.to_owned(),
+                kind.to_owned(),
+                expect.to_owned(),
+                planted.to_owned(),
+                note,
+            ]);
+        };
 
     // Daily notes.
     for day in 1..=spec.days {
@@ -264,9 +486,17 @@ fn cadre_docs(
             lines.extend(note_body(spec, day, todays, rng, &place, truth));
         }
         let rel = format!("{dir}/{}_蹲点手记.{}", iso(d), ext(spec.enc));
-        let (expect, planted) = if hollow { ("redo", "hollow") } else { ("pass", "") };
+        let (expect, planted) = if hollow {
+            ("redo", "hollow")
+        } else {
+            ("pass", "")
+        };
         file(truth, rel.clone(), "note", expect, planted, String::new());
-        docs.push(Doc { rel, lines, enc: spec.enc });
+        docs.push(Doc {
+            rel,
+            lines,
+            enc: spec.enc,
+        });
     }
 
     // Visit records, one file a day.
@@ -278,12 +508,28 @@ fn cadre_docs(
             lines.push(format!("走访人\t{}\t日期\t{}", spec.name, date(d)));
             lines.push(format!("单位\t{}\t地点\t{}", spec.unit, spec.village));
         } else {
-            lines.push(format!("走访人：{}　日期：{}　地点：{}", spec.name, date(d), spec.village));
+            lines.push(format!(
+                "走访人：{}　日期：{}　地点：{}",
+                spec.name,
+                date(d),
+                spec.village
+            ));
         }
         lines.push(String::new());
         for (k, v) in todays.iter().enumerate() {
-            let cats = if v.cats.is_empty() { "一般户".to_owned() } else { v.cats.join("、") };
-            lines.push(format!("【第{}户】户主：{}　{}{}　类别：{}", k + 1, v.who, spec.village, v.group, cats));
+            let cats = if v.cats.is_empty() {
+                "一般户".to_owned()
+            } else {
+                v.cats.join("、")
+            };
+            lines.push(format!(
+                "【第{}户】户主：{}　{}{}　类别：{}",
+                k + 1,
+                v.who,
+                spec.village,
+                v.group,
+                cats
+            ));
             lines.push(format!("家庭情况：{}。", v.situation));
             lines.push(format!("反映问题：{}。", v.problem));
             lines.push(format!("意见建议：{}。", v.suggestion));
@@ -292,8 +538,19 @@ fn cadre_docs(
             }
         }
         let rel = format!("{dir}/走访笔录_第{day}天.{}", ext(spec.enc));
-        file(truth, rel.clone(), "visit", "pass", "", format!("{} 户", todays.len()));
-        docs.push(Doc { rel, lines, enc: spec.enc });
+        file(
+            truth,
+            rel.clone(),
+            "visit",
+            "pass",
+            "",
+            format!("{} 户", todays.len()),
+        );
+        docs.push(Doc {
+            rel,
+            lines,
+            enc: spec.enc,
+        });
     }
 
     // Forum minutes.
@@ -314,15 +571,25 @@ fn cadre_docs(
             })
             .collect();
         let roles: Vec<String> = speakers.iter().map(|(r, p)| format!("{r}{p}")).collect();
-        lines.push(format!("参加人员：{}，共{}人", roles.join("、"), spec.speakers));
+        lines.push(format!(
+            "参加人员：{}，共{}人",
+            roles.join("、"),
+            spec.speakers
+        ));
         lines.push(String::new());
-        lines.push(format!("{}：这次来{}蹲点，主要是听听大家的真实想法，有什么说什么。", spec.name, spec.village));
+        lines.push(format!(
+            "{}：这次来{}蹲点，主要是听听大家的真实想法，有什么说什么。",
+            spec.name, spec.village
+        ));
         for (i, (role, who)) in speakers.iter().enumerate() {
             let (p, s) = if i % 2 == 0 {
                 let key = spec.issues[i / 2 % spec.issues.len()];
                 *truth.mentions.entry(key).or_default() += 1;
                 let is = issue(key);
-                (fill(*rng.pick(is.problems), &place, rng), fill(*rng.pick(is.suggestions), &place, rng))
+                (
+                    fill(rng.pick(is.problems), &place, rng),
+                    fill(rng.pick(is.suggestions), &place, rng),
+                )
             } else {
                 let (p, s) = rng.pick(banks::ONE_OFF);
                 (fill(p, &place, rng), fill(s, &place, rng))
@@ -332,8 +599,19 @@ fn cadre_docs(
         lines.push(format!("{}：大家提的问题我都记下了，能当场答复的已经答复，需要部门解决的，回去以后逐条交办，一个月内给大家回话。", spec.name));
         let rel = format!("{dir}/{}座谈会记录.{}", spec.village, ext(spec.enc));
         let ok = (7..=9).contains(&spec.speakers);
-        file(truth, rel.clone(), "minutes", "pass", if ok { "" } else { "few_speakers" }, format!("{} 人发言", spec.speakers));
-        docs.push(Doc { rel, lines, enc: spec.enc });
+        file(
+            truth,
+            rel.clone(),
+            "minutes",
+            "pass",
+            if ok { "" } else { "few_speakers" },
+            format!("{} 人发言", spec.speakers),
+        );
+        docs.push(Doc {
+            rel,
+            lines,
+            enc: spec.enc,
+        });
     }
 
     // A talk record for some.
@@ -342,32 +620,74 @@ fn cadre_docs(
         let who = person(rng);
         let lines = vec![
             "谈心谈话记录".to_owned(),
-            format!("谈话人：{}　谈话对象：{}村党支部书记{}　时间：{}", spec.name, spec.village, who, date(d)),
+            format!(
+                "谈话人：{}　谈话对象：{}村党支部书记{}　时间：{}",
+                spec.name,
+                spec.village,
+                who,
+                date(d)
+            ),
             String::new(),
-            format!("{who}说，村里今年最难的是钱：{}。", fill(*rng.pick(banks::FACTS), &place, rng)),
-            format!("他坦言，{}。", fill(*rng.pick(issue("基层填表迎检多").problems), &place, rng)),
-            format!("我请他把村里需要县里协调的事列个清单，{}之前交给我。", date(d + 3)),
+            format!(
+                "{who}说，村里今年最难的是钱：{}。",
+                fill(rng.pick(banks::FACTS), &place, rng)
+            ),
+            format!(
+                "他坦言，{}。",
+                fill(rng.pick(issue("基层填表迎检多").problems), &place, rng)
+            ),
+            format!(
+                "我请他把村里需要县里协调的事列个清单，{}之前交给我。",
+                date(d + 3)
+            ),
         ];
         *truth.mentions.entry("基层填表迎检多").or_default() += 1;
         let rel = format!("{dir}/谈心谈话记录.{}", ext(spec.enc));
         file(truth, rel.clone(), "talk", "pass", "", String::new());
-        docs.push(Doc { rel, lines, enc: spec.enc });
+        docs.push(Doc {
+            rel,
+            lines,
+            enc: spec.enc,
+        });
     }
 
     // The final report.
     let rel = format!("{dir}/{}蹲点调研报告.{}", spec.name, ext(spec.enc));
     let (lines, expect, planted, note) = match spec.report {
         Report::Substantive | Report::Masked => {
-            let l = substantive_report(spec, rng, &place, truth, spec.report == Report::Masked, None);
-            (l, "pass", if spec.report == Report::Masked { "masked_names" } else { "" }, String::new())
+            let l = substantive_report(
+                spec,
+                rng,
+                &place,
+                truth,
+                spec.report == Report::Masked,
+                None,
+            );
+            (
+                l,
+                "pass",
+                if spec.report == Report::Masked {
+                    "masked_names"
+                } else {
+                    ""
+                },
+                String::new(),
+            )
         }
         Report::Hollow => (hollow_report(spec, rng), "redo", "hollow", String::new()),
         Report::Template => {
             let l: Vec<String> = TEMPLATE
                 .lines()
-                .map(|l| l.replacen("xx村", spec.village, 1).replace("xx镇", spec.town))
+                .map(|l| {
+                    l.replacen("xx村", spec.village, 1)
+                        .replace("xx镇", spec.town)
+                })
                 .collect();
-            truth.copies.push([rel.clone(), "templates/蹲点调研报告范文.txt".to_owned(), "template".to_owned()]);
+            truth.copies.push([
+                rel.clone(),
+                "templates/蹲点调研报告范文.txt".to_owned(),
+                "template".to_owned(),
+            ]);
             (l, "redo", "template_copy", "照抄范文，数字未填".to_owned())
         }
         Report::CopyOf(other) => {
@@ -378,21 +698,31 @@ fn cadre_docs(
                 .find(|f| f[1] == other && f[2] == "report")
                 .map(|f| f[0].clone())
                 .unwrap_or_default();
-            truth.copies.push([rel.clone(), other_rel.clone(), "peer".to_owned()]);
+            truth
+                .copies
+                .push([rel.clone(), other_rel.clone(), "peer".to_owned()]);
             let l = substantive_report(spec, rng, &place, truth, false, Some(&source));
             (l, "redo", "peer_copy", format!("问题部分抄自 {other_rel}"))
         }
     };
     reports.insert(spec.name, lines.clone());
     file(truth, rel.clone(), "report", expect, planted, note);
-    docs.push(Doc { rel, lines, enc: spec.enc });
+    docs.push(Doc {
+        rel,
+        lines,
+        enc: spec.enc,
+    });
 
     let quota = match spec.level {
         "县级领导" => 20,
         "县直部门领导" => 30,
         _ => spec.households.div_ceil(3),
     };
-    let reached: Vec<&str> = banks::CATEGORIES.iter().copied().filter(|c| !spec.missing.contains(c)).collect();
+    let reached: Vec<&str> = banks::CATEGORIES
+        .iter()
+        .copied()
+        .filter(|c| !spec.missing.contains(c))
+        .collect();
     let missing_dates: Vec<String> = (1..=spec.days)
         .filter(|d| !spec.notes_on.contains(d))
         .map(|d| iso(spec.start + d - 1))
@@ -409,30 +739,57 @@ fn cadre_docs(
         spec.missing.join("、"),
         reached.len().to_string(),
         spec.speakers.to_string(),
-        if (7..=9).contains(&spec.speakers) { "是" } else { "否" }.to_owned(),
+        if (7..=9).contains(&spec.speakers) {
+            "是"
+        } else {
+            "否"
+        }
+        .to_owned(),
     ]);
 }
 
-fn note_body(spec: &Spec, day: u32, todays: &[Visit], rng: &mut Rng, place: &Place, truth: &mut Truth) -> Vec<String> {
+fn note_body(
+    spec: &Spec,
+    day: u32,
+    todays: &[Visit],
+    rng: &mut Rng,
+    place: &Place,
+    truth: &mut Truth,
+) -> Vec<String> {
     let mut lines = Vec::new();
     let hour = rng.range(7, 9);
     lines.push(format!(
         "早上{hour}点多从{}出发到{}，{}",
         spec.town,
         spec.village,
-        if day == 1 { "先和村两委班子碰了个头，了解村里的基本情况。".to_owned() } else { format!("今天跟着{}走{}。", fill("网格员{p}", place, rng), fill("{g}", place, rng)) }
+        if day == 1 {
+            "先和村两委班子碰了个头，了解村里的基本情况。".to_owned()
+        } else {
+            format!(
+                "今天跟着{}走{}。",
+                fill("网格员{p}", place, rng),
+                fill("{g}", place, rng)
+            )
+        }
     ));
     if day == 1 {
-        lines.push(format!("{}。", fill(*rng.pick(banks::FACTS), place, rng)));
+        lines.push(format!("{}。", fill(rng.pick(banks::FACTS), place, rng)));
     }
     let cats: Vec<&str> = todays.iter().flat_map(|v| v.cats.iter().copied()).collect();
     lines.push(format!(
         "今天共走访{}户{}。",
         todays.len(),
-        if cats.is_empty() { String::new() } else { format!("，其中有{}", dedup(&cats).join("、")) }
+        if cats.is_empty() {
+            String::new()
+        } else {
+            format!("，其中有{}", dedup(&cats).join("、"))
+        }
     ));
     for v in todays.iter().take(2) {
-        lines.push(format!("{}{}：{}。谈到村里的事，{}。", v.group, v.who, v.situation, v.problem));
+        lines.push(format!(
+            "{}{}：{}。谈到村里的事，{}。",
+            v.group, v.who, v.situation, v.problem
+        ));
         if let Some(key) = v.issue {
             *truth.mentions.entry(key).or_default() += 1;
         }
@@ -440,8 +797,22 @@ fn note_body(spec: &Spec, day: u32, todays: &[Visit], rng: &mut Rng, place: &Pla
     if let Some(v) = todays.get(2) {
         lines.push(format!("{}提出：{}。", v.who, v.suggestion));
     }
-    lines.push(format!("{}。", fill(*rng.pick(banks::REFLECTIONS), place, rng)));
-    lines.push(format!("明天计划去{}，重点看看{}。", fill("{g}", place, rng), rng.pick(&["灌溉渠", "通组路", "村小", "卫生室", "合作社的冷库", "垃圾池"])));
+    lines.push(format!(
+        "{}。",
+        fill(rng.pick(banks::REFLECTIONS), place, rng)
+    ));
+    lines.push(format!(
+        "明天计划去{}，重点看看{}。",
+        fill("{g}", place, rng),
+        rng.pick(&[
+            "灌溉渠",
+            "通组路",
+            "村小",
+            "卫生室",
+            "合作社的冷库",
+            "垃圾池"
+        ])
+    ));
     lines
 }
 
@@ -483,19 +854,35 @@ fn substantive_report(
     l.push("二、存在的主要问题".to_owned());
     if let Some(src) = copied_problems {
         // The copied section: everything between the two headings of the source, verbatim.
-        let start = src.iter().position(|s| s == "二、存在的主要问题").map_or(0, |i| i + 1);
-        let stop = src.iter().position(|s| s == "三、意见建议").unwrap_or(src.len());
+        let start = src
+            .iter()
+            .position(|s| s == "二、存在的主要问题")
+            .map_or(0, |i| i + 1);
+        let stop = src
+            .iter()
+            .position(|s| s == "三、意见建议")
+            .unwrap_or(src.len());
         l.extend(src[start..stop].iter().cloned());
     } else {
         let numerals = ["（一）", "（二）", "（三）"];
         for (i, key) in spec.issues.iter().chain(["ONE"].iter()).take(3).enumerate() {
             let (p, detail) = if *key == "ONE" {
                 let (p, _) = rng.pick(banks::ONE_OFF);
-                (fill(p, place, rng), fill("走访中有{n}户提到类似情况，涉及{hh}人", place, rng))
+                (
+                    fill(p, place, rng),
+                    fill("走访中有{n}户提到类似情况，涉及{hh}人", place, rng),
+                )
             } else {
                 *truth.mentions.entry(key).or_default() += 1;
                 let is = issue(key);
-                (fill(*rng.pick(is.problems), place, rng), fill("走访的{hh}户中有{n}户谈到这个问题，{p}说得最具体", place, rng))
+                (
+                    fill(rng.pick(is.problems), place, rng),
+                    fill(
+                        "走访的{hh}户中有{n}户谈到这个问题，{p}说得最具体",
+                        place,
+                        rng,
+                    ),
+                )
             };
             let detail = if masked { mask_names(&detail) } else { detail };
             l.push(format!("{}{}。{}。", numerals[i], p, detail));
@@ -503,11 +890,24 @@ fn substantive_report(
     }
     l.push("三、意见建议".to_owned());
     for (i, key) in spec.issues.iter().enumerate() {
-        let s = fill(*rng.pick(issue(key).suggestions), place, rng);
-        l.push(format!("{}. {}，{}。", i + 1, s, fill("估算需要资金{wan}万元，可从衔接资金和部门项目中统筹", place, rng)));
+        let s = fill(rng.pick(issue(key).suggestions), place, rng);
+        l.push(format!(
+            "{}. {}，{}。",
+            i + 1,
+            s,
+            fill(
+                "估算需要资金{wan}万元，可从衔接资金和部门项目中统筹",
+                place,
+                rng
+            )
+        ));
     }
     let (_, s) = rng.pick(banks::ONE_OFF);
-    l.push(format!("{}. {}。", spec.issues.len() + 1, fill(s, place, rng)));
+    l.push(format!(
+        "{}. {}。",
+        spec.issues.len() + 1,
+        fill(s, place, rng)
+    ));
     l.push("四、下一步打算".to_owned());
     l.push(format!(
         "对走访中收集的问题，我已建立台账，其中能够当场解决的{}件已经解决；需要部门协调的，{}前交办到相关单位，并在{}月底回访{}。",
@@ -538,7 +938,10 @@ fn hollow_report(spec: &Spec, rng: &mut Rng) -> Vec<String> {
         format!("{}　{}", spec.unit, spec.name),
         format!("（{}）", date(spec.start + spec.days - 1)),
         String::new(),
-        format!("根据县委统一安排，本人到{}开展了蹲点调研活动。", spec.village),
+        format!(
+            "根据县委统一安排，本人到{}开展了蹲点调研活动。",
+            spec.village
+        ),
         format!("{}。{}。", s[0], s[1]),
         "一、主要做法".to_owned(),
         format!("{}。{}。{}。", s[2], s[3], s[4]),
@@ -555,8 +958,16 @@ fn hollow_report(spec: &Spec, rng: &mut Rng) -> Vec<String> {
 
 fn roster(path: &Path, summary: &mut Summary) -> Result<()> {
     let mut rows = vec![vec![
-        "序号".to_owned(), "姓名".into(), "单位".into(), "职务".into(), "级别".into(), "联系点".into(),
-        "所属乡镇".into(), "联系点户数".into(), "蹲点开始".into(), "蹲点结束".into(),
+        "序号".to_owned(),
+        "姓名".into(),
+        "单位".into(),
+        "职务".into(),
+        "级别".into(),
+        "联系点".into(),
+        "所属乡镇".into(),
+        "联系点户数".into(),
+        "蹲点开始".into(),
+        "蹲点结束".into(),
     ]];
     for (i, s) in SPECS.iter().enumerate() {
         rows.push(vec![
@@ -572,43 +983,101 @@ fn roster(path: &Path, summary: &mut Summary) -> Result<()> {
             iso(s.start + s.days - 1),
         ]);
     }
-    xlsx(path, "花名册", Some("云岭县“大调研、大走访”蹲点干部花名册"), &rows, summary)
+    xlsx(
+        path,
+        "花名册",
+        Some("云岭县“大调研、大走访”蹲点干部花名册"),
+        &rows,
+        summary,
+    )
 }
 
 fn opinions(path: &Path, rng: &mut Rng, truth: &mut Truth, summary: &mut Summary) -> Result<()> {
     let mut items: Vec<(String, String, String, Option<&'static str>, bool)> = Vec::new(); // person, place, text, issue, hollow
-    let villages = ["石桥村", "柳溪村", "桃源村", "青山村", "河口村", "龙潭村", "新塘村", "杨家坪村"];
+    let villages = [
+        "石桥村",
+        "柳溪村",
+        "桃源村",
+        "青山村",
+        "河口村",
+        "龙潭村",
+        "新塘村",
+        "杨家坪村",
+    ];
     for is in banks::ISSUES {
         let n = if is.place.is_empty() { 5 } else { 7 };
         for _ in 0..n {
-            let village = if is.place.is_empty() { *rng.pick(&villages) } else { is.place };
-            let place = Place { village: village.to_owned(), town: "白沙镇".to_owned(), households: None };
-            let p = fill(*rng.pick(is.problems), &place, rng);
+            let village = if is.place.is_empty() {
+                rng.pick(&villages)
+            } else {
+                is.place
+            };
+            let place = Place {
+                village: village.to_owned(),
+                town: "白沙镇".to_owned(),
+                households: None,
+            };
+            let p = fill(rng.pick(is.problems), &place, rng);
             let text = if rng.chance(60) {
-                format!("{p}。{}。", fill(*rng.pick(is.suggestions), &place, rng))
+                format!("{p}。{}。", fill(rng.pick(is.suggestions), &place, rng))
             } else {
                 format!("{p}。")
             };
-            items.push((person(rng), format!("{village}{}", fill("{g}", &place, rng)), text, Some(is.key), false));
+            items.push((
+                person(rng),
+                format!("{village}{}", fill("{g}", &place, rng)),
+                text,
+                Some(is.key),
+                false,
+            ));
         }
     }
     while items.len() < 92 {
-        let village = *rng.pick(&villages);
-        let place = Place { village: village.to_owned(), town: "清水镇".to_owned(), households: None };
+        let village = rng.pick(&villages);
+        let place = Place {
+            village: village.to_owned(),
+            town: "清水镇".to_owned(),
+            households: None,
+        };
         let (p, s) = rng.pick(banks::ONE_OFF);
         let mut text = format!("{}。{}。", fill(p, &place, rng), fill(s, &place, rng));
         if rng.chance(15) {
-            text.push_str(&format!("联系电话1{}{:09}。", rng.range(3, 9), rng.range(0, 999_999_999)));
+            text.push_str(&format!(
+                "联系电话1{}{:09}。",
+                rng.range(3, 9),
+                rng.range(0, 999_999_999)
+            ));
         }
-        items.push((person(rng), format!("{village}{}", fill("{g}", &place, rng)), text, None, false));
+        items.push((
+            person(rng),
+            format!("{village}{}", fill("{g}", &place, rng)),
+            text,
+            None,
+            false,
+        ));
     }
-    for h in banks::HOLLOW_OPINIONS.iter().chain(banks::HOLLOW_OPINIONS[..2].iter()) {
-        let village = *rng.pick(&villages);
-        items.push((person(rng), village.to_owned(), format!("{h}。"), None, true));
+    for h in banks::HOLLOW_OPINIONS
+        .iter()
+        .chain(banks::HOLLOW_OPINIONS[..2].iter())
+    {
+        let village = rng.pick(&villages);
+        items.push((
+            person(rng),
+            village.to_owned(),
+            format!("{h}。"),
+            None,
+            true,
+        ));
     }
     rng.shuffle(&mut items);
     let mut rows = vec![vec![
-        "序号".to_owned(), "姓名".into(), "村组".into(), "联系电话".into(), "类型".into(), "日期".into(), "意见建议内容".into(),
+        "序号".to_owned(),
+        "姓名".into(),
+        "村组".into(),
+        "联系电话".into(),
+        "类型".into(),
+        "日期".into(),
+        "意见建议内容".into(),
     ]];
     for (i, (who, place, text, key, hollow)) in items.iter().enumerate() {
         if let Some(k) = key {
@@ -619,7 +1088,12 @@ fn opinions(path: &Path, rng: &mut Rng, truth: &mut Truth, summary: &mut Summary
             who.clone(),
             place.clone(),
             format!("1{}{:09}", rng.range(3, 9), rng.range(0, 999_999_999)),
-            if *hollow { "意见建议" } else { "问题反映" }.to_owned(),
+            if *hollow {
+                "意见建议"
+            } else {
+                "问题反映"
+            }
+            .to_owned(),
             format!("2023/9/{}", rng.range(18, 24)),
             text.clone(),
         ]);
@@ -631,11 +1105,26 @@ fn opinions(path: &Path, rng: &mut Rng, truth: &mut Truth, summary: &mut Summary
             text.clone(),
         ]);
     }
-    xlsx(path, "意见建议", Some("云岭县“大调研、大走访”群众意见建议汇总表"), &rows, summary)
+    xlsx(
+        path,
+        "意见建议",
+        Some("云岭县“大调研、大走访”群众意见建议汇总表"),
+        &rows,
+        summary,
+    )
 }
 
-fn xlsx(path: &Path, sheet: &str, title: Option<&str>, rows: &[Vec<String>], summary: &mut Summary) -> Result<()> {
-    let err = |e: rust_xlsxwriter::XlsxError| crate::Error::Xlsx { path: path.to_path_buf(), reason: e.to_string() };
+fn xlsx(
+    path: &Path,
+    sheet: &str,
+    title: Option<&str>,
+    rows: &[Vec<String>],
+    summary: &mut Summary,
+) -> Result<()> {
+    let err = |e: rust_xlsxwriter::XlsxError| crate::Error::Xlsx {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(err)?;
@@ -646,8 +1135,12 @@ fn xlsx(path: &Path, sheet: &str, title: Option<&str>, rows: &[Vec<String>], sum
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             match cell.parse::<f64>() {
-                Ok(n) if r > 0 && cell.len() < 6 => ws.write_number(r as u32 + offset, c as u16, n).map(|_| ()),
-                _ => ws.write_string(r as u32 + offset, c as u16, cell).map(|_| ()),
+                Ok(n) if r > 0 && cell.len() < 6 => {
+                    ws.write_number(r as u32 + offset, c as u16, n).map(|_| ())
+                }
+                _ => ws
+                    .write_string(r as u32 + offset, c as u16, cell)
+                    .map(|_| ()),
             }
             .map_err(err)?;
         }
@@ -669,30 +1162,63 @@ fn write_truth(dir: &Path, t: &Truth) -> Result<()> {
     };
     write(
         &dir.join("truth.csv"),
-        &csv(&["文件", "作者", "类型", "预期", "植入", "说明"], t.files.iter().map(|r| r.to_vec()).collect()),
+        &csv(
+            &["文件", "作者", "类型", "预期", "植入", "说明"],
+            t.files.iter().map(|r| r.to_vec()).collect(),
+        ),
         &mut ignored,
     )?;
     write(
         &dir.join("truth_cadres.csv"),
         &csv(
-            &["姓名", "级别", "联系点", "蹲点天数", "户数要求", "走访户数", "户数达标", "缺少手记日期", "未走访类别", "已走访类别数", "座谈会发言人数", "发言人数达标"],
+            &[
+                "姓名",
+                "级别",
+                "联系点",
+                "蹲点天数",
+                "户数要求",
+                "走访户数",
+                "户数达标",
+                "缺少手记日期",
+                "未走访类别",
+                "已走访类别数",
+                "座谈会发言人数",
+                "发言人数达标",
+            ],
             t.cadres.clone(),
         ),
         &mut ignored,
     )?;
     write(
         &dir.join("truth_copies.csv"),
-        &csv(&["文件", "来源", "类型"], t.copies.iter().map(|r| r.to_vec()).collect()),
+        &csv(
+            &["文件", "来源", "类型"],
+            t.copies.iter().map(|r| r.to_vec()).collect(),
+        ),
         &mut ignored,
     )?;
     let issues = banks::ISSUES
         .iter()
-        .map(|i| vec![i.key.to_owned(), i.place.to_owned(), i.theme.to_owned(), t.mentions.get(i.key).copied().unwrap_or(0).to_string()])
+        .map(|i| {
+            vec![
+                i.key.to_owned(),
+                i.place.to_owned(),
+                i.theme.to_owned(),
+                t.mentions.get(i.key).copied().unwrap_or(0).to_string(),
+            ]
+        })
         .collect();
-    write(&dir.join("truth_issues.csv"), &csv(&["问题", "地点", "主题", "提及次数"], issues), &mut ignored)?;
+    write(
+        &dir.join("truth_issues.csv"),
+        &csv(&["问题", "地点", "主题", "提及次数"], issues),
+        &mut ignored,
+    )?;
     write(
         &dir.join("truth_opinions.csv"),
-        &csv(&["行", "问题", "空话", "内容"], t.opinions.iter().map(|r| r.to_vec()).collect()),
+        &csv(
+            &["行", "问题", "空话", "内容"],
+            t.opinions.iter().map(|r| r.to_vec()).collect(),
+        ),
         &mut ignored,
     )?;
     Ok(())

@@ -116,7 +116,9 @@ impl ColumnMap {
                 .find(|&i| !taken[i] && aliases.iter().any(|a| h(i).eq_ignore_ascii_case(a)))
                 .or_else(|| {
                     (0..header.len()).find(|&i| {
-                        !taken[i] && !h(i).is_empty() && aliases.iter().any(|a| h(i).contains(a.as_str()))
+                        !taken[i]
+                            && !h(i).is_empty()
+                            && aliases.iter().any(|a| h(i).contains(a.as_str()))
                     })
                 });
             if let Some(i) = pos {

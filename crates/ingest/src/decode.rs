@@ -48,7 +48,11 @@ pub(crate) fn sniff(bytes: &[u8]) -> Sniff {
 pub(crate) fn decode(bytes: &[u8]) -> Decoded {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        let replaced = if had_errors { count_replacements(&text) } else { 0 };
+        let replaced = if had_errors {
+            count_replacements(&text)
+        } else {
+            0
+        };
         return Decoded {
             text: text.into_owned(),
             encoding: bom_name(enc),
@@ -83,10 +87,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
         encoding_rs::GB18030
     };
     let (text, _, had_errors) = enc.decode(bytes);
-    let replaced = if had_errors { count_replacements(&text) } else { 0 };
+    let replaced = if had_errors {
+        count_replacements(&text)
+    } else {
+        0
+    };
     Decoded {
         text: text.into_owned(),
-        encoding: if enc == encoding_rs::BIG5 { "Big5" } else { "GBK" },
+        encoding: if enc == encoding_rs::BIG5 {
+            "Big5"
+        } else {
+            "GBK"
+        },
         replaced,
     }
 }
@@ -151,8 +163,14 @@ mod tests {
 
     #[test]
     fn binaries_are_recognised() {
-        assert!(matches!(sniff(b"\x89PNG\r\n\x1a\n...."), Sniff::Binary("PNG 图片")));
-        assert!(matches!(sniff(b"\xD0\xCF\x11\xE0\xA1\xB1"), Sniff::Binary(_)));
+        assert!(matches!(
+            sniff(b"\x89PNG\r\n\x1a\n...."),
+            Sniff::Binary("PNG 图片")
+        ));
+        assert!(matches!(
+            sniff(b"\xD0\xCF\x11\xE0\xA1\xB1"),
+            Sniff::Binary(_)
+        ));
         assert!(matches!(sniff(b"abc\0def"), Sniff::Binary("二进制数据")));
     }
 }

@@ -49,8 +49,8 @@ pub(crate) fn read_entry(
 
 /// Extracts the text of a .docx held in memory.
 pub(crate) fn docx_text(bytes: &[u8], limit: u64) -> Result<String, DocxError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| DocxError::Corrupt(e.to_string()))?;
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DocxError::Corrupt(e.to_string()))?;
     let xml = read_entry(&mut archive, "word/document.xml", limit)?.ok_or(DocxError::NoDocument)?;
     document_text(&xml).map_err(DocxError::Corrupt)
 }
@@ -128,10 +128,7 @@ fn document_text(xml: &[u8]) -> Result<String, String> {
             }
             Ok(Event::Eof) => break,
             Err(e) => {
-                return Err(format!(
-                    "XML 错误（位置 {}）：{e}",
-                    reader.error_position()
-                ));
+                return Err(format!("XML 错误（位置 {}）：{e}", reader.error_position()));
             }
             _ => {}
         }

@@ -51,6 +51,10 @@ const TABLE_EXTS: &[&str] = &["csv", "tsv", "xlsx", "xlsm", "jsonl"];
 const MANIFEST_STEMS: &[&str] = &["manifest", "清单", "文件清单", "材料清单"];
 const ROSTER_STEMS: &[&str] = &["roster", "花名册", "名单", "蹲点干部名单", "干部名单"];
 
+/// What reading one file gave: submissions with the metadata their own text states, and
+/// per-file (or per-row) errors.
+type FileResult = (Vec<(Submission, Meta)>, Vec<FileError>);
+
 /// A file found by the walk.
 struct Found {
     abs: PathBuf,
@@ -124,7 +128,7 @@ pub fn ingest_with(
     }
 
     tick(Tick::Found(walk.files.len()));
-    let results: Vec<(Vec<(Submission, Meta)>, Vec<FileError>)> = walk
+    let results: Vec<FileResult> = walk
         .files
         .par_iter()
         .map(|f| {
@@ -162,7 +166,8 @@ pub fn ingest_with(
             out.submissions.push(sub);
         }
     }
-    out.submissions.sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
+    out.submissions
+        .sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
     out.errors.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -185,7 +190,10 @@ fn walk(root: &Path) -> Walk {
                     .map(|p| rel_path(root, p))
                     .unwrap_or_else(|| "（未知路径）".to_owned());
                 let (reason, detail) = if e.loop_ancestor().is_some() {
-                    ("符号链接循环", "该链接指向其上级目录，已跳过以免无限循环".to_owned())
+                    (
+                        "符号链接循环",
+                        "该链接指向其上级目录，已跳过以免无限循环".to_owned(),
+                    )
                 } else {
                     (
                         "无法读取",
@@ -293,7 +301,7 @@ fn natural_path_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Reads one file into submissions (one, or one per table row) and per-row errors.
-fn read_one(f: &Found, cfg: &IngestConfig) -> (Vec<(Submission, Meta)>, Vec<FileError>) {
+fn read_one(f: &Found, cfg: &IngestConfig) -> FileResult {
     let name = file_name(&f.rel);
     let (_, ext) = stem_ext(name);
     let size = match std::fs::metadata(&f.abs) {
@@ -306,7 +314,11 @@ fn read_one(f: &Found, cfg: &IngestConfig) -> (Vec<(Submission, Meta)>, Vec<File
             vec![err(
                 &f.rel,
                 "文件过大",
-                format!("{} MB，超过上限 {} MB", size >> 20, cfg.max_file_bytes >> 20),
+                format!(
+                    "{} MB，超过上限 {} MB",
+                    size >> 20,
+                    cfg.max_file_bytes >> 20
+                ),
             )],
         );
     }
@@ -368,17 +380,26 @@ fn read_document(
                     return Err(err(
                         &f.rel,
                         "文件过大",
-                        format!("{entry} 解压后超过 {} MB，疑似压缩炸弹，已拒绝", limit >> 20),
+                        format!(
+                            "{entry} 解压后超过 {} MB，疑似压缩炸弹，已拒绝",
+                            limit >> 20
+                        ),
                     ));
                 }
                 Err(docx::DocxError::NoDocument) => {
-                    return Err(err(&f.rel, "docx 已损坏", "压缩包中没有 word/document.xml，不是 Word 文档"));
+                    return Err(err(
+                        &f.rel,
+                        "docx 已损坏",
+                        "压缩包中没有 word/document.xml，不是 Word 文档",
+                    ));
                 }
                 Err(docx::DocxError::Corrupt(e)) => {
                     return Err(err(
                         &f.rel,
                         "docx 已损坏",
-                        format!("无法打开（文件可能不完整或已损坏）：{e}；请用 Word/WPS 打开后重新保存"),
+                        format!(
+                            "无法打开（文件可能不完整或已损坏）：{e}；请用 Word/WPS 打开后重新保存"
+                        ),
                     ));
                 }
             }
@@ -437,12 +458,7 @@ fn add_replaced(warnings: &mut Vec<String>, replaced: usize) {
     }
 }
 
-fn read_table_rows(
-    f: &Found,
-    ext: &str,
-    bytes: &[u8],
-    cfg: &IngestConfig,
-) -> (Vec<(Submission, Meta)>, Vec<FileError>) {
+fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> FileResult {
     let table = match table::read_table(ext, bytes, cfg.max_entry_bytes) {
         Ok(t) => t,
         Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
@@ -459,7 +475,9 @@ fn read_table_rows(
         };
         any_header = true;
         let cell = |row: &[String], c: Option<usize>| -> String {
-            c.and_then(|i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default()
+            c.and_then(|i| row.get(i))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
         };
         for (n, row) in sheet.rows.iter().skip(hi + 1) {
             if row.iter().all(|c| c.trim().is_empty()) {
@@ -535,10 +553,16 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
         header
             .iter()
             .position(|h| names.iter().any(|n| h.trim() == *n))
-            .or_else(|| header.iter().position(|h| names.iter().any(|n| h.contains(n))))
+            .or_else(|| {
+                header
+                    .iter()
+                    .position(|h| names.iter().any(|n| h.contains(n)))
+            })
     };
     let get = |row: &[String], c: Option<usize>| {
-        c.and_then(|i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default()
+        c.and_then(|i| row.get(i))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
     };
     if MANIFEST_STEMS.contains(&stem.as_str()) {
         let (hi, header) = sheet
@@ -548,7 +572,13 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
             .enumerate()
             .find(|(_, (_, r))| find(r, &["文件", "文件名", "路径", "file", "path"]).is_some())
             .map(|(i, (_, r))| (i, r.clone()))
-            .ok_or_else(|| err(&f.rel, "清单缺少文件列", "清单需要一列「文件」（相对路径或文件名）"))?;
+            .ok_or_else(|| {
+                err(
+                    &f.rel,
+                    "清单缺少文件列",
+                    "清单需要一列「文件」（相对路径或文件名）",
+                )
+            })?;
         let c_file = find(&header, &["文件", "文件名", "路径", "file", "path"]);
         let c_author = find(&header, &["姓名", "作者", "author"]);
         let c_unit = find(&header, &["单位", "unit"]);
@@ -637,13 +667,21 @@ mod tests {
         .unwrap();
         std::fs::write(root.join("empty.txt"), "").unwrap();
         std::fs::write(root.join("~$lock.docx"), "x").unwrap();
-        std::fs::write(root.join("old.doc"), b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap();
+        std::fs::write(
+            root.join("old.doc"),
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest",
+        )
+        .unwrap();
         std::fs::write(root.join("意见.csv"), "编号,内容\n1,修路\n2,\n").unwrap();
         let out = ingest(root, &IngestConfig::default()).unwrap();
         assert_eq!(out.files_seen, 6);
         assert_eq!(out.metadata_files, vec!["roster.csv"]);
         assert_eq!(out.skipped, vec!["~$lock.docx"]);
-        let reasons: Vec<_> = out.errors.iter().map(|e| (e.path.as_str(), e.reason.as_str())).collect();
+        let reasons: Vec<_> = out
+            .errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.reason.as_str()))
+            .collect();
         assert_eq!(
             reasons,
             vec![
@@ -653,7 +691,11 @@ mod tests {
             ]
         );
         assert_eq!(out.submissions.len(), 2);
-        let note = out.submissions.iter().find(|s| s.path.ends_with(".txt")).unwrap();
+        let note = out
+            .submissions
+            .iter()
+            .find(|s| s.path.ends_with(".txt"))
+            .unwrap();
         assert_eq!(note.author, "张伟");
         assert_eq!(note.unit, "县委办");
         assert_eq!(note.level, Some(Level::CountyLeader));
@@ -663,7 +705,11 @@ mod tests {
         assert_eq!(note.kind, Some(Kind::Note));
         assert!(note.text.contains("138****5678"));
         assert!(!note.text.contains("13812345678"));
-        let row = out.submissions.iter().find(|s| s.path == "意见.csv#2").unwrap();
+        let row = out
+            .submissions
+            .iter()
+            .find(|s| s.path == "意见.csv#2")
+            .unwrap();
         assert_eq!(row.ref_, "1");
         assert_eq!(row.kind, Some(Kind::Opinion));
         assert_eq!(row.author, "", "unknown stays empty");

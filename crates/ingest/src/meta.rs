@@ -52,7 +52,9 @@ fn fields(line: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (i, c) in keys.iter().enumerate() {
         let whole = c.get(0).expect("group 0");
-        let end = keys.get(i + 1).map_or(line.len(), |n| n.get(0).expect("group 0").start());
+        let end = keys
+            .get(i + 1)
+            .map_or(line.len(), |n| n.get(0).expect("group 0").start());
         let mut value = &line[whole.end()..end];
         if let Some(cut) = value.find(['，', ',', '；', ';', '\t']) {
             value = &value[..cut];
@@ -84,29 +86,26 @@ pub(crate) fn from_header(text: &str, max_lines: usize) -> Meta {
                 continue;
             }
             match key.as_str() {
-                "姓名" | "作者" | "记录人" | "走访人" | "调研人" | "蹲点干部" | "撰写人" | "报告人" => {
-                    set(&mut m.author, value)
-                }
+                "姓名" | "作者" | "记录人" | "走访人" | "调研人" | "蹲点干部" | "撰写人"
+                | "报告人" => set(&mut m.author, value),
                 "单位" | "工作单位" | "所在单位" => set(&mut m.unit, value),
-                "职务" | "级别" => {
-                    if m.level.is_none() {
-                        m.level = Level::from_label(&value);
-                    }
+                "职务" | "级别" if m.level.is_none() => {
+                    m.level = Level::from_label(&value);
                 }
-                "联系点" | "蹲点村" | "蹲点地点" | "蹲点单位" | "地点" => set(&mut m.place, value),
-                "日期" | "时间" => {
-                    if m.date.is_empty() {
-                        m.date = find_date(&value).unwrap_or_default();
-                    }
+                "联系点" | "蹲点村" | "蹲点地点" | "蹲点单位" | "地点" => {
+                    set(&mut m.place, value)
+                }
+                "日期" | "时间" if m.date.is_empty() => {
+                    m.date = find_date(&value).unwrap_or_default();
                 }
                 "标题" | "题目" => set(&mut m.title, value),
                 _ => {}
             }
         }
-        if m.date.is_empty() {
-            if let Some(d) = find_date(&line) {
-                m.date = d;
-            }
+        if m.date.is_empty()
+            && let Some(d) = find_date(&line)
+        {
+            m.date = d;
         }
         if m.day.is_none() {
             m.day = find_day(&line);
@@ -117,7 +116,9 @@ pub(crate) fn from_header(text: &str, max_lines: usize) -> Meta {
             && line.chars().count() <= 40
             && !line.contains(['。', '，', '！', '？', '；'])
         {
-            m.title = line.trim_matches(|c: char| c == '#' || c.is_whitespace()).to_owned();
+            m.title = line
+                .trim_matches(|c: char| c == '#' || c.is_whitespace())
+                .to_owned();
         }
     }
     if !m.title.is_empty() {
@@ -142,7 +143,9 @@ fn tab_pairs(line: &str) -> String {
     let mut i = 0;
     while i < cells.len() {
         let probe = format!("{}：", cells[i]);
-        let is_key = KEY.find(&probe).is_some_and(|m| m.start() == 0 && m.end() == probe.len());
+        let is_key = KEY
+            .find(&probe)
+            .is_some_and(|m| m.start() == 0 && m.end() == probe.len());
         if i + 1 < cells.len() && is_key {
             out.push_str(&format!("{}：{}  ", cells[i], cells[i + 1]));
             i += 2;
@@ -172,10 +175,12 @@ pub(crate) fn from_path(rel: &str, roster: &[Cadre]) -> Meta {
         if m.day.is_none() {
             m.day = find_day(stem);
         }
-        if m.author.is_empty() {
-            if let Some(c) = roster.iter().find(|c| !c.name.is_empty() && part.contains(&c.name)) {
-                m.author = c.name.clone();
-            }
+        if m.author.is_empty()
+            && let Some(c) = roster
+                .iter()
+                .find(|c| !c.name.is_empty() && part.contains(&c.name))
+        {
+            m.author = c.name.clone();
         }
     }
     m

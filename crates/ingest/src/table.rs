@@ -28,7 +28,11 @@ pub(crate) fn read_table(
     match ext {
         "csv" | "tsv" => {
             let d = decode(bytes);
-            let delim = if ext == "tsv" { b'\t' } else { sniff_delimiter(&d.text) };
+            let delim = if ext == "tsv" {
+                b'\t'
+            } else {
+                sniff_delimiter(&d.text)
+            };
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
@@ -36,7 +40,8 @@ pub(crate) fn read_table(
                 .from_reader(d.text.as_bytes());
             let mut rows = Vec::new();
             for (i, rec) in rdr.records().enumerate() {
-                let rec = rec.map_err(|e| ("表格已损坏", format!("第 {} 行无法解析：{e}", i + 1)))?;
+                let rec =
+                    rec.map_err(|e| ("表格已损坏", format!("第 {} 行无法解析：{e}", i + 1)))?;
                 rows.push((i + 1, rec.iter().map(str::to_owned).collect()));
             }
             Ok(Table {
@@ -119,17 +124,23 @@ pub(crate) fn read_table(
 /// declared size can lie, so every entry is inflated into a sink, never more than the cap.
 fn check_zip_entries(bytes: &[u8], limit: u64) -> Result<(), (&'static str, String)> {
     use std::io::Read;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ("xlsx 已损坏", e.to_string()))?;
     for i in 0..archive.len() {
         let mut entry = archive
             .by_index(i)
             .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
-        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("第 {i} 项"));
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("第 {i} 项"));
         let too_large = || {
             (
                 "文件过大",
-                format!("压缩包内 {name} 解压后超过 {} MB，疑似压缩炸弹", limit >> 20),
+                format!(
+                    "压缩包内 {name} 解压后超过 {} MB，疑似压缩炸弹",
+                    limit >> 20
+                ),
             )
         };
         if entry.size() > limit {
@@ -227,6 +238,9 @@ mod tests {
         let rows = &t.sheets[0].rows;
         assert_eq!(rows[0].1, vec!["id", "body", "extra"]);
         assert_eq!(rows[1].1[1], "路灯坏了");
-        assert_eq!(rows[2], (3, vec!["8".into(), "垃圾没人清".into(), String::new()]));
+        assert_eq!(
+            rows[2],
+            (3, vec!["8".into(), "垃圾没人清".into(), String::new()])
+        );
     }
 }

@@ -96,7 +96,9 @@ impl Kind {
             ("意见建议", Kind::Opinion),
             ("留言", Kind::Opinion),
         ];
-        CUES.iter().find(|(cue, _)| s.contains(cue)).map(|&(_, k)| k)
+        CUES.iter()
+            .find(|(cue, _)| s.contains(cue))
+            .map(|&(_, k)| k)
     }
 }
 
@@ -152,7 +154,8 @@ impl Level {
                 return Some(l);
             }
         }
-        if s.contains("县直") || s.contains("部门") || s.contains("局") || s.contains("单位") {
+        if s.contains("县直") || s.contains("部门") || s.contains("局") || s.contains("单位")
+        {
             return Some(Level::CountyDept);
         }
         if s.contains("乡") || s.contains("镇") || s.contains("街道") {

@@ -123,10 +123,14 @@ impl PipelineConfig {
             return Err(bad("阶段顺序有误：应按 ingest、text 的顺序排列".into()));
         }
         if self.input.is_none() {
-            return Err(bad("没有指定输入：请在配置中写 input = \"…\"，或使用 --input".into()));
+            return Err(bad(
+                "没有指定输入：请在配置中写 input = \"…\"，或使用 --input".into(),
+            ));
         }
         if self.ingest.max_entry_bytes == 0 || self.ingest.max_file_bytes == 0 {
-            return Err(bad("ingest.max_file_bytes 与 ingest.max_entry_bytes 必须大于 0".into()));
+            return Err(bad(
+                "ingest.max_file_bytes 与 ingest.max_entry_bytes 必须大于 0".into(),
+            ));
         }
         Ok(())
     }
@@ -154,7 +158,8 @@ mod tests {
 
     #[test]
     fn stage_order_is_checked() {
-        let cfg = PipelineConfig::from_toml("input = \"in\"\nstages = [\"text\", \"ingest\"]").unwrap();
+        let cfg =
+            PipelineConfig::from_toml("input = \"in\"\nstages = [\"text\", \"ingest\"]").unwrap();
         assert!(cfg.validate().is_err());
         let cfg = PipelineConfig::from_toml("stages = [\"ingest\"]").unwrap();
         assert!(cfg.validate().is_err(), "no input");

@@ -22,8 +22,23 @@ pub(crate) fn prepare_dir(dir: &Path) -> Result<()> {
 
 /// The columns of `submissions.csv`, in order.
 pub const SUBMISSION_COLUMNS: &[&str] = &[
-    "ID", "文件", "原编号", "类型", "作者", "单位", "级别", "地点", "日期", "第几天", "标题", "字数",
-    "汉字数", "句数", "词数", "编码", "警告",
+    "ID",
+    "文件",
+    "原编号",
+    "类型",
+    "作者",
+    "单位",
+    "级别",
+    "地点",
+    "日期",
+    "第几天",
+    "标题",
+    "字数",
+    "汉字数",
+    "句数",
+    "词数",
+    "编码",
+    "警告",
 ];
 
 /// One line of `submissions.jsonl`: the submission with its text, for later stages and tools.
@@ -78,7 +93,11 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
 
     let mut e = Table::new("无法读取的文件", &["文件", "原因", "说明"]);
     for err in &d.ingest.errors {
-        e.push(vec![err.path.clone(), err.reason.clone(), err.detail.clone()]);
+        e.push(vec![
+            err.path.clone(),
+            err.reason.clone(),
+            err.detail.clone(),
+        ]);
     }
     write_csv(&dir.join("ingest_errors.csv"), &e)?;
     Ok(vec![

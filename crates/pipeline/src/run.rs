@@ -63,6 +63,8 @@ pub struct Counts {
     pub roster: usize,
     /// Lock and hidden files skipped.
     pub skipped: usize,
+    /// Their paths.
+    pub skipped_files: Vec<String>,
     /// Bytes of text ingested (UTF-8).
     pub text_bytes: usize,
     /// Sentences (when the text stage ran).
@@ -137,7 +139,9 @@ impl Pipeline {
     /// Runs every configured stage, then writes the outputs. Bad input files are recorded and
     /// counted; only an unreadable input or an unwritable output folder is an error.
     pub fn run(&self, progress: &dyn Progress) -> Result<RunReport> {
-        let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        let started = chrono::Local::now()
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string();
         let t0 = Instant::now();
         let out_dir = self.cfg.out.clone();
         outputs::prepare_dir(&out_dir)?;
@@ -150,12 +154,15 @@ impl Pipeline {
                 match stage {
                     StageName::Ingest => {
                         progress.start(stage.label(), 0);
-                        let out = diaoyan_ingest::ingest_with(&input, &self.cfg.ingest, &|tick| {
-                            match tick {
-                                diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
-                                diaoyan_ingest::Tick::Read => progress.advance(1),
-                            }
-                        })?;
+                        let out =
+                            diaoyan_ingest::ingest_with(
+                                &input,
+                                &self.cfg.ingest,
+                                &|tick| match tick {
+                                    diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
+                                    diaoyan_ingest::Tick::Read => progress.advance(1),
+                                },
+                            )?;
                         data = Some(RunData {
                             ingest: out,
                             stats: None,
@@ -230,6 +237,7 @@ fn counts(d: &RunData) -> Counts {
         metadata_files: d.ingest.metadata_files.clone(),
         roster: d.ingest.roster.len(),
         skipped: d.ingest.skipped.len(),
+        skipped_files: d.ingest.skipped.clone(),
         text_bytes: subs.iter().map(|s| s.text.len()).sum(),
         ..Counts::default()
     };

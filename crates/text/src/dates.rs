@@ -4,8 +4,10 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*(?:年|-|/|\.|_)\s*(\d{1,2})\s*(?:月|-|/|\.|_)\s*(\d{1,2})\s*日?")
-        .expect("static regex")
+    Regex::new(
+        r"((?:19|20)\d{2})\s*(?:年|-|/|\.|_)\s*(\d{1,2})\s*(?:月|-|/|\.|_)\s*(\d{1,2})\s*日?",
+    )
+    .expect("static regex")
 });
 static COMPACT_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})(\d{2})(\d{2})").expect("static regex"));
@@ -17,15 +19,15 @@ static DAY: LazyLock<Regex> = LazyLock::new(|| {
 /// `20230921`) into `YYYY-MM-DD`. Impossible dates (9月31日) give `None`.
 pub fn parse_date(s: &str) -> Option<String> {
     let s = s.trim();
-    if let Some(c) = DATE.captures(s) {
-        if c.get(0).is_some_and(|m| m.start() == 0) {
-            return ymd(&c[1], &c[2], &c[3]);
-        }
+    if let Some(c) = DATE.captures(s)
+        && c.get(0).is_some_and(|m| m.start() == 0)
+    {
+        return ymd(&c[1], &c[2], &c[3]);
     }
-    if s.len() == 8 {
-        if let Some(c) = COMPACT_DATE.captures(s) {
-            return ymd(&c[1], &c[2], &c[3]);
-        }
+    if s.len() == 8
+        && let Some(c) = COMPACT_DATE.captures(s)
+    {
+        return ymd(&c[1], &c[2], &c[3]);
     }
     None
 }

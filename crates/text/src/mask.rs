@@ -26,11 +26,20 @@ pub fn mask_personal(text: &str) -> std::borrow::Cow<'_, str> {
         }
         let masked = if s.contains('-') {
             let (area, num) = s.split_once('-').unwrap_or((s, ""));
-            format!("{area}-{}{}", "*".repeat(num.len() - 4), &num[num.len() - 4..])
+            format!(
+                "{area}-{}{}",
+                "*".repeat(num.len() - 4),
+                &num[num.len() - 4..]
+            )
         } else if s.len() == 11 && s.starts_with('1') && matches!(s.as_bytes()[1], b'3'..=b'9') {
             format!("{}****{}", &s[..3], &s[7..])
         } else if s.len() >= 15 {
-            format!("{}{}{}", &s[..6], "*".repeat(s.len() - 10), &s[s.len() - 4..])
+            format!(
+                "{}{}{}",
+                &s[..6],
+                "*".repeat(s.len() - 10),
+                &s[s.len() - 4..]
+            )
         } else {
             continue;
         };

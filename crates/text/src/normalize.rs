@@ -26,9 +26,16 @@ pub fn normalize(s: &str) -> String {
             }
             '\u{200B}' | '\u{FEFF}' => continue,
             // Full-width letters and digits, and the ASCII symbols numbers use.
-            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '％' | '＋' | '－' | '．' | '／' | '＠' | '＃' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
+            '０'..='９'
+            | 'Ａ'..='Ｚ'
+            | 'ａ'..='ｚ'
+            | '％'
+            | '＋'
+            | '－'
+            | '．'
+            | '／'
+            | '＠'
+            | '＃' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             _ => c,
         };
         if c == ' ' {

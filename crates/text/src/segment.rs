@@ -236,6 +236,10 @@ mod tests {
         });
         assert!(seg.knows("稻虾共作"));
         assert!(seg.is_stopword("稻虾共作"));
-        assert!(seg.content_words("推广稻虾共作").iter().all(|w| *w != "稻虾共作"));
+        assert!(
+            seg.content_words("推广稻虾共作")
+                .iter()
+                .all(|w| *w != "稻虾共作")
+        );
     }
 }

@@ -23,7 +23,10 @@ fn is_sentence_end(c: char) -> bool {
 }
 
 fn is_closer(c: char) -> bool {
-    matches!(c, '”' | '’' | '"' | '\'' | '）' | ')' | '」' | '』' | '】' | '》')
+    matches!(
+        c,
+        '”' | '’' | '"' | '\'' | '）' | ')' | '」' | '』' | '】' | '》'
+    )
 }
 
 fn is_clause_end(c: char) -> bool {

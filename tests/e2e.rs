@@ -1,0 +1,449 @@
+//! End-to-end: runs the built `diaoyan` binary on the sample campaign and on generated awkward
+//! input, and checks what it wrote.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn diaoyan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_diaoyan"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run diaoyan")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads a BOM-prefixed CSV into header-keyed rows.
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "{} has no BOM",
+        path.display()
+    );
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn docx(document_xml: &[u8]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", o).unwrap();
+        z.write_all(b"<Types/>").unwrap();
+        z.start_file("word/document.xml", o).unwrap();
+        z.write_all(document_xml).unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+const TEXT: &str = "蹲点第二天，走访石桥村困难户5户。群众反映三组机耕路坑洼不平，雨天无法通行。";
+
+/// Builds the awkward folder; returns every file path (relative) it created.
+fn awkward(dir: &Path) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    let mut put = |rel: &str, bytes: &[u8]| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        files.insert(rel.to_owned());
+    };
+    put("utf8.txt", TEXT.as_bytes());
+    put(
+        "utf8_bom.txt",
+        &[b"\xEF\xBB\xBF".as_slice(), TEXT.as_bytes()].concat(),
+    );
+    let mut le = vec![0xFF, 0xFE];
+    let mut be = vec![0xFE, 0xFF];
+    for u in TEXT.encode_utf16() {
+        le.extend_from_slice(&u.to_le_bytes());
+        be.extend_from_slice(&u.to_be_bytes());
+    }
+    put("utf16le.txt", &le);
+    put("utf16be.txt", &be);
+    put("gbk.txt", &encoding_rs::GBK.encode(TEXT).0);
+    put("子目录/gb18030.md", &encoding_rs::GB18030.encode(TEXT).0);
+    let mut bad = TEXT.as_bytes().to_vec();
+    bad.insert(9, 0xFF);
+    put("bad_bytes.txt", &bad);
+    let table_xml = "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>走访</w:t></w:r><w:r><w:t>笔录</w:t></w:r></w:p>\
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>户主</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>王桂兰</w:t></w:r></w:p></w:tc></w:tr></w:tbl>\
+<w:p><w:r><w:t>反映机耕路问题。</w:t></w:r></w:p></w:body></w:document>";
+    let good = docx(table_xml.as_bytes());
+    put("table.docx", &good);
+    put("truncated.docx", &good[..good.len() / 2]);
+    put("renamed_text.docx", TEXT.as_bytes());
+    put(
+        "legacy.doc",
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0legacy",
+    );
+    put("picture.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    put("empty.txt", b"");
+    put("~$table.docx", b"\x05owner");
+    put(".hidden.txt", TEXT.as_bytes());
+    // A zip bomb: 80 MB of spaces inside document.xml, a few KB on disk.
+    let mut xml = b"<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>".to_vec();
+    xml.resize(80 << 20, b' ');
+    xml.extend_from_slice(b"</w:t></w:r></w:p></w:body></w:document>");
+    put("bomb.docx", &docx(&xml));
+    // 7 MB on one line.
+    let long: String = "机耕路".repeat(7 * 1024 * 1024 / 9);
+    put("long_line.txt", long.as_bytes());
+    put("notes.pdf", b"%PDF-1.4 ...");
+    put(
+        "opinions.csv",
+        &encoding_rs::GBK
+            .encode("编号,姓名,村组,意见建议,点赞数\n1,王桂兰,石桥村三组,机耕路要修，电话13812345678,3\n2,李长贵,石桥村一组,,\n")
+            .0,
+    );
+    put(
+        "messages.jsonl",
+        "{\"留言编号\": 101, \"留言主题\": \"路灯\", \"留言详情\": \"小区路灯坏了\"}\n".as_bytes(),
+    );
+    // A link loop: sub/loop -> the folder itself.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink(dir, dir.join("sub/loop")).unwrap();
+    files.insert("sub/loop".to_owned());
+    files
+}
+
+#[test]
+fn awkward_files_are_all_accounted_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    let files = awkward(&input);
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "some files are unreadable: exit 1\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let subs = read_csv(&out.join("submissions.csv"));
+    let errors = read_csv(&out.join("ingest_errors.csv"));
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let skipped: BTreeSet<String> =
+        serde_json::from_value(run["counts"]["skipped_files"].clone()).unwrap();
+
+    // Every file is in exactly one place.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for s in &subs {
+        seen.insert(s["文件"].split('#').next().unwrap().to_owned());
+    }
+    let error_of: BTreeMap<String, String> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["文件"].split('#').next().unwrap().to_owned(),
+                e["原因"].clone(),
+            )
+        })
+        .collect();
+    seen.extend(error_of.keys().cloned());
+    let lock_and_hidden: BTreeSet<String> = ["~$table.docx", ".hidden.txt"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(skipped, lock_and_hidden);
+    let accounted: BTreeSet<String> = seen.union(&lock_and_hidden).cloned().collect();
+    assert_eq!(accounted, files, "every file accounted for");
+
+    let reason = |f: &str| error_of.get(f).map(String::as_str);
+    assert_eq!(reason("truncated.docx"), Some("docx 已损坏"));
+    assert_eq!(reason("legacy.doc"), Some("旧版 .doc 请另存为 .docx"));
+    assert_eq!(reason("picture.txt"), Some("二进制文件"));
+    assert_eq!(reason("empty.txt"), Some("空文件"));
+    assert_eq!(reason("bomb.docx"), Some("文件过大"));
+    assert_eq!(reason("notes.pdf"), Some("不支持的类型"));
+    assert_eq!(reason("sub/loop"), Some("符号链接循环"));
+    assert_eq!(
+        reason("opinions.csv"),
+        Some("内容为空"),
+        "row 3 has no content"
+    );
+
+    // Texts come through intact, whatever the encoding.
+    let lines = read_jsonl(&out.join("submissions.jsonl"));
+    let text_of = |p: &str| -> String {
+        lines
+            .iter()
+            .find(|l| l["path"] == p)
+            .unwrap_or_else(|| panic!("{p} missing"))["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let enc_of = |p: &str| -> String {
+        lines.iter().find(|l| l["path"] == p).unwrap()["encoding"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (f, enc) in [
+        ("utf8.txt", "UTF-8"),
+        ("utf8_bom.txt", "UTF-8 (BOM)"),
+        ("utf16le.txt", "UTF-16LE"),
+        ("utf16be.txt", "UTF-16BE"),
+        ("gbk.txt", "GBK"),
+        ("子目录/gb18030.md", "GBK"),
+        ("renamed_text.docx", "UTF-8"),
+    ] {
+        assert_eq!(text_of(f), TEXT, "{f}");
+        assert_eq!(enc_of(f), enc, "{f}");
+    }
+    assert_eq!(
+        text_of("table.docx"),
+        "走访笔录\n户主\t王桂兰\n反映机耕路问题。\n"
+    );
+    assert!(text_of("bad_bytes.txt").contains('\u{FFFD}'));
+    let warned = subs.iter().find(|s| s["文件"] == "bad_bytes.txt").unwrap();
+    assert!(warned["警告"].contains("无法解码"), "{:?}", warned["警告"]);
+    let renamed = subs
+        .iter()
+        .find(|s| s["文件"] == "renamed_text.docx")
+        .unwrap();
+    assert!(renamed["警告"].contains("纯文本"));
+    assert_eq!(
+        text_of("long_line.txt").len(),
+        "机耕路".len() * (7 * 1024 * 1024 / 9)
+    );
+
+    // Table rows: one submission a row, with the row's own id, masked phone numbers.
+    let row = lines
+        .iter()
+        .find(|l| l["path"] == "opinions.csv#2")
+        .unwrap();
+    assert_eq!(row["ref"], "1");
+    assert_eq!(row["author"], "王桂兰");
+    assert_eq!(row["place"], "石桥村三组");
+    assert_eq!(row["likes"], 3);
+    assert!(row["text"].as_str().unwrap().contains("138****5678"));
+    let msg = lines
+        .iter()
+        .find(|l| l["path"] == "messages.jsonl#1")
+        .unwrap();
+    assert_eq!(msg["ref"], "101");
+    assert_eq!(msg["title"], "路灯");
+    assert_no_phone_numbers(&out);
+}
+
+/// No output file may hold an unmasked mobile number.
+fn assert_no_phone_numbers(out: &Path) {
+    let re = regex_lite_phone();
+    for entry in std::fs::read_dir(out).unwrap() {
+        let p = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+        assert!(!re(&text), "{} leaks a phone number", p.display());
+    }
+}
+
+/// True when the text has 11 consecutive digits starting 13–19 not glued to other digits.
+fn regex_lite_phone() -> impl Fn(&str) -> bool {
+    |t: &str| {
+        let b = t.as_bytes();
+        (0..b.len().saturating_sub(10)).any(|i| {
+            b[i] == b'1'
+                && (b'3'..=b'9').contains(&b[i + 1])
+                && b[i..i + 11].iter().all(u8::is_ascii_digit)
+                && (i == 0 || !b[i - 1].is_ascii_digit())
+                && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
+        })
+    }
+}
+
+#[test]
+fn sample_campaign_runs_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = diaoyan(&[
+        "run",
+        "pipelines/sample.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("完成"), "{stdout}");
+
+    let subs = read_csv(&out.join("submissions.csv"));
+    let truth = read_csv(&root().join("corpora/sample/truth.csv"));
+    let opinions = read_csv(&root().join("corpora/sample/truth_opinions.csv"));
+    assert_eq!(subs.len(), truth.len() + opinions.len());
+    assert!(read_csv(&out.join("ingest_errors.csv")).is_empty());
+    let kind_label = |k: &str| match k {
+        "note" => "蹲点手记",
+        "report" => "调研报告",
+        "visit" => "走访笔录",
+        "minutes" => "座谈会记录",
+        "talk" => "谈心记录",
+        other => panic!("unknown kind {other}"),
+    };
+    for t in &truth {
+        let s = subs
+            .iter()
+            .find(|s| s["文件"] == t["文件"])
+            .unwrap_or_else(|| panic!("{} not ingested", t["文件"]));
+        assert_eq!(s["作者"], t["作者"], "{}", t["文件"]);
+        assert_eq!(s["类型"], kind_label(&t["类型"]), "{}", t["文件"]);
+        assert!(
+            !s["单位"].is_empty() && !s["级别"].is_empty() && !s["地点"].is_empty(),
+            "{}",
+            t["文件"]
+        );
+        if t["类型"] == "note" {
+            // The date in the file name and in the header agree.
+            assert!(
+                t["文件"].contains(&s["日期"]),
+                "{} dated {}",
+                t["文件"],
+                s["日期"]
+            );
+            assert!(!s["第几天"].is_empty());
+        }
+    }
+    for o in &opinions {
+        let s = subs
+            .iter()
+            .find(|s| s["文件"] == o["行"])
+            .unwrap_or_else(|| panic!("{} missing", o["行"]));
+        assert_eq!(s["类型"], "意见建议");
+        assert!(!s["作者"].is_empty() && !s["日期"].is_empty());
+    }
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["counts"]["skipped"], 1, "the Office lock file");
+    assert_eq!(run["counts"]["roster"], 10);
+    assert!(run["counts"]["by_encoding"]["GBK"].as_u64().unwrap() > 0);
+    assert!(run["counts"]["words"].as_u64().unwrap() > 10_000);
+    let stages: Vec<&str> = run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages[..2], ["ingest", "text"]);
+    assert_no_phone_numbers(&out);
+}
+
+#[test]
+fn fatal_errors_exit_2_with_a_chinese_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        "/no/such/folder",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("文件不存在"));
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "inptu = \"x\"\n").unwrap();
+    let o = diaoyan(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("流水线配置"));
+
+    let file_as_out = tmp.path().join("a_file");
+    std::fs::write(&file_as_out, "x").unwrap();
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        "corpora/sample/campaign",
+        "--out",
+        file_as_out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("无法写入"));
+
+    let o = diaoyan(&["run", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn single_table_file_is_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        "corpora/sample/campaign/意见征求表汇总.xlsx",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let subs = read_csv(&out.join("submissions.csv"));
+    assert_eq!(subs.len(), 100);
+    assert!(
+        subs.iter()
+            .all(|s| s["文件"].starts_with("意见征求表汇总.xlsx#"))
+    );
+}
+
+#[test]
+fn generator_is_deterministic_and_matches_the_bundled_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = diaoyan(&["gen", "--sample", "--out", tmp.path().to_str().unwrap()]);
+    assert!(o.status.success());
+    for f in [
+        "truth.csv",
+        "truth_cadres.csv",
+        "truth_copies.csv",
+        "truth_issues.csv",
+        "truth_opinions.csv",
+    ] {
+        let a = std::fs::read(tmp.path().join(f)).unwrap();
+        let b = std::fs::read(root().join("corpora/sample").join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs from the bundled sample: regenerate with `diaoyan gen --sample --out corpora/sample`"
+        );
+    }
+}
