@@ -173,6 +173,27 @@ pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
     out
 }
 
+/// Rewrites text in one writer's own words: each listed word is replaced, at random, by one of
+/// its variants. Names, places and figures are untouched.
+pub(crate) fn paraphrase(text: &str, rng: &mut Rng) -> String {
+    let mut out = text.to_owned();
+    for (word, variants) in banks::SYNONYMS {
+        if !out.contains(word) {
+            continue;
+        }
+        let parts: Vec<&str> = out.split(word).collect();
+        let mut rebuilt = String::with_capacity(out.len() + 16);
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                rebuilt.push_str(rng.pick(variants));
+            }
+            rebuilt.push_str(part);
+        }
+        out = rebuilt;
+    }
+    out
+}
+
 /// A person's name, as cadres write them in notes.
 pub(crate) fn person(rng: &mut Rng) -> String {
     format!("{}{}", rng.pick(banks::SURNAMES), rng.pick(banks::GIVEN))
@@ -194,6 +215,13 @@ mod tests {
         assert!(s.starts_with("石桥村离白沙镇"));
         assert!(s.ends_with("{unknown}"));
         assert!(!s.contains("{v}") && !s.contains("{km}"));
+    }
+
+    #[test]
+    fn paraphrase_keeps_figures() {
+        let mut rng = Rng::new(3);
+        let s = paraphrase("群众反映三组机耕路坏了大半年，家里5口人。", &mut rng);
+        assert!(s.contains("三组机耕路") && s.contains("5口人"), "{s}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! with planted cases for every check, and truth files that record them.
 
 use crate::banks::{self, Issue};
-use crate::{Place, Result, Rng, Summary, fill, person, write};
+use crate::{Place, Result, Rng, Summary, fill, paraphrase, person, write};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -307,8 +307,8 @@ pub fn write_sample(dir: &Path) -> Result<Summary> {
     let mut truth = Truth::default();
     let mut docs: Vec<Doc> = Vec::new();
     let mut reports: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for spec in SPECS {
-        cadre_docs(spec, &mut rng, &mut truth, &mut docs, &mut reports);
+    for (i, spec) in SPECS.iter().enumerate() {
+        cadre_docs(i, spec, &mut rng, &mut truth, &mut docs, &mut reports);
     }
     let mut summary = Summary::default();
     let campaign = dir.join("campaign");
@@ -384,6 +384,10 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
         .copied()
         .filter(|c| !spec.missing.contains(c))
         .collect();
+    let mut deck: Vec<usize> = (0..banks::ONE_OFF.len()).collect();
+    rng.shuffle(&mut deck);
+    let mut one_off = 0usize;
+    let mut issue_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     (0..spec.visits as usize)
         .map(|i| {
             // Cover every allowed category in the first rounds, then about half the households
@@ -408,16 +412,21 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
                 }
             };
             let roll = rng.range(0, 99);
+            // Recurring issues come back in different words; one-off problems are drawn
+            // without replacement, so a record never repeats the same complaint verbatim.
             let (problem, suggestion, issue) = if roll < 40 {
                 let key = rng.pick(spec.issues);
                 let is = issue(key);
+                let n = *issue_uses.entry(key).or_insert(0);
+                issue_uses.insert(key, n + 1);
                 (
-                    fill(rng.pick(is.problems), place, rng),
-                    fill(rng.pick(is.suggestions), place, rng),
+                    fill(is.problems[n % is.problems.len()], place, rng),
+                    fill(is.suggestions[n % is.suggestions.len()], place, rng),
                     Some(is.key),
                 )
             } else {
-                let (p, s) = rng.pick(banks::ONE_OFF);
+                let (p, s) = banks::ONE_OFF[deck[one_off % deck.len()]];
+                one_off += 1;
                 (fill(p, place, rng), fill(s, place, rng), None)
             };
             Visit {
@@ -434,6 +443,7 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
 }
 
 fn cadre_docs(
+    style: usize,
     spec: &Spec,
     rng: &mut Rng,
     truth: &mut Truth,
@@ -483,7 +493,8 @@ fn cadre_docs(
                 lines.push(format!("{}。", chunk.join("，")));
             }
         } else {
-            lines.extend(note_body(spec, day, todays, rng, &place, truth));
+            let body = note_body(spec, day, todays, rng, &place, truth);
+            lines.extend(body.iter().map(|l| paraphrase(l, rng)));
         }
         let rel = format!("{dir}/{}_蹲点手记.{}", iso(d), ext(spec.enc));
         let (expect, planted) = if hollow {
@@ -530,9 +541,10 @@ fn cadre_docs(
                 v.group,
                 cats
             ));
-            lines.push(format!("家庭情况：{}。", v.situation));
-            lines.push(format!("反映问题：{}。", v.problem));
-            lines.push(format!("意见建议：{}。", v.suggestion));
+            let [l1, l2, l3] = banks::VISIT_LABELS[style % banks::VISIT_LABELS.len()];
+            lines.push(paraphrase(&format!("{l1}：{}。", v.situation), rng));
+            lines.push(paraphrase(&format!("{l2}：{}。", v.problem), rng));
+            lines.push(paraphrase(&format!("{l3}：{}。", v.suggestion), rng));
             if let Some(key) = v.issue {
                 *truth.mentions.entry(key).or_default() += 1;
             }
@@ -594,9 +606,9 @@ fn cadre_docs(
                 let (p, s) = rng.pick(banks::ONE_OFF);
                 (fill(p, &place, rng), fill(s, &place, rng))
             };
-            lines.push(format!("{role}{who}：{p}。{s}。"));
+            lines.push(paraphrase(&format!("{role}{who}：{p}。{s}。"), rng));
         }
-        lines.push(format!("{}：大家提的问题我都记下了，能当场答复的已经答复，需要部门解决的，回去以后逐条交办，一个月内给大家回话。", spec.name));
+        lines.push(format!("{}：{}", spec.name, banks::FORUM_CLOSINGS[style % banks::FORUM_CLOSINGS.len()]));
         let rel = format!("{dir}/{}座谈会记录.{}", spec.village, ext(spec.enc));
         let ok = (7..=9).contains(&spec.speakers);
         file(
@@ -909,14 +921,13 @@ fn substantive_report(
         fill(s, place, rng)
     ));
     l.push("四、下一步打算".to_owned());
-    l.push(format!(
-        "对走访中收集的问题，我已建立台账，其中能够当场解决的{}件已经解决；需要部门协调的，{}前交办到相关单位，并在{}月底回访{}。",
-        rng.range(3, 8),
-        date(end + 5),
-        10,
-        spec.village
-    ));
-    l
+    let next = rng.pick(banks::NEXT_STEPS).replace("{due}", &date(end + 5));
+    l.push(fill(&next, place, rng));
+    // Everything but the copied section is in the cadre's own words.
+    let copied: Vec<String> = copied_problems.map(<[String]>::to_vec).unwrap_or_default();
+    l.into_iter()
+        .map(|line| if copied.contains(&line) { line } else { paraphrase(&line, rng) })
+        .collect()
 }
 
 /// Replaces personal names in a line with 某某 (as some offices require).

@@ -306,3 +306,178 @@ mod tests {
         }
     }
 }
+
+/// The office's decision on a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// 通过: substantive.
+    Pass,
+    /// 复核: a reviewer should look.
+    Review,
+    /// 退回重写: hollow, copied or going through the motions.
+    Redo,
+}
+
+impl Verdict {
+    /// The machine name (`pass`, `review`, `redo`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Review => "review",
+            Verdict::Redo => "redo",
+        }
+    }
+
+    /// The Chinese name a reviewer reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "通过",
+            Verdict::Review => "复核",
+            Verdict::Redo => "退回重写",
+        }
+    }
+}
+
+/// One reason behind a verdict: a Chinese sentence with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Stable code for machines (`boilerplate`, `no_facts`, `copied`, `placeholders` …).
+    pub code: String,
+    /// What a reviewer reads, e.g. `套话句占比 72%（18/25），例：“高度重视……”`.
+    pub text: String,
+    /// The verdict this reason alone would call for.
+    pub severity: Verdict,
+}
+
+/// The measured signals of one submission (computed once, then judged).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    /// Characters.
+    pub chars: usize,
+    /// Sentences.
+    pub sentences: usize,
+    /// Sentences judged boilerplate (套话).
+    pub boilerplate_sentences: usize,
+    /// Sentences with at least one concrete fact.
+    pub concrete_sentences: usize,
+    /// Suggestion sentences (建议/希望/反映 …).
+    pub suggestions: usize,
+    /// Suggestion sentences that name something concrete.
+    pub concrete_suggestions: usize,
+    /// Concrete facts (numbers with units, dates, named places/people/organisations, objects).
+    pub facts: usize,
+    /// Concrete facts per 1,000 characters.
+    pub facts_per_k: f64,
+    /// Moving-average type/token ratio of content words (0–1).
+    pub diversity: f64,
+    /// Sentences repeating an earlier sentence of the same text.
+    pub repeated_sentences: usize,
+    /// Template blanks left unfilled (xx户, x月x日 …).
+    pub placeholders: usize,
+    /// Masked names (某某, ***), which are not a defect on their own.
+    pub masked_names: usize,
+    /// Length against the median of the same kind in the run (1.0 = median).
+    pub length_ratio: f64,
+    /// Share of this text found in an earlier or reference text (0–1).
+    pub copied_share: f64,
+}
+
+/// The judgement of one submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The submission id.
+    pub id: String,
+    /// 0–100, more substance = higher.
+    pub score: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Reasons, most severe first.
+    pub reasons: Vec<Reason>,
+    /// The signals the verdict was judged from.
+    pub signals: Signals,
+}
+
+/// Who copied whom in a pair of similar texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyDirection {
+    /// `a` copied from `b` (later date, or `b` is a reference text).
+    AFromB,
+    /// `b` copied from `a`.
+    BFromA,
+    /// Cannot tell: both are flagged.
+    Mutual,
+}
+
+/// A pair of submissions (or a submission and a reference text) sharing text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyPair {
+    /// First submission id.
+    pub a: String,
+    /// Second id (a submission, or `ref:` + path for a reference text).
+    pub b: String,
+    /// Path of `a`.
+    pub path_a: String,
+    /// Path of `b`.
+    pub path_b: String,
+    /// Author of `a`.
+    pub author_a: String,
+    /// Author of `b`.
+    pub author_b: String,
+    /// Whether `b` is a reference text (template, last year's report).
+    pub b_is_reference: bool,
+    /// Jaccard similarity of the character shingle sets.
+    pub similarity: f64,
+    /// Share of `a`'s shingles found in `b`.
+    pub containment_a: f64,
+    /// Share of `b`'s shingles found in `a`.
+    pub containment_b: f64,
+    /// Characters of `a` in passages shared with `b`.
+    pub shared_chars: usize,
+    /// Characters of `b` in passages shared with `a`.
+    pub shared_chars_b: usize,
+    /// The longest shared passage, as it reads in `a`.
+    pub excerpt: String,
+    /// Who copied whom.
+    pub direction: CopyDirection,
+}
+
+/// The campaign-rule check of one cadre.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CadreReport {
+    /// Name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Level, when known.
+    pub level: Option<Level>,
+    /// Contact point.
+    pub place: String,
+    /// First and last day of the stay (`YYYY-MM-DD`), when known.
+    pub stay: Option<(String, String)>,
+    /// Days of the stay.
+    pub days: usize,
+    /// Daily notes handed in.
+    pub notes: usize,
+    /// Days of the stay with no note.
+    pub missing_dates: Vec<String>,
+    /// Households visited (distinct heads in visit records, or counts stated in notes).
+    pub households: usize,
+    /// The household quota for the cadre's level, when it can be set.
+    pub quota: Option<usize>,
+    /// 四必到/五必访 categories reached.
+    pub categories_reached: Vec<String>,
+    /// Categories never mentioned in visit records or notes.
+    pub categories_missing: Vec<String>,
+    /// Forums held: (path, distinct speakers).
+    pub forums: Vec<(String, usize)>,
+    /// Submissions by this cadre.
+    pub submissions: usize,
+    /// Submissions sent back (redo).
+    pub redo: usize,
+    /// The verdict on the cadre's stay as a whole.
+    pub verdict: Option<Verdict>,
+    /// Reasons.
+    pub reasons: Vec<Reason>,
+}

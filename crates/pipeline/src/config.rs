@@ -13,6 +13,8 @@ pub enum StageName {
     Ingest,
     /// Normalisation, sentences, segmentation → text statistics.
     Text,
+    /// Substance signals, copy detection, campaign rules → verdicts.
+    Score,
 }
 
 impl StageName {
@@ -21,6 +23,7 @@ impl StageName {
         match self {
             StageName::Ingest => "读取材料",
             StageName::Text => "分词分句",
+            StageName::Score => "质量评分",
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct PipelineConfig {
     pub ingest: IngestConfig,
     /// Lexicons.
     pub text: TextConfig,
+    /// Scoring: lexicons, thresholds, copy detection, campaign rules.
+    pub score: diaoyan_score::ScoreConfig,
 }
 
 impl Default for PipelineConfig {
@@ -61,10 +66,11 @@ impl Default for PipelineConfig {
             name: "diaoyan".to_owned(),
             input: None,
             out: PathBuf::from("out"),
-            stages: vec![StageName::Ingest, StageName::Text],
+            stages: vec![StageName::Ingest, StageName::Text, StageName::Score],
             threads: 0,
             ingest: IngestConfig::default(),
             text: TextConfig::default(),
+            score: diaoyan_score::ScoreConfig::default(),
         }
     }
 }
@@ -96,6 +102,12 @@ impl PipelineConfig {
         if let Some(p) = cfg.text.stopwords.as_mut() {
             resolve(p);
         }
+        for p in [&mut cfg.score.boilerplate, &mut cfg.score.concrete].into_iter().flatten() {
+            resolve(p);
+        }
+        for p in &mut cfg.score.copy.references {
+            resolve(p);
+        }
         Ok(cfg)
     }
 
@@ -120,7 +132,11 @@ impl PipelineConfig {
             }
         }
         if !self.stages.windows(2).all(|w| w[0] < w[1]) {
-            return Err(bad("阶段顺序有误：应按 ingest、text 的顺序排列".into()));
+            return Err(bad("阶段顺序有误：应按 ingest、text、score 的顺序排列".into()));
+        }
+        let s = &self.score;
+        if !(0.0..=100.0).contains(&s.redo_below) || s.redo_below > s.review_below || s.review_below > 100.0 {
+            return Err(bad("score.redo_below 与 score.review_below 须在 0–100 之间，且退回线不高于复核线".into()));
         }
         if self.input.is_none() {
             return Err(bad(
@@ -151,7 +167,7 @@ mod tests {
     #[test]
     fn defaults_fill_missing_tables() {
         let cfg = PipelineConfig::from_toml("input = \"in\"").unwrap();
-        assert_eq!(cfg.stages, vec![StageName::Ingest, StageName::Text]);
+        assert_eq!(cfg.stages, vec![StageName::Ingest, StageName::Text, StageName::Score]);
         assert_eq!(cfg.ingest.max_entry_bytes, 64 << 20);
         assert!(cfg.validate().is_ok());
     }

@@ -100,9 +100,113 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         ]);
     }
     write_csv(&dir.join("ingest_errors.csv"), &e)?;
-    Ok(vec![
-        "submissions.csv".into(),
-        "submissions.jsonl".into(),
-        "ingest_errors.csv".into(),
-    ])
+    let mut written = vec![
+        "submissions.csv".to_owned(),
+        "submissions.jsonl".to_owned(),
+        "ingest_errors.csv".to_owned(),
+    ];
+    let mut sheets = vec![t];
+    if let Some(sc) = &d.score {
+        let f = flags_table(subs, sc);
+        let p = pairs_table(&sc.pairs);
+        let c = cadres_table(&sc.cadres);
+        write_csv(&dir.join("flags.csv"), &f)?;
+        write_csv(&dir.join("duplicates.csv"), &p)?;
+        write_csv(&dir.join("cadres.csv"), &c)?;
+        written.extend(["flags.csv".to_owned(), "duplicates.csv".to_owned(), "cadres.csv".to_owned()]);
+        sheets.splice(0..0, [f, c, p]);
+    }
+    sheets.push(e);
+    let refs: Vec<&Table> = sheets.iter().collect();
+    diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
+    written.push("diaoyan.xlsx".to_owned());
+    Ok(written)
+}
+
+/// The columns of `flags.csv`.
+pub const FLAG_COLUMNS: &[&str] = &[
+    "ID", "文件", "作者", "类型", "得分", "结论", "理由", "套话句占比", "每千字事实数", "具体建议数", "重合比例",
+];
+
+fn flags_table(subs: &[diaoyan_model::Submission], sc: &diaoyan_score::ScoreOutput) -> Table {
+    let mut t = Table::new("材料审查", FLAG_COLUMNS);
+    for (s, a) in subs.iter().zip(&sc.assessments) {
+        let sig = &a.signals;
+        let share = if sig.sentences == 0 { 0.0 } else { sig.boilerplate_sentences as f64 / sig.sentences as f64 };
+        t.push(vec![
+            s.id.clone(),
+            s.path.clone(),
+            s.author.clone(),
+            s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
+            format!("{:.1}", a.score),
+            a.verdict.label().to_owned(),
+            a.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("；"),
+            format!("{:.0}%", share * 100.0),
+            format!("{:.1}", sig.facts_per_k),
+            sig.concrete_suggestions.to_string(),
+            format!("{:.0}%", sig.copied_share * 100.0),
+        ]);
+    }
+    t
+}
+
+fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
+    use diaoyan_model::CopyDirection;
+    let mut t = Table::new(
+        "雷同材料",
+        &["文件A", "作者A", "文件B", "作者B", "相似度", "A与B重合比例", "B与A重合比例", "重合字数", "判断", "重合段落"],
+    );
+    for p in pairs {
+        let judgement = match p.direction {
+            _ if p.b_is_reference => "A 照抄范文",
+            CopyDirection::AFromB => "A 照抄 B",
+            CopyDirection::BFromA => "B 照抄 A",
+            CopyDirection::Mutual => "互相雷同",
+        };
+        t.push(vec![
+            p.path_a.clone(),
+            p.author_a.clone(),
+            p.path_b.clone(),
+            p.author_b.clone(),
+            format!("{:.3}", p.similarity),
+            format!("{:.3}", p.containment_a),
+            format!("{:.3}", p.containment_b),
+            p.shared_chars.to_string(),
+            judgement.to_owned(),
+            p.excerpt.clone(),
+        ]);
+    }
+    t
+}
+
+fn cadres_table(cadres: &[diaoyan_model::CadreReport]) -> Table {
+    let mut t = Table::new(
+        "干部蹲点",
+        &[
+            "姓名", "单位", "级别", "联系点", "蹲点起止", "蹲点天数", "手记篇数", "缺少手记日期", "走访户数", "户数要求",
+            "已走访类别", "未走访类别", "座谈会发言人数", "材料份数", "退回份数", "结论", "理由",
+        ],
+    );
+    for c in cadres {
+        t.push(vec![
+            c.name.clone(),
+            c.unit.clone(),
+            c.level.map(|l| l.label().to_owned()).unwrap_or_default(),
+            c.place.clone(),
+            c.stay.as_ref().map(|(a, b)| format!("{a} 至 {b}")).unwrap_or_default(),
+            c.days.to_string(),
+            c.notes.to_string(),
+            c.missing_dates.join("、"),
+            c.households.to_string(),
+            c.quota.map(|q| q.to_string()).unwrap_or_default(),
+            c.categories_reached.join("、"),
+            c.categories_missing.join("、"),
+            c.forums.iter().map(|(_, n)| n.to_string()).collect::<Vec<_>>().join("、"),
+            c.submissions.to_string(),
+            c.redo.to_string(),
+            c.verdict.map(|v| v.label().to_owned()).unwrap_or_default(),
+            c.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("；"),
+        ]);
+    }
+    t
 }

@@ -30,6 +30,7 @@ impl Progress for NoProgress {}
 pub struct Pipeline {
     cfg: PipelineConfig,
     segmenter: Option<Segmenter>,
+    scorer: Option<diaoyan_score::Scorer>,
     pool: rayon::ThreadPool,
 }
 
@@ -71,6 +72,16 @@ pub struct Counts {
     pub sentences: usize,
     /// Words (when the text stage ran).
     pub words: usize,
+    /// Verdicts (when the score stage ran): `pass`, `review`, `redo`.
+    pub verdicts: BTreeMap<String, usize>,
+    /// Reference texts read for copy detection.
+    pub references: usize,
+    /// Copied pairs found.
+    pub copy_pairs: usize,
+    /// Copy detection work (when the score stage ran).
+    pub copy: Option<diaoyan_score::CopyStats>,
+    /// Cadres checked against the campaign rules.
+    pub cadres: usize,
 }
 
 /// What a run did: written next to the outputs as `run.json`.
@@ -100,13 +111,16 @@ pub struct RunReport {
 pub(crate) struct RunData {
     pub ingest: IngestOutput,
     pub stats: Option<Vec<TextStats>>,
+    pub references: Vec<diaoyan_model::Submission>,
+    pub score: Option<diaoyan_score::ScoreOutput>,
 }
 
 impl PipelineConfig {
     /// Validates the configuration and loads its resources (lexicons, thread pool).
     pub fn build(self) -> Result<Pipeline> {
         self.validate()?;
-        let segmenter = if self.stages.contains(&StageName::Text) {
+        let needs_words = self.stages.iter().any(|s| matches!(s, StageName::Text | StageName::Score));
+        let segmenter = if needs_words {
             let lex = Lexicons::from_files(
                 self.text.userdict.as_deref(),
                 self.text.stopwords.as_deref(),
@@ -114,6 +128,13 @@ impl PipelineConfig {
             Some(Segmenter::new(&lex))
         } else {
             None
+        };
+        let scorer = match (&segmenter, self.stages.contains(&StageName::Score)) {
+            (Some(seg), true) => Some(self.score.build(seg.clone()).map_err(|e| Error::Config {
+                path: self.name.clone(),
+                reason: e.to_string(),
+            })?),
+            _ => None,
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
@@ -125,6 +146,7 @@ impl PipelineConfig {
         Ok(Pipeline {
             cfg: self,
             segmenter,
+            scorer,
             pool,
         })
     }
@@ -166,6 +188,8 @@ impl Pipeline {
                         data = Some(RunData {
                             ingest: out,
                             stats: None,
+                            references: Vec::new(),
+                            score: None,
                         });
                     }
                     StageName::Text => {
@@ -184,6 +208,14 @@ impl Pipeline {
                             })
                             .collect();
                         d.stats = Some(stats);
+                    }
+                    StageName::Score => {
+                        let (Some(d), Some(scorer)) = (data.as_mut(), self.scorer.as_ref()) else {
+                            continue;
+                        };
+                        progress.start(stage.label(), 0);
+                        d.references = self.references(&mut d.ingest.errors)?;
+                        d.score = Some(scorer.score(&d.ingest.submissions, &d.references, &d.ingest.roster));
                     }
                 }
                 progress.finish();
@@ -212,6 +244,27 @@ impl Pipeline {
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
         Ok(report)
+    }
+}
+
+impl Pipeline {
+    /// Reads the reference folders (templates, earlier reports) named in `[score.copy]`. A
+    /// reference file that cannot be read is recorded like any other bad file.
+    fn references(&self, errors: &mut Vec<diaoyan_model::FileError>) -> Result<Vec<diaoyan_model::Submission>> {
+        let mut refs = Vec::new();
+        for dir in &self.cfg.score.copy.references {
+            let out = diaoyan_ingest::ingest(dir, &self.cfg.ingest)?;
+            let prefix = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            for mut s in out.submissions {
+                s.path = format!("{prefix}/{}", s.path);
+                refs.push(s);
+            }
+            errors.extend(out.errors.into_iter().map(|mut e| {
+                e.path = format!("{}/{}", dir.display(), e.path);
+                e
+            }));
+        }
+        Ok(refs)
     }
 }
 
@@ -246,6 +299,15 @@ fn counts(d: &RunData) -> Counts {
         *c.by_kind.entry(k.to_owned()).or_default() += 1;
         *c.by_encoding.entry(s.encoding.clone()).or_default() += 1;
     }
+    if let Some(sc) = &d.score {
+        for a in &sc.assessments {
+            *c.verdicts.entry(a.verdict.as_str().to_owned()).or_default() += 1;
+        }
+        c.copy_pairs = sc.pairs.len();
+        c.copy = Some(sc.copy_stats);
+        c.cadres = sc.cadres.len();
+    }
+    c.references = d.references.len();
     if let Some(stats) = &d.stats {
         c.sentences = stats.iter().map(|s| s.sentences).sum();
         c.words = stats.iter().map(|s| s.words).sum();

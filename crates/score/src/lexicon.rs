@@ -1,0 +1,158 @@
+//! Boilerplate (套话) and concrete-object lexicons.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+/// The boilerplate lexicon shipped with the binary.
+pub const BUILTIN_BOILERPLATE: &str = include_str!("../../../corpora/lexicon/boilerplate.txt");
+/// The concrete-object lexicon shipped with the binary.
+pub const BUILTIN_CONCRETE: &str = include_str!("../../../corpora/lexicon/concrete.txt");
+
+/// A boilerplate hit: byte range in the sentence and the phrase's category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub category: usize,
+}
+
+/// Compiled boilerplate phrases and patterns.
+pub(crate) struct Boilerplate {
+    phrases: AhoCorasick,
+    phrase_category: Vec<usize>,
+    patterns: Vec<(Regex, usize)>,
+    pub categories: Vec<String>,
+}
+
+impl Boilerplate {
+    /// Parses `category<TAB>phrase` lines; `re:` marks a pattern. Returns the line numbers of
+    /// lines that could not be read (bad regex, no tab) alongside.
+    pub fn parse(text: &str) -> (Boilerplate, Vec<String>) {
+        let mut categories: Vec<String> = Vec::new();
+        let mut phrases = Vec::new();
+        let mut phrase_category = Vec::new();
+        let mut patterns = Vec::new();
+        let mut bad = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end();
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((cat, item)) = line.split_once('\t') else {
+                bad.push(format!("第 {} 行缺少制表符分隔的类别", i + 1));
+                continue;
+            };
+            let c = match categories.iter().position(|x| x == cat) {
+                Some(c) => c,
+                None => {
+                    categories.push(cat.to_owned());
+                    categories.len() - 1
+                }
+            };
+            if let Some(p) = item.strip_prefix("re:") {
+                match Regex::new(p) {
+                    Ok(re) => patterns.push((re, c)),
+                    Err(e) => bad.push(format!("第 {} 行正则有误：{e}", i + 1)),
+                }
+            } else if !item.is_empty() {
+                phrases.push(item.to_owned());
+                phrase_category.push(c);
+            }
+        }
+        let phrases = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&phrases)
+            .expect("literal phrases always build");
+        (
+            Boilerplate {
+                phrases,
+                phrase_category,
+                patterns,
+                categories,
+            },
+            bad,
+        )
+    }
+
+    /// Non-overlapping hits in a sentence, longest first where they overlap.
+    pub fn hits(&self, s: &str) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = self
+            .phrases
+            .find_iter(s)
+            .map(|m| Hit {
+                start: m.start(),
+                end: m.end(),
+                category: self.phrase_category[m.pattern().as_usize()],
+            })
+            .collect();
+        for (re, c) in &self.patterns {
+            for m in re.find_iter(s) {
+                hits.push(Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    category: *c,
+                });
+            }
+        }
+        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if out.last().is_none_or(|l| h.start >= l.end) {
+                out.push(h);
+            }
+        }
+        out
+    }
+}
+
+/// Concrete objects (机耕路, 卫生室 …).
+pub(crate) struct Concrete {
+    words: AhoCorasick,
+}
+
+impl Concrete {
+    pub fn parse(text: &str) -> Concrete {
+        let words: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        Concrete {
+            words: AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&words)
+                .expect("literal words always build"),
+        }
+    }
+
+    /// Byte ranges of concrete objects in `s`.
+    pub fn find(&self, s: &str) -> Vec<(usize, usize)> {
+        self.words.find_iter(s).map(|m| (m.start(), m.end())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_lexicons_parse_cleanly() {
+        let (b, bad) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        assert!(bad.is_empty(), "{bad:?}");
+        assert!(b.categories.len() >= 8);
+        let (_, bad) = Boilerplate::parse("表态\t高度重视\n坏行\n口号\tre:(\n");
+        assert_eq!(bad.len(), 2);
+    }
+
+    #[test]
+    fn hits_do_not_overlap() {
+        let (b, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        let s = "高度重视，进一步加强组织领导，切实增强责任感和使命感";
+        let hits = b.hits(s);
+        assert!(hits.len() >= 3, "{hits:?}");
+        for w in hits.windows(2) {
+            assert!(w[0].end <= w[1].start);
+        }
+        assert!(b.hits("三组机耕路有两处塌方").is_empty());
+    }
+}

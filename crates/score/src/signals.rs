@@ -1,0 +1,317 @@
+//! Sentence roles and per-text signals.
+
+use crate::lexicon::{Boilerplate, Concrete};
+use diaoyan_model::Signals;
+use diaoyan_text::{Segmenter, is_han, sentences};
+use regex::Regex;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// What a sentence does in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// 套话: slogans and stock phrases with no concrete fact.
+    Boilerplate,
+    /// Raises an opinion, a problem or a suggestion (建议/希望/反映 …).
+    Suggestion,
+    /// States concrete facts.
+    Concrete,
+    /// Anything else.
+    Other,
+}
+
+static NUM_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    let units = "万元|亿元|元|户|人次|人|名|口|亩|公里|千米|米|吨|斤|公斤|头|只|条|座|所|家|辆|台|间|处|件|平方米|立方米|小时|趟|棵|株|箱|袋|岁|%|％|次|天|年|个月|个|组|届|倍|成";
+    Regex::new(&format!(
+        r"\d+(?:\.\d+)?\s*(?:{units})|\d{{2,}}|[一二三四五六七八九十两百千万]{{2,}}(?:{units})|[一二三四五六七八九十两](?:户|人|亩|公里|元|万元|岁|头|吨|名|口|辆|所|座|组)"
+    ))
+    .expect("static regex")
+});
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月").expect("static regex"));
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[xX×]{1,4}(?:万元|产业|工作|[户人亩元%村镇乡个月日年天次部组名])").expect("static regex")
+});
+static MASKED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"某某|\*{2,}|[\p{Han}][某]").expect("static regex"));
+static SUGGESTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"建议|希望|盼望|期盼|期望|呼吁|要求|诉求|反映|盼着|恳请|请求").expect("static regex")
+});
+
+/// Everything measured on one text, with examples for the reasons.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub signals: Signals,
+    /// The role of each sentence, in order.
+    pub roles: Vec<Role>,
+    /// The first boilerplate sentence.
+    pub boiler_example: Option<String>,
+    /// The first repeated sentence.
+    pub repeated_example: Option<String>,
+    /// Up to three placeholders as written.
+    pub placeholder_examples: Vec<String>,
+    /// Per-category boilerplate hit counts.
+    pub boiler_categories: Vec<usize>,
+}
+
+static HEADER_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:姓\s*名|作\s*者|单\s*位|工作单位|职\s*务|级\s*别|联系点|蹲点村|地\s*点|日\s*期|时\s*间|标\s*题|走访人|记录人|调研人|谈话人|主持人|参加人员|参会人员)\s*[：:\t]")
+        .expect("static regex")
+});
+
+/// Byte offset where the body starts: the title and header lines (姓名：…, 单位：…, a date
+/// line) describe the submission, they are not its substance.
+pub(crate) fn body_start(text: &str) -> usize {
+    let mut offset = 0;
+    let mut seen_title = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        let n = t.chars().count();
+        let unpunctuated = !t.contains(['。', '，', '！', '？', '；']);
+        let header = t.is_empty()
+            || (n <= 60 && HEADER_FIELD.is_match(t))
+            || (n <= 30 && diaoyan_text::find_date(t).is_some() && !t.contains('。'))
+            || (!seen_title && n <= 40 && unpunctuated)
+            // A byline under the title: 清水镇人民政府　郑涛 / （2023年9月22日）.
+            || (seen_title
+                && n <= 24
+                && unpunctuated
+                && !t.contains(['：', ':'])
+                && !t.starts_with(['一', '二', '三', '四', '【', '1']));
+        if !header {
+            break;
+        }
+        seen_title |= !t.is_empty();
+        offset += line.len();
+    }
+    offset
+}
+
+/// Analyses one text: sentence roles, facts, diversity, repeats, placeholders. The header block
+/// is skipped.
+pub(crate) fn analyze(text: &str, seg: &Segmenter, bp: &Boilerplate, co: &Concrete) -> Analysis {
+    let text = &text[body_start(text)..];
+    let mut a = Analysis {
+        boiler_categories: vec![0; bp.categories.len()],
+        ..Analysis::default()
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut content: Vec<String> = Vec::new();
+    for span in sentences(text) {
+        let s = span.of(text);
+        let han = s.chars().filter(|&c| is_han(c) || c.is_alphanumeric()).count();
+        if han == 0 {
+            continue;
+        }
+        let hits = bp.hits(s);
+        let facts = facts(s, seg, co, &hits);
+        for h in &hits {
+            a.boiler_categories[h.category] += 1;
+        }
+        let hit_chars: usize = hits.iter().map(|h| s[h.start..h.end].chars().count()).sum();
+        let coverage = hit_chars as f64 / han as f64;
+        let suggestion = SUGGESTION.is_match(s);
+        let boiler = facts == 0 && (hits.len() >= 2 || coverage >= 0.3);
+        let role = if boiler {
+            Role::Boilerplate
+        } else if suggestion {
+            Role::Suggestion
+        } else if facts > 0 {
+            Role::Concrete
+        } else {
+            Role::Other
+        };
+        let sig = &mut a.signals;
+        sig.sentences += 1;
+        sig.facts += facts;
+        if facts > 0 {
+            sig.concrete_sentences += 1;
+        }
+        if boiler {
+            sig.boilerplate_sentences += 1;
+            if a.boiler_example.is_none() {
+                a.boiler_example = Some(s.to_owned());
+            }
+        }
+        if suggestion && !boiler && han >= 6 {
+            sig.suggestions += 1;
+            if facts > 0 {
+                sig.concrete_suggestions += 1;
+            }
+        }
+        let key: String = s.chars().filter(|&c| is_han(c) || c.is_alphanumeric()).collect();
+        if key.chars().count() >= 8 && !seen.insert(key) {
+            sig.repeated_sentences += 1;
+            if a.repeated_example.is_none() {
+                a.repeated_example = Some(s.to_owned());
+            }
+        }
+        content.extend(seg.content_words(s).into_iter().map(str::to_owned));
+        a.roles.push(role);
+    }
+    let sig = &mut a.signals;
+    sig.chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    sig.facts_per_k = if sig.chars == 0 {
+        0.0
+    } else {
+        sig.facts as f64 * 1000.0 / sig.chars as f64
+    };
+    sig.diversity = mattr(&content, 50);
+    for m in PLACEHOLDER.find_iter(text) {
+        sig.placeholders += 1;
+        if a.placeholder_examples.len() < 3 && !a.placeholder_examples.iter().any(|e| e == m.as_str()) {
+            a.placeholder_examples.push(m.as_str().to_owned());
+        }
+    }
+    sig.masked_names = MASKED.find_iter(text).count();
+    a
+}
+
+/// Common Chinese surnames: a word jieba tags as a person (nr) counts only when it starts with
+/// one (its HMM tags unknown words such as 幸福感 as names).
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
+
+/// Counts concrete facts in a sentence: numbers with units, dates, named places, people and
+/// organisations (jieba POS ns/nr/nt/nz), and concrete objects. Overlapping finds count once;
+/// template blanks (xx户), masked names (某某) and named entities inside stock phrases are not
+/// facts.
+fn facts(s: &str, seg: &Segmenter, co: &Concrete, hits: &[crate::lexicon::Hit]) -> usize {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for m in NUM_UNIT.find_iter(s) {
+        spans.push((m.start(), m.end()));
+    }
+    for m in DATE.find_iter(s) {
+        spans.push((m.start(), m.end()));
+    }
+    spans.extend(co.find(s));
+    for w in seg.tag(s) {
+        let n = w.text.chars().count();
+        // jieba's HMM invents entities (广大干部/ns, 幸福感/nr): a place must look like one (a
+        // place suffix, or a short name such as 长沙), an organisation must end like one.
+        let last = w.text.chars().last().unwrap_or(' ');
+        let named = match w.tag {
+            "nr" | "nrt" => (2..=3).contains(&n) && w.text.chars().next().is_some_and(|c| SURNAMES.contains(c)),
+            "ns" => n >= 2 && (n <= 3 || "村镇乡县市区省组州山河湖江寨坪沟湾岭桥街路屯庄港岛".contains(last)),
+            "nt" => n >= 2 && "局委办院所站厂司社会部队校府行室馆组".contains(last),
+            _ => false,
+        };
+        let in_stock_phrase = hits.iter().any(|h| w.start < h.end && h.start < w.end);
+        if named && !in_stock_phrase && !w.text.contains('某') {
+            spans.push((w.start, w.end));
+        }
+    }
+    let blanks: Vec<(usize, usize)> = PLACEHOLDER.find_iter(s).map(|m| (m.start(), m.end())).collect();
+    spans.retain(|&(a, b)| !blanks.iter().any(|&(x, y)| a < y && x < b));
+    spans.sort_unstable();
+    let mut count = 0;
+    let mut end = 0;
+    for (a, b) in spans {
+        if a >= end {
+            count += 1;
+            end = b;
+        } else {
+            end = end.max(b);
+        }
+    }
+    count
+}
+
+/// Moving-average type/token ratio over windows of `w` words (plain TTR for shorter texts).
+fn mattr(words: &[String], w: usize) -> f64 {
+    if words.is_empty() {
+        return 0.0;
+    }
+    let ttr = |ws: &[String]| {
+        let set: HashSet<&String> = ws.iter().collect();
+        set.len() as f64 / ws.len() as f64
+    };
+    if words.len() <= w {
+        return ttr(words);
+    }
+    let windows = words.len() - w + 1;
+    // Sample at most 200 windows evenly: long texts need not be measured word by word.
+    let step = windows.div_ceil(200).max(1);
+    let mut sum = 0.0;
+    let mut n = 0;
+    let mut i = 0;
+    while i < windows {
+        sum += ttr(&words[i..i + w]);
+        n += 1;
+        i += step;
+    }
+    sum / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
+
+    fn roles(text: &str) -> Vec<Role> {
+        let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        let co = Concrete::parse(BUILTIN_CONCRETE);
+        analyze(text, &Segmenter::builtin(), &bp, &co).roles
+    }
+
+    /// Sentence-role table: real-looking Chinese on the left, the role on the right.
+    macro_rules! role_cases {
+        ($($input:expr => $want:expr),* $(,)?) => {
+            $( assert_eq!(roles($input), vec![$want], "input: {}", $input); )*
+        };
+    }
+
+    #[test]
+    fn sentence_role_table() {
+        use Role::*;
+        role_cases! {
+            "高度重视，精心组织，确保各项工作落到实处。" => Boilerplate,
+            "进一步提高政治站位，切实增强做好群众工作的责任感和使命感。" => Boilerplate,
+            "坚持以人民为中心的发展思想，不断增强人民群众的获得感。" => Boilerplate,
+            "以此次活动为契机，推动工作再上新台阶。" => Boilerplate,
+            "群众对此次活动给予了高度评价，纷纷表示非常满意。" => Boilerplate,
+            "石桥村三组到镇上的机耕路有两处塌方，去年翻了一台农用车。" => Concrete,
+            "全村共320户1256人，外出务工412人。" => Concrete,
+            "9月21日下午在村委会召开座谈会，8名村民代表发言。" => Concrete,
+            "建议把三组机耕路纳入明年硬化计划，按2.5公里测算约需资金60万元。" => Suggestion,
+            "群众希望卫生室能有医生坐诊。" => Suggestion,
+            "建议进一步加大工作力度，不断完善体制机制。" => Boilerplate,
+            "今天天气不错，心情也很好。" => Other,
+        }
+    }
+
+    #[test]
+    fn header_lines_are_not_substance() {
+        let cases = [
+            ("蹲点手记（第2天）\n姓名：赵磊　单位：县委组织部\n2023年9月19日 星期二 晴\n\n今天继续走访。", "今天继续走访。"),
+            ("走访笔录（第1天）\n走访人\t张伟\t日期\t2023年9月18日\n【第1户】户主：王桂兰", "【第1户】户主：王桂兰"),
+            ("群众说机耕路坏了。", "群众说机耕路坏了。"),
+            ("蹲点调研报告\n清水镇人民政府　郑涛\n（2023年9月22日）\n\n根据安排，本人到河口村蹲点。", "根据安排，本人到河口村蹲点。"),
+        ];
+        for (text, body) in cases {
+            assert_eq!(&text[body_start(text)..], body, "{text}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_not_facts() {
+        let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        let co = Concrete::parse(BUILTIN_CONCRETE);
+        let a = analyze("该村共xxx户xxxx人，耕地面积xxxx亩。", &Segmenter::builtin(), &bp, &co);
+        assert_eq!(a.signals.placeholders, 3);
+        assert_eq!(a.signals.facts, 0);
+        let b = analyze("某某村王某某家里5口人，种了3亩地。", &Segmenter::builtin(), &bp, &co);
+        assert!(b.signals.masked_names >= 1);
+        assert!(b.signals.facts >= 2);
+    }
+
+    #[test]
+    fn repeats_and_diversity() {
+        let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        let co = Concrete::parse(BUILTIN_CONCRETE);
+        let a = analyze("我们走访了石桥村的农户。我们走访了石桥村的农户。我们走访了石桥村的农户。", &Segmenter::builtin(), &bp, &co);
+        assert_eq!(a.signals.repeated_sentences, 2);
+        assert!(a.repeated_example.is_some());
+        let varied = analyze("机耕路坑洼。卫生室缺医生。垃圾池满了。班车停运。", &Segmenter::builtin(), &bp, &co);
+        assert!(varied.signals.diversity > a.signals.diversity);
+    }
+}
