@@ -21,8 +21,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// 运行批处理流水线（读取材料 → 分词分句 → 输出结果）。
+    /// 运行批处理流水线（读取材料 → 分词分句 → 质量评分 → 输出结果）。
     Run(RunArgs),
+    /// 当场审查单个或几个文件：得分、结论和理由。
+    Check(CheckArgs),
+    /// 用样例真值和真实数据评估审查质量（ROC-AUC、精确率、召回率等）。
+    Eval(EvalArgs),
     /// 生成合成调研材料（用于基准测试与样例）。
     #[command(hide = true)]
     Gen(GenArgs),
@@ -44,6 +48,39 @@ struct RunArgs {
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files to check (.txt .md .docx, or a table: one check per row).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Pipeline file whose lexicons, thresholds and reference folders to use.
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
+    /// Output folder of an earlier `diaoyan run`: also look for copying from its submissions.
+    #[arg(long)]
+    against: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Pipeline to evaluate (default: pipelines/sample.toml).
+    #[arg(long, default_value = "pipelines/sample.toml")]
+    pipeline: PathBuf,
+    /// Folder with truth.csv, truth_copies.csv, truth_cadres.csv (default: the parent of the
+    /// pipeline's input folder).
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Real data folder (default: ../shared/data when it exists).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -73,6 +110,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(a) => run(a),
+        Command::Check(a) => check(a),
+        Command::Eval(a) => eval(a),
         Command::Gen(a) => gen_corpus(a),
     };
     match result {
@@ -130,6 +169,107 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn check(a: CheckArgs) -> Result<ExitCode> {
+    use std::io::Write;
+    let cfg = match &a.pipeline {
+        Some(p) => diaoyan_pipeline::PipelineConfig::from_file(p)?,
+        None => diaoyan_pipeline::PipelineConfig::default(),
+    };
+    let out = diaoyan_pipeline::check(&cfg, &a.files, a.against.as_deref())?;
+    let mut w = std::io::stdout().lock();
+    if a.json {
+        let items: Vec<serde_json::Value> = out
+            .results
+            .iter()
+            .map(|(s, x)| {
+                serde_json::json!({
+                    "path": s.path, "kind": s.kind, "author": s.author,
+                    "score": x.score, "verdict": x.verdict, "reasons": x.reasons, "signals": x.signals,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "results": items, "errors": out.errors });
+        writeln!(w, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        for (s, x) in &out.results {
+            let kind = s.kind.map(|k| k.label()).unwrap_or("材料");
+            let by = if s.author.is_empty() {
+                String::new()
+            } else {
+                format!("，{}", s.author)
+            };
+            writeln!(w, "{}（{kind}{by}）", s.path)?;
+            writeln!(w, "  得分 {:.1}　结论：{}", x.score, x.verdict.label())?;
+            for r in &x.reasons {
+                writeln!(w, "  · {}", r.text)?;
+            }
+            let g = &x.signals;
+            writeln!(
+                w,
+                "  指标：套话句 {}/{}，每千字具体事实 {:.1} 处，具体建议 {} 条，文内重复句 {}，范文占位符 {}，重合 {:.0}%",
+                g.boilerplate_sentences,
+                g.sentences,
+                g.facts_per_k,
+                g.concrete_suggestions,
+                g.repeated_sentences,
+                g.placeholders,
+                g.copied_share * 100.0
+            )?;
+        }
+        for e in &out.errors {
+            writeln!(w, "{}：{}（{}）", e.path, e.reason, e.detail)?;
+        }
+    }
+    Ok(if out.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn eval(a: EvalArgs) -> Result<ExitCode> {
+    use std::io::Write;
+    let cfg = diaoyan_pipeline::PipelineConfig::from_file(&a.pipeline)?;
+    let truth = a.truth.clone().or_else(|| {
+        cfg.input
+            .as_ref()
+            .and_then(|i| i.parent().map(PathBuf::from))
+    });
+    let sample = match &truth {
+        Some(t) if t.join("truth.csv").exists() => Some(diaoyan_eval::eval_sample(cfg.clone(), t)?),
+        _ => None,
+    };
+    let data = a.data.clone().or_else(|| {
+        let d = PathBuf::from("../shared/data");
+        d.join("tipdm").exists().then_some(d)
+    });
+    let real = match &data {
+        Some(d) => Some(diaoyan_eval::eval_real(cfg.clone(), d)?),
+        None => None,
+    };
+    let mut w = std::io::stdout().lock();
+    if a.json {
+        writeln!(
+            w,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "sample": sample, "real": real }))?
+        )?;
+    } else {
+        if sample.is_none() {
+            writeln!(w, "未找到真值文件（truth.csv），跳过样例评估。")?;
+        }
+        if real.is_none() {
+            writeln!(w, "未找到 ../shared/data，跳过真实数据评估。")?;
+        }
+        write!(
+            w,
+            "{}",
+            diaoyan_eval::render(sample.as_ref(), real.as_ref())
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn gen_corpus(a: GenArgs) -> Result<ExitCode> {

@@ -384,6 +384,7 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
         .copied()
         .filter(|c| !spec.missing.contains(c))
         .collect();
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     let mut deck: Vec<usize> = (0..banks::ONE_OFF.len()).collect();
     rng.shuffle(&mut deck);
     let mut one_off = 0usize;
@@ -429,9 +430,16 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
                 one_off += 1;
                 (fill(p, place, rng), fill(s, place, rng), None)
             };
+            // Two households of one name in one group would be one household to any reader.
+            let (who, group) = loop {
+                let key = (person(rng), fill("{g}", place, rng));
+                if seen.insert(key.clone()) {
+                    break key;
+                }
+            };
             Visit {
-                who: person(rng),
-                group: fill("{g}", place, rng),
+                who,
+                group,
                 cats,
                 situation,
                 problem,
@@ -608,7 +616,11 @@ fn cadre_docs(
             };
             lines.push(paraphrase(&format!("{role}{who}：{p}。{s}。"), rng));
         }
-        lines.push(format!("{}：{}", spec.name, banks::FORUM_CLOSINGS[style % banks::FORUM_CLOSINGS.len()]));
+        lines.push(format!(
+            "{}：{}",
+            spec.name,
+            banks::FORUM_CLOSINGS[style % banks::FORUM_CLOSINGS.len()]
+        ));
         let rel = format!("{dir}/{}座谈会记录.{}", spec.village, ext(spec.enc));
         let ok = (7..=9).contains(&spec.speakers);
         file(
@@ -926,7 +938,13 @@ fn substantive_report(
     // Everything but the copied section is in the cadre's own words.
     let copied: Vec<String> = copied_problems.map(<[String]>::to_vec).unwrap_or_default();
     l.into_iter()
-        .map(|line| if copied.contains(&line) { line } else { paraphrase(&line, rng) })
+        .map(|line| {
+            if copied.contains(&line) {
+                line
+            } else {
+                paraphrase(&line, rng)
+            }
+        })
         .collect()
 }
 

@@ -132,7 +132,17 @@ pub fn ingest_with(
         .files
         .par_iter()
         .map(|f| {
-            let r = read_one(f, cfg);
+            // A bug in a reader must cost one file, never the batch.
+            let r = std::panic::catch_unwind(|| read_one(f, cfg)).unwrap_or_else(|_| {
+                (
+                    vec![],
+                    vec![err(
+                        &f.rel,
+                        "内部错误",
+                        "读取此文件时程序出错，已跳过；请将此文件提供给维护人员",
+                    )],
+                )
+            });
             tick(Tick::Read);
             r
         })

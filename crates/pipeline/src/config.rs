@@ -102,7 +102,10 @@ impl PipelineConfig {
         if let Some(p) = cfg.text.stopwords.as_mut() {
             resolve(p);
         }
-        for p in [&mut cfg.score.boilerplate, &mut cfg.score.concrete].into_iter().flatten() {
+        for p in [&mut cfg.score.boilerplate, &mut cfg.score.concrete]
+            .into_iter()
+            .flatten()
+        {
             resolve(p);
         }
         for p in &mut cfg.score.copy.references {
@@ -132,11 +135,19 @@ impl PipelineConfig {
             }
         }
         if !self.stages.windows(2).all(|w| w[0] < w[1]) {
-            return Err(bad("阶段顺序有误：应按 ingest、text、score 的顺序排列".into()));
+            return Err(bad(
+                "阶段顺序有误：应按 ingest、text、score 的顺序排列".into()
+            ));
         }
         let s = &self.score;
-        if !(0.0..=100.0).contains(&s.redo_below) || s.redo_below > s.review_below || s.review_below > 100.0 {
-            return Err(bad("score.redo_below 与 score.review_below 须在 0–100 之间，且退回线不高于复核线".into()));
+        if !(0.0..=100.0).contains(&s.redo_below)
+            || s.redo_below > s.review_below
+            || s.review_below > 100.0
+        {
+            return Err(bad(
+                "score.redo_below 与 score.review_below 须在 0–100 之间，且退回线不高于复核线"
+                    .into(),
+            ));
         }
         if self.input.is_none() {
             return Err(bad(
@@ -167,7 +178,10 @@ mod tests {
     #[test]
     fn defaults_fill_missing_tables() {
         let cfg = PipelineConfig::from_toml("input = \"in\"").unwrap();
-        assert_eq!(cfg.stages, vec![StageName::Ingest, StageName::Text, StageName::Score]);
+        assert_eq!(
+            cfg.stages,
+            vec![StageName::Ingest, StageName::Text, StageName::Score]
+        );
         assert_eq!(cfg.ingest.max_entry_bytes, 64 << 20);
         assert!(cfg.validate().is_ok());
     }

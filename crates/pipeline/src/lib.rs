@@ -13,12 +13,14 @@
 //! println!("{} submissions", report.counts.submissions);
 //! ```
 
+mod check;
 mod config;
 mod outputs;
 mod run;
 
+pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
-pub use run::{Counts, NoProgress, Pipeline, Progress, RunReport, StageTiming};
+pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
 
 /// Errors that stop a run (exit code 2): bad config, unreadable input, unwritable output.
 #[derive(Debug, thiserror::Error)]

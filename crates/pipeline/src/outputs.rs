@@ -113,7 +113,11 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         write_csv(&dir.join("flags.csv"), &f)?;
         write_csv(&dir.join("duplicates.csv"), &p)?;
         write_csv(&dir.join("cadres.csv"), &c)?;
-        written.extend(["flags.csv".to_owned(), "duplicates.csv".to_owned(), "cadres.csv".to_owned()]);
+        written.extend([
+            "flags.csv".to_owned(),
+            "duplicates.csv".to_owned(),
+            "cadres.csv".to_owned(),
+        ]);
         sheets.splice(0..0, [f, c, p]);
     }
     sheets.push(e);
@@ -125,14 +129,28 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
 
 /// The columns of `flags.csv`.
 pub const FLAG_COLUMNS: &[&str] = &[
-    "ID", "文件", "作者", "类型", "得分", "结论", "理由", "套话句占比", "每千字事实数", "具体建议数", "重合比例",
+    "ID",
+    "文件",
+    "作者",
+    "类型",
+    "得分",
+    "结论",
+    "理由",
+    "套话句占比",
+    "每千字事实数",
+    "具体建议数",
+    "重合比例",
 ];
 
 fn flags_table(subs: &[diaoyan_model::Submission], sc: &diaoyan_score::ScoreOutput) -> Table {
     let mut t = Table::new("材料审查", FLAG_COLUMNS);
     for (s, a) in subs.iter().zip(&sc.assessments) {
         let sig = &a.signals;
-        let share = if sig.sentences == 0 { 0.0 } else { sig.boilerplate_sentences as f64 / sig.sentences as f64 };
+        let share = if sig.sentences == 0 {
+            0.0
+        } else {
+            sig.boilerplate_sentences as f64 / sig.sentences as f64
+        };
         t.push(vec![
             s.id.clone(),
             s.path.clone(),
@@ -140,7 +158,11 @@ fn flags_table(subs: &[diaoyan_model::Submission], sc: &diaoyan_score::ScoreOutp
             s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
             format!("{:.1}", a.score),
             a.verdict.label().to_owned(),
-            a.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("；"),
+            a.reasons
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
             format!("{:.0}%", share * 100.0),
             format!("{:.1}", sig.facts_per_k),
             sig.concrete_suggestions.to_string(),
@@ -154,7 +176,18 @@ fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
     use diaoyan_model::CopyDirection;
     let mut t = Table::new(
         "雷同材料",
-        &["文件A", "作者A", "文件B", "作者B", "相似度", "A与B重合比例", "B与A重合比例", "重合字数", "判断", "重合段落"],
+        &[
+            "文件A",
+            "作者A",
+            "文件B",
+            "作者B",
+            "相似度",
+            "A与B重合比例",
+            "B与A重合比例",
+            "重合字数",
+            "判断",
+            "重合段落",
+        ],
     );
     for p in pairs {
         let judgement = match p.direction {
@@ -183,8 +216,23 @@ fn cadres_table(cadres: &[diaoyan_model::CadreReport]) -> Table {
     let mut t = Table::new(
         "干部蹲点",
         &[
-            "姓名", "单位", "级别", "联系点", "蹲点起止", "蹲点天数", "手记篇数", "缺少手记日期", "走访户数", "户数要求",
-            "已走访类别", "未走访类别", "座谈会发言人数", "材料份数", "退回份数", "结论", "理由",
+            "姓名",
+            "单位",
+            "级别",
+            "联系点",
+            "蹲点起止",
+            "蹲点天数",
+            "手记篇数",
+            "缺少手记日期",
+            "走访户数",
+            "户数要求",
+            "已走访类别",
+            "未走访类别",
+            "座谈会发言人数",
+            "材料份数",
+            "退回份数",
+            "结论",
+            "理由",
         ],
     );
     for c in cadres {
@@ -193,7 +241,10 @@ fn cadres_table(cadres: &[diaoyan_model::CadreReport]) -> Table {
             c.unit.clone(),
             c.level.map(|l| l.label().to_owned()).unwrap_or_default(),
             c.place.clone(),
-            c.stay.as_ref().map(|(a, b)| format!("{a} 至 {b}")).unwrap_or_default(),
+            c.stay
+                .as_ref()
+                .map(|(a, b)| format!("{a} 至 {b}"))
+                .unwrap_or_default(),
             c.days.to_string(),
             c.notes.to_string(),
             c.missing_dates.join("、"),
@@ -201,11 +252,19 @@ fn cadres_table(cadres: &[diaoyan_model::CadreReport]) -> Table {
             c.quota.map(|q| q.to_string()).unwrap_or_default(),
             c.categories_reached.join("、"),
             c.categories_missing.join("、"),
-            c.forums.iter().map(|(_, n)| n.to_string()).collect::<Vec<_>>().join("、"),
+            c.forums
+                .iter()
+                .map(|(_, n)| n.to_string())
+                .collect::<Vec<_>>()
+                .join("、"),
             c.submissions.to_string(),
             c.redo.to_string(),
             c.verdict.map(|v| v.label().to_owned()).unwrap_or_default(),
-            c.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("；"),
+            c.reasons
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
         ]);
     }
     t

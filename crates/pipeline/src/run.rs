@@ -107,19 +107,28 @@ pub struct RunReport {
     pub config: PipelineConfig,
 }
 
-/// Everything the stages produced, passed to the writers.
-pub(crate) struct RunData {
+/// Everything the stages produced, in memory (what the writers write).
+pub struct RunData {
+    /// Submissions, unreadable files, roster.
     pub ingest: IngestOutput,
+    /// Text statistics per submission (text stage).
     pub stats: Option<Vec<TextStats>>,
+    /// Reference texts read for copy detection (score stage).
     pub references: Vec<diaoyan_model::Submission>,
+    /// Assessments, copy pairs, cadre reports (score stage).
     pub score: Option<diaoyan_score::ScoreOutput>,
+    /// Per-stage timings.
+    pub timings: Vec<StageTiming>,
 }
 
 impl PipelineConfig {
     /// Validates the configuration and loads its resources (lexicons, thread pool).
     pub fn build(self) -> Result<Pipeline> {
         self.validate()?;
-        let needs_words = self.stages.iter().any(|s| matches!(s, StageName::Text | StageName::Score));
+        let needs_words = self
+            .stages
+            .iter()
+            .any(|s| matches!(s, StageName::Text | StageName::Score));
         let segmenter = if needs_words {
             let lex = Lexicons::from_files(
                 self.text.userdict.as_deref(),
@@ -130,10 +139,12 @@ impl PipelineConfig {
             None
         };
         let scorer = match (&segmenter, self.stages.contains(&StageName::Score)) {
-            (Some(seg), true) => Some(self.score.build(seg.clone()).map_err(|e| Error::Config {
-                path: self.name.clone(),
-                reason: e.to_string(),
-            })?),
+            (Some(seg), true) => {
+                Some(self.score.build(seg.clone()).map_err(|e| Error::Config {
+                    path: self.name.clone(),
+                    reason: e.to_string(),
+                })?)
+            }
             _ => None,
         };
         let pool = rayon::ThreadPoolBuilder::new()
@@ -167,6 +178,27 @@ impl Pipeline {
         let t0 = Instant::now();
         let out_dir = self.cfg.out.clone();
         outputs::prepare_dir(&out_dir)?;
+        let data = self.execute(progress)?;
+        let mut report = RunReport {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            name: self.cfg.name.clone(),
+            started,
+            seconds: 0.0,
+            threads: self.pool.current_num_threads(),
+            stages: data.timings.clone(),
+            counts: counts(&data),
+            outputs: Vec::new(),
+            config: self.cfg.clone(),
+        };
+        report.outputs = outputs::write_all(&out_dir, &data)?;
+        report.outputs.push("run.json".to_owned());
+        report.seconds = t0.elapsed().as_secs_f64();
+        diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+        Ok(report)
+    }
+
+    /// Runs every configured stage and returns the results in memory, writing nothing.
+    pub fn execute(&self, progress: &dyn Progress) -> Result<RunData> {
         let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
         let mut timings = Vec::new();
         let mut data: Option<RunData> = None;
@@ -190,6 +222,7 @@ impl Pipeline {
                             stats: None,
                             references: Vec::new(),
                             score: None,
+                            timings: Vec::new(),
                         });
                     }
                     StageName::Text => {
@@ -215,7 +248,11 @@ impl Pipeline {
                         };
                         progress.start(stage.label(), 0);
                         d.references = self.references(&mut d.ingest.errors)?;
-                        d.score = Some(scorer.score(&d.ingest.submissions, &d.references, &d.ingest.roster));
+                        d.score = Some(scorer.score(
+                            &d.ingest.submissions,
+                            &d.references,
+                            &d.ingest.roster,
+                        ));
                     }
                 }
                 progress.finish();
@@ -226,35 +263,40 @@ impl Pipeline {
             }
             Ok(())
         })?;
-        let data = data.expect("validate() guarantees an ingest stage");
-        let counts = counts(&data);
-        let mut report = RunReport {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            name: self.cfg.name.clone(),
-            started,
-            seconds: 0.0,
-            threads: self.pool.current_num_threads(),
-            stages: timings,
-            counts,
-            outputs: Vec::new(),
-            config: self.cfg.clone(),
-        };
-        report.outputs = outputs::write_all(&out_dir, &data)?;
-        report.outputs.push("run.json".to_owned());
-        report.seconds = t0.elapsed().as_secs_f64();
-        diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
-        Ok(report)
+        let mut data = data.expect("validate() guarantees an ingest stage");
+        data.timings = timings;
+        Ok(data)
+    }
+
+    /// The scorer this pipeline built (when it has a score stage).
+    pub fn scorer(&self) -> Option<&diaoyan_score::Scorer> {
+        self.scorer.as_ref()
     }
 }
 
 impl Pipeline {
-    /// Reads the reference folders (templates, earlier reports) named in `[score.copy]`. A
-    /// reference file that cannot be read is recorded like any other bad file.
-    fn references(&self, errors: &mut Vec<diaoyan_model::FileError>) -> Result<Vec<diaoyan_model::Submission>> {
+    fn references(
+        &self,
+        errors: &mut Vec<diaoyan_model::FileError>,
+    ) -> Result<Vec<diaoyan_model::Submission>> {
+        read_references(&self.cfg, errors)
+    }
+}
+
+/// Reads the reference folders (templates, earlier reports) named in `[score.copy]`. A
+/// reference file that cannot be read is recorded like any other bad file.
+pub(crate) fn read_references(
+    cfg: &PipelineConfig,
+    errors: &mut Vec<diaoyan_model::FileError>,
+) -> Result<Vec<diaoyan_model::Submission>> {
+    {
         let mut refs = Vec::new();
-        for dir in &self.cfg.score.copy.references {
-            let out = diaoyan_ingest::ingest(dir, &self.cfg.ingest)?;
-            let prefix = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for dir in &cfg.score.copy.references {
+            let out = diaoyan_ingest::ingest(dir, &cfg.ingest)?;
+            let prefix = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             for mut s in out.submissions {
                 s.path = format!("{prefix}/{}", s.path);
                 refs.push(s);

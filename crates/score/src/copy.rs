@@ -89,6 +89,9 @@ pub struct CopyDoc<'a> {
     pub text: &'a str,
     /// A reference text (template): only ever a source.
     pub reference: bool,
+    /// Byte ranges of stock phrasing (boilerplate sentences). Between colleagues, a shared run
+    /// lying mostly in stock phrasing is not copying; against a reference it still is.
+    pub stock: &'a [(usize, usize)],
 }
 
 /// How much work detection did.
@@ -118,7 +121,9 @@ fn normalise(text: &str) -> Norm {
     for (i, c) in text.char_indices() {
         if is_han(c) || c.is_alphanumeric() {
             let c = match c {
-                '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+                    char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+                }
                 _ => c,
             };
             chars.push(c.to_ascii_lowercase());
@@ -183,7 +188,10 @@ pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, Copy
     for (i, n) in norms.iter().enumerate() {
         if n.chars.len() < cfg.short_chars && !n.chars.is_empty() {
             let s: String = n.chars.iter().collect();
-            exact.entry(xxh3_64(s.as_bytes())).or_default().push(i as u32);
+            exact
+                .entry(xxh3_64(s.as_bytes()))
+                .or_default()
+                .push(i as u32);
         }
     }
 
@@ -267,7 +275,14 @@ fn eligible(a: &CopyDoc, b: &CopyDoc) -> bool {
     !(a.reference && b.reference) && (a.author.is_empty() || a.author != b.author)
 }
 
-fn verify(docs: &[CopyDoc], norms: &[Norm], a: usize, b: usize, k: usize, cfg: &CopyConfig) -> Option<CopyPair> {
+fn verify(
+    docs: &[CopyDoc],
+    norms: &[Norm],
+    a: usize,
+    b: usize,
+    k: usize,
+    cfg: &CopyConfig,
+) -> Option<CopyPair> {
     // References always sit on the `b` side.
     let (a, b) = if docs[a].reference { (b, a) } else { (a, b) };
     let (na, nb) = (&norms[a], &norms[b]);
@@ -276,7 +291,14 @@ fn verify(docs: &[CopyDoc], norms: &[Norm], a: usize, b: usize, k: usize, cfg: &
         if na.chars != nb.chars {
             return None;
         }
-        (1.0, 1.0, 1.0, na.chars.len(), nb.chars.len(), docs[a].text.trim().to_owned())
+        (
+            1.0,
+            1.0,
+            1.0,
+            na.chars.len(),
+            nb.chars.len(),
+            docs[a].text.trim().to_owned(),
+        )
     } else {
         let ha = shingles(na, k);
         let hb = shingles(nb, k);
@@ -287,8 +309,11 @@ fn verify(docs: &[CopyDoc], norms: &[Norm], a: usize, b: usize, k: usize, cfg: &
             return None;
         }
         let union = sa.len() + sb.len() - inter;
-        let (shared_a, longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars);
-        let (shared_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars);
+        let peer = !docs[b].reference;
+        let keep_a = |r: &(usize, usize)| !peer || !mostly_stock(na, *r, docs[a].stock);
+        let keep_b = |r: &(usize, usize)| !peer || !mostly_stock(nb, *r, docs[b].stock);
+        let (shared_a, longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, keep_a);
+        let (shared_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, keep_b);
         // Containment counts only passages: runs of at least `min_run_chars`.
         let ca = shared_a as f64 / na.chars.len() as f64;
         let cb = shared_b as f64 / nb.chars.len() as f64;
@@ -298,7 +323,14 @@ fn verify(docs: &[CopyDoc], norms: &[Norm], a: usize, b: usize, k: usize, cfg: &
         let (s, e) = longest;
         let from = na.offsets[s];
         let to = na.offsets.get(e).copied().unwrap_or(docs[a].text.len());
-        (inter as f64 / union as f64, ca, cb, shared_a, shared_b, excerpt_of(&docs[a].text[from..to]))
+        (
+            inter as f64 / union as f64,
+            ca,
+            cb,
+            shared_a,
+            shared_b,
+            excerpt_of(&docs[a].text[from..to]),
+        )
     };
     // Only a side that holds copied passages can be the copier.
     let (a_can, b_can) = (ca >= cfg.min_containment, cb >= cfg.min_containment);
@@ -340,7 +372,13 @@ fn verify(docs: &[CopyDoc], norms: &[Norm], a: usize, b: usize, k: usize, cfg: &
 
 /// Characters of a text in runs of at least `min_run` characters covered by shingles found in
 /// `other`, and the longest run (start, end) in normalised character positions.
-fn shared_runs(h: &[u64], other: &HashSet<u64>, k: usize, min_run: usize) -> (usize, (usize, usize)) {
+fn shared_runs(
+    h: &[u64],
+    other: &HashSet<u64>,
+    k: usize,
+    min_run: usize,
+    keep: impl Fn(&(usize, usize)) -> bool,
+) -> (usize, (usize, usize)) {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, x) in h.iter().enumerate() {
         if other.contains(x) {
@@ -350,9 +388,30 @@ fn shared_runs(h: &[u64], other: &HashSet<u64>, k: usize, min_run: usize) -> (us
             }
         }
     }
-    let longest = runs.iter().copied().max_by_key(|(s, e)| e - s).unwrap_or((0, 0));
-    let covered = runs.iter().map(|(s, e)| e - s).filter(|&n| n >= min_run).sum();
+    runs.retain(|r| r.1 - r.0 >= min_run && keep(r));
+    let longest = runs
+        .iter()
+        .copied()
+        .max_by_key(|(s, e)| e - s)
+        .unwrap_or((0, 0));
+    let covered = runs.iter().map(|(s, e)| e - s).sum();
     (covered, longest)
+}
+
+/// Whether most characters of a run (normalised positions) lie in stock phrasing. `stock` is
+/// in text order (sentences), so each offset is found by binary search.
+fn mostly_stock(n: &Norm, (s, e): (usize, usize), stock: &[(usize, usize)]) -> bool {
+    if stock.is_empty() {
+        return false;
+    }
+    let inside = n.offsets[s..e.min(n.offsets.len())]
+        .iter()
+        .filter(|&&o| {
+            let i = stock.partition_point(|&(x, _)| x <= o);
+            i > 0 && o < stock[i - 1].1
+        })
+        .count();
+    inside * 2 > e - s
 }
 
 fn excerpt_of(s: &str) -> String {
@@ -381,6 +440,7 @@ mod tests {
             date,
             text,
             reference: false,
+            stock: &[],
         }
     }
 
@@ -393,7 +453,12 @@ mod tests {
         let docs = [
             doc("a", "张伟", "2023-09-21", SOURCE),
             doc("b", "陈明", "2023-09-23", &copier),
-            doc("c", "李娜", "2023-09-21", "柳溪村今年柑橘丰收却卖不出去，收购价压到每斤六毛钱，还不够人工钱。柳溪村没有冷库，柑橘摘下来只能低价卖给上门的贩子。希望商务部门牵线电商平台。"),
+            doc(
+                "c",
+                "李娜",
+                "2023-09-21",
+                "柳溪村今年柑橘丰收却卖不出去，收购价压到每斤六毛钱，还不够人工钱。柳溪村没有冷库，柑橘摘下来只能低价卖给上门的贩子。希望商务部门牵线电商平台。",
+            ),
         ];
         let (pairs, stats) = detect(&docs, &CopyConfig::default());
         assert_eq!(pairs.len(), 1, "{pairs:?}");

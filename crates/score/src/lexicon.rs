@@ -7,6 +7,8 @@ use regex::Regex;
 pub const BUILTIN_BOILERPLATE: &str = include_str!("../../../corpora/lexicon/boilerplate.txt");
 /// The concrete-object lexicon shipped with the binary.
 pub const BUILTIN_CONCRETE: &str = include_str!("../../../corpora/lexicon/concrete.txt");
+/// Abstract nouns, which never count as concrete (shipped with the binary).
+pub const BUILTIN_ABSTRACT: &str = include_str!("../../../corpora/lexicon/abstract_nouns.txt");
 
 /// A boilerplate hit: byte range in the sentence and the phrase's category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,29 +107,40 @@ impl Boilerplate {
     }
 }
 
-/// Concrete objects (机耕路, 卫生室 …).
+/// Concrete objects (机耕路, 卫生室 …) and the abstract nouns that never count as concrete.
 pub(crate) struct Concrete {
     words: AhoCorasick,
+    pub abstract_nouns: std::collections::HashSet<String>,
+}
+
+fn word_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 impl Concrete {
     pub fn parse(text: &str) -> Concrete {
-        let words: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect();
+        Self::with_abstract(text, BUILTIN_ABSTRACT)
+    }
+
+    pub fn with_abstract(text: &str, abstract_nouns: &str) -> Concrete {
+        let words: Vec<&str> = word_lines(text).collect();
         Concrete {
             words: AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&words)
                 .expect("literal words always build"),
+            abstract_nouns: word_lines(abstract_nouns).map(str::to_owned).collect(),
         }
     }
 
     /// Byte ranges of concrete objects in `s`.
     pub fn find(&self, s: &str) -> Vec<(usize, usize)> {
-        self.words.find_iter(s).map(|m| (m.start(), m.end())).collect()
+        self.words
+            .find_iter(s)
+            .map(|m| (m.start(), m.end()))
+            .collect()
     }
 }
 

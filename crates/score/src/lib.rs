@@ -225,12 +225,18 @@ impl Scorer {
 
     /// Scores a whole run: signals for every submission (in parallel), copy detection across
     /// them and against `references`, campaign rules per cadre, then judgement.
-    pub fn score(&self, subs: &[Submission], references: &[Submission], roster: &[Cadre]) -> ScoreOutput {
+    pub fn score(
+        &self,
+        subs: &[Submission],
+        references: &[Submission],
+        roster: &[Cadre],
+    ) -> ScoreOutput {
         let analyses: Vec<signals::Analysis> = subs
             .par_iter()
             .map(|s| signals::analyze(&s.text, &self.seg, &self.boilerplate, &self.concrete))
             .collect();
-        let (pairs, copy_stats) = self.copies(subs, references);
+        let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
+        let (pairs, copy_stats) = self.copies(subs, &stock, references);
 
         // Length norms: the median of each kind in this run (at least 5 texts), else defaults.
         let mut lens: HashMap<Option<Kind>, Vec<usize>> = HashMap::new();
@@ -241,7 +247,11 @@ impl Scorer {
             .into_iter()
             .map(|(k, mut v)| {
                 v.sort_unstable();
-                let m = if v.len() >= 5 { v[v.len() / 2] as f64 } else { default_norm(k) };
+                let m = if v.len() >= 5 {
+                    v[v.len() / 2] as f64
+                } else {
+                    default_norm(k)
+                };
                 (k, m.max(1.0))
             })
             .collect();
@@ -269,41 +279,61 @@ impl Scorer {
     }
 
     /// Copy detection over the run's own writing (opinion rows are the public's words, not
-    /// work to be checked for copying) and the reference texts.
-    pub fn copies(&self, subs: &[Submission], references: &[Submission]) -> (Vec<CopyPair>, CopyStats) {
-        let ref_ids: Vec<String> = references.iter().map(|r| format!("ref:{}", r.path)).collect();
+    /// work to be checked for copying) and the reference texts. `stock[i]` holds the
+    /// boilerplate ranges of `subs[i]`. A reference keeps its author, so an earlier run's texts
+    /// can be references without a cadre's own earlier work counting as copying.
+    fn copies(
+        &self,
+        subs: &[Submission],
+        stock: &[&[(usize, usize)]],
+        references: &[Submission],
+    ) -> (Vec<CopyPair>, CopyStats) {
+        let ref_ids: Vec<String> = references
+            .iter()
+            .map(|r| format!("ref:{}", r.path))
+            .collect();
         let mut docs: Vec<CopyDoc> = subs
             .iter()
-            .filter(|s| s.kind != Some(Kind::Opinion))
-            .map(|s| CopyDoc {
+            .zip(stock)
+            .filter(|(s, _)| s.kind != Some(Kind::Opinion))
+            .map(|(s, st)| CopyDoc {
                 id: &s.id,
                 path: &s.path,
                 author: &s.author,
                 date: &s.date,
                 text: &s.text,
                 reference: false,
+                stock: st,
             })
             .collect();
         docs.extend(references.iter().zip(&ref_ids).map(|(r, id)| CopyDoc {
             id,
             path: &r.path,
-            author: "",
+            author: &r.author,
             date: "",
             text: &r.text,
             reference: true,
+            stock: &[],
         }));
         copy::detect(&docs, &self.cfg.copy)
     }
 
     /// The score and verdict of one text from its signals and the copy pairs it is part of.
     ///
-    /// score = 100 × (0.40·concrete + 0.30·(1 − boilerplate) + 0.10·suggestions + 0.10·diversity
-    /// + 0.10·length), where concrete = min(facts per 1,000 chars / 25, 1), boilerplate =
+    /// score = 100 × (0.40·concrete + 0.30·(1 − boilerplate)·length + 0.10·suggestions +
+    /// 0.10·diversity + 0.10·length), where concrete = min(facts per 1,000 chars / 25, 1), boilerplate =
     /// min(boilerplate share / 0.5, 1), suggestions = min(concrete suggestions / expected for the
     /// kind, 1) (1 when none are expected), diversity = clamp((MATTR − 0.5) / 0.3), length =
     /// min(length / (0.5 × kind median), 1). A copier's score is then multiplied by
     /// (1 − share copied).
-    fn judge(&self, id: String, kind: Option<Kind>, a: signals::Analysis, norm: f64, pairs: &[&CopyPair]) -> Assessment {
+    fn judge(
+        &self,
+        id: String,
+        kind: Option<Kind>,
+        a: signals::Analysis,
+        norm: f64,
+        pairs: &[&CopyPair],
+    ) -> Assessment {
         let cfg = &self.cfg;
         let mut sig = a.signals;
         sig.length_ratio = sig.chars as f64 / norm;
@@ -322,16 +352,37 @@ impl Scorer {
         };
         let diversity = ((sig.diversity - 0.5) / 0.3).clamp(0.0, 1.0);
         let length = (sig.length_ratio / 0.5).min(1.0);
-        let mut score = 100.0 * (0.40 * concrete + 0.30 * (1.0 - boiler) + 0.10 * sugg + 0.10 * diversity + 0.10 * length);
+        // Freedom from boilerplate earns credit only in proportion to length: an empty reply
+        // (已收悉) has no slogans and no substance either.
+        let mut score = 100.0
+            * (0.40 * concrete
+                + 0.30 * (1.0 - boiler) * length
+                + 0.10 * sugg
+                + 0.10 * diversity
+                + 0.10 * length);
 
         let mut reasons = Vec::new();
         // Copying: this text as the copier (or one of two alike texts).
         let mut copied_share: f64 = 0.0;
         for p in pairs {
             let (me_a, other_path, other_author, mine, my_shared, is_ref) = if p.a == id {
-                (true, &p.path_b, &p.author_b, p.containment_a, p.shared_chars, p.b_is_reference)
+                (
+                    true,
+                    &p.path_b,
+                    &p.author_b,
+                    p.containment_a,
+                    p.shared_chars,
+                    p.b_is_reference,
+                )
             } else {
-                (false, &p.path_a, &p.author_a, p.containment_b, p.shared_chars_b, false)
+                (
+                    false,
+                    &p.path_a,
+                    &p.author_a,
+                    p.containment_b,
+                    p.shared_chars_b,
+                    false,
+                )
             };
             let copier = match p.direction {
                 CopyDirection::AFromB => me_a,
@@ -339,22 +390,39 @@ impl Scorer {
                 CopyDirection::Mutual => true,
             };
             let who = if is_ref {
-                format!("范文《{}》", other_path.rsplit('/').next().unwrap_or(other_path))
+                format!(
+                    "范文《{}》",
+                    other_path.rsplit('/').next().unwrap_or(other_path)
+                )
             } else if other_author.is_empty() {
                 format!("《{other_path}》")
             } else {
-                format!("{other_author}《{}》", other_path.rsplit('/').next().unwrap_or(other_path))
+                format!(
+                    "{other_author}《{}》",
+                    other_path.rsplit('/').next().unwrap_or(other_path)
+                )
             };
-            let shared = if me_a { p.excerpt.clone() } else { String::new() };
+            let shared = if me_a {
+                p.excerpt.clone()
+            } else {
+                String::new()
+            };
             if copier {
                 copied_share = copied_share.max(mine);
                 let decided = p.direction != CopyDirection::Mutual;
-                let severity = if decided && (mine >= cfg.copy.redo_containment || my_shared >= cfg.copy.redo_shared_chars) {
+                let severity = if decided
+                    && (mine >= cfg.copy.redo_containment
+                        || my_shared >= cfg.copy.redo_shared_chars)
+                {
                     Verdict::Redo
                 } else {
                     Verdict::Review
                 };
-                let mut text = format!("与 {who} 相似度 {:.2}，本文 {}（{my_shared} 字）与之重合", p.similarity, pct(mine));
+                let mut text = format!(
+                    "与 {who} 相似度 {:.2}，本文 {}（{my_shared} 字）与之重合",
+                    p.similarity,
+                    pct(mine)
+                );
                 if !shared.is_empty() {
                     text.push_str(&format!("，重合段落：“{}”", short(&shared, 40)));
                 }
@@ -379,14 +447,20 @@ impl Scorer {
                 "placeholders",
                 format!(
                     "范文占位符未填写：{}（共 {} 处）",
-                    a.placeholder_examples.iter().map(|e| format!("“{e}”")).collect::<Vec<_>>().join(""),
+                    a.placeholder_examples
+                        .iter()
+                        .map(|e| format!("“{e}”"))
+                        .collect::<Vec<_>>()
+                        .join(""),
                     sig.placeholders
                 ),
                 Verdict::Redo,
             ));
         }
         if boiler_share >= 0.3 && sig.sentences >= 2 {
-            let severity = if boiler_share >= cfg.hollow_boilerplate_share && sig.facts_per_k < cfg.hollow_facts_per_k {
+            let severity = if boiler_share >= cfg.hollow_boilerplate_share
+                && sig.facts_per_k < cfg.hollow_facts_per_k
+            {
                 Verdict::Redo
             } else {
                 Verdict::Review
@@ -404,7 +478,11 @@ impl Scorer {
             ));
         }
         if sig.facts == 0 && sig.chars >= 20 {
-            reasons.push(reason("no_facts", "全文无具体数字、地名或户数".into(), Verdict::Review));
+            reasons.push(reason(
+                "no_facts",
+                "全文无具体数字、地名或户数".into(),
+                Verdict::Review,
+            ));
         } else if sig.facts_per_k < cfg.hollow_facts_per_k && sig.chars >= 200 {
             reasons.push(reason(
                 "few_facts",
@@ -418,7 +496,10 @@ impl Scorer {
                 if sig.suggestions == 0 {
                     "未提出意见建议".into()
                 } else {
-                    format!("{} 条意见建议均无具体内容（无地点、对象或数字）", sig.suggestions)
+                    format!(
+                        "{} 条意见建议均无具体内容（无地点、对象或数字）",
+                        sig.suggestions
+                    )
                 },
                 Verdict::Review,
             ));
@@ -438,17 +519,38 @@ impl Scorer {
         if kind != Some(Kind::Opinion) && sig.length_ratio < cfg.short_review {
             reasons.push(reason(
                 "short",
-                format!("篇幅过短：{} 字（同类材料中位数 {:.0} 字）", sig.chars, norm),
+                format!(
+                    "篇幅过短：{} 字（同类材料中位数 {:.0} 字）",
+                    sig.chars, norm
+                ),
                 Verdict::Review,
             ));
         }
         if score < cfg.redo_below {
-            reasons.push(reason("low_score", format!("实质内容得分 {score:.0} 分，低于退回线 {:.0} 分", cfg.redo_below), Verdict::Redo));
+            reasons.push(reason(
+                "low_score",
+                format!(
+                    "实质内容得分 {score:.0} 分，低于退回线 {:.0} 分",
+                    cfg.redo_below
+                ),
+                Verdict::Redo,
+            ));
         } else if score < cfg.review_below {
-            reasons.push(reason("low_score", format!("实质内容得分 {score:.0} 分，低于复核线 {:.0} 分", cfg.review_below), Verdict::Review));
+            reasons.push(reason(
+                "low_score",
+                format!(
+                    "实质内容得分 {score:.0} 分，低于复核线 {:.0} 分",
+                    cfg.review_below
+                ),
+                Verdict::Review,
+            ));
         }
-        reasons.sort_by(|x, y| y.severity.cmp(&x.severity));
-        let verdict = reasons.iter().map(|r| r.severity).max().unwrap_or(Verdict::Pass);
+        reasons.sort_by_key(|x| std::cmp::Reverse(x.severity));
+        let verdict = reasons
+            .iter()
+            .map(|r| r.severity)
+            .max()
+            .unwrap_or(Verdict::Pass);
         Assessment {
             id,
             score,
@@ -474,7 +576,12 @@ mod tests {
         let a = scorer().assess_text(text, Some(Kind::Report));
         assert_eq!(a.verdict, Verdict::Redo, "{a:?}");
         let texts: Vec<&str> = a.reasons.iter().map(|r| r.text.as_str()).collect();
-        assert!(texts.iter().any(|t| t.starts_with("套话句占比 100%（4/4），例：“高度重视")), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("套话句占比 100%（4/4），例：“高度重视")),
+            "{texts:?}"
+        );
         assert!(texts.contains(&"全文无具体数字、地名或户数"), "{texts:?}");
     }
 
@@ -483,7 +590,13 @@ mod tests {
         let blank = "该村共xxx户xxxx人，耕地面积xxxx亩，x月x日召开座谈会。近年来，该村大力发展xx产业，群众生活水平不断提高。";
         let a = scorer().assess_text(blank, Some(Kind::Report));
         assert_eq!(a.verdict, Verdict::Redo);
-        assert!(a.reasons.iter().any(|r| r.code == "placeholders" && r.text.contains("“xxx户”")), "{:?}", a.reasons);
+        assert!(
+            a.reasons
+                .iter()
+                .any(|r| r.code == "placeholders" && r.text.contains("“xxx户”")),
+            "{:?}",
+            a.reasons
+        );
         let masked = "某某村三组王某某家里5口人，种了3亩水稻，去年收入1.2万元。他反映三组机耕路有两处塌方，雨天无法通行，建议明年硬化2公里。村民李某某说卫生室没有医生，看病要跑12公里到镇卫生院，来回车费30元。某某组还有7户没通自来水，夏天用水靠挑，最远的一户离水井800米。";
         let b = scorer().assess_text(masked, Some(Kind::Note));
         assert_eq!(b.verdict, Verdict::Pass, "{b:?}");
@@ -494,15 +607,41 @@ mod tests {
     fn copier_is_identified_and_penalised() {
         let source = "石桥村三组到镇上的机耕路坑坑洼洼，一下雨就全是烂泥，拖拉机开不进去。三组那条机耕路有两处塌方，去年秋收时一台农用车翻到了沟里。村民反映三组的机耕路坑槽多、路面窄，会车都困难。建议把石桥村三组机耕路纳入明年农村公路硬化计划，先把两处塌方修好，按2.5公里测算约需资金60万元。";
         let subs = vec![
-            Submission { id: "a".into(), path: "张伟/报告.txt".into(), author: "张伟".into(), date: "2023-09-21".into(), kind: Some(Kind::Report), text: source.into(), ..Submission::default() },
-            Submission { id: "b".into(), path: "陈明/报告.txt".into(), author: "陈明".into(), date: "2023-09-23".into(), kind: Some(Kind::Report), text: format!("河口村共350户。{source}"), ..Submission::default() },
+            Submission {
+                id: "a".into(),
+                path: "张伟/报告.txt".into(),
+                author: "张伟".into(),
+                date: "2023-09-21".into(),
+                kind: Some(Kind::Report),
+                text: source.into(),
+                ..Submission::default()
+            },
+            Submission {
+                id: "b".into(),
+                path: "陈明/报告.txt".into(),
+                author: "陈明".into(),
+                date: "2023-09-23".into(),
+                kind: Some(Kind::Report),
+                text: format!("河口村共350户。{source}"),
+                ..Submission::default()
+            },
         ];
         let out = scorer().score(&subs, &[], &[]);
         assert_eq!(out.pairs.len(), 1);
         let (orig, copier) = (&out.assessments[0], &out.assessments[1]);
         assert_eq!(copier.verdict, Verdict::Redo, "{copier:?}");
-        assert!(copier.reasons[0].text.starts_with("与 张伟《报告.txt》 相似度"), "{:?}", copier.reasons);
-        assert!(orig.reasons.iter().all(|r| r.severity == Verdict::Pass || r.code != "copied"));
+        assert!(
+            copier.reasons[0]
+                .text
+                .starts_with("与 张伟《报告.txt》 相似度"),
+            "{:?}",
+            copier.reasons
+        );
+        assert!(
+            orig.reasons
+                .iter()
+                .all(|r| r.severity == Verdict::Pass || r.code != "copied")
+        );
         assert!(copier.score < orig.score);
     }
 }

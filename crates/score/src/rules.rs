@@ -1,7 +1,7 @@
 //! Campaign rules, per cadre: the stay, daily notes, household quota, 四必到/五必访, forums.
 
 use chrono::NaiveDate;
-use diaoyan_model::{Assessment, CadreReport, Cadre, Kind, Level, Reason, Submission, Verdict};
+use diaoyan_model::{Assessment, Cadre, CadreReport, Kind, Level, Reason, Submission, Verdict};
 use diaoyan_text::chinese_number;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,11 @@ impl Default for RulesConfig {
             categories: vec![
                 c("困难户", "四必到", &["低保户", "特困户", "特困供养户"]),
                 c("上访户", "四必到", &["信访户"]),
-                c("种养专业户", "四必到", &["种养大户", "种植大户", "养殖大户", "养殖户"]),
+                c(
+                    "种养专业户",
+                    "四必到",
+                    &["种养大户", "种植大户", "养殖大户", "养殖户"],
+                ),
                 c("个体工商户", "四必到", &["个体户"]),
                 c("老党员", "五必访", &[]),
                 c("老干部", "五必访", &["退休干部"]),
@@ -71,21 +75,39 @@ impl Default for RulesConfig {
     }
 }
 
+/// A household head in a visit record, with what follows on the line (the group) so that two
+/// heads of the same name in different groups count as two households.
 static HEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:户\s*主|走访对象|被走访人|受访人)\s*[：:]\s*([\p{Han}]{2,4}?)(?:[\s　，,。（(]|$)")
+    Regex::new(r"(?:户\s*主|走访对象|被走访人|受访人)\s*[：:]\s*([\p{Han}]{2,4}?)(?:[\s　，,（(]+([^\s　，,（(：:]*))?(?:[\s　，,。（(]|$)")
         .expect("static regex")
 });
 static HOUSE_MARK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"第\s*(\d+)\s*户").expect("static regex"));
 static NOTE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"走访(?:了|农户|群众)*\s*(\d+|[一二三四五六七八九十两]+)\s*户").expect("static regex")
+    Regex::new(r"走访(?:了|农户|群众)*\s*(\d+|[一二三四五六七八九十两]+)\s*户")
+        .expect("static regex")
 });
 static SPEAKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([^\s：:，。]{2,14})[：:]\s*\S").expect("static regex"));
 
 const MINUTES_FIELDS: &[&str] = &[
-    "时间", "地点", "主持人", "主持", "参加人员", "参会人员", "出席人员", "记录人", "记录", "议题", "会议议题",
-    "会议主题", "主题", "标题", "日期", "列席", "缺席",
+    "时间",
+    "地点",
+    "主持人",
+    "主持",
+    "参加人员",
+    "参会人员",
+    "出席人员",
+    "记录人",
+    "记录",
+    "议题",
+    "会议议题",
+    "会议主题",
+    "主题",
+    "标题",
+    "日期",
+    "列席",
+    "缺席",
 ];
 
 /// Counts the distinct speakers in forum minutes: lines that open with `someone：`, other than
@@ -94,13 +116,21 @@ pub(crate) fn forum_speakers(text: &str) -> usize {
     let mut host = String::new();
     let mut speakers = BTreeSet::new();
     for line in text.lines().map(str::trim) {
-        let Some(c) = SPEAKER.captures(line) else { continue };
+        let Some(c) = SPEAKER.captures(line) else {
+            continue;
+        };
         let label = c[1].trim();
-        if let Some(h) = line.strip_prefix("主持人").map(|r| r.trim_start_matches([':', '：', ' '])) {
-            host = h.chars().take_while(|c| !c.is_whitespace() && *c != '，').collect();
+        if let Some(h) = line
+            .strip_prefix("主持人")
+            .map(|r| r.trim_start_matches([':', '：', ' ']))
+        {
+            host = h
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '，')
+                .collect();
             continue;
         }
-        if MINUTES_FIELDS.iter().any(|f| label == *f) || (!host.is_empty() && label.contains(&host)) {
+        if MINUTES_FIELDS.contains(&label) || (!host.is_empty() && label.contains(&host)) {
             continue;
         }
         speakers.insert(label.to_owned());
@@ -132,7 +162,10 @@ pub(crate) fn check(
 ) -> Vec<CadreReport> {
     let mut names: Vec<String> = roster.iter().map(|c| c.name.clone()).collect();
     for s in subs {
-        let own = matches!(s.kind, Some(Kind::Note | Kind::Visit | Kind::Report | Kind::Minutes));
+        let own = matches!(
+            s.kind,
+            Some(Kind::Note | Kind::Visit | Kind::Report | Kind::Minutes)
+        );
         if own && !s.author.is_empty() && !names.contains(&s.author) {
             names.push(s.author.clone());
         }
@@ -143,7 +176,14 @@ pub(crate) fn check(
             let mine: Vec<usize> = (0..subs.len())
                 .filter(|&i| subs[i].author == *name && subs[i].kind != Some(Kind::Opinion))
                 .collect();
-            check_one(name, &mine, subs, assessments, roster.iter().find(|c| c.name == *name), cfg)
+            check_one(
+                name,
+                &mine,
+                subs,
+                assessments,
+                roster.iter().find(|c| c.name == *name),
+                cfg,
+            )
         })
         .collect()
 }
@@ -156,15 +196,30 @@ fn check_one(
     cadre: Option<&Cadre>,
     cfg: &RulesConfig,
 ) -> CadreReport {
-    let of = |k: Kind| mine.iter().map(|&i| &subs[i]).filter(move |s| s.kind == Some(k));
+    let of = |k: Kind| {
+        mine.iter()
+            .map(|&i| &subs[i])
+            .filter(move |s| s.kind == Some(k))
+    };
     let first = mine.first().map(|&i| &subs[i]);
     let mut r = CadreReport {
         name: name.to_owned(),
-        unit: cadre.map(|c| c.unit.clone()).or_else(|| first.map(|s| s.unit.clone())).unwrap_or_default(),
-        level: cadre.and_then(|c| c.level).or_else(|| first.and_then(|s| s.level)),
-        place: cadre.map(|c| c.place.clone()).or_else(|| first.map(|s| s.place.clone())).unwrap_or_default(),
+        unit: cadre
+            .map(|c| c.unit.clone())
+            .or_else(|| first.map(|s| s.unit.clone()))
+            .unwrap_or_default(),
+        level: cadre
+            .and_then(|c| c.level)
+            .or_else(|| first.and_then(|s| s.level)),
+        place: cadre
+            .map(|c| c.place.clone())
+            .or_else(|| first.map(|s| s.place.clone()))
+            .unwrap_or_default(),
         submissions: mine.len(),
-        redo: mine.iter().filter(|&&i| assessments[i].verdict == Verdict::Redo).count(),
+        redo: mine
+            .iter()
+            .filter(|&&i| assessments[i].verdict == Verdict::Redo)
+            .count(),
         ..CadreReport::default()
     };
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
@@ -172,14 +227,21 @@ fn check_one(
     // The stay: from the roster, else from the dates of the cadre's own material.
     let dated: Vec<NaiveDate> = mine.iter().filter_map(|&i| parse(&subs[i].date)).collect();
     let from_roster = cadre.and_then(|c| Some((parse(&c.start)?, parse(&c.end)?)));
-    let from_material = dated.iter().min().zip(dated.iter().max()).map(|(a, b)| (*a, *b));
+    let from_material = dated
+        .iter()
+        .min()
+        .zip(dated.iter().max())
+        .map(|(a, b)| (*a, *b));
     let stay = from_roster.or(from_material);
     if let Some((start, end)) = stay {
         r.stay = Some((start.to_string(), end.to_string()));
         r.days = ((end - start).num_days() + 1).max(0) as usize;
         let covered: BTreeSet<NaiveDate> = of(Kind::Note)
             .filter_map(|s| {
-                parse(&s.date).or_else(|| s.day.and_then(|d| start.checked_add_days(chrono::Days::new(u64::from(d) - 1))))
+                parse(&s.date).or_else(|| {
+                    s.day
+                        .and_then(|d| start.checked_add_days(chrono::Days::new(u64::from(d) - 1)))
+                })
             })
             .collect();
         r.missing_dates = start
@@ -196,7 +258,8 @@ fn check_one(
     let mut marks = 0usize;
     for s in of(Kind::Visit) {
         for c in HEAD.captures_iter(&s.text) {
-            heads.insert(c[1].to_owned());
+            let group = c.get(2).map_or("", |m| m.as_str());
+            heads.insert(format!("{}|{group}", &c[1]));
         }
         marks += HOUSE_MARK.captures_iter(&s.text).count();
     }
@@ -204,9 +267,17 @@ fn check_one(
     for s in of(Kind::Note) {
         let n: usize = NOTE_COUNT
             .captures_iter(&s.text)
-            .filter_map(|c| c[1].parse::<usize>().ok().or_else(|| chinese_number(&c[1]).map(|n| n as usize)))
+            .filter_map(|c| {
+                c[1].parse::<usize>()
+                    .ok()
+                    .or_else(|| chinese_number(&c[1]).map(|n| n as usize))
+            })
             .sum();
-        let key = if s.date.is_empty() { s.path.clone() } else { s.date.clone() };
+        let key = if s.date.is_empty() {
+            s.path.clone()
+        } else {
+            s.date.clone()
+        };
         let e = per_date.entry(key).or_default();
         *e = (*e).max(n);
     }
@@ -236,21 +307,40 @@ fn check_one(
             r.categories_missing.push(c.name.clone());
         }
     }
-    r.forums = of(Kind::Minutes).map(|s| (s.path.clone(), forum_speakers(&s.text))).collect();
+    r.forums = of(Kind::Minutes)
+        .map(|s| (s.path.clone(), forum_speakers(&s.text)))
+        .collect();
 
     // Reasons.
     if mine.is_empty() {
-        r.reasons.push(reason("no_material", "未提交任何蹲点材料".into(), Verdict::Redo));
+        r.reasons.push(reason(
+            "no_material",
+            "未提交任何蹲点材料".into(),
+            Verdict::Redo,
+        ));
     }
     if r.days > 0 && r.days < cfg.min_days {
-        r.reasons.push(reason("short_stay", format!("蹲点仅 {} 天，少于 {} 天要求", r.days, cfg.min_days), Verdict::Redo));
+        r.reasons.push(reason(
+            "short_stay",
+            format!("蹲点仅 {} 天，少于 {} 天要求", r.days, cfg.min_days),
+            Verdict::Redo,
+        ));
     }
     if !r.missing_dates.is_empty() {
         let list: Vec<String> = r.missing_dates.iter().map(|d| cn_date(d)).collect();
-        let severity = if r.missing_dates.len() * 2 >= r.days.max(1) { Verdict::Redo } else { Verdict::Review };
+        let severity = if r.missing_dates.len() * 2 >= r.days.max(1) {
+            Verdict::Redo
+        } else {
+            Verdict::Review
+        };
         r.reasons.push(reason(
             "missing_notes",
-            format!("蹲点 {} 天仅提交 {} 篇手记（缺 {}）", r.days, r.notes, list.join("、")),
+            format!(
+                "蹲点 {} 天仅提交 {} 篇手记（缺 {}）",
+                r.days,
+                r.notes,
+                list.join("、")
+            ),
             severity,
         ));
     }
@@ -261,20 +351,32 @@ fn check_one(
                 Some(l) => format!("{} {q} 户要求", l.label()),
                 None => format!("{q} 户要求"),
             };
-            r.reasons.push(reason("quota", format!("走访 {} 户，低于{who}", r.households), Verdict::Redo));
+            r.reasons.push(reason(
+                "quota",
+                format!("走访 {} 户，低于{who}", r.households),
+                Verdict::Redo,
+            ));
         }
         None if r.level == Some(Level::Township) => r.reasons.push(reason(
             "quota_unknown",
-            format!("花名册未给出联系点户数，无法核对走访户数（已走访 {} 户）", r.households),
+            format!(
+                "花名册未给出联系点户数，无法核对走访户数（已走访 {} 户）",
+                r.households
+            ),
             Verdict::Review,
         )),
         _ => {}
     }
     if !r.categories_missing.is_empty() {
-        r.reasons.push(reason("categories", format!("未见走访：{}", r.categories_missing.join("、")), Verdict::Review));
+        r.reasons.push(reason(
+            "categories",
+            format!("未见走访：{}", r.categories_missing.join("、")),
+            Verdict::Review,
+        ));
     }
     if r.forums.is_empty() {
-        r.reasons.push(reason("no_forum", "未见座谈会记录".into(), Verdict::Review));
+        r.reasons
+            .push(reason("no_forum", "未见座谈会记录".into(), Verdict::Review));
     }
     for (path, n) in &r.forums {
         if *n < cfg.forum_min_speakers || *n > cfg.forum_max_speakers {
@@ -291,13 +393,27 @@ fn check_one(
         }
     }
     if of(Kind::Report).next().is_none() && !mine.is_empty() {
-        r.reasons.push(reason("no_report", "未提交蹲点调研报告".into(), Verdict::Review));
+        r.reasons.push(reason(
+            "no_report",
+            "未提交蹲点调研报告".into(),
+            Verdict::Review,
+        ));
     }
     if r.redo > 0 {
-        r.reasons.push(reason("redo_material", format!("{} 份材料被退回重写（见 flags.csv）", r.redo), Verdict::Review));
+        r.reasons.push(reason(
+            "redo_material",
+            format!("{} 份材料被退回重写（见 flags.csv）", r.redo),
+            Verdict::Review,
+        ));
     }
-    r.reasons.sort_by(|a, b| b.severity.cmp(&a.severity));
-    r.verdict = Some(r.reasons.iter().map(|x| x.severity).max().unwrap_or(Verdict::Pass));
+    r.reasons.sort_by_key(|x| std::cmp::Reverse(x.severity));
+    r.verdict = Some(
+        r.reasons
+            .iter()
+            .map(|x| x.severity)
+            .max()
+            .unwrap_or(Verdict::Pass),
+    );
     r
 }
 
@@ -308,8 +424,14 @@ mod tests {
     #[test]
     fn forum_speaker_table() {
         let cases = [
-            ("石桥村座谈会记录\n时间：9月19日\n主持人：张伟\n参加人员：8人\n张伟：请大家说说。\n村民代表王建国：路要修。\n老党员李长贵：水要通。\n村民代表王建国：还有一点。\n张伟：记下了。", 2),
-            ("会议记录\n主持人：李娜\n王一：一\n李二：二\n张三：三\n赵四：四\n钱五：五\n孙六：六\n周七：七", 7),
+            (
+                "石桥村座谈会记录\n时间：9月19日\n主持人：张伟\n参加人员：8人\n张伟：请大家说说。\n村民代表王建国：路要修。\n老党员李长贵：水要通。\n村民代表王建国：还有一点。\n张伟：记下了。",
+                2,
+            ),
+            (
+                "会议记录\n主持人：李娜\n王一：一\n李二：二\n张三：三\n赵四：四\n钱五：五\n孙六：六\n周七：七",
+                7,
+            ),
             ("没有发言的记录。", 0),
         ];
         for (text, want) in cases {
@@ -339,9 +461,17 @@ mod tests {
             ..Cadre::default()
         }];
         let subs = vec![
-            sub(Kind::Note, "2023-09-19", "今天共走访6户，其中有困难户、老党员。"),
+            sub(
+                Kind::Note,
+                "2023-09-19",
+                "今天共走访6户，其中有困难户、老党员。",
+            ),
             sub(Kind::Note, "2023-09-21", "走访了六户。"),
-            sub(Kind::Visit, "2023-09-19", "【第1户】户主：王桂兰　三组　类别：困难户\n【第2户】户主：李长贵　一组"),
+            sub(
+                Kind::Visit,
+                "2023-09-19",
+                "【第1户】户主：王桂兰　三组　类别：困难户\n【第2户】户主：李长贵　一组",
+            ),
         ];
         let assessments: Vec<Assessment> = subs
             .iter()
@@ -361,8 +491,14 @@ mod tests {
         assert!(r.categories_missing.contains(&"残疾人".to_owned()));
         assert!(!r.categories_missing.contains(&"困难户".to_owned()));
         let texts: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
-        assert!(texts.contains(&"走访 12 户，低于县直部门领导 30 户要求"), "{texts:?}");
-        assert!(texts.contains(&"蹲点 4 天仅提交 2 篇手记（缺 9月20日、9月22日）"), "{texts:?}");
+        assert!(
+            texts.contains(&"走访 12 户，低于县直部门领导 30 户要求"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"蹲点 4 天仅提交 2 篇手记（缺 9月20日、9月22日）"),
+            "{texts:?}"
+        );
         assert_eq!(r.verdict, Some(Verdict::Redo));
     }
 }

@@ -4,9 +4,21 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static DIGIT_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    // A landline (0731-88886666) or a run of digits, possibly ending in X (ID numbers).
-    Regex::new(r"0\d{2,3}-\d{7,8}|\d+[Xx]?").expect("static regex")
+    // A landline (0731-88886666) or a run of digits, possibly ending in X (ID numbers). ASCII and
+    // full-width digits both count: people type either.
+    Regex::new(r"[0０][0-9０-９]{2,3}[-－][0-9０-９]{7,8}|[0-9０-９]+[XxＸｘ]?")
+        .expect("static regex")
 });
+
+/// Keeps the first `head` and last `tail` characters and stars the rest.
+fn star(s: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    let mut out: String = chars[..head.min(n)].iter().collect();
+    out.push_str(&"*".repeat(n.saturating_sub(head + tail)));
+    out.extend(&chars[n.saturating_sub(tail).max(head.min(n))..]);
+    out
+}
 
 /// Masks mobile numbers (`138****5678`), landlines (`0731-****6666`), 18- and 15-digit ID numbers
 /// and any other run of 15 or more digits (`430102********1234`). Digits glued to other digits or
@@ -24,22 +36,23 @@ pub fn mask_personal(text: &str) -> std::borrow::Cow<'_, str> {
         {
             continue;
         }
-        let masked = if s.contains('-') {
-            let (area, num) = s.split_once('-').unwrap_or((s, ""));
-            format!(
-                "{area}-{}{}",
-                "*".repeat(num.len() - 4),
-                &num[num.len() - 4..]
-            )
-        } else if s.len() == 11 && s.starts_with('1') && matches!(s.as_bytes()[1], b'3'..=b'9') {
-            format!("{}****{}", &s[..3], &s[7..])
-        } else if s.len() >= 15 {
-            format!(
-                "{}{}{}",
-                &s[..6],
-                "*".repeat(s.len() - 10),
-                &s[s.len() - 4..]
-            )
+        // Classify on a half-width copy; star the characters as written.
+        let half: String = s
+            .chars()
+            .map(|c| match c {
+                '０'..='９' | 'Ｘ' | 'ｘ' | '－' => {
+                    char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+                }
+                _ => c,
+            })
+            .collect();
+        let n = half.chars().count();
+        let masked = if let Some((area, _)) = half.split_once('-') {
+            star(s, area.chars().count() + 1, 4)
+        } else if n == 11 && half.starts_with('1') && matches!(half.as_bytes()[1], b'3'..=b'9') {
+            star(s, 3, 4)
+        } else if n >= 15 {
+            star(s, 6, 4)
         } else {
             continue;
         };
@@ -78,6 +91,8 @@ mod tests {
             "全村320户，1256人，2023年" => "全村320户，1256人，2023年",
             "编号A13812345678" => "编号A13812345678",
             "人均收入12345元" => "人均收入12345元",
+            "电话１３８１２３４５６７８" => "电话１３８****５６７８",
+            "尾号７７１９０１２" => "尾号７７１９０１２",
         }
     }
 }

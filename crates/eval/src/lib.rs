@@ -1,0 +1,468 @@
+//! Quality figures: how well diaoyan's verdicts match a truth file, and how it behaves on real
+//! public data.
+//!
+//! [`eval_sample`] runs a pipeline on a campaign with truth files (`truth.csv`,
+//! `truth_copies.csv`, `truth_cadres.csv` beside the campaign folder) and measures the verdicts:
+//! ROC-AUC of the score, precision and recall of `redo`, copy-detection precision and recall,
+//! cadre-rule agreement and a confusion table. [`eval_real`] scores the real government replies and
+//! citizen messages in `../shared/data/tipdm` (no verdict labels exist there: it reports the
+//! score distribution, how often real citizen messages — concrete by nature — would be flagged,
+//! and the lowest- and highest-scoring replies). [`render`] writes the Chinese report.
+
+use diaoyan_model::{Kind, Submission, Verdict};
+use diaoyan_pipeline::{NoProgress, PipelineConfig};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Evaluation errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The pipeline failed.
+    #[error(transparent)]
+    Pipeline(#[from] diaoyan_pipeline::Error),
+    /// A truth or data file could not be read.
+    #[error("无法读取 {path}：{reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The eval crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Figures on a campaign with a truth file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleEval {
+    /// Submissions with a truth label.
+    pub labelled: usize,
+    /// Of them, labelled `redo`.
+    pub truth_redo: usize,
+    /// ROC-AUC of (100 − score) for telling `redo` from `pass`.
+    pub auc: f64,
+    /// Precision of the `redo` verdict.
+    pub redo_precision: f64,
+    /// Recall of the `redo` verdict.
+    pub redo_recall: f64,
+    /// Truth label → verdict → count.
+    pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Copy pairs reported.
+    pub copy_found: usize,
+    /// Copy pairs in the truth file.
+    pub copy_truth: usize,
+    /// Reported pairs that are in the truth file.
+    pub copy_hits: usize,
+    /// Copy-detection precision.
+    pub copy_precision: f64,
+    /// Copy-detection recall.
+    pub copy_recall: f64,
+    /// Cadre-rule fields that agree with the truth file, and how many were compared.
+    pub cadre_fields: (usize, usize),
+    /// Cadre-rule disagreements, for the report.
+    pub cadre_mismatches: Vec<String>,
+    /// Truth files whose submission was not found in the run.
+    pub missing: Vec<String>,
+}
+
+/// Figures on real public data (no verdict labels).
+#[derive(Debug, Clone, Serialize)]
+pub struct RealEval {
+    /// Government replies scored.
+    pub replies: usize,
+    /// Score percentiles of the replies: p10, p25, p50, p75, p90.
+    pub reply_percentiles: [f64; 5],
+    /// Verdict shares among replies (`pass`, `review`, `redo`).
+    pub reply_verdicts: BTreeMap<String, usize>,
+    /// Lowest-scoring replies: (id, score, opening).
+    pub lowest: Vec<(String, f64, String)>,
+    /// Highest-scoring replies: (id, score, opening).
+    pub highest: Vec<(String, f64, String)>,
+    /// Citizen messages scored as opinions.
+    pub messages: usize,
+    /// Verdict shares among citizen messages.
+    pub message_verdicts: BTreeMap<String, usize>,
+}
+
+fn read_csv(path: &Path, delimiter: u8) -> Result<Vec<HashMap<String, String>>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .quoting(delimiter == b',')
+        .from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| Error::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        rows.push(
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_owned))
+                .collect(),
+        );
+    }
+    Ok(rows)
+}
+
+/// ROC-AUC by the Mann–Whitney statistic: the chance that a random positive ranks above a random
+/// negative (ties count half).
+pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> f64 {
+    if positives.is_empty() || negatives.is_empty() {
+        return f64::NAN;
+    }
+    let mut wins = 0.0;
+    for p in positives {
+        for n in negatives {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / (positives.len() * negatives.len()) as f64
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Runs `cfg` (ingest and score) and compares with the truth files in `truth_dir`.
+pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> {
+    let pipeline = cfg.build()?;
+    let data = pipeline.execute(&NoProgress)?;
+    let score = data.score.as_ref().ok_or_else(|| Error::Read {
+        path: truth_dir.to_path_buf(),
+        reason: "流水线没有 score 阶段，无法评估".into(),
+    })?;
+    let by_path: HashMap<&str, usize> = data
+        .ingest
+        .submissions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.path.as_str(), i))
+        .collect();
+
+    let truth = read_csv(&truth_dir.join("truth.csv"), b',')?;
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let (mut tp, mut fp, mut fneg) = (0, 0, 0);
+    let mut missing = Vec::new();
+    for t in &truth {
+        let Some(&i) = by_path.get(t["文件"].as_str()) else {
+            missing.push(t["文件"].clone());
+            continue;
+        };
+        let a = &score.assessments[i];
+        let is_redo = t["预期"] == "redo";
+        let danger = 100.0 - a.score;
+        if is_redo {
+            pos.push(danger)
+        } else {
+            neg.push(danger)
+        }
+        *confusion
+            .entry(t["预期"].clone())
+            .or_default()
+            .entry(a.verdict.as_str().to_owned())
+            .or_default() += 1;
+        match (is_redo, a.verdict == Verdict::Redo) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (true, false) => fneg += 1,
+            _ => {}
+        }
+    }
+
+    // Copy pairs: unordered path pairs; a reference side matches by file name.
+    let key = |a: &str, b: &str| {
+        let n = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+        let (x, y) = (n(a), n(b));
+        if x < y { (x, y) } else { (y, x) }
+    };
+    let truth_pairs: BTreeSet<(String, String)> =
+        read_csv(&truth_dir.join("truth_copies.csv"), b',')?
+            .iter()
+            .map(|r| key(&r["文件"], &r["来源"]))
+            .collect();
+    let found: BTreeSet<(String, String)> = score
+        .pairs
+        .iter()
+        .map(|p| key(&p.path_a, &p.path_b))
+        .collect();
+    let copy_hits = found.intersection(&truth_pairs).count();
+
+    // Cadre rules.
+    let mut fields = (0, 0);
+    let mut cadre_mismatches = Vec::new();
+    for t in read_csv(&truth_dir.join("truth_cadres.csv"), b',')? {
+        let Some(c) = score.cadres.iter().find(|c| c.name == t["姓名"]) else {
+            cadre_mismatches.push(format!("{}：未生成干部核查结果", t["姓名"]));
+            continue;
+        };
+        let checks = [
+            ("走访户数", c.households.to_string(), t["走访户数"].clone()),
+            (
+                "户数要求",
+                c.quota.map(|q| q.to_string()).unwrap_or_default(),
+                t["户数要求"].clone(),
+            ),
+            (
+                "缺少手记日期",
+                c.missing_dates.join("、"),
+                t["缺少手记日期"].clone(),
+            ),
+            (
+                "未走访类别",
+                c.categories_missing.join("、"),
+                t["未走访类别"].clone(),
+            ),
+            (
+                "座谈会发言人数",
+                c.forums
+                    .iter()
+                    .map(|(_, n)| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                t["座谈会发言人数"].clone(),
+            ),
+        ];
+        for (name, got, want) in checks {
+            fields.1 += 1;
+            if got == want {
+                fields.0 += 1;
+            } else {
+                cadre_mismatches.push(format!("{} {name}：应为「{want}」，得到「{got}」", c.name));
+            }
+        }
+    }
+
+    Ok(SampleEval {
+        labelled: pos.len() + neg.len(),
+        truth_redo: pos.len(),
+        auc: roc_auc(&pos, &neg),
+        redo_precision: ratio(tp, tp + fp),
+        redo_recall: ratio(tp, tp + fneg),
+        confusion,
+        copy_found: found.len(),
+        copy_truth: truth_pairs.len(),
+        copy_hits,
+        copy_precision: ratio(copy_hits, found.len()),
+        copy_recall: ratio(copy_hits, truth_pairs.len()),
+        cadre_fields: fields,
+        cadre_mismatches,
+        missing,
+    })
+}
+
+fn opening(s: &str, n: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > n {
+        format!("{}……", s.chars().take(n).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// Scores the real replies and messages under `data_dir` (`tipdm/replies.tsv`,
+/// `tipdm/messages_dev.tsv`) with the pipeline's scorer.
+pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
+    let pipeline = cfg.build()?;
+    let scorer = pipeline.scorer().ok_or_else(|| Error::Read {
+        path: data_dir.to_path_buf(),
+        reason: "流水线没有 score 阶段，无法评估".into(),
+    })?;
+    let as_subs =
+        |rows: &[HashMap<String, String>], col: &str, kind: Option<Kind>| -> Vec<Submission> {
+            rows.iter()
+                .filter(|r| !r.get(col).is_none_or(|t| t.trim().is_empty()))
+                .map(|r| Submission {
+                    id: r.get("id").cloned().unwrap_or_default(),
+                    path: format!("{}#{}", col, r.get("id").cloned().unwrap_or_default()),
+                    kind,
+                    // One author for all: replies reuse each other's wording by design, and these
+                    // figures measure substance, not copying.
+                    author: "答复单位".into(),
+                    text: r[col].clone(),
+                    ..Submission::default()
+                })
+                .collect()
+        };
+    let replies = read_csv(&data_dir.join("tipdm/replies.tsv"), b'\t')?;
+    let reply_subs = as_subs(&replies, "reply", None);
+    let out = scorer.score(&reply_subs, &[], &[]);
+    let mut scores: Vec<f64> = out.assessments.iter().map(|a| a.score).collect();
+    scores.sort_by(f64::total_cmp);
+    let mut reply_verdicts = BTreeMap::new();
+    for a in &out.assessments {
+        *reply_verdicts
+            .entry(a.verdict.as_str().to_owned())
+            .or_default() += 1;
+    }
+    let mut ranked: Vec<(usize, f64)> = out
+        .assessments
+        .iter()
+        .map(|a| a.score)
+        .enumerate()
+        .collect();
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let pick = |(i, s): &(usize, f64)| {
+        (
+            reply_subs[*i].id.clone(),
+            *s,
+            opening(&reply_subs[*i].text, 50),
+        )
+    };
+    let lowest = ranked.iter().take(3).map(pick).collect();
+    let highest = ranked.iter().rev().take(3).map(pick).collect();
+
+    let messages = read_csv(&data_dir.join("tipdm/messages_dev.tsv"), b'\t')?;
+    let msg_subs = as_subs(&messages, "body", Some(Kind::Opinion));
+    let mout = scorer.score(&msg_subs, &[], &[]);
+    let mut message_verdicts = BTreeMap::new();
+    for a in &mout.assessments {
+        *message_verdicts
+            .entry(a.verdict.as_str().to_owned())
+            .or_default() += 1;
+    }
+    Ok(RealEval {
+        replies: reply_subs.len(),
+        reply_percentiles: [0.1, 0.25, 0.5, 0.75, 0.9].map(|p| percentile(&scores, p)),
+        reply_verdicts,
+        lowest,
+        highest,
+        messages: msg_subs.len(),
+        message_verdicts,
+    })
+}
+
+fn share(map: &BTreeMap<String, usize>, key: &str, total: usize) -> String {
+    let n = map.get(key).copied().unwrap_or(0);
+    format!("{n}（{:.1}%）", 100.0 * ratio(n, total))
+}
+
+/// The Chinese report a reviewer or developer reads.
+pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
+    let mut s = String::new();
+    if let Some(e) = sample {
+        s.push_str("== 样例调研（对照真值）==\n");
+        s.push_str(&format!(
+            "有真值的材料 {} 份，其中应退回 {} 份\n",
+            e.labelled, e.truth_redo
+        ));
+        s.push_str(&format!("得分 ROC-AUC：{:.3}\n", e.auc));
+        s.push_str(&format!(
+            "“退回重写”精确率 {:.3}，召回率 {:.3}\n",
+            e.redo_precision, e.redo_recall
+        ));
+        s.push_str("混淆表（行：真值；列：结论 通过/复核/退回重写）：\n");
+        for (truth, row) in &e.confusion {
+            let g = |v: &str| row.get(v).copied().unwrap_or(0);
+            s.push_str(&format!(
+                "  {truth:<6} {:>4} {:>4} {:>4}\n",
+                g("pass"),
+                g("review"),
+                g("redo")
+            ));
+        }
+        s.push_str(&format!(
+            "抄袭检测：发现 {} 对，真值 {} 对，命中 {} 对；精确率 {:.3}，召回率 {:.3}\n",
+            e.copy_found, e.copy_truth, e.copy_hits, e.copy_precision, e.copy_recall
+        ));
+        s.push_str(&format!(
+            "干部蹲点核查：{}/{} 项与真值一致\n",
+            e.cadre_fields.0, e.cadre_fields.1
+        ));
+        for m in &e.cadre_mismatches {
+            s.push_str(&format!("  不一致：{m}\n"));
+        }
+        for m in &e.missing {
+            s.push_str(&format!("  真值中的文件未读到：{m}\n"));
+        }
+    }
+    if let Some(r) = real {
+        s.push_str("\n== 真实数据（../shared/data/tipdm，无结论标注）==\n");
+        let p = r.reply_percentiles;
+        s.push_str(&format!(
+            "政府答复 {} 条，得分分位数 p10 {:.1} / p25 {:.1} / p50 {:.1} / p75 {:.1} / p90 {:.1}\n",
+            r.replies, p[0], p[1], p[2], p[3], p[4]
+        ));
+        s.push_str(&format!(
+            "  结论：通过 {}，复核 {}，退回重写 {}\n",
+            share(&r.reply_verdicts, "pass", r.replies),
+            share(&r.reply_verdicts, "review", r.replies),
+            share(&r.reply_verdicts, "redo", r.replies)
+        ));
+        s.push_str("  得分最低的答复：\n");
+        for (id, sc, t) in &r.lowest {
+            s.push_str(&format!("    #{id} {sc:.1} 分：{t}\n"));
+        }
+        s.push_str("  得分最高的答复：\n");
+        for (id, sc, t) in &r.highest {
+            s.push_str(&format!("    #{id} {sc:.1} 分：{t}\n"));
+        }
+        s.push_str(&format!(
+            "群众留言 {} 条（按意见建议评分；留言多为具体诉求）：通过 {}，复核 {}，退回重写 {}\n",
+            r.messages,
+            share(&r.message_verdicts, "pass", r.messages),
+            share(&r.message_verdicts, "review", r.messages),
+            share(&r.message_verdicts, "redo", r.messages)
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_table() {
+        assert_eq!(roc_auc(&[3.0, 4.0], &[1.0, 2.0]), 1.0);
+        assert_eq!(roc_auc(&[1.0], &[2.0]), 0.0);
+        assert_eq!(roc_auc(&[2.0], &[2.0]), 0.5);
+        assert!((roc_auc(&[1.0, 3.0], &[2.0]) - 0.5).abs() < 1e-12);
+        assert!(roc_auc(&[], &[1.0]).is_nan());
+    }
+
+    #[test]
+    fn percentiles() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(percentile(&v, 0.5), 3.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 1.0), 5.0);
+    }
+}
