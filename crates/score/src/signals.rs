@@ -258,7 +258,7 @@ fn facts(s: &str, seg: &Segmenter, co: &Concrete, hits: &[crate::lexicon::Hit]) 
 /// Counts non-overlapping spans, leaving out those touching `blanks` or `taken`. Linear after
 /// sorting (a 7 MB one-line file has hundreds of thousands of spans).
 fn count_spans(
-    spans: &mut Vec<(usize, usize)>,
+    spans: &mut [(usize, usize)],
     blanks: &[(usize, usize)],
     taken: &[(usize, usize)],
 ) -> usize {
