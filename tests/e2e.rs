@@ -447,3 +447,130 @@ fn generator_is_deterministic_and_matches_the_bundled_sample() {
         );
     }
 }
+
+/// Runs the sample pipeline once per test binary into a temp dir and returns the output folder.
+fn sample_output() -> &'static Path {
+    static OUT: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = diaoyan(&["run", "pipelines/sample.toml", "--out", dir.path().to_str().unwrap(), "-q"]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        dir
+    })
+    .path()
+}
+
+#[test]
+fn planted_hollow_and_copied_work_is_sent_back_with_reasons() {
+    let out = sample_output();
+    let flags = read_csv(&out.join("flags.csv"));
+    let truth = read_csv(&root().join("corpora/sample/truth.csv"));
+    let flag_of = |f: &str| flags.iter().find(|x| x["文件"] == f).unwrap_or_else(|| panic!("{f} not scored"));
+    for t in &truth {
+        let f = flag_of(&t["文件"]);
+        let want = if t["预期"] == "redo" { "退回重写" } else { "通过" };
+        assert_eq!(f["结论"], want, "{} ({}): {}", t["文件"], t["植入"], f["理由"]);
+        match t["植入"].as_str() {
+            "hollow" => assert!(f["理由"].contains("套话句占比"), "{}", f["理由"]),
+            "template_copy" => {
+                assert!(f["理由"].contains("范文《蹲点调研报告范文.txt》"), "{}", f["理由"]);
+                assert!(f["理由"].contains("范文占位符未填写"), "{}", f["理由"]);
+            }
+            "peer_copy" => assert!(f["理由"].contains("与 张伟《张伟蹲点调研报告.docx》 相似度"), "{}", f["理由"]),
+            _ => {}
+        }
+        let score: f64 = f["得分"].parse().unwrap();
+        assert!((0.0..=100.0).contains(&score));
+    }
+    // Every redo has at least one reason; the masked-name report passes.
+    assert!(flags.iter().filter(|f| f["结论"] != "通过").all(|f| !f["理由"].is_empty()));
+    let masked = truth.iter().find(|t| t["植入"] == "masked_names").unwrap();
+    assert_eq!(flag_of(&masked["文件"])["结论"], "通过");
+
+    let dups = read_csv(&out.join("duplicates.csv"));
+    let copies = read_csv(&root().join("corpora/sample/truth_copies.csv"));
+    assert_eq!(dups.len(), copies.len(), "{dups:?}");
+    for c in &copies {
+        let name = |p: &str| p.rsplit('/').next().unwrap().to_owned();
+        let hit = dups.iter().find(|d| {
+            let pair = [name(&d["文件A"]), name(&d["文件B"])];
+            pair.contains(&name(&c["文件"])) && pair.contains(&name(&c["来源"]))
+        });
+        let d = hit.unwrap_or_else(|| panic!("{c:?} not found in {dups:?}"));
+        assert!(d["判断"].contains("照抄"), "{d:?}");
+        assert!(!d["重合段落"].is_empty());
+    }
+}
+
+#[test]
+fn campaign_rules_per_cadre_match_the_truth() {
+    let out = sample_output();
+    let cadres = read_csv(&out.join("cadres.csv"));
+    for t in read_csv(&root().join("corpora/sample/truth_cadres.csv")) {
+        let c = cadres.iter().find(|c| c["姓名"] == t["姓名"]).unwrap();
+        assert_eq!(c["走访户数"], t["走访户数"], "{}", t["姓名"]);
+        assert_eq!(c["户数要求"], t["户数要求"], "{}", t["姓名"]);
+        assert_eq!(c["缺少手记日期"], t["缺少手记日期"], "{}", t["姓名"]);
+        assert_eq!(c["未走访类别"], t["未走访类别"], "{}", t["姓名"]);
+        assert_eq!(c["座谈会发言人数"], t["座谈会发言人数"], "{}", t["姓名"]);
+        if t["户数达标"] == "否" {
+            assert!(c["理由"].contains(&format!("走访 {} 户，低于", t["走访户数"])), "{}", c["理由"]);
+        }
+        if !t["未走访类别"].is_empty() {
+            assert!(c["理由"].contains(&format!("未见走访：{}", t["未走访类别"])), "{}", c["理由"]);
+        }
+        if t["发言人数达标"] == "否" {
+            assert!(c["理由"].contains("不在 7–9 人要求内"), "{}", c["理由"]);
+        }
+    }
+    let sun = cadres.iter().find(|c| c["姓名"] == "孙丽").unwrap();
+    assert!(sun["理由"].contains("蹲点 4 天仅提交 2 篇手记（缺 9月20日、9月21日）"), "{}", sun["理由"]);
+    assert_eq!(sun["结论"], "退回重写");
+    // Reviewers get the same tables as one workbook.
+    assert!(std::fs::read(out.join("diaoyan.xlsx")).unwrap().starts_with(b"PK"));
+}
+
+#[test]
+fn check_scores_single_files_and_finds_copies_against_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hollow = tmp.path().join("空话.txt");
+    std::fs::write(&hollow, "蹲点调研报告\n高度重视，精心组织，确保各项工作落到实处。进一步提高政治站位，切实增强责任感和使命感。坚持以人民为中心的发展思想，不断增强人民群众的获得感。").unwrap();
+    let o = diaoyan(&["check", hollow.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("结论：退回重写") && text.contains("套话句占比"), "{text}");
+
+    // A copy of a sample report is found against the sample run.
+    let copied = tmp.path().join("抄来的报告.txt");
+    let source = std::fs::read_to_string(root().join("corpora/sample/campaign/周建国_县人力资源和社会保障局局长/周建国蹲点调研报告.txt")).unwrap();
+    std::fs::write(&copied, source.replace("周建国", "某某")).unwrap();
+    let o = diaoyan(&["check", copied.to_str().unwrap(), "--against", sample_output().to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["verdict"], "redo", "{r}");
+    assert!(r["reasons"].as_array().unwrap().iter().any(|x| x["code"] == "copied"), "{r}");
+}
+
+#[test]
+fn eval_reports_quality_figures() {
+    let o = diaoyan(&["eval", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &v["sample"];
+    assert!(s["auc"].as_f64().unwrap() >= 0.95, "{s}");
+    assert!(s["redo_precision"].as_f64().unwrap() >= 0.9, "{s}");
+    assert!(s["redo_recall"].as_f64().unwrap() >= 0.8, "{s}");
+    assert_eq!(s["copy_recall"].as_f64().unwrap(), 1.0, "{s}");
+    if Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tipdm/replies.tsv").exists() {
+        let r = &v["real"];
+        assert!(r["replies"].as_u64().unwrap() > 1000, "{r}");
+        // Real citizen messages are concrete by nature: almost none may be called hollow.
+        let redo = r["message_verdicts"]["redo"].as_u64().unwrap_or(0) as f64;
+        assert!(redo / r["messages"].as_f64().unwrap() < 0.02, "{r}");
+        // The emptiest replies (已收悉) must rank lowest.
+        assert!(r["lowest"][0][1].as_f64().unwrap() < 35.0, "{r}");
+    } else {
+        assert!(v["real"].is_null());
+    }
+}
