@@ -27,6 +27,8 @@ enum Command {
     Check(CheckArgs),
     /// 用样例真值和真实数据评估审查质量（ROC-AUC、精确率、召回率等）。
     Eval(EvalArgs),
+    /// 用已标注主题的表格训练主题模型（报告交叉验证 macro-F1）。
+    TrainThemes(TrainArgs),
     /// 生成合成调研材料（用于基准测试与样例）。
     #[command(hide = true)]
     Gen(GenArgs),
@@ -84,6 +86,22 @@ struct EvalArgs {
 }
 
 #[derive(clap::Args)]
+struct TrainArgs {
+    /// Labelled sheet (.csv .tsv .xlsx .jsonl) with a label column (类别/分类/主题/label) and a
+    /// text column (内容/正文/留言详情/意见建议 …).
+    sheet: PathBuf,
+    /// Where to write the model (JSON); name it in a pipeline as `[suggest] model = "…"`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Pipeline whose lexicons to use (default: built-in).
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
+    /// Folds for cross-validation (0 = skip).
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+}
+
+#[derive(clap::Args)]
 struct GenArgs {
     /// Output folder.
     #[arg(long)]
@@ -112,6 +130,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Eval(a) => eval(a),
+        Command::TrainThemes(a) => train_themes(a),
         Command::Gen(a) => gen_corpus(a),
     };
     match result {
@@ -268,6 +287,62 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
             "{}",
             diaoyan_eval::render(sample.as_ref(), real.as_ref())
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn train_themes(a: TrainArgs) -> Result<ExitCode> {
+    let cfg = match &a.pipeline {
+        Some(p) => diaoyan_pipeline::PipelineConfig::from_file(p)?,
+        None => diaoyan_pipeline::PipelineConfig::default(),
+    };
+    let rows = diaoyan_ingest::read_rows(&a.sheet, &cfg.ingest)
+        .map_err(|e| anyhow::anyhow!("{}：{}（{}）", e.path, e.reason, e.detail))?;
+    let find = |header: &[String], names: &[&str]| {
+        header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim() == *n))
+            .or_else(|| header.iter().position(|h| names.iter().any(|n| h.contains(n))))
+    };
+    const LABELS: &[&str] = &["label1", "label", "一级分类", "主题分类", "类别", "分类", "主题"];
+    const TEXTS: &[&str] = &["内容", "正文", "留言详情", "意见建议", "body", "text", "content"];
+    const TITLES: &[&str] = &["标题", "留言主题", "subject", "title"];
+    let (hi, header) = rows
+        .iter()
+        .take(10)
+        .enumerate()
+        .find(|(_, r)| find(r, LABELS).is_some() && find(r, TEXTS).is_some())
+        .ok_or_else(|| anyhow::anyhow!("{}：前 10 行中找不到类别列（类别/分类/label）和内容列（内容/正文/留言详情）", a.sheet.display()))?;
+    let (lc, tc) = (find(header, LABELS).unwrap_or(0), find(header, TEXTS).unwrap_or(0));
+    let title_col = find(header, TITLES).filter(|&c| c != lc);
+    let cell = |r: &[String], c: usize| r.get(c).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let data: Vec<(String, String)> = rows[hi + 1..]
+        .iter()
+        .filter(|r| !cell(r, lc).is_empty() && !cell(r, tc).is_empty())
+        .map(|r| {
+            let title = title_col.map(|c| cell(r, c)).unwrap_or_default();
+            (format!("{title}\n{}", cell(r, tc)), cell(r, lc))
+        })
+        .collect();
+    if data.len() < 10 {
+        anyhow::bail!("{}：有效的标注行只有 {} 行，太少，无法训练", a.sheet.display(), data.len());
+    }
+    let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
+        cfg.text.userdict.as_deref(),
+        cfg.text.stopwords.as_deref(),
+    )?);
+    let model = diaoyan_suggest::ThemeModel::train(&seg, &data);
+    diaoyan_digest::write_atomic(&a.out, model.to_json().as_bytes())?;
+    println!(
+        "已训练主题模型：{} 条，{} 个类别（{}），写入 {}",
+        data.len(),
+        model.labels.len(),
+        model.labels.join("、"),
+        a.out.display()
+    );
+    if a.folds >= 2 {
+        let f1 = diaoyan_suggest::cross_validate(&seg, &data, a.folds);
+        println!("{} 折交叉验证 macro-F1：{f1:.3}", a.folds);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -77,11 +77,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".diaoyan-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| write_err(path, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".diaoyan-").suffix(".tmp");
+    // Temporary files are private (0600) by default; a result is for the office to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| write_err(path, e))?;
     tmp.write_all(bytes).map_err(|e| write_err(path, e))?;
     tmp.as_file().sync_all().map_err(|e| write_err(path, e))?;
     tmp.persist(path).map_err(|e| write_err(path, e.error))?;
@@ -209,6 +213,12 @@ mod tests {
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "a,b.txt");
         assert_eq!(&row[1], "含“引号”\n和换行");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "results are readable by others");
+        }
         // No temporary file is left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -21,6 +21,9 @@ pub enum Error {
     /// The pipeline failed.
     #[error(transparent)]
     Pipeline(#[from] diaoyan_pipeline::Error),
+    /// A lexicon could not be read.
+    #[error(transparent)]
+    Text(#[from] diaoyan_text::Error),
     /// A truth or data file could not be read.
     #[error("无法读取 {path}：{reason}")]
     Read {
@@ -65,6 +68,29 @@ pub struct SampleEval {
     pub cadre_mismatches: Vec<String>,
     /// Truth files whose submission was not found in the run.
     pub missing: Vec<String>,
+    /// Planted recurring issues and how the clustering found them (when the suggest stage ran).
+    pub issues: Vec<PlantedIssue>,
+    /// Issues listed by the run.
+    pub issues_listed: usize,
+}
+
+/// How one planted recurring issue came out.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlantedIssue {
+    /// The planted issue.
+    pub key: String,
+    /// Its mentions found among clustered suggestions (by keyword and place).
+    pub mentions: usize,
+    /// The listed issue holding most of them.
+    pub issue: String,
+    /// Its title.
+    pub title: String,
+    /// Share of the mentions in that issue.
+    pub captured: f64,
+    /// Share of that issue's members that are mentions of the planted issue.
+    pub purity: f64,
+    /// That issue's rank by heat (1 = hottest).
+    pub rank: usize,
 }
 
 /// Figures on real public data (no verdict labels).
@@ -84,6 +110,12 @@ pub struct RealEval {
     pub messages: usize,
     /// Verdict shares among citizen messages.
     pub message_verdicts: BTreeMap<String, usize>,
+    /// Macro-F1 of the seeded taxonomy (no training) against the official first-level labels.
+    pub seeded_macro_f1: f64,
+    /// Macro-F1 of a model trained on four fifths and tested on the rest (5-fold).
+    pub trained_macro_f1: f64,
+    /// Labelled messages used for the theme figures.
+    pub labelled_messages: usize,
 }
 
 fn read_csv(path: &Path, delimiter: u8) -> Result<Vec<HashMap<String, String>>> {
@@ -262,7 +294,53 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
         }
     }
 
+    let mut issues = Vec::new();
+    let mut issues_listed = 0;
+    if let Some(sg) = &data.suggest {
+        issues_listed = sg.issues.len();
+        let path = truth_dir.join("truth_issues.csv");
+        if path.exists() {
+            for t in read_csv(&path, b',')? {
+                let keys: Vec<&str> = t["关键词"].split('|').filter(|k| !k.is_empty()).collect();
+                let place = t["地点"].as_str();
+                let hits: Vec<&diaoyan_model::Suggestion> = sg
+                    .suggestions
+                    .iter()
+                    .filter(|s| s.excluded.is_none())
+                    .filter(|s| keys.iter().any(|k| s.text.contains(k)))
+                    .filter(|s| place.is_empty() || s.place.contains(place) || s.text.contains(place))
+                    .collect();
+                let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+                for h in &hits {
+                    if let Some(i) = &h.issue {
+                        *per.entry(i.as_str()).or_default() += 1;
+                    }
+                }
+                let best = per.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+                let (issue, captured, purity, rank, title) = match best {
+                    Some((id, &n)) => {
+                        let pos = sg.issues.iter().position(|i| i.id == *id).unwrap_or(0);
+                        let it = &sg.issues[pos];
+                        (id.to_string(), ratio(n, hits.len()), ratio(n, it.mentions), pos + 1, it.title.clone())
+                    }
+                    None => (String::new(), 0.0, 0.0, 0, String::new()),
+                };
+                issues.push(PlantedIssue {
+                    key: t["问题"].clone(),
+                    mentions: hits.len(),
+                    issue,
+                    title,
+                    captured,
+                    purity,
+                    rank,
+                });
+            }
+        }
+    }
+
     Ok(SampleEval {
+        issues,
+        issues_listed,
         labelled: pos.len() + neg.len(),
         truth_redo: pos.len(),
         auc: roc_auc(&pos, &neg),
@@ -300,7 +378,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Scores the real replies and messages under `data_dir` (`tipdm/replies.tsv`,
 /// `tipdm/messages_dev.tsv`) with the pipeline's scorer.
 pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
-    let pipeline = cfg.build()?;
+    let pipeline = cfg.clone().build()?;
     let scorer = pipeline.scorer().ok_or_else(|| Error::Read {
         path: data_dir.to_path_buf(),
         reason: "流水线没有 score 阶段，无法评估".into(),
@@ -358,7 +436,44 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
             .entry(a.verdict.as_str().to_owned())
             .or_default() += 1;
     }
+    // Themes: the official label of each message against the seeded taxonomy (restricted to the
+    // labels the data uses) and against a model trained by cross-validation.
+    let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
+        cfg.text.userdict.as_deref(),
+        cfg.text.stopwords.as_deref(),
+    )?);
+    let suggester = cfg.suggest.build(seg.clone()).map_err(|e| Error::Read {
+        path: data_dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let tax = suggester.taxonomy();
+    let labelled: Vec<(String, String, String)> = messages
+        .iter()
+        .filter_map(|r| Some((r.get("subject")?.clone(), r.get("body")?.clone(), r.get("label1")?.clone())))
+        .filter(|(_, _, l)| !l.is_empty())
+        .collect();
+    let allowed: Vec<usize> = tax
+        .themes()
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| labelled.iter().any(|(_, _, l)| *l == t.name))
+        .map(|(i, _)| i)
+        .collect();
+    let truth: Vec<String> = labelled.iter().map(|(_, _, l)| l.clone()).collect();
+    let seeded: Vec<String> = labelled
+        .iter()
+        .map(|(subj, body, _)| {
+            tax.classify(body, subj, Some(&allowed))
+                .map(|i| tax.themes()[i].name.clone())
+                .unwrap_or_else(|| diaoyan_suggest::UNCLASSIFIED.to_owned())
+        })
+        .collect();
+    let training: Vec<(String, String)> = labelled.iter().map(|(s, b, l)| (format!("{s}\n{b}"), l.clone())).collect();
+
     Ok(RealEval {
+        seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
+        trained_macro_f1: diaoyan_suggest::cross_validate(&seg, &training, 5),
+        labelled_messages: labelled.len(),
         replies: reply_subs.len(),
         reply_percentiles: [0.1, 0.25, 0.5, 0.75, 0.9].map(|p| percentile(&scores, p)),
         reply_verdicts,
@@ -412,6 +527,21 @@ pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
         for m in &e.missing {
             s.push_str(&format!("  真值中的文件未读到：{m}\n"));
         }
+        if !e.issues.is_empty() {
+            s.push_str(&format!("埋入的反复出现问题（共列出 {} 个问题）：\n", e.issues_listed));
+            for i in &e.issues {
+                s.push_str(&format!(
+                    "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%）「{}」\n",
+                    i.key,
+                    i.mentions,
+                    i.captured * 100.0,
+                    i.issue,
+                    i.rank,
+                    i.purity * 100.0,
+                    i.title
+                ));
+            }
+        }
     }
     if let Some(r) = real {
         s.push_str("\n== 真实数据（../shared/data/tipdm，无结论标注）==\n");
@@ -434,6 +564,10 @@ pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
         for (id, sc, t) in &r.highest {
             s.push_str(&format!("    #{id} {sc:.1} 分：{t}\n"));
         }
+        s.push_str(&format!(
+            "主题分类（{} 条带官方一级分类的留言）：种子词表 macro-F1 {:.3}；训练模型 5 折交叉验证 macro-F1 {:.3}\n",
+            r.labelled_messages, r.seeded_macro_f1, r.trained_macro_f1
+        ));
         s.push_str(&format!(
             "群众留言 {} 条（按意见建议评分；留言多为具体诉求）：通过 {}，复核 {}，退回重写 {}\n",
             r.messages,

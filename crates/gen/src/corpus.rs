@@ -33,97 +33,115 @@ const UNITS: &[(&str, &str)] = &[
     ("乡镇人民政府", "乡镇领导"),
 ];
 
-/// Writes `docs` documents under `dir` (`cNN/cadreNNNNN/…txt`) plus `manifest.csv`.
-pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
+/// One generated document.
+#[derive(Debug, Clone)]
+pub struct GenDoc {
+    /// Relative path (`cNN/cadreNNNNN/DATE_蹲点手记.txt`).
+    pub path: String,
+    /// Author.
+    pub author: String,
+    /// Unit.
+    pub unit: &'static str,
+    /// Level (Chinese label).
+    pub level: &'static str,
+    /// Contact village.
+    pub village: String,
+    /// `note` or `report`.
+    pub kind: &'static str,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `substantive`, `hollow` or `near_copy` (the truth).
+    pub category: &'static str,
+    /// For a near-copy, the path of its source.
+    pub source: String,
+    /// The text.
+    pub text: String,
+}
+
+/// Generates `docs` documents in memory (deterministic for `(docs, seed)`; the first N of a
+/// larger corpus with the same seed are the same N documents).
+pub fn generate(docs: usize, seed: u64) -> Vec<GenDoc> {
     let mut rng = Rng::new(seed);
-    let mut summary = Summary::default();
-    let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    manifest
-        .write_record([
-            "文件",
-            "姓名",
-            "单位",
-            "级别",
-            "联系点",
-            "类型",
-            "日期",
-            "类别",
-            "来源",
-        ])
-        .expect("in-memory csv");
-    let mut written: Vec<(String, String)> = Vec::new(); // (rel, text) of substantive/hollow docs
+    let mut out: Vec<GenDoc> = Vec::with_capacity(docs);
+    let mut originals: Vec<usize> = Vec::new();
     let mut cadre = 0usize;
-    let mut i = 0usize;
-    while i < docs {
+    while out.len() < docs {
         let name = person(&mut rng);
         let (unit, level) = rng.pick(UNITS);
         let village = format!("{}{}村", rng.pick(VILLAGE_A), rng.pick(VILLAGE_B));
         let place = Place {
             village: village.clone(),
-            town: (rng.pick(TOWNS)).to_owned(),
+            town: rng.pick(TOWNS).to_owned(),
             households: None,
         };
         let issues: Vec<&banks::Issue> = (0..3).map(|_| rng.pick_ref(banks::ISSUES)).collect();
         for k in 0..8 {
-            if i >= docs {
+            if out.len() >= docs {
                 break;
             }
             let report = k == 7;
             let day = 1 + k as u32;
             let date = format!("2024-03-{:02}", 4 + day);
             let roll = rng.range(0, 99);
-            let (category, source, text) = if roll < 15 && !written.is_empty() {
-                let j = rng.range(0, written.len() as u64 - 1) as usize;
-                let (src_rel, src) = &written[j];
-                (
-                    "near_copy",
-                    src_rel.clone(),
-                    near_copy(src, &date, &mut rng),
-                )
+            let (category, source, text) = if roll < 15 && !originals.is_empty() {
+                let j = originals[rng.range(0, originals.len() as u64 - 1) as usize];
+                ("near_copy", out[j].path.clone(), near_copy(&out[j].text, &date, &mut rng))
             } else if roll < 40 {
-                (
-                    "hollow",
-                    String::new(),
-                    hollow(&name, unit, &date, report, &mut rng),
-                )
+                ("hollow", String::new(), hollow(&name, unit, &date, report, &mut rng))
             } else {
-                (
-                    "substantive",
-                    String::new(),
-                    substantive(&name, unit, &date, report, &issues, &place, &mut rng),
-                )
+                ("substantive", String::new(), substantive(&name, unit, &date, report, &issues, &place, &mut rng))
             };
-            let rel = format!(
+            let path = format!(
                 "c{:02}/cadre{:05}/{}_{}.txt",
                 cadre / 100,
                 cadre,
                 date,
-                if report {
-                    "蹲点调研报告"
-                } else {
-                    "蹲点手记"
-                }
+                if report { "蹲点调研报告" } else { "蹲点手记" }
             );
-            write(&dir.join(&rel), text.as_bytes(), &mut summary)?;
-            manifest
-                .write_record([
-                    rel.as_str(),
-                    name.as_str(),
-                    unit,
-                    level,
-                    village.as_str(),
-                    if report { "report" } else { "note" },
-                    date.as_str(),
-                    category,
-                    source.as_str(),
-                ])
-                .expect("in-memory csv");
             if category != "near_copy" {
-                written.push((rel, text));
+                originals.push(out.len());
             }
-            i += 1;
+            out.push(GenDoc {
+                path,
+                author: name.clone(),
+                unit,
+                level,
+                village: village.clone(),
+                kind: if report { "report" } else { "note" },
+                date,
+                category,
+                source,
+                text,
+            });
         }
         cadre += 1;
+    }
+    out
+}
+
+/// Writes `docs` documents under `dir` (`cNN/cadreNNNNN/…txt`) plus `manifest.csv` (file,
+/// metadata and the truth category of each).
+pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    manifest
+        .write_record(["文件", "姓名", "单位", "级别", "联系点", "类型", "日期", "类别", "来源"])
+        .expect("in-memory csv");
+    for d in generate(docs, seed) {
+        write(&dir.join(&d.path), d.text.as_bytes(), &mut summary)?;
+        manifest
+            .write_record([
+                d.path.as_str(),
+                d.author.as_str(),
+                d.unit,
+                d.level,
+                d.village.as_str(),
+                d.kind,
+                d.date.as_str(),
+                d.category,
+                d.source.as_str(),
+            ])
+            .expect("in-memory csv");
     }
     let bytes = manifest.into_inner().expect("in-memory csv");
     let mut ignored = Summary::default();

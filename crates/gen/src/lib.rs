@@ -15,7 +15,7 @@ mod corpus;
 mod docx;
 mod sample;
 
-pub use corpus::write_corpus;
+pub use corpus::{GenDoc, generate, write_corpus};
 pub use docx::docx_bytes;
 pub use sample::write_sample;
 

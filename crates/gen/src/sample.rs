@@ -425,10 +425,14 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
                     fill(is.suggestions[n % is.suggestions.len()], place, rng),
                     Some(is.key),
                 )
-            } else {
+            } else if roll < 48 {
                 let (p, s) = banks::ONE_OFF[deck[one_off % deck.len()]];
                 one_off += 1;
                 (fill(p, place, rng), fill(s, place, rng), None)
+            } else {
+                // A village fixture: composed, so it rarely repeats across the campaign.
+                let (p, s) = fixture_problem(place, rng);
+                (p, s, None)
             };
             // Two households of one name in one group would be one household to any reader.
             let (who, group) = loop {
@@ -448,6 +452,14 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
             }
         })
         .collect()
+}
+
+/// A one-off problem with a village fixture (便民桥, 排水沟 …) and what was asked.
+fn fixture_problem(place: &Place, rng: &mut Rng) -> (String, String) {
+    let f = rng.pick(banks::FIXTURES);
+    let p = format!("{}{}的{}{}", place.village, fill("{g}", place, rng), f, rng.pick(banks::DEFECTS));
+    let s = fill(&rng.pick(banks::REQUESTS).replace("{f}", f), place, rng);
+    (p, s)
 }
 
 fn cadre_docs(
@@ -1068,8 +1080,13 @@ fn opinions(path: &Path, rng: &mut Rng, truth: &mut Truth, summary: &mut Summary
             town: "清水镇".to_owned(),
             households: None,
         };
-        let (p, s) = rng.pick(banks::ONE_OFF);
-        let mut text = format!("{}。{}。", fill(p, &place, rng), fill(s, &place, rng));
+        let (p, s) = if rng.chance(20) {
+            let (p, s) = rng.pick(banks::ONE_OFF);
+            (fill(p, &place, rng), fill(s, &place, rng))
+        } else {
+            fixture_problem(&place, rng)
+        };
+        let mut text = format!("{p}。{s}。");
         if rng.chance(15) {
             text.push_str(&format!(
                 "联系电话1{}{:09}。",
@@ -1234,12 +1251,13 @@ fn write_truth(dir: &Path, t: &Truth) -> Result<()> {
                 i.place.to_owned(),
                 i.theme.to_owned(),
                 t.mentions.get(i.key).copied().unwrap_or(0).to_string(),
+                i.keywords.join("|"),
             ]
         })
         .collect();
     write(
         &dir.join("truth_issues.csv"),
-        &csv(&["问题", "地点", "主题", "提及次数"], issues),
+        &csv(&["问题", "地点", "主题", "提及次数", "关键词"], issues),
         &mut ignored,
     )?;
     write(

@@ -33,10 +33,12 @@ pub(crate) fn read_table(
             } else {
                 sniff_delimiter(&d.text)
             };
+            // Tab-separated exports do not quote fields; a stray quote is text, not a delimiter.
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
                 .delimiter(delim)
+                .quoting(delim != b'\t')
                 .from_reader(d.text.as_bytes());
             let mut rows = Vec::new();
             for (i, rec) in rdr.records().enumerate() {

@@ -481,3 +481,108 @@ pub struct CadreReport {
     /// Reasons.
     pub reasons: Vec<Reason>,
 }
+
+/// Whose words a suggestion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Voice {
+    /// What the people said (visit records, forum speakers, 群众反映…, opinion rows).
+    People,
+    /// The cadre's own proposal or finding.
+    Cadre,
+}
+
+impl Voice {
+    /// The Chinese name a reviewer reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Voice::People => "群众",
+            Voice::Cadre => "干部",
+        }
+    }
+}
+
+/// One opinion, problem or suggestion taken from a submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// Stable id (hash of submission id and span).
+    pub id: String,
+    /// The submission it comes from.
+    pub submission: String,
+    /// The submission's path.
+    pub path: String,
+    /// Author of the submission (a cadre, or the citizen for an opinion row).
+    pub author: String,
+    /// Unit.
+    pub unit: String,
+    /// Place: the submission's place (contact point, village).
+    pub place: String,
+    /// Date `YYYY-MM-DD`, when known.
+    pub date: String,
+    /// Whose words.
+    pub voice: Voice,
+    /// The text.
+    pub text: String,
+    /// Byte span in the submission's text.
+    pub start: usize,
+    /// End of the span.
+    pub end: usize,
+    /// Likes, for opinion rows that have them.
+    pub likes: u32,
+    /// Theme group (四风, 民生 …), empty when unclassified.
+    pub theme_group: String,
+    /// Theme (形式主义, 交通运输 …) or 未归类.
+    pub theme: String,
+    /// The recurring issue it belongs to, when clustered.
+    pub issue: Option<String>,
+    /// Why it was not clustered (its submission was sent back as hollow or copied), if so.
+    pub excluded: Option<String>,
+}
+
+/// The parts of an issue's heat (0–100), each shown to the reviewer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heat {
+    /// The total.
+    pub total: f64,
+    /// Distinct people who raised it.
+    pub people: usize,
+    /// Distinct places.
+    pub places: usize,
+    /// Distinct units.
+    pub units: usize,
+    /// Share of mentions in the busiest 7 days (0–1).
+    pub concentration: f64,
+    /// Likes.
+    pub likes: u32,
+}
+
+/// A recurring issue: suggestions that raise the same concrete problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Id (`I001` … by heat).
+    pub id: String,
+    /// Title: key terms, e.g. `石桥村 / 机耕路 / 塌方`.
+    pub title: String,
+    /// The most central suggestion.
+    pub central: String,
+    /// Theme group.
+    pub theme_group: String,
+    /// Theme.
+    pub theme: String,
+    /// Heat and its parts.
+    pub heat: Heat,
+    /// Mentions (member suggestions).
+    pub mentions: usize,
+    /// Distinct submissions.
+    pub submissions: usize,
+    /// Places, most frequent first.
+    pub places: Vec<String>,
+    /// First date.
+    pub first: String,
+    /// Last date.
+    pub last: String,
+    /// Up to three example suggestions (distinct texts, most central first).
+    pub examples: Vec<String>,
+    /// Member suggestion ids.
+    pub members: Vec<String>,
+}

@@ -15,6 +15,8 @@ pub enum StageName {
     Text,
     /// Substance signals, copy detection, campaign rules → verdicts.
     Score,
+    /// Suggestions → themes → recurring issues.
+    Suggest,
 }
 
 impl StageName {
@@ -24,6 +26,7 @@ impl StageName {
             StageName::Ingest => "读取材料",
             StageName::Text => "分词分句",
             StageName::Score => "质量评分",
+            StageName::Suggest => "意见归类",
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct PipelineConfig {
     pub text: TextConfig,
     /// Scoring: lexicons, thresholds, copy detection, campaign rules.
     pub score: diaoyan_score::ScoreConfig,
+    /// Suggestions: taxonomy, model, clustering.
+    pub suggest: diaoyan_suggest::SuggestConfig,
 }
 
 impl Default for PipelineConfig {
@@ -66,11 +71,12 @@ impl Default for PipelineConfig {
             name: "diaoyan".to_owned(),
             input: None,
             out: PathBuf::from("out"),
-            stages: vec![StageName::Ingest, StageName::Text, StageName::Score],
+            stages: vec![StageName::Ingest, StageName::Text, StageName::Score, StageName::Suggest],
             threads: 0,
             ingest: IngestConfig::default(),
             text: TextConfig::default(),
             score: diaoyan_score::ScoreConfig::default(),
+            suggest: diaoyan_suggest::SuggestConfig::default(),
         }
     }
 }
@@ -111,6 +117,9 @@ impl PipelineConfig {
         for p in &mut cfg.score.copy.references {
             resolve(p);
         }
+        for p in [&mut cfg.suggest.themes, &mut cfg.suggest.model].into_iter().flatten() {
+            resolve(p);
+        }
         Ok(cfg)
     }
 
@@ -136,7 +145,7 @@ impl PipelineConfig {
         }
         if !self.stages.windows(2).all(|w| w[0] < w[1]) {
             return Err(bad(
-                "阶段顺序有误：应按 ingest、text、score 的顺序排列".into()
+                "阶段顺序有误：应按 ingest、text、score、suggest 的顺序排列".into()
             ));
         }
         let s = &self.score;

@@ -120,6 +120,14 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         ]);
         sheets.splice(0..0, [f, c, p]);
     }
+    if let Some(sg) = &d.suggest {
+        let st = suggestions_table(&sg.suggestions);
+        let it = issues_table(&sg.issues);
+        write_csv(&dir.join("suggestions.csv"), &st)?;
+        write_csv(&dir.join("issues.csv"), &it)?;
+        written.extend(["suggestions.csv".to_owned(), "issues.csv".to_owned()]);
+        sheets.splice(0..0, [it, st]);
+    }
     sheets.push(e);
     let refs: Vec<&Table> = sheets.iter().collect();
     diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
@@ -207,6 +215,66 @@ fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
             p.shared_chars.to_string(),
             judgement.to_owned(),
             p.excerpt.clone(),
+        ]);
+    }
+    t
+}
+
+fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
+    let mut t = Table::new(
+        "意见建议",
+        &["ID", "材料ID", "文件", "作者", "单位", "地点", "日期", "来源", "内容", "主题大类", "主题", "问题编号", "说明"],
+    );
+    for s in suggestions {
+        t.push(vec![
+            s.id.clone(),
+            s.submission.clone(),
+            s.path.clone(),
+            s.author.clone(),
+            s.unit.clone(),
+            s.place.clone(),
+            s.date.clone(),
+            s.voice.label().to_owned(),
+            s.text.clone(),
+            s.theme_group.clone(),
+            s.theme.clone(),
+            s.issue.clone().unwrap_or_default(),
+            s.excluded.clone().unwrap_or_else(|| if s.issue.is_none() { "单独反映".into() } else { String::new() }),
+        ]);
+    }
+    t
+}
+
+fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
+    let mut t = Table::new(
+        "问题清单",
+        &[
+            "问题编号", "标题", "主题大类", "主题", "热度", "反映人数", "地点数", "单位数", "时间集中度", "点赞数", "提及次数",
+            "材料份数", "地点", "首次日期", "末次日期", "代表性意见", "例1", "例2", "例3",
+        ],
+    );
+    for i in issues {
+        let ex = |k: usize| i.examples.get(k).cloned().unwrap_or_default();
+        t.push(vec![
+            i.id.clone(),
+            i.title.clone(),
+            i.theme_group.clone(),
+            i.theme.clone(),
+            format!("{:.1}", i.heat.total),
+            i.heat.people.to_string(),
+            i.heat.places.to_string(),
+            i.heat.units.to_string(),
+            format!("{:.2}", i.heat.concentration),
+            i.heat.likes.to_string(),
+            i.mentions.to_string(),
+            i.submissions.to_string(),
+            i.places.join("、"),
+            i.first.clone(),
+            i.last.clone(),
+            i.central.clone(),
+            ex(0),
+            ex(1),
+            ex(2),
         ]);
     }
     t

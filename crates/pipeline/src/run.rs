@@ -31,6 +31,7 @@ pub struct Pipeline {
     cfg: PipelineConfig,
     segmenter: Option<Segmenter>,
     scorer: Option<diaoyan_score::Scorer>,
+    suggester: Option<diaoyan_suggest::Suggester>,
     pool: rayon::ThreadPool,
 }
 
@@ -82,6 +83,12 @@ pub struct Counts {
     pub copy: Option<diaoyan_score::CopyStats>,
     /// Cadres checked against the campaign rules.
     pub cadres: usize,
+    /// Suggestions extracted (when the suggest stage ran).
+    pub suggestions: usize,
+    /// Suggestions by theme.
+    pub by_theme: BTreeMap<String, usize>,
+    /// Recurring issues listed.
+    pub issues: usize,
 }
 
 /// What a run did: written next to the outputs as `run.json`.
@@ -117,6 +124,8 @@ pub struct RunData {
     pub references: Vec<diaoyan_model::Submission>,
     /// Assessments, copy pairs, cadre reports (score stage).
     pub score: Option<diaoyan_score::ScoreOutput>,
+    /// Suggestions and recurring issues (suggest stage).
+    pub suggest: Option<diaoyan_suggest::SuggestOutput>,
     /// Per-stage timings.
     pub timings: Vec<StageTiming>,
 }
@@ -147,6 +156,13 @@ impl PipelineConfig {
             }
             _ => None,
         };
+        let suggester = match (&segmenter, self.stages.contains(&StageName::Suggest)) {
+            (Some(seg), true) => Some(self.suggest.build(seg.clone()).map_err(|e| Error::Config {
+                path: self.name.clone(),
+                reason: e.to_string(),
+            })?),
+            _ => None,
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .build()
@@ -158,6 +174,7 @@ impl PipelineConfig {
             cfg: self,
             segmenter,
             scorer,
+            suggester,
             pool,
         })
     }
@@ -222,6 +239,7 @@ impl Pipeline {
                             stats: None,
                             references: Vec::new(),
                             score: None,
+                            suggest: None,
                             timings: Vec::new(),
                         });
                     }
@@ -253,6 +271,15 @@ impl Pipeline {
                             &d.references,
                             &d.ingest.roster,
                         ));
+                    }
+                    StageName::Suggest => {
+                        let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
+                            continue;
+                        };
+                        progress.start(stage.label(), 0);
+                        let verdicts: Option<Vec<diaoyan_model::Verdict>> =
+                            d.score.as_ref().map(|s| s.assessments.iter().map(|a| a.verdict).collect());
+                        d.suggest = Some(sg.run(&d.ingest.submissions, verdicts.as_deref()));
                     }
                 }
                 progress.finish();
@@ -350,6 +377,13 @@ fn counts(d: &RunData) -> Counts {
         c.cadres = sc.cadres.len();
     }
     c.references = d.references.len();
+    if let Some(sg) = &d.suggest {
+        c.suggestions = sg.suggestions.len();
+        c.issues = sg.issues.len();
+        for s in &sg.suggestions {
+            *c.by_theme.entry(s.theme.clone()).or_default() += 1;
+        }
+    }
     if let Some(stats) = &d.stats {
         c.sentences = stats.iter().map(|s| s.sentences).sum();
         c.words = stats.iter().map(|s| s.words).sum();

@@ -22,6 +22,11 @@ mod rules;
 mod signals;
 
 pub use copy::{CopyConfig, CopyDoc, CopyStats};
+
+/// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
+pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
+    copy::detect(docs, cfg)
+}
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
 

@@ -21,12 +21,14 @@
 //! ```
 
 mod dates;
+mod header;
 mod mask;
 mod normalize;
 mod segment;
 mod split;
 
 pub use dates::{chinese_number, find_date, find_day, parse_date};
+pub use header::body_start;
 pub use mask::mask_personal;
 pub use normalize::{is_han, normalize};
 pub use segment::{Lexicons, Segmenter, Word};

@@ -1,0 +1,418 @@
+//! Recurring issues: suggestions that raise the same concrete problem.
+//!
+//! TF-IDF over jieba content words, place names weighted up (石桥村机耕路 and 河口村机耕路 are two
+//! issues); MinHash LSH over each suggestion's word set proposes candidate pairs, so the cost stays
+//! near linear; pairs whose cosine passes the threshold are joined (union-find); finally members
+//! far from their group's centroid are split off, so a chain A~B~C of loosely related texts does
+//! not become one issue. Deterministic: the same input gives the same issues.
+
+use diaoyan_text::Segmenter;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// The `[suggest.cluster]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Cosine similarity at which two suggestions raise the same issue (default 0.4); they must
+    /// also share a noun that is not a place (机耕路, 垃圾池): the same concrete thing.
+    pub threshold: f64,
+    /// …and the cosine of their words other than place names must reach this (default 0.2): a
+    /// shared village name alone does not make two problems one.
+    pub content_threshold: f64,
+    /// Members less similar than this to their issue's centroid are split off (default 0.3).
+    pub centroid_min: f64,
+    /// Two groups whose average pairwise cosine (average link) reaches this merge, when they
+    /// share a noun (default 0.45): the same problem told in different words by different people.
+    pub merge_threshold: f64,
+    /// Weight of place names in the vectors (default 2.0).
+    pub place_weight: f32,
+    /// Weight of other nouns against verbs and adjectives (default 1.5): the thing matters more
+    /// than what is said about it.
+    pub noun_weight: f32,
+    /// LSH bands (default 24) …
+    pub bands: usize,
+    /// … of this many MinHash rows each (default 2): pairs sharing about a third of their words
+    /// become candidates.
+    pub rows: usize,
+    /// A band bucket larger than this links each member to its first `bucket_cap` members only,
+    /// which keeps very large issues connected at linear cost (default 50).
+    pub bucket_cap: usize,
+    /// Words in more than this share of suggestions are ignored (default 0.2).
+    pub max_df: f64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 0.4,
+            content_threshold: 0.2,
+            centroid_min: 0.3,
+            merge_threshold: 0.45,
+            place_weight: 2.0,
+            noun_weight: 1.5,
+            bands: 24,
+            rows: 2,
+            bucket_cap: 50,
+            max_df: 0.2,
+        }
+    }
+}
+
+/// A suggestion as a sparse vector.
+pub(crate) struct Vector {
+    pub terms: Vec<(u32, f32)>,
+}
+
+/// A clustering word: the word, whether it names a place, whether it is a noun (titles prefer
+/// nouns).
+pub(crate) type Token = (String, bool, bool);
+
+/// Abstract nouns (工作, 计划, 部门): nouns that name no thing (shared with scoring).
+const ABSTRACT_NOUNS: &str = include_str!("../../../corpora/lexicon/abstract_nouns.txt");
+
+static ABSTRACT: std::sync::LazyLock<std::collections::HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+    ABSTRACT_NOUNS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Words of a suggestion for clustering: content words of two or more characters, no numerals;
+/// places and concrete nouns flagged.
+pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
+    seg.tag(text)
+        .into_iter()
+        // Person names say who, not what: 王桂兰's 机耕路 is everyone's 机耕路.
+        .filter(|w| w.text.chars().count() >= 2 && !matches!(w.tag, "m" | "nr" | "nrt") && !seg.is_stopword(w.text))
+        .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
+        .map(|w| {
+            let place = w.tag == "ns"
+                || w.text.ends_with(['村', '组', '镇', '乡', '县'])
+                || w.text.ends_with("小区")
+                || w.text.ends_with("社区");
+            let noun = (w.tag.starts_with('n') || matches!(w.tag, "vn" | "l" | "j")) && !ABSTRACT.contains(w.text);
+            (w.text.to_owned(), place, noun)
+        })
+        .collect()
+}
+
+/// The vocabulary and vectors of a set of token lists.
+pub(crate) struct Space {
+    pub vocab: Vec<String>,
+    /// Whether each vocabulary word names a place.
+    pub place: Vec<bool>,
+    /// Whether each vocabulary word is a noun.
+    pub noun: Vec<bool>,
+    pub vectors: Vec<Vector>,
+}
+
+pub(crate) fn vectorise(docs: &[Vec<Token>], cfg: &ClusterConfig) -> Space {
+    let mut df: HashMap<&str, u32> = HashMap::new();
+    let mut is_place: HashMap<&str, bool> = HashMap::new();
+    let mut is_noun: HashMap<&str, bool> = HashMap::new();
+    for d in docs {
+        let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| w.as_str()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for w in seen {
+            *df.entry(w).or_default() += 1;
+        }
+        for (w, p, n) in d {
+            *is_place.entry(w).or_default() |= *p;
+            *is_noun.entry(w).or_default() |= *n;
+        }
+    }
+    let n = docs.len().max(1) as f64;
+    // Very common words carry no issue; in small runs every word is kept.
+    let max_df = if docs.len() < 50 { u32::MAX } else { (cfg.max_df * n).ceil() as u32 };
+    let mut vocab: Vec<&str> = df.iter().filter(|(_, c)| **c <= max_df).map(|(w, _)| *w).collect();
+    vocab.sort_unstable();
+    let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(i, w)| (*w, i as u32)).collect();
+    let vectors = docs
+        .par_iter()
+        .map(|d| {
+            let mut tf: HashMap<u32, f32> = HashMap::new();
+            for (w, _, _) in d {
+                if let Some(&i) = index.get(w.as_str()) {
+                    *tf.entry(i).or_default() += 1.0;
+                }
+            }
+            let mut terms: Vec<(u32, f32)> = tf
+                .into_iter()
+                .map(|(i, c)| {
+                    let w = vocab[i as usize];
+                    let idf = (n / f64::from(df[w])).ln() as f32 + 1.0;
+                    let boost = if is_place[w] {
+                        cfg.place_weight
+                    } else if is_noun[w] {
+                        cfg.noun_weight
+                    } else {
+                        1.0
+                    };
+                    (i, (1.0 + c.ln()) * idf * boost)
+                })
+                .collect();
+            terms.sort_unstable_by_key(|t| t.0);
+            let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                for t in &mut terms {
+                    t.1 /= norm;
+                }
+            }
+            Vector { terms }
+        })
+        .collect();
+    Space {
+        place: vocab.iter().map(|w| is_place[w]).collect(),
+        noun: vocab.iter().map(|w| is_noun[w]).collect(),
+        vocab: vocab.into_iter().map(str::to_owned).collect(),
+        vectors,
+    }
+}
+
+pub(crate) fn cosine(a: &Vector, b: &Vector) -> f64 {
+    cosine_where(a, b, |_| true).0
+}
+
+/// Cosine of `a` and `b`, and cosine restricted to the terms `keep` accepts (renormalised).
+fn cosine_where(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f64, f64) {
+    let (mut i, mut j, mut s, mut k) = (0, 0, 0.0f32, 0.0f32);
+    while i < a.terms.len() && j < b.terms.len() {
+        match a.terms[i].0.cmp(&b.terms[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let x = a.terms[i].1 * b.terms[j].1;
+                s += x;
+                if keep(a.terms[i].0) {
+                    k += x;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let norm = |v: &Vector| v.terms.iter().filter(|(t, _)| keep(*t)).map(|(_, x)| x * x).sum::<f32>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    let kept = if na > 0.0 && nb > 0.0 { k / (na * nb) } else { 0.0 };
+    (f64::from(s), f64::from(kept))
+}
+
+/// The `k` heaviest nouns of a vector that are not place names: what it is about.
+fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+    let mut nouns: Vec<(u32, f32)> = v
+        .terms
+        .iter()
+        .copied()
+        .filter(|(t, _)| space.noun[*t as usize] && !space.place[*t as usize])
+        .collect();
+    nouns.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    nouns.into_iter().take(k).map(|(t, _)| t).collect()
+}
+
+/// Whether two vectors are about the same thing: one of the `k` main nouns of each agrees.
+fn same_thing(space: &Space, a: &Vector, b: &Vector, k: usize) -> bool {
+    let mb = main_things(space, b, k);
+    main_things(space, a, k).iter().any(|t| mb.contains(t))
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        // The smaller index becomes the root: labels do not depend on edge order.
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        parent[hi] = lo;
+    }
+}
+
+/// Groups vectors into issues; returns for each vector the index of its group's first member.
+pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
+    let n = space.vectors.len();
+    let bands = cfg.bands.max(1);
+    let rows = cfg.rows.max(1);
+    // (band key, doc) for every band of every non-empty vector.
+    let mut keys: Vec<(u64, u32)> = space
+        .vectors
+        .par_iter()
+        .enumerate()
+        .filter(|(_, v)| !v.terms.is_empty())
+        .flat_map_iter(|(d, v)| {
+            (0..bands).map(move |b| {
+                let mut h = b as u64;
+                for r in 0..rows {
+                    let seed = (b * rows + r) as u64;
+                    let m = v.terms.iter().map(|(t, _)| xxh3_64_with_seed(&t.to_le_bytes(), seed)).min().unwrap_or(0);
+                    h = xxh3_64_with_seed(&m.to_le_bytes(), h);
+                }
+                (h, d as u32)
+            })
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() && keys[j].0 == keys[i].0 {
+            j += 1;
+        }
+        let group = &keys[i..j];
+        for x in 1..group.len() {
+            for y in 0..x.min(cfg.bucket_cap) {
+                let (a, b) = (group[y].1, group[x].1);
+                pairs.push((a.min(b), a.max(b)));
+            }
+        }
+        i = j;
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let edges: Vec<(u32, u32)> = pairs
+        .par_iter()
+        .copied()
+        .filter(|&(a, b)| {
+            let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
+            let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
+            all >= cfg.threshold && content >= cfg.content_threshold && same_thing(space, va, vb, 3)
+        })
+        .collect();
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (a, b) in edges {
+        union(&mut parent, a as usize, b as usize);
+    }
+    let mut label: Vec<usize> = (0..n).map(|x| find(&mut parent, x)).collect();
+
+    // Split off members far from their group's centroid.
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (d, &l) in label.iter().enumerate() {
+        groups.entry(l).or_default().push(d);
+    }
+    for members in groups.values().filter(|m| m.len() >= 3) {
+        let centroid = centroid(space, members);
+        let far: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&d| cosine(&space.vectors[d], &centroid) < cfg.centroid_min)
+            .collect();
+        if far.len() < members.len() {
+            for d in far {
+                label[d] = d;
+            }
+        }
+    }
+    // Average-link merges between groups that candidate pairs connect, two rounds.
+    for _ in 0..2 {
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (d, &l) in label.iter().enumerate() {
+            members.entry(l).or_default().push(d);
+        }
+        let sums: HashMap<usize, Vector> = members.iter().map(|(&l, m)| (l, sum(space, m))).collect();
+        let mut group_pairs: Vec<(usize, usize)> = pairs
+            .iter()
+            .map(|&(a, b)| (label[a as usize], label[b as usize]))
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| (x.min(y), x.max(y)))
+            .collect();
+        group_pairs.sort_unstable();
+        group_pairs.dedup();
+        let merges: Vec<(usize, usize)> = group_pairs
+            .into_par_iter()
+            .filter(|(x, y)| {
+                let (sx, sy) = (&sums[x], &sums[y]);
+                let avg = cosine(sx, sy) / (members[x].len() * members[y].len()) as f64;
+                avg >= cfg.merge_threshold && same_thing(space, sx, sy, 5)
+            })
+            .collect();
+        if merges.is_empty() {
+            break;
+        }
+        let mut gp: Vec<usize> = (0..n).collect();
+        for (x, y) in merges {
+            union(&mut gp, x, y);
+        }
+        for l in &mut label {
+            *l = find(&mut gp, *l);
+        }
+    }
+    // Relabel each group by its smallest member.
+    let mut first: HashMap<usize, usize> = HashMap::new();
+    for (d, l) in label.iter().enumerate() {
+        first.entry(*l).or_insert(d);
+    }
+    label.iter().map(|l| first[l]).collect()
+}
+
+/// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
+/// the average pairwise cosine between the groups.
+fn sum(space: &Space, members: &[usize]) -> Vector {
+    let mut acc: HashMap<u32, f32> = HashMap::new();
+    for &d in members {
+        for &(t, w) in &space.vectors[d].terms {
+            *acc.entry(t).or_default() += w;
+        }
+    }
+    let mut terms: Vec<(u32, f32)> = acc.into_iter().collect();
+    terms.sort_unstable_by_key(|t| t.0);
+    Vector { terms }
+}
+
+/// The normalised mean of some vectors.
+pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
+    let mut sum: HashMap<u32, f32> = HashMap::new();
+    for &d in members {
+        for &(t, w) in &space.vectors[d].terms {
+            *sum.entry(t).or_default() += w;
+        }
+    }
+    let mut terms: Vec<(u32, f32)> = sum.into_iter().collect();
+    terms.sort_unstable_by_key(|t| t.0);
+    let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for t in &mut terms {
+            t.1 /= norm;
+        }
+    }
+    Vector { terms }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_problem_same_place_groups_and_other_places_do_not() {
+        let seg = Segmenter::builtin();
+        let texts = [
+            "石桥村三组机耕路坑洼不平，一下雨就没法走",
+            "石桥村三组的机耕路有两处塌方，雨天没法走",
+            "希望尽快修好石桥村三组机耕路的坑洼",
+            "河口村垃圾池十来天才清运一次，臭气熏天",
+            "河口村垃圾清运不及时，垃圾池满了堆在路边",
+            "新塘村卫生室没有医生坐诊",
+            "石桥村三组的路灯坏了大半年",
+        ];
+        let docs: Vec<Vec<Token>> = texts.iter().map(|t| tokens(&seg, t)).collect();
+        let space = vectorise(&docs, &ClusterConfig::default());
+        let labels = cluster(&space, &ClusterConfig::default());
+        assert_eq!(labels[0], labels[1]);
+        assert_eq!(labels[0], labels[2]);
+        assert_eq!(labels[3], labels[4]);
+        assert_ne!(labels[0], labels[3]);
+        assert_eq!(labels[5], 5, "a one-off problem stays alone");
+        assert_eq!(labels[6], 6, "the same village is not the same problem");
+        // Deterministic.
+        assert_eq!(labels, cluster(&space, &ClusterConfig::default()));
+    }
+}

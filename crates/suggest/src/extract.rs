@@ -1,0 +1,302 @@
+//! Suggestion extraction: the opinions, problems and suggestions in a submission.
+
+use diaoyan_model::{Kind, Submission, Voice};
+use diaoyan_text::{body_start, is_han, sentences};
+use regex::Regex;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// One extracted piece: byte span in the submission, whose words, the text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Piece {
+    pub start: usize,
+    pub end: usize,
+    pub voice: Voice,
+    pub text: String,
+}
+
+/// Labels that open a line of a visit record or form and say what follows.
+static PEOPLE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:反映问题|群众反映|村民反映|主要问题|提出问题|存在问题|问题|意见建议|诉求建议|希望和建议|意见|建议|诉求|想请和建议)\s*[：:]\s*")
+        .expect("static regex")
+});
+static SKIP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    // Situation lines, replies, and the household line of a visit record (【第1户】户主：…).
+    Regex::new(r"^(?:(?:家庭情况|基本情况|家庭状况|家中情况|处理意见|处理情况|答复|回复|户主|走访对象|被走访人|类别)\s*[：:]|【)")
+        .expect("static regex")
+});
+/// A speaker in forum minutes: `村民代表王建国：…`.
+static SPEAKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([^\s：:，。]{2,14})[：:]\s*").expect("static regex"));
+static HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+部分)\s*(.{0,20})$")
+        .expect("static regex")
+});
+/// Item numbering at the start of a sentence: （一） (2) 3. 4、 五、
+static NUMBERING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:（[一二三四五六七八九十0-9]+）|\([0-9]+\)|[0-9]+\s*[.、．]|[一二三四五六七八九十]+、)\s*").expect("static regex")
+});
+/// Words that make a sentence an opinion, a problem or a suggestion.
+static CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"建议|希望|盼望|期盼|期望|呼吁|要求|诉求|反映|恳请|请求|盼着|想请|难[，。；！？]|难$|问题|不到位|困难|坑洼|塌方|没有|缺少|缺乏|不够|太多|太高|太远|太贵|不及时|停运|滞销|拖欠|无人|没人|不方便|不便|断水|停水|漏水|损坏|坏了|老化|超标|扰民|收费",
+    )
+    .expect("static regex")
+});
+static CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"困难户|上访户|种养专业户|个体工商户|低保户|五保户|特困户|贫困户|困难群众").expect("static regex")
+});
+/// Someone other than the writer is speaking.
+static SPEAKER_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"群众|村民|老百姓|乡亲|居民|老人|大爷|大妈|大叔|大姐|阿姨|师傅|户主|说|讲|提到|谈到|反映|提出|盼望|诉求")
+        .expect("static regex")
+});
+const MINUTES_FIELDS: &[&str] = &[
+    "时间", "地点", "主持人", "主持", "参加人员", "参会人员", "出席人员", "记录人", "记录", "议题", "会议议题",
+    "会议主题", "主题", "标题", "日期", "列席", "缺席",
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Section {
+    Other,
+    Problems,
+    Suggestions,
+}
+
+fn section_of(title: &str) -> Section {
+    if title.contains("问题") || title.contains("困难") || title.contains("群众反映") || title.contains("短板") {
+        Section::Problems
+    } else if title.contains("建议") || title.contains("意见") || title.contains("对策") {
+        Section::Suggestions
+    } else {
+        Section::Other
+    }
+}
+
+fn han_len(s: &str) -> usize {
+    s.chars().filter(|&c| is_han(c)).count()
+}
+
+/// Extracts the suggestions of one submission. An opinion row is one suggestion as a whole;
+/// elsewhere, lines labelled as the people's words (反映问题：, forum speakers) and sentences
+/// carrying a cue (建议, 希望, 反映, …难, 问题 …) or standing in a 存在问题/意见建议 section are
+/// taken, split from the cadre's own prose by who is speaking. Exact and near-exact repeats
+/// within the submission count once.
+pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
+    if sub.kind == Some(Kind::Opinion) {
+        let t = sub.text.trim();
+        if han_len(t) == 0 {
+            return vec![];
+        }
+        let start = sub.text.find(t).unwrap_or(0);
+        return vec![Piece {
+            start,
+            end: start + t.len(),
+            voice: Voice::People,
+            text: t.to_owned(),
+        }];
+    }
+    let text = &sub.text;
+    let base = match body_start(text) {
+        b if text[b..].trim().is_empty() => 0,
+        b => b,
+    };
+    let minutes = sub.kind == Some(Kind::Minutes);
+    // The host is named in the header block, which the body scan skips.
+    let mut host: String = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("主持人"))
+        .map(|r| {
+            r.trim_start_matches([':', '：', ' '])
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '，')
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut section = Section::Other;
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut offset = base;
+    for line in text[base..].split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let lead = line.len() - line.trim_start().len();
+        if let Some(c) = HEADING.captures(trimmed) {
+            if !trimmed.contains(['。', '；']) {
+                section = section_of(&c[1]);
+                continue;
+            }
+        }
+        if let Some(h) = trimmed.strip_prefix("主持人").map(|r| r.trim_start_matches([':', '：', ' '])) {
+            host = h.chars().take_while(|c| !c.is_whitespace() && *c != '，').collect();
+            continue;
+        }
+        if SKIP_LABEL.is_match(trimmed) {
+            continue;
+        }
+        // Where the line's own content starts, and whose words it is.
+        let (skip, people) = if let Some(m) = PEOPLE_LABEL.find(trimmed) {
+            (m.end(), Some(true))
+        } else if let Some(c) = SPEAKER.captures(trimmed).filter(|_| minutes) {
+            let label = c[1].trim();
+            let is_field = MINUTES_FIELDS.contains(&label);
+            let is_host = !host.is_empty() && label.contains(&host);
+            if is_field || is_host {
+                continue;
+            }
+            (c.get(0).expect("group 0").end(), Some(true))
+        } else {
+            (0, None)
+        };
+        let content_start = line_start + lead + skip;
+        let content = &text[content_start..line_start + line.len()];
+        for sp in sentences(content) {
+            let s = sp.of(content);
+            if han_len(s) < min_han {
+                continue;
+            }
+            let in_section = section != Section::Other;
+            // Household categories (困难户, 上访户) are who was visited, not a problem raised.
+            let cue_text = CATEGORY.replace_all(s, "");
+            if people.is_none() && !in_section && !CUE.is_match(&cue_text) {
+                continue;
+            }
+            let voice = match people {
+                Some(true) => Voice::People,
+                _ if SPEAKER_CUE.is_match(s) => Voice::People,
+                _ => Voice::Cadre,
+            };
+            pieces.push(Piece {
+                start: content_start + sp.start,
+                end: content_start + sp.end,
+                voice,
+                text: NUMBERING.replace(s, "").into_owned(),
+            });
+        }
+    }
+    dedup(pieces)
+}
+
+fn key(s: &str) -> Vec<char> {
+    s.chars().filter(|&c| is_han(c) || c.is_alphanumeric()).collect()
+}
+
+fn bigrams(k: &[char]) -> HashSet<(char, char)> {
+    k.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Edit distance between two short character sequences, or `None` past `limit`.
+fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        if cur.iter().min().is_some_and(|&m| m > limit) {
+            return None;
+        }
+        prev = cur;
+    }
+    Some(prev[b.len()]).filter(|&d| d <= limit)
+}
+
+/// Drops exact and near-exact repeats within one submission: character-bigram Jaccard ≥ 0.9, or
+/// an edit distance of at most a tenth of the length (at least one character).
+fn dedup(pieces: Vec<Piece>) -> Vec<Piece> {
+    let mut kept: Vec<(Piece, Vec<char>, HashSet<(char, char)>)> = Vec::new();
+    for p in pieces {
+        let k = key(&p.text);
+        let b = bigrams(&k);
+        let near = kept.iter().any(|(_, kk, kb)| {
+            let inter = kb.intersection(&b).count();
+            let union = kb.len() + b.len() - inter;
+            let limit = (k.len().max(kk.len()) / 10).max(1);
+            (union > 0 && inter as f64 / union as f64 >= 0.9)
+                || (k.len() <= 200 && edit_distance(&k, kk, limit).is_some())
+        });
+        if !near {
+            kept.push((p, k, b));
+        }
+    }
+    kept.into_iter().map(|(p, _, _)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(kind: Kind, text: &str) -> Submission {
+        Submission {
+            kind: Some(kind),
+            text: text.into(),
+            ..Submission::default()
+        }
+    }
+
+    fn texts(kind: Kind, text: &str) -> Vec<(String, Voice)> {
+        extract(&sub(kind, text), 4).into_iter().map(|p| (p.text, p.voice)).collect()
+    }
+
+    #[test]
+    fn extraction_table() {
+        use Voice::*;
+        let cases: Vec<(Kind, &str, Vec<(&str, Voice)>)> = vec![
+            (
+                Kind::Visit,
+                "走访笔录（第1天）\n走访人：张伟\n\n【第1户】户主：王桂兰　三组　类别：困难户\n家庭情况：家里3口人。\n反映问题：三组机耕路一下雨就没法走。\n意见建议：希望雨季前铺碎石。",
+                vec![("三组机耕路一下雨就没法走。", People), ("希望雨季前铺碎石。", People)],
+            ),
+            (
+                Kind::Minutes,
+                "石桥村座谈会记录\n主持人：张伟\n\n张伟：大家说说。\n村民代表王建国：卫生室没有医生。建议每周派医生坐诊。\n张伟：记下了。",
+                vec![("卫生室没有医生。", People), ("建议每周派医生坐诊。", People)],
+            ),
+            (
+                Kind::Report,
+                "关于石桥村的调研报告\n\n一、基本情况\n全村320户。\n二、存在的主要问题\n（一）三组机耕路有两处塌方。\n三、意见建议\n1. 把三组机耕路纳入明年硬化计划。\n四、下一步打算\n月底回访。",
+                vec![("三组机耕路有两处塌方。", Cadre), ("把三组机耕路纳入明年硬化计划。", Cadre)],
+            ),
+            (
+                Kind::Note,
+                "蹲点手记\n\n今天走访了6户。村民说自来水经常停水，最长停了五天。我建议水厂停水前先通知。天气很好。",
+                vec![("村民说自来水经常停水，最长停了五天。", People), ("我建议水厂停水前先通知。", Cadre)],
+            ),
+            (
+                Kind::Note,
+                "手记\n\n今天共走访9户，其中有困难户、上访户。路灯坏了没人修。",
+                vec![("路灯坏了没人修。", Cadre)],
+            ),
+            (
+                Kind::Note,
+                "手记\n\n群众反映路灯坏了。群众反映路灯坏了！群众反映路灯都坏了。",
+                vec![("群众反映路灯坏了。", People)],
+            ),
+        ];
+        for (kind, text, want) in cases {
+            let got = texts(kind, text);
+            let want: Vec<(String, Voice)> = want.into_iter().map(|(t, v)| (t.to_owned(), v)).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_opinion_row_is_one_suggestion() {
+        let got = texts(Kind::Opinion, "  路灯坏了大半年。希望尽快修。 ");
+        assert_eq!(got, vec![("路灯坏了大半年。希望尽快修。".to_owned(), Voice::People)]);
+    }
+
+    #[test]
+    fn spans_point_into_the_submission() {
+        let s = sub(Kind::Note, "手记\n\n村民说自来水经常停水。");
+        for p in extract(&s, 4) {
+            assert!(s.text[p.start..p.end].contains("自来水经常停水"));
+        }
+    }
+}

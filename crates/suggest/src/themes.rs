@@ -1,0 +1,355 @@
+//! Themes: the seeded two-level taxonomy, and a linear model learnt from a labelled sheet.
+
+use crate::{Error, Result};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use diaoyan_text::Segmenter;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// The taxonomy shipped with the binary (`corpora/lexicon/themes.toml`).
+pub const BUILTIN_THEMES: &str = include_str!("../../../corpora/lexicon/themes.toml");
+
+/// The label of a suggestion no theme fits.
+pub const UNCLASSIFIED: &str = "未归类";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxonomyFile {
+    group: Vec<GroupDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupDef {
+    name: String,
+    theme: Vec<ThemeDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeDef {
+    name: String,
+    seeds: Vec<String>,
+}
+
+/// A theme and its group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Theme {
+    /// Group (四风, 民生).
+    pub group: String,
+    /// Theme (形式主义, 交通运输 …).
+    pub name: String,
+}
+
+/// The seeded taxonomy: each theme's seed terms, matched all at once.
+pub struct Taxonomy {
+    themes: Vec<Theme>,
+    matcher: AhoCorasick,
+    seed_theme: Vec<usize>,
+}
+
+impl Taxonomy {
+    /// Parses a taxonomy file (TOML: `[[group]]` with `[[group.theme]]` name and seeds).
+    pub fn parse(text: &str) -> Result<Taxonomy> {
+        let file: TaxonomyFile = toml::from_str(text).map_err(|e| Error::Themes(e.to_string()))?;
+        let mut themes = Vec::new();
+        let mut seeds = Vec::new();
+        let mut seed_theme = Vec::new();
+        for g in file.group {
+            for t in g.theme {
+                let i = themes.len();
+                themes.push(Theme {
+                    group: g.name.clone(),
+                    name: t.name,
+                });
+                for s in t.seeds {
+                    if !s.trim().is_empty() {
+                        seeds.push(s.trim().to_owned());
+                        seed_theme.push(i);
+                    }
+                }
+            }
+        }
+        if themes.is_empty() {
+            return Err(Error::Themes("主题表中没有任何主题".into()));
+        }
+        let matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&seeds)
+            .map_err(|e| Error::Themes(e.to_string()))?;
+        Ok(Taxonomy {
+            themes,
+            matcher,
+            seed_theme,
+        })
+    }
+
+    /// The themes, in file order.
+    pub fn themes(&self) -> &[Theme] {
+        &self.themes
+    }
+
+    /// Seed evidence per theme: distinct seeds matched (overlapping matches count, so 垃圾站
+    /// also counts 垃圾), title matches twice.
+    pub fn evidence(&self, text: &str, title: &str) -> Vec<f64> {
+        let mut score = vec![0.0; self.themes.len()];
+        for (t, weight) in [(text, 1.0), (title, 2.0)] {
+            let mut seen = std::collections::HashSet::new();
+            for m in self.matcher.find_overlapping_iter(t) {
+                if seen.insert(m.pattern()) {
+                    score[self.seed_theme[m.pattern().as_usize()]] += weight;
+                }
+            }
+        }
+        score
+    }
+
+    /// The best theme among `allowed` (all when `None`); `None` when no seed matches.
+    pub fn classify(&self, text: &str, title: &str, allowed: Option<&[usize]>) -> Option<usize> {
+        let score = self.evidence(text, title);
+        let mut best: Option<(usize, f64)> = None;
+        for (i, &s) in score.iter().enumerate() {
+            if s <= 0.0 || allowed.is_some_and(|a| !a.contains(&i)) {
+                continue;
+            }
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+}
+
+/// A multinomial logistic-regression model over TF-IDF-weighted content words and character
+/// bigrams.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThemeModel {
+    /// Format version.
+    pub version: u32,
+    /// Theme labels, in weight-row order.
+    pub labels: Vec<String>,
+    /// Word → feature index.
+    pub vocab: HashMap<String, u32>,
+    /// Inverse document frequency per feature.
+    pub idf: Vec<f32>,
+    /// `labels × (features + 1)` weights, the last column the bias.
+    pub weights: Vec<Vec<f32>>,
+}
+
+/// The model's terms of a text: content words, and Han character bigrams (prefixed `#`), which
+/// catch words the segmenter splits differently.
+fn terms(seg: &Segmenter, text: &str) -> Vec<String> {
+    let mut out: Vec<String> = seg.content_words(text).into_iter().map(str::to_owned).collect();
+    let han: Vec<char> = text.chars().filter(|&c| diaoyan_text::is_han(c)).collect();
+    out.extend(han.windows(2).map(|w| format!("#{}{}", w[0], w[1])));
+    out
+}
+
+/// Sparse, L2-normalised TF-IDF features.
+fn features(words: &[String], vocab: &HashMap<String, u32>, idf: &[f32]) -> Vec<(u32, f32)> {
+    let mut tf: BTreeMap<u32, f32> = BTreeMap::new();
+    for w in words {
+        if let Some(&i) = vocab.get(w.as_str()) {
+            *tf.entry(i).or_default() += 1.0;
+        }
+    }
+    let mut v: Vec<(u32, f32)> = tf.into_iter().map(|(i, c)| (i, (1.0 + c.ln()) * idf[i as usize])).collect();
+    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, x) in &mut v {
+            *x /= norm;
+        }
+    }
+    v
+}
+
+fn softmax_scores(weights: &[Vec<f32>], x: &[(u32, f32)]) -> Vec<f32> {
+    let bias = weights.first().map_or(0, |w| w.len() - 1);
+    let mut z: Vec<f32> = weights
+        .iter()
+        .map(|w| w[bias] + x.iter().map(|&(i, v)| w[i as usize] * v).sum::<f32>())
+        .collect();
+    let m = z.iter().copied().fold(f32::MIN, f32::max);
+    let mut sum = 0.0;
+    for v in &mut z {
+        *v = (*v - m).exp();
+        sum += *v;
+    }
+    for v in &mut z {
+        *v /= sum;
+    }
+    z
+}
+
+impl ThemeModel {
+    /// Trains on `(text, label)` pairs: content words and character bigrams seen in at least two
+    /// texts, 30 epochs of SGD with L2 regularisation in a fixed order (deterministic).
+    pub fn train(seg: &Segmenter, data: &[(String, String)]) -> ThemeModel {
+        let mut labels: Vec<String> = data.iter().map(|(_, l)| l.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        let tokenised: Vec<Vec<String>> = data.iter().map(|(t, _)| terms(seg, t)).collect();
+        let mut df: HashMap<&str, u32> = HashMap::new();
+        for words in &tokenised {
+            let mut uniq: Vec<&str> = words.iter().map(String::as_str).collect();
+            uniq.sort_unstable();
+            uniq.dedup();
+            for w in uniq {
+                *df.entry(w).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|(w, c)| *c >= 2 && w.chars().count() >= 2).collect();
+        kept.sort();
+        let n = data.len().max(1) as f32;
+        let vocab: HashMap<String, u32> = kept.iter().enumerate().map(|(i, (w, _))| ((*w).to_owned(), i as u32)).collect();
+        let idf: Vec<f32> = kept.iter().map(|(_, c)| (n / *c as f32).ln() + 1.0).collect();
+        let xs: Vec<Vec<(u32, f32)>> = tokenised.iter().map(|w| features(w, &vocab, &idf)).collect();
+        let ys: Vec<usize> = data
+            .iter()
+            .map(|(_, l)| labels.iter().position(|x| x == l).expect("label from data"))
+            .collect();
+        let dim = vocab.len() + 1;
+        let mut weights = vec![vec![0.0f32; dim]; labels.len()];
+        let lambda = 1e-4f32;
+        // A fixed pseudo-random order per epoch (xorshift), so training is reproducible.
+        let mut order: Vec<usize> = (0..xs.len()).collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for epoch in 0..30 {
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let lr = 0.5 / (1.0 + epoch as f32 * 0.2);
+            for &k in &order {
+                let p = softmax_scores(&weights, &xs[k]);
+                for (c, w) in weights.iter_mut().enumerate() {
+                    let g = p[c] - if c == ys[k] { 1.0 } else { 0.0 };
+                    for &(i, v) in &xs[k] {
+                        let wi = &mut w[i as usize];
+                        *wi -= lr * (g * v + lambda * *wi);
+                    }
+                    w[dim - 1] -= lr * g;
+                }
+            }
+        }
+        ThemeModel {
+            version: 1,
+            labels,
+            vocab,
+            idf,
+            weights,
+        }
+    }
+
+    /// The most likely label and its probability.
+    pub fn predict(&self, seg: &Segmenter, text: &str) -> (&str, f32) {
+        let x = features(&terms(seg, text), &self.vocab, &self.idf);
+        let p = softmax_scores(&self.weights, &x);
+        let (i, &best) = p
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .expect("a model has labels");
+        (&self.labels[i], best)
+    }
+
+    /// Reads a model written by [`ThemeModel::to_json`].
+    pub fn from_json(text: &str) -> Result<ThemeModel> {
+        serde_json::from_str(text).map_err(|e| Error::Model(e.to_string()))
+    }
+
+    /// The model as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a model always serialises")
+    }
+}
+
+/// Macro-averaged F1 over the labels present in `truth`.
+pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
+    let mut labels: Vec<&String> = truth.iter().collect();
+    labels.sort();
+    labels.dedup();
+    let mut sum = 0.0;
+    for l in &labels {
+        let tp = truth.iter().zip(predicted).filter(|(t, p)| t == l && p == l).count() as f64;
+        let fp = truth.iter().zip(predicted).filter(|(t, p)| t != l && p == l).count() as f64;
+        let fnn = truth.iter().zip(predicted).filter(|(t, p)| t == l && p != l).count() as f64;
+        let f1 = if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
+        sum += f1;
+    }
+    if labels.is_empty() { 0.0 } else { sum / labels.len() as f64 }
+}
+
+/// k-fold cross-validated macro-F1 of [`ThemeModel`] on `data` (folds by position after a fixed
+/// shuffle).
+pub fn cross_validate(seg: &Segmenter, data: &[(String, String)], k: usize) -> f64 {
+    let k = k.max(2);
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for i in (1..order.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let mut truth = Vec::new();
+    let mut pred = Vec::new();
+    for fold in 0..k {
+        let train: Vec<(String, String)> = order.iter().enumerate().filter(|(j, _)| j % k != fold).map(|(_, &i)| data[i].clone()).collect();
+        let model = ThemeModel::train(seg, &train);
+        for (_, &i) in order.iter().enumerate().filter(|(j, _)| j % k == fold) {
+            truth.push(data[i].1.clone());
+            pred.push(model.predict(seg, &data[i].0).0.to_owned());
+        }
+    }
+    macro_f1(&truth, &pred)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_taxonomy_classifies_plain_cases() {
+        let t = Taxonomy::parse(BUILTIN_THEMES).unwrap();
+        let name = |text: &str| t.classify(text, "", None).map(|i| t.themes()[i].name.clone());
+        let cases = [
+            ("三组机耕路有两处塌方，拖拉机开不进去", Some("交通运输")),
+            ("村干部说一周要填十几张表，迎检任务重", Some("形式主义")),
+            ("卫生室没有医生坐诊，看病要跑镇卫生院", Some("卫生计生")),
+            ("垃圾池十来天才清运一次，臭气熏天", Some("环境保护")),
+            ("教学点撤并后孩子上学要走八公里", Some("教育文体")),
+            ("今天天气很好", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(name(text).as_deref(), want, "{text}");
+        }
+        assert!(Taxonomy::parse("[[group]]\nname = \"x\"\ntheme = []").is_err());
+    }
+
+    #[test]
+    fn model_learns_and_round_trips() {
+        let seg = Segmenter::builtin();
+        let mut data = Vec::new();
+        for i in 0..12 {
+            data.push((format!("公交车{i}路站点太远，班车停运，出行困难"), "交通".to_owned()));
+            data.push((format!("学校{i}班补课收费，学生负担重"), "教育".to_owned()));
+        }
+        let m = ThemeModel::train(&seg, &data);
+        assert_eq!(m.predict(&seg, "班车停运了").0, "交通");
+        assert_eq!(m.predict(&seg, "学校乱收补课费").0, "教育");
+        let back = ThemeModel::from_json(&m.to_json()).unwrap();
+        assert_eq!(back.predict(&seg, "班车停运了").0, "交通");
+        assert!(cross_validate(&seg, &data, 3) > 0.9);
+    }
+
+    #[test]
+    fn macro_f1_table() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(macro_f1(&s(&["a", "b"]), &s(&["a", "b"])), 1.0);
+        assert_eq!(macro_f1(&s(&["a", "a"]), &s(&["b", "b"])), 0.0);
+        assert!((macro_f1(&s(&["a", "a", "b", "b"]), &s(&["a", "b", "b", "b"])) - 0.7333).abs() < 1e-3);
+    }
+}
