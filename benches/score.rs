@@ -13,7 +13,11 @@ fn corpus(n: usize) -> Vec<Submission> {
         .map(|(i, d)| Submission {
             id: format!("{i:08}"),
             path: d.path,
-            kind: Some(if d.kind == "report" { Kind::Report } else { Kind::Note }),
+            kind: Some(if d.kind == "report" {
+                Kind::Report
+            } else {
+                Kind::Note
+            }),
             author: d.author,
             date: d.date,
             text: d.text,
@@ -23,7 +27,10 @@ fn corpus(n: usize) -> Vec<Submission> {
 }
 
 fn bench(c: &mut Criterion) {
-    let n: usize = std::env::var("DIAOYAN_BENCH_DOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
+    let n: usize = std::env::var("DIAOYAN_BENCH_DOCS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5000);
     let subs = corpus(n);
     let bytes: u64 = subs.iter().map(|s| s.text.len() as u64).sum();
     let scorer = diaoyan_score::ScoreConfig::default()

@@ -453,8 +453,19 @@ fn sample_output() -> &'static Path {
     static OUT: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     OUT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let o = diaoyan(&["run", "pipelines/sample.toml", "--out", dir.path().to_str().unwrap(), "-q"]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = diaoyan(&[
+            "run",
+            "pipelines/sample.toml",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         dir
     })
     .path()
@@ -465,25 +476,51 @@ fn planted_hollow_and_copied_work_is_sent_back_with_reasons() {
     let out = sample_output();
     let flags = read_csv(&out.join("flags.csv"));
     let truth = read_csv(&root().join("corpora/sample/truth.csv"));
-    let flag_of = |f: &str| flags.iter().find(|x| x["文件"] == f).unwrap_or_else(|| panic!("{f} not scored"));
+    let flag_of = |f: &str| {
+        flags
+            .iter()
+            .find(|x| x["文件"] == f)
+            .unwrap_or_else(|| panic!("{f} not scored"))
+    };
     for t in &truth {
         let f = flag_of(&t["文件"]);
-        let want = if t["预期"] == "redo" { "退回重写" } else { "通过" };
-        assert_eq!(f["结论"], want, "{} ({}): {}", t["文件"], t["植入"], f["理由"]);
+        let want = if t["预期"] == "redo" {
+            "退回重写"
+        } else {
+            "通过"
+        };
+        assert_eq!(
+            f["结论"], want,
+            "{} ({}): {}",
+            t["文件"], t["植入"], f["理由"]
+        );
         match t["植入"].as_str() {
             "hollow" => assert!(f["理由"].contains("套话句占比"), "{}", f["理由"]),
             "template_copy" => {
-                assert!(f["理由"].contains("范文《蹲点调研报告范文.txt》"), "{}", f["理由"]);
+                assert!(
+                    f["理由"].contains("范文《蹲点调研报告范文.txt》"),
+                    "{}",
+                    f["理由"]
+                );
                 assert!(f["理由"].contains("范文占位符未填写"), "{}", f["理由"]);
             }
-            "peer_copy" => assert!(f["理由"].contains("与 张伟《张伟蹲点调研报告.docx》 相似度"), "{}", f["理由"]),
+            "peer_copy" => assert!(
+                f["理由"].contains("与 张伟《张伟蹲点调研报告.docx》 相似度"),
+                "{}",
+                f["理由"]
+            ),
             _ => {}
         }
         let score: f64 = f["得分"].parse().unwrap();
         assert!((0.0..=100.0).contains(&score));
     }
     // Every redo has at least one reason; the masked-name report passes.
-    assert!(flags.iter().filter(|f| f["结论"] != "通过").all(|f| !f["理由"].is_empty()));
+    assert!(
+        flags
+            .iter()
+            .filter(|f| f["结论"] != "通过")
+            .all(|f| !f["理由"].is_empty())
+    );
     let masked = truth.iter().find(|t| t["植入"] == "masked_names").unwrap();
     assert_eq!(flag_of(&masked["文件"])["结论"], "通过");
 
@@ -514,20 +551,36 @@ fn campaign_rules_per_cadre_match_the_truth() {
         assert_eq!(c["未走访类别"], t["未走访类别"], "{}", t["姓名"]);
         assert_eq!(c["座谈会发言人数"], t["座谈会发言人数"], "{}", t["姓名"]);
         if t["户数达标"] == "否" {
-            assert!(c["理由"].contains(&format!("走访 {} 户，低于", t["走访户数"])), "{}", c["理由"]);
+            assert!(
+                c["理由"].contains(&format!("走访 {} 户，低于", t["走访户数"])),
+                "{}",
+                c["理由"]
+            );
         }
         if !t["未走访类别"].is_empty() {
-            assert!(c["理由"].contains(&format!("未见走访：{}", t["未走访类别"])), "{}", c["理由"]);
+            assert!(
+                c["理由"].contains(&format!("未见走访：{}", t["未走访类别"])),
+                "{}",
+                c["理由"]
+            );
         }
         if t["发言人数达标"] == "否" {
             assert!(c["理由"].contains("不在 7–9 人要求内"), "{}", c["理由"]);
         }
     }
     let sun = cadres.iter().find(|c| c["姓名"] == "孙丽").unwrap();
-    assert!(sun["理由"].contains("蹲点 4 天仅提交 2 篇手记（缺 9月20日、9月21日）"), "{}", sun["理由"]);
+    assert!(
+        sun["理由"].contains("蹲点 4 天仅提交 2 篇手记（缺 9月20日、9月21日）"),
+        "{}",
+        sun["理由"]
+    );
     assert_eq!(sun["结论"], "退回重写");
     // Reviewers get the same tables as one workbook.
-    assert!(std::fs::read(out.join("diaoyan.xlsx")).unwrap().starts_with(b"PK"));
+    assert!(
+        std::fs::read(out.join("diaoyan.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
 }
 
 #[test]
@@ -538,31 +591,64 @@ fn check_scores_single_files_and_finds_copies_against_a_run() {
     let o = diaoyan(&["check", hollow.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("结论：退回重写") && text.contains("套话句占比"), "{text}");
+    assert!(
+        text.contains("结论：退回重写") && text.contains("套话句占比"),
+        "{text}"
+    );
 
     // A copy of a sample report is found against the sample run.
     let copied = tmp.path().join("抄来的报告.txt");
-    let source = std::fs::read_to_string(root().join("corpora/sample/campaign/周建国_县人力资源和社会保障局局长/周建国蹲点调研报告.txt")).unwrap();
+    let source =
+        std::fs::read_to_string(root().join(
+            "corpora/sample/campaign/周建国_县人力资源和社会保障局局长/周建国蹲点调研报告.txt",
+        ))
+        .unwrap();
     std::fs::write(&copied, source.replace("周建国", "某某")).unwrap();
-    let o = diaoyan(&["check", copied.to_str().unwrap(), "--against", sample_output().to_str().unwrap(), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = diaoyan(&[
+        "check",
+        copied.to_str().unwrap(),
+        "--against",
+        sample_output().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v["results"][0];
     assert_eq!(r["verdict"], "redo", "{r}");
-    assert!(r["reasons"].as_array().unwrap().iter().any(|x| x["code"] == "copied"), "{r}");
+    assert!(
+        r["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "copied"),
+        "{r}"
+    );
 }
 
 #[test]
 fn eval_reports_quality_figures() {
     let o = diaoyan(&["eval", "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let s = &v["sample"];
     assert!(s["auc"].as_f64().unwrap() >= 0.95, "{s}");
     assert!(s["redo_precision"].as_f64().unwrap() >= 0.9, "{s}");
     assert!(s["redo_recall"].as_f64().unwrap() >= 0.8, "{s}");
     assert_eq!(s["copy_recall"].as_f64().unwrap(), 1.0, "{s}");
-    if Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tipdm/replies.tsv").exists() {
+    if Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/tipdm/replies.tsv")
+        .exists()
+    {
         let r = &v["real"];
         assert!(r["replies"].as_u64().unwrap() > 1000, "{r}");
         // Real citizen messages are concrete by nature: almost none may be called hollow.
@@ -598,16 +684,29 @@ fn suggestions_are_themed_and_linked_to_issues() {
     }
     // Material sent back is kept and themed, but never counted in an issue.
     let flags = read_csv(&out.join("flags.csv"));
-    let redo: BTreeSet<&str> = flags.iter().filter(|f| f["结论"] == "退回重写").map(|f| f["文件"].as_str()).collect();
-    let from_redo: Vec<_> = sugg.iter().filter(|s| redo.contains(s["文件"].as_str())).collect();
+    let redo: BTreeSet<&str> = flags
+        .iter()
+        .filter(|f| f["结论"] == "退回重写")
+        .map(|f| f["文件"].as_str())
+        .collect();
+    let from_redo: Vec<_> = sugg
+        .iter()
+        .filter(|s| redo.contains(s["文件"].as_str()))
+        .collect();
     assert!(!from_redo.is_empty());
-    assert!(from_redo.iter().all(|s| s["问题编号"].is_empty() && s["说明"].contains("不计入问题清单")));
+    assert!(
+        from_redo
+            .iter()
+            .all(|s| s["问题编号"].is_empty() && s["说明"].contains("不计入问题清单"))
+    );
     // People's words and the cadres' own prose are told apart.
     assert!(sugg.iter().any(|s| s["来源"] == "群众") && sugg.iter().any(|s| s["来源"] == "干部"));
     // Heat is sorted and its parts are shown.
     let heat: Vec<f64> = issues.iter().map(|i| i["热度"].parse().unwrap()).collect();
     assert!(heat.windows(2).all(|w| w[0] >= w[1]));
-    assert!(issues.iter().all(|i| !i["反映人数"].is_empty() && !i["时间集中度"].is_empty() && !i["代表性意见"].is_empty()));
+    assert!(issues.iter().all(|i| !i["反映人数"].is_empty()
+        && !i["时间集中度"].is_empty()
+        && !i["代表性意见"].is_empty()));
 }
 
 #[test]
@@ -616,19 +715,37 @@ fn planted_recurring_issues_come_out_as_issues_near_the_top() {
     // `--data corpora` has no tipdm folder: the real-data part fails cleanly, so ask without it.
     assert_eq!(o.status.code(), Some(2));
     let o = diaoyan(&["eval", "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let planted = v["sample"]["issues"].as_array().unwrap();
     assert_eq!(planted.len(), 9);
-    let mean = |k: &str| planted.iter().map(|p| p[k].as_f64().unwrap()).sum::<f64>() / planted.len() as f64;
+    let mean = |k: &str| {
+        planted.iter().map(|p| p[k].as_f64().unwrap()).sum::<f64>() / planted.len() as f64
+    };
     assert!(mean("purity") >= 0.8, "{planted:?}");
     assert!(mean("captured") >= 0.6, "{planted:?}");
-    let top20 = planted.iter().filter(|p| (1..=20).contains(&p["rank"].as_u64().unwrap())).count();
+    let top20 = planted
+        .iter()
+        .filter(|p| (1..=20).contains(&p["rank"].as_u64().unwrap()))
+        .count();
     assert!(top20 >= 7, "{planted:?}");
     if !v["real"].is_null() {
         // Regression guards on the real labelled messages (the aims are higher; see README).
-        assert!(v["real"]["seeded_macro_f1"].as_f64().unwrap() >= 0.7, "{}", v["real"]);
-        assert!(v["real"]["trained_macro_f1"].as_f64().unwrap() >= 0.75, "{}", v["real"]);
+        assert!(
+            v["real"]["seeded_macro_f1"].as_f64().unwrap() >= 0.7,
+            "{}",
+            v["real"]
+        );
+        assert!(
+            v["real"]["trained_macro_f1"].as_f64().unwrap() >= 0.75,
+            "{}",
+            v["real"]
+        );
     }
 }
 
@@ -639,14 +756,32 @@ fn a_trained_theme_model_replaces_the_seeds() {
     let mut text = String::from("编号,类别,内容\n");
     for i in 0..15 {
         text.push_str(&format!("{i},道路,第{i}组的机耕路坑洼不平，雨天没法走\n"));
-        text.push_str(&format!("{},饮水,第{i}组自来水经常停水，水压不够\n", i + 100));
+        text.push_str(&format!(
+            "{},饮水,第{i}组自来水经常停水，水压不够\n",
+            i + 100
+        ));
     }
     std::fs::write(&sheet, text).unwrap();
     let model = tmp.path().join("model.json");
-    let o = diaoyan(&["train-themes", sheet.to_str().unwrap(), "--out", model.to_str().unwrap(), "--folds", "3"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = diaoyan(&[
+        "train-themes",
+        sheet.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--folds",
+        "3",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let said = String::from_utf8_lossy(&o.stdout);
-    assert!(said.contains("2 个类别") && said.contains("macro-F1"), "{said}");
+    assert!(
+        said.contains("2 个类别") && said.contains("macro-F1"),
+        "{said}"
+    );
 
     let pipeline = tmp.path().join("p.toml");
     std::fs::write(
@@ -658,9 +793,18 @@ fn a_trained_theme_model_replaces_the_seeds() {
     )
     .unwrap();
     std::fs::create_dir_all(tmp.path().join("in")).unwrap();
-    std::fs::write(tmp.path().join("in/意见.csv"), "编号,内容\n1,三组的机耕路一下雨就坑洼不平\n2,家里自来水停水三天了\n").unwrap();
+    std::fs::write(
+        tmp.path().join("in/意见.csv"),
+        "编号,内容\n1,三组的机耕路一下雨就坑洼不平\n2,家里自来水停水三天了\n",
+    )
+    .unwrap();
     let o = diaoyan(&["run", pipeline.to_str().unwrap(), "-q"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let sugg = read_csv(&tmp.path().join("out/suggestions.csv"));
     let theme = |f: &str| sugg.iter().find(|s| s["文件"] == f).unwrap()["主题"].clone();
     assert_eq!(theme("意见.csv#2"), "道路");

@@ -302,18 +302,46 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
         header
             .iter()
             .position(|h| names.iter().any(|n| h.trim() == *n))
-            .or_else(|| header.iter().position(|h| names.iter().any(|n| h.contains(n))))
+            .or_else(|| {
+                header
+                    .iter()
+                    .position(|h| names.iter().any(|n| h.contains(n)))
+            })
     };
-    const LABELS: &[&str] = &["label1", "label", "一级分类", "主题分类", "类别", "分类", "主题"];
-    const TEXTS: &[&str] = &["内容", "正文", "留言详情", "意见建议", "body", "text", "content"];
+    const LABELS: &[&str] = &[
+        "label1",
+        "label",
+        "一级分类",
+        "主题分类",
+        "类别",
+        "分类",
+        "主题",
+    ];
+    const TEXTS: &[&str] = &[
+        "内容",
+        "正文",
+        "留言详情",
+        "意见建议",
+        "body",
+        "text",
+        "content",
+    ];
     const TITLES: &[&str] = &["标题", "留言主题", "subject", "title"];
     let (hi, header) = rows
         .iter()
         .take(10)
         .enumerate()
         .find(|(_, r)| find(r, LABELS).is_some() && find(r, TEXTS).is_some())
-        .ok_or_else(|| anyhow::anyhow!("{}：前 10 行中找不到类别列（类别/分类/label）和内容列（内容/正文/留言详情）", a.sheet.display()))?;
-    let (lc, tc) = (find(header, LABELS).unwrap_or(0), find(header, TEXTS).unwrap_or(0));
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}：前 10 行中找不到类别列（类别/分类/label）和内容列（内容/正文/留言详情）",
+                a.sheet.display()
+            )
+        })?;
+    let (lc, tc) = (
+        find(header, LABELS).unwrap_or(0),
+        find(header, TEXTS).unwrap_or(0),
+    );
     let title_col = find(header, TITLES).filter(|&c| c != lc);
     let cell = |r: &[String], c: usize| r.get(c).map(|s| s.trim().to_owned()).unwrap_or_default();
     let data: Vec<(String, String)> = rows[hi + 1..]
@@ -325,7 +353,11 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
         })
         .collect();
     if data.len() < 10 {
-        anyhow::bail!("{}：有效的标注行只有 {} 行，太少，无法训练", a.sheet.display(), data.len());
+        anyhow::bail!(
+            "{}：有效的标注行只有 {} 行，太少，无法训练",
+            a.sheet.display(),
+            data.len()
+        );
     }
     let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
         cfg.text.userdict.as_deref(),

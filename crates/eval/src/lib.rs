@@ -308,7 +308,9 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     .iter()
                     .filter(|s| s.excluded.is_none())
                     .filter(|s| keys.iter().any(|k| s.text.contains(k)))
-                    .filter(|s| place.is_empty() || s.place.contains(place) || s.text.contains(place))
+                    .filter(|s| {
+                        place.is_empty() || s.place.contains(place) || s.text.contains(place)
+                    })
                     .collect();
                 let mut per: BTreeMap<&str, usize> = BTreeMap::new();
                 for h in &hits {
@@ -321,7 +323,13 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     Some((id, &n)) => {
                         let pos = sg.issues.iter().position(|i| i.id == *id).unwrap_or(0);
                         let it = &sg.issues[pos];
-                        (id.to_string(), ratio(n, hits.len()), ratio(n, it.mentions), pos + 1, it.title.clone())
+                        (
+                            id.to_string(),
+                            ratio(n, hits.len()),
+                            ratio(n, it.mentions),
+                            pos + 1,
+                            it.title.clone(),
+                        )
                     }
                     None => (String::new(), 0.0, 0.0, 0, String::new()),
                 };
@@ -449,7 +457,13 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
     let tax = suggester.taxonomy();
     let labelled: Vec<(String, String, String)> = messages
         .iter()
-        .filter_map(|r| Some((r.get("subject")?.clone(), r.get("body")?.clone(), r.get("label1")?.clone())))
+        .filter_map(|r| {
+            Some((
+                r.get("subject")?.clone(),
+                r.get("body")?.clone(),
+                r.get("label1")?.clone(),
+            ))
+        })
         .filter(|(_, _, l)| !l.is_empty())
         .collect();
     let allowed: Vec<usize> = tax
@@ -468,7 +482,10 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
                 .unwrap_or_else(|| diaoyan_suggest::UNCLASSIFIED.to_owned())
         })
         .collect();
-    let training: Vec<(String, String)> = labelled.iter().map(|(s, b, l)| (format!("{s}\n{b}"), l.clone())).collect();
+    let training: Vec<(String, String)> = labelled
+        .iter()
+        .map(|(s, b, l)| (format!("{s}\n{b}"), l.clone()))
+        .collect();
 
     Ok(RealEval {
         seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
@@ -528,7 +545,10 @@ pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
             s.push_str(&format!("  真值中的文件未读到：{m}\n"));
         }
         if !e.issues.is_empty() {
-            s.push_str(&format!("埋入的反复出现问题（共列出 {} 个问题）：\n", e.issues_listed));
+            s.push_str(&format!(
+                "埋入的反复出现问题（共列出 {} 个问题）：\n",
+                e.issues_listed
+            ));
             for i in &e.issues {
                 s.push_str(&format!(
                     "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%）「{}」\n",

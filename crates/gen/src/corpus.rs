@@ -85,18 +85,34 @@ pub fn generate(docs: usize, seed: u64) -> Vec<GenDoc> {
             let roll = rng.range(0, 99);
             let (category, source, text) = if roll < 15 && !originals.is_empty() {
                 let j = originals[rng.range(0, originals.len() as u64 - 1) as usize];
-                ("near_copy", out[j].path.clone(), near_copy(&out[j].text, &date, &mut rng))
+                (
+                    "near_copy",
+                    out[j].path.clone(),
+                    near_copy(&out[j].text, &date, &mut rng),
+                )
             } else if roll < 40 {
-                ("hollow", String::new(), hollow(&name, unit, &date, report, &mut rng))
+                (
+                    "hollow",
+                    String::new(),
+                    hollow(&name, unit, &date, report, &mut rng),
+                )
             } else {
-                ("substantive", String::new(), substantive(&name, unit, &date, report, &issues, &place, &mut rng))
+                (
+                    "substantive",
+                    String::new(),
+                    substantive(&name, unit, &date, report, &issues, &place, &mut rng),
+                )
             };
             let path = format!(
                 "c{:02}/cadre{:05}/{}_{}.txt",
                 cadre / 100,
                 cadre,
                 date,
-                if report { "蹲点调研报告" } else { "蹲点手记" }
+                if report {
+                    "蹲点调研报告"
+                } else {
+                    "蹲点手记"
+                }
             );
             if category != "near_copy" {
                 originals.push(out.len());
@@ -125,7 +141,17 @@ pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
     let mut summary = Summary::default();
     let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     manifest
-        .write_record(["文件", "姓名", "单位", "级别", "联系点", "类型", "日期", "类别", "来源"])
+        .write_record([
+            "文件",
+            "姓名",
+            "单位",
+            "级别",
+            "联系点",
+            "类型",
+            "日期",
+            "类别",
+            "来源",
+        ])
         .expect("in-memory csv");
     for d in generate(docs, seed) {
         write(&dir.join(&d.path), d.text.as_bytes(), &mut summary)?;

@@ -457,7 +457,13 @@ fn plan_visits(spec: &Spec, rng: &mut Rng, place: &Place) -> Vec<Visit> {
 /// A one-off problem with a village fixture (便民桥, 排水沟 …) and what was asked.
 fn fixture_problem(place: &Place, rng: &mut Rng) -> (String, String) {
     let f = rng.pick(banks::FIXTURES);
-    let p = format!("{}{}的{}{}", place.village, fill("{g}", place, rng), f, rng.pick(banks::DEFECTS));
+    let p = format!(
+        "{}{}的{}{}",
+        place.village,
+        fill("{g}", place, rng),
+        f,
+        rng.pick(banks::DEFECTS)
+    );
     let s = fill(&rng.pick(banks::REQUESTS).replace("{f}", f), place, rng);
     (p, s)
 }

@@ -82,12 +82,20 @@ pub enum Tick {
 /// Reads the rows of one table file (.csv, .tsv, .xlsx, .jsonl; the first sheet of a workbook)
 /// as text cells, header row included. For tools that need columns ingest does not map, such as
 /// a labelled training sheet.
-pub fn read_rows(path: &Path, cfg: &IngestConfig) -> std::result::Result<Vec<Vec<String>>, FileError> {
+pub fn read_rows(
+    path: &Path,
+    cfg: &IngestConfig,
+) -> std::result::Result<Vec<Vec<String>>, FileError> {
     let rel = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| err(&rel, "无法读取", io_reason(&e)))?;
     let (_, ext) = stem_ext(file_name(&rel));
-    let table = table::read_table(&ext, &bytes, cfg.max_entry_bytes).map_err(|(r, d)| err(&rel, r, d))?;
-    let sheet = table.sheets.into_iter().next().ok_or_else(|| err(&rel, "表格为空", "没有工作表"))?;
+    let table =
+        table::read_table(&ext, &bytes, cfg.max_entry_bytes).map_err(|(r, d)| err(&rel, r, d))?;
+    let sheet = table
+        .sheets
+        .into_iter()
+        .next()
+        .ok_or_else(|| err(&rel, "表格为空", "没有工作表"))?;
     Ok(sheet.rows.into_iter().map(|(_, r)| r).collect())
 }
 

@@ -71,7 +71,12 @@ impl Default for PipelineConfig {
             name: "diaoyan".to_owned(),
             input: None,
             out: PathBuf::from("out"),
-            stages: vec![StageName::Ingest, StageName::Text, StageName::Score, StageName::Suggest],
+            stages: vec![
+                StageName::Ingest,
+                StageName::Text,
+                StageName::Score,
+                StageName::Suggest,
+            ],
             threads: 0,
             ingest: IngestConfig::default(),
             text: TextConfig::default(),
@@ -117,7 +122,10 @@ impl PipelineConfig {
         for p in &mut cfg.score.copy.references {
             resolve(p);
         }
-        for p in [&mut cfg.suggest.themes, &mut cfg.suggest.model].into_iter().flatten() {
+        for p in [&mut cfg.suggest.themes, &mut cfg.suggest.model]
+            .into_iter()
+            .flatten()
+        {
             resolve(p);
         }
         Ok(cfg)
@@ -145,7 +153,7 @@ impl PipelineConfig {
         }
         if !self.stages.windows(2).all(|w| w[0] < w[1]) {
             return Err(bad(
-                "阶段顺序有误：应按 ingest、text、score、suggest 的顺序排列".into()
+                "阶段顺序有误：应按 ingest、text、score、suggest 的顺序排列".into(),
             ));
         }
         let s = &self.score;

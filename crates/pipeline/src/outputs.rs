@@ -223,7 +223,21 @@ fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
 fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
     let mut t = Table::new(
         "意见建议",
-        &["ID", "材料ID", "文件", "作者", "单位", "地点", "日期", "来源", "内容", "主题大类", "主题", "问题编号", "说明"],
+        &[
+            "ID",
+            "材料ID",
+            "文件",
+            "作者",
+            "单位",
+            "地点",
+            "日期",
+            "来源",
+            "内容",
+            "主题大类",
+            "主题",
+            "问题编号",
+            "说明",
+        ],
     );
     for s in suggestions {
         t.push(vec![
@@ -239,7 +253,13 @@ fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
             s.theme_group.clone(),
             s.theme.clone(),
             s.issue.clone().unwrap_or_default(),
-            s.excluded.clone().unwrap_or_else(|| if s.issue.is_none() { "单独反映".into() } else { String::new() }),
+            s.excluded.clone().unwrap_or_else(|| {
+                if s.issue.is_none() {
+                    "单独反映".into()
+                } else {
+                    String::new()
+                }
+            }),
         ]);
     }
     t
@@ -249,8 +269,25 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
     let mut t = Table::new(
         "问题清单",
         &[
-            "问题编号", "标题", "主题大类", "主题", "热度", "反映人数", "地点数", "单位数", "时间集中度", "点赞数", "提及次数",
-            "材料份数", "地点", "首次日期", "末次日期", "代表性意见", "例1", "例2", "例3",
+            "问题编号",
+            "标题",
+            "主题大类",
+            "主题",
+            "热度",
+            "反映人数",
+            "地点数",
+            "单位数",
+            "时间集中度",
+            "点赞数",
+            "提及次数",
+            "材料份数",
+            "地点",
+            "首次日期",
+            "末次日期",
+            "代表性意见",
+            "例1",
+            "例2",
+            "例3",
         ],
     );
     for i in issues {

@@ -157,10 +157,12 @@ impl PipelineConfig {
             _ => None,
         };
         let suggester = match (&segmenter, self.stages.contains(&StageName::Suggest)) {
-            (Some(seg), true) => Some(self.suggest.build(seg.clone()).map_err(|e| Error::Config {
-                path: self.name.clone(),
-                reason: e.to_string(),
-            })?),
+            (Some(seg), true) => {
+                Some(self.suggest.build(seg.clone()).map_err(|e| Error::Config {
+                    path: self.name.clone(),
+                    reason: e.to_string(),
+                })?)
+            }
             _ => None,
         };
         let pool = rayon::ThreadPoolBuilder::new()
@@ -277,8 +279,10 @@ impl Pipeline {
                             continue;
                         };
                         progress.start(stage.label(), 0);
-                        let verdicts: Option<Vec<diaoyan_model::Verdict>> =
-                            d.score.as_ref().map(|s| s.assessments.iter().map(|a| a.verdict).collect());
+                        let verdicts: Option<Vec<diaoyan_model::Verdict>> = d
+                            .score
+                            .as_ref()
+                            .map(|s| s.assessments.iter().map(|a| a.verdict).collect());
                         d.suggest = Some(sg.run(&d.ingest.submissions, verdicts.as_deref()));
                     }
                 }

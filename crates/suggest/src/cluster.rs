@@ -73,13 +73,14 @@ pub(crate) type Token = (String, bool, bool);
 /// Abstract nouns (工作, 计划, 部门): nouns that name no thing (shared with scoring).
 const ABSTRACT_NOUNS: &str = include_str!("../../../corpora/lexicon/abstract_nouns.txt");
 
-static ABSTRACT: std::sync::LazyLock<std::collections::HashSet<&'static str>> = std::sync::LazyLock::new(|| {
-    ABSTRACT_NOUNS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-});
+static ABSTRACT: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        ABSTRACT_NOUNS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
 
 /// Words of a suggestion for clustering: content words of two or more characters, no numerals;
 /// places and concrete nouns flagged.
@@ -87,14 +88,19 @@ pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
     seg.tag(text)
         .into_iter()
         // Person names say who, not what: 王桂兰's 机耕路 is everyone's 机耕路.
-        .filter(|w| w.text.chars().count() >= 2 && !matches!(w.tag, "m" | "nr" | "nrt") && !seg.is_stopword(w.text))
+        .filter(|w| {
+            w.text.chars().count() >= 2
+                && !matches!(w.tag, "m" | "nr" | "nrt")
+                && !seg.is_stopword(w.text)
+        })
         .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
         .map(|w| {
             let place = w.tag == "ns"
                 || w.text.ends_with(['村', '组', '镇', '乡', '县'])
                 || w.text.ends_with("小区")
                 || w.text.ends_with("社区");
-            let noun = (w.tag.starts_with('n') || matches!(w.tag, "vn" | "l" | "j")) && !ABSTRACT.contains(w.text);
+            let noun = (w.tag.starts_with('n') || matches!(w.tag, "vn" | "l" | "j"))
+                && !ABSTRACT.contains(w.text);
             (w.text.to_owned(), place, noun)
         })
         .collect()
@@ -128,10 +134,22 @@ pub(crate) fn vectorise(docs: &[Vec<Token>], cfg: &ClusterConfig) -> Space {
     }
     let n = docs.len().max(1) as f64;
     // Very common words carry no issue; in small runs every word is kept.
-    let max_df = if docs.len() < 50 { u32::MAX } else { (cfg.max_df * n).ceil() as u32 };
-    let mut vocab: Vec<&str> = df.iter().filter(|(_, c)| **c <= max_df).map(|(w, _)| *w).collect();
+    let max_df = if docs.len() < 50 {
+        u32::MAX
+    } else {
+        (cfg.max_df * n).ceil() as u32
+    };
+    let mut vocab: Vec<&str> = df
+        .iter()
+        .filter(|(_, c)| **c <= max_df)
+        .map(|(w, _)| *w)
+        .collect();
     vocab.sort_unstable();
-    let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(i, w)| (*w, i as u32)).collect();
+    let index: HashMap<&str, u32> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (*w, i as u32))
+        .collect();
     let vectors = docs
         .par_iter()
         .map(|d| {
@@ -196,9 +214,20 @@ fn cosine_where(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f64, f64
             }
         }
     }
-    let norm = |v: &Vector| v.terms.iter().filter(|(t, _)| keep(*t)).map(|(_, x)| x * x).sum::<f32>().sqrt();
+    let norm = |v: &Vector| {
+        v.terms
+            .iter()
+            .filter(|(t, _)| keep(*t))
+            .map(|(_, x)| x * x)
+            .sum::<f32>()
+            .sqrt()
+    };
     let (na, nb) = (norm(a), norm(b));
-    let kept = if na > 0.0 && nb > 0.0 { k / (na * nb) } else { 0.0 };
+    let kept = if na > 0.0 && nb > 0.0 {
+        k / (na * nb)
+    } else {
+        0.0
+    };
     (f64::from(s), f64::from(kept))
 }
 
@@ -253,7 +282,12 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
                 let mut h = b as u64;
                 for r in 0..rows {
                     let seed = (b * rows + r) as u64;
-                    let m = v.terms.iter().map(|(t, _)| xxh3_64_with_seed(&t.to_le_bytes(), seed)).min().unwrap_or(0);
+                    let m = v
+                        .terms
+                        .iter()
+                        .map(|(t, _)| xxh3_64_with_seed(&t.to_le_bytes(), seed))
+                        .min()
+                        .unwrap_or(0);
                     h = xxh3_64_with_seed(&m.to_le_bytes(), h);
                 }
                 (h, d as u32)
@@ -318,7 +352,8 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         for (d, &l) in label.iter().enumerate() {
             members.entry(l).or_default().push(d);
         }
-        let sums: HashMap<usize, Vector> = members.iter().map(|(&l, m)| (l, sum(space, m))).collect();
+        let sums: HashMap<usize, Vector> =
+            members.iter().map(|(&l, m)| (l, sum(space, m))).collect();
         let mut group_pairs: Vec<(usize, usize)> = pairs
             .iter()
             .map(|&(a, b)| (label[a as usize], label[b as usize]))

@@ -44,7 +44,8 @@ static CUE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 static CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"困难户|上访户|种养专业户|个体工商户|低保户|五保户|特困户|贫困户|困难群众").expect("static regex")
+    Regex::new(r"困难户|上访户|种养专业户|个体工商户|低保户|五保户|特困户|贫困户|困难群众")
+        .expect("static regex")
 });
 /// Someone other than the writer is speaking.
 static SPEAKER_CUE: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,8 +53,23 @@ static SPEAKER_CUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 const MINUTES_FIELDS: &[&str] = &[
-    "时间", "地点", "主持人", "主持", "参加人员", "参会人员", "出席人员", "记录人", "记录", "议题", "会议议题",
-    "会议主题", "主题", "标题", "日期", "列席", "缺席",
+    "时间",
+    "地点",
+    "主持人",
+    "主持",
+    "参加人员",
+    "参会人员",
+    "出席人员",
+    "记录人",
+    "记录",
+    "议题",
+    "会议议题",
+    "会议主题",
+    "主题",
+    "标题",
+    "日期",
+    "列席",
+    "缺席",
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -64,7 +80,11 @@ enum Section {
 }
 
 fn section_of(title: &str) -> Section {
-    if title.contains("问题") || title.contains("困难") || title.contains("群众反映") || title.contains("短板") {
+    if title.contains("问题")
+        || title.contains("困难")
+        || title.contains("群众反映")
+        || title.contains("短板")
+    {
         Section::Problems
     } else if title.contains("建议") || title.contains("意见") || title.contains("对策") {
         Section::Suggestions
@@ -124,14 +144,21 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
             continue;
         }
         let lead = line.len() - line.trim_start().len();
-        if let Some(c) = HEADING.captures(trimmed) {
-            if !trimmed.contains(['。', '；']) {
-                section = section_of(&c[1]);
-                continue;
-            }
+        if let Some(c) = HEADING
+            .captures(trimmed)
+            .filter(|_| !trimmed.contains(['。', '；']))
+        {
+            section = section_of(&c[1]);
+            continue;
         }
-        if let Some(h) = trimmed.strip_prefix("主持人").map(|r| r.trim_start_matches([':', '：', ' '])) {
-            host = h.chars().take_while(|c| !c.is_whitespace() && *c != '，').collect();
+        if let Some(h) = trimmed
+            .strip_prefix("主持人")
+            .map(|r| r.trim_start_matches([':', '：', ' ']))
+        {
+            host = h
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '，')
+                .collect();
             continue;
         }
         if SKIP_LABEL.is_match(trimmed) {
@@ -181,7 +208,9 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
 }
 
 fn key(s: &str) -> Vec<char> {
-    s.chars().filter(|&c| is_han(c) || c.is_alphanumeric()).collect()
+    s.chars()
+        .filter(|&c| is_han(c) || c.is_alphanumeric())
+        .collect()
 }
 
 fn bigrams(k: &[char]) -> HashSet<(char, char)> {
@@ -197,7 +226,9 @@ fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         if cur.iter().min().is_some_and(|&m| m > limit) {
             return None;
@@ -210,22 +241,37 @@ fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
 /// Drops exact and near-exact repeats within one submission: character-bigram Jaccard ≥ 0.9, or
 /// an edit distance of at most a tenth of the length (at least one character).
 fn dedup(pieces: Vec<Piece>) -> Vec<Piece> {
-    let mut kept: Vec<(Piece, Vec<char>, HashSet<(char, char)>)> = Vec::new();
+    struct Kept {
+        piece: Piece,
+        chars: Vec<char>,
+        bigrams: HashSet<(char, char)>,
+    }
+    let mut kept: Vec<Kept> = Vec::new();
     for p in pieces {
         let k = key(&p.text);
         let b = bigrams(&k);
-        let near = kept.iter().any(|(_, kk, kb)| {
-            let inter = kb.intersection(&b).count();
-            let union = kb.len() + b.len() - inter;
-            let limit = (k.len().max(kk.len()) / 10).max(1);
-            (union > 0 && inter as f64 / union as f64 >= 0.9)
-                || (k.len() <= 200 && edit_distance(&k, kk, limit).is_some())
-        });
+        let near = kept.iter().any(
+            |Kept {
+                 chars: kk,
+                 bigrams: kb,
+                 ..
+             }| {
+                let inter = kb.intersection(&b).count();
+                let union = kb.len() + b.len() - inter;
+                let limit = (k.len().max(kk.len()) / 10).max(1);
+                (union > 0 && inter as f64 / union as f64 >= 0.9)
+                    || (k.len() <= 200 && edit_distance(&k, kk, limit).is_some())
+            },
+        );
         if !near {
-            kept.push((p, k, b));
+            kept.push(Kept {
+                piece: p,
+                chars: k,
+                bigrams: b,
+            });
         }
     }
-    kept.into_iter().map(|(p, _, _)| p).collect()
+    kept.into_iter().map(|k| k.piece).collect()
 }
 
 #[cfg(test)]
@@ -241,32 +287,49 @@ mod tests {
     }
 
     fn texts(kind: Kind, text: &str) -> Vec<(String, Voice)> {
-        extract(&sub(kind, text), 4).into_iter().map(|p| (p.text, p.voice)).collect()
+        extract(&sub(kind, text), 4)
+            .into_iter()
+            .map(|p| (p.text, p.voice))
+            .collect()
     }
 
     #[test]
     fn extraction_table() {
         use Voice::*;
-        let cases: Vec<(Kind, &str, Vec<(&str, Voice)>)> = vec![
+        /// Kind, input, the suggestions expected with their voices.
+        type Case<'a> = (Kind, &'a str, Vec<(&'a str, Voice)>);
+        let cases: Vec<Case> = vec![
             (
                 Kind::Visit,
                 "走访笔录（第1天）\n走访人：张伟\n\n【第1户】户主：王桂兰　三组　类别：困难户\n家庭情况：家里3口人。\n反映问题：三组机耕路一下雨就没法走。\n意见建议：希望雨季前铺碎石。",
-                vec![("三组机耕路一下雨就没法走。", People), ("希望雨季前铺碎石。", People)],
+                vec![
+                    ("三组机耕路一下雨就没法走。", People),
+                    ("希望雨季前铺碎石。", People),
+                ],
             ),
             (
                 Kind::Minutes,
                 "石桥村座谈会记录\n主持人：张伟\n\n张伟：大家说说。\n村民代表王建国：卫生室没有医生。建议每周派医生坐诊。\n张伟：记下了。",
-                vec![("卫生室没有医生。", People), ("建议每周派医生坐诊。", People)],
+                vec![
+                    ("卫生室没有医生。", People),
+                    ("建议每周派医生坐诊。", People),
+                ],
             ),
             (
                 Kind::Report,
                 "关于石桥村的调研报告\n\n一、基本情况\n全村320户。\n二、存在的主要问题\n（一）三组机耕路有两处塌方。\n三、意见建议\n1. 把三组机耕路纳入明年硬化计划。\n四、下一步打算\n月底回访。",
-                vec![("三组机耕路有两处塌方。", Cadre), ("把三组机耕路纳入明年硬化计划。", Cadre)],
+                vec![
+                    ("三组机耕路有两处塌方。", Cadre),
+                    ("把三组机耕路纳入明年硬化计划。", Cadre),
+                ],
             ),
             (
                 Kind::Note,
                 "蹲点手记\n\n今天走访了6户。村民说自来水经常停水，最长停了五天。我建议水厂停水前先通知。天气很好。",
-                vec![("村民说自来水经常停水，最长停了五天。", People), ("我建议水厂停水前先通知。", Cadre)],
+                vec![
+                    ("村民说自来水经常停水，最长停了五天。", People),
+                    ("我建议水厂停水前先通知。", Cadre),
+                ],
             ),
             (
                 Kind::Note,
@@ -281,7 +344,8 @@ mod tests {
         ];
         for (kind, text, want) in cases {
             let got = texts(kind, text);
-            let want: Vec<(String, Voice)> = want.into_iter().map(|(t, v)| (t.to_owned(), v)).collect();
+            let want: Vec<(String, Voice)> =
+                want.into_iter().map(|(t, v)| (t.to_owned(), v)).collect();
             assert_eq!(got, want, "{text}");
         }
     }
@@ -289,7 +353,10 @@ mod tests {
     #[test]
     fn an_opinion_row_is_one_suggestion() {
         let got = texts(Kind::Opinion, "  路灯坏了大半年。希望尽快修。 ");
-        assert_eq!(got, vec![("路灯坏了大半年。希望尽快修。".to_owned(), Voice::People)]);
+        assert_eq!(
+            got,
+            vec![("路灯坏了大半年。希望尽快修。".to_owned(), Voice::People)]
+        );
     }
 
     #[test]

@@ -8,10 +8,10 @@
 //! index. Suggestions from submissions sent back as hollow or copied are kept and themed but not
 //! clustered, so copied text never inflates an issue.
 //!
-//! Heat (0–100) = 40·L(people, 50) + 20·L(places, 10) + 15·L(units, 10)
-//! + 15·concentration·min(1, mentions/3) + 10·L(likes, 100), where L(x, full) = min(1,
-//! ln(1 + x) / ln(1 + full)) (each doubling counts about the same) and concentration is the share
-//! of dated mentions in the busiest seven days. Every part is written next to the total.
+//! Heat (0–100) = 40·L(people, 50) + 20·L(places, 10) + 15·L(units, 10) +
+//! 15·concentration·min(1, mentions/3) + 10·L(likes, 100), where L(x, full) = min(1, ln(1 + x) /
+//! ln(1 + full)) (each doubling counts about the same) and concentration is the share of dated
+//! mentions in the busiest seven days. Every part is written next to the total.
 //!
 //! ```
 //! use diaoyan_model::{Kind, Submission};
@@ -32,7 +32,9 @@ mod themes;
 
 pub use cluster::ClusterConfig;
 pub use diaoyan_model::{Heat, Issue, Suggestion, Voice};
-pub use themes::{BUILTIN_THEMES, Taxonomy, Theme, ThemeModel, UNCLASSIFIED, cross_validate, macro_f1};
+pub use themes::{
+    BUILTIN_THEMES, Taxonomy, Theme, ThemeModel, UNCLASSIFIED, cross_validate, macro_f1,
+};
 
 use diaoyan_model::{Submission, Verdict};
 use diaoyan_text::Segmenter;
@@ -181,35 +183,41 @@ impl Suggester {
                     .and_then(|v| v.get(i))
                     .filter(|v| self.cfg.exclude_verdicts.contains(v))
                     .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()));
-                extract::extract(s, self.cfg.min_chars).into_iter().map(move |p| {
-                    let (theme_group, theme) = self.theme_of(&p.text, &s.title);
-                    let id = format!(
-                        "{:016x}",
-                        xxhash_rust::xxh3::xxh3_64(format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes())
-                    );
-                    Suggestion {
-                        id,
-                        submission: s.id.clone(),
-                        path: s.path.clone(),
-                        author: s.author.clone(),
-                        unit: s.unit.clone(),
-                        place: s.place.clone(),
-                        date: s.date.clone(),
-                        voice: p.voice,
-                        text: p.text,
-                        start: p.start,
-                        end: p.end,
-                        likes: s.likes.unwrap_or(0),
-                        theme_group,
-                        theme,
-                        issue: None,
-                        excluded: excluded.clone(),
-                    }
-                })
+                extract::extract(s, self.cfg.min_chars)
+                    .into_iter()
+                    .map(move |p| {
+                        let (theme_group, theme) = self.theme_of(&p.text, &s.title);
+                        let id = format!(
+                            "{:016x}",
+                            xxhash_rust::xxh3::xxh3_64(
+                                format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
+                            )
+                        );
+                        Suggestion {
+                            id,
+                            submission: s.id.clone(),
+                            path: s.path.clone(),
+                            author: s.author.clone(),
+                            unit: s.unit.clone(),
+                            place: s.place.clone(),
+                            date: s.date.clone(),
+                            voice: p.voice,
+                            text: p.text,
+                            start: p.start,
+                            end: p.end,
+                            likes: s.likes.unwrap_or(0),
+                            theme_group,
+                            theme,
+                            issue: None,
+                            excluded: excluded.clone(),
+                        }
+                    })
             })
             .collect();
 
-        let active: Vec<usize> = (0..suggestions.len()).filter(|&i| suggestions[i].excluded.is_none()).collect();
+        let active: Vec<usize> = (0..suggestions.len())
+            .filter(|&i| suggestions[i].excluded.is_none())
+            .collect();
         let docs: Vec<Vec<cluster::Token>> = active
             .par_iter()
             .map(|&i| cluster::tokens(&self.seg, &suggestions[i].text))
@@ -240,7 +248,11 @@ impl Suggester {
             }
             per_group.push(tf);
         }
-        let avg = per_group.iter().map(|g| g.values().sum::<f32>()).sum::<f32>() / per_group.len().max(1) as f32;
+        let avg = per_group
+            .iter()
+            .map(|g| g.values().sum::<f32>())
+            .sum::<f32>()
+            / per_group.len().max(1) as f32;
 
         let mut issues: Vec<Issue> = groups
             .iter()
@@ -259,7 +271,12 @@ impl Suggester {
                         .then(b.1.total_cmp(&a.1))
                         .then(space.vocab[a.0 as usize].cmp(&space.vocab[b.0 as usize]))
                 });
-                let title = terms.iter().take(4).map(|(t, _)| space.vocab[*t as usize].as_str()).collect::<Vec<_>>().join(" / ");
+                let title = terms
+                    .iter()
+                    .take(4)
+                    .map(|(t, _)| space.vocab[*t as usize].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ");
                 let centroid = cluster::centroid(&space, members);
                 let mut by_centrality: Vec<(usize, f64)> = members
                     .iter()
@@ -291,14 +308,26 @@ impl Suggester {
                 issue_of.insert(m.as_str(), issue.id.clone());
             }
         }
-        let ids: Vec<Option<String>> = suggestions.iter().map(|s| issue_of.get(s.id.as_str()).cloned()).collect();
+        let ids: Vec<Option<String>> = suggestions
+            .iter()
+            .map(|s| issue_of.get(s.id.as_str()).cloned())
+            .collect();
         for (s, id) in suggestions.iter_mut().zip(ids) {
             s.issue = id;
         }
-        SuggestOutput { suggestions, issues }
+        SuggestOutput {
+            suggestions,
+            issues,
+        }
     }
 
-    fn issue_of(&self, all: &[Suggestion], idx: &[usize], title: String, examples: Vec<String>) -> Issue {
+    fn issue_of(
+        &self,
+        all: &[Suggestion],
+        idx: &[usize],
+        title: String,
+        examples: Vec<String>,
+    ) -> Issue {
         let members: Vec<&Suggestion> = idx.iter().map(|&i| &all[i]).collect();
         let count = |f: &dyn Fn(&Suggestion) -> String| {
             let mut m: BTreeMap<String, usize> = BTreeMap::new();
@@ -319,7 +348,13 @@ impl Suggester {
         });
         let places = count(&|s| s.place.clone());
         let units = count(&|s| s.unit.clone());
-        let themes = count(&|s| if s.theme == UNCLASSIFIED { String::new() } else { s.theme.clone() });
+        let themes = count(&|s| {
+            if s.theme == UNCLASSIFIED {
+                String::new()
+            } else {
+                s.theme.clone()
+            }
+        });
         let submissions = count(&|s| s.submission.clone()).len();
         let mut dates: Vec<chrono::NaiveDate> = members
             .iter()

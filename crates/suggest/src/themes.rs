@@ -139,7 +139,11 @@ pub struct ThemeModel {
 /// The model's terms of a text: content words, and Han character bigrams (prefixed `#`), which
 /// catch words the segmenter splits differently.
 fn terms(seg: &Segmenter, text: &str) -> Vec<String> {
-    let mut out: Vec<String> = seg.content_words(text).into_iter().map(str::to_owned).collect();
+    let mut out: Vec<String> = seg
+        .content_words(text)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let han: Vec<char> = text.chars().filter(|&c| diaoyan_text::is_han(c)).collect();
     out.extend(han.windows(2).map(|w| format!("#{}{}", w[0], w[1])));
     out
@@ -153,7 +157,10 @@ fn features(words: &[String], vocab: &HashMap<String, u32>, idf: &[f32]) -> Vec<
             *tf.entry(i).or_default() += 1.0;
         }
     }
-    let mut v: Vec<(u32, f32)> = tf.into_iter().map(|(i, c)| (i, (1.0 + c.ln()) * idf[i as usize])).collect();
+    let mut v: Vec<(u32, f32)> = tf
+        .into_iter()
+        .map(|(i, c)| (i, (1.0 + c.ln()) * idf[i as usize]))
+        .collect();
     let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         for (_, x) in &mut v {
@@ -198,12 +205,25 @@ impl ThemeModel {
                 *df.entry(w).or_default() += 1;
             }
         }
-        let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|(w, c)| *c >= 2 && w.chars().count() >= 2).collect();
+        let mut kept: Vec<(&str, u32)> = df
+            .into_iter()
+            .filter(|(w, c)| *c >= 2 && w.chars().count() >= 2)
+            .collect();
         kept.sort();
         let n = data.len().max(1) as f32;
-        let vocab: HashMap<String, u32> = kept.iter().enumerate().map(|(i, (w, _))| ((*w).to_owned(), i as u32)).collect();
-        let idf: Vec<f32> = kept.iter().map(|(_, c)| (n / *c as f32).ln() + 1.0).collect();
-        let xs: Vec<Vec<(u32, f32)>> = tokenised.iter().map(|w| features(w, &vocab, &idf)).collect();
+        let vocab: HashMap<String, u32> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, (w, _))| ((*w).to_owned(), i as u32))
+            .collect();
+        let idf: Vec<f32> = kept
+            .iter()
+            .map(|(_, c)| (n / *c as f32).ln() + 1.0)
+            .collect();
+        let xs: Vec<Vec<(u32, f32)>> = tokenised
+            .iter()
+            .map(|w| features(w, &vocab, &idf))
+            .collect();
         let ys: Vec<usize> = data
             .iter()
             .map(|(_, l)| labels.iter().position(|x| x == l).expect("label from data"))
@@ -273,13 +293,33 @@ pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
     labels.dedup();
     let mut sum = 0.0;
     for l in &labels {
-        let tp = truth.iter().zip(predicted).filter(|(t, p)| t == l && p == l).count() as f64;
-        let fp = truth.iter().zip(predicted).filter(|(t, p)| t != l && p == l).count() as f64;
-        let fnn = truth.iter().zip(predicted).filter(|(t, p)| t == l && p != l).count() as f64;
-        let f1 = if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
+        let tp = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| t == l && p == l)
+            .count() as f64;
+        let fp = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| t != l && p == l)
+            .count() as f64;
+        let fnn = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| t == l && p != l)
+            .count() as f64;
+        let f1 = if tp == 0.0 {
+            0.0
+        } else {
+            2.0 * tp / (2.0 * tp + fp + fnn)
+        };
         sum += f1;
     }
-    if labels.is_empty() { 0.0 } else { sum / labels.len() as f64 }
+    if labels.is_empty() {
+        0.0
+    } else {
+        sum / labels.len() as f64
+    }
 }
 
 /// k-fold cross-validated macro-F1 of [`ThemeModel`] on `data` (folds by position after a fixed
@@ -297,7 +337,12 @@ pub fn cross_validate(seg: &Segmenter, data: &[(String, String)], k: usize) -> f
     let mut truth = Vec::new();
     let mut pred = Vec::new();
     for fold in 0..k {
-        let train: Vec<(String, String)> = order.iter().enumerate().filter(|(j, _)| j % k != fold).map(|(_, &i)| data[i].clone()).collect();
+        let train: Vec<(String, String)> = order
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j % k != fold)
+            .map(|(_, &i)| data[i].clone())
+            .collect();
         let model = ThemeModel::train(seg, &train);
         for (_, &i) in order.iter().enumerate().filter(|(j, _)| j % k == fold) {
             truth.push(data[i].1.clone());
@@ -314,7 +359,10 @@ mod tests {
     #[test]
     fn builtin_taxonomy_classifies_plain_cases() {
         let t = Taxonomy::parse(BUILTIN_THEMES).unwrap();
-        let name = |text: &str| t.classify(text, "", None).map(|i| t.themes()[i].name.clone());
+        let name = |text: &str| {
+            t.classify(text, "", None)
+                .map(|i| t.themes()[i].name.clone())
+        };
         let cases = [
             ("三组机耕路有两处塌方，拖拉机开不进去", Some("交通运输")),
             ("村干部说一周要填十几张表，迎检任务重", Some("形式主义")),
@@ -334,7 +382,10 @@ mod tests {
         let seg = Segmenter::builtin();
         let mut data = Vec::new();
         for i in 0..12 {
-            data.push((format!("公交车{i}路站点太远，班车停运，出行困难"), "交通".to_owned()));
+            data.push((
+                format!("公交车{i}路站点太远，班车停运，出行困难"),
+                "交通".to_owned(),
+            ));
             data.push((format!("学校{i}班补课收费，学生负担重"), "教育".to_owned()));
         }
         let m = ThemeModel::train(&seg, &data);
@@ -350,6 +401,8 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
         assert_eq!(macro_f1(&s(&["a", "b"]), &s(&["a", "b"])), 1.0);
         assert_eq!(macro_f1(&s(&["a", "a"]), &s(&["b", "b"])), 0.0);
-        assert!((macro_f1(&s(&["a", "a", "b", "b"]), &s(&["a", "b", "b", "b"])) - 0.7333).abs() < 1e-3);
+        assert!(
+            (macro_f1(&s(&["a", "a", "b", "b"]), &s(&["a", "b", "b", "b"])) - 0.7333).abs() < 1e-3
+        );
     }
 }

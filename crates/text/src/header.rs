@@ -36,7 +36,6 @@ pub fn body_start(text: &str) -> usize {
     offset
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +62,4 @@ mod tests {
             assert_eq!(&text[body_start(text)..], body, "{text}");
         }
     }
-
 }
