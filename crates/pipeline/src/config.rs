@@ -197,7 +197,12 @@ mod tests {
         let cfg = PipelineConfig::from_toml("input = \"in\"").unwrap();
         assert_eq!(
             cfg.stages,
-            vec![StageName::Ingest, StageName::Text, StageName::Score]
+            vec![
+                StageName::Ingest,
+                StageName::Text,
+                StageName::Score,
+                StageName::Suggest
+            ]
         );
         assert_eq!(cfg.ingest.max_entry_bytes, 64 << 20);
         assert!(cfg.validate().is_ok());
