@@ -63,7 +63,7 @@ pub struct GenDoc {
 pub fn generate(docs: usize, seed: u64) -> Vec<GenDoc> {
     let mut rng = Rng::new(seed);
     let mut out: Vec<GenDoc> = Vec::with_capacity(docs);
-    let mut originals: Vec<usize> = Vec::new();
+    let mut by_day: Vec<Vec<usize>> = vec![Vec::new(); 8];
     let mut cadre = 0usize;
     while out.len() < docs {
         let name = person(&mut rng);
@@ -83,8 +83,19 @@ pub fn generate(docs: usize, seed: u64) -> Vec<GenDoc> {
             let day = 1 + k as u32;
             let date = format!("2024-03-{:02}", 4 + day);
             let roll = rng.range(0, 99);
-            let (category, source, text) = if roll < 15 && !originals.is_empty() {
-                let j = originals[rng.range(0, originals.len() as u64 - 1) as usize];
+            // A copy is made of something already written: only earlier-dated sources
+            // (originals are bucketed by day, so this stays linear).
+            let earlier: usize = by_day[..k].iter().map(Vec::len).sum();
+            let (category, source, text) = if roll < 15 && earlier > 0 {
+                let mut pick = rng.range(0, earlier as u64 - 1) as usize;
+                let mut j = 0;
+                for bucket in &by_day[..k] {
+                    if pick < bucket.len() {
+                        j = bucket[pick];
+                        break;
+                    }
+                    pick -= bucket.len();
+                }
                 (
                     "near_copy",
                     out[j].path.clone(),
@@ -115,7 +126,7 @@ pub fn generate(docs: usize, seed: u64) -> Vec<GenDoc> {
                 }
             );
             if category != "near_copy" {
-                originals.push(out.len());
+                by_day[k].push(out.len());
             }
             out.push(GenDoc {
                 path,

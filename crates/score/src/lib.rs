@@ -369,6 +369,7 @@ impl Scorer {
         let mut reasons = Vec::new();
         // Copying: this text as the copier (or one of two alike texts).
         let mut copied_share: f64 = 0.0;
+        let mut penalty: f64 = 0.0;
         for p in pairs {
             let (me_a, other_path, other_author, mine, my_shared, is_ref) = if p.a == id {
                 (
@@ -413,6 +414,11 @@ impl Scorer {
                 String::new()
             };
             if copier {
+                // Only an identified copier loses score; when the order cannot be told, both
+                // go to review and keep their own score.
+                if p.direction != CopyDirection::Mutual {
+                    penalty = penalty.max(mine);
+                }
                 copied_share = copied_share.max(mine);
                 let decided = p.direction != CopyDirection::Mutual;
                 let severity = if decided
@@ -444,7 +450,7 @@ impl Scorer {
             }
         }
         sig.copied_share = copied_share;
-        score *= 1.0 - copied_share;
+        score *= 1.0 - penalty;
         let score = (score * 10.0).round() / 10.0;
 
         if sig.placeholders >= cfg.placeholders_redo {
