@@ -1178,6 +1178,9 @@ fn xlsx(
         reason: e.to_string(),
     };
     let mut wb = rust_xlsxwriter::Workbook::new();
+    // A fixed creation time: the generated sample must be byte-identical on every run.
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2023, 9, 25).map_err(err)?;
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(err)?;
     let offset = u32::from(title.is_some());
