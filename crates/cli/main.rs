@@ -298,16 +298,7 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
     };
     let rows = diaoyan_ingest::read_rows(&a.sheet, &cfg.ingest)
         .map_err(|e| anyhow::anyhow!("{}：{}（{}）", e.path, e.reason, e.detail))?;
-    let find = |header: &[String], names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.trim() == *n))
-            .or_else(|| {
-                header
-                    .iter()
-                    .position(|h| names.iter().any(|n| h.contains(n)))
-            })
-    };
+    let find = diaoyan_ingest::find_column;
     const LABELS: &[&str] = &[
         "label1",
         "label",

@@ -79,6 +79,18 @@ pub enum Tick {
     Read,
 }
 
+/// The first header cell equal to one of `names` (trimmed), else the first containing one.
+pub fn find_column(header: &[String], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| h.trim() == *n))
+        .or_else(|| {
+            header
+                .iter()
+                .position(|h| names.iter().any(|n| h.contains(n)))
+        })
+}
+
 /// Reads the rows of one table file (.csv, .tsv, .xlsx, .jsonl; the first sheet of a workbook)
 /// as text cells, header row included. For tools that need columns ingest does not map, such as
 /// a labelled training sheet.
@@ -579,16 +591,7 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
         .sheets
         .first()
         .ok_or_else(|| err(&f.rel, "表格为空", "没有工作表"))?;
-    let find = |header: &[String], names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.trim() == *n))
-            .or_else(|| {
-                header
-                    .iter()
-                    .position(|h| names.iter().any(|n| h.contains(n)))
-            })
-    };
+    let find = find_column;
     let get = |row: &[String], c: Option<usize>| {
         c.and_then(|i| row.get(i))
             .map(|s| s.trim().to_owned())

@@ -87,54 +87,17 @@ static NOTE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"走访(?:了|农户|群众)*\s*(\d+|[一二三四五六七八九十两]+)\s*户")
         .expect("static regex")
 });
-static SPEAKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^([^\s：:，。]{2,14})[：:]\s*\S").expect("static regex"));
-
-const MINUTES_FIELDS: &[&str] = &[
-    "时间",
-    "地点",
-    "主持人",
-    "主持",
-    "参加人员",
-    "参会人员",
-    "出席人员",
-    "记录人",
-    "记录",
-    "议题",
-    "会议议题",
-    "会议主题",
-    "主题",
-    "标题",
-    "日期",
-    "列席",
-    "缺席",
-];
-
 /// Counts the distinct speakers in forum minutes: lines that open with `someone：`, other than
 /// the header fields and the host.
 pub(crate) fn forum_speakers(text: &str) -> usize {
-    let mut host = String::new();
-    let mut speakers = BTreeSet::new();
-    for line in text.lines().map(str::trim) {
-        let Some(c) = SPEAKER.captures(line) else {
-            continue;
-        };
-        let label = c[1].trim();
-        if let Some(h) = line
-            .strip_prefix("主持人")
-            .map(|r| r.trim_start_matches([':', '：', ' ']))
-        {
-            host = h
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '，')
-                .collect();
-            continue;
-        }
-        if MINUTES_FIELDS.contains(&label) || (!host.is_empty() && label.contains(&host)) {
-            continue;
-        }
-        speakers.insert(label.to_owned());
-    }
+    let host = diaoyan_text::minutes_host(text);
+    let speakers: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| match diaoyan_text::minutes_line(l.trim(), &host) {
+            diaoyan_text::MinutesLine::Speaker(label, _) => Some(label),
+            _ => None,
+        })
+        .collect();
     speakers.len()
 }
 

@@ -405,21 +405,14 @@ fn sum(space: &Space, members: &[usize]) -> Vector {
 
 /// The normalised mean of some vectors.
 pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
-    let mut sum: HashMap<u32, f32> = HashMap::new();
-    for &d in members {
-        for &(t, w) in &space.vectors[d].terms {
-            *sum.entry(t).or_default() += w;
-        }
-    }
-    let mut terms: Vec<(u32, f32)> = sum.into_iter().collect();
-    terms.sort_unstable_by_key(|t| t.0);
-    let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+    let mut v = sum(space, members);
+    let norm = v.terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
-        for t in &mut terms {
+        for t in &mut v.terms {
             t.1 /= norm;
         }
     }
-    Vector { terms }
+    v
 }
 
 #[cfg(test)]

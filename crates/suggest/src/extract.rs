@@ -25,9 +25,6 @@ static SKIP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:(?:家庭情况|基本情况|家庭状况|家中情况|处理意见|处理情况|答复|回复|户主|走访对象|被走访人|类别)\s*[：:]|【)")
         .expect("static regex")
 });
-/// A speaker in forum minutes: `村民代表王建国：…`.
-static SPEAKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^([^\s：:，。]{2,14})[：:]\s*").expect("static regex"));
 static HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+部分)\s*(.{0,20})$")
         .expect("static regex")
@@ -52,25 +49,6 @@ static SPEAKER_CUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"群众|村民|老百姓|乡亲|居民|老人|大爷|大妈|大叔|大姐|阿姨|师傅|户主|说|讲|提到|谈到|反映|提出|盼望|诉求")
         .expect("static regex")
 });
-const MINUTES_FIELDS: &[&str] = &[
-    "时间",
-    "地点",
-    "主持人",
-    "主持",
-    "参加人员",
-    "参会人员",
-    "出席人员",
-    "记录人",
-    "记录",
-    "议题",
-    "会议议题",
-    "会议主题",
-    "主题",
-    "标题",
-    "日期",
-    "列席",
-    "缺席",
-];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Section {
@@ -123,16 +101,7 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
     };
     let minutes = sub.kind == Some(Kind::Minutes);
     // The host is named in the header block, which the body scan skips.
-    let mut host: String = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("主持人"))
-        .map(|r| {
-            r.trim_start_matches([':', '：', ' '])
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '，')
-                .collect()
-        })
-        .unwrap_or_default();
+    let host = diaoyan_text::minutes_host(text);
     let mut section = Section::Other;
     let mut pieces: Vec<Piece> = Vec::new();
     let mut offset = base;
@@ -151,30 +120,18 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
             section = section_of(&c[1]);
             continue;
         }
-        if let Some(h) = trimmed
-            .strip_prefix("主持人")
-            .map(|r| r.trim_start_matches([':', '：', ' ']))
-        {
-            host = h
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '，')
-                .collect();
-            continue;
-        }
         if SKIP_LABEL.is_match(trimmed) {
             continue;
         }
         // Where the line's own content starts, and whose words it is.
         let (skip, people) = if let Some(m) = PEOPLE_LABEL.find(trimmed) {
             (m.end(), Some(true))
-        } else if let Some(c) = SPEAKER.captures(trimmed).filter(|_| minutes) {
-            let label = c[1].trim();
-            let is_field = MINUTES_FIELDS.contains(&label);
-            let is_host = !host.is_empty() && label.contains(&host);
-            if is_field || is_host {
-                continue;
+        } else if minutes {
+            match diaoyan_text::minutes_line(trimmed, &host) {
+                diaoyan_text::MinutesLine::Speaker(_, end) => (end, Some(true)),
+                diaoyan_text::MinutesLine::Skip => continue,
+                diaoyan_text::MinutesLine::Plain => (0, None),
             }
-            (c.get(0).expect("group 0").end(), Some(true))
         } else {
             (0, None)
         };

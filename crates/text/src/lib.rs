@@ -23,6 +23,7 @@
 mod dates;
 mod header;
 mod mask;
+mod minutes;
 mod normalize;
 mod segment;
 mod split;
@@ -30,6 +31,7 @@ mod split;
 pub use dates::{chinese_number, find_date, find_day, parse_date};
 pub use header::body_start;
 pub use mask::mask_personal;
+pub use minutes::{MinutesLine, minutes_host, minutes_line};
 pub use normalize::{is_han, normalize};
 pub use segment::{Lexicons, Segmenter, Word};
 pub use split::{Span, clauses, sentences};
