@@ -192,6 +192,25 @@ pub(crate) fn vectorise(docs: &[Vec<Token>], cfg: &ClusterConfig) -> Space {
     }
 }
 
+/// A vector hashed by term, for many dot products against one vector (a centroid): each costs the
+/// length of the other vector only.
+pub(crate) struct Dense(HashMap<u32, f32>);
+
+impl Dense {
+    pub fn of(v: &Vector) -> Dense {
+        Dense(v.terms.iter().copied().collect())
+    }
+
+    pub fn dot(&self, v: &Vector) -> f64 {
+        f64::from(
+            v.terms
+                .iter()
+                .map(|(t, w)| w * self.0.get(t).copied().unwrap_or(0.0))
+                .sum::<f32>(),
+        )
+    }
+}
+
 pub(crate) fn cosine(a: &Vector, b: &Vector) -> f64 {
     cosine_where(a, b, |_| true).0
 }
@@ -334,11 +353,11 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         groups.entry(l).or_default().push(d);
     }
     for members in groups.values().filter(|m| m.len() >= 3) {
-        let centroid = centroid(space, members);
+        let centroid = Dense::of(&centroid(space, members));
         let far: Vec<usize> = members
             .iter()
             .copied()
-            .filter(|&d| cosine(&space.vectors[d], &centroid) < cfg.centroid_min)
+            .filter(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
             .collect();
         if far.len() < members.len() {
             for d in far {
@@ -354,6 +373,17 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         }
         let sums: HashMap<usize, Vector> =
             members.iter().map(|(&l, m)| (l, sum(space, m))).collect();
+        // Per group, computed once: its main nouns, and a hashed sum when it is large (a giant
+        // group meets many neighbours; each dot product then costs the neighbour's length).
+        let things: HashMap<usize, Vec<u32>> = sums
+            .iter()
+            .map(|(&l, v)| (l, main_things(space, v, 5)))
+            .collect();
+        let dense: HashMap<usize, Dense> = sums
+            .iter()
+            .filter(|(_, v)| v.terms.len() > 256)
+            .map(|(&l, v)| (l, Dense::of(v)))
+            .collect();
         let mut group_pairs: Vec<(usize, usize)> = pairs
             .iter()
             .map(|&(a, b)| (label[a as usize], label[b as usize]))
@@ -365,9 +395,15 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         let merges: Vec<(usize, usize)> = group_pairs
             .into_par_iter()
             .filter(|(x, y)| {
-                let (sx, sy) = (&sums[x], &sums[y]);
-                let avg = cosine(sx, sy) / (members[x].len() * members[y].len()) as f64;
-                avg >= cfg.merge_threshold && same_thing(space, sx, sy, 5)
+                if !things[x].iter().any(|t| things[y].contains(t)) {
+                    return false;
+                }
+                let dot = match (dense.get(x), dense.get(y)) {
+                    (Some(d), _) => d.dot(&sums[y]),
+                    (None, Some(d)) => d.dot(&sums[x]),
+                    (None, None) => cosine(&sums[x], &sums[y]),
+                };
+                dot / (members[x].len() * members[y].len()) as f64 >= cfg.merge_threshold
             })
             .collect();
         if merges.is_empty() {

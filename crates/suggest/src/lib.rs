@@ -277,10 +277,10 @@ impl Suggester {
                     .map(|(t, _)| space.vocab[*t as usize].as_str())
                     .collect::<Vec<_>>()
                     .join(" / ");
-                let centroid = cluster::centroid(&space, members);
+                let centroid = cluster::Dense::of(&cluster::centroid(&space, members));
                 let mut by_centrality: Vec<(usize, f64)> = members
                     .iter()
-                    .map(|&k| (active[k], cluster::cosine(&space.vectors[k], &centroid)))
+                    .map(|&k| (active[k], centroid.dot(&space.vectors[k])))
                     .collect();
                 by_centrality.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 let mut examples: Vec<String> = Vec::new();
