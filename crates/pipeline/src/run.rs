@@ -137,7 +137,7 @@ impl PipelineConfig {
         let needs_words = self
             .stages
             .iter()
-            .any(|s| matches!(s, StageName::Text | StageName::Score));
+            .any(|s| matches!(s, StageName::Text | StageName::Score | StageName::Suggest));
         let segmenter = if needs_words {
             let lex = Lexicons::from_files(
                 self.text.userdict.as_deref(),
@@ -247,7 +247,7 @@ impl Pipeline {
                     }
                     StageName::Text => {
                         let (Some(d), Some(seg)) = (data.as_mut(), self.segmenter.as_ref()) else {
-                            continue;
+                            return Err(missing(stage));
                         };
                         progress.start(stage.label(), d.ingest.submissions.len() as u64);
                         let stats = d
@@ -264,7 +264,7 @@ impl Pipeline {
                     }
                     StageName::Score => {
                         let (Some(d), Some(scorer)) = (data.as_mut(), self.scorer.as_ref()) else {
-                            continue;
+                            return Err(missing(stage));
                         };
                         progress.start(stage.label(), 0);
                         d.references = self.references(&mut d.ingest.errors)?;
@@ -276,7 +276,7 @@ impl Pipeline {
                     }
                     StageName::Suggest => {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
-                            continue;
+                            return Err(missing(stage));
                         };
                         progress.start(stage.label(), 0);
                         let verdicts: Option<Vec<diaoyan_model::Verdict>> = d
@@ -297,6 +297,11 @@ impl Pipeline {
         let mut data = data.expect("validate() guarantees an ingest stage");
         data.timings = timings;
         Ok(data)
+    }
+
+    /// The suggester this pipeline built (when it has a suggest stage).
+    pub fn suggester(&self) -> Option<&diaoyan_suggest::Suggester> {
+        self.suggester.as_ref()
     }
 
     /// The scorer this pipeline built (when it has a score stage).
@@ -338,6 +343,14 @@ pub(crate) fn read_references(
             }));
         }
         Ok(refs)
+    }
+}
+
+/// A listed stage whose resources were not built: a bug, reported rather than skipped.
+fn missing(stage: StageName) -> Error {
+    Error::Config {
+        path: stage.label().to_owned(),
+        reason: "内部错误：该阶段未能初始化，请将配置文件提供给维护人员".into(),
     }
 }
 
@@ -393,4 +406,40 @@ fn counts(d: &RunData) -> Counts {
         c.words = stats.iter().map(|s| s.words).sum();
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_stage_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("意见.csv"),
+            "编号,内容\n1,三组机耕路坑洼不平，雨天没法走\n",
+        )
+        .unwrap();
+        for stages in [
+            vec![StageName::Ingest, StageName::Suggest],
+            vec![StageName::Ingest, StageName::Score],
+            vec![
+                StageName::Ingest,
+                StageName::Text,
+                StageName::Score,
+                StageName::Suggest,
+            ],
+        ] {
+            let cfg = PipelineConfig {
+                input: Some(dir.path().to_path_buf()),
+                stages: stages.clone(),
+                ..PipelineConfig::default()
+            };
+            let data = cfg.build().unwrap().execute(&NoProgress).unwrap();
+            let ran: Vec<StageName> = data.timings.iter().map(|t| t.stage).collect();
+            assert_eq!(ran, stages);
+            assert_eq!(data.suggest.is_some(), stages.contains(&StageName::Suggest));
+            assert_eq!(data.score.is_some(), stages.contains(&StageName::Score));
+        }
+    }
 }
