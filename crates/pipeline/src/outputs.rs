@@ -129,11 +129,32 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         sheets.splice(0..0, [it, st]);
     }
     sheets.push(e);
-    let refs: Vec<&Table> = sheets.iter().collect();
+    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
+    // XLSX_MAX_ROWS stay in their CSV files only, and the workbook says so on a notes sheet.
+    let mut notes = Table::new("说明", &["工作表", "说明"]);
+    for t in sheets.iter().filter(|t| t.rows.len() > XLSX_MAX_ROWS) {
+        notes.push(vec![
+            t.name.clone(),
+            format!(
+                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                t.rows.len()
+            ),
+        ]);
+    }
+    let mut refs: Vec<&Table> = sheets
+        .iter()
+        .filter(|t| t.rows.len() <= XLSX_MAX_ROWS)
+        .collect();
+    if !notes.rows.is_empty() {
+        refs.push(&notes);
+    }
     diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
     written.push("diaoyan.xlsx".to_owned());
     Ok(written)
 }
+
+/// Largest table put into `diaoyan.xlsx` (larger ones are in their CSV files only).
+pub const XLSX_MAX_ROWS: usize = 200_000;
 
 /// The columns of `flags.csv`.
 pub const FLAG_COLUMNS: &[&str] = &[

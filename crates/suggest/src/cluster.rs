@@ -38,7 +38,7 @@ pub struct ClusterConfig {
     /// become candidates.
     pub rows: usize,
     /// A band bucket larger than this links each member to its first `bucket_cap` members only,
-    /// which keeps very large issues connected at linear cost (default 50).
+    /// which keeps very large issues connected at linear cost (default 8).
     pub bucket_cap: usize,
     /// Words in more than this share of suggestions are ignored (default 0.2).
     pub max_df: f64,
@@ -55,7 +55,7 @@ impl Default for ClusterConfig {
             noun_weight: 1.5,
             bands: 24,
             rows: 2,
-            bucket_cap: 50,
+            bucket_cap: 8,
             max_df: 0.2,
         }
     }
