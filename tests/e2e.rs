@@ -305,6 +305,10 @@ fn sample_campaign_runs_clean() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("完成"), "{stdout}");
+    assert!(
+        !stdout.contains(".."),
+        "the output folder is shown resolved: {stdout}"
+    );
 
     let subs = read_csv(&out.join("submissions.csv"));
     let truth = read_csv(&root().join("corpora/sample/truth.csv"));

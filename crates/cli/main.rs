@@ -173,7 +173,10 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     };
     let c = &report.counts;
     if !a.quiet {
-        let out = pipeline.config().out.display();
+        // The folder as the reviewer finds it (no `pipelines/../`).
+        let out_dir = &pipeline.config().out;
+        let out = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.clone());
+        let out = out.display();
         println!(
             "完成：共 {} 个文件，读取 {} 份材料，{} 个文件或表格行无法读取，跳过 {} 个锁定/隐藏文件，用时 {:.1} 秒。",
             c.files_seen, c.submissions, c.errors, c.skipped, report.seconds
