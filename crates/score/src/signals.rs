@@ -2,7 +2,7 @@
 
 use crate::lexicon::{Boilerplate, Concrete};
 use diaoyan_model::Signals;
-use diaoyan_text::{Segmenter, is_han, sentences};
+use diaoyan_text::{Segmenter, Word, is_han, sentences};
 use regex::Regex;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -88,10 +88,12 @@ pub(crate) fn analyze(text: &str, seg: &Segmenter, bp: &Boilerplate, co: &Concre
             continue;
         }
         let hits = bp.hits(s);
-        let (strong, nouns) = facts(s, seg, co, &hits);
         for h in &hits {
             a.boiler_categories[h.category] += 1;
         }
+        // One segmentation serves both the facts and the content words.
+        let words = seg.tag(s);
+        let (strong, nouns) = facts(s, &words, co, &hits);
         let hit_chars: usize = hits.iter().map(|h| s[h.start..h.end].chars().count()).sum();
         let coverage = hit_chars as f64 / han as f64;
         let suggestion = SUGGESTION.is_match(s);
@@ -138,7 +140,12 @@ pub(crate) fn analyze(text: &str, seg: &Segmenter, bp: &Boilerplate, co: &Concre
                 a.repeated_example = Some(s.to_owned());
             }
         }
-        content.extend(seg.content_words(s).into_iter().map(str::to_owned));
+        content.extend(
+            words
+                .iter()
+                .filter(|w| !seg.is_stopword(w.text))
+                .map(|w| w.text.to_owned()),
+        );
         a.roles.push(role);
     }
     let sig = &mut a.signals;
@@ -166,7 +173,7 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 /// people and organisations, concrete objects) and concrete nouns (电梯, 噪音: nouns not on the
 /// abstract list), returned apart. Overlapping finds count once; template blanks (xx户), masked
 /// names (某某) and words inside stock phrases are not facts.
-fn facts(s: &str, seg: &Segmenter, co: &Concrete, hits: &[crate::lexicon::Hit]) -> (usize, usize) {
+fn facts(s: &str, words: &[Word], co: &Concrete, hits: &[crate::lexicon::Hit]) -> (usize, usize) {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for m in NUM_UNIT.find_iter(s) {
         // Digits glued to Latin letters are codes (UU008222, A3), not figures.
@@ -184,7 +191,7 @@ fn facts(s: &str, seg: &Segmenter, co: &Concrete, hits: &[crate::lexicon::Hit]) 
     }
     spans.extend(co.find(s));
     let mut nouns: Vec<(usize, usize)> = Vec::new();
-    for w in seg.tag(s) {
+    for w in words {
         let n = w.text.chars().count();
         // jieba's HMM invents entities (广大干部/ns, 幸福感/nr): a place must look like one (a
         // place suffix, or a short name such as 长沙), an organisation must end like one.
