@@ -21,9 +21,6 @@ pub enum Error {
     /// The pipeline failed.
     #[error(transparent)]
     Pipeline(#[from] diaoyan_pipeline::Error),
-    /// A lexicon could not be read.
-    #[error(transparent)]
-    Text(#[from] diaoyan_text::Error),
     /// A truth or data file could not be read.
     #[error("无法读取 {path}：{reason}")]
     Read {
@@ -386,11 +383,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Scores the real replies and messages under `data_dir` (`tipdm/replies.tsv`,
 /// `tipdm/messages_dev.tsv`) with the pipeline's scorer.
 pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
-    let pipeline = cfg.clone().build()?;
+    let pipeline = cfg.build()?;
     let scorer = pipeline.scorer().ok_or_else(|| Error::Read {
         path: data_dir.to_path_buf(),
         reason: "流水线没有 score 阶段，无法评估".into(),
     })?;
+    // The pipeline's own segmenter and suggester: the dictionary is loaded once.
+    let (Some(seg), Some(suggester)) = (pipeline.segmenter(), pipeline.suggester()) else {
+        return Err(Error::Read {
+            path: data_dir.to_path_buf(),
+            reason: "流水线没有 suggest 阶段，无法评估主题分类".into(),
+        });
+    };
     let as_subs =
         |rows: &[HashMap<String, String>], col: &str, kind: Option<Kind>| -> Vec<Submission> {
             rows.iter()
@@ -446,14 +450,6 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
     }
     // Themes: the official label of each message against the seeded taxonomy (restricted to the
     // labels the data uses) and against a model trained by cross-validation.
-    let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
-        cfg.text.userdict.as_deref(),
-        cfg.text.stopwords.as_deref(),
-    )?);
-    let suggester = cfg.suggest.build(seg.clone()).map_err(|e| Error::Read {
-        path: data_dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
     let tax = suggester.taxonomy();
     let labelled: Vec<(String, String, String)> = messages
         .iter()
@@ -489,7 +485,7 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
 
     Ok(RealEval {
         seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
-        trained_macro_f1: diaoyan_suggest::cross_validate(&seg, &training, 5),
+        trained_macro_f1: diaoyan_suggest::cross_validate(seg, &training, 5),
         labelled_messages: labelled.len(),
         replies: reply_subs.len(),
         reply_percentiles: [0.1, 0.25, 0.5, 0.75, 0.9].map(|p| percentile(&scores, p)),

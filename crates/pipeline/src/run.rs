@@ -299,6 +299,11 @@ impl Pipeline {
         Ok(data)
     }
 
+    /// The segmenter this pipeline built (when a stage needs words).
+    pub fn segmenter(&self) -> Option<&Segmenter> {
+        self.segmenter.as_ref()
+    }
+
     /// The suggester this pipeline built (when it has a suggest stage).
     pub fn suggester(&self) -> Option<&diaoyan_suggest::Suggester> {
         self.suggester.as_ref()
