@@ -186,6 +186,16 @@ pub fn write_corpus(dir: &Path, docs: usize, seed: u64) -> Result<Summary> {
     Ok(summary)
 }
 
+/// The opening of a generated document: its title and the 姓名/单位/日期 lines.
+fn header(name: &str, unit: &str, date: &str, report: bool) -> String {
+    let title = if report {
+        "蹲点调研报告"
+    } else {
+        "蹲点手记"
+    };
+    format!("{title}\n姓名：{name}　单位：{unit}\n日期：{date}\n\n")
+}
+
 fn substantive(
     name: &str,
     unit: &str,
@@ -195,13 +205,7 @@ fn substantive(
     place: &Place,
     rng: &mut Rng,
 ) -> String {
-    let mut s = String::new();
-    s.push_str(if report {
-        "蹲点调研报告\n"
-    } else {
-        "蹲点手记\n"
-    });
-    s.push_str(&format!("姓名：{name}　单位：{unit}\n日期：{date}\n\n"));
+    let mut s = header(name, unit, date, report);
     for _ in 0..rng.range(2, 3) {
         s.push_str(&fill(rng.pick(banks::FACTS), place, rng));
         s.push('。');
@@ -251,13 +255,7 @@ fn substantive(
 }
 
 fn hollow(name: &str, unit: &str, date: &str, report: bool, rng: &mut Rng) -> String {
-    let mut s = String::new();
-    s.push_str(if report {
-        "蹲点调研报告\n"
-    } else {
-        "蹲点手记\n"
-    });
-    s.push_str(&format!("姓名：{name}　单位：{unit}\n日期：{date}\n\n"));
+    let mut s = header(name, unit, date, report);
     let n = if report { 26 } else { 16 };
     for k in 0..n {
         s.push_str(rng.pick(banks::SLOGANS));
