@@ -738,15 +738,21 @@ fn planted_recurring_issues_come_out_as_issues_near_the_top() {
         .filter(|p| (1..=20).contains(&p["rank"].as_u64().unwrap()))
         .count();
     assert!(top20 >= 7, "{planted:?}");
+    // The issue a planted problem lands in carries the theme the truth file gives it.
+    let themed = planted
+        .iter()
+        .filter(|p| p["theme"] == p["truth_theme"])
+        .count();
+    assert!(themed + 1 >= planted.len(), "{planted:?}");
     if !v["real"].is_null() {
         // Regression guards on the real labelled messages (the aims are higher; see README).
         assert!(
-            v["real"]["seeded_macro_f1"].as_f64().unwrap() >= 0.7,
+            v["real"]["seeded_macro_f1"].as_f64().unwrap() >= 0.83,
             "{}",
             v["real"]
         );
         assert!(
-            v["real"]["trained_macro_f1"].as_f64().unwrap() >= 0.75,
+            v["real"]["trained_macro_f1"].as_f64().unwrap() >= 0.84,
             "{}",
             v["real"]
         );

@@ -99,6 +99,9 @@ struct TrainArgs {
     /// Folds for cross-validation (0 = skip).
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Learn from the words alone, without the taxonomy's seed terms as features.
+    #[arg(long)]
+    no_seeds: bool,
 }
 
 #[derive(clap::Args)]
@@ -357,7 +360,9 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
         cfg.text.userdict.as_deref(),
         cfg.text.stopwords.as_deref(),
     )?);
-    let model = diaoyan_suggest::ThemeModel::train(&seg, &data);
+    let taxonomy = cfg.suggest.taxonomy()?;
+    let prior = (!a.no_seeds).then_some(&taxonomy);
+    let model = diaoyan_suggest::ThemeModel::train(&seg, &data, prior);
     diaoyan_digest::write_atomic(&a.out, model.to_json().as_bytes())?;
     println!(
         "已训练主题模型：{} 条，{} 个类别（{}），写入 {}",
@@ -367,7 +372,7 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
         a.out.display()
     );
     if a.folds >= 2 {
-        let f1 = diaoyan_suggest::cross_validate(&seg, &data, a.folds);
+        let f1 = diaoyan_suggest::cross_validate(&seg, &data, a.folds, prior);
         println!("{} 折交叉验证 macro-F1：{f1:.3}", a.folds);
     }
     Ok(ExitCode::SUCCESS)

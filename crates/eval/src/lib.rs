@@ -88,6 +88,10 @@ pub struct PlantedIssue {
     pub purity: f64,
     /// That issue's rank by heat (1 = hottest).
     pub rank: usize,
+    /// The theme the truth file gives.
+    pub truth_theme: String,
+    /// The theme of that issue.
+    pub theme: String,
 }
 
 /// Figures on real public data (no verdict labels).
@@ -316,7 +320,7 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     }
                 }
                 let best = per.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
-                let (issue, captured, purity, rank, title) = match best {
+                let (issue, captured, purity, rank, title, theme) = match best {
                     Some((id, &n)) => {
                         let pos = sg.issues.iter().position(|i| i.id == *id).unwrap_or(0);
                         let it = &sg.issues[pos];
@@ -326,9 +330,10 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                             ratio(n, it.mentions),
                             pos + 1,
                             it.title.clone(),
+                            it.theme.clone(),
                         )
                     }
-                    None => (String::new(), 0.0, 0.0, 0, String::new()),
+                    None => (String::new(), 0.0, 0.0, 0, String::new(), String::new()),
                 };
                 issues.push(PlantedIssue {
                     key: t["问题"].clone(),
@@ -338,6 +343,8 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     captured,
                     purity,
                     rank,
+                    truth_theme: t.get("主题").cloned().unwrap_or_default(),
+                    theme,
                 });
             }
         }
@@ -485,7 +492,7 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
 
     Ok(RealEval {
         seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
-        trained_macro_f1: diaoyan_suggest::cross_validate(seg, &training, 5),
+        trained_macro_f1: diaoyan_suggest::cross_validate(seg, &training, 5, Some(tax)),
         labelled_messages: labelled.len(),
         replies: reply_subs.len(),
         reply_percentiles: [0.1, 0.25, 0.5, 0.75, 0.9].map(|p| percentile(&scores, p)),
@@ -547,16 +554,24 @@ pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
             ));
             for i in &e.issues {
                 s.push_str(&format!(
-                    "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%）「{}」\n",
+                    "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%，主题 {}{}）「{}」\n",
                     i.key,
                     i.mentions,
                     i.captured * 100.0,
                     i.issue,
                     i.rank,
                     i.purity * 100.0,
+                    i.theme,
+                    if i.theme == i.truth_theme {
+                        String::new()
+                    } else {
+                        format!("，真值 {}", i.truth_theme)
+                    },
                     i.title
                 ));
             }
+            let agree = e.issues.iter().filter(|i| i.theme == i.truth_theme).count();
+            s.push_str(&format!("  主题与真值一致：{agree}/{}\n", e.issues.len()));
         }
     }
     if let Some(r) = real {

@@ -82,10 +82,31 @@ static ABSTRACT: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
             .collect()
     });
 
+/// A short quantity phrase the segmenter may tag as a noun (一滩, 两处, 几户): an amount, not a
+/// thing.
+fn is_quantity(word: &str) -> bool {
+    let mut chars = word.chars();
+    let first = chars.next();
+    first.is_some_and(|c| "一二两三四五六七八九十几半每".contains(c)) && word.chars().count() <= 2
+}
+
+/// The text after a short leading label (赵海波提出：…, 主要难题：…, 期望和建议：…): who said it
+/// or what kind of remark it is, not what it is about.
+fn strip_label(text: &str) -> &str {
+    let head: String = text.chars().take(12).collect();
+    match head.find(['：', ':']) {
+        Some(i) => {
+            let colon = head[i..].chars().next().map_or(1, char::len_utf8);
+            &text[i + colon..]
+        }
+        None => text,
+    }
+}
+
 /// Words of a suggestion for clustering: content words of two or more characters, no numerals;
 /// places and concrete nouns flagged.
 pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
-    seg.tag(text)
+    seg.tag(strip_label(text))
         .into_iter()
         // Person names say who, not what: 王桂兰's 机耕路 is everyone's 机耕路.
         .filter(|w| {
@@ -99,8 +120,14 @@ pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
                 || w.text.ends_with(['村', '组', '镇', '乡', '县'])
                 || w.text.ends_with("小区")
                 || w.text.ends_with("社区");
-            let noun = (w.tag.starts_with('n') || matches!(w.tag, "vn" | "l" | "j"))
-                && !ABSTRACT.contains(w.text);
+            // A thing: a noun, an abbreviation, or a short set phrase (自来水). Verbal nouns
+            // (维修, 清运) and four-character idioms (年久失修) say what is wrong with a thing;
+            // shared, they would join different things.
+            let noun = (w.tag.starts_with('n') && w.tag != "nr"
+                || w.tag == "j"
+                || w.tag == "l" && w.text.chars().count() < 4)
+                && !ABSTRACT.contains(w.text)
+                && !is_quantity(w.text);
             (w.text.to_owned(), place, noun)
         })
         .collect()
@@ -454,6 +481,18 @@ pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_labels_are_not_content() {
+        assert_eq!(strip_label("赵海波提出：建议修路"), "建议修路");
+        assert_eq!(strip_label("主要难题:路烂"), "路烂");
+        assert_eq!(strip_label("路烂"), "路烂");
+        // A colon far into the text is part of it.
+        assert_eq!(
+            strip_label("石桥村三组的机耕路有两处塌方，雨天没法走：急"),
+            "石桥村三组的机耕路有两处塌方，雨天没法走：急"
+        );
+    }
 
     #[test]
     fn same_problem_same_place_groups_and_other_places_do_not() {

@@ -33,7 +33,7 @@ mod themes;
 pub use cluster::ClusterConfig;
 pub use diaoyan_model::{Heat, Issue, Suggestion, Voice};
 pub use themes::{
-    BUILTIN_THEMES, Taxonomy, Theme, ThemeModel, UNCLASSIFIED, cross_validate, macro_f1,
+    BUILTIN_THEMES, SeedList, Taxonomy, Theme, ThemeModel, UNCLASSIFIED, cross_validate, macro_f1,
 };
 
 use diaoyan_model::{Submission, Verdict};
@@ -114,18 +114,18 @@ pub struct SuggestOutput {
 }
 
 impl SuggestConfig {
+    /// The taxonomy this configuration names (the built-in one by default).
+    pub fn taxonomy(&self) -> Result<Taxonomy> {
+        match &self.themes {
+            Some(p) => Taxonomy::parse(&read_text(p)?),
+            None => Taxonomy::parse(BUILTIN_THEMES),
+        }
+    }
+
     /// Loads the taxonomy (and model) and returns a suggester.
     pub fn build(&self, seg: Segmenter) -> Result<Suggester> {
-        let read = |p: &PathBuf| {
-            std::fs::read_to_string(p).map_err(|e| Error::Read {
-                path: p.display().to_string(),
-                reason: e.to_string(),
-            })
-        };
-        let taxonomy = match &self.themes {
-            Some(p) => Taxonomy::parse(&read(p)?)?,
-            None => Taxonomy::parse(BUILTIN_THEMES)?,
-        };
+        let read = read_text;
+        let taxonomy = self.taxonomy()?;
         let model = match &self.model {
             Some(p) => Some(ThemeModel::from_json(&read(p)?)?),
             None => None,
@@ -137,6 +137,13 @@ impl SuggestConfig {
             model,
         })
     }
+}
+
+fn read_text(p: &PathBuf) -> Result<String> {
+    std::fs::read_to_string(p).map_err(|e| Error::Read {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// ln(1 + x) / ln(1 + full), capped at 1: each doubling counts about the same.
