@@ -72,6 +72,16 @@ impl Table {
 
 /// Writes bytes to `path` atomically: temp file in the same folder, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Streams whatever `fill` writes to `path` atomically (buffered temp file in the same folder,
+/// fsync, rename): large outputs never need to fit in memory as one buffer. On any error the
+/// temporary file is removed and the target is untouched.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -86,7 +96,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let mut tmp = builder.tempfile_in(dir).map_err(|e| write_err(path, e))?;
-    tmp.write_all(bytes).map_err(|e| write_err(path, e))?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        fill(&mut w).map_err(|e| write_err(path, e))?;
+        w.flush().map_err(|e| write_err(path, e))?;
+    }
     tmp.as_file().sync_all().map_err(|e| write_err(path, e))?;
     tmp.persist(path).map_err(|e| write_err(path, e.error))?;
     Ok(())
@@ -94,20 +108,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes a table as CSV: UTF-8 with a BOM (so Excel and WPS open it correctly), header first.
 pub fn write_csv(path: &Path, table: &Table) -> Result<()> {
-    write_atomic(path, &csv_bytes(table).map_err(|e| write_err(path, e))?)
-}
-
-fn csv_bytes(table: &Table) -> std::result::Result<Vec<u8>, csv::Error> {
-    let mut buf = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().from_writer(&mut buf);
+    write_atomic_with(path, |out| {
+        out.write_all(b"\xEF\xBB\xBF")?;
+        let mut w = csv::WriterBuilder::new().from_writer(out);
         w.write_record(&table.header)?;
         for row in &table.rows {
             w.write_record(row)?;
         }
-        w.flush()?;
-    }
-    Ok(buf)
+        w.flush()
+    })
 }
 
 /// Writes a value as pretty JSON.
@@ -118,12 +127,13 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 
 /// Writes values as JSON Lines (one object a line).
 pub fn write_jsonl<T: Serialize>(path: &Path, values: &[T]) -> Result<()> {
-    let mut buf = Vec::new();
-    for v in values {
-        serde_json::to_writer(&mut buf, v).map_err(|e| write_err(path, e))?;
-        buf.push(b'\n');
-    }
-    write_atomic(path, &buf)
+    write_atomic_with(path, |out| {
+        for v in values {
+            serde_json::to_writer(&mut *out, v)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })
 }
 
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
@@ -235,6 +245,25 @@ mod tests {
         write_json(&p, &vec![4]).unwrap();
         let v: Vec<i32> = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         assert_eq!(v, vec![4]);
+    }
+
+    #[test]
+    fn a_stream_that_fails_midway_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        write_atomic(&p, b"old").unwrap();
+        let err = write_atomic_with(&p, |w| {
+            w.write_all(b"half a table")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.csv")]);
     }
 
     #[test]

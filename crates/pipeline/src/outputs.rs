@@ -105,46 +105,55 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         "submissions.jsonl".to_owned(),
         "ingest_errors.csv".to_owned(),
     ];
-    let mut sheets = vec![t];
+    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
+    // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
+    // and the workbook says so on a notes sheet.
+    let mut notes = Table::new("说明", &["工作表", "说明"]);
+    let mut keep = |t: Table| -> Option<Table> {
+        if t.rows.len() > XLSX_MAX_ROWS {
+            notes.push(vec![
+                t.name.clone(),
+                format!(
+                    "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                    t.rows.len()
+                ),
+            ]);
+            None
+        } else {
+            Some(t)
+        }
+    };
+    // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
+    // unreadable files.
+    let submissions_sheet = keep(t);
+    let errors_sheet = keep(e);
+    let mut score_sheets = Vec::new();
     if let Some(sc) = &d.score {
         let f = flags_table(subs, sc);
-        let p = pairs_table(&sc.pairs);
-        let c = cadres_table(&sc.cadres);
         write_csv(&dir.join("flags.csv"), &f)?;
+        let p = pairs_table(&sc.pairs);
         write_csv(&dir.join("duplicates.csv"), &p)?;
+        let c = cadres_table(&sc.cadres);
         write_csv(&dir.join("cadres.csv"), &c)?;
         written.extend([
             "flags.csv".to_owned(),
             "duplicates.csv".to_owned(),
             "cadres.csv".to_owned(),
         ]);
-        sheets.splice(0..0, [f, c, p]);
+        score_sheets = vec![keep(f), keep(c), keep(p)];
     }
+    let mut sheets: Vec<Option<Table>> = Vec::new();
     if let Some(sg) = &d.suggest {
         let st = suggestions_table(&sg.suggestions);
-        let it = issues_table(&sg.issues);
         write_csv(&dir.join("suggestions.csv"), &st)?;
+        let it = issues_table(&sg.issues);
         write_csv(&dir.join("issues.csv"), &it)?;
         written.extend(["suggestions.csv".to_owned(), "issues.csv".to_owned()]);
-        sheets.splice(0..0, [it, st]);
+        sheets.extend([keep(it), keep(st)]);
     }
-    sheets.push(e);
-    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
-    // XLSX_MAX_ROWS stay in their CSV files only, and the workbook says so on a notes sheet.
-    let mut notes = Table::new("说明", &["工作表", "说明"]);
-    for t in sheets.iter().filter(|t| t.rows.len() > XLSX_MAX_ROWS) {
-        notes.push(vec![
-            t.name.clone(),
-            format!(
-                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                t.rows.len()
-            ),
-        ]);
-    }
-    let mut refs: Vec<&Table> = sheets
-        .iter()
-        .filter(|t| t.rows.len() <= XLSX_MAX_ROWS)
-        .collect();
+    sheets.extend(score_sheets);
+    sheets.extend([submissions_sheet, errors_sheet]);
+    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
     if !notes.rows.is_empty() {
         refs.push(&notes);
     }

@@ -68,7 +68,7 @@ pub(crate) struct Vector {
 
 /// A clustering word: the word, whether it names a place, whether it is a noun (titles prefer
 /// nouns).
-pub(crate) type Token = (String, bool, bool);
+pub(crate) type Token<'a> = (&'a str, bool, bool);
 
 /// Abstract nouns (工作, 计划, 部门): nouns that name no thing (shared with scoring).
 const ABSTRACT_NOUNS: &str = include_str!("../../../corpora/lexicon/abstract_nouns.txt");
@@ -105,8 +105,10 @@ fn strip_label(text: &str) -> &str {
 
 /// Words of a suggestion for clustering: content words of two or more characters, no numerals;
 /// places and concrete nouns flagged.
-pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
-    seg.tag(strip_label(text))
+pub(crate) fn tokens<'a>(seg: &Segmenter, text: &'a str) -> Vec<Token<'a>> {
+    let text = strip_label(text);
+    let tokens: Vec<Token<'a>> = seg
+        .tag(text)
         .into_iter()
         // Person names say who, not what: 王桂兰's 机耕路 is everyone's 机耕路.
         .filter(|w| {
@@ -128,9 +130,13 @@ pub(crate) fn tokens(seg: &Segmenter, text: &str) -> Vec<Token> {
                 || w.tag == "l" && w.text.chars().count() < 4)
                 && !ABSTRACT.contains(w.text)
                 && !is_quantity(w.text);
-            (w.text.to_owned(), place, noun)
+            // The same word, borrowed from the text rather than from the tagger.
+            (&text[w.start..w.end], place, noun)
         })
-        .collect()
+        .collect();
+    // A fresh, exact allocation: collecting in place would keep the tagger's larger buffer alive
+    // for as long as the tokens live (a million suggestions at once).
+    tokens.as_slice().to_vec()
 }
 
 /// The vocabulary and vectors of a set of token lists.
@@ -143,12 +149,12 @@ pub(crate) struct Space {
     pub vectors: Vec<Vector>,
 }
 
-pub(crate) fn vectorise(docs: &[Vec<Token>], cfg: &ClusterConfig) -> Space {
+pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
     let mut df: HashMap<&str, u32> = HashMap::new();
     let mut is_place: HashMap<&str, bool> = HashMap::new();
     let mut is_noun: HashMap<&str, bool> = HashMap::new();
     for d in docs {
-        let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| w.as_str()).collect();
+        let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
         seen.sort_unstable();
         seen.dedup();
         for w in seen {
@@ -182,7 +188,7 @@ pub(crate) fn vectorise(docs: &[Vec<Token>], cfg: &ClusterConfig) -> Space {
         .map(|d| {
             let mut tf: HashMap<u32, f32> = HashMap::new();
             for (w, _, _) in d {
-                if let Some(&i) = index.get(w.as_str()) {
+                if let Some(&i) = index.get(w) {
                     *tf.entry(i).or_default() += 1.0;
                 }
             }
@@ -317,14 +323,17 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
     let rows = cfg.rows.max(1);
-    // (band key, doc) for every band of every non-empty vector.
-    let mut keys: Vec<(u64, u32)> = space
-        .vectors
-        .par_iter()
-        .enumerate()
-        .filter(|(_, v)| !v.terms.is_empty())
-        .flat_map_iter(|(d, v)| {
-            (0..bands).map(move |b| {
+    // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
+    // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
+    // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for b in 0..bands {
+        let mut keys: Vec<(u64, u32)> = space
+            .vectors
+            .par_iter()
+            .enumerate()
+            .filter(|(_, v)| !v.terms.is_empty())
+            .map(|(d, v)| {
                 let mut h = b as u64;
                 for r in 0..rows {
                     let seed = (b * rows + r) as u64;
@@ -338,27 +347,29 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
                 }
                 (h, d as u32)
             })
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut i = 0;
-    while i < keys.len() {
-        let mut j = i + 1;
-        while j < keys.len() && keys[j].0 == keys[i].0 {
-            j += 1;
-        }
-        let group = &keys[i..j];
-        for x in 1..group.len() {
-            for y in 0..x.min(cfg.bucket_cap) {
-                let (a, b) = (group[y].1, group[x].1);
-                pairs.push((a.min(b), a.max(b)));
+            .collect();
+        keys.par_sort_unstable();
+        let mut band: Vec<(u32, u32)> = Vec::new();
+        let mut i = 0;
+        while i < keys.len() {
+            let mut j = i + 1;
+            while j < keys.len() && keys[j].0 == keys[i].0 {
+                j += 1;
             }
+            let group = &keys[i..j];
+            for x in 1..group.len() {
+                for y in 0..x.min(cfg.bucket_cap) {
+                    let (a, b) = (group[y].1, group[x].1);
+                    band.push((a.min(b), a.max(b)));
+                }
+            }
+            i = j;
         }
-        i = j;
+        drop(keys);
+        band.par_sort_unstable();
+        band.dedup();
+        pairs = merge_sorted(pairs, band);
     }
-    pairs.par_sort_unstable();
-    pairs.dedup();
     let edges: Vec<(u32, u32)> = pairs
         .par_iter()
         .copied()
@@ -452,6 +463,35 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
     label.iter().map(|l| first[l]).collect()
 }
 
+/// The sorted union of two sorted, duplicate-free lists.
+fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    if a.is_empty() {
+        return b;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
 /// the average pairwise cosine between the groups.
 fn sum(space: &Space, members: &[usize]) -> Vector {
@@ -481,6 +521,18 @@ pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_pair_lists_are_sorted_unions() {
+        let a = vec![(0, 1), (0, 3), (2, 5)];
+        let b = vec![(0, 2), (0, 3), (4, 6)];
+        assert_eq!(
+            merge_sorted(a, b),
+            vec![(0, 1), (0, 2), (0, 3), (2, 5), (4, 6)]
+        );
+        assert_eq!(merge_sorted(Vec::new(), vec![(1, 2)]), vec![(1, 2)]);
+        assert_eq!(merge_sorted(vec![(1, 2)], Vec::new()), vec![(1, 2)]);
+    }
 
     #[test]
     fn leading_labels_are_not_content() {

@@ -230,6 +230,8 @@ impl Suggester {
             .map(|&i| cluster::tokens(&self.seg, &suggestions[i].text))
             .collect();
         let space = cluster::vectorise(&docs, &self.cfg.cluster);
+        // The token lists are the largest transient structure at scale; the vectors replace them.
+        drop(docs);
         let labels = cluster::cluster(&space, &self.cfg.cluster);
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &l) in labels.iter().enumerate() {
