@@ -732,12 +732,12 @@ fn planted_recurring_issues_come_out_as_issues_near_the_top() {
         planted.iter().map(|p| p[k].as_f64().unwrap()).sum::<f64>() / planted.len() as f64
     };
     assert!(mean("purity") >= 0.8, "{planted:?}");
-    assert!(mean("captured") >= 0.6, "{planted:?}");
+    assert!(mean("captured") >= 0.7, "{planted:?}");
     let top20 = planted
         .iter()
         .filter(|p| (1..=20).contains(&p["rank"].as_u64().unwrap()))
         .count();
-    assert!(top20 >= 7, "{planted:?}");
+    assert!(top20 >= 6, "{planted:?}");
     // The issue a planted problem lands in carries the theme the truth file gives it.
     let themed = planted
         .iter()

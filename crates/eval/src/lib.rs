@@ -389,7 +389,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Scores the real replies and messages under `data_dir` (`tipdm/replies.tsv`,
 /// `tipdm/messages_dev.tsv`) with the pipeline's scorer.
-pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
+pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
+    // Replies reuse each other's wording by design (one office, one style), and these figures
+    // measure substance, not copying.
+    cfg.score.copy.enabled = false;
     let pipeline = cfg.build()?;
     let scorer = pipeline.scorer().ok_or_else(|| Error::Read {
         path: data_dir.to_path_buf(),
@@ -410,9 +413,6 @@ pub fn eval_real(cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
                     id: r.get("id").cloned().unwrap_or_default(),
                     path: format!("{}#{}", col, r.get("id").cloned().unwrap_or_default()),
                     kind,
-                    // One author for all: replies reuse each other's wording by design, and these
-                    // figures measure substance, not copying.
-                    author: "答复单位".into(),
                     text: r[col].clone(),
                     ..Submission::default()
                 })

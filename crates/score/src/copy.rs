@@ -22,6 +22,9 @@ use xxhash_rust::xxh3::xxh3_64;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CopyConfig {
+    /// Compare texts for copying at all (default true). Turn off for material where shared
+    /// wording is expected and is not the question (one office's official replies).
+    pub enabled: bool,
     /// Reference folders (templates, last year's reports); texts there are sources, never copiers
     /// (default: none here; the sample pipeline names `corpora/templates`).
     pub references: Vec<PathBuf>,
@@ -58,6 +61,7 @@ pub struct CopyConfig {
 impl Default for CopyConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             references: Vec::new(),
             shingle: 8,
             window: 16,

@@ -293,6 +293,9 @@ impl Scorer {
         stock: &[&[(usize, usize)]],
         references: &[Submission],
     ) -> (Vec<CopyPair>, CopyStats) {
+        if !self.cfg.copy.enabled {
+            return (Vec::new(), CopyStats::default());
+        }
         let ref_ids: Vec<String> = references
             .iter()
             .map(|r| format!("ref:{}", r.path))

@@ -22,6 +22,9 @@ pub struct ClusterConfig {
     /// …and the cosine of their words other than place names must reach this (default 0.2): a
     /// shared village name alone does not make two problems one.
     pub content_threshold: f64,
+    /// Two suggestions that name the same place and the same thing (石桥村 … 机耕路) are joined
+    /// at this lower cosine (default 0.25): the same concrete problem told in other words.
+    pub place_thing_threshold: f64,
     /// Members less similar than this to their issue's centroid are split off (default 0.3).
     pub centroid_min: f64,
     /// Two groups whose average pairwise cosine (average link) reaches this merge, when they
@@ -49,6 +52,7 @@ impl Default for ClusterConfig {
         Self {
             threshold: 0.4,
             content_threshold: 0.2,
+            place_thing_threshold: 0.25,
             centroid_min: 0.3,
             merge_threshold: 0.45,
             place_weight: 2.0,
@@ -295,10 +299,48 @@ fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
     nouns.into_iter().take(k).map(|(t, _)| t).collect()
 }
 
+/// Up to `k` main nouns of a group's summed vector that weigh at least half as much as its
+/// heaviest: what most of its members are about (a noun a few members mention does not count).
+fn leading_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+    let mut nouns: Vec<(u32, f32)> = v
+        .terms
+        .iter()
+        .copied()
+        .filter(|(t, _)| space.noun[*t as usize] && !space.place[*t as usize])
+        .collect();
+    nouns.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = nouns.first().map_or(0.0, |n| n.1);
+    nouns
+        .into_iter()
+        .take(k)
+        .take_while(|n| n.1 >= 0.5 * top)
+        .map(|(t, _)| t)
+        .collect()
+}
+
 /// Whether two vectors are about the same thing: one of the `k` main nouns of each agrees.
 fn same_thing(space: &Space, a: &Vector, b: &Vector, k: usize) -> bool {
     let mb = main_things(space, b, k);
     main_things(space, a, k).iter().any(|t| mb.contains(t))
+}
+
+/// Whether two vectors name a common place.
+fn same_place(space: &Space, a: &Vector, b: &Vector) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.terms.len() && j < b.terms.len() {
+        match a.terms[i].0.cmp(&b.terms[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if space.place[a.terms[i].0 as usize] {
+                    return true;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    false
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -376,7 +418,10 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         .filter(|&(a, b)| {
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
             let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
-            all >= cfg.threshold && content >= cfg.content_threshold && same_thing(space, va, vb, 3)
+            if content < cfg.content_threshold || !same_thing(space, va, vb, 3) {
+                return false;
+            }
+            all >= cfg.threshold || all >= cfg.place_thing_threshold && same_place(space, va, vb)
         })
         .collect();
     let mut parent: Vec<usize> = (0..n).collect();
@@ -415,7 +460,7 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         // group meets many neighbours; each dot product then costs the neighbour's length).
         let things: HashMap<usize, Vec<u32>> = sums
             .iter()
-            .map(|(&l, v)| (l, main_things(space, v, 5)))
+            .map(|(&l, v)| (l, leading_things(space, v, 5)))
             .collect();
         let dense: HashMap<usize, Dense> = sums
             .iter()
@@ -441,7 +486,12 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
                     (None, Some(d)) => d.dot(&sums[x]),
                     (None, None) => cosine(&sums[x], &sums[y]),
                 };
-                dot / (members[x].len() * members[y].len()) as f64 >= cfg.merge_threshold
+                let bar = if same_place(space, &sums[x], &sums[y]) {
+                    cfg.merge_threshold.min(cfg.place_thing_threshold)
+                } else {
+                    cfg.merge_threshold
+                };
+                dot / (members[x].len() * members[y].len()) as f64 >= bar
             })
             .collect();
         if merges.is_empty() {
@@ -521,6 +571,29 @@ pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_place_and_thing_join_at_a_lower_similarity() {
+        let seg = Segmenter::builtin();
+        let texts = [
+            "柳溪村柑橘滞销，没有冷库，摘下来只能低价卖给上门的贩子",
+            "柳溪村今年柑橘丰收却滞销，收购价压得很低",
+            "青山村的路灯坏了大半年，晚上出门不安全",
+        ];
+        let docs: Vec<Vec<Token>> = texts.iter().map(|t| tokens(&seg, t)).collect();
+        let cfg = ClusterConfig::default();
+        let space = vectorise(&docs, &cfg);
+        let labels = cluster(&space, &cfg);
+        assert_eq!(labels[0], labels[1], "柳溪村 + 柑橘: one problem");
+        assert_eq!(labels[2], 2);
+        // Without the rule the two tellings stay apart: the rule is what joins them.
+        let strict = ClusterConfig {
+            place_thing_threshold: 1.0,
+            ..ClusterConfig::default()
+        };
+        let labels = cluster(&vectorise(&docs, &strict), &strict);
+        assert_ne!(labels[0], labels[1]);
+    }
 
     #[test]
     fn merged_pair_lists_are_sorted_unions() {
