@@ -265,36 +265,63 @@ fn count_spans(
     count
 }
 
-/// Moving-average type/token ratio over windows of `w` words (plain TTR for shorter texts).
+/// Moving-average type/token ratio over every window of `w` words (plain TTR for shorter texts):
+/// words become ids once, then the window slides with a count per id, so the cost is linear.
 fn mattr(words: &[String], w: usize) -> f64 {
     if words.is_empty() {
         return 0.0;
     }
-    let ttr = |ws: &[String]| {
-        let set: HashSet<&String> = ws.iter().collect();
-        set.len() as f64 / ws.len() as f64
-    };
-    if words.len() <= w {
-        return ttr(words);
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let seq: Vec<u32> = words
+        .iter()
+        .map(|x| {
+            let next = ids.len() as u32;
+            *ids.entry(x.as_str()).or_insert(next)
+        })
+        .collect();
+    let w = w.max(1).min(seq.len());
+    let mut count = vec![0u32; ids.len()];
+    let mut distinct = 0usize;
+    for &t in &seq[..w] {
+        count[t as usize] += 1;
+        if count[t as usize] == 1 {
+            distinct += 1;
+        }
     }
-    let windows = words.len() - w + 1;
-    // Sample at most 200 windows evenly: long texts need not be measured word by word.
-    let step = windows.div_ceil(200).max(1);
-    let mut sum = 0.0;
-    let mut n = 0;
-    let mut i = 0;
-    while i < windows {
-        sum += ttr(&words[i..i + w]);
-        n += 1;
-        i += step;
+    let mut sum = distinct as f64;
+    for i in w..seq.len() {
+        let out = seq[i - w] as usize;
+        count[out] -= 1;
+        if count[out] == 0 {
+            distinct -= 1;
+        }
+        let inn = seq[i] as usize;
+        count[inn] += 1;
+        if count[inn] == 1 {
+            distinct += 1;
+        }
+        sum += distinct as f64;
     }
-    sum / n as f64
+    sum / (seq.len() - w + 1) as f64 / w as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
+
+    #[test]
+    fn mattr_is_the_mean_ratio_over_every_window() {
+        let w = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(mattr(&[], 50), 0.0);
+        // Shorter than a window: plain type/token ratio.
+        assert_eq!(mattr(&w(&["a", "b", "a", "c"]), 50), 0.75);
+        // Windows of 2 over a b a a: {a,b} {b,a} {a} → (1 + 1 + 0.5) / 3.
+        assert!((mattr(&w(&["a", "b", "a", "a"]), 2) - 2.5 / 3.0).abs() < 1e-12);
+        // All different: 1; all the same: 1/w.
+        assert_eq!(mattr(&w(&["a", "b", "c", "d", "e"]), 3), 1.0);
+        assert!((mattr(&w(&["a"; 10]), 4) - 0.25).abs() < 1e-12);
+    }
 
     fn roles(text: &str) -> Vec<Role> {
         let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
