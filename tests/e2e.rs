@@ -792,6 +792,15 @@ fn a_trained_theme_model_replaces_the_seeds() {
         said.contains("2 个类别") && said.contains("macro-F1"),
         "{said}"
     );
+    // Per-category figures, one line a category, so the office sees which needs more examples.
+    assert!(
+        said.lines()
+            .any(|l| l.trim_start().starts_with("道路\t15\t"))
+            && said
+                .lines()
+                .any(|l| l.trim_start().starts_with("饮水\t15\t")),
+        "{said}"
+    );
 
     let pipeline = tmp.path().join("p.toml");
     std::fs::write(

@@ -422,39 +422,52 @@ fn train_svm(
     out
 }
 
-/// Macro-averaged F1 over the labels present in `truth`.
-pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
+/// Precision, recall and F1 of one label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelScore {
+    /// The label.
+    pub label: String,
+    /// Rows that truly carry it.
+    pub support: usize,
+    /// Share of rows predicted as it that carry it.
+    pub precision: f64,
+    /// Share of rows carrying it that were predicted as it.
+    pub recall: f64,
+    /// Harmonic mean of the two (0 when nothing is right).
+    pub f1: f64,
+}
+
+/// Per-label scores over the labels present in `truth`, in label order.
+pub fn label_scores(truth: &[String], predicted: &[String]) -> Vec<LabelScore> {
     let mut labels: Vec<&String> = truth.iter().collect();
     labels.sort();
     labels.dedup();
-    let mut sum = 0.0;
-    for l in &labels {
-        let tp = truth
-            .iter()
-            .zip(predicted)
-            .filter(|(t, p)| t == l && p == l)
-            .count() as f64;
-        let fp = truth
-            .iter()
-            .zip(predicted)
-            .filter(|(t, p)| t != l && p == l)
-            .count() as f64;
-        let fnn = truth
-            .iter()
-            .zip(predicted)
-            .filter(|(t, p)| t == l && p != l)
-            .count() as f64;
-        let f1 = if tp == 0.0 {
-            0.0
-        } else {
-            2.0 * tp / (2.0 * tp + fp + fnn)
-        };
-        sum += f1;
-    }
-    if labels.is_empty() {
+    labels
+        .into_iter()
+        .map(|l| {
+            let pairs = || truth.iter().zip(predicted);
+            let tp = pairs().filter(|(t, p)| *t == l && *p == l).count() as f64;
+            let fp = pairs().filter(|(t, p)| *t != l && *p == l).count() as f64;
+            let fnn = pairs().filter(|(t, p)| *t == l && *p != l).count() as f64;
+            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+            LabelScore {
+                label: l.clone(),
+                support: (tp + fnn) as usize,
+                precision: ratio(tp, tp + fp),
+                recall: ratio(tp, tp + fnn),
+                f1: ratio(2.0 * tp, 2.0 * tp + fp + fnn),
+            }
+        })
+        .collect()
+}
+
+/// Macro-averaged F1 over the labels present in `truth`.
+pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
+    let scores = label_scores(truth, predicted);
+    if scores.is_empty() {
         0.0
     } else {
-        sum / labels.len() as f64
+        scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64
     }
 }
 
@@ -466,6 +479,21 @@ pub fn cross_validate(
     k: usize,
     prior: Option<&Taxonomy>,
 ) -> f64 {
+    let scores = cross_validate_labels(seg, data, k, prior);
+    if scores.is_empty() {
+        0.0
+    } else {
+        scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64
+    }
+}
+
+/// k-fold cross-validated scores of [`ThemeModel`] per label: which categories need more examples.
+pub fn cross_validate_labels(
+    seg: &Segmenter,
+    data: &[(String, String)],
+    k: usize,
+    prior: Option<&Taxonomy>,
+) -> Vec<LabelScore> {
     let k = k.max(2);
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -490,7 +518,7 @@ pub fn cross_validate(
             pred.push(model.predict(seg, &data[i].0).0.to_owned());
         }
     }
-    macro_f1(&truth, &pred)
+    label_scores(&truth, &pred)
 }
 
 #[cfg(test)]
@@ -571,5 +599,11 @@ mod tests {
         assert!(
             (macro_f1(&s(&["a", "a", "b", "b"]), &s(&["a", "b", "b", "b"])) - 0.7333).abs() < 1e-3
         );
+        let per = label_scores(&s(&["a", "a", "b", "b"]), &s(&["a", "b", "b", "b"]));
+        assert_eq!(per.len(), 2);
+        assert_eq!((per[0].label.as_str(), per[0].support), ("a", 2));
+        assert_eq!((per[0].precision, per[0].recall), (1.0, 0.5));
+        assert!((per[1].precision - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(per[1].recall, 1.0);
     }
 }
