@@ -27,6 +27,8 @@ enum Command {
     Check(CheckArgs),
     /// 用样例真值和真实数据评估审查质量（ROC-AUC、精确率、召回率等）。
     Eval(EvalArgs),
+    /// 按关键词检索意见建议，可按作者、单位、地点、日期、来源、主题、问题筛选。
+    Search(SearchArgs),
     /// 用已标注主题的表格训练主题模型（报告交叉验证 macro-F1）。
     TrainThemes(TrainArgs),
     /// 生成合成调研材料（用于基准测试与样例）。
@@ -86,6 +88,48 @@ struct EvalArgs {
 }
 
 #[derive(clap::Args)]
+struct SearchArgs {
+    /// Keywords; every one must appear (e.g. `机耕路 塌方`). May be empty when a filter is given.
+    words: Vec<String>,
+    /// Output folder of a run (its `index/` is searched; its `run.json` gives the dictionary).
+    #[arg(long, default_value = "out/sample")]
+    out: PathBuf,
+    /// Who recorded it (author).
+    #[arg(long)]
+    author: Option<String>,
+    /// Unit.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Place (石桥村 also finds 石桥村三组).
+    #[arg(long)]
+    place: Option<String>,
+    /// Theme (交通运输, 形式主义 …) or theme group (四风, 民生).
+    #[arg(long)]
+    theme: Option<String>,
+    /// Whose words: 群众 (the people) or 干部 (the cadre).
+    #[arg(long)]
+    voice: Option<String>,
+    /// Issue id (I0001).
+    #[arg(long)]
+    issue: Option<String>,
+    /// From this date (2023-09-18, 2023-09 or 2023), inclusive.
+    #[arg(long)]
+    from: Option<String>,
+    /// Up to this date, inclusive.
+    #[arg(long)]
+    to: Option<String>,
+    /// Most results to show.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Also write the results to this CSV file (UTF-8 with BOM, for Excel/WPS).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 struct TrainArgs {
     /// Labelled sheet (.csv .tsv .xlsx .jsonl) with a label column (类别/分类/主题/label) and a
     /// text column (内容/正文/留言详情/意见建议 …).
@@ -133,6 +177,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Eval(a) => eval(a),
+        Command::Search(a) => search(a),
         Command::TrainThemes(a) => train_themes(a),
         Command::Gen(a) => gen_corpus(a),
     };
@@ -194,6 +239,102 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn search(a: SearchArgs) -> Result<ExitCode> {
+    use std::io::Write;
+    // The dictionary the index was built with: the run's own lexicons when its run.json names them.
+    let text_cfg = std::fs::read(a.out.join("run.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            serde_json::from_value::<diaoyan_pipeline::TextConfig>(v["config"]["text"].clone()).ok()
+        })
+        .unwrap_or_default();
+    let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
+        text_cfg.userdict.as_deref(),
+        text_cfg.stopwords.as_deref(),
+    )?);
+    let searcher = diaoyan_index::Searcher::open(&a.out.join("index"), &seg)?;
+    let q = diaoyan_index::Search {
+        words: a.words.join(" "),
+        author: a.author.unwrap_or_default(),
+        unit: a.unit.unwrap_or_default(),
+        place: a.place.unwrap_or_default(),
+        theme: a.theme.unwrap_or_default(),
+        voice: a.voice.unwrap_or_default(),
+        issue: a.issue.unwrap_or_default(),
+        from: a.from.unwrap_or_default(),
+        to: a.to.unwrap_or_default(),
+        limit: a.limit,
+    };
+    let found = searcher.search(&q)?;
+    if let Some(path) = &a.csv {
+        let mut t = diaoyan_digest::Table::new(
+            "检索结果",
+            &[
+                "序号",
+                "相关度",
+                "内容",
+                "作者",
+                "单位",
+                "地点",
+                "日期",
+                "来源",
+                "主题大类",
+                "主题",
+                "问题编号",
+                "文件",
+                "意见ID",
+            ],
+        );
+        for (i, h) in found.hits.iter().enumerate() {
+            t.push(vec![
+                (i + 1).to_string(),
+                format!("{:.2}", h.score),
+                h.text.clone(),
+                h.author.clone(),
+                h.unit.clone(),
+                h.place.clone(),
+                h.date.clone(),
+                h.voice.clone(),
+                h.theme_group.clone(),
+                h.theme.clone(),
+                h.issue.clone(),
+                h.path.clone(),
+                h.id.clone(),
+            ]);
+        }
+        diaoyan_digest::write_csv(path, &t)?;
+    }
+    let mut w = std::io::stdout().lock();
+    if a.json {
+        writeln!(w, "{}", serde_json::to_string_pretty(&found)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        w,
+        "共找到 {} 条意见建议，显示前 {} 条：",
+        found.total,
+        found.hits.len()
+    )?;
+    for (i, h) in found.hits.iter().enumerate() {
+        let issue = if h.issue.is_empty() {
+            String::new()
+        } else {
+            format!("，问题 {}", h.issue)
+        };
+        writeln!(w, "{}. 【{}{}】{}", i + 1, h.theme, issue, h.text)?;
+        writeln!(
+            w,
+            "   {} {} {}（{}，{}）　{}",
+            h.place, h.date, h.author, h.unit, h.voice, h.path
+        )?;
+    }
+    if let Some(path) = &a.csv {
+        writeln!(w, "结果已写入 {}", path.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(a: CheckArgs) -> Result<ExitCode> {

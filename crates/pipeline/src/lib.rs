@@ -50,6 +50,9 @@ pub enum Error {
     /// An output could not be written.
     #[error(transparent)]
     Output(#[from] diaoyan_digest::Error),
+    /// The search index could not be written.
+    #[error(transparent)]
+    Index(#[from] diaoyan_index::Error),
 }
 
 /// The pipeline crate's result type.

@@ -51,7 +51,11 @@ struct SubmissionLine<'a> {
 }
 
 /// Writes every output; returns their names.
-pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
+pub(crate) fn write_all(
+    dir: &Path,
+    d: &RunData,
+    seg: Option<&diaoyan_text::Segmenter>,
+) -> Result<Vec<String>> {
     let subs = &d.ingest.submissions;
     let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
     for (i, s) in subs.iter().enumerate() {
@@ -150,6 +154,17 @@ pub(crate) fn write_all(dir: &Path, d: &RunData) -> Result<Vec<String>> {
         write_csv(&dir.join("issues.csv"), &it)?;
         written.extend(["suggestions.csv".to_owned(), "issues.csv".to_owned()]);
         sheets.extend([keep(it), keep(st)]);
+        // The keyword index behind `diaoyan search`.
+        if let Some(seg) = seg {
+            let titles: std::collections::HashMap<&str, &str> = subs
+                .iter()
+                .map(|s| (s.id.as_str(), s.title.as_str()))
+                .collect();
+            diaoyan_index::build(&dir.join("index"), seg, &sg.suggestions, |s| {
+                titles.get(s.submission.as_str()).copied().unwrap_or("")
+            })?;
+            written.push("index/".to_owned());
+        }
     }
     sheets.extend(score_sheets);
     sheets.extend([submissions_sheet, errors_sheet]);

@@ -209,7 +209,7 @@ impl Pipeline {
             outputs: Vec::new(),
             config: self.cfg.clone(),
         };
-        report.outputs = outputs::write_all(&out_dir, &data)?;
+        report.outputs = outputs::write_all(&out_dir, &data, self.segmenter())?;
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;

@@ -130,6 +130,23 @@ impl Segmenter {
             .collect()
     }
 
+    /// Byte spans of search-mode words (the words, plus the dictionary words inside long ones:
+    /// 机耕路 gives 机耕 and 机耕路), for a full-text index. Punctuation and spaces are left out.
+    pub fn search_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let base = text.as_ptr() as usize;
+        self.inner
+            .jieba
+            .cut_for_search(text, true)
+            .into_iter()
+            .map(|t| t.word)
+            .filter(|w| is_word(w))
+            .map(|w| {
+                let start = w.as_ptr() as usize - base;
+                (start, start + w.len())
+            })
+            .collect()
+    }
+
     /// Words only: tokens that contain a letter, digit or Han character.
     pub fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
         self.inner
