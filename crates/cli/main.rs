@@ -514,7 +514,7 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
     );
     if a.folds >= 2 {
         let per = diaoyan_suggest::cross_validate_labels(&seg, &data, a.folds, prior);
-        let f1 = per.iter().map(|s| s.f1).sum::<f64>() / per.len().max(1) as f64;
+        let f1 = diaoyan_suggest::mean_f1(&per);
         println!("{} 折交叉验证 macro-F1：{f1:.3}", a.folds);
         println!("各类别（交叉验证）：类别、条数、精确率、召回率、F1");
         for s in &per {

@@ -395,13 +395,12 @@ impl Searcher {
         let (from, to) = (bound(&q.from, false)?, bound(&q.to, true)?);
         if from.is_some() || to.is_some() {
             use std::ops::Bound;
-            let lo = from.map_or(Bound::Unbounded, |d| {
-                Bound::Included(Term::from_field_u64(f.day, d))
-            });
-            let hi = to.map_or(Bound::Unbounded, |d| {
-                Bound::Included(Term::from_field_u64(f.day, d))
-            });
-            parts.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+            let edge = |day: Option<u64>| {
+                day.map_or(Bound::Unbounded, |d| {
+                    Bound::Included(Term::from_field_u64(f.day, d))
+                })
+            };
+            parts.push((Occur::Must, Box::new(RangeQuery::new(edge(from), edge(to)))));
         }
         if parts.is_empty() {
             return Err(Error::Query("请给出关键词或至少一个筛选条件".into()));

@@ -287,8 +287,8 @@ fn cosine_where(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f64, f64
     (f64::from(s), f64::from(kept))
 }
 
-/// The `k` heaviest nouns of a vector that are not place names: what it is about.
-fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+/// A vector's nouns that are not place names, heaviest first (ties by term id).
+fn ranked_things(space: &Space, v: &Vector) -> Vec<(u32, f32)> {
     let mut nouns: Vec<(u32, f32)> = v
         .terms
         .iter()
@@ -296,19 +296,22 @@ fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
         .filter(|(t, _)| space.noun[*t as usize] && !space.place[*t as usize])
         .collect();
     nouns.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    nouns.into_iter().take(k).map(|(t, _)| t).collect()
+    nouns
+}
+
+/// The `k` heaviest nouns of a vector that are not place names: what it is about.
+fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+    ranked_things(space, v)
+        .into_iter()
+        .take(k)
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// Up to `k` main nouns of a group's summed vector that weigh at least half as much as its
 /// heaviest: what most of its members are about (a noun a few members mention does not count).
 fn leading_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
-    let mut nouns: Vec<(u32, f32)> = v
-        .terms
-        .iter()
-        .copied()
-        .filter(|(t, _)| space.noun[*t as usize] && !space.place[*t as usize])
-        .collect();
-    nouns.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let nouns = ranked_things(space, v);
     let top = nouns.first().map_or(0.0, |n| n.1);
     nouns
         .into_iter()

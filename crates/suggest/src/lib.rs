@@ -34,7 +34,7 @@ pub use cluster::ClusterConfig;
 pub use diaoyan_model::{Heat, Issue, Suggestion, Voice};
 pub use themes::{
     BUILTIN_THEMES, LabelScore, SeedList, Taxonomy, Theme, ThemeModel, UNCLASSIFIED,
-    cross_validate, cross_validate_labels, label_scores, macro_f1,
+    cross_validate, cross_validate_labels, label_scores, macro_f1, mean_f1,
 };
 
 use diaoyan_model::{Submission, Verdict};

@@ -461,14 +461,18 @@ pub fn label_scores(truth: &[String], predicted: &[String]) -> Vec<LabelScore> {
         .collect()
 }
 
-/// Macro-averaged F1 over the labels present in `truth`.
-pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
-    let scores = label_scores(truth, predicted);
+/// The mean F1 of per-label scores (0 with no labels).
+pub fn mean_f1(scores: &[LabelScore]) -> f64 {
     if scores.is_empty() {
         0.0
     } else {
         scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64
     }
+}
+
+/// Macro-averaged F1 over the labels present in `truth`.
+pub fn macro_f1(truth: &[String], predicted: &[String]) -> f64 {
+    mean_f1(&label_scores(truth, predicted))
 }
 
 /// k-fold cross-validated macro-F1 of [`ThemeModel`] on `data` (folds by position after a fixed
@@ -479,12 +483,7 @@ pub fn cross_validate(
     k: usize,
     prior: Option<&Taxonomy>,
 ) -> f64 {
-    let scores = cross_validate_labels(seg, data, k, prior);
-    if scores.is_empty() {
-        0.0
-    } else {
-        scores.iter().map(|s| s.f1).sum::<f64>() / scores.len() as f64
-    }
+    mean_f1(&cross_validate_labels(seg, data, k, prior))
 }
 
 /// k-fold cross-validated scores of [`ThemeModel`] per label: which categories need more examples.
