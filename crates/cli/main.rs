@@ -31,6 +31,8 @@ enum Command {
     Search(SearchArgs),
     /// 用已标注主题的表格训练主题模型（报告交叉验证 macro-F1）。
     TrainThemes(TrainArgs),
+    /// 用标注过“有实质内容/部分具体/空话”的材料重新训练评分模型（报告交叉验证 AUC 和退回精确率、召回率）。
+    TrainScorer(TrainScorerArgs),
     /// 生成合成调研材料（用于基准测试与样例）。
     #[command(hide = true)]
     Gen(GenArgs),
@@ -68,6 +70,9 @@ struct CheckArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Also list every sentence with its role (发现/套话/过程/感受/其他).
+    #[arg(long)]
+    sentences: bool,
 }
 
 #[derive(clap::Args)]
@@ -149,6 +154,31 @@ struct TrainArgs {
 }
 
 #[derive(clap::Args)]
+struct TrainScorerArgs {
+    /// Labelled sheet (.csv .tsv .xlsx) with a file column (文件/file) and a label column
+    /// (结论/label: substantive/mixed/hollow or 通过/复核/退回重写).
+    sheet: PathBuf,
+    /// Where to write the model (JSON); name it in a pipeline as `[score] model = "…"`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Folder the sheet's file names are relative to (default: the sheet's folder).
+    #[arg(long)]
+    docs: Option<PathBuf>,
+    /// Pipeline whose lexicons to use (default: built-in).
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
+    /// Folds for cross-validation.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// L2 penalty of the logistic regression.
+    #[arg(long, default_value_t = 3.0)]
+    l2: f64,
+    /// Share of hollow texts among those sent back that the redo line must keep (held-out).
+    #[arg(long, default_value_t = 0.9)]
+    precision: f64,
+}
+
+#[derive(clap::Args)]
 struct GenArgs {
     /// Output folder.
     #[arg(long)]
@@ -179,6 +209,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval(a),
         Command::Search(a) => search(a),
         Command::TrainThemes(a) => train_themes(a),
+        Command::TrainScorer(a) => train_scorer(a),
         Command::Gen(a) => gen_corpus(a),
     };
     match result {
@@ -359,7 +390,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         let doc = serde_json::json!({ "results": items, "errors": out.errors });
         writeln!(w, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        for (s, x) in &out.results {
+        for ((s, x), roles) in out.results.iter().zip(&out.sentences) {
             let kind = s.kind.map(|k| k.label()).unwrap_or("材料");
             let by = if s.author.is_empty() {
                 String::new()
@@ -383,6 +414,18 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
                 g.placeholders,
                 g.copied_share * 100.0
             )?;
+            if a.sentences {
+                for r in roles {
+                    let tag = match r.role {
+                        diaoyan_score::Role::Finding => format!("发现：{}", r.evidence.join("、")),
+                        diaoyan_score::Role::Boilerplate => "套话".into(),
+                        diaoyan_score::Role::Process => "过程".into(),
+                        diaoyan_score::Role::Sentiment => "感受".into(),
+                        diaoyan_score::Role::Other => "其他".into(),
+                    };
+                    writeln!(w, "    [{tag}] {}", s.text[r.start..r.end].trim())?;
+                }
+            }
         }
         for e in &out.errors {
             writeln!(w, "{}：{}（{}）", e.path, e.reason, e.detail)?;
@@ -415,12 +458,18 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         Some(d) => Some(diaoyan_eval::eval_real(cfg.clone(), d)?),
         None => None,
     };
+    let reports = match &data {
+        Some(d) => diaoyan_eval::eval_reports(&cfg, d)?,
+        None => None,
+    };
     let mut w = std::io::stdout().lock();
     if a.json {
         writeln!(
             w,
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "sample": sample, "real": real }))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "sample": sample, "reports": reports, "real": real })
+            )?
         )?;
     } else {
         if sample.is_none() {
@@ -432,7 +481,7 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         write!(
             w,
             "{}",
-            diaoyan_eval::render(sample.as_ref(), real.as_ref())
+            diaoyan_eval::render(sample.as_ref(), reports.as_ref(), real.as_ref())
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -523,6 +572,42 @@ fn train_themes(a: TrainArgs) -> Result<ExitCode> {
                 s.label, s.support, s.precision, s.recall, s.f1
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn train_scorer(a: TrainScorerArgs) -> Result<ExitCode> {
+    let cfg = match &a.pipeline {
+        Some(p) => diaoyan_pipeline::PipelineConfig::from_file(p)?,
+        None => diaoyan_pipeline::PipelineConfig::default(),
+    };
+    let opt = diaoyan_pipeline::TrainOptions {
+        docs: a.docs,
+        folds: a.folds,
+        l2: a.l2,
+        precision: a.precision,
+    };
+    let t = diaoyan_pipeline::train_scorer(&cfg, &a.sheet, &opt)?;
+    let mut json = serde_json::to_string_pretty(&t.model)?;
+    json.push('\n');
+    diaoyan_digest::write_atomic(&a.out, json.as_bytes())?;
+    let cv = &t.cv;
+    println!(
+        "已训练评分模型：{}，写入 {}",
+        t.model.trained_on,
+        a.out.display()
+    );
+    println!(
+        "{} 折交叉验证：空话与有实质内容的 ROC-AUC {:.3}；平均得分 有实质内容 {:.1}、部分具体 {:.1}、空话 {:.1}",
+        cv.folds, cv.auc, cv.mean_score[0], cv.mean_score[1], cv.mean_score[2]
+    );
+    println!(
+        "退回线 {:.1} 分、复核线 {:.1} 分；交叉验证中退回的精确率 {:.2}、召回率 {:.2}（以空话为准）",
+        t.model.redo_below, t.model.review_below, cv.redo_precision, cv.redo_recall
+    );
+    println!("各项指标的权重（标准化后，正数表示越多越实）：");
+    for (f, w) in diaoyan_score::FEATURES.iter().zip(&t.model.weights) {
+        println!("  {}\t{w:+.2}", f.1);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -387,6 +387,76 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
+/// Cross-validated substance figures on the labelled real reports (`reports/labels.tsv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportsEval {
+    /// Held-out figures of a model refitted fold by fold with the pipeline's lexicons.
+    pub cv: diaoyan_score::CvFigures,
+    /// The redo and review lines chosen on the held-out scores.
+    pub lines: (f64, f64),
+    /// The worst disagreements: (file, label, held-out score, the labeller's reason, opening).
+    pub worst: Vec<(String, String, f64, String, String)>,
+}
+
+/// Cross-validates the substance model on the labelled real reports under `data_dir`
+/// (`reports/labels.tsv` and the texts beside it); `None` when they are absent.
+pub fn eval_reports(cfg: &PipelineConfig, data_dir: &Path) -> Result<Option<ReportsEval>> {
+    let sheet = data_dir.join("reports/labels.tsv");
+    if !sheet.exists() {
+        return Ok(None);
+    }
+    let t =
+        diaoyan_pipeline::train_scorer(cfg, &sheet, &diaoyan_pipeline::TrainOptions::default())?;
+    let reasons: HashMap<String, String> = read_csv(&sheet, b'\t')?
+        .into_iter()
+        .map(|r| {
+            (
+                r.get("file").cloned().unwrap_or_default(),
+                r.get("reason").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let target = |l: diaoyan_score::Label| match l {
+        diaoyan_score::Label::Substantive => 100.0,
+        diaoyan_score::Label::Mixed => 50.0,
+        diaoyan_score::Label::Hollow => 0.0,
+    };
+    let mut texts = t.texts.clone();
+    texts.sort_by(|a, b| {
+        (b.cv_score - target(b.label))
+            .abs()
+            .total_cmp(&(a.cv_score - target(a.label)).abs())
+            .then(a.file.cmp(&b.file))
+    });
+    let worst = texts
+        .iter()
+        .filter(|x| x.label != diaoyan_score::Label::Mixed)
+        .take(10)
+        .map(|x| {
+            (
+                x.file.clone(),
+                label_name(x.label).to_owned(),
+                x.cv_score,
+                reasons.get(&x.file).cloned().unwrap_or_default(),
+                x.opening.clone(),
+            )
+        })
+        .collect();
+    Ok(Some(ReportsEval {
+        cv: t.cv,
+        lines: (t.model.redo_below, t.model.review_below),
+        worst,
+    }))
+}
+
+fn label_name(l: diaoyan_score::Label) -> &'static str {
+    match l {
+        diaoyan_score::Label::Substantive => "有实质内容",
+        diaoyan_score::Label::Mixed => "部分具体",
+        diaoyan_score::Label::Hollow => "空话",
+    }
+}
+
 /// Scores the real replies and messages under `data_dir` (`tipdm/replies.tsv`,
 /// `tipdm/messages_dev.tsv`) with the pipeline's scorer.
 pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
@@ -510,7 +580,11 @@ fn share(map: &BTreeMap<String, usize>, key: &str, total: usize) -> String {
 }
 
 /// The Chinese report a reviewer or developer reads.
-pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
+pub fn render(
+    sample: Option<&SampleEval>,
+    reports: Option<&ReportsEval>,
+    real: Option<&RealEval>,
+) -> String {
     let mut s = String::new();
     if let Some(e) = sample {
         s.push_str("== 样例调研（对照真值）==\n");
@@ -572,6 +646,31 @@ pub fn render(sample: Option<&SampleEval>, real: Option<&RealEval>) -> String {
             }
             let agree = e.issues.iter().filter(|i| i.theme == i.truth_theme).count();
             s.push_str(&format!("  主题与真值一致：{agree}/{}\n", e.issues.len()));
+        }
+    }
+    if let Some(r) = reports {
+        let c = &r.cv;
+        s.push_str("\n== 真实调研材料（../shared/data/reports，有标注；5 折交叉验证）==\n");
+        s.push_str(&format!(
+            "材料 {} 份：有实质内容 {}、部分具体 {}、空话 {}\n",
+            c.counts.iter().sum::<usize>(),
+            c.counts[0],
+            c.counts[1],
+            c.counts[2]
+        ));
+        s.push_str(&format!(
+            "空话与有实质内容的 ROC-AUC：{:.3}\n平均得分：有实质内容 {:.1}，部分具体 {:.1}，空话 {:.1}\n",
+            c.auc, c.mean_score[0], c.mean_score[1], c.mean_score[2]
+        ));
+        s.push_str(&format!(
+            "退回线 {:.1} 分（复核线 {:.1} 分）：退回的精确率 {:.2}，召回率 {:.2}（以空话为准）\n",
+            r.lines.0, r.lines.1, c.redo_precision, c.redo_recall
+        ));
+        s.push_str("分歧最大的 10 份（交叉验证得分与标注相差最远）：\n");
+        for (f, l, sc, why, open) in &r.worst {
+            s.push_str(&format!(
+                "  {f}（标注：{l}）得分 {sc:.1}：{open}……\n    标注理由：{why}\n"
+            ));
         }
     }
     if let Some(r) = real {

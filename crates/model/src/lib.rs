@@ -359,15 +359,39 @@ pub struct Signals {
     pub sentences: usize,
     /// Sentences judged boilerplate (套话).
     pub boilerplate_sentences: usize,
-    /// Sentences with at least one concrete fact.
+    /// Sentences stating at least one finding about the place.
     pub concrete_sentences: usize,
+    /// Process sentences (logistics, method talk: who went, visits, meetings, forms).
+    #[serde(default)]
+    pub process_sentences: usize,
+    /// Sentiment sentences (feelings, scenery, praise).
+    #[serde(default)]
+    pub sentiment_sentences: usize,
+    /// Local figures with a unit (户, 人, 亩, 元 …), not counts of the work itself.
+    #[serde(default)]
+    pub local_figures: usize,
+    /// Distinct named places (石桥村, 三组), masked ones (xx村) apart.
+    #[serde(default)]
+    pub named_places: usize,
+    /// Distinct named people (full names, not 老张).
+    #[serde(default)]
+    pub named_persons: usize,
+    /// Stock names with no place (老张, 张大爷).
+    #[serde(default)]
+    pub stock_names: usize,
+    /// Sentences naming a specific problem pinned to a place, person, figure or object.
+    #[serde(default)]
+    pub problem_sentences: usize,
+    /// Blanked figures (xx户, ***元).
+    #[serde(default)]
+    pub blank_figures: usize,
     /// Suggestion sentences (建议/希望/反映 …).
     pub suggestions: usize,
     /// Suggestion sentences that name something concrete.
     pub concrete_suggestions: usize,
-    /// Concrete facts (numbers with units, dates, named places/people/organisations, objects).
+    /// Findings: local figures, named places and people with their situation, specific problems.
     pub facts: usize,
-    /// Concrete facts per 1,000 characters.
+    /// Findings per 1,000 characters.
     pub facts_per_k: f64,
     /// Moving-average type/token ratio of content words (0–1).
     pub diversity: f64,

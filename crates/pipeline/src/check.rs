@@ -15,6 +15,8 @@ pub struct CheckOutput {
     pub errors: Vec<FileError>,
     /// Reference texts compared against (templates and the earlier run).
     pub references: usize,
+    /// Per result: every body sentence with its byte range, role and findings.
+    pub sentences: Vec<Vec<diaoyan_score::SentenceRole>>,
 }
 
 /// Scores `files` with the pipeline's lexicons and thresholds, comparing them against its
@@ -67,7 +69,12 @@ pub fn check(
         }
     }
     let out = scorer.score(&subs, &refs, &[]);
+    let sentences = subs
+        .iter()
+        .map(|s| scorer.sentence_roles(&s.text))
+        .collect();
     Ok(CheckOutput {
+        sentences,
         results: subs.into_iter().zip(out.assessments).collect(),
         errors,
         references: refs.len(),

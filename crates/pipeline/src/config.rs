@@ -113,9 +113,14 @@ impl PipelineConfig {
         if let Some(p) = cfg.text.stopwords.as_mut() {
             resolve(p);
         }
-        for p in [&mut cfg.score.boilerplate, &mut cfg.score.concrete]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut cfg.score.boilerplate,
+            &mut cfg.score.concrete,
+            &mut cfg.score.roles,
+            &mut cfg.score.model,
+        ]
+        .into_iter()
+        .flatten()
         {
             resolve(p);
         }
@@ -157,9 +162,10 @@ impl PipelineConfig {
             ));
         }
         let s = &self.score;
-        if !(0.0..=100.0).contains(&s.redo_below)
-            || s.redo_below > s.review_below
-            || s.review_below > 100.0
+        let in_range = |x: Option<f64>| x.is_none_or(|x| (0.0..=100.0).contains(&x));
+        if !in_range(s.redo_below)
+            || !in_range(s.review_below)
+            || matches!((s.redo_below, s.review_below), (Some(a), Some(b)) if a > b)
         {
             return Err(bad(
                 "score.redo_below 与 score.review_below 须在 0–100 之间，且退回线不高于复核线"

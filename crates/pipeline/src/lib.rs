@@ -17,10 +17,12 @@ mod check;
 mod config;
 mod outputs;
 mod run;
+mod train;
 
 pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
 pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
+pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
 
 /// Errors that stop a run (exit code 2): bad config, unreadable input, unwritable output.
 #[derive(Debug, thiserror::Error)]

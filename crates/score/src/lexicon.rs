@@ -7,8 +7,6 @@ use regex::Regex;
 pub const BUILTIN_BOILERPLATE: &str = include_str!("../../../corpora/lexicon/boilerplate.txt");
 /// The concrete-object lexicon shipped with the binary.
 pub const BUILTIN_CONCRETE: &str = include_str!("../../../corpora/lexicon/concrete.txt");
-/// Abstract nouns, which never count as concrete (shipped with the binary).
-pub const BUILTIN_ABSTRACT: &str = include_str!("../../../corpora/lexicon/abstract_nouns.txt");
 
 /// A boilerplate hit: byte range in the sentence and the phrase's category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,10 +105,9 @@ impl Boilerplate {
     }
 }
 
-/// Concrete objects (机耕路, 卫生室 …) and the abstract nouns that never count as concrete.
+/// Concrete objects (机耕路, 卫生室 …).
 pub(crate) struct Concrete {
     words: AhoCorasick,
-    pub abstract_nouns: std::collections::HashSet<String>,
 }
 
 fn word_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -121,17 +118,12 @@ fn word_lines(text: &str) -> impl Iterator<Item = &str> {
 
 impl Concrete {
     pub fn parse(text: &str) -> Concrete {
-        Self::with_abstract(text, BUILTIN_ABSTRACT)
-    }
-
-    pub fn with_abstract(text: &str, abstract_nouns: &str) -> Concrete {
         let words: Vec<&str> = word_lines(text).collect();
         Concrete {
             words: AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&words)
                 .expect("literal words always build"),
-            abstract_nouns: word_lines(abstract_nouns).map(str::to_owned).collect(),
         }
     }
 

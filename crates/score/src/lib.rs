@@ -17,9 +17,14 @@
 //! ```
 
 mod copy;
+mod findings;
+mod learn;
 mod lexicon;
 mod rules;
 mod signals;
+
+pub use findings::Role;
+pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_lines, figures};
 
 pub use copy::{CopyConfig, CopyDoc, CopyStats};
 
@@ -38,12 +43,35 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// One body sentence as the scorer read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceRole {
+    /// First byte in the text.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// Its role.
+    pub role: Role,
+    /// Findings it states.
+    pub findings: usize,
+    /// The words that make its findings.
+    pub evidence: Vec<String>,
+}
+
 /// Errors building a scorer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A lexicon file could not be read.
     #[error("无法读取词表 {path}：{reason}")]
     Lexicon {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The scoring model cannot be used.
+    #[error("评分模型 {path} 无法使用：{reason}")]
+    Model {
         /// The file.
         path: String,
         /// Why.
@@ -70,16 +98,23 @@ pub struct ScoreConfig {
     pub boilerplate: Option<PathBuf>,
     /// Concrete-object lexicon; default: built in.
     pub concrete: Option<PathBuf>,
-    /// Below this score a submission is sent back (default 35).
-    pub redo_below: f64,
-    /// Below this score a submission goes to review (default 55).
-    pub review_below: f64,
-    /// Share of boilerplate sentences that, with fewer than `hollow_facts_per_k` facts, is hollow
-    /// whatever the score (default 0.5).
-    pub hollow_boilerplate_share: f64,
-    /// Facts per 1,000 characters under which a text counts as having no substance (default 3).
-    pub hollow_facts_per_k: f64,
-    /// Unfilled template blanks (xx户) that send a text back (default 3).
+    /// Sentence-role lexicon (过程, 感受, 问题, 口号, 泛称, 套名); default: built in.
+    pub roles: Option<PathBuf>,
+    /// Scoring model from `diaoyan train-scorer`; default: the built-in one, fitted on real
+    /// labelled field notes and reports.
+    pub model: Option<PathBuf>,
+    /// Below this score a submission is sent back (default: the model's line).
+    pub redo_below: Option<f64>,
+    /// Below this score a submission goes to review (default: the model's line).
+    pub review_below: Option<f64>,
+    /// A text shorter than this (characters) is never sent back on its score alone: too short
+    /// to judge, it goes to review (default 150).
+    pub redo_min_chars: usize,
+    /// Share of slogan, process and feeling sentences a low-scoring text needs to be sent back
+    /// (default 0.15); below it, a text without findings goes to review.
+    pub redo_hollow_share: f64,
+    /// Blanked figures (xx户) that send a text back when they outnumber its real figures
+    /// (default 3).
     pub placeholders_redo: usize,
     /// Repeated sentences within one text that call for review (default 3), when they are also
     /// at least `repeats_share` of its sentences (default 0.15).
@@ -99,10 +134,12 @@ impl Default for ScoreConfig {
         Self {
             boilerplate: None,
             concrete: None,
-            redo_below: 35.0,
-            review_below: 55.0,
-            hollow_boilerplate_share: 0.5,
-            hollow_facts_per_k: 3.0,
+            roles: None,
+            model: None,
+            redo_below: None,
+            review_below: None,
+            redo_min_chars: 150,
+            redo_hollow_share: 0.15,
             placeholders_redo: 3,
             repeats_review: 3,
             repeats_share: 0.15,
@@ -118,7 +155,11 @@ pub struct Scorer {
     cfg: ScoreConfig,
     seg: Segmenter,
     boilerplate: Boilerplate,
+    roles: findings::Roles,
     concrete: Concrete,
+    model: ScoreModel,
+    redo_below: f64,
+    review_below: f64,
 }
 
 /// Everything scoring a run produced.
@@ -157,11 +198,28 @@ impl ScoreConfig {
             });
         }
         let (_, co_text) = read(&self.concrete, lexicon::BUILTIN_CONCRETE)?;
+        let (ro_path, ro_text) = read(&self.roles, findings::BUILTIN_ROLES)?;
+        let (roles, bad) = findings::Roles::parse(&ro_text);
+        if !bad.is_empty() {
+            return Err(Error::BadLexicon {
+                path: ro_path,
+                problems: bad.join("；"),
+            });
+        }
+        let (mo_path, mo_text) = read(&self.model, learn::BUILTIN_MODEL)?;
+        let model = ScoreModel::from_json(&mo_text).map_err(|reason| Error::Model {
+            path: mo_path,
+            reason,
+        })?;
         Ok(Scorer {
             cfg: self.clone(),
             seg,
             boilerplate,
+            roles,
             concrete: Concrete::parse(&co_text),
+            redo_below: self.redo_below.unwrap_or(model.redo_below),
+            review_below: self.review_below.unwrap_or(model.review_below),
+            model,
         })
     }
 }
@@ -217,15 +275,50 @@ impl Scorer {
         &self.cfg
     }
 
+    /// The scoring model in use.
+    pub fn model(&self) -> &ScoreModel {
+        &self.model
+    }
+
+    /// The redo and review lines in use.
+    pub fn lines(&self) -> (f64, f64) {
+        (self.redo_below, self.review_below)
+    }
+
+    fn analyze(&self, text: &str) -> signals::Analysis {
+        signals::analyze(
+            text,
+            &self.seg,
+            &self.boilerplate,
+            &self.roles,
+            &self.concrete,
+        )
+    }
+
     /// Measures one text (no judgement).
     pub fn signals(&self, text: &str) -> Signals {
-        signals::analyze(text, &self.seg, &self.boilerplate, &self.concrete).signals
+        self.analyze(text).signals
+    }
+
+    /// Every sentence of a text's body with its role and findings.
+    pub fn sentence_roles(&self, text: &str) -> Vec<SentenceRole> {
+        self.analyze(text)
+            .sentences
+            .into_iter()
+            .map(|s| SentenceRole {
+                start: s.start,
+                end: s.end,
+                role: s.role,
+                findings: s.findings,
+                evidence: s.evidence,
+            })
+            .collect()
     }
 
     /// Scores one text on its own (no copy detection, default length norms) — `diaoyan check`.
     pub fn assess_text(&self, text: &str, kind: Option<Kind>) -> Assessment {
-        let a = signals::analyze(text, &self.seg, &self.boilerplate, &self.concrete);
-        self.judge(String::new(), kind, a, default_norm(kind), &[])
+        let a = self.analyze(text);
+        self.judge(String::new(), kind, text, a, default_norm(kind), &[])
     }
 
     /// Scores a whole run: signals for every submission (in parallel), copy detection across
@@ -236,10 +329,8 @@ impl Scorer {
         references: &[Submission],
         roster: &[Cadre],
     ) -> ScoreOutput {
-        let analyses: Vec<signals::Analysis> = subs
-            .par_iter()
-            .map(|s| signals::analyze(&s.text, &self.seg, &self.boilerplate, &self.concrete))
-            .collect();
+        let analyses: Vec<signals::Analysis> =
+            subs.par_iter().map(|s| self.analyze(&s.text)).collect();
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
         let (pairs, copy_stats) = self.copies(subs, &stock, references);
 
@@ -271,7 +362,7 @@ impl Scorer {
             .zip(analyses)
             .map(|(s, a)| {
                 let mine: Vec<&CopyPair> = by_id.get(s.id.as_str()).cloned().unwrap_or_default();
-                self.judge(s.id.clone(), s.kind, a, norms[&s.kind], &mine)
+                self.judge(s.id.clone(), s.kind, &s.text, a, norms[&s.kind], &mine)
             })
             .collect();
         let cadres = rules::check(subs, &assessments, roster, &self.cfg.rules);
@@ -328,16 +419,15 @@ impl Scorer {
 
     /// The score and verdict of one text from its signals and the copy pairs it is part of.
     ///
-    /// score = 100 × (0.40·concrete + 0.30·(1 − boilerplate)·length + 0.10·suggestions +
-    /// 0.10·diversity + 0.10·length), where concrete = min(facts per 1,000 chars / 25, 1), boilerplate =
-    /// min(boilerplate share / 0.5, 1), suggestions = min(concrete suggestions / expected for the
-    /// kind, 1) (1 when none are expected), diversity = clamp((MATTR − 0.5) / 0.3), length =
-    /// min(length / (0.5 × kind median), 1). A copier's score is then multiplied by
-    /// (1 − share copied).
+    /// score = the model's probability (0–100) that a careful reader calls the text substantive
+    /// ([`ScoreModel`]), multiplied by (1 − share copied) for an identified copier. Below the
+    /// redo line a text is sent back with its hollow sentences quoted; a passing text quotes its
+    /// strongest findings.
     fn judge(
         &self,
         id: String,
         kind: Option<Kind>,
+        text: &str,
         a: signals::Analysis,
         norm: f64,
         pairs: &[&CopyPair],
@@ -350,25 +440,8 @@ impl Scorer {
         } else {
             sig.boilerplate_sentences as f64 / sig.sentences as f64
         };
-        let concrete = (sig.facts_per_k / 25.0).min(1.0);
-        let boiler = (boiler_share / 0.5).min(1.0);
         let expected = expected_suggestions(kind);
-        let sugg = if expected == 0 {
-            1.0
-        } else {
-            (sig.concrete_suggestions as f64 / expected as f64).min(1.0)
-        };
-        let diversity = ((sig.diversity - 0.5) / 0.3).clamp(0.0, 1.0);
-        let length = (sig.length_ratio / 0.5).min(1.0);
-        // Freedom from boilerplate earns credit only in proportion to length: an empty reply
-        // (已收悉) has no slogans and no substance either.
-        let mut score = 100.0
-            * (0.40 * concrete
-                + 0.30 * (1.0 - boiler) * length
-                + 0.10 * sugg
-                + 0.10 * diversity
-                + 0.10 * length);
-
+        let mut score = self.model.score(&sig);
         let mut reasons = Vec::new();
         // Copying: this text as the copier (or one of two alike texts).
         let mut copied_share: f64 = 0.0;
@@ -456,29 +529,101 @@ impl Scorer {
         score *= 1.0 - penalty;
         let score = (score * 10.0).round() / 10.0;
 
-        if sig.placeholders >= cfg.placeholders_redo {
+        if sig.blank_figures >= cfg.placeholders_redo && sig.blank_figures > sig.local_figures {
             reasons.push(reason(
                 "placeholders",
                 format!(
-                    "范文占位符未填写：{}（共 {} 处）",
+                    "范文占位符未填写：{}（共 {} 处空白数字，实际数字 {} 处）",
                     a.placeholder_examples
                         .iter()
                         .map(|e| format!("“{e}”"))
                         .collect::<Vec<_>>()
                         .join(""),
-                    sig.placeholders
+                    sig.blank_figures,
+                    sig.local_figures
                 ),
                 Verdict::Redo,
             ));
         }
-        if boiler_share >= 0.3 && sig.sentences >= 2 {
-            let severity = if boiler_share >= cfg.hollow_boilerplate_share
-                && sig.facts_per_k < cfg.hollow_facts_per_k
-            {
+        let quote = |role_ok: &dyn Fn(&signals::Sentence) -> bool, n: usize, best: bool| {
+            let mut picked: Vec<&signals::Sentence> =
+                a.sentences.iter().filter(|x| role_ok(x)).collect();
+            if best {
+                picked.sort_by_key(|x| std::cmp::Reverse(x.findings));
+            }
+            picked
+                .iter()
+                .take(n)
+                .map(|x| format!("“{}”", short(&text[x.start..x.end], 30)))
+                .collect::<Vec<_>>()
+                .join("")
+        };
+        let hollow_quote = quote(
+            &|x| matches!(x.role, Role::Boilerplate | Role::Process | Role::Sentiment),
+            2,
+            false,
+        );
+        // Opinion rows are the people's own words, not work to send back: the substance judgement
+        // of field writing does not apply to them.
+        let is_opinion = kind == Some(Kind::Opinion);
+        // Sent back only for 虚话: no findings to speak of *and* slogans, process talk or
+        // feelings in their place, in a text long enough to judge. A short text or one that
+        // explains without findings (a policy reply) goes to a reviewer instead.
+        let hollow_roles =
+            (sig.boilerplate_sentences + sig.process_sentences + sig.sentiment_sentences) as f64
+                / sig.sentences.max(1) as f64;
+        let judgeable = sig.chars >= cfg.redo_min_chars && hollow_roles >= cfg.redo_hollow_share;
+        if !is_opinion && score < self.review_below && sig.chars >= 20 {
+            let severity = if score < self.redo_below && judgeable {
                 Verdict::Redo
             } else {
                 Verdict::Review
             };
+            let line = if severity == Verdict::Redo {
+                format!("低于退回线 {:.0} 分", self.redo_below)
+            } else {
+                format!("低于复核线 {:.0} 分", self.review_below)
+            };
+            let mut t = if sig.facts == 0 {
+                format!(
+                    "全文未见具体发现（本地数字、具名村组农户、具体问题均无），实质内容得分 {score:.0} 分，{line}"
+                )
+            } else {
+                format!(
+                    "具体发现偏少：{} 句有发现（共 {} 处），实质内容得分 {score:.0} 分，{line}",
+                    sig.concrete_sentences, sig.facts
+                )
+            };
+            let parts = [
+                (sig.boilerplate_sentences, "套话"),
+                (sig.process_sentences, "过程记述"),
+                (sig.sentiment_sentences, "感受描写"),
+            ];
+            let mut kinds: Vec<String> = parts
+                .iter()
+                .filter(|p| p.0 > 0)
+                .map(|p| format!("{}{} 句", p.1, p.0))
+                .collect();
+            if !kinds.is_empty() && sig.sentences > 0 {
+                kinds.insert(0, format!("共 {} 句", sig.sentences));
+                t.push_str(&format!("；{}", kinds.join("，")));
+            }
+            if !hollow_quote.is_empty() {
+                t.push_str(&format!("，例：{hollow_quote}"));
+            }
+            reasons.push(reason("no_findings", t, severity));
+        } else if !is_opinion && sig.facts > 0 {
+            let best = quote(&|x| x.findings > 0, 2, true);
+            reasons.push(reason(
+                "findings",
+                format!(
+                    "有具体发现 {} 处（{} 句），如：{best}",
+                    sig.facts, sig.concrete_sentences
+                ),
+                Verdict::Pass,
+            ));
+        }
+        if boiler_share >= 0.3 && sig.sentences >= 3 {
             reasons.push(reason(
                 "boilerplate",
                 format!(
@@ -488,19 +633,6 @@ impl Scorer {
                     sig.sentences,
                     short(a.boiler_example.as_deref().unwrap_or(""), 24)
                 ),
-                severity,
-            ));
-        }
-        if sig.facts == 0 && sig.chars >= 20 {
-            reasons.push(reason(
-                "no_facts",
-                "全文无具体数字、地名或户数".into(),
-                Verdict::Review,
-            ));
-        } else if sig.facts_per_k < cfg.hollow_facts_per_k && sig.chars >= 200 {
-            reasons.push(reason(
-                "few_facts",
-                format!("具体事实偏少：每千字 {:.1} 处", sig.facts_per_k),
                 Verdict::Review,
             ));
         }
@@ -540,25 +672,6 @@ impl Scorer {
                 Verdict::Review,
             ));
         }
-        if score < cfg.redo_below {
-            reasons.push(reason(
-                "low_score",
-                format!(
-                    "实质内容得分 {score:.0} 分，低于退回线 {:.0} 分",
-                    cfg.redo_below
-                ),
-                Verdict::Redo,
-            ));
-        } else if score < cfg.review_below {
-            reasons.push(reason(
-                "low_score",
-                format!(
-                    "实质内容得分 {score:.0} 分，低于复核线 {:.0} 分",
-                    cfg.review_below
-                ),
-                Verdict::Review,
-            ));
-        }
         reasons.sort_by_key(|x| std::cmp::Reverse(x.severity));
         let verdict = reasons
             .iter()
@@ -586,17 +699,23 @@ mod tests {
     #[test]
     fn hollow_text_is_sent_back_with_evidence() {
         let text = "高度重视，精心组织，周密部署，确保各项工作落到实处。进一步提高政治站位，切实增强做好群众工作的责任感和使命感。\
-坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。";
+坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。\
+下一步，我们将以此次活动为契机，进一步加大工作力度，不断完善体制机制，推动各项工作再上新台阶。";
         let a = scorer().assess_text(text, Some(Kind::Report));
         assert_eq!(a.verdict, Verdict::Redo, "{a:?}");
         let texts: Vec<&str> = a.reasons.iter().map(|r| r.text.as_str()).collect();
         assert!(
             texts
                 .iter()
-                .any(|t| t.starts_with("套话句占比 100%（4/4），例：“高度重视")),
+                .any(|t| t.starts_with("套话句占比 100%（5/5），例：“高度重视")),
             "{texts:?}"
         );
-        assert!(texts.contains(&"全文无具体数字、地名或户数"), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("全文未见具体发现") && t.contains("例：“高度重视")),
+            "{texts:?}"
+        );
     }
 
     #[test]
@@ -615,6 +734,42 @@ mod tests {
         let b = scorer().assess_text(masked, Some(Kind::Note));
         assert_eq!(b.verdict, Verdict::Pass, "{b:?}");
         assert!(b.signals.masked_names > 0);
+    }
+
+    #[test]
+    fn masked_years_do_not_send_a_dense_report_back_and_a_pass_quotes_its_findings() {
+        let text = "xx年以来，青石镇共有农户2860户9420人，耕地1.2万亩，其中撂荒地430亩。xx年全镇人均纯收入6820元，\
+低于全县平均水平约900元。xx年起镇里修通了到白岩村的6公里水泥路，但白岩村二组、三组仍有58户没有通自来水，\
+靠3口老井吃水，旱季要到2公里外的河沟挑水。xx年镇卫生院只有医生5名，白岩村卫生室已空置两年。\
+建议把白岩村二组、三组饮水工程列入明年计划，铺设管网约4.5公里，约需资金85万元。";
+        let a = scorer().assess_text(text, Some(Kind::Note));
+        assert_eq!(a.verdict, Verdict::Pass, "{a:?}");
+        let found = a
+            .reasons
+            .iter()
+            .find(|r| r.code == "findings")
+            .expect("findings quoted");
+        assert!(found.text.starts_with("有具体发现"), "{}", found.text);
+        assert!(found.text.contains("“"), "{}", found.text);
+        assert!(a.score > 80.0, "{}", a.score);
+    }
+
+    #[test]
+    fn process_and_feelings_without_findings_are_sent_back() {
+        let text = "9月14日，星期六，晴。今天上午我们一行四人来到村里，和村干部座谈了解情况，随后入户走访了12户群众。\
+我们与老乡面对面拉家常，倾听他们的心声，认真记录大家的意见建议。中午在村民家里吃了一顿便饭，饭菜简单却很可口。\
+下午继续走访，和群众促膝谈心，拉近了距离。看到乡亲们脸上的笑容，我心里感到无比温暖，也深深体会到基层工作的不易。\
+晚上回到驻地，整理了一天的走访记录，心情久久不能平静。明天我们将继续深入农户家中，倾听群众呼声。";
+        let a = scorer().assess_text(text, Some(Kind::Note));
+        assert_eq!(a.verdict, Verdict::Redo, "{a:?}");
+        let r = &a.reasons[0];
+        assert_eq!(r.code, "no_findings");
+        assert!(r.text.starts_with("全文未见具体发现"), "{}", r.text);
+        assert!(
+            r.text.contains("过程记述") && r.text.contains("例：“"),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

@@ -1,0 +1,461 @@
+//! Findings and sentence roles that fit real prose.
+//!
+//! A *finding* is something about the visited place that could be checked or acted on: a local
+//! figure with a unit (户, 人, 亩, 元, 公里, 吨, %), a named place or a named person together with
+//! its situation, a specific problem tied to a place, person, figure or object. Process metadata
+//! (who went, how many households were visited, forms handed out), dates, weather, slogans and
+//! numbered formulas, feelings, generic category lists and stock names (老张, 张大爷) are not.
+//!
+//! Each sentence gets one role: finding, boilerplate (套话, by what it says, whatever nouns it
+//! carries), process (logistics and method talk), sentiment (feelings, scenery, praise) or other.
+
+use crate::lexicon::{Boilerplate, Concrete, Hit};
+use diaoyan_text::{Word, is_han};
+use regex::Regex;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// The sentence-role lexicon shipped with the binary.
+pub const BUILTIN_ROLES: &str = include_str!("../../../corpora/lexicon/roles.txt");
+
+/// What a sentence does in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// States at least one finding about the place.
+    Finding,
+    /// 套话: slogans and stock phrases.
+    Boilerplate,
+    /// Logistics and method talk: who went, when, visits, meetings, forms.
+    Process,
+    /// Feelings, scenery, praise.
+    Sentiment,
+    /// Anything else.
+    Other,
+}
+
+/// Units of a local figure (things on the ground), longest first.
+const LOCAL_UNITS: &str = "成|平方公里|平方米|立方米|万亩|万元|亿元|万户|万人|万斤|公顷|公里|千米|公斤|千克|平米|元|户|人|口|名|亩|米|吨|斤|头|只|羽|棵|株|窝|箱|袋|岁|座|所|家|辆|台|间|处|条|个|眼|盏|套|栋|块|根|方|%|％";
+/// Units of time, counts of events and documents: never a finding on their own.
+const OTHER_UNITS: &str =
+    "个月|小时|分钟|人次|年|天|日|月|周|次|届|倍|期|批|份|场|篇|点|时|号|度|号";
+
+static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(?:[万亿千百](?:多|余)|多|余|来)?\s*(?P<unit>{LOCAL_UNITS}|{OTHER_UNITS})"
+    ))
+    .expect("static regex")
+});
+/// Template blanks standing for a figure (xx户, ***元, 000所).
+pub(crate) static BLANK_FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:[xX×＊*○]{1,4}|0{2,4}|多少|若干)(?:\.[xX×*]+)?(?:万元|亿元|元|户|人|亩|%|％|个|名|所|吨|公里|平方米|处|家|条|座)")
+        .expect("static regex")
+});
+/// A numbered group of a village (三组, 5组, 二社), not 组织/组长.
+static GROUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[二三四五六七八九十\d]{1,3}(?:组|社)(?:[^织成长建员合团]|$)|[村屯寨][一二三四五六七八九十\d]{1,3}(?:组|社)")
+        .expect("static regex")
+});
+/// Masked places (xx村, 某某镇, **乡): kept apart — masking does not make a text hollow.
+static MASKED_PLACE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:[xX×＊*#]{1,4}|某某?|[A-Za-z])(?:村|镇|乡|县|市|区|组|屯|社区|街道)")
+        .expect("static regex")
+});
+
+/// Place suffixes: a word ending in one of these (after a non-generic name) is a named place.
+const PLACE_SUFFIXES: [&str; 14] = [
+    "社区", "街道", "嘎查", "村", "镇", "乡", "屯", "寨", "庄", "县", "湾", "坪", "沟", "岭",
+];
+
+/// Common Chinese surnames: a word jieba tags as a person (nr) counts only when it starts with
+/// one (its HMM tags unknown words such as 幸福感 as names).
+pub(crate) const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
+
+/// The compiled role lexicon.
+pub(crate) struct Roles {
+    phrases: Boilerplate,
+    process: Option<usize>,
+    sentiment: Option<usize>,
+    problem: Option<usize>,
+    slogan: Option<usize>,
+    generic: HashSet<String>,
+    stock_names: Vec<Regex>,
+}
+
+impl Roles {
+    /// Parses the role lexicon (`category<TAB>phrase`); returns the lines that could not be read.
+    pub fn parse(text: &str) -> (Roles, Vec<String>) {
+        let mut rest = String::new();
+        let mut generic = HashSet::new();
+        let mut stock_names = Vec::new();
+        let mut bad = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            match line.trim_end().split_once('\t') {
+                Some(("泛称", w)) => {
+                    generic.insert(w.trim().to_owned());
+                    rest.push('\n');
+                }
+                Some(("套名", p)) => {
+                    match Regex::new(p.trim().strip_prefix("re:").unwrap_or(p.trim())) {
+                        Ok(re) => stock_names.push(re),
+                        Err(e) => bad.push(format!("第 {} 行正则有误：{e}", i + 1)),
+                    }
+                    rest.push('\n');
+                }
+                _ => {
+                    rest.push_str(line);
+                    rest.push('\n');
+                }
+            }
+        }
+        let (phrases, more) = Boilerplate::parse(&rest);
+        bad.extend(more);
+        let cat = |name: &str| phrases.categories.iter().position(|c| c == name);
+        (
+            Roles {
+                process: cat("过程"),
+                sentiment: cat("感受"),
+                problem: cat("问题"),
+                slogan: cat("口号"),
+                phrases,
+                generic,
+                stock_names,
+            },
+            bad,
+        )
+    }
+
+    fn is_stock_name(&self, w: &str) -> bool {
+        self.stock_names.iter().any(|re| re.is_match(w))
+    }
+
+    /// Whether `name` (the part before a place suffix) makes a generic place (贫困村, 该村).
+    fn is_generic(&self, name: &str) -> bool {
+        name.is_empty()
+            || self.generic.contains(name)
+            || name
+                .char_indices()
+                .skip(1)
+                .any(|(i, _)| self.generic.contains(&name[i..]) && name[i..].chars().count() >= 2)
+            || name
+                .chars()
+                .next()
+                .is_some_and(|c| "本该全各每邻我这那某此其".contains(c))
+            || name.chars().any(|c| !is_han(c))
+    }
+}
+
+/// What one sentence holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SentenceFacts {
+    /// Local figures with a unit (not process counts, dates or slogans).
+    pub local_figures: usize,
+    /// Figures that count the work itself (走访 12 户, 问卷 500 份).
+    pub process_figures: usize,
+    /// Named places (法源村, 石桥村三组).
+    pub places: Vec<String>,
+    /// Masked places (xx村, 某某镇).
+    pub masked_places: usize,
+    /// Named people (full names, not 老张).
+    pub persons: Vec<String>,
+    /// Stock names (老张, 张大爷).
+    pub stock_names: usize,
+    /// Problem words (塌方, 漏水, 瘫痪).
+    pub problems: usize,
+    /// Concrete objects (机耕路, 卫生室).
+    pub objects: usize,
+    /// Blanked figures (xx户).
+    pub blanks: usize,
+    /// Process words.
+    pub process: usize,
+    /// Feeling words.
+    pub sentiment: usize,
+    /// Byte ranges (in the sentence) of the evidence of a finding.
+    pub evidence: Vec<(usize, usize)>,
+}
+
+impl SentenceFacts {
+    /// How many findings the sentence states (0 = none). A local figure is one each; a named
+    /// place, a named person and a problem each add one when something else pins them down.
+    pub fn findings(&self) -> usize {
+        let p = !self.places.is_empty();
+        let n = !self.persons.is_empty();
+        let q = self.problems > 0;
+        let o = self.objects > 0;
+        let l = self.local_figures > 0;
+        self.local_figures
+            + usize::from(q && (p || n || o || l))
+            + usize::from(p && (o || q || l))
+            + usize::from(n && (q || l || o))
+    }
+}
+
+/// Reads one sentence: its facts and its role. `bp` are the sentence's boilerplate hits.
+pub(crate) fn read_sentence(
+    s: &str,
+    words: &[Word],
+    roles: &Roles,
+    co: &Concrete,
+    bp: &[Hit],
+) -> (SentenceFacts, Role) {
+    let mut f = SentenceFacts::default();
+    let role_hits = roles.phrases.hits(s);
+    let mut slogans: Vec<(usize, usize)> = bp.iter().map(|h| (h.start, h.end)).collect();
+    for h in &role_hits {
+        let c = Some(h.category);
+        if c == roles.process {
+            f.process += 1;
+        } else if c == roles.sentiment {
+            f.sentiment += 1;
+        } else if c == roles.problem {
+            f.problems += 1;
+            f.evidence.push((h.start, h.end));
+        } else if c == roles.slogan {
+            slogans.push((h.start, h.end));
+        }
+    }
+    let inside = |a: usize, b: usize| slogans.iter().any(|&(x, y)| a < y && x < b);
+
+    // Figures: local, process or neither.
+    // A clause here runs between commas, semicolons and colons (not 、, which lists the
+    // things one clause counts).
+    let clause_has_process = |at: usize| {
+        let from = s[..at]
+            .rfind(['，', ',', '；', ';', '：', ':', '。'])
+            .map_or(0, |i| i + s[i..].chars().next().map_or(1, char::len_utf8));
+        let to = s[at..]
+            .find(['，', ',', '；', ';', '：', ':', '。'])
+            .map_or(s.len(), |i| at + i);
+        role_hits
+            .iter()
+            .any(|h| Some(h.category) == roles.process && h.start >= from && h.end <= to)
+    };
+    for m in FIGURE.captures_iter(s) {
+        let all = m.get(0).expect("match");
+        let num = &m["num"];
+        let unit = &m["unit"];
+        if s[..all.start()]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            || inside(all.start(), all.end())
+        {
+            continue;
+        }
+        // A lone 一/万/千/百 is an article or a set phrase (一户人家, 万家灯火), not a figure.
+        let digits = num.chars().any(|c| c.is_ascii_digit());
+        // 000所, 00户: a blanked figure, not a figure.
+        if digits && num.chars().all(|c| c == '0' || c == '.') {
+            continue;
+        }
+        if !digits && num.chars().count() == 1 && !"二两三四五六七八九十".contains(num) {
+            continue;
+        }
+        if !LOCAL_UNITS.split('|').any(|u| u == unit) {
+            continue;
+        }
+        // 两个联系村, 三个组: a counted 个 is a figure only in digits.
+        if !digits && unit == "个" {
+            continue;
+        }
+        // Counts of the work itself: visits, people met, forms — when the clause talks about
+        // the work and the unit counts units visited.
+        let countable = matches!(unit, "户" | "人" | "名" | "个" | "家" | "所" | "条" | "口");
+        if countable && clause_has_process(all.start()) {
+            f.process_figures += 1;
+            continue;
+        }
+        f.local_figures += 1;
+        f.evidence.push((all.start(), all.end()));
+    }
+    f.blanks = BLANK_FIGURE.find_iter(s).count();
+    f.masked_places = MASKED_PLACE.find_iter(s).count();
+    f.objects = co
+        .find(s)
+        .into_iter()
+        .filter(|&(a, b)| !inside(a, b))
+        .inspect(|&e| f.evidence.push(e))
+        .count();
+
+    // Places and people from the words.
+    for (i, w) in words.iter().enumerate() {
+        if inside(w.start, w.end) || w.text.contains('某') {
+            continue;
+        }
+        let n = w.text.chars().count();
+        let next = words.get(i + 1).filter(|x| x.start == w.end);
+        if roles.is_stock_name(w.text)
+            || next.is_some_and(|x| roles.is_stock_name(&format!("{}{}", w.text, x.text)))
+        {
+            f.stock_names += 1;
+            continue;
+        }
+        // A place: a word ending in a place suffix after a specific name, or a name followed by
+        // a lone suffix (法源 + 村), or a short place jieba knows (长沙/ns).
+        let mut place: Option<(usize, usize)> = None;
+        if let Some(suf) = PLACE_SUFFIXES
+            .iter()
+            .find(|x| w.text.ends_with(**x) && w.text.len() > x.len())
+        {
+            let name = &w.text[..w.text.len() - suf.len()];
+            if name.chars().count() >= 2 && !roles.is_generic(name) {
+                place = Some((w.start, w.end));
+            }
+        }
+        if place.is_none()
+            && let Some(x) = next
+            && PLACE_SUFFIXES.contains(&x.text)
+            && n >= 2
+            && !matches!(w.tag, "v" | "vn" | "a" | "ad" | "m" | "q" | "r" | "d" | "p")
+            && !roles.is_generic(w.text)
+        {
+            place = Some((w.start, x.end));
+        }
+        if place.is_none()
+            && w.tag == "ns"
+            && (2..=4).contains(&n)
+            && !roles.is_generic(w.text)
+            && !PLACE_SUFFIXES
+                .iter()
+                .any(|x| w.text.strip_suffix(*x).is_some_and(|r| roles.is_generic(r)))
+        {
+            place = Some((w.start, w.end));
+        }
+        if let Some((a, b)) = place {
+            let name = s[a..b].to_owned();
+            if !f.places.contains(&name) {
+                f.places.push(name);
+            }
+            f.evidence.push((a, b));
+            continue;
+        }
+        if matches!(w.tag, "nr" | "nrt" | "nrfg")
+            && (2..=4).contains(&n)
+            && w.text.chars().next().is_some_and(|c| SURNAMES.contains(c))
+        {
+            if !f.persons.iter().any(|p| p == w.text) {
+                f.persons.push(w.text.to_owned());
+            }
+            f.evidence.push((w.start, w.end));
+        }
+    }
+    for m in GROUP.find_iter(s) {
+        let g = m.as_str().trim_end_matches(|c: char| !"组社".contains(c));
+        if !inside(m.start(), m.end()) && !f.places.iter().any(|p| p.ends_with(g)) {
+            f.places.push(g.to_owned());
+            f.evidence.push((m.start(), m.start() + g.len()));
+        }
+    }
+
+    let hit_chars: usize = bp.iter().map(|h| s[h.start..h.end].chars().count()).sum();
+    let han = s.chars().filter(|&c| is_han(c)).count().max(1);
+    // Method talk (面对面, 倾听) is process, not 套话, unless stock phrasing outweighs it.
+    let boiler = (bp.len() >= 2 || hit_chars as f64 / han as f64 >= 0.3)
+        && bp.len() > f.process
+        && f.local_figures < 2;
+    let role = if boiler {
+        Role::Boilerplate
+    } else if f.findings() > 0 {
+        Role::Finding
+    } else if f.sentiment > f.process {
+        Role::Sentiment
+    } else if f.process > 0 || f.process_figures > 0 {
+        Role::Process
+    } else {
+        Role::Other
+    };
+    (f, role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
+    use diaoyan_text::Segmenter;
+
+    fn read(s: &str) -> (SentenceFacts, Role) {
+        let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        let (roles, bad) = Roles::parse(BUILTIN_ROLES);
+        assert!(bad.is_empty(), "{bad:?}");
+        let co = Concrete::parse(BUILTIN_CONCRETE);
+        let seg = Segmenter::builtin();
+        let words = seg.tag(s);
+        read_sentence(s, &words, &roles, &co, &bp.hits(s))
+    }
+
+    /// Real-shaped sentences (written for this test) and the role a careful reader gives them.
+    #[test]
+    fn roles_of_real_shaped_sentences() {
+        use Role::*;
+        let cases = [
+            // Findings: local figures, named places with their situation, named people with theirs.
+            ("全村共有农户286户1043人，人均耕地0.6亩。", Finding),
+            ("青石村到乡里的8公里砂石路一下雨就没法走。", Finding),
+            ("村民刘长贵今年68岁，患有糖尿病，老伴常年卧床。", Finding),
+            ("石桥村三组的水渠去年被山洪冲垮，至今没有修复。", Finding),
+            (
+                "建议在村口新建一座50立方米的蓄水池，约需资金6万元。",
+                Finding,
+            ),
+            ("某某村王某某家里5口人，种了3亩水稻。", Finding),
+            // Boilerplate, whatever nouns it carries.
+            ("高度重视，精心组织，确保各项工作落到实处。", Boilerplate),
+            (
+                "为进一步密切党群干群关系，切实解决群众急难愁盼问题，镇党委深入各村开展走访。",
+                Boilerplate,
+            ),
+            // Process: who went, when, how many were visited, forms and meetings.
+            (
+                "上午我们一行五人来到村委会，与村干部座谈了解情况。",
+                Process,
+            ),
+            (
+                "本次共走访农户120户，发放问卷500份，回收问卷462份。",
+                Process,
+            ),
+            ("9月14日，星期六，晴。", Process),
+            ("下午召开村民代表座谈会，8名代表发言。", Process),
+            ("我们与老乡面对面拉家常，倾听他们的心声。", Process),
+            // Sentiment and scenery.
+            ("看到乡亲们脸上的笑容，我心里感到无比温暖。", Sentiment),
+            ("清晨的山村薄雾缭绕，空气中弥漫着泥土的芬芳。", Sentiment),
+            // Not findings: slogans with numbers, generic lists, stock names with no place.
+            ("认真落实“两学一做”和“四必到五必访”要求。", Other),
+            ("致贫原因主要有因病、因学、因残和缺技术、缺资金等。", Other),
+            ("老张的儿子前年因病去世，家里只剩几间破旧的土屋。", Other),
+        ];
+        for (s, want) in cases {
+            let (f, got) = read(s);
+            assert_eq!(got, want, "{s}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn process_counts_and_dates_are_not_local_figures() {
+        let (f, _) = read("9月21日走访了12户，收集意见建议15条。");
+        assert_eq!(f.local_figures, 0, "{f:?}");
+        assert!(f.process_figures >= 1);
+        let (f, _) = read("全镇2.2万人中饮水困难的有1.5万余人。");
+        assert_eq!(f.local_figures, 2, "{f:?}");
+    }
+
+    #[test]
+    fn masked_and_blank_figures() {
+        let (f, _) = read("该村共xxx户xxxx人，耕地面积xxxx亩。");
+        assert_eq!(f.local_figures, 0, "{f:?}");
+        assert_eq!(f.blanks, 3, "{f:?}");
+        let (f, _) = read("xx村有低保户57户143人。");
+        assert_eq!(f.masked_places, 1);
+        assert_eq!(f.local_figures, 2);
+    }
+
+    #[test]
+    fn generic_places_are_not_named() {
+        for s in ["我们来到这个偏远的贫困村。", "全村和各村的情况都差不多。"]
+        {
+            let (f, _) = read(s);
+            assert!(f.places.is_empty(), "{s}: {:?}", f.places);
+        }
+        let (f, _) = read("下午到法源村委开会。");
+        assert!(!f.places.is_empty() || f.process > 0);
+    }
+}
