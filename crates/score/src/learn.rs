@@ -425,11 +425,12 @@ fn solve(mut h: [[f64; 13]; 13], mut g: [f64; 13]) -> [f64; 13] {
         if d.abs() < 1e-12 {
             continue;
         }
+        let pivot = h[c];
         for r in c + 1..13 {
             let f = h[r][c] / d;
             if f != 0.0 {
-                for k in c..13 {
-                    h[r][k] -= f * h[c][k];
+                for (x, p) in h[r].iter_mut().zip(&pivot).skip(c) {
+                    *x -= f * p;
                 }
                 g[r] -= f * g[c];
             }
