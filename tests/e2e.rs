@@ -596,7 +596,7 @@ fn campaign_rules_per_cadre_match_the_truth() {
 fn check_scores_single_files_and_finds_copies_against_a_run() {
     let tmp = tempfile::tempdir().unwrap();
     let hollow = tmp.path().join("空话.txt");
-    std::fs::write(&hollow, "蹲点调研报告\n高度重视，精心组织，确保各项工作落到实处。进一步提高政治站位，切实增强责任感和使命感。坚持以人民为中心的发展思想，不断增强人民群众的获得感。通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。下一步，我们将以此次活动为契机，进一步加大工作力度，不断完善体制机制，推动各项工作再上新台阶。").unwrap();
+    std::fs::write(&hollow, "蹲点调研报告\n高度重视，精心组织，确保各项工作落到实处。进一步提高政治站位，切实增强责任感和使命感。坚持以人民为中心的发展思想，不断增强人民群众的获得感。通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。下一步，我们将以此次活动为契机，进一步加大工作力度，不断完善体制机制，推动各项工作再上新台阶，切实把好事办好、实事办实。").unwrap();
     let o = diaoyan(&["check", hollow.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);
