@@ -159,22 +159,7 @@ fn read_csv(path: &Path, delimiter: u8) -> Result<Vec<HashMap<String, String>>> 
 /// ROC-AUC by the Mann–Whitney statistic: the chance that a random positive ranks above a random
 /// negative (ties count half).
 pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> f64 {
-    if positives.is_empty() || negatives.is_empty() {
-        return f64::NAN;
-    }
-    let mut wins = 0.0;
-    for p in positives {
-        for n in negatives {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / (positives.len() * negatives.len()) as f64
+    diaoyan_score::auc(positives, negatives)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
