@@ -663,6 +663,9 @@ fn eval_reports_quality_figures() {
         // Real citizen messages are concrete by nature: almost none may be called hollow.
         let redo = r["message_verdicts"]["redo"].as_u64().unwrap_or(0) as f64;
         assert!(redo / r["messages"].as_f64().unwrap() < 0.02, "{r}");
+        // Government replies answer what was done: under 5% may be sent back (issue 8).
+        let sent_back = r["reply_verdicts"]["redo"].as_u64().unwrap_or(0) as f64;
+        assert!(sent_back / r["replies"].as_f64().unwrap() < 0.05, "{r}");
         // The emptiest replies (已收悉) must rank lowest.
         assert!(r["lowest"][0][1].as_f64().unwrap() < 35.0, "{r}");
     } else {

@@ -422,6 +422,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
                         diaoyan_score::Role::Process => "过程".into(),
                         diaoyan_score::Role::Sentiment => "感受".into(),
                         diaoyan_score::Role::Other => "其他".into(),
+                        diaoyan_score::Role::Formula => "格式".into(),
                     };
                     writeln!(w, "    [{tag}] {}", s.text[r.start..r.end].trim())?;
                 }

@@ -385,6 +385,14 @@ pub struct Signals {
     /// Blanked figures (xx户, ***元).
     #[serde(default)]
     pub blank_figures: usize,
+    /// Whether the text is a reply letter (答复函: salutation, 已收悉, 现回复如下 …), whose
+    /// account of what was done is its substance, not process talk.
+    #[serde(default)]
+    pub reply_letter: bool,
+    /// Letter formula sentences of a reply letter (您好, 已收悉, 感谢…, the date): not counted
+    /// in `sentences`.
+    #[serde(default)]
+    pub formula_sentences: usize,
     /// Suggestion sentences (建议/希望/反映 …).
     pub suggestions: usize,
     /// Suggestion sentences that name something concrete.

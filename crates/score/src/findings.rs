@@ -31,10 +31,13 @@ pub enum Role {
     Sentiment,
     /// Anything else.
     Other,
+    /// The formula of a reply letter (您好, 已收悉, 现回复如下, 感谢您…, the date): neither
+    /// substance nor 虚话.
+    Formula,
 }
 
 /// Units of a local figure (things on the ground), longest first.
-const LOCAL_UNITS: &str = "成|平方公里|平方米|立方米|万亩|万元|亿元|万户|万人|万斤|公顷|公里|千米|公斤|千克|平米|元|户|人|口|名|亩|米|吨|斤|头|只|羽|棵|株|窝|箱|袋|岁|座|所|家|辆|台|间|处|条|个|眼|盏|套|栋|块|根|方|%|％";
+const LOCAL_UNITS: &str = "成|平方公里|平方米|平方|立方米|立方|㎡|m²|m2|千瓦|万亩|万元|亿元|万户|万人|万斤|公顷|公里|千米|公斤|千克|平米|元|户|人|口|名|亩|米|吨|斤|头|只|羽|棵|株|窝|箱|袋|岁|座|所|家|辆|台|间|处|条|个|眼|盏|套|栋|块|根|方|%|％";
 /// Units of time, counts of events and documents: never a finding on their own.
 const OTHER_UNITS: &str =
     "个月|小时|分钟|人次|年|天|日|月|周|次|届|倍|期|批|份|场|篇|点|时|号|度|号";
@@ -64,6 +67,14 @@ static MASKED_PLACE: LazyLock<Regex> = LazyLock::new(|| {
 /// Place suffixes: a word ending in one of these (after a non-generic name) is a named place.
 const PLACE_SUFFIXES: [&str; 14] = [
     "社区", "街道", "嘎查", "村", "镇", "乡", "屯", "寨", "庄", "县", "湾", "坪", "沟", "岭",
+];
+
+/// Suffixes of named facilities and landmarks (白云小区, 娄双大道, 松雅湖): a place when the name
+/// before them is a proper name (jieba tags ns/nr/nz/nt), not a kind (住宅小区, 农贸市场).
+const FACILITY_SUFFIXES: [&str; 31] = [
+    "小区", "公园", "大道", "公路", "路", "街", "巷", "广场", "市场", "学校", "小学", "中学", "幼儿园",
+    "医院", "卫生院", "公司", "厂", "站", "大桥", "桥", "河", "湖", "水库", "花园", "新城", "苑",
+    "大厦", "园区", "工业园", "渠", "山庄",
 ];
 
 /// Common Chinese surnames: a word jieba tags as a person (nr) counts only when it starts with
@@ -199,13 +210,16 @@ pub(crate) fn read_sentence(
 ) -> (SentenceFacts, Role) {
     let mut f = SentenceFacts::default();
     let role_hits = roles.phrases.hits(s);
+    // Feeling words, counted once the places are known (幸福湾, 阳光小区 are names).
+    let mut feelings: Vec<(usize, usize)> = Vec::new();
+    let mut place_spans: Vec<(usize, usize)> = Vec::new();
     let mut slogans: Vec<(usize, usize)> = bp.iter().map(|h| (h.start, h.end)).collect();
     for h in &role_hits {
         let c = Some(h.category);
         if c == roles.process {
             f.process += 1;
         } else if c == roles.sentiment {
-            f.sentiment += 1;
+            feelings.push((h.start, h.end));
         } else if c == roles.problem {
             f.problems += 1;
             f.evidence.push((h.start, h.end));
@@ -310,6 +324,19 @@ pub(crate) fn read_sentence(
         {
             place = Some((w.start, x.end));
         }
+        // A named facility: a proper name and a facility suffix, as one word or two.
+        let proper = matches!(w.tag, "ns" | "nr" | "nz" | "nt");
+        if place.is_none() && proper && n >= 2 && !roles.is_generic(w.text) {
+            if next.is_some_and(|x| FACILITY_SUFFIXES.contains(&x.text)) {
+                place = next.map(|x| (w.start, x.end));
+            } else if FACILITY_SUFFIXES.iter().any(|x| {
+                w.text
+                    .strip_suffix(*x)
+                    .is_some_and(|r| r.chars().count() >= 2 && !roles.is_generic(r))
+            }) {
+                place = Some((w.start, w.end));
+            }
+        }
         if place.is_none()
             && w.tag == "ns"
             && (2..=4).contains(&n)
@@ -317,6 +344,10 @@ pub(crate) fn read_sentence(
             && !PLACE_SUFFIXES
                 .iter()
                 .any(|x| w.text.strip_suffix(*x).is_some_and(|r| roles.is_generic(r)))
+            // 北路, 大桥, 南站: a direction or a size before a facility is not a name.
+            && !FACILITY_SUFFIXES
+                .iter()
+                .any(|x| w.text.strip_suffix(*x).is_some_and(|r| r.chars().count() < 2))
         {
             place = Some((w.start, w.end));
         }
@@ -326,6 +357,7 @@ pub(crate) fn read_sentence(
                 f.places.push(name);
             }
             f.evidence.push((a, b));
+            place_spans.push((a, b));
             continue;
         }
         if matches!(w.tag, "nr" | "nrt" | "nrfg")
@@ -345,6 +377,11 @@ pub(crate) fn read_sentence(
             f.evidence.push((m.start(), m.start() + g.len()));
         }
     }
+
+    f.sentiment = feelings
+        .iter()
+        .filter(|&&(a, b)| !place_spans.iter().any(|&(x, y)| a < y && x < b))
+        .count();
 
     let hit_chars: usize = bp.iter().map(|h| s[h.start..h.end].chars().count()).sum();
     let han = s.chars().filter(|&c| is_han(c)).count().max(1);
@@ -427,6 +464,25 @@ mod tests {
             let (f, got) = read(s);
             assert_eq!(got, want, "{s}: {f:?}");
         }
+    }
+
+    /// Named facilities of a town or city (a reply, an urban field note) are places; a kind of
+    /// facility (住宅小区, 农贸市场) or a direction (北路) is not; a feeling word inside a
+    /// name (幸福湾) is no feeling.
+    #[test]
+    fn urban_places_and_units() {
+        let (f, role) = read("白云小区东门的排水管堵塞，雨天积水半米深。");
+        assert_eq!(role, Role::Finding, "{f:?}");
+        assert!(f.places.iter().any(|p| p.contains("白云")), "{f:?}");
+        let (f, _) = read("住宅小区和农贸市场周边的道路需要整治。");
+        assert!(f.places.is_empty(), "{f:?}");
+        let (f, _) = read("人防公园总占地面积42000m2，二期用地还属于企业。");
+        assert_eq!(f.local_figures, 1, "{f:?}");
+        let (f, _) = read("门店面积200㎡。");
+        assert_eq!(f.local_figures, 1, "{f:?}");
+        let (f, role) = read("途经阳光新城、芷兰小区。");
+        assert_eq!(f.sentiment, 0, "{f:?}");
+        assert_ne!(role, Role::Sentiment);
     }
 
     #[test]

@@ -569,10 +569,24 @@ impl Scorer {
         // Sent back only for 虚话: no findings to speak of *and* slogans, process talk or
         // feelings in their place, in a text long enough to judge. A short text or one that
         // explains without findings (a policy reply) goes to a reviewer instead.
-        let hollow_roles =
-            (sig.boilerplate_sentences + sig.process_sentences + sig.sentiment_sentences) as f64
-                / sig.sentences.max(1) as f64;
-        let judgeable = sig.chars >= cfg.redo_min_chars && hollow_roles >= cfg.redo_hollow_share;
+        // In a reply letter the account of what was done (调查核实, 已责成整改) is the answer
+        // itself, so only slogans and feelings count as 虚话 there.
+        let process = if sig.reply_letter {
+            0
+        } else {
+            sig.process_sentences
+        };
+        let hollow_roles = (sig.boilerplate_sentences + process + sig.sentiment_sentences) as f64
+            / sig.sentences.max(1) as f64;
+        // Length without a letter's formula (salutation, thanks, date).
+        let formula_chars: usize = a
+            .sentences
+            .iter()
+            .filter(|x| x.role == Role::Formula)
+            .map(|x| text[x.start..x.end].chars().count())
+            .sum();
+        let judgeable = sig.chars.saturating_sub(formula_chars) >= cfg.redo_min_chars
+            && hollow_roles >= cfg.redo_hollow_share;
         if !is_opinion && score < self.review_below && sig.chars >= 20 {
             let severity = if score < self.redo_below && judgeable {
                 Verdict::Redo
@@ -694,6 +708,39 @@ mod tests {
 
     fn scorer() -> Scorer {
         ScoreConfig::default().build(Segmenter::builtin()).unwrap()
+    }
+
+    #[test]
+    fn reply_letter_is_answered_not_process_talk() {
+        // A reply letter: its formula (您好, 已收悉, 感谢…, the date) is neither substance nor
+        // 虚话, and its account of what was done is the answer, so it goes to a reviewer at
+        // worst. The same account written as a field note with nothing found is sent back.
+        let account = "接到反映后，我局立即组织执法人员到现场调查核实，约谈了物业负责人，责成其限期整改。\
+经调查，反映的情况基本属实，我局已要求物业公司每天安排专人巡查，并在整改完成后组织复查验收。\
+我局还将会同街道和社区召开协调会议，督促开发商按照规划要求完善配套设施建设。\
+整改期间，执法人员将不定期回访，确保问题得到妥善处理。";
+        let letter =
+            format!("网友“某某”：您好！\n您的留言已收悉，现回复如下：\n{account}\n感谢您对我们工作的关心和支持！\n2019年3月18日");
+        let sc = scorer();
+        let a = sc.assess_text(&letter, None);
+        assert!(a.signals.reply_letter, "{:?}", a.signals);
+        assert!(a.signals.formula_sentences >= 3, "{:?}", a.signals);
+        assert_ne!(a.verdict, Verdict::Redo, "{a:?}");
+        let roles = sc.sentence_roles(&letter);
+        assert_eq!(roles[0].role, Role::Formula, "{roles:?}");
+        assert_eq!(roles.last().unwrap().role, Role::Formula, "{roles:?}");
+        let note = format!(
+            "今天我们一行来到社区开展走访调研，与居民面对面拉家常，倾听群众心声。{account}"
+        );
+        let b = sc.assess_text(&note, Some(Kind::Note));
+        assert!(!b.signals.reply_letter, "{:?}", b.signals);
+        assert_eq!(b.signals.formula_sentences, 0);
+        // A quoted greeting inside a field note does not make it a letter.
+        let c = sc.assess_text(
+            "“大娘，您好！”我们走进老人家里，询问今年的收成。",
+            Some(Kind::Note),
+        );
+        assert!(!c.signals.reply_letter, "{:?}", c.signals);
     }
 
     #[test]

@@ -19,6 +19,28 @@ static SUGGESTION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// The opening of a reply letter (答复函): a salutation to the writer or an acknowledgement.
+static REPLY_OPENING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"收悉|(?:回复|答复|反馈|函复)如下|^\W{0,3}(?:网友|尊敬的)|^[^“"「]{0,40}(?:您|你)好|^\W{0,3}[“"][^”"]{0,30}[”"]\W{0,3}(?:您|你)好|(?:您|你)所?(?:反映|反应|来信|留言|咨询)|网民|来帖|该帖|帖文|网帖|来函|函件"#,
+    )
+        .expect("static regex")
+});
+/// A formula sentence of a reply letter: salutation, acknowledgement, thanks, sign-off, date.
+static REPLY_FORMULA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"您好|你好|收悉|如下[：:]?$|感谢|谢谢|欢迎|此致|敬礼|祝您|^\W{0,3}网友|^尊敬的|^\d{4}年\d{1,2}月\d{1,2}日\W*$",
+    )
+    .expect("static regex")
+});
+/// The closing thanks of a reply letter, however long (感谢您对…的关注，如有疑问请致电…).
+static REPLY_THANKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\W{0,3}(?:[“"][^”"]{0,30}[”"]\W{0,3})?(?:在此|首先|再次|最后|同时)?\W?(?:衷心|真诚|非常|十分)?(?:地|的)?(?:感谢|谢谢)"#)
+        .expect("static regex")
+});
+/// Longest formula sentence (characters): a longer one says more than the formula.
+const FORMULA_MAX_CHARS: usize = 60;
+
 /// One sentence as read: where it is, its role and how many findings it states.
 #[derive(Debug, Clone)]
 pub struct Sentence {
@@ -67,6 +89,10 @@ pub(crate) fn analyze(
     };
     let body = &text[base..];
     let mut a = Analysis::default();
+    // A reply letter shows itself in its first lines (the header block may hold the salutation).
+    let opening_end = base + body.char_indices().nth(120).map_or(body.len(), |(i, _)| i);
+    let reply_letter = REPLY_OPENING.is_match(&text[..opening_end]);
+    a.signals.reply_letter = reply_letter;
     let mut seen: HashSet<String> = HashSet::new();
     let mut content: Vec<String> = Vec::new();
     let mut places: HashSet<String> = HashSet::new();
@@ -83,7 +109,14 @@ pub(crate) fn analyze(
         let hits = bp.hits(s);
         // One segmentation serves the facts and the content words.
         let words = seg.tag(s);
-        let (f, role) = read_sentence(s, &words, roles, co, &hits);
+        let (f, mut role) = read_sentence(s, &words, roles, co, &hits);
+        if reply_letter
+            && role != Role::Finding
+            && (s.chars().count() <= FORMULA_MAX_CHARS && REPLY_FORMULA.is_match(s)
+                || REPLY_THANKS.is_match(s))
+        {
+            role = Role::Formula;
+        }
         let findings = if role == Role::Finding {
             f.findings()
         } else {
@@ -91,6 +124,17 @@ pub(crate) fn analyze(
         };
         let suggestion = SUGGESTION.is_match(s);
         let sig = &mut a.signals;
+        if role == Role::Formula {
+            sig.formula_sentences += 1;
+            a.sentences.push(Sentence {
+                start: base + span.start,
+                end: base + span.end,
+                role,
+                findings: 0,
+                evidence: Vec::new(),
+            });
+            continue;
+        }
         sig.sentences += 1;
         sig.facts += findings;
         match role {
@@ -112,7 +156,7 @@ pub(crate) fn analyze(
             }
             Role::Process => sig.process_sentences += 1,
             Role::Sentiment => sig.sentiment_sentences += 1,
-            Role::Other => {}
+            Role::Other | Role::Formula => {}
         }
         sig.stock_names += f.stock_names;
         sig.blank_figures += f.blanks;

@@ -34,7 +34,8 @@ fn is_clause_end(c: char) -> bool {
 }
 
 /// Splits text into sentences at `。！？；…`, their ASCII forms and line breaks. Closing quotes and
-/// brackets stay with the sentence they close; surrounding spaces are trimmed from each span;
+/// brackets stay with the sentence they close; a paragraph indent of two ideographic spaces
+/// (`　　`) also ends a sentence; surrounding spaces are trimmed from each span;
 /// empty sentences are dropped. A `.` is not a boundary (it appears in numbers such as `15.6%`).
 pub fn sentences(text: &str) -> Vec<Span> {
     split_by(text, 0, text.len(), is_sentence_end)
@@ -54,6 +55,11 @@ fn split_by(text: &str, from: usize, to: usize, is_end: fn(char) -> bool) -> Vec
         if c == '\n' || c == '\r' {
             push_trimmed(text, start, at, &mut out);
             start = at + c.len_utf8();
+        } else if c == '\u{3000}' && iter.peek().is_some_and(|&(_, d)| d == '\u{3000}') {
+            // Two ideographic spaces indent a paragraph: text pasted into one line (a web form,
+            // a spreadsheet cell) keeps its paragraphs this way.
+            push_trimmed(text, start, at, &mut out);
+            start = at;
         } else if is_end(c) {
             let mut end = at + c.len_utf8();
             // Swallow repeated enders (！！, ……) and closing quotes/brackets.
@@ -110,6 +116,8 @@ mod tests {
             "  \n\n  " => [],
             "甲；乙;丙" => ["甲；", "乙;", "丙"],
             "无标点的一行" => ["无标点的一行"],
+            "现回复如下：　　全村共312户　　二、下一步" => ["现回复如下：", "全村共312户", "二、下一步"],
+            "一个　空格不算段落" => ["一个　空格不算段落"],
         }
     }
 
