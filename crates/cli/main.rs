@@ -70,7 +70,7 @@ struct CheckArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Also list every sentence with its role (发现/套话/过程/感受/其他).
+    /// Also list every sentence with its role (发现/套话/过程/感受/其他/格式).
     #[arg(long)]
     sentences: bool,
 }
@@ -260,6 +260,18 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             "完成：共 {} 个文件，读取 {} 份材料，{} 个文件或表格行无法读取，跳过 {} 个锁定/隐藏文件，用时 {:.1} 秒。",
             c.files_seen, c.submissions, c.errors, c.skipped, report.seconds
         );
+        for dir in &c.skipped_outputs {
+            println!("跳过 {dir}/：这是 diaoyan 的输出目录，不作为材料读取。");
+        }
+        if let Some(holder) = &report.stale_lock {
+            println!("上一次运行（{holder}）没有正常结束，已接管输出目录。");
+        }
+        if !report.cleaned.is_empty() {
+            println!(
+                "已清理上次中断运行留下的临时文件：{}",
+                report.cleaned.join("、")
+            );
+        }
         println!("结果在 {out}/ ：{}", report.outputs.join("、"));
         if c.errors > 0 {
             println!("无法读取的文件及原因见 {out}/ingest_errors.csv");
@@ -374,7 +386,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         Some(p) => diaoyan_pipeline::PipelineConfig::from_file(p)?,
         None => diaoyan_pipeline::PipelineConfig::default(),
     };
-    let out = diaoyan_pipeline::check(&cfg, &a.files, a.against.as_deref())?;
+    let out = diaoyan_pipeline::check(&cfg, &a.files, a.against.as_deref(), a.sentences)?;
     let mut w = std::io::stdout().lock();
     if a.json {
         let items: Vec<serde_json::Value> = out
@@ -390,7 +402,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         let doc = serde_json::json!({ "results": items, "errors": out.errors });
         writeln!(w, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        for ((s, x), roles) in out.results.iter().zip(&out.sentences) {
+        for (i, (s, x)) in out.results.iter().enumerate() {
             let kind = s.kind.map(|k| k.label()).unwrap_or("材料");
             let by = if s.author.is_empty() {
                 String::new()
@@ -414,7 +426,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
                 g.placeholders,
                 g.copied_share * 100.0
             )?;
-            if a.sentences {
+            if let Some(roles) = out.sentences.get(i) {
                 for r in roles {
                     let tag = match r.role {
                         diaoyan_score::Role::Finding => format!("发现：{}", r.evidence.join("、")),

@@ -16,6 +16,10 @@ pub struct IngestConfig {
     /// How many leading non-empty lines of a document are searched for header fields
     /// (姓名：…, 单位：…, dates; default 12).
     pub header_lines: usize,
+    /// Folders never read (set at run time, not in the pipeline file: the run's own output
+    /// folder when it lies inside the input).
+    #[serde(skip)]
+    pub exclude: Vec<std::path::PathBuf>,
 }
 
 impl Default for IngestConfig {
@@ -25,6 +29,7 @@ impl Default for IngestConfig {
             max_entry_bytes: 64 << 20,
             columns: ColumnMap::default(),
             header_lines: 12,
+            exclude: Vec::new(),
         }
     }
 }

@@ -67,6 +67,7 @@ struct Walk {
     files: Vec<Found>,
     metadata: Vec<Found>,
     skipped: Vec<String>,
+    outputs: Vec<String>,
     errors: Vec<FileError>,
 }
 
@@ -127,7 +128,7 @@ pub fn ingest_with(
         reason: io_reason(&e),
     })?;
     let walk = if meta.is_dir() {
-        walk(input)
+        walk(input, &cfg.exclude)
     } else {
         let rel = input
             .file_name()
@@ -144,6 +145,7 @@ pub fn ingest_with(
     let mut out = IngestOutput {
         files_seen: walk.files.len() + walk.metadata.len() + walk.skipped.len() + walk.errors.len(),
         skipped: walk.skipped,
+        skipped_outputs: walk.outputs,
         errors: walk.errors,
         ..IngestOutput::default()
     };
@@ -214,10 +216,30 @@ pub fn ingest_with(
     Ok(out)
 }
 
+/// Whether `dir` holds diaoyan's outputs: a `run.json` that diaoyan wrote (its `tool` field, or
+/// the report's shape for runs older than that field).
+fn is_output_folder(dir: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(dir.join("run.json")) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return false;
+    };
+    v.get("tool").and_then(|t| t.as_str()) == Some("diaoyan")
+        || ["version", "stages", "counts", "outputs"]
+            .iter()
+            .all(|k| v.get(k).is_some())
+}
+
 /// Walks the folder in name order, following links (a link loop is reported, never followed
-/// twice), and sorts what it finds.
-fn walk(root: &Path) -> Walk {
+/// twice), and sorts what it finds. Folders holding diaoyan's own outputs, and `exclude`, are
+/// skipped and listed.
+fn walk(root: &Path, exclude: &[PathBuf]) -> Walk {
     let mut w = Walk::default();
+    let exclude: Vec<PathBuf> = exclude
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let it = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -263,6 +285,12 @@ fn walk(root: &Path) -> Walk {
             continue;
         }
         if entry.file_type().is_dir() {
+            let excluded = !exclude.is_empty()
+                && std::fs::canonicalize(entry.path()).is_ok_and(|p| exclude.contains(&p));
+            if excluded || is_output_folder(entry.path()) {
+                it.skip_current_dir();
+                w.outputs.push(rel);
+            }
             continue;
         }
         let found = Found {
@@ -280,6 +308,23 @@ fn walk(root: &Path) -> Walk {
         }
     }
     w
+}
+
+/// The date of a table cell: a date with or without a time (`2019/2/28 11:25:05`), an Excel
+/// serial number, or the first date written anywhere in it; empty when there is none.
+fn cell_date(cell: &str) -> String {
+    diaoyan_text::parse_datetime(cell)
+        .map(|(d, _)| d)
+        .or_else(|| diaoyan_text::find_date(cell))
+        .unwrap_or_default()
+}
+
+/// A cell with personal numbers and e-mail addresses masked (a name column may hold a phone).
+fn masked(cell: String) -> String {
+    match diaoyan_text::mask_personal(&cell) {
+        std::borrow::Cow::Borrowed(_) => cell,
+        std::borrow::Cow::Owned(m) => m,
+    }
 }
 
 fn stem_ext(name: &str) -> (String, String) {
@@ -537,14 +582,14 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
             let text = diaoyan_text::mask_personal(&content).into_owned();
             let date_cell = cell(row, cols.date);
             let m = Meta {
-                author: cell(row, cols.author),
-                unit: cell(row, cols.unit),
+                author: masked(cell(row, cols.author)),
+                unit: masked(cell(row, cols.unit)),
                 level: Level::from_label(&cell(row, cols.level)),
-                place: cell(row, cols.place),
+                place: masked(cell(row, cols.place)),
                 kind: Kind::from_label(&cell(row, cols.kind)),
-                date: diaoyan_text::find_date(&date_cell).unwrap_or_default(),
+                date: cell_date(&date_cell),
                 day: None,
-                title: cell(row, cols.title),
+                title: masked(cell(row, cols.title)),
             };
             let mut w = warnings.clone();
             if !date_cell.is_empty() && m.date.is_empty() {
@@ -634,7 +679,7 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
                     level: Level::from_label(&get(row, c_level)),
                     place: get(row, c_place),
                     kind: Kind::from_label(&get(row, c_kind)),
-                    date: diaoyan_text::find_date(&get(row, c_date)).unwrap_or_default(),
+                    date: cell_date(&get(row, c_date)),
                     day: None,
                     title: get(row, c_title),
                 },
@@ -672,8 +717,8 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
             position,
             place: get(row, c_place),
             households: get(row, c_hh).parse().ok(),
-            start: diaoyan_text::find_date(&get(row, c_start)).unwrap_or_default(),
-            end: diaoyan_text::find_date(&get(row, c_end)).unwrap_or_default(),
+            start: cell_date(&get(row, c_start)),
+            end: cell_date(&get(row, c_end)),
         });
     }
     Ok(MetadataFile::Roster(roster))
@@ -749,5 +794,51 @@ mod tests {
         // Ids are stable across runs.
         let again = ingest(root, &IngestConfig::default()).unwrap();
         assert_eq!(again.submissions[0].id, out.submissions[0].id);
+    }
+
+    /// Issue 11.9: a message-board export's 留言时间 with a time part, in every common form.
+    #[test]
+    fn exported_sheets_keep_their_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = "留言编号\t留言用户\t留言主题\t留言时间\t留言详情\n\
+1\tA1\t路灯不亮 电话13812345678\t2019/2/28 11:25:05\t小区路灯坏了\n\
+2\tA2\t噪音\t2019/2/14  20:00:00\t工地夜间施工\n\
+3\tA3\t停车\t2019-02-14 20:00:00\t车位捆绑销售\n\
+4\tA4\t学校\t43524.475752315\t校车不够\n\
+5\tA5\t公交\t2019年3月1日 8时05分\t线路太绕\n";
+        std::fs::write(dir.path().join("留言.tsv"), sheet).unwrap();
+        let out = ingest(dir.path(), &IngestConfig::default()).unwrap();
+        let dates: Vec<&str> = out.submissions.iter().map(|s| s.date.as_str()).collect();
+        assert_eq!(
+            dates,
+            ["2019-02-28", "2019-02-14", "2019-02-14", "2019-02-28", "2019-03-01"]
+        );
+        assert!(out.submissions.iter().all(|s| s.warnings.is_empty()));
+        // A phone number in the subject line is masked like one in the text.
+        assert_eq!(out.submissions[0].title, "路灯不亮 电话138****5678");
+    }
+
+    /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.
+    #[test]
+    fn output_folders_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.txt"), "石桥村三组的水渠被冲垮。").unwrap();
+        std::fs::create_dir_all(root.join("旧结果/index")).unwrap();
+        std::fs::write(
+            root.join("旧结果/run.json"),
+            r#"{"tool": "diaoyan", "version": "0.1.0"}"#,
+        )
+        .unwrap();
+        std::fs::write(root.join("旧结果/flags.csv"), "文件,结论\na.txt,通过\n").unwrap();
+        // A run.json that is not ours does not hide a folder.
+        std::fs::create_dir(root.join("别的")).unwrap();
+        std::fs::write(root.join("别的/run.json"), "{}").unwrap();
+        std::fs::write(root.join("别的/b.txt"), "全村共312户。").unwrap();
+        let out = ingest(root, &IngestConfig::default()).unwrap();
+        assert_eq!(out.skipped_outputs, ["旧结果"]);
+        let paths: Vec<&str> = out.submissions.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["a.txt", "别的/b.txt"]);
+        assert!(out.errors.iter().all(|e| !e.path.starts_with("旧结果")));
     }
 }

@@ -251,6 +251,10 @@ pub struct IngestOutput {
     pub metadata_files: Vec<String>,
     /// Office lock files (`~$*`) and hidden files that were skipped, relative paths.
     pub skipped: Vec<String>,
+    /// Folders under the input that hold diaoyan's own outputs (a `run.json` written by
+    /// diaoyan, or the run's output folder): never read as input, relative paths.
+    #[serde(default)]
+    pub skipped_outputs: Vec<String>,
     /// Files seen under the input (documents, tables, metadata, skipped and failed).
     pub files_seen: usize,
 }

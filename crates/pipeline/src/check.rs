@@ -15,17 +15,19 @@ pub struct CheckOutput {
     pub errors: Vec<FileError>,
     /// Reference texts compared against (templates and the earlier run).
     pub references: usize,
-    /// Per result: every body sentence with its byte range, role and findings.
+    /// Per result: every body sentence with its byte range, role and findings (empty unless
+    /// asked for: reading sentences again costs a second analysis).
     pub sentences: Vec<Vec<diaoyan_score::SentenceRole>>,
 }
 
 /// Scores `files` with the pipeline's lexicons and thresholds, comparing them against its
 /// reference folders and, with `against`, against the submissions of an earlier run's output
-/// folder (its `submissions.jsonl`).
+/// folder (its `submissions.jsonl`). With `with_sentences`, every sentence's role is listed too.
 pub fn check(
     cfg: &PipelineConfig,
     files: &[PathBuf],
     against: Option<&Path>,
+    with_sentences: bool,
 ) -> Result<CheckOutput> {
     let lex = Lexicons::from_files(cfg.text.userdict.as_deref(), cfg.text.stopwords.as_deref())?;
     let scorer = cfg
@@ -69,10 +71,13 @@ pub fn check(
         }
     }
     let out = scorer.score(&subs, &refs, &[]);
-    let sentences = subs
-        .iter()
-        .map(|s| scorer.sentence_roles(&s.text))
-        .collect();
+    let sentences = if with_sentences {
+        subs.iter()
+            .map(|s| scorer.sentence_roles(&s.text))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(CheckOutput {
         sentences,
         results: subs.into_iter().zip(out.assessments).collect(),

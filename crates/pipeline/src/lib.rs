@@ -15,12 +15,14 @@
 
 mod check;
 mod config;
+mod lock;
 mod outputs;
 mod run;
 mod train;
 
 pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
+pub use lock::{LOCK_FILE, OutputLock, clean_leftovers};
 pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
 pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
 
@@ -52,6 +54,16 @@ pub enum Error {
     /// An output could not be written.
     #[error(transparent)]
     Output(#[from] diaoyan_digest::Error),
+    /// Another run is writing the same output folder.
+    #[error(
+        "输出目录 {path} 正被另一次 diaoyan 运行使用（{holder}）；请等它结束后再运行，或用 --out 换一个目录"
+    )]
+    Busy {
+        /// The output folder.
+        path: std::path::PathBuf,
+        /// Who holds it (进程 1234，开始于 …).
+        holder: String,
+    },
     /// The search index could not be written.
     #[error(transparent)]
     Index(#[from] diaoyan_index::Error),

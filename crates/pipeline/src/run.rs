@@ -67,6 +67,8 @@ pub struct Counts {
     pub skipped: usize,
     /// Their paths.
     pub skipped_files: Vec<String>,
+    /// Folders under the input holding diaoyan's own outputs, not read.
+    pub skipped_outputs: Vec<String>,
     /// Bytes of text ingested (UTF-8).
     pub text_bytes: usize,
     /// Sentences (when the text stage ran).
@@ -94,6 +96,8 @@ pub struct Counts {
 /// What a run did: written next to the outputs as `run.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Always `diaoyan`: marks the folder as diaoyan's outputs, which no run reads as input.
+    pub tool: &'static str,
     /// diaoyan's version.
     pub version: String,
     /// The run's name.
@@ -110,6 +114,10 @@ pub struct RunReport {
     pub counts: Counts,
     /// Output files written, relative to the output folder.
     pub outputs: Vec<String>,
+    /// Leftovers of killed runs removed from the output folder before writing.
+    pub cleaned: Vec<String>,
+    /// The holder of a lock left by a run that did not finish (killed), taken over.
+    pub stale_lock: Option<String>,
     /// The resolved configuration.
     pub config: PipelineConfig,
 }
@@ -197,8 +205,12 @@ impl Pipeline {
         let t0 = Instant::now();
         let out_dir = self.cfg.out.clone();
         outputs::prepare_dir(&out_dir)?;
-        let data = self.execute(progress)?;
+        // One run per output folder; what a killed run left is cleaned once the lock is ours.
+        let lock = crate::lock::OutputLock::acquire(&out_dir, &started)?;
+        let cleaned = crate::lock::clean_leftovers(&out_dir);
+        let data = self.execute_excluding(progress, std::slice::from_ref(&out_dir))?;
         let mut report = RunReport {
+            tool: "diaoyan",
             version: env!("CARGO_PKG_VERSION").to_owned(),
             name: self.cfg.name.clone(),
             started,
@@ -207,18 +219,30 @@ impl Pipeline {
             stages: data.timings.clone(),
             counts: counts(&data),
             outputs: Vec::new(),
+            cleaned,
+            stale_lock: lock.taken_over.clone(),
             config: self.cfg.clone(),
         };
         report.outputs = outputs::write_all(&out_dir, &data, self.segmenter())?;
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+        drop(lock);
         Ok(report)
     }
 
     /// Runs every configured stage and returns the results in memory, writing nothing.
     pub fn execute(&self, progress: &dyn Progress) -> Result<RunData> {
+        self.execute_excluding(progress, &[])
+    }
+
+    /// [`Pipeline::execute`], never reading the folders in `exclude` (the run's own outputs).
+    fn execute_excluding(&self, progress: &dyn Progress, exclude: &[PathBuf]) -> Result<RunData> {
         let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
+        let ingest_cfg = diaoyan_ingest::IngestConfig {
+            exclude: exclude.to_vec(),
+            ..self.cfg.ingest.clone()
+        };
         let mut timings = Vec::new();
         let mut data: Option<RunData> = None;
         self.pool.install(|| -> Result<()> {
@@ -228,14 +252,10 @@ impl Pipeline {
                     StageName::Ingest => {
                         progress.start(stage.label(), 0);
                         let out =
-                            diaoyan_ingest::ingest_with(
-                                &input,
-                                &self.cfg.ingest,
-                                &|tick| match tick {
-                                    diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
-                                    diaoyan_ingest::Tick::Read => progress.advance(1),
-                                },
-                            )?;
+                            diaoyan_ingest::ingest_with(&input, &ingest_cfg, &|tick| match tick {
+                                diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
+                                diaoyan_ingest::Tick::Read => progress.advance(1),
+                            })?;
                         data = Some(RunData {
                             ingest: out,
                             stats: None,
@@ -382,6 +402,7 @@ fn counts(d: &RunData) -> Counts {
         roster: d.ingest.roster.len(),
         skipped: d.ingest.skipped.len(),
         skipped_files: d.ingest.skipped.clone(),
+        skipped_outputs: d.ingest.skipped_outputs.clone(),
         text_bytes: subs.iter().map(|s| s.text.len()).sum(),
         ..Counts::default()
     };

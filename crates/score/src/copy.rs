@@ -48,6 +48,9 @@ pub struct CopyConfig {
     pub min_run_chars: usize,
     /// Containment (share of one text found in the other) for a pair to be reported (default 0.2).
     pub min_containment: f64,
+    /// Containment (counting stock phrasing too) at which two texts are near-identical and
+    /// always reported, even when what they share is boilerplate (default 0.8).
+    pub whole_containment: f64,
     /// Containment at which the copier is sent back (default 0.5).
     pub redo_containment: f64,
     /// Copied passages at least this long (normalised characters) send the copier back whatever
@@ -71,6 +74,7 @@ impl Default for CopyConfig {
             min_shared_chars: 100,
             min_run_chars: 50,
             min_containment: 0.2,
+            whole_containment: 0.8,
             redo_containment: 0.5,
             redo_shared_chars: 150,
             short_chars: 40,
@@ -316,8 +320,19 @@ fn verify(
         let peer = !docs[b].reference;
         let keep_a = |r: &(usize, usize)| !peer || !mostly_stock(na, *r, docs[a].stock);
         let keep_b = |r: &(usize, usize)| !peer || !mostly_stock(nb, *r, docs[b].stock);
-        let (shared_a, longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, keep_a);
-        let (shared_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, keep_b);
+        let (mut shared_a, mut longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, keep_a);
+        let (mut shared_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, keep_b);
+        if peer {
+            // A near-identical document is a copy even when all it shares is stock phrasing:
+            // handing in a colleague's hollow note is still handing in a copy.
+            let (raw_a, raw_longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, |_| true);
+            let (raw_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, |_| true);
+            let whole =
+                (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
+            if whole >= cfg.whole_containment {
+                (shared_a, shared_b, longest) = (raw_a, raw_b, raw_longest);
+            }
+        }
         // Containment counts only passages: runs of at least `min_run_chars`.
         let ca = shared_a as f64 / na.chars.len() as f64;
         let cb = shared_b as f64 / nb.chars.len() as f64;
@@ -473,6 +488,42 @@ mod tests {
         assert_eq!(p.direction, CopyDirection::BFromA, "the later one copied");
         assert!(p.excerpt.contains("机耕路"));
         assert!(stats.candidates >= 1);
+    }
+
+    /// Between colleagues a shared passage of stock phrasing is not copying, unless the whole
+    /// text is the same: a near-identical copy is reported whatever it is made of.
+    #[test]
+    fn stock_phrasing_is_not_copying_but_a_whole_copy_is() {
+        let stock_text = "高度重视，精心组织，周密部署，确保各项工作落到实处。进一步提高政治站位，切实增强做好群众工作的责任感和使命感。坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。下一步将以此次活动为契机，进一步加大工作力度，推动各项工作再上新台阶。";
+        let all = [(0, stock_text.len())];
+        let with_stock = |id: &'static str, author: &'static str, text: &'static str| CopyDoc {
+            stock: &all,
+            ..doc(id, author, "", text)
+        };
+        // The same stock passage inside two different notes: not a pair.
+        let a = format!("{stock_text}{SOURCE}");
+        let b = format!(
+            "{stock_text}河口村的垃圾池十来天才清运一次，夏天臭气熏天。河口村沿河一带有人往河里倒垃圾。建议把河口村垃圾清运改为每周两次，并在沿河增设两个垃圾桶。"
+        );
+        let docs = [
+            CopyDoc {
+                stock: &all,
+                ..doc("a", "甲", "", &a)
+            },
+            CopyDoc {
+                stock: &all,
+                ..doc("b", "乙", "", &b)
+            },
+        ];
+        assert!(detect(&docs, &CopyConfig::default()).0.is_empty());
+        // The whole hollow note handed in twice: a pair.
+        let docs = [
+            with_stock("a", "甲", stock_text),
+            with_stock("b", "乙", stock_text),
+        ];
+        let (pairs, _) = detect(&docs, &CopyConfig::default());
+        assert_eq!(pairs.len(), 1, "{pairs:?}");
+        assert!(pairs[0].containment_a >= 0.8, "{pairs:?}");
     }
 
     #[test]

@@ -310,7 +310,11 @@ impl Scorer {
                 end: s.end,
                 role: s.role,
                 findings: s.findings,
-                evidence: s.evidence,
+                evidence: s
+                    .evidence
+                    .iter()
+                    .map(|&(x, y)| text[x..y].to_owned())
+                    .collect(),
             })
             .collect()
     }
@@ -616,7 +620,7 @@ impl Scorer {
             let mut kinds: Vec<String> = parts
                 .iter()
                 .filter(|p| p.0 > 0)
-                .map(|p| format!("{}{} 句", p.1, p.0))
+                .map(|p| format!("{} {} 句", p.1, p.0))
                 .collect();
             if !kinds.is_empty() && sig.sentences > 0 {
                 kinds.insert(0, format!("共 {} 句", sig.sentences));
@@ -719,8 +723,9 @@ mod tests {
 经调查，反映的情况基本属实，我局已要求物业公司每天安排专人巡查，并在整改完成后组织复查验收。\
 我局还将会同街道和社区召开协调会议，督促开发商按照规划要求完善配套设施建设。\
 整改期间，执法人员将不定期回访，确保问题得到妥善处理。";
-        let letter =
-            format!("网友“某某”：您好！\n您的留言已收悉，现回复如下：\n{account}\n感谢您对我们工作的关心和支持！\n2019年3月18日");
+        let letter = format!(
+            "网友“某某”：您好！\n您的留言已收悉，现回复如下：\n{account}\n感谢您对我们工作的关心和支持！\n2019年3月18日"
+        );
         let sc = scorer();
         let a = sc.assess_text(&letter, None);
         assert!(a.signals.reply_letter, "{:?}", a.signals);

@@ -52,8 +52,9 @@ pub struct Sentence {
     pub role: Role,
     /// Findings it states.
     pub findings: usize,
-    /// The words that make its findings (places, people, figures, problems, objects).
-    pub evidence: Vec<String>,
+    /// Byte ranges (in the whole text) of the words that make its findings (places, people,
+    /// figures, problems, objects), in order and without repeats.
+    pub evidence: Vec<(usize, usize)>,
 }
 
 /// Everything measured on one text, with examples for the reasons.
@@ -188,10 +189,12 @@ pub(crate) fn analyze(
             role,
             findings,
             evidence: if findings > 0 {
-                let mut ev = f.evidence.clone();
+                let at = base + span.start;
+                let mut ev = f.evidence;
                 ev.sort_unstable();
                 ev.dedup();
-                ev.iter().map(|&(x, y)| s[x..y].to_owned()).collect()
+                ev.iter_mut().for_each(|r| *r = (r.0 + at, r.1 + at));
+                ev
             } else {
                 Vec::new()
             },

@@ -5,9 +5,13 @@ use std::sync::LazyLock;
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"((?:19|20)\d{2})\s*(?:年|-|/|\.|_)\s*(\d{1,2})\s*(?:月|-|/|\.|_)\s*(\d{1,2})\s*日?",
+        r"((?:19|20)\d{2})\s*(?:年|-|/|\.|_)\s*(\d{1,2})\s*(?:月|-|/|\.|_)\s*(\d{1,2})(?:\s*[日号])?",
     )
     .expect("static regex")
+});
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{1,2})\s*[:：时点]\s*(\d{1,2})(?:\s*分)?(?:\s*[:：]?\s*(\d{1,2})(?:\.\d+)?(?:\s*秒)?)?")
+        .expect("static regex")
 });
 static COMPACT_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})(\d{2})(\d{2})").expect("static regex"));
@@ -30,6 +34,67 @@ pub fn parse_date(s: &str) -> Option<String> {
         return ymd(&c[1], &c[2], &c[3]);
     }
     None
+}
+
+/// A date-and-time cell from an exported sheet: `2019/2/28 11:25:05`, `2019-02-14  20:00:00`,
+/// `2019年2月14日 20:00`, `2019-02-14T20:00:00`, a bare date, or an Excel serial number
+/// (`43524.47`, days since 1899-12-30, as a CSV export writes a date cell). Returns
+/// `YYYY-MM-DD` and, when the cell has one, the time `HH:MM[:SS]`.
+pub fn parse_datetime(s: &str) -> Option<(String, Option<String>)> {
+    let s = s.trim();
+    if let Some(c) = DATE.captures(s)
+        && let Some(m) = c.get(0).filter(|m| m.start() == 0)
+    {
+        let date = ymd(&c[1], &c[2], &c[3])?;
+        let rest = s[m.end()..].trim_start_matches([' ', '\u{3000}', 'T', '\t']);
+        if rest.is_empty() {
+            return Some((date, None));
+        }
+        return TIME
+            .captures(rest)
+            .filter(|t| t.get(0).is_some_and(|m| m.end() == rest.trim_end().len()))
+            .and_then(|t| {
+                let (h, mi): (u32, u32) = (t[1].parse().ok()?, t[2].parse().ok()?);
+                let sec: Option<u32> = t.get(3).and_then(|x| x.as_str().parse().ok());
+                (h < 24 && mi < 60 && sec.is_none_or(|x| x < 60)).then(|| {
+                    let time = match sec {
+                        Some(x) => format!("{h:02}:{mi:02}:{x:02}"),
+                        None => format!("{h:02}:{mi:02}"),
+                    };
+                    (date.clone(), Some(time))
+                })
+            })
+            .or(Some((date, None)));
+    }
+    if let Some(d) = parse_date(s) {
+        return Some((d, None));
+    }
+    excel_serial(s)
+}
+
+/// An Excel serial date (1900 system): whole days since 1899-12-30, the fraction the time of
+/// day. Only the plausible range 1990–2100 is read, so a count or a row number is not a date.
+fn excel_serial(s: &str) -> Option<(String, Option<String>)> {
+    let v: f64 = s.parse().ok()?;
+    if !(32874.0..73051.0).contains(&v) || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let days = v.trunc() as i64;
+    // Days since 1970-01-01 (serial 25569), then the civil date (Howard Hinnant's algorithm).
+    let z = days - 25569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let date = format!("{y:04}-{m:02}-{d:02}");
+    let secs = ((v - v.trunc()) * 86_400.0).round() as i64;
+    let time = (secs > 0 && secs < 86_400)
+        .then(|| format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
+    Some((date, time))
 }
 
 /// Finds the first date anywhere in a string (a header line, a file name). Compact `20230921`
@@ -127,6 +192,34 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(parse_date(input).as_deref(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn datetime_cells_from_exported_sheets() {
+        let t = |d: &str, t: Option<&str>| Some((d.to_owned(), t.map(str::to_owned)));
+        let cases = [
+            ("2019/2/28 11:25:05", t("2019-02-28", Some("11:25:05"))),
+            ("2019/2/14  20:00:00", t("2019-02-14", Some("20:00:00"))),
+            ("2019-02-14 20:00:00", t("2019-02-14", Some("20:00:00"))),
+            ("2019-02-14T20:00:00", t("2019-02-14", Some("20:00:00"))),
+            ("2019.2.14 8:05", t("2019-02-14", Some("08:05"))),
+            ("2019年2月14日 20时30分", t("2019-02-14", Some("20:30"))),
+            ("2019年2月14日", t("2019-02-14", None)),
+            ("20190214", t("2019-02-14", None)),
+            ("43524", t("2019-02-28", None)),
+            ("43524.475752315", t("2019-02-28", Some("11:25:05"))),
+            ("2019/2/30 10:00:00", None),
+            ("12", None),
+            ("320户", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_datetime(input), want, "{input}");
+        }
+        // find_date reads the date before a time too.
+        assert_eq!(
+            find_date("2019/2/28 11:25:05").as_deref(),
+            Some("2019-02-28")
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod normalize;
 mod segment;
 mod split;
 
-pub use dates::{chinese_number, find_date, find_day, parse_date};
+pub use dates::{chinese_number, find_date, find_day, parse_date, parse_datetime};
 pub use header::body_start;
 pub use mask::mask_personal;
 pub use minutes::{MinutesLine, minutes_host, minutes_line};

@@ -1,4 +1,4 @@
-//! Masking of personal numbers (mobile phones, landlines, ID and bank card numbers).
+//! Masking of personal data: e-mail addresses, mobile phones, landlines, ID and bank card numbers.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -7,6 +7,12 @@ static DIGIT_RUN: LazyLock<Regex> = LazyLock::new(|| {
     // A landline (0731-88886666) or a run of digits, possibly ending in X (ID numbers). ASCII and
     // full-width digits both count: people type either.
     Regex::new(r"[0０][0-9０-９]{2,3}[-－][0-9０-９]{7,8}|[0-9０-９]+[XxＸｘ]?")
+        .expect("static regex")
+});
+
+/// An e-mail address (ASCII or full-width @), local part and domain.
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*[@＠][A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
         .expect("static regex")
 });
 
@@ -20,11 +26,32 @@ fn star(s: &str, head: usize, tail: usize) -> String {
     out
 }
 
-/// Masks mobile numbers (`138****5678`), landlines (`0731-****6666`), 18- and 15-digit ID numbers
-/// and any other run of 15 or more digits (`430102********1234`). Digits glued to other digits or
-/// ASCII letters are left alone (they are not a number on their own). Returns the text unchanged
-/// (borrowed) when nothing needed masking.
+/// Masks e-mail addresses (`l***@example.com`: the first character of the local part and the
+/// domain stay), mobile numbers (`138****5678`), landlines (`0731-****6666`), 18- and 15-digit ID
+/// numbers and any other run of 15 or more digits (`430102********1234`). Digits glued to other
+/// digits or ASCII letters are left alone (they are not a number on their own). Returns the text
+/// unchanged (borrowed) when nothing needed masking.
 pub fn mask_personal(text: &str) -> std::borrow::Cow<'_, str> {
+    match mask_email(text) {
+        std::borrow::Cow::Borrowed(t) => mask_numbers(t),
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(mask_numbers(&t).into_owned()),
+    }
+}
+
+fn mask_email(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['@', '＠']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    EMAIL.replace_all(text, |c: &regex::Captures| {
+        let m = &c[0];
+        let at = m.find(['@', '＠']).expect("an e-mail has an @");
+        let (local, domain) = m.split_at(at);
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***{domain}")
+    })
+}
+
+fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut last = 0;
     for m in DIGIT_RUN.find_iter(text) {
@@ -93,6 +120,11 @@ mod tests {
             "人均收入12345元" => "人均收入12345元",
             "电话１３８１２３４５６７８" => "电话１３８****５６７８",
             "尾号７７１９０１２" => "尾号７７１９０１２",
+            "邮箱lixx@example.com，" => "邮箱l***@example.com，",
+            "发至 zhang.san+dy@mail.gov.cn。" => "发至 z***@mail.gov.cn。",
+            "邮箱：13812345678@163.com" => "邮箱：1***@163.com",
+            "全角wang＠qq.com" => "全角w***＠qq.com",
+            "@某某 请回复，a@b 不是邮箱" => "@某某 请回复，a@b 不是邮箱",
         }
     }
 }
