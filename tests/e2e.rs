@@ -1449,3 +1449,194 @@ fn one_run_per_output_folder_and_no_leftovers() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(run_json(&out)["stale_lock"].is_null());
 }
+
+/// Every visible file under `dir` (relative path → bytes); dot-files (the lock, staging
+/// leftovers) are not outputs.
+fn visible_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && d == dir {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 11.6: `kill -9` at several points of a run leaves the previous complete outputs
+/// byte for byte; the next run succeeds, cleans what the killed runs left and reads the input
+/// as it now is.
+#[test]
+fn a_killed_run_leaves_the_previous_outputs_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let o = diaoyan(&["gen", "--docs", "1200", "--out", corpus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = tmp.path().join("out");
+    let args = [
+        "run",
+        "--input",
+        corpus.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let t = std::time::Instant::now();
+    let o = diaoyan(&args);
+    let full = t.elapsed();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let before = visible_files(&out);
+    let subs_before = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
+    // The input changes, so an interrupted run would write different outputs.
+    std::fs::create_dir(corpus.join("新增")).unwrap();
+    for i in 0..5 {
+        std::fs::write(
+            corpus.join(format!("新增/补充手记{i}.txt")),
+            format!(
+                "第{i}天，走访石桥村{i}组，水渠塌方{}处，涉及农户{}户。",
+                i + 1,
+                i + 3
+            ),
+        )
+        .unwrap();
+    }
+    let mut killed = 0;
+    for frac in [0.05, 0.3, 0.6, 0.8] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(frac));
+        if child.try_wait().unwrap().is_some() {
+            // Finished before the kill: nothing to check at this point.
+            continue;
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        killed += 1;
+        let now = visible_files(&out);
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            before.keys().collect::<Vec<_>>(),
+            "killed at {frac}"
+        );
+        for (k, v) in &before {
+            assert!(now[k] == *v, "{k} changed by a run killed at {frac}");
+        }
+    }
+    assert!(
+        killed >= 2,
+        "only {killed} runs were still running when killed"
+    );
+    let o = diaoyan(&args);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let r = run_json(&out);
+    assert_eq!(
+        r["counts"]["submissions"].as_u64().unwrap(),
+        subs_before + 5
+    );
+    assert!(r["stale_lock"].is_string(), "{r}");
+    let dots: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n != diaoyan_pipeline::LOCK_FILE)
+        .collect();
+    assert!(dots.is_empty(), "{dots:?}");
+}
+
+/// A small tmpfs mounted for one test, unmounted on drop (needs root and CAP_SYS_ADMIN).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Tmpfs(dir.to_path_buf()))
+    }
+
+    fn remount_read_only(&self) -> bool {
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).output();
+    }
+}
+
+/// Issue 11.7: a disk that fills during output, and a read-only output location: exit 2 with a
+/// Chinese message saying what happened, the previous outputs untouched. Needs a tmpfs (root);
+/// skips otherwise.
+#[test]
+fn a_full_or_read_only_disk_leaves_the_old_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(&tmp.path().join("disk"), "3m") else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), TEXT).unwrap();
+    let out = fs.0.join("结果");
+    let args = [
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let o = diaoyan(&args);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let before = visible_files(&out);
+    // Fill the disk but for a little room, then give the run more to write than fits.
+    let filler = fs.0.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 64 << 10];
+    while f.write_all(&block).is_ok() {}
+    drop(f);
+    let len = std::fs::metadata(&filler).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&filler)
+        .unwrap()
+        .set_len(len.saturating_sub(48 << 10))
+        .unwrap();
+    for i in 0..40 {
+        std::fs::write(input.join(format!("b{i}.txt")), TEXT.repeat(60)).unwrap();
+    }
+    let o = diaoyan(&args);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("磁盘空间不足"), "{err}");
+    assert!(err.contains("原有结果未被改动"), "{err}");
+    assert_eq!(visible_files(&out), before);
+    // Read-only: refused before anything is read.
+    std::fs::remove_file(&filler).unwrap();
+    assert!(fs.remount_read_only());
+    let o = diaoyan(&args);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("位置只读"), "{err}");
+    assert_eq!(visible_files(&out), before);
+}

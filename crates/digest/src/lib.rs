@@ -35,6 +35,27 @@ pub enum Error {
 /// The digest crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Why a write failed, in the reviewer's words (the system's own text in brackets).
+pub fn io_write_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    let what = match e.kind() {
+        StorageFull | QuotaExceeded => "磁盘空间不足",
+        PermissionDenied => "没有写入权限",
+        ReadOnlyFilesystem => "位置只读",
+        NotFound => "路径不存在",
+        FileTooLarge => "文件超出文件系统允许的大小",
+        _ => "写入失败",
+    };
+    format!("{what}（{e}）；原有结果未被改动")
+}
+
+fn write_io(path: &Path, e: std::io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        reason: io_write_reason(&e),
+    }
+}
+
 fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Write {
         path: path.to_path_buf(),
@@ -86,7 +107,7 @@ pub fn write_atomic_with(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| write_io(dir, e))?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".diaoyan-").suffix(".tmp");
     // Temporary files are private (0600) by default; a result is for the office to read.
@@ -95,14 +116,14 @@ pub fn write_atomic_with(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| write_err(path, e))?;
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| write_io(path, e))?;
     {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        fill(&mut w).map_err(|e| write_err(path, e))?;
-        w.flush().map_err(|e| write_err(path, e))?;
+        fill(&mut w).map_err(|e| write_io(path, e))?;
+        w.flush().map_err(|e| write_io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| write_err(path, e))?;
-    tmp.persist(path).map_err(|e| write_err(path, e.error))?;
+    tmp.as_file().sync_all().map_err(|e| write_io(path, e))?;
+    tmp.persist(path).map_err(|e| write_io(path, e.error))?;
     Ok(())
 }
 

@@ -413,13 +413,19 @@ fn read_one(f: &Found, cfg: &IngestConfig) -> FileResult {
         Ok(b) => b,
         Err(e) => return (vec![], vec![err(&f.rel, "无法读取", io_reason(&e))]),
     };
+    read_bytes(f, &ext, &bytes, cfg)
+}
+
+/// Reads one file's bytes (`ext` its lower-case extension): every reader, no file system.
+fn read_bytes(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> FileResult {
+    let ext = ext.to_owned();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return (vec![], vec![err(&f.rel, "空文件", "文件没有内容")]);
     }
     if TABLE_EXTS.contains(&ext.as_str()) {
-        return read_table_rows(f, &ext, &bytes, cfg);
+        return read_table_rows(f, &ext, bytes, cfg);
     }
-    match read_document(f, &ext, &bytes, cfg) {
+    match read_document(f, &ext, bytes, cfg) {
         Ok(pair) => (vec![pair], vec![]),
         Err(e) => (vec![], vec![e]),
     }
@@ -551,7 +557,17 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
         Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
     };
     let mut subs = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<FileError> = table
+        .bad_rows
+        .iter()
+        .map(|(n, why)| {
+            err(
+                &format!("{}#{n}", f.rel),
+                "行已损坏",
+                format!("第 {n} 行{why}"),
+            )
+        })
+        .collect();
     let mut warnings = Vec::new();
     add_replaced(&mut warnings, table.replaced);
     let file_kind = Kind::from_label(file_name(&f.rel));
@@ -610,6 +626,13 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
                 m,
             ));
         }
+    }
+    if any_header && subs.is_empty() && errors.is_empty() {
+        errors.push(err(
+            &f.rel,
+            "表格没有数据",
+            "找到了表头，但表头以下没有任何一行有内容",
+        ));
     }
     if !any_header {
         errors.push(err(
@@ -725,6 +748,9 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -811,7 +837,13 @@ mod tests {
         let dates: Vec<&str> = out.submissions.iter().map(|s| s.date.as_str()).collect();
         assert_eq!(
             dates,
-            ["2019-02-28", "2019-02-14", "2019-02-14", "2019-02-28", "2019-03-01"]
+            [
+                "2019-02-28",
+                "2019-02-14",
+                "2019-02-14",
+                "2019-02-28",
+                "2019-03-01"
+            ]
         );
         assert!(out.submissions.iter().all(|s| s.warnings.is_empty()));
         // A phone number in the subject line is masked like one in the text.

@@ -17,6 +17,8 @@ pub(crate) struct Table {
     pub sheets: Vec<Sheet>,
     pub encoding: &'static str,
     pub replaced: usize,
+    /// Rows that could not be read (line number, why); the other rows still are.
+    pub bad_rows: Vec<(usize, String)>,
 }
 
 /// Reads a table file by extension. Errors are Chinese reasons with details.
@@ -50,20 +52,29 @@ pub(crate) fn read_table(
                 sheets: vec![Sheet { name: None, rows }],
                 encoding: d.encoding,
                 replaced: d.replaced,
+                bad_rows: Vec::new(),
             })
         }
         "jsonl" => {
             let d = decode(bytes);
             let mut header: Vec<String> = Vec::new();
             let mut objects = Vec::new();
+            let mut bad_rows = Vec::new();
             for (i, line) in d.text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let v: serde_json::Value = serde_json::from_str(line)
-                    .map_err(|e| ("表格已损坏", format!("第 {} 行不是有效的 JSON：{e}", i + 1)))?;
-                let serde_json::Value::Object(map) = v else {
-                    return Err(("表格已损坏", format!("第 {} 行不是 JSON 对象", i + 1)));
+                // A damaged line costs that line only.
+                let map = match serde_json::from_str::<serde_json::Value>(line) {
+                    Ok(serde_json::Value::Object(map)) => map,
+                    Ok(_) => {
+                        bad_rows.push((i + 1, "不是 JSON 对象".to_owned()));
+                        continue;
+                    }
+                    Err(e) => {
+                        bad_rows.push((i + 1, format!("不是有效的 JSON：{e}")));
+                        continue;
+                    }
                 };
                 for k in map.keys() {
                     if !header.contains(k) {
@@ -88,6 +99,7 @@ pub(crate) fn read_table(
                 sheets: vec![Sheet { name: None, rows }],
                 encoding: d.encoding,
                 replaced: d.replaced,
+                bad_rows,
             })
         }
         "xlsx" | "xlsm" => {
@@ -116,6 +128,7 @@ pub(crate) fn read_table(
                 sheets,
                 encoding: "xlsx",
                 replaced: 0,
+                bad_rows: Vec::new(),
             })
         }
         _ => Err(("不支持的类型", format!("不支持 .{ext} 表格"))),
@@ -244,5 +257,11 @@ mod tests {
             rows[2],
             (3, vec!["8".into(), "垃圾没人清".into(), String::new()])
         );
+        // A damaged line costs that line; the rest are read.
+        let text = "{\"body\": \"甲\"}\n{\"body\": \n[1, 2]\n{\"body\": \"乙\"}\n";
+        let t = read_table("jsonl", text.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(t.sheets[0].rows.len(), 3);
+        let bad: Vec<usize> = t.bad_rows.iter().map(|r| r.0).collect();
+        assert_eq!(bad, [2, 3]);
     }
 }

@@ -89,7 +89,8 @@ fn describe(note: &str) -> String {
 }
 
 /// Removes what killed runs left in `dir`: temporary output files (`.diaoyan-*.tmp`), probe
-/// files, half-built search indexes (`.diaoyan-index-*`). Call with the lock held. Returns the
+/// files, half-built search indexes (`.diaoyan-index-*`), staging folders
+/// (`.diaoyan-staging-*`). Call with the lock held. Returns the
 /// names removed; a leftover that cannot be removed is left (the next run tries again).
 pub fn clean_leftovers(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -105,6 +106,7 @@ pub fn clean_leftovers(dir: &Path) -> Vec<String> {
         let name = e.file_name().to_string_lossy().into_owned();
         let leftover = name.starts_with(".diaoyan-index-")
             || name.starts_with(".diaoyan-probe-")
+            || name.starts_with(".diaoyan-staging-")
             || (name.starts_with(".diaoyan-") && name.ends_with(".tmp"));
         if !leftover {
             continue;

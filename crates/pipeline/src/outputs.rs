@@ -10,13 +10,54 @@ use std::path::Path;
 pub(crate) fn prepare_dir(dir: &Path) -> Result<()> {
     let fail = |e: std::io::Error| diaoyan_digest::Error::Write {
         path: dir.to_path_buf(),
-        reason: e.to_string(),
+        reason: diaoyan_digest::io_write_reason(&e),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
     tempfile::Builder::new()
         .prefix(".diaoyan-probe-")
         .tempfile_in(dir)
         .map_err(fail)?;
+    Ok(())
+}
+
+/// A staging folder inside the output folder: a run writes everything there first, so a run
+/// that fails (disk full) or is killed leaves the previous outputs as they were.
+pub(crate) fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(".diaoyan-staging-")
+        .tempdir_in(dir)
+        .map_err(|e| {
+            diaoyan_digest::Error::Write {
+                path: dir.to_path_buf(),
+                reason: diaoyan_digest::io_write_reason(&e),
+            }
+            .into()
+        })
+}
+
+/// Moves the staged outputs (`names`, relative; a trailing `/` marks a folder) into `dir`, in
+/// order — callers put `run.json` last, so a folder whose run.json is new holds a whole run.
+/// A folder is swapped: the old one aside, the new one in, the old one removed.
+pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()> {
+    for name in names {
+        let name = name.trim_end_matches('/');
+        let (from, to) = (staged.join(name), dir.join(name));
+        let fail = |e: std::io::Error| diaoyan_digest::Error::Write {
+            path: to.clone(),
+            reason: diaoyan_digest::io_write_reason(&e),
+        };
+        if from.is_dir() {
+            let old = dir.join(".diaoyan-index-old");
+            let _ = std::fs::remove_dir_all(&old);
+            if to.exists() {
+                std::fs::rename(&to, &old).map_err(fail)?;
+            }
+            std::fs::rename(&from, &to).map_err(fail)?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&from, &to).map_err(fail)?;
+        }
+    }
     Ok(())
 }
 

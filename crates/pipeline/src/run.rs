@@ -223,10 +223,15 @@ impl Pipeline {
             stale_lock: lock.taken_over.clone(),
             config: self.cfg.clone(),
         };
-        report.outputs = outputs::write_all(&out_dir, &data, self.segmenter())?;
+        // Everything is written to a staging folder first and moved into place at the end:
+        // a failed or killed run leaves the previous outputs whole.
+        let staging = outputs::staging_dir(&out_dir)?;
+        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter())?;
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
-        diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+        diaoyan_digest::write_json(&staging.path().join("run.json"), &report)?;
+        outputs::publish(staging.path(), &out_dir, &report.outputs)?;
+        drop(staging);
         drop(lock);
         Ok(report)
     }

@@ -28,8 +28,10 @@ fn star(s: &str, head: usize, tail: usize) -> String {
 
 /// Masks e-mail addresses (`l***@example.com`: the first character of the local part and the
 /// domain stay), mobile numbers (`138****5678`), landlines (`0731-****6666`), 18- and 15-digit ID
-/// numbers and any other run of 15 or more digits (`430102********1234`). Digits glued to other
-/// digits or ASCII letters are left alone (they are not a number on their own). Returns the text
+/// numbers and any other run of 15 or more digits (`430102********1234`), and any run of 10 to
+/// 14 digits (`861****5678`, `073****6666`). A number glued to
+/// letters is masked too (`QQ13812345678`, `A13812345678`): a code that looks like a phone is
+/// hidden rather than a phone shown. Returns the text
 /// unchanged (borrowed) when nothing needed masking.
 pub fn mask_personal(text: &str) -> std::borrow::Cow<'_, str> {
     match mask_email(text) {
@@ -56,13 +58,6 @@ fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     let mut last = 0;
     for m in DIGIT_RUN.find_iter(text) {
         let s = m.as_str();
-        let before = text[..m.start()].chars().next_back();
-        let after = text[m.end()..].chars().next();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric())
-            || after.is_some_and(|c| c.is_ascii_alphanumeric())
-        {
-            continue;
-        }
         // Classify on a half-width copy; star the characters as written.
         let half: String = s
             .chars()
@@ -80,6 +75,10 @@ fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
             star(s, 3, 4)
         } else if n >= 15 {
             star(s, 6, 4)
+        } else if n >= 10 {
+            // A phone with a country code or a stray digit, a landline without its dash, a card
+            // or case number: long enough to identify someone.
+            star(s, 3, 4)
         } else {
             continue;
         };
@@ -116,10 +115,14 @@ mod tests {
             "身份证43010219800101123X，" => "身份证430102********123X，",
             "卡号6222021234567890123" => "卡号622202*********0123",
             "全村320户，1256人，2023年" => "全村320户，1256人，2023年",
-            "编号A13812345678" => "编号A13812345678",
+            "编号A13812345678" => "编号A138****5678",
+            "电话13812345678QQ" => "电话138****5678QQ",
             "人均收入12345元" => "人均收入12345元",
             "电话１３８１２３４５６７８" => "电话１３８****５６７８",
             "尾号７７１９０１２" => "尾号７７１９０１２",
+            "+8613812345678" => "+861******5678",
+            "座机073188886666" => "座机073*****6666",
+            "金额123456789元" => "金额123456789元",
             "邮箱lixx@example.com，" => "邮箱l***@example.com，",
             "发至 zhang.san+dy@mail.gov.cn。" => "发至 z***@mail.gov.cn。",
             "邮箱：13812345678@163.com" => "邮箱：1***@163.com",
