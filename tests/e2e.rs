@@ -190,7 +190,7 @@ fn awkward_files_are_all_accounted_for() {
     assert_eq!(reason("picture.txt"), Some("二进制文件"));
     assert_eq!(reason("empty.txt"), Some("空文件"));
     assert_eq!(reason("bomb.docx"), Some("文件过大"));
-    assert_eq!(reason("notes.pdf"), Some("不支持的类型"));
+    assert_eq!(reason("notes.pdf"), Some("PDF 已损坏"));
     assert_eq!(reason("sub/loop"), Some("符号链接循环"));
     assert_eq!(
         reason("opinions.csv"),
@@ -1639,4 +1639,130 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("位置只读"), "{err}");
     assert_eq!(visible_files(&out), before);
+}
+
+/// Issue 11.7: an input folder with 100,000 tiny files (ten of them empty) — every one is read
+/// or listed with its reason. The ingest stage alone, to keep the test short.
+#[test]
+fn a_hundred_thousand_tiny_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    for d in 0..100 {
+        let dir = input.join(format!("村{d:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..1000 {
+            let text = if d == 7 && i < 10 {
+                String::new()
+            } else {
+                format!("走访{d}组{i}户。")
+            };
+            std::fs::write(dir.join(format!("{i:04}.txt")), text).unwrap();
+        }
+    }
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "name = \"十万个小文件\"\ninput = {:?}\nout = {:?}\nstages = [\"ingest\"]\n",
+            input,
+            tmp.path().join("out")
+        ),
+    )
+    .unwrap();
+    let o = diaoyan(&["run", pipeline.to_str().unwrap()]);
+    // Exit 1: some files could not be read (they are listed), the rest were.
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let r = run_json(&tmp.path().join("out"));
+    assert_eq!(r["counts"]["files_seen"], 100_000);
+    assert_eq!(r["counts"]["submissions"], 99_990);
+    assert_eq!(r["counts"]["errors"], 10);
+    let errors = read_csv(&tmp.path().join("out/ingest_errors.csv"));
+    assert_eq!(errors.len(), 10);
+    assert!(errors.iter().all(|e| e["原因"] == "空文件"), "{errors:?}");
+}
+
+/// A .docx that Word, WPS and LibreOffice open: content types, package relations, paragraphs.
+fn office_docx(paragraphs: &[&str]) -> Vec<u8> {
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
+        .collect();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        for (name, xml) in [
+            ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_owned()),
+            ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#.to_owned()),
+            ("word/document.xml", format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#)),
+        ] {
+            z.start_file(name, o).unwrap();
+            z.write_all(xml.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// Issue 11.8: PDFs exported by an office suite (LibreOffice here, with a CJK CID font and its
+/// ToUnicode map, as Word and WPS export) are read in reading order with wrapped lines joined;
+/// a PDF without a text layer is listed as a scan. Needs `soffice` (`.ci/run` installs it).
+#[test]
+fn exported_pdfs_are_read_and_scans_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&input).unwrap();
+    let long = "全村共有农户312户1046人，人均耕地0.6亩，其中低保户17户、特困供养户5户。三组机耕路有两处塌方，雨天无法通行，去年秋收时一台农用车翻到沟里，群众意见比较大。";
+    let paragraphs = [
+        "石桥村蹲点调研报告",
+        "一、基本情况",
+        long,
+        "二、意见建议",
+        "建议把三组机耕路纳入明年农村公路硬化计划，约需资金46万元。",
+    ];
+    std::fs::write(src.join("报告.docx"), office_docx(&paragraphs)).unwrap();
+    std::fs::write(src.join("扫描件.docx"), office_docx(&[])).unwrap();
+    let converted = Command::new("soffice")
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&input)
+        .arg(src.join("报告.docx"))
+        .arg(src.join("扫描件.docx"))
+        .env("HOME", tmp.path())
+        .output();
+    if !converted.is_ok_and(|o| o.status.success()) || !input.join("报告.pdf").exists() {
+        eprintln!("skipped: soffice is not installed (.ci/run installs it)");
+        return;
+    }
+    let out = tmp.path().join("out");
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let lines = read_jsonl(&out.join("submissions.jsonl"));
+    let report = lines.iter().find(|l| l["path"] == "报告.pdf").unwrap();
+    let text = report["text"].as_str().unwrap();
+    // Every paragraph whole (the long one wrapped over several lines on the page), in order.
+    let mut at = 0;
+    for p in paragraphs {
+        let i = text[at..]
+            .find(p)
+            .unwrap_or_else(|| panic!("{p:?} not in {text:?}"))
+            + at;
+        at = i + p.len();
+    }
+    assert_eq!(report["encoding"], "pdf");
+    let errors = read_csv(&out.join("ingest_errors.csv"));
+    let scan = errors.iter().find(|e| e["文件"] == "扫描件.pdf").unwrap();
+    assert_eq!(scan["原因"], "扫描件，无文字层");
+    // The report is judged like any other: its findings are quoted.
+    let flags = read_csv(&out.join("flags.csv"));
+    let f = flags.iter().find(|f| f["文件"] == "报告.pdf").unwrap();
+    assert!(f["理由"].contains("312户"), "{f:?}");
 }

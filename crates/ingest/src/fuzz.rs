@@ -77,6 +77,13 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
                 .into_bytes(),
         ),
         (
+            "pdf",
+            crate::pdf::tests::cid_pdf(&[
+                &["全村共有农户312户，", "人均耕地0.6亩。"],
+                &["三组机耕路塌方。"],
+            ]),
+        ),
+        (
             "jsonl",
             format!("{{\"留言编号\": 1, \"留言详情\": \"{text}\"}}\n{{\"bad\": \n").into_bytes(),
         ),

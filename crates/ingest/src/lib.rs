@@ -19,6 +19,7 @@ mod config;
 mod decode;
 mod docx;
 mod meta;
+mod pdf;
 mod table;
 
 pub use config::{ColumnMap, IngestConfig};
@@ -182,7 +183,7 @@ pub fn ingest_with(
         })
         .collect();
 
-    for (subs, errs) in results {
+    for (found, (subs, errs)) in walk.files.iter().zip(results) {
         out.errors.extend(errs);
         for (mut sub, inner) in subs {
             let from_manifest = manifest
@@ -190,7 +191,8 @@ pub fn ingest_with(
                 .or_else(|| manifest.get(file_name(&sub.path)))
                 .cloned()
                 .unwrap_or_default();
-            let from_path = meta::from_path(sub.path.split('#').next().unwrap_or(""), &out.roster);
+            // The file's own path: a table row's path adds `#row`, and a name may hold `#`.
+            let from_path = meta::from_path(&found.rel, &out.roster);
             let author = [&from_manifest.author, &inner.author, &from_path.author]
                 .into_iter()
                 .find(|a| !a.is_empty())
@@ -275,7 +277,7 @@ fn walk(root: &Path, exclude: &[PathBuf]) -> Walk {
         if entry.depth() == 0 {
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
+        let name = os_name(entry.file_name());
         let rel = rel_path(root, entry.path());
         if name.starts_with('.') || name.starts_with("~$") {
             if entry.file_type().is_dir() {
@@ -337,9 +339,26 @@ fn stem_ext(name: &str) -> (String, String) {
 fn rel_path(root: &Path, p: &Path) -> String {
     let rel = p.strip_prefix(root).unwrap_or(p);
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| os_name(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A file name as a person reads it. Names that are not UTF-8 come from old zip tools and
+/// Windows copies and are almost always GBK: decoded as such when they decode cleanly.
+fn os_name(name: &std::ffi::OsStr) -> String {
+    if let Some(s) = name.to_str() {
+        return s.to_owned();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (text, _, bad) = encoding_rs::GB18030.decode(name.as_bytes());
+        if !bad {
+            return text.into_owned();
+        }
+    }
+    name.to_string_lossy().into_owned()
 }
 
 fn file_name(rel: &str) -> &str {
@@ -497,6 +516,33 @@ fn read_document(
                 }
             }
         }
+    } else if ext == "pdf" {
+        match pdf::pdf_text(bytes) {
+            Ok(t) => (t, "pdf"),
+            Err(pdf::PdfError::Scanned { pages }) => {
+                return Err(err(
+                    &f.rel,
+                    "扫描件，无文字层",
+                    format!(
+                        "共 {pages} 页，全是图片，没有可读的文字；请提供 Word 原稿，或先做文字识别（OCR）"
+                    ),
+                ));
+            }
+            Err(pdf::PdfError::Encrypted) => {
+                return Err(err(
+                    &f.rel,
+                    "PDF 已加密",
+                    "文件设有打开密码或禁止复制文字；请提供未加密的文件",
+                ));
+            }
+            Err(pdf::PdfError::Corrupt(e)) => {
+                return Err(err(
+                    &f.rel,
+                    "PDF 已损坏",
+                    format!("无法读取（文件可能不完整或已损坏）：{e}"),
+                ));
+            }
+        }
     } else if ext == "doc" {
         return Err(err(
             &f.rel,
@@ -520,12 +566,11 @@ fn read_document(
         }
     } else {
         let detail = match ext {
-            "pdf" => "暂不支持 PDF，请另存为 .docx 或 .txt".to_owned(),
             "wps" | "et" => "WPS 专用格式，请另存为 .docx 或 .xlsx".to_owned(),
             "xls" => "旧版 .xls 请另存为 .xlsx".to_owned(),
             "jpg" | "jpeg" | "png" | "gif" | "bmp" => "图片不含可读文字，请提供文字材料".to_owned(),
             "" => "文件没有扩展名，无法判断类型".to_owned(),
-            other => format!("不支持 .{other} 文件；支持 .txt .md .docx .csv .xlsx .jsonl"),
+            other => format!("不支持 .{other} 文件；支持 .txt .md .docx .pdf .csv .xlsx .jsonl"),
         };
         return Err(err(&f.rel, "不支持的类型", detail));
     };
@@ -848,6 +893,36 @@ mod tests {
         assert!(out.submissions.iter().all(|s| s.warnings.is_empty()));
         // A phone number in the subject line is masked like one in the text.
         assert_eq!(out.submissions[0].title, "路灯不亮 电话138****5678");
+    }
+
+    /// Issue 11.7: names with spaces, emoji and `#`, and a GBK-encoded name as old zip tools
+    /// write it, come out as a person reads them, with the metadata the name carries.
+    #[test]
+    fn awkward_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let names = ["2023-09-21 蹲点手记 #3 🙂.txt", "意见 #2.csv", "a b  c.md"];
+        std::fs::write(root.join(names[0]), "走访石桥村困难户5户。").unwrap();
+        std::fs::write(root.join(names[1]), "编号,内容\n1,修路\n").unwrap();
+        std::fs::write(root.join(names[2]), "全村共312户。").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let gbk = encoding_rs::GBK.encode("旧压缩包手记.txt").0;
+            let name = std::ffi::OsStr::from_bytes(&gbk);
+            std::fs::write(root.join(name), "三组水渠塌方两处。").unwrap();
+        }
+        let out = ingest(root, &IngestConfig::default()).unwrap();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let paths: Vec<&str> = out.submissions.iter().map(|s| s.path.as_str()).collect();
+        assert!(paths.contains(&names[0]), "{paths:?}");
+        assert!(paths.contains(&"意见 #2.csv#2"), "{paths:?}");
+        assert!(paths.contains(&names[2]), "{paths:?}");
+        #[cfg(unix)]
+        assert!(paths.contains(&"旧压缩包手记.txt"), "{paths:?}");
+        let note = out.submissions.iter().find(|s| s.path == names[0]).unwrap();
+        assert_eq!(note.date, "2023-09-21");
+        assert_eq!(note.kind, Some(Kind::Note));
     }
 
     /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.
