@@ -1766,3 +1766,49 @@ fn exported_pdfs_are_read_and_scans_are_named() {
     let f = flags.iter().find(|f| f["文件"] == "报告.pdf").unwrap();
     assert!(f["理由"].contains("312户"), "{f:?}");
 }
+
+/// Issue 11.7: a table longer than a workbook sheet holds (here 200,001 rows, past the 200,000
+/// the workbook keeps) is read row by row and its lists are streamed to CSV; the workbook says
+/// where they went. The ingest stage alone, to keep the test short.
+#[test]
+fn a_very_long_table_is_streamed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut csv = String::from("编号,村组,留言时间,意见建议\n");
+    for i in 0..200_001 {
+        csv.push_str(&format!(
+            "{i},石桥村{}组,2019/2/{} 11:25:05,建议把{}组机耕路硬化\n",
+            i % 9,
+            i % 28 + 1,
+            i % 9
+        ));
+    }
+    std::fs::write(input.join("意见.csv"), csv).unwrap();
+    let out = tmp.path().join("out");
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        format!("name = \"长表\"\ninput = {input:?}\nout = {out:?}\nstages = [\"ingest\"]\n"),
+    )
+    .unwrap();
+    let o = diaoyan(&["run", pipeline.to_str().unwrap()]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    let r = run_json(&out);
+    assert_eq!(r["counts"]["submissions"], 200_001, "{r}");
+    let subs = read_csv(&out.join("submissions.csv"));
+    assert_eq!(subs.len(), 200_001);
+    assert_eq!(subs[5]["日期"], "2019-02-06");
+    let bytes = std::fs::read(out.join("diaoyan.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(
+        strings.contains("共 200001 行，超过 200000 行"),
+        "{strings}"
+    );
+}

@@ -127,6 +127,23 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// Writes rows as CSV as they come (UTF-8 with a BOM, header first), never holding the table:
+/// for tables too large to keep in memory twice.
+pub fn write_csv_rows<I>(path: &Path, header: &[&str], rows: I) -> Result<()>
+where
+    I: IntoIterator<Item = Vec<String>>,
+{
+    write_atomic_with(path, |out| {
+        out.write_all(b"\xEF\xBB\xBF")?;
+        let mut w = csv::WriterBuilder::new().from_writer(out);
+        w.write_record(header)?;
+        for row in rows {
+            w.write_record(&row)?;
+        }
+        w.flush()
+    })
+}
+
 /// Writes a table as CSV: UTF-8 with a BOM (so Excel and WPS open it correctly), header first.
 pub fn write_csv(path: &Path, table: &Table) -> Result<()> {
     write_atomic_with(path, |out| {

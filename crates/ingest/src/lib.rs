@@ -597,80 +597,51 @@ fn add_replaced(warnings: &mut Vec<String>, replaced: usize) {
 }
 
 fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> FileResult {
-    let table = match table::read_table(ext, bytes, cfg.max_entry_bytes) {
-        Ok(t) => t,
-        Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
-    };
     let mut subs = Vec::new();
-    let mut errors: Vec<FileError> = table
-        .bad_rows
-        .iter()
-        .map(|(n, why)| {
-            err(
-                &format!("{}#{n}", f.rel),
-                "行已损坏",
-                format!("第 {n} 行{why}"),
-            )
-        })
-        .collect();
+    let mut errors: Vec<FileError> = Vec::new();
     let mut warnings = Vec::new();
-    add_replaced(&mut warnings, table.replaced);
-    let file_kind = Kind::from_label(file_name(&f.rel));
-    let mut any_header = false;
-    for sheet in &table.sheets {
-        let Some((hi, cols)) = table::find_header(sheet, &cfg.columns) else {
-            continue;
+    let any_header;
+    if matches!(ext, "csv" | "tsv") {
+        // Streamed: a million-row export is never held as rows of cells as well as submissions.
+        let (records, encoding, replaced) = table::csv_records(ext, bytes);
+        add_replaced(&mut warnings, replaced);
+        let mut rows = TableRows {
+            f,
+            cfg,
+            encoding,
+            warnings: &warnings,
+            subs: &mut subs,
+            errors: &mut errors,
         };
-        any_header = true;
-        let cell = |row: &[String], c: Option<usize>| -> String {
-            c.and_then(|i| row.get(i))
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default()
+        any_header = rows.sheet(None, records);
+    } else {
+        let table = match table::read_table(ext, bytes, cfg.max_entry_bytes) {
+            Ok(t) => t,
+            Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
         };
-        for (n, row) in sheet.rows.iter().skip(hi + 1) {
-            if row.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            let loc = match &sheet.name {
-                Some(s) => format!("{}#{s}!{n}", f.rel),
-                None => format!("{}#{n}", f.rel),
+        add_replaced(&mut warnings, table.replaced);
+        let mut rows = TableRows {
+            f,
+            cfg,
+            encoding: table.encoding,
+            warnings: &warnings,
+            subs: &mut subs,
+            errors: &mut errors,
+        };
+        let bad = table.bad_rows.into_iter().map(|(n, why)| (n, Err(why)));
+        let mut found = false;
+        let mut first = true;
+        for sheet in table.sheets {
+            let good = sheet.rows.into_iter().map(|(n, r)| (n, Ok(r)));
+            // A jsonl's damaged lines belong to its one sheet.
+            found |= if first {
+                first = false;
+                rows.sheet(sheet.name.as_deref(), good.chain(bad.clone()))
+            } else {
+                rows.sheet(sheet.name.as_deref(), good)
             };
-            let content = cell(row, cols.content);
-            if content.is_empty() {
-                errors.push(err(&loc, "内容为空", format!("第 {n} 行没有内容列的文字")));
-                continue;
-            }
-            let text = diaoyan_text::mask_personal(&content).into_owned();
-            let date_cell = cell(row, cols.date);
-            let m = Meta {
-                author: masked(cell(row, cols.author)),
-                unit: masked(cell(row, cols.unit)),
-                level: Level::from_label(&cell(row, cols.level)),
-                place: masked(cell(row, cols.place)),
-                kind: Kind::from_label(&cell(row, cols.kind)),
-                date: cell_date(&date_cell),
-                day: None,
-                title: masked(cell(row, cols.title)),
-            };
-            let mut w = warnings.clone();
-            if !date_cell.is_empty() && m.date.is_empty() {
-                w.push(format!("日期「{date_cell}」无法识别"));
-            }
-            subs.push((
-                Submission {
-                    path: loc,
-                    ref_: cell(row, cols.id),
-                    kind: m.kind.or(file_kind).or(Some(Kind::Opinion)),
-                    text,
-                    encoding: table.encoding.to_owned(),
-                    likes: cell(row, cols.likes).parse().ok(),
-                    dislikes: cell(row, cols.dislikes).parse().ok(),
-                    warnings: w,
-                    ..Submission::default()
-                },
-                m,
-            ));
         }
+        any_header = found;
     }
     if any_header && subs.is_empty() && errors.is_empty() {
         errors.push(err(
@@ -687,6 +658,112 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
         ));
     }
     (subs, errors)
+}
+
+/// Turns the rows of one table file into submissions, one row at a time.
+struct TableRows<'a> {
+    f: &'a Found,
+    cfg: &'a IngestConfig,
+    encoding: &'static str,
+    warnings: &'a [String],
+    subs: &'a mut Vec<(Submission, Meta)>,
+    errors: &'a mut Vec<FileError>,
+}
+
+impl TableRows<'_> {
+    /// Reads one sheet: the header is looked for in its first 10 rows, then every later row
+    /// becomes a submission or an error. Returns whether a header was found.
+    fn sheet(
+        &mut self,
+        name: Option<&str>,
+        rows: impl Iterator<Item = (usize, std::result::Result<Vec<String>, String>)>,
+    ) -> bool {
+        let mut rows = rows.peekable();
+        let mut head: Vec<(usize, Vec<String>)> = Vec::new();
+        while head.len() < 10 {
+            match rows.next() {
+                Some((n, Ok(r))) => head.push((n, r)),
+                Some((n, Err(why))) => self.bad(name, n, &why),
+                None => break,
+            }
+        }
+        let Some((hi, cols)) = table::find_header(&head, &self.cfg.columns) else {
+            // No header: the remaining rows are not read (the file is reported once).
+            return false;
+        };
+        for (n, row) in head.into_iter().skip(hi + 1) {
+            self.row(name, n, &row, &cols);
+        }
+        for (n, row) in rows {
+            match row {
+                Ok(r) => self.row(name, n, &r, &cols),
+                Err(why) => self.bad(name, n, &why),
+            }
+        }
+        true
+    }
+
+    fn loc(&self, name: Option<&str>, n: usize) -> String {
+        match name {
+            Some(s) => format!("{}#{s}!{n}", self.f.rel),
+            None => format!("{}#{n}", self.f.rel),
+        }
+    }
+
+    fn bad(&mut self, name: Option<&str>, n: usize, why: &str) {
+        let loc = self.loc(name, n);
+        self.errors
+            .push(err(&loc, "行已损坏", format!("第 {n} 行{why}")));
+    }
+
+    fn row(&mut self, name: Option<&str>, n: usize, row: &[String], cols: &config::Columns) {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            return;
+        }
+        let cell = |c: Option<usize>| -> String {
+            c.and_then(|i| row.get(i))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let loc = self.loc(name, n);
+        let content = cell(cols.content);
+        if content.is_empty() {
+            self.errors
+                .push(err(&loc, "内容为空", format!("第 {n} 行没有内容列的文字")));
+            return;
+        }
+        let text = diaoyan_text::mask_personal(&content).into_owned();
+        let date_cell = cell(cols.date);
+        let m = Meta {
+            author: masked(cell(cols.author)),
+            unit: masked(cell(cols.unit)),
+            level: Level::from_label(&cell(cols.level)),
+            place: masked(cell(cols.place)),
+            kind: Kind::from_label(&cell(cols.kind)),
+            date: cell_date(&date_cell),
+            day: None,
+            title: masked(cell(cols.title)),
+        };
+        let mut w = self.warnings.to_vec();
+        if !date_cell.is_empty() && m.date.is_empty() {
+            w.push(format!("日期「{date_cell}」无法识别"));
+        }
+        let file_kind = Kind::from_label(file_name(&self.f.rel));
+        self.subs.push((
+            Submission {
+                path: loc,
+                ref_: cell(cols.id),
+                kind: m.kind.or(file_kind).or(Some(Kind::Opinion)),
+                text,
+                encoding: self.encoding.to_owned(),
+                likes: cell(cols.likes).parse().ok(),
+                dislikes: cell(cols.dislikes).parse().ok(),
+                warnings: w,
+                ..Submission::default()
+            },
+            m,
+        ));
+    }
 }
 
 enum MetadataFile {

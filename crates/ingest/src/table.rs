@@ -21,6 +21,39 @@ pub(crate) struct Table {
     pub bad_rows: Vec<(usize, String)>,
 }
 
+/// The records of a .csv/.tsv as they are parsed, never all held at once: (line number, cells
+/// or why the record could not be read). Also the source encoding and replaced bytes.
+pub(crate) fn csv_records(
+    ext: &str,
+    bytes: &[u8],
+) -> (
+    impl Iterator<Item = (usize, Result<Vec<String>, String>)> + use<>,
+    &'static str,
+    usize,
+) {
+    let d = decode(bytes);
+    let delim = if ext == "tsv" {
+        b'\t'
+    } else {
+        sniff_delimiter(&d.text)
+    };
+    // Tab-separated exports do not quote fields; a stray quote is text, not a delimiter.
+    let rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .quoting(delim != b'\t')
+        .from_reader(Cursor::new(d.text.into_bytes()));
+    let records = rdr.into_records().enumerate().map(|(i, rec)| {
+        (
+            i + 1,
+            rec.map(|r| r.iter().map(str::to_owned).collect())
+                .map_err(|e| format!("无法解析：{e}")),
+        )
+    });
+    (records, d.encoding, d.replaced)
+}
+
 /// Reads a table file by extension. Errors are Chinese reasons with details.
 pub(crate) fn read_table(
     ext: &str,
@@ -203,10 +236,11 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 /// Finds the header row (within the first 10 rows, with at least two filled cells, so that a
 /// title row such as 群众意见汇总 is passed over) and its columns.
-pub(crate) fn find_header(sheet: &Sheet, map: &ColumnMap) -> Option<(usize, Columns)> {
-    sheet
-        .rows
-        .iter()
+pub(crate) fn find_header(
+    rows: &[(usize, Vec<String>)],
+    map: &ColumnMap,
+) -> Option<(usize, Columns)> {
+    rows.iter()
         .take(10)
         .enumerate()
         .filter(|(_, (_, row))| row.iter().filter(|c| !c.trim().is_empty()).count() >= 2)
@@ -223,7 +257,7 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
         let t = read_table("csv", &gbk, 1 << 20).unwrap();
         assert_eq!(t.encoding, "GBK");
-        let (i, cols) = find_header(&t.sheets[0], &ColumnMap::default()).unwrap();
+        let (i, cols) = find_header(&t.sheets[0].rows, &ColumnMap::default()).unwrap();
         assert_eq!(i, 1);
         assert_eq!(cols.content, Some(3));
         assert_eq!(cols.author, Some(1));

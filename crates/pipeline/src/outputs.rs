@@ -98,13 +98,12 @@ pub(crate) fn write_all(
     seg: Option<&diaoyan_text::Segmenter>,
 ) -> Result<Vec<String>> {
     let subs = &d.ingest.submissions;
-    let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
-    for (i, s) in subs.iter().enumerate() {
+    let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
         let st = d.stats.as_ref().map(|v| v[i]);
         let num = |f: fn(&diaoyan_model::TextStats) -> usize| {
             st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
         };
-        t.push(vec![
+        vec![
             s.id.clone(),
             s.path.clone(),
             s.ref_.clone(),
@@ -122,9 +121,24 @@ pub(crate) fn write_all(
             num(|x| x.words),
             s.encoding.clone(),
             s.warnings.join("；"),
-        ]);
-    }
-    write_csv(&dir.join("submissions.csv"), &t)?;
+        ]
+    };
+    // A list too long for the workbook is streamed to its CSV, never held as a table.
+    let t = if subs.len() > XLSX_MAX_ROWS {
+        diaoyan_digest::write_csv_rows(
+            &dir.join("submissions.csv"),
+            SUBMISSION_COLUMNS,
+            subs.iter().enumerate().map(|(i, s)| row(i, s)),
+        )?;
+        None
+    } else {
+        let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
+        for (i, s) in subs.iter().enumerate() {
+            t.push(row(i, s));
+        }
+        write_csv(&dir.join("submissions.csv"), &t)?;
+        Some(t)
+    };
 
     let lines: Vec<SubmissionLine> = subs
         .iter()
@@ -154,6 +168,15 @@ pub(crate) fn write_all(
     // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
     // and the workbook says so on a notes sheet.
     let mut notes = Table::new("说明", &["工作表", "说明"]);
+    if t.is_none() {
+        notes.push(vec![
+            "材料清单".to_owned(),
+            format!(
+                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                subs.len()
+            ),
+        ]);
+    }
     let mut keep = |t: Table| -> Option<Table> {
         if t.rows.len() > XLSX_MAX_ROWS {
             notes.push(vec![
@@ -170,7 +193,7 @@ pub(crate) fn write_all(
     };
     // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
     // unreadable files.
-    let submissions_sheet = keep(t);
+    let submissions_sheet = t.and_then(&mut keep);
     let errors_sheet = keep(e);
     let mut score_sheets = Vec::new();
     if let Some(sc) = &d.score {
