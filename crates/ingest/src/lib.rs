@@ -673,11 +673,7 @@ struct TableRows<'a> {
 impl TableRows<'_> {
     /// Reads one sheet: the header is looked for in its first 10 rows, then every later row
     /// becomes a submission or an error. Returns whether a header was found.
-    fn sheet(
-        &mut self,
-        name: Option<&str>,
-        rows: impl Iterator<Item = (usize, std::result::Result<Vec<String>, String>)>,
-    ) -> bool {
+    fn sheet(&mut self, name: Option<&str>, rows: impl Iterator<Item = table::Record>) -> bool {
         let mut rows = rows.peekable();
         let mut head: Vec<(usize, Vec<String>)> = Vec::new();
         while head.len() < 10 {

@@ -21,16 +21,15 @@ pub(crate) struct Table {
     pub bad_rows: Vec<(usize, String)>,
 }
 
+/// One record of a table: its line number, and its cells or why they could not be read.
+pub(crate) type Record = (usize, Result<Vec<String>, String>);
+
 /// The records of a .csv/.tsv as they are parsed, never all held at once: (line number, cells
 /// or why the record could not be read). Also the source encoding and replaced bytes.
 pub(crate) fn csv_records(
     ext: &str,
     bytes: &[u8],
-) -> (
-    impl Iterator<Item = (usize, Result<Vec<String>, String>)> + use<>,
-    &'static str,
-    usize,
-) {
+) -> (impl Iterator<Item = Record> + use<>, &'static str, usize) {
     let d = decode(bytes);
     let delim = if ext == "tsv" {
         b'\t'
