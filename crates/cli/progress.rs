@@ -27,10 +27,13 @@ impl Bar {
 impl diaoyan_pipeline::Progress for Bar {
     fn start(&self, stage: &str, total: u64) {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        // Units done of the stage's total, time so far and the estimate of what is left.
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {elapsed_precise}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>8} [{bar:30}] {human_pos}/{human_len} 已用 {elapsed} 预计剩余 {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_prefix(stage.to_owned());
         if let Ok(mut guard) = self.bar.lock() {

@@ -96,6 +96,7 @@ pub(crate) fn write_all(
     dir: &Path,
     d: &RunData,
     seg: Option<&diaoyan_text::Segmenter>,
+    tick: &dyn Fn(),
 ) -> Result<Vec<String>> {
     let subs = &d.ingest.submissions;
     let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
@@ -139,6 +140,7 @@ pub(crate) fn write_all(
         write_csv(&dir.join("submissions.csv"), &t)?;
         Some(t)
     };
+    tick();
 
     let lines: Vec<SubmissionLine> = subs
         .iter()
@@ -149,6 +151,7 @@ pub(crate) fn write_all(
         })
         .collect();
     write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
+    tick();
 
     let mut e = Table::new("无法读取的文件", &["文件", "原因", "说明"]);
     for err in &d.ingest.errors {
@@ -159,6 +162,7 @@ pub(crate) fn write_all(
         ]);
     }
     write_csv(&dir.join("ingest_errors.csv"), &e)?;
+    tick();
     let mut written = vec![
         "submissions.csv".to_owned(),
         "submissions.jsonl".to_owned(),
@@ -199,10 +203,13 @@ pub(crate) fn write_all(
     if let Some(sc) = &d.score {
         let f = flags_table(subs, sc);
         write_csv(&dir.join("flags.csv"), &f)?;
+        tick();
         let p = pairs_table(&sc.pairs);
         write_csv(&dir.join("duplicates.csv"), &p)?;
+        tick();
         let c = cadres_table(&sc.cadres);
         write_csv(&dir.join("cadres.csv"), &c)?;
+        tick();
         written.extend([
             "flags.csv".to_owned(),
             "duplicates.csv".to_owned(),
@@ -214,8 +221,10 @@ pub(crate) fn write_all(
     if let Some(sg) = &d.suggest {
         let st = suggestions_table(&sg.suggestions);
         write_csv(&dir.join("suggestions.csv"), &st)?;
+        tick();
         let it = issues_table(&sg.issues);
         write_csv(&dir.join("issues.csv"), &it)?;
+        tick();
         written.extend(["suggestions.csv".to_owned(), "issues.csv".to_owned()]);
         sheets.extend([keep(it), keep(st)]);
         // The keyword index behind `diaoyan search`.
@@ -228,6 +237,7 @@ pub(crate) fn write_all(
                 titles.get(s.submission.as_str()).copied().unwrap_or("")
             })?;
             written.push("index/".to_owned());
+            tick();
         }
     }
     sheets.extend(score_sheets);
@@ -237,6 +247,7 @@ pub(crate) fn write_all(
         refs.push(&notes);
     }
     diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
+    tick();
     written.push("diaoyan.xlsx".to_owned());
     Ok(written)
 }

@@ -226,7 +226,19 @@ impl Pipeline {
         // Everything is written to a staging folder first and moved into place at the end:
         // a failed or killed run leaves the previous outputs whole.
         let staging = outputs::staging_dir(&out_dir)?;
-        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter())?;
+        // One unit per output file (the index counts as one).
+        let files = 4
+            + if data.score.is_some() { 3 } else { 0 }
+            + match (&data.suggest, self.segmenter()) {
+                (Some(_), Some(_)) => 3,
+                (Some(_), None) => 2,
+                _ => 0,
+            };
+        progress.start("写出结果", files);
+        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter(), &|| {
+            progress.advance(1)
+        })?;
+        progress.finish();
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&staging.path().join("run.json"), &report)?;
@@ -291,24 +303,45 @@ impl Pipeline {
                         let (Some(d), Some(scorer)) = (data.as_mut(), self.scorer.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        progress.start(stage.label(), 0);
                         d.references = self.references(&mut d.ingest.errors)?;
-                        d.score = Some(scorer.score(
+                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
+                        d.score = Some(scorer.score_with(
                             &d.ingest.submissions,
                             &d.references,
                             &d.ingest.roster,
+                            &|t| match t {
+                                diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
+                                    progress.advance(1)
+                                }
+                                diaoyan_score::Tick::Comparing(n) => {
+                                    progress.finish();
+                                    progress.start("抄袭比对", n as u64);
+                                }
+                            },
                         ));
                     }
                     StageName::Suggest => {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        progress.start(stage.label(), 0);
+                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
                         let verdicts: Option<Vec<diaoyan_model::Verdict>> = d
                             .score
                             .as_ref()
                             .map(|s| s.assessments.iter().map(|a| a.verdict).collect());
-                        d.suggest = Some(sg.run(&d.ingest.submissions, verdicts.as_deref()));
+                        d.suggest = Some(sg.run_with(
+                            &d.ingest.submissions,
+                            verdicts.as_deref(),
+                            &|t| match t {
+                                diaoyan_suggest::Tick::Read | diaoyan_suggest::Tick::Tokenised => {
+                                    progress.advance(1)
+                                }
+                                diaoyan_suggest::Tick::Clustering(n) => {
+                                    progress.finish();
+                                    progress.start("意见聚类", n as u64);
+                                }
+                            },
+                        ));
                     }
                 }
                 progress.finish();

@@ -183,7 +183,17 @@ fn winnow(h: &[u64], w: usize) -> Vec<u64> {
 }
 
 /// Finds copied pairs. Same-author pairs and reference–reference pairs are skipped.
+#[cfg(test)]
 pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
+    detect_with(docs, cfg, &|| {})
+}
+
+/// [`detect`], calling `tick` once per document fingerprinted.
+pub(crate) fn detect_with(
+    docs: &[CopyDoc],
+    cfg: &CopyConfig,
+    tick: &(dyn Fn() + Sync),
+) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
     let norms: Vec<Norm> = docs.par_iter().map(|d| normalise(d.text)).collect();
     let mut stats = CopyStats {
@@ -207,11 +217,15 @@ pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, Copy
     let mut index: Vec<(u64, u32)> = norms
         .par_iter()
         .enumerate()
-        .filter(|(_, n)| n.chars.len() >= cfg.short_chars)
         .flat_map_iter(|(i, n)| {
-            winnow(&shingles(n, k), cfg.window.max(1))
-                .into_iter()
-                .map(move |h| (h, i as u32))
+            // Short texts are compared for equality only (above).
+            let fp = if n.chars.len() >= cfg.short_chars {
+                winnow(&shingles(n, k), cfg.window.max(1))
+            } else {
+                Vec::new()
+            };
+            tick();
+            fp.into_iter().map(move |h| (h, i as u32))
         })
         .collect();
     index.par_sort_unstable();

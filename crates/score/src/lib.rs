@@ -30,7 +30,7 @@ pub use copy::{CopyConfig, CopyDoc, CopyStats};
 
 /// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
 pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
-    copy::detect(docs, cfg)
+    copy::detect_with(docs, cfg, &|| {})
 }
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
@@ -160,6 +160,17 @@ pub struct Scorer {
     model: ScoreModel,
     redo_below: f64,
     review_below: f64,
+}
+
+/// Progress events from [`Scorer::score_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// One more submission measured (sentence roles, findings).
+    Measured,
+    /// Copy detection starts over this many texts (submissions and references).
+    Comparing(usize),
+    /// One more text fingerprinted for copy detection.
+    Compared,
 }
 
 /// Everything scoring a run produced.
@@ -333,10 +344,29 @@ impl Scorer {
         references: &[Submission],
         roster: &[Cadre],
     ) -> ScoreOutput {
-        let analyses: Vec<signals::Analysis> =
-            subs.par_iter().map(|s| self.analyze(&s.text)).collect();
+        self.score_with(subs, references, roster, &|_| {})
+    }
+
+    /// [`Scorer::score`], reporting progress to `tick` (called from worker threads): one
+    /// [`Tick::Measured`] per submission, then [`Tick::Comparing`] with the number of texts copy
+    /// detection fingerprints and one [`Tick::Compared`] per text.
+    pub fn score_with(
+        &self,
+        subs: &[Submission],
+        references: &[Submission],
+        roster: &[Cadre],
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> ScoreOutput {
+        let analyses: Vec<signals::Analysis> = subs
+            .par_iter()
+            .map(|s| {
+                let a = self.analyze(&s.text);
+                tick(Tick::Measured);
+                a
+            })
+            .collect();
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
-        let (pairs, copy_stats) = self.copies(subs, &stock, references);
+        let (pairs, copy_stats) = self.copies(subs, &stock, references, tick);
 
         // Length norms: the median of each kind in this run (at least 5 texts), else defaults.
         let mut lens: HashMap<Option<Kind>, Vec<usize>> = HashMap::new();
@@ -387,6 +417,7 @@ impl Scorer {
         subs: &[Submission],
         stock: &[&[(usize, usize)]],
         references: &[Submission],
+        tick: &(dyn Fn(Tick) + Sync),
     ) -> (Vec<CopyPair>, CopyStats) {
         if !self.cfg.copy.enabled {
             return (Vec::new(), CopyStats::default());
@@ -418,7 +449,8 @@ impl Scorer {
             reference: true,
             stock: &[],
         }));
-        copy::detect(&docs, &self.cfg.copy)
+        tick(Tick::Comparing(docs.len()));
+        copy::detect_with(&docs, &self.cfg.copy, &|| tick(Tick::Compared))
     }
 
     /// The score and verdict of one text from its signals and the copy pairs it is part of.

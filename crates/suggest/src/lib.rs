@@ -97,6 +97,17 @@ impl Default for SuggestConfig {
     }
 }
 
+/// Progress events from [`Suggester::run_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// One more submission read for suggestions.
+    Read,
+    /// Clustering starts over this many suggestions.
+    Clustering(usize),
+    /// One more suggestion tokenised for clustering.
+    Tokenised,
+}
+
 /// A built suggester: taxonomy parsed, model loaded, segmenter shared.
 pub struct Suggester {
     cfg: SuggestConfig,
@@ -183,10 +194,23 @@ impl Suggester {
 
     /// Extracts, themes and clusters. `verdicts[i]`, when given, is the verdict on `subs[i]`.
     pub fn run(&self, subs: &[Submission], verdicts: Option<&[Verdict]>) -> SuggestOutput {
+        self.run_with(subs, verdicts, &|_| {})
+    }
+
+    /// [`Suggester::run`], reporting progress to `tick` (called from worker threads): one
+    /// [`Tick::Read`] per submission, then [`Tick::Clustering`] with the number of suggestions
+    /// to cluster and one [`Tick::Tokenised`] per suggestion.
+    pub fn run_with(
+        &self,
+        subs: &[Submission],
+        verdicts: Option<&[Verdict]>,
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> SuggestOutput {
         let mut suggestions: Vec<Suggestion> = subs
             .par_iter()
             .enumerate()
             .flat_map_iter(|(i, s)| {
+                tick(Tick::Read);
                 let excluded = verdicts
                     .and_then(|v| v.get(i))
                     .filter(|v| self.cfg.exclude_verdicts.contains(v))
@@ -226,9 +250,14 @@ impl Suggester {
         let active: Vec<usize> = (0..suggestions.len())
             .filter(|&i| suggestions[i].excluded.is_none())
             .collect();
+        tick(Tick::Clustering(active.len()));
         let docs: Vec<Vec<cluster::Token>> = active
             .par_iter()
-            .map(|&i| cluster::tokens(&self.seg, &suggestions[i].text))
+            .map(|&i| {
+                let t = cluster::tokens(&self.seg, &suggestions[i].text);
+                tick(Tick::Tokenised);
+                t
+            })
             .collect();
         let space = cluster::vectorise(&docs, &self.cfg.cluster);
         // The token lists are the largest transient structure at scale; the vectors replace them.
