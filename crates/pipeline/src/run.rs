@@ -506,4 +506,67 @@ mod tests {
             assert_eq!(data.score.is_some(), stages.contains(&StageName::Score));
         }
     }
+
+    /// Records every bar: its name, its total and the units reported done.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<(String, u64, u64)>>);
+
+    impl Progress for Recorder {
+        fn start(&self, stage: &str, total: u64) {
+            self.0.lock().unwrap().push((stage.to_owned(), total, 0));
+        }
+        fn set_total(&self, total: u64) {
+            if let Some(b) = self.0.lock().unwrap().last_mut() {
+                b.1 = total;
+            }
+        }
+        fn advance(&self, n: u64) {
+            if let Some(b) = self.0.lock().unwrap().last_mut() {
+                b.2 += n;
+            }
+        }
+    }
+
+    /// Issue 12: every stage reports real units, and each bar ends full — never `0/0`.
+    #[test]
+    fn every_stage_reports_units_done_of_a_known_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        for i in 0..6 {
+            std::fs::write(
+                input.join(format!("手记{i}.txt")),
+                format!(
+                    "第{i}天，走访石桥村{i}组。群众反映机耕路坑洼不平，建议硬化。全组共{}户。",
+                    30 + i
+                ),
+            )
+            .unwrap();
+        }
+        let cfg = PipelineConfig {
+            input: Some(input),
+            out: dir.path().join("out"),
+            ..PipelineConfig::default()
+        };
+        let rec = Recorder::default();
+        cfg.build().unwrap().run(&rec).unwrap();
+        let bars = rec.0.into_inner().unwrap();
+        let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "读取材料",
+                "分词分句",
+                "质量评分",
+                "抄袭比对",
+                "意见归类",
+                "意见聚类",
+                "写出结果"
+            ]
+        );
+        for (name, total, done) in &bars {
+            assert!(*total > 0, "{name}: no total");
+            assert_eq!(done, total, "{name}");
+        }
+    }
 }
