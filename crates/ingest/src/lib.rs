@@ -613,7 +613,23 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
             subs: &mut subs,
             errors: &mut errors,
         };
-        any_header = rows.sheet(None, records);
+        any_header = rows.sheet(None, &mut records.into_iter());
+    } else if matches!(ext, "xlsx" | "xlsm") {
+        // Streamed too: rows are built from the cell reader as they come.
+        let mut rows = TableRows {
+            f,
+            cfg,
+            encoding: "xlsx",
+            warnings: &warnings,
+            subs: &mut subs,
+            errors: &mut errors,
+        };
+        match table::xlsx_sheets(bytes, cfg.max_entry_bytes, &mut |name, it| {
+            rows.sheet(name, it)
+        }) {
+            Ok(found) => any_header = found,
+            Err((reason, detail)) => return (vec![], vec![err(&f.rel, reason, detail)]),
+        }
     } else {
         let table = match table::read_table(ext, bytes, cfg.max_entry_bytes) {
             Ok(t) => t,
@@ -632,13 +648,13 @@ fn read_table_rows(f: &Found, ext: &str, bytes: &[u8], cfg: &IngestConfig) -> Fi
         let mut found = false;
         let mut first = true;
         for sheet in table.sheets {
-            let good = sheet.rows.into_iter().map(|(n, r)| (n, Ok(r)));
+            let mut good = sheet.rows.into_iter().map(|(n, r)| (n, Ok(r)));
             // A jsonl's damaged lines belong to its one sheet.
             found |= if first {
                 first = false;
-                rows.sheet(sheet.name.as_deref(), good.chain(bad.clone()))
+                rows.sheet(sheet.name.as_deref(), &mut good.chain(bad.clone()))
             } else {
-                rows.sheet(sheet.name.as_deref(), good)
+                rows.sheet(sheet.name.as_deref(), &mut good)
             };
         }
         any_header = found;
@@ -673,7 +689,7 @@ struct TableRows<'a> {
 impl TableRows<'_> {
     /// Reads one sheet: the header is looked for in its first 10 rows, then every later row
     /// becomes a submission or an error. Returns whether a header was found.
-    fn sheet(&mut self, name: Option<&str>, rows: impl Iterator<Item = table::Record>) -> bool {
+    fn sheet(&mut self, name: Option<&str>, rows: &mut dyn Iterator<Item = table::Record>) -> bool {
         let mut rows = rows.peekable();
         let mut head: Vec<(usize, Vec<String>)> = Vec::new();
         while head.len() < 10 {
@@ -996,6 +1012,55 @@ mod tests {
         let note = out.submissions.iter().find(|s| s.path == names[0]).unwrap();
         assert_eq!(note.date, "2023-09-21");
         assert_eq!(note.kind, Some(Kind::Note));
+    }
+
+    /// A workbook is read row by row from its cells: several sheets, a title row above the
+    /// header, a gap in the rows, a date cell, a sheet without a content column.
+    #[test]
+    fn workbooks_are_streamed_sheet_by_sheet() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("一组").unwrap();
+        ws.write_string(0, 0, "石桥村一组群众意见").unwrap();
+        for (c, h) in ["编号", "反映人", "日期", "意见建议"].iter().enumerate() {
+            ws.write_string(1, c as u16, *h).unwrap();
+        }
+        ws.write_number(2, 0, 1.0).unwrap();
+        ws.write_string(2, 1, "王桂兰").unwrap();
+        ws.write_string(2, 2, "2019/2/28 11:25:05").unwrap();
+        ws.write_string(2, 3, "机耕路要修").unwrap();
+        // Row 4 empty; row 5 has only the content.
+        ws.write_string(4, 3, "路灯坏了").unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name("说明").unwrap();
+        ws.write_string(0, 0, "本表由村委会整理").unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name("二组").unwrap();
+        ws.write_string(0, 0, "内容").unwrap();
+        ws.write_string(0, 1, "姓名").unwrap();
+        ws.write_string(1, 0, "水渠堵了").unwrap();
+        ws.write_string(1, 1, "李长贵").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let f = Found {
+            abs: "意见.xlsx".into(),
+            rel: "意见.xlsx".into(),
+        };
+        let (subs, errors) = read_bytes(&f, "xlsx", &bytes, &IngestConfig::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<(&str, &str, &str)> = subs
+            .iter()
+            .map(|(s, m)| (s.path.as_str(), s.text.as_str(), m.author.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("意见.xlsx#一组!3", "机耕路要修", "王桂兰"),
+                ("意见.xlsx#一组!5", "路灯坏了", ""),
+                ("意见.xlsx#二组!2", "水渠堵了", "李长贵"),
+            ]
+        );
+        assert_eq!(subs[0].1.date, "2019-02-28");
+        assert_eq!(subs[0].0.ref_, "1");
     }
 
     /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.

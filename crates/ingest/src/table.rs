@@ -53,6 +53,99 @@ pub(crate) fn csv_records(
     (records, d.encoding, d.replaced)
 }
 
+/// What [`xlsx_sheets`] calls per sheet: its name (when there are several) and its rows; returns
+/// whether the sheet had a header.
+pub(crate) type SheetFn<'a> =
+    dyn FnMut(Option<&str>, &mut dyn Iterator<Item = Record>) -> bool + 'a;
+
+/// Streams the rows of every sheet of a workbook to `each` (the sheet's name when there are
+/// several, and its rows as they are parsed), never holding a sheet's cells: rows come from
+/// calamine's cell reader, grouped as they arrive. Returns whether any call to `each` returned
+/// true (found a header).
+pub(crate) fn xlsx_sheets(
+    bytes: &[u8],
+    entry_limit: u64,
+    each: &mut SheetFn<'_>,
+) -> Result<bool, (&'static str, String)> {
+    check_zip_entries(bytes, entry_limit)?;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| ("xlsx 已损坏", e.to_string()))?;
+    let names = wb.sheet_names();
+    let many = names.len() > 1;
+    let mut found = false;
+    for name in names {
+        let reader = wb
+            .worksheet_cells_reader(&name)
+            .map_err(|e| ("xlsx 已损坏", format!("工作表「{name}」：{e}")))?;
+        let mut rows = CellRows {
+            reader,
+            pending: None,
+            failed: false,
+        };
+        found |= each(many.then_some(name.as_str()), &mut rows);
+    }
+    Ok(found)
+}
+
+/// Cells of a sheet, grouped into rows as the reader yields them (in row order).
+struct CellRows<'a, RS: std::io::Read + std::io::Seek> {
+    reader: calamine::XlsxCellReader<'a, RS>,
+    /// A cell read past the end of the previous row: (row, column, text).
+    pending: Option<(u32, u32, String)>,
+    /// The sheet ended or could not be read further: the reader is not asked again.
+    failed: bool,
+}
+
+impl<RS: std::io::Read + std::io::Seek> Iterator for CellRows<'_, RS> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        if self.failed && self.pending.is_none() {
+            return None;
+        }
+        let mut row: Option<(u32, Vec<String>)> = None;
+        let put = |row: &mut Option<(u32, Vec<String>)>, r: u32, c: u32, text: String| {
+            let cells = &mut row.get_or_insert_with(|| (r, Vec::new())).1;
+            let c = c as usize;
+            // A cell beyond Excel's last column is damage, not data worth a huge row.
+            if c < 16_384 {
+                if cells.len() <= c {
+                    cells.resize(c + 1, String::new());
+                }
+                cells[c] = text;
+            }
+        };
+        if let Some((r, c, t)) = self.pending.take() {
+            put(&mut row, r, c, t);
+        }
+        loop {
+            match self.reader.next_cell() {
+                Ok(Some(cell)) => {
+                    let (r, c) = cell.get_position();
+                    let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+                    match &row {
+                        Some((cur, _)) if *cur != r => {
+                            self.pending = Some((r, c, text));
+                            break;
+                        }
+                        _ => put(&mut row, r, c, text),
+                    }
+                }
+                Ok(None) => {
+                    self.failed = true;
+                    break;
+                }
+                Err(e) => {
+                    self.failed = true;
+                    let at = row.as_ref().map_or(0, |(r, _)| *r as usize + 2);
+                    return Some((at, Err(format!("之后无法读取：{e}"))));
+                }
+            }
+        }
+        row.map(|(r, cells)| (r as usize + 1, Ok(cells)))
+    }
+}
+
 /// Reads a table file by extension. Errors are Chinese reasons with details.
 pub(crate) fn read_table(
     ext: &str,
