@@ -14,6 +14,18 @@ fn diaoyan(args: &[&str]) -> Output {
         .expect("run diaoyan")
 }
 
+/// `diaoyan run --input INPUT --out OUT --quiet`.
+fn run_quiet(input: &Path, out: &Path) -> Output {
+    diaoyan(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ])
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -139,14 +151,7 @@ fn awkward_files_are_all_accounted_for() {
     let input = tmp.path().join("in");
     let out = tmp.path().join("out");
     let files = awkward(&input);
-    let o = diaoyan(&[
-        "run",
-        "--input",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = run_quiet(&input, &out);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -1073,14 +1078,7 @@ fn a_run_on_real_reports_sends_back_the_hollow_ones() {
         std::fs::copy(dir.join(f), input.join(f)).unwrap();
     }
     let out = tmp.path().join("结果");
-    let o = diaoyan(&[
-        "run",
-        "--input",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = run_quiet(&input, &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -1276,14 +1274,7 @@ fn planted_copies_of_hollow_text_are_found() {
     }
     assert!(planted.len() > 100, "{}", planted.len());
     let out = tmp.path().join("out");
-    let o = diaoyan(&[
-        "run",
-        "--input",
-        corpus.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = run_quiet(&corpus, &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -1365,14 +1356,7 @@ fn a_run_never_reads_its_own_outputs() {
     // An output folder inside the input, on its first run (no run.json yet) and after.
     let out = input.join("结果");
     for _ in 0..2 {
-        let o = diaoyan(&[
-            "run",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ]);
+        let o = run_quiet(&input, &out);
         assert_eq!(o.status.code(), Some(0), "{o:?}");
         let r = run_json(&out);
         assert_eq!(r["counts"]["submissions"], 3, "{r}");
@@ -1736,14 +1720,7 @@ fn exported_pdfs_are_read_and_scans_are_named() {
         return;
     }
     let out = tmp.path().join("out");
-    let o = diaoyan(&[
-        "run",
-        "--input",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = run_quiet(&input, &out);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let lines = read_jsonl(&out.join("submissions.jsonl"));
     let report = lines.iter().find(|l| l["path"] == "报告.pdf").unwrap();

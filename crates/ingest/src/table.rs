@@ -274,21 +274,24 @@ fn check_zip_entries(bytes: &[u8], limit: u64) -> Result<(), (&'static str, Stri
             .name()
             .map(|n| n.into_owned())
             .unwrap_or_else(|_| format!("第 {i} 项"));
+        // Past `limit`, an entry may grow only as ordinary XML compresses (at most 100:1, up
+        // to 4 GB): a million-row sheet is read (streamed), a zip bomb (1000:1 and more) is not.
+        let cap = limit.max(entry.compressed_size().saturating_mul(100).min(4 << 30));
         let too_large = || {
             (
                 "文件过大",
                 format!(
-                    "压缩包内 {name} 解压后超过 {} MB，疑似压缩炸弹",
-                    limit >> 20
+                    "压缩包内 {name} 解压后超过 {} MB（压缩比异常），疑似压缩炸弹",
+                    cap >> 20
                 ),
             )
         };
-        if entry.size() > limit {
+        if entry.size() > cap {
             return Err(too_large());
         }
-        let n = std::io::copy(&mut (&mut entry).take(limit + 1), &mut std::io::sink())
+        let n = std::io::copy(&mut (&mut entry).take(cap + 1), &mut std::io::sink())
             .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
-        if n > limit {
+        if n > cap {
             return Err(too_large());
         }
     }
@@ -370,6 +373,31 @@ mod tests {
         assert_eq!(c.title, Some(2));
         assert_eq!(c.date, Some(3));
         assert_eq!(c.content, Some(4));
+    }
+
+    /// Past the entry limit, an entry is read only when it compresses like ordinary XML.
+    #[test]
+    fn zip_entries_past_the_limit_need_an_ordinary_ratio() {
+        let zip_of = |data: &[u8]| {
+            let mut bytes = Vec::new();
+            let mut z = zip::ZipWriter::new(Cursor::new(&mut bytes));
+            let o = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/worksheets/sheet1.xml", o).unwrap();
+            std::io::Write::write_all(&mut z, data).unwrap();
+            z.finish().unwrap();
+            bytes
+        };
+        // 8 MB of one byte: a bomb's ratio.
+        let bomb = zip_of(&vec![b' '; 8 << 20]);
+        let (reason, _) = check_zip_entries(&bomb, 1 << 20).unwrap_err();
+        assert_eq!(reason, "文件过大");
+        // 2 MB of rows that compress like real ones: read, though past a 1 MB limit.
+        let rows: String = (0..40_000)
+            .map(|i| format!("<row r=\"{i}\"><c><v>{}</v></c></row>", i * 7919 % 100_003))
+            .collect();
+        assert!(rows.len() > 1 << 20);
+        assert!(check_zip_entries(&zip_of(rows.as_bytes()), 1 << 20).is_ok());
     }
 
     #[test]
