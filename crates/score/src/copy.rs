@@ -141,19 +141,44 @@ fn normalise(text: &str) -> Norm {
     Norm { chars, offsets }
 }
 
+/// Hashes of every `k`-character window: xxh3 over the characters' code points (4 bytes
+/// each), no string built per window.
 fn shingles(n: &Norm, k: usize) -> Vec<u64> {
     if n.chars.len() < k {
         return Vec::new();
     }
-    let mut buf = String::with_capacity(k * 4);
+    let mut buf = vec![0u8; k * 4];
     (0..=n.chars.len() - k)
         .map(|i| {
-            buf.clear();
-            buf.extend(&n.chars[i..i + k]);
-            xxh3_64(buf.as_bytes())
+            for (slot, c) in buf.chunks_exact_mut(4).zip(&n.chars[i..i + k]) {
+                slot.copy_from_slice(&(*c as u32).to_le_bytes());
+            }
+            xxh3_64(&buf)
         })
         .collect()
 }
+
+/// A hasher for keys that are already hashes (shingle hashes): the key is its own hash.
+#[derive(Default)]
+pub(crate) struct KeyIsHash(u64);
+
+impl std::hash::Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; anything else is folded in, still correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
+/// A set of shingle hashes.
+type HashSet64 = HashSet<u64, std::hash::BuildHasherDefault<KeyIsHash>>;
 
 fn winnow(h: &[u64], w: usize) -> Vec<u64> {
     if h.is_empty() {
@@ -202,7 +227,8 @@ pub(crate) fn detect_with(
     };
 
     // Short texts: exact equality only.
-    let mut exact: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut exact: HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<KeyIsHash>> =
+        HashMap::default();
     for (i, n) in norms.iter().enumerate() {
         if n.chars.len() < cfg.short_chars && !n.chars.is_empty() {
             let s: String = n.chars.iter().collect();
@@ -278,9 +304,23 @@ pub(crate) fn detect_with(
     }
     stats.candidates = counted.len();
 
-    let mut pairs: Vec<CopyPair> = counted
+    // Pairs grouped by their first text, whose shingles are then computed once per group.
+    counted.par_sort_unstable();
+    counted.dedup();
+    let groups: Vec<&[(u32, u32)]> = counted.chunk_by(|x, y| x.0 == y.0).collect();
+    let mut pairs: Vec<CopyPair> = groups
         .par_iter()
-        .filter_map(|&(a, b)| verify(docs, &norms, a as usize, b as usize, k, cfg))
+        .flat_map_iter(|g| {
+            let first = g[0].0 as usize;
+            let known = (norms[first].chars.len() >= cfg.short_chars)
+                .then(|| Shingled::of(&norms[first], k));
+            g.iter()
+                .filter_map(|&(a, b)| {
+                    let known = known.as_ref().map(|s| (first, s));
+                    verify(docs, &norms, a as usize, b as usize, k, cfg, known)
+                })
+                .collect::<Vec<_>>()
+        })
         .collect();
     pairs.sort_by(|x, y| {
         y.containment_a
@@ -297,6 +337,21 @@ fn eligible(a: &CopyDoc, b: &CopyDoc) -> bool {
     !(a.reference && b.reference) && (a.author.is_empty() || a.author != b.author)
 }
 
+/// A text's shingle hashes, in order and as a set.
+struct Shingled {
+    h: Vec<u64>,
+    s: HashSet64,
+}
+
+impl Shingled {
+    fn of(n: &Norm, k: usize) -> Shingled {
+        let h = shingles(n, k);
+        let s = h.iter().copied().collect();
+        Shingled { h, s }
+    }
+}
+
+/// Verifies one candidate pair exactly. `known` is one text's shingles, already computed.
 fn verify(
     docs: &[CopyDoc],
     norms: &[Norm],
@@ -304,6 +359,7 @@ fn verify(
     b: usize,
     k: usize,
     cfg: &CopyConfig,
+    known: Option<(usize, &Shingled)>,
 ) -> Option<CopyPair> {
     // References always sit on the `b` side.
     let (a, b) = if docs[a].reference { (b, a) } else { (a, b) };
@@ -322,11 +378,19 @@ fn verify(
             docs[a].text.trim().to_owned(),
         )
     } else {
-        let ha = shingles(na, k);
-        let hb = shingles(nb, k);
-        let sa: HashSet<u64> = ha.iter().copied().collect();
-        let sb: HashSet<u64> = hb.iter().copied().collect();
-        let inter = sa.intersection(&sb).count();
+        let known_at = known.map(|(j, _)| j);
+        let own_a = (known_at != Some(a)).then(|| Shingled::of(na, k));
+        let own_b = (known_at != Some(b)).then(|| Shingled::of(nb, k));
+        let pa: &Shingled = match &own_a {
+            Some(x) => x,
+            None => known.expect("the known side").1,
+        };
+        let pb: &Shingled = match &own_b {
+            Some(x) => x,
+            None => known.expect("the known side").1,
+        };
+        let (ha, sa, hb, sb) = (&pa.h, &pa.s, &pb.h, &pb.s);
+        let inter = sa.intersection(sb).count();
         if inter == 0 {
             return None;
         }
@@ -334,13 +398,13 @@ fn verify(
         let peer = !docs[b].reference;
         let keep_a = |r: &(usize, usize)| !peer || !mostly_stock(na, *r, docs[a].stock);
         let keep_b = |r: &(usize, usize)| !peer || !mostly_stock(nb, *r, docs[b].stock);
-        let (mut shared_a, mut longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, keep_a);
-        let (mut shared_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, keep_b);
+        let (mut shared_a, mut longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
+        let (mut shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
         if peer {
             // A near-identical document is a copy even when all it shares is stock phrasing:
             // handing in a colleague's hollow note is still handing in a copy.
-            let (raw_a, raw_longest) = shared_runs(&ha, &sb, k, cfg.min_run_chars, |_| true);
-            let (raw_b, _) = shared_runs(&hb, &sa, k, cfg.min_run_chars, |_| true);
+            let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
+            let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
             let whole =
                 (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
             if whole >= cfg.whole_containment {
@@ -407,7 +471,7 @@ fn verify(
 /// `other`, and the longest run (start, end) in normalised character positions.
 fn shared_runs(
     h: &[u64],
-    other: &HashSet<u64>,
+    other: &HashSet64,
     k: usize,
     min_run: usize,
     keep: impl Fn(&(usize, usize)) -> bool,

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# diaoyan against the Python reference pipeline (../shared/baseline), side by side, in one run, on
+# the same generated corpus: wall time, peak memory, and the ratio.
+#
+#   bash benches/vs_python.sh [DOCS] [SEED]        # default 10000 docs, seed 42
+#
+# Sets up the reference's venv from its requirements.txt (in $VENV, default
+# target/pyref-venv) on first use; builds diaoyan in release. Needs python3 (3.11) and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DOCS=${1:-10000}
+SEED=${2:-42}
+BASE=${BASELINE:-../shared/baseline}
+VENV=${VENV:-target/pyref-venv}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+if [ ! -f "$BASE/pipeline.py" ]; then
+  echo "没有找到 Python 参照程序：$BASE/pipeline.py（可用 BASELINE=目录 指定）" >&2
+  exit 2
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "== 安装参照程序的 Python 环境（$VENV）"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$BASE/requirements.txt"
+fi
+cargo build --release --quiet
+
+echo "== 生成语料：$DOCS 份，seed $SEED"
+"$VENV/bin/python" "$BASE/make_corpus.py" "$WORK/corpus" "$DOCS" --seed "$SEED"
+# The manifest is the truth, not input.
+mv "$WORK/corpus/manifest.csv" "$WORK/manifest.csv"
+MB=$(du -sm "$WORK/corpus" | cut -f1)
+
+# Runs a command under GNU time; prints "wall_seconds peak_kb".
+measure() {
+  local log="$WORK/time.$1"
+  shift
+  /usr/bin/time -v "$@" >"$log.out" 2>"$log"
+  local wall peak
+  wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' |
+    awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  peak=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
+  echo "$wall $peak"
+}
+
+echo "== diaoyan"
+read -r d_wall d_peak < <(measure diaoyan target/release/diaoyan run --input "$WORK/corpus" --out "$WORK/out-rust" --quiet)
+echo "== Python 参照程序"
+# The reference's peak counts its largest worker too (timings.json); GNU time sees the main process.
+read -r p_wall p_peak < <(measure python "$VENV/bin/python" "$BASE/pipeline.py" "$WORK/corpus" "$WORK/out-py")
+p_worker=$("$VENV/bin/python" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('peak_rss_worker_mb') or t.get('peak_rss_workers_mb') or '')" "$WORK/out-py/timings.json" 2>/dev/null || true)
+
+echo
+printf '语料 %s 份（%s MB），%s 核\n' "$DOCS" "$MB" "$(nproc)"
+printf '%-10s %10s %12s\n' "程序" "用时（秒）" "峰值内存（MB）"
+printf '%-10s %10.1f %12d\n' "diaoyan" "$d_wall" $((d_peak / 1024))
+printf '%-10s %10.1f %12d\n' "Python" "$p_wall" $((p_peak / 1024))
+[ -n "$p_worker" ] && printf '（Python 最大工作进程峰值 %s MB）\n' "$p_worker"
+awk -v p="$p_wall" -v d="$d_wall" -v mb="$MB" 'BEGIN {
+  printf "速度比 %.1f×；diaoyan 吞吐 %.1f MB/s\n", p / d, mb / d }'
