@@ -30,7 +30,7 @@ echo "== 生成语料：$DOCS 份，seed $SEED"
 "$VENV/bin/python" "$BASE/make_corpus.py" "$WORK/corpus" "$DOCS" --seed "$SEED"
 # The manifest is the truth, not input.
 mv "$WORK/corpus/manifest.csv" "$WORK/manifest.csv"
-MB=$(du -sm "$WORK/corpus" | cut -f1)
+MB=$(du -sm --apparent-size "$WORK/corpus" | cut -f1)
 
 # Runs a command under GNU time; prints "wall_seconds peak_kb".
 measure() {
