@@ -195,6 +195,24 @@ struct GenArgs {
 }
 
 fn main() -> ExitCode {
+    // A panic while one input file is read costs that file (listed with its reason); anywhere
+    // else it is a bug, reported in Chinese with where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        if diaoyan_ingest::reading_a_file() {
+            return;
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("diaoyan 内部错误（{at}）：{what}。请把这条信息和所用的命令提供给维护人员。");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -113,6 +113,17 @@ pub fn read_rows(
     Ok(sheet.rows.into_iter().map(|(_, r)| r).collect())
 }
 
+thread_local! {
+    /// Set while this thread reads one input file inside `catch_unwind`.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is reading an input file, where a panic costs that file only (it
+/// is listed in `ingest_errors.csv` as 内部错误). A panic hook uses this to stay quiet then.
+pub fn reading_a_file() -> bool {
+    READING.get()
+}
+
 /// Reads every file under `input` (a folder, walked recursively, or one table file).
 pub fn ingest(input: &Path, cfg: &IngestConfig) -> Result<IngestOutput> {
     ingest_with(input, cfg, &|_| {})
@@ -168,7 +179,10 @@ pub fn ingest_with(
         .par_iter()
         .map(|f| {
             // A bug in a reader must cost one file, never the batch.
-            let r = std::panic::catch_unwind(|| read_one(f, cfg)).unwrap_or_else(|_| {
+            READING.set(true);
+            let r = std::panic::catch_unwind(|| read_one(f, cfg));
+            READING.set(false);
+            let r = r.unwrap_or_else(|_| {
                 (
                     vec![],
                     vec![err(
