@@ -58,7 +58,7 @@ struct RunArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Files to check (.txt .md .docx, or a table: one check per row).
+    /// Files to check (.txt .md .docx .pdf, or a table: one check per row).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Pipeline file whose lexicons, thresholds and reference folders to use.
