@@ -14,6 +14,16 @@ fn diaoyan(args: &[&str]) -> Output {
         .expect("run diaoyan")
 }
 
+/// The run ended with `code`; its stderr is shown otherwise.
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// `diaoyan run --input INPUT --out OUT --quiet`.
 fn run_quiet(input: &Path, out: &Path) -> Output {
     diaoyan(&[
@@ -334,12 +344,7 @@ fn sample_campaign_runs_clean() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("完成"), "{stdout}");
     assert!(
@@ -454,12 +459,7 @@ fn single_table_file_is_an_input() {
         out.to_str().unwrap(),
         "-q",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let subs = read_csv(&out.join("submissions.csv"));
     assert_eq!(subs.len(), 100);
     assert!(
@@ -501,12 +501,7 @@ fn sample_output() -> &'static Path {
             dir.path().to_str().unwrap(),
             "-q",
         ]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_exit(&o, 0);
         dir
     })
     .path()
@@ -652,12 +647,7 @@ fn check_scores_single_files_and_finds_copies_against_a_run() {
         sample_output().to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v["results"][0];
     assert_eq!(r["verdict"], "redo", "{r}");
@@ -674,12 +664,7 @@ fn check_scores_single_files_and_finds_copies_against_a_run() {
 #[test]
 fn eval_reports_quality_figures() {
     let o = diaoyan(&["eval", "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let s = &v["sample"];
     assert!(s["auc"].as_f64().unwrap() >= 0.95, "{s}");
@@ -759,12 +744,7 @@ fn planted_recurring_issues_come_out_as_issues_near_the_top() {
     // `--data corpora` has no tipdm folder: the real-data part fails cleanly, so ask without it.
     assert_eq!(o.status.code(), Some(2));
     let o = diaoyan(&["eval", "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let planted = v["sample"]["issues"].as_array().unwrap();
     assert_eq!(planted.len(), 9);
@@ -821,12 +801,7 @@ fn a_trained_theme_model_replaces_the_seeds() {
         "--folds",
         "3",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(
         said.contains("2 个类别") && said.contains("macro-F1"),
@@ -858,12 +833,7 @@ fn a_trained_theme_model_replaces_the_seeds() {
     )
     .unwrap();
     let o = diaoyan(&["run", pipeline.to_str().unwrap(), "-q"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let sugg = read_csv(&tmp.path().join("out/suggestions.csv"));
     let theme = |f: &str| sugg.iter().find(|s| s["文件"] == f).unwrap()["主题"].clone();
     assert_eq!(theme("意见.csv#2"), "道路");
@@ -877,12 +847,7 @@ fn suggestions_are_found_by_keyword_with_filters() {
         let mut all = vec!["search", "--out", out.to_str().unwrap(), "--json"];
         all.extend_from_slice(args);
         let o = diaoyan(&all);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_exit(&o, 0);
         serde_json::from_slice(&o.stdout).unwrap()
     };
     let hits = |v: &serde_json::Value| v["hits"].as_array().unwrap().clone();
@@ -1079,12 +1044,7 @@ fn a_run_on_real_reports_sends_back_the_hollow_ones() {
     }
     let out = tmp.path().join("结果");
     let o = run_quiet(&input, &out);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let flags = read_csv(&out.join("flags.csv"));
     assert_eq!(flags.len(), labels.len());
     let (mut sub, mut hol, mut mix) = (Vec::new(), Vec::new(), Vec::new());
@@ -1136,12 +1096,7 @@ fn train_scorer_reproduces_the_shipped_model() {
         "--out",
         model.to_str().unwrap(),
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
         text.contains("ROC-AUC") && text.contains("退回线"),
@@ -1176,12 +1131,7 @@ fn train_scorer_reproduces_the_shipped_model() {
     )
     .unwrap();
     let o = diaoyan(&["run", pipe.to_str().unwrap(), "--quiet"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
 }
 
 #[test]
@@ -1275,12 +1225,7 @@ fn planted_copies_of_hollow_text_are_found() {
     assert!(planted.len() > 100, "{}", planted.len());
     let out = tmp.path().join("out");
     let o = run_quiet(&corpus, &out);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let pairs: BTreeSet<(String, String)> = read_csv(&out.join("duplicates.csv"))
         .iter()
         .map(|r| {
