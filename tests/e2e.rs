@@ -1439,21 +1439,38 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
         )
         .unwrap();
     }
-    let mut killed = 0;
+    let (mut killed, mut held) = (0, false);
     for frac in [0.05, 0.3, 0.6, 0.8] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
             .args(args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .spawn()
             .unwrap();
+        // The first kill lands during start-up; the others once the run holds the output
+        // folder (its lock note names it), at points of its work. Parallel tests make runs
+        // slower than the first one, hence the wait rather than a fixed time.
+        let note = format!("pid={}", child.id());
+        let t = std::time::Instant::now();
+        if frac > 0.1 {
+            while !std::fs::read_to_string(out.join(diaoyan_pipeline::LOCK_FILE))
+                .is_ok_and(|n| n.contains(&note))
+                && child.try_wait().unwrap().is_none()
+                && t.elapsed() < std::time::Duration::from_secs(300)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         std::thread::sleep(full.mul_f64(frac));
         if child.try_wait().unwrap().is_some() {
             // Finished before the kill: nothing to check at this point.
             continue;
         }
+        let holds = std::fs::read_to_string(out.join(diaoyan_pipeline::LOCK_FILE))
+            .is_ok_and(|n| n.contains(&note));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         killed += 1;
+        held |= holds;
         let now = visible_files(&out);
         assert_eq!(
             now.keys().collect::<Vec<_>>(),
@@ -1475,6 +1492,8 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
         r["counts"]["submissions"].as_u64().unwrap(),
         subs_before + 5
     );
+    // A run killed while holding the folder left its note: taken over and reported.
+    assert!(held, "no run was killed while holding the output folder");
     assert!(r["stale_lock"].is_string(), "{r}");
     let dots: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
