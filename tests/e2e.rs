@@ -1546,15 +1546,7 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     std::fs::create_dir(&input).unwrap();
     std::fs::write(input.join("a.txt"), TEXT).unwrap();
     let out = fs.0.join("结果");
-    let args = [
-        "run",
-        "--input",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    let o = diaoyan(&args);
+    let o = run_quiet(&input, &out);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let before = visible_files(&out);
     // Fill the disk but for a little room, then give the run more to write than fits.
@@ -1573,7 +1565,7 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     for i in 0..40 {
         std::fs::write(input.join(format!("b{i}.txt")), TEXT.repeat(60)).unwrap();
     }
-    let o = diaoyan(&args);
+    let o = run_quiet(&input, &out);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("磁盘空间不足"), "{err}");
@@ -1582,7 +1574,7 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     // Read-only: refused before anything is read.
     std::fs::remove_file(&filler).unwrap();
     assert!(fs.remount_read_only());
-    let o = diaoyan(&args);
+    let o = run_quiet(&input, &out);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("位置只读"), "{err}");
