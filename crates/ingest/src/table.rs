@@ -154,29 +154,17 @@ pub(crate) fn read_table(
 ) -> Result<Table, (&'static str, String)> {
     match ext {
         "csv" | "tsv" => {
-            let d = decode(bytes);
-            let delim = if ext == "tsv" {
-                b'\t'
-            } else {
-                sniff_delimiter(&d.text)
-            };
-            // Tab-separated exports do not quote fields; a stray quote is text, not a delimiter.
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(delim)
-                .quoting(delim != b'\t')
-                .from_reader(d.text.as_bytes());
-            let mut rows = Vec::new();
-            for (i, rec) in rdr.records().enumerate() {
-                let rec =
-                    rec.map_err(|e| ("表格已损坏", format!("第 {} 行无法解析：{e}", i + 1)))?;
-                rows.push((i + 1, rec.iter().map(str::to_owned).collect()));
-            }
+            let (records, encoding, replaced) = csv_records(ext, bytes);
+            let rows = records
+                .map(|(n, rec)| {
+                    rec.map(|r| (n, r))
+                        .map_err(|why| ("表格已损坏", format!("第 {n} 行{why}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Table {
                 sheets: vec![Sheet { name: None, rows }],
-                encoding: d.encoding,
-                replaced: d.replaced,
+                encoding,
+                replaced,
                 bad_rows: Vec::new(),
             })
         }

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 /// The lock file's name inside the output folder.
 pub const LOCK_FILE: &str = ".diaoyan.lock";
 
+/// Where the previous `index/` waits while a new one is moved in.
+pub(crate) const OLD_INDEX: &str = ".diaoyan-index-old";
+
 /// A held lock on an output folder; released (and its file emptied) on drop.
 #[derive(Debug)]
 pub struct OutputLock {
@@ -98,9 +101,9 @@ pub fn clean_leftovers(dir: &Path) -> Vec<String> {
     };
     let mut removed: Vec<String> = Vec::new();
     // Killed between moving the old index aside and the new one in: the old one goes back.
-    let (index, old) = (dir.join("index"), dir.join(".diaoyan-index-old"));
+    let (index, old) = (dir.join("index"), dir.join(OLD_INDEX));
     if !index.exists() && old.is_dir() && std::fs::rename(&old, &index).is_ok() {
-        removed.push(".diaoyan-index-old（已恢复为 index）".to_owned());
+        removed.push(format!("{OLD_INDEX}（已恢复为 index）"));
     }
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();

@@ -47,7 +47,7 @@ pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()>
             reason: diaoyan_digest::io_write_reason(&e),
         };
         if from.is_dir() {
-            let old = dir.join(".diaoyan-index-old");
+            let old = dir.join(crate::lock::OLD_INDEX);
             let _ = std::fs::remove_dir_all(&old);
             if to.exists() {
                 std::fs::rename(&to, &old).map_err(fail)?;
@@ -91,13 +91,24 @@ struct SubmissionLine<'a> {
     stats: Option<diaoyan_model::TextStats>,
 }
 
-/// Writes every output; returns their names.
+/// Writes every output; returns their names. Reports one unit of progress per file written
+/// (the index counts as one) under “写出结果”.
 pub(crate) fn write_all(
     dir: &Path,
     d: &RunData,
     seg: Option<&diaoyan_text::Segmenter>,
-    tick: &dyn Fn(),
+    progress: &dyn crate::Progress,
 ) -> Result<Vec<String>> {
+    // The files below: three lists, the workbook, and what the score and suggest stages add.
+    let files = 4
+        + if d.score.is_some() { 3 } else { 0 }
+        + match (&d.suggest, seg) {
+            (Some(_), Some(_)) => 3,
+            (Some(_), None) => 2,
+            (None, _) => 0,
+        };
+    progress.start("写出结果", files);
+    let tick = || progress.advance(1);
     let subs = &d.ingest.submissions;
     let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
         let st = d.stats.as_ref().map(|v| v[i]);

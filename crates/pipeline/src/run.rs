@@ -226,18 +226,7 @@ impl Pipeline {
         // Everything is written to a staging folder first and moved into place at the end:
         // a failed or killed run leaves the previous outputs whole.
         let staging = outputs::staging_dir(&out_dir)?;
-        // One unit per output file (the index counts as one).
-        let files = 4
-            + if data.score.is_some() { 3 } else { 0 }
-            + match (&data.suggest, self.segmenter()) {
-                (Some(_), Some(_)) => 3,
-                (Some(_), None) => 2,
-                _ => 0,
-            };
-        progress.start("写出结果", files);
-        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter(), &|| {
-            progress.advance(1)
-        })?;
+        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter(), progress)?;
         progress.finish();
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();

@@ -395,22 +395,25 @@ fn verify(
             return None;
         }
         let union = sa.len() + sb.len() - inter;
-        let peer = !docs[b].reference;
-        let keep_a = |r: &(usize, usize)| !peer || !mostly_stock(na, *r, docs[a].stock);
-        let keep_b = |r: &(usize, usize)| !peer || !mostly_stock(nb, *r, docs[b].stock);
-        let (mut shared_a, mut longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
-        let (mut shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
-        if peer {
-            // A near-identical document is a copy even when all it shares is stock phrasing:
-            // handing in a colleague's hollow note is still handing in a copy.
-            let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
-            let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
-            let whole =
-                (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
-            if whole >= cfg.whole_containment {
-                (shared_a, shared_b, longest) = (raw_a, raw_b, raw_longest);
-            }
-        }
+        let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
+        let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
+        let whole =
+            (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
+        // Against a reference every shared run counts. Between colleagues a run lying in stock
+        // phrasing does not — unless the texts are near-identical: handing in a colleague's
+        // hollow note is still handing in a copy.
+        let stock_counts = docs[b].reference
+            || (docs[a].stock.is_empty() && docs[b].stock.is_empty())
+            || whole >= cfg.whole_containment;
+        let (shared_a, shared_b, longest) = if stock_counts {
+            (raw_a, raw_b, raw_longest)
+        } else {
+            let keep_a = |r: &(usize, usize)| !mostly_stock(na, *r, docs[a].stock);
+            let keep_b = |r: &(usize, usize)| !mostly_stock(nb, *r, docs[b].stock);
+            let (shared_a, longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
+            let (shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
+            (shared_a, shared_b, longest)
+        };
         // Containment counts only passages: runs of at least `min_run_chars`.
         let ca = shared_a as f64 / na.chars.len() as f64;
         let cb = shared_b as f64 / nb.chars.len() as f64;

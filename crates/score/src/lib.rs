@@ -615,13 +615,7 @@ impl Scorer {
         let hollow_roles = (sig.boilerplate_sentences + process + sig.sentiment_sentences) as f64
             / sig.sentences.max(1) as f64;
         // Length without a letter's formula (salutation, thanks, date).
-        let formula_chars: usize = a
-            .sentences
-            .iter()
-            .filter(|x| x.role == Role::Formula)
-            .map(|x| text[x.start..x.end].chars().count())
-            .sum();
-        let judgeable = sig.chars.saturating_sub(formula_chars) >= cfg.redo_min_chars
+        let judgeable = sig.chars.saturating_sub(a.formula_chars) >= cfg.redo_min_chars
             && hollow_roles >= cfg.redo_hollow_share;
         if !is_opinion && score < self.review_below && sig.chars >= 20 {
             let severity = if score < self.redo_below && judgeable {

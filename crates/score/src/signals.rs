@@ -72,6 +72,8 @@ pub struct Analysis {
     pub repeated_example: Option<String>,
     /// Up to three placeholders as written.
     pub placeholder_examples: Vec<String>,
+    /// Characters in a reply letter's formula sentences (salutation, thanks, date).
+    pub formula_chars: usize,
 }
 
 /// Analyses one text: sentence roles, findings, diversity, repeats, placeholders. The header
@@ -127,6 +129,7 @@ pub(crate) fn analyze(
         let sig = &mut a.signals;
         if role == Role::Formula {
             sig.formula_sentences += 1;
+            a.formula_chars += s.chars().count();
             a.sentences.push(Sentence {
                 start: base + span.start,
                 end: base + span.end,

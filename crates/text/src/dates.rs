@@ -79,18 +79,10 @@ fn excel_serial(s: &str) -> Option<(String, Option<String>)> {
     if !(32874.0..73051.0).contains(&v) || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    let days = v.trunc() as i64;
-    // Days since 1970-01-01 (serial 25569), then the civil date (Howard Hinnant's algorithm).
-    let z = days - 25569 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let date = format!("{y:04}-{m:02}-{d:02}");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    let date = (epoch + chrono::Duration::days(v.trunc() as i64))
+        .format("%Y-%m-%d")
+        .to_string();
     let secs = ((v - v.trunc()) * 86_400.0).round() as i64;
     let time = (secs > 0 && secs < 86_400)
         .then(|| format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
@@ -158,19 +150,11 @@ pub fn chinese_number(s: &str) -> Option<u32> {
 
 fn ymd(y: &str, m: &str, d: &str) -> Option<String> {
     let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    chrono_like_valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
+    is_real_date(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
-fn chrono_like_valid(y: i32, m: u32, d: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
+fn is_real_date(y: i32, m: u32, d: u32) -> bool {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).is_some()
 }
 
 #[cfg(test)]
