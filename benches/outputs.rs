@@ -1,6 +1,8 @@
 //! The last stages' throughput: the keyword index and the digest writers (CSV, the workbook) over
 //! the suggestions of generated opinion rows.
 //!
+//! (The digest itself has its own bench: `benches/digest.rs`.)
+//!
 //! `cargo bench --bench outputs` runs 10,000 suggestions; `DIAOYAN_BENCH_SUGGESTIONS=100000` sets
 //! the size.
 

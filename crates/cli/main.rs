@@ -29,6 +29,8 @@ enum Command {
     Eval(EvalArgs),
     /// 按关键词检索意见建议，可按作者、单位、地点、日期、来源、主题、问题筛选。
     Search(SearchArgs),
+    /// 按主题、地点、单位、日期重新生成书面材料（Word、网页、Markdown、Excel），不重新运行流水线。
+    Digest(DigestArgs),
     /// 用已标注主题的表格训练主题模型（报告交叉验证 macro-F1）。
     TrainThemes(TrainArgs),
     /// 用标注过“有实质内容/部分具体/空话”的材料重新训练评分模型（报告交叉验证 AUC 和退回精确率、召回率）。
@@ -135,6 +137,34 @@ struct SearchArgs {
 }
 
 #[derive(clap::Args)]
+struct DigestArgs {
+    /// diaoyan run 的输出目录
+    #[arg(default_value = "out/sample")]
+    out: PathBuf,
+    /// 只要这个主题或主题大类（如 交通运输、四风）；可重复
+    #[arg(long)]
+    theme: Vec<String>,
+    /// 只要这个地点（石桥村 也包括 石桥村三组）；可重复
+    #[arg(long)]
+    place: Vec<String>,
+    /// 只要这个单位；可重复
+    #[arg(long)]
+    unit: Vec<String>,
+    /// 起始日期，如 2023-09-01
+    #[arg(long)]
+    from: Option<String>,
+    /// 截止日期（含当天）
+    #[arg(long)]
+    to: Option<String>,
+    /// 输出格式，逗号分隔：docx,html,md,xlsx
+    #[arg(long, default_value = "docx,html,md,xlsx")]
+    format: String,
+    /// 写到这个目录（默认写回输出目录）
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct TrainArgs {
     /// Labelled sheet (.csv .tsv .xlsx .jsonl) with a label column (类别/分类/主题/label) and a
     /// text column (内容/正文/留言详情/意见建议 …).
@@ -226,6 +256,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check(a),
         Command::Eval(a) => eval(a),
         Command::Search(a) => search(a),
+        Command::Digest(a) => digest(a),
         Command::TrainThemes(a) => train_themes(a),
         Command::TrainScorer(a) => train_scorer(a),
         Command::Gen(a) => gen_corpus(a),
@@ -300,6 +331,33 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn digest(a: DigestArgs) -> Result<ExitCode> {
+    use std::io::Write;
+    let date = |s: Option<String>, what: &str| -> Result<Option<String>> {
+        match s {
+            None => Ok(None),
+            Some(s) => diaoyan_text::parse_date(&s).map(Some).ok_or_else(|| {
+                anyhow::anyhow!("{what}“{s}”不是日期，请写成 2023-09-01 这样的形式")
+            }),
+        }
+    };
+    let filter = diaoyan_pipeline::Filter {
+        themes: a.theme,
+        places: a.place,
+        units: a.unit,
+        from: date(a.from, "起始日期")?,
+        to: date(a.to, "截止日期")?,
+    };
+    let formats = diaoyan_pipeline::Format::parse_list(&a.format)?;
+    let done = diaoyan_pipeline::digest(&a.out, &filter, &formats, a.dir.as_deref())?;
+    let mut w = std::io::stdout().lock();
+    writeln!(w, "已生成书面材料（{}）：", done.scope)?;
+    for f in &done.files {
+        writeln!(w, "  {}", done.dir.join(f).display())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn search(a: SearchArgs) -> Result<ExitCode> {

@@ -92,6 +92,14 @@ pub struct PlantedIssue {
     pub truth_theme: String,
     /// The theme of that issue.
     pub theme: String,
+    /// The topic holding most of the mentions.
+    pub topic: String,
+    /// Share of the mentions in that topic.
+    pub topic_coverage: f64,
+    /// Share of that topic's members that are mentions of the planted issue.
+    pub topic_purity: f64,
+    /// That topic's rank by heat (1 = hottest).
+    pub topic_rank: usize,
 }
 
 /// Figures on real public data (no verdict labels).
@@ -320,6 +328,28 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     }
                     None => (String::new(), 0.0, 0.0, 0, String::new(), String::new()),
                 };
+                let mut per_topic: BTreeMap<&str, usize> = BTreeMap::new();
+                for h in &hits {
+                    if let Some(t) = &h.topic {
+                        *per_topic.entry(t.as_str()).or_default() += 1;
+                    }
+                }
+                let (topic, topic_coverage, topic_purity, topic_rank) = match per_topic
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                {
+                    Some((id, &n)) => {
+                        let pos = sg.topics.iter().position(|t| t.id == *id).unwrap_or(0);
+                        let tp = &sg.topics[pos];
+                        (
+                            id.to_string(),
+                            ratio(n, hits.len()),
+                            ratio(n, tp.mentions),
+                            pos + 1,
+                        )
+                    }
+                    None => (String::new(), 0.0, 0.0, 0),
+                };
                 issues.push(PlantedIssue {
                     key: t["问题"].clone(),
                     mentions: hits.len(),
@@ -330,6 +360,10 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                     rank,
                     truth_theme: t.get("主题").cloned().unwrap_or_default(),
                     theme,
+                    topic,
+                    topic_coverage,
+                    topic_purity,
+                    topic_rank,
                 });
             }
         }
@@ -613,7 +647,7 @@ pub fn render(
             ));
             for i in &e.issues {
                 s.push_str(&format!(
-                    "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%，主题 {}{}）「{}」\n",
+                    "  {}：提及 {} 次，{:.0}% 归入 {}（第 {} 位，纯度 {:.0}%，主题 {}{}）「{}」；专题 {}：覆盖 {:.0}%，纯度 {:.0}%，第 {} 位\n",
                     i.key,
                     i.mentions,
                     i.captured * 100.0,
@@ -626,7 +660,11 @@ pub fn render(
                     } else {
                         format!("，真值 {}", i.truth_theme)
                     },
-                    i.title
+                    i.title,
+                    i.topic,
+                    i.topic_coverage * 100.0,
+                    i.topic_purity * 100.0,
+                    i.topic_rank
                 ));
             }
             let agree = e.issues.iter().filter(|i| i.theme == i.truth_theme).count();

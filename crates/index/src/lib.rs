@@ -203,7 +203,12 @@ pub fn build<'a>(
         doc.add_text(f.path, &s.path);
         doc.add_text(f.author, &s.author);
         doc.add_text(f.unit, &s.unit);
-        doc.add_text(f.place, &s.place);
+        // The submission's place, or else the places the suggestion itself names.
+        if s.place.is_empty() {
+            doc.add_text(f.place, s.places.join("、"));
+        } else {
+            doc.add_text(f.place, &s.place);
+        }
         doc.add_text(f.date, &s.date);
         if let Some(d) = day_number(&s.date, false) {
             doc.add_u64(f.day, d);
@@ -458,6 +463,8 @@ mod tests {
             author: "张伟".into(),
             unit: "县委办".into(),
             place: place.into(),
+            places: Vec::new(),
+            subject: String::new(),
             date: date.into(),
             voice: Voice::People,
             text: text.into(),
@@ -467,6 +474,7 @@ mod tests {
             theme_group: "民生".into(),
             theme: theme.into(),
             issue: None,
+            topic: None,
             excluded: None,
         }
     }

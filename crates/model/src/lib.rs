@@ -553,6 +553,14 @@ pub struct Suggestion {
     pub unit: String,
     /// Place: the submission's place (contact point, village).
     pub place: String,
+    /// Named places the suggestion's own text (or a table row's subject) names, in order
+    /// (暮云街道, 丽发新城小区): a sheet's place column is often empty when the message names one.
+    #[serde(default)]
+    pub places: Vec<String>,
+    /// The subject line it was given: a table row's 留言主题 / 标题 (empty for prose documents,
+    /// whose title is the document's, not the suggestion's).
+    #[serde(default)]
+    pub subject: String,
     /// Date `YYYY-MM-DD`, when known.
     pub date: String,
     /// Whose words.
@@ -571,6 +579,9 @@ pub struct Suggestion {
     pub theme: String,
     /// The recurring issue it belongs to, when clustered.
     pub issue: Option<String>,
+    /// The topic (专题) it belongs to, through its issue or its subject.
+    #[serde(default)]
+    pub topic: Option<String>,
     /// Why it was not clustered (its submission was sent back as hollow or copied), if so.
     pub excluded: Option<String>,
 }
@@ -595,10 +606,16 @@ pub struct Heat {
 /// A recurring issue: suggestions that raise the same concrete problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Issue {
-    /// Id (`I001` … by heat).
+    /// Id (`I0001` … by heat).
     pub id: String,
-    /// Title: key terms, e.g. `石桥村 / 机耕路 / 塌方`.
+    /// Title: a representative subject line, as a person would write it (石桥村三组机耕路塌方).
     pub title: String,
+    /// Key terms, e.g. `石桥村 / 机耕路 / 塌方`.
+    #[serde(default)]
+    pub keywords: String,
+    /// The topic (专题) it belongs to.
+    #[serde(default)]
+    pub topic: Option<String>,
     /// The most central suggestion.
     pub central: String,
     /// Theme group.
@@ -620,5 +637,39 @@ pub struct Issue {
     /// Up to three example suggestions (distinct texts, most central first).
     pub examples: Vec<String>,
     /// Member suggestion ids.
+    pub members: Vec<String>,
+}
+
+/// A topic (专题): a policy, a facility or a programme (人才购房补贴, 某搅拌站, 农村饮水) that groups
+/// concrete issues and the unclustered suggestions sharing their subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Topic {
+    /// Id (`T0001` … by heat).
+    pub id: String,
+    /// Title: a representative subject line.
+    pub title: String,
+    /// The words that hold it together (人才 / 购房补贴).
+    pub keywords: String,
+    /// Theme group.
+    pub theme_group: String,
+    /// Theme (the most common among its suggestions).
+    pub theme: String,
+    /// Heat and its parts, over all its suggestions.
+    pub heat: Heat,
+    /// Mentions (member suggestions).
+    pub mentions: usize,
+    /// Distinct submissions.
+    pub submissions: usize,
+    /// Places, most frequent first.
+    pub places: Vec<String>,
+    /// First date.
+    pub first: String,
+    /// Last date.
+    pub last: String,
+    /// Member issues, hottest first.
+    pub issues: Vec<String>,
+    /// Up to three example suggestions (most central first).
+    pub examples: Vec<String>,
+    /// Member suggestion ids (in issues or not).
     pub members: Vec<String>,
 }

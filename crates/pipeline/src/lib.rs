@@ -15,6 +15,7 @@
 
 mod check;
 mod config;
+mod digest;
 mod lock;
 mod outputs;
 mod run;
@@ -22,6 +23,8 @@ mod train;
 
 pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
+pub use diaoyan_report::{Filter, Format};
+pub use digest::{DigestOutput, digest};
 pub use lock::{LOCK_FILE, OutputLock, clean_leftovers};
 pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
 pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
@@ -67,6 +70,9 @@ pub enum Error {
     /// The search index could not be written.
     #[error(transparent)]
     Index(#[from] diaoyan_index::Error),
+    /// The digest could not be made.
+    #[error(transparent)]
+    Report(#[from] diaoyan_report::Error),
 }
 
 /// The pipeline crate's result type.

@@ -103,8 +103,8 @@ pub(crate) fn write_all(
     let files = 4
         + if d.score.is_some() { 3 } else { 0 }
         + match (&d.suggest, seg) {
-            (Some(_), Some(_)) => 3,
-            (Some(_), None) => 2,
+            (Some(_), Some(_)) => 6,
+            (Some(_), None) => 5,
             (None, _) => 0,
         };
     progress.start("写出结果", files);
@@ -236,8 +236,15 @@ pub(crate) fn write_all(
         let it = issues_table(&sg.issues);
         write_csv(&dir.join("issues.csv"), &it)?;
         tick();
-        written.extend(["suggestions.csv".to_owned(), "issues.csv".to_owned()]);
-        sheets.extend([keep(it), keep(st)]);
+        let tt = topics_table(&sg.topics);
+        write_csv(&dir.join("topics.csv"), &tt)?;
+        tick();
+        written.extend([
+            "suggestions.csv".to_owned(),
+            "issues.csv".to_owned(),
+            "topics.csv".to_owned(),
+        ]);
+        sheets.extend([keep(tt), keep(it), keep(st)]);
         // The keyword index behind `diaoyan search`.
         if let Some(seg) = seg {
             let titles: std::collections::HashMap<&str, &str> = subs
@@ -250,6 +257,32 @@ pub(crate) fn write_all(
             written.push("index/".to_owned());
             tick();
         }
+        // Parquet copies for analysts, and the written material (书面材料) made from them.
+        let parts = diaoyan_report::RunParts {
+            submissions: subs,
+            stats: d.stats.as_deref(),
+            assessments: d.score.as_ref().map(|s| s.assessments.as_slice()),
+            cadres: d.score.as_ref().map_or(&[], |s| s.cadres.as_slice()),
+            suggestions: &sg.suggestions,
+            issues: &sg.issues,
+            topics: &sg.topics,
+        };
+        let tables = diaoyan_report::Tables::from_parts(&parts)?;
+        written.extend(tables.write_parquet(dir)?);
+        tick();
+        let facts = diaoyan_report::Facts {
+            files: d.ingest.files_seen,
+            unreadable: d.ingest.errors.len(),
+        };
+        written.extend(diaoyan_report::digest_of(
+            &tables,
+            &diaoyan_report::Filter::default(),
+            &facts,
+            dir,
+            "digest",
+            &diaoyan_report::Format::ALL,
+        )?);
+        tick();
     }
     sheets.extend(score_sheets);
     sheets.extend([submissions_sheet, errors_sheet]);
@@ -361,12 +394,15 @@ fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
             "作者",
             "单位",
             "地点",
+            "文中地点",
             "日期",
             "来源",
+            "标题",
             "内容",
             "主题大类",
             "主题",
             "问题编号",
+            "专题编号",
             "说明",
         ],
     );
@@ -378,12 +414,15 @@ fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
             s.author.clone(),
             s.unit.clone(),
             s.place.clone(),
+            s.places.join("、"),
             s.date.clone(),
             s.voice.label().to_owned(),
+            s.subject.clone(),
             s.text.clone(),
             s.theme_group.clone(),
             s.theme.clone(),
             s.issue.clone().unwrap_or_default(),
+            s.topic.clone().unwrap_or_default(),
             s.excluded.clone().unwrap_or_else(|| {
                 if s.issue.is_none() {
                     "单独反映".into()
@@ -401,7 +440,9 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
         "问题清单",
         &[
             "问题编号",
+            "专题编号",
             "标题",
+            "关键词",
             "主题大类",
             "主题",
             "热度",
@@ -425,7 +466,9 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
         let ex = |k: usize| i.examples.get(k).cloned().unwrap_or_default();
         t.push(vec![
             i.id.clone(),
+            i.topic.clone().unwrap_or_default(),
             i.title.clone(),
+            i.keywords.clone(),
             i.theme_group.clone(),
             i.theme.clone(),
             format!("{:.1}", i.heat.total),
@@ -501,6 +544,67 @@ fn cadres_table(cadres: &[diaoyan_model::CadreReport]) -> Table {
                 .map(|r| r.text.as_str())
                 .collect::<Vec<_>>()
                 .join("；"),
+        ]);
+    }
+    t
+}
+
+fn topics_table(topics: &[diaoyan_model::Topic]) -> Table {
+    let mut t = Table::new(
+        "问题专题",
+        &[
+            "专题编号",
+            "标题",
+            "关键词",
+            "主题大类",
+            "主题",
+            "热度",
+            "反映人数",
+            "地点数",
+            "单位数",
+            "时间集中度",
+            "点赞数",
+            "提及次数",
+            "材料份数",
+            "问题数",
+            "所含问题",
+            "地点",
+            "首次日期",
+            "末次日期",
+            "例1",
+            "例2",
+            "例3",
+        ],
+    );
+    for p in topics {
+        let ex = |k: usize| p.examples.get(k).cloned().unwrap_or_default();
+        t.push(vec![
+            p.id.clone(),
+            p.title.clone(),
+            p.keywords.clone(),
+            p.theme_group.clone(),
+            p.theme.clone(),
+            format!("{:.1}", p.heat.total),
+            p.heat.people.to_string(),
+            p.heat.places.to_string(),
+            p.heat.units.to_string(),
+            format!("{:.2}", p.heat.concentration),
+            p.heat.likes.to_string(),
+            p.mentions.to_string(),
+            p.submissions.to_string(),
+            p.issues.len().to_string(),
+            p.issues.join("、"),
+            p.places
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("、"),
+            p.first.clone(),
+            p.last.clone(),
+            ex(0),
+            ex(1),
+            ex(2),
         ]);
     }
     t

@@ -10,7 +10,7 @@
 //! carries), process (logistics and method talk), sentiment (feelings, scenery, praise) or other.
 
 use crate::lexicon::{Boilerplate, Concrete, Hit};
-use diaoyan_text::{Word, is_han};
+use diaoyan_text::{Places, Word, is_han};
 use regex::Regex;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -64,47 +64,6 @@ static MASKED_PLACE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// Place suffixes: a word ending in one of these (after a non-generic name) is a named place.
-const PLACE_SUFFIXES: [&str; 14] = [
-    "社区", "街道", "嘎查", "村", "镇", "乡", "屯", "寨", "庄", "县", "湾", "坪", "沟", "岭",
-];
-
-/// Suffixes of named facilities and landmarks (白云小区, 娄双大道, 松雅湖): a place when the name
-/// before them is a proper name (jieba tags ns/nr/nz/nt), not a kind (住宅小区, 农贸市场).
-const FACILITY_SUFFIXES: [&str; 31] = [
-    "小区",
-    "公园",
-    "大道",
-    "公路",
-    "路",
-    "街",
-    "巷",
-    "广场",
-    "市场",
-    "学校",
-    "小学",
-    "中学",
-    "幼儿园",
-    "医院",
-    "卫生院",
-    "公司",
-    "厂",
-    "站",
-    "大桥",
-    "桥",
-    "河",
-    "湖",
-    "水库",
-    "花园",
-    "新城",
-    "苑",
-    "大厦",
-    "园区",
-    "工业园",
-    "渠",
-    "山庄",
-];
-
 /// Common Chinese surnames: a word jieba tags as a person (nr) counts only when it starts with
 /// one (its HMM tags unknown words such as 幸福感 as names).
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
@@ -116,7 +75,7 @@ pub(crate) struct Roles {
     sentiment: Option<usize>,
     problem: Option<usize>,
     slogan: Option<usize>,
-    generic: HashSet<String>,
+    places: Places,
     stock_names: Vec<Regex>,
 }
 
@@ -156,7 +115,7 @@ impl Roles {
                 problem: cat("问题"),
                 slogan: cat("口号"),
                 phrases,
-                generic,
+                places: Places::with_generic(generic),
                 stock_names,
             },
             bad,
@@ -165,21 +124,6 @@ impl Roles {
 
     fn is_stock_name(&self, w: &str) -> bool {
         self.stock_names.iter().any(|re| re.is_match(w))
-    }
-
-    /// Whether `name` (the part before a place suffix) makes a generic place (贫困村, 该村).
-    fn is_generic(&self, name: &str) -> bool {
-        name.is_empty()
-            || self.generic.contains(name)
-            || name
-                .char_indices()
-                .skip(1)
-                .any(|(i, _)| self.generic.contains(&name[i..]) && name[i..].chars().count() >= 2)
-            || name
-                .chars()
-                .next()
-                .is_some_and(|c| "本该全各每邻我这那某此其".contains(c))
-            || name.chars().any(|c| !is_han(c))
     }
 }
 
@@ -331,54 +275,7 @@ pub(crate) fn read_sentence(
             f.stock_names += 1;
             continue;
         }
-        // A place: a word ending in a place suffix after a specific name, or a name followed by
-        // a lone suffix (法源 + 村), or a short place jieba knows (长沙/ns).
-        let mut place: Option<(usize, usize)> = None;
-        if let Some(suf) = PLACE_SUFFIXES
-            .iter()
-            .find(|x| w.text.ends_with(**x) && w.text.len() > x.len())
-        {
-            let name = &w.text[..w.text.len() - suf.len()];
-            if name.chars().count() >= 2 && !roles.is_generic(name) {
-                place = Some((w.start, w.end));
-            }
-        }
-        if place.is_none()
-            && let Some(x) = next
-            && PLACE_SUFFIXES.contains(&x.text)
-            && n >= 2
-            && !matches!(w.tag, "v" | "vn" | "a" | "ad" | "m" | "q" | "r" | "d" | "p")
-            && !roles.is_generic(w.text)
-        {
-            place = Some((w.start, x.end));
-        }
-        // A named facility: a proper name and a facility suffix, as one word or two.
-        let proper = matches!(w.tag, "ns" | "nr" | "nz" | "nt");
-        if place.is_none() && proper && n >= 2 && !roles.is_generic(w.text) {
-            if next.is_some_and(|x| FACILITY_SUFFIXES.contains(&x.text)) {
-                place = next.map(|x| (w.start, x.end));
-            } else if FACILITY_SUFFIXES.iter().any(|x| {
-                w.text
-                    .strip_suffix(*x)
-                    .is_some_and(|r| r.chars().count() >= 2 && !roles.is_generic(r))
-            }) {
-                place = Some((w.start, w.end));
-            }
-        }
-        if place.is_none()
-            && w.tag == "ns"
-            && (2..=4).contains(&n)
-            && !roles.is_generic(w.text)
-            && !PLACE_SUFFIXES
-                .iter()
-                .any(|x| w.text.strip_suffix(*x).is_some_and(|r| roles.is_generic(r)))
-            // 北路, 大桥, 南站: a direction or a size before a facility is not a name.
-            && !FACILITY_SUFFIXES
-                .iter()
-                .any(|x| w.text.strip_suffix(*x).is_some_and(|r| r.chars().count() < 2))
-        {
-            place = Some((w.start, w.end));
-        }
+        let place = roles.places.place_at(words, i);
         if let Some((a, b)) = place {
             let name = s[a..b].to_owned();
             if !f.places.contains(&name) {

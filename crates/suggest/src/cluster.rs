@@ -6,7 +6,7 @@
 //! far from their group's centroid are split off, so a chain A~B~C of loosely related texts does
 //! not become one issue. Deterministic: the same input gives the same issues.
 
-use diaoyan_text::Segmenter;
+use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -109,10 +109,21 @@ fn strip_label(text: &str) -> &str {
 
 /// Words of a suggestion for clustering: content words of two or more characters, no numerals;
 /// places and concrete nouns flagged.
+#[cfg(test)]
 pub(crate) fn tokens<'a>(seg: &Segmenter, text: &'a str) -> Vec<Token<'a>> {
+    tokens_and_places(seg, None, text).0
+}
+
+/// [`tokens`], and the named places of the text when a recogniser is given (one tagging pass).
+pub(crate) fn tokens_and_places<'a>(
+    seg: &Segmenter,
+    places: Option<&Places>,
+    text: &'a str,
+) -> (Vec<Token<'a>>, Vec<String>) {
     let text = strip_label(text);
-    let tokens: Vec<Token<'a>> = seg
-        .tag(text)
+    let words = seg.tag(text);
+    let named = places.map(|p| p.find(text, &words)).unwrap_or_default();
+    let tokens: Vec<Token<'a>> = words
         .into_iter()
         // Person names say who, not what: 王桂兰's 机耕路 is everyone's 机耕路.
         .filter(|w| {
@@ -140,7 +151,7 @@ pub(crate) fn tokens<'a>(seg: &Segmenter, text: &'a str) -> Vec<Token<'a>> {
         .collect();
     // A fresh, exact allocation: collecting in place would keep the tagger's larger buffer alive
     // for as long as the tokens live (a million suggestions at once).
-    tokens.as_slice().to_vec()
+    (tokens.as_slice().to_vec(), named)
 }
 
 /// The vocabulary and vectors of a set of token lists.

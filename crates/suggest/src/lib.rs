@@ -29,16 +29,18 @@
 mod cluster;
 mod extract;
 mod themes;
+mod topics;
 
 pub use cluster::ClusterConfig;
-pub use diaoyan_model::{Heat, Issue, Suggestion, Voice};
+pub use diaoyan_model::{Heat, Issue, Suggestion, Topic, Voice};
 pub use themes::{
     BUILTIN_THEMES, LabelScore, SeedList, Taxonomy, Theme, ThemeModel, UNCLASSIFIED,
     cross_validate, cross_validate_labels, label_scores, macro_f1, mean_f1,
 };
+pub use topics::TopicConfig;
 
 use diaoyan_model::{Submission, Verdict};
-use diaoyan_text::Segmenter;
+use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -82,6 +84,8 @@ pub struct SuggestConfig {
     pub min_mentions: usize,
     /// Clustering.
     pub cluster: ClusterConfig,
+    /// Topics above issues.
+    pub topics: TopicConfig,
 }
 
 impl Default for SuggestConfig {
@@ -93,6 +97,7 @@ impl Default for SuggestConfig {
             exclude_verdicts: vec![Verdict::Redo],
             min_mentions: 2,
             cluster: ClusterConfig::default(),
+            topics: TopicConfig::default(),
         }
     }
 }
@@ -114,6 +119,7 @@ pub struct Suggester {
     seg: Segmenter,
     taxonomy: Taxonomy,
     model: Option<ThemeModel>,
+    places: Places,
 }
 
 /// What the suggest stage produced.
@@ -123,6 +129,8 @@ pub struct SuggestOutput {
     pub suggestions: Vec<Suggestion>,
     /// Recurring issues, hottest first.
     pub issues: Vec<Issue>,
+    /// Topics above the issues, hottest first.
+    pub topics: Vec<Topic>,
 }
 
 impl SuggestConfig {
@@ -147,6 +155,7 @@ impl SuggestConfig {
             seg,
             taxonomy,
             model,
+            places: Places::builtin(),
         })
     }
 }
@@ -156,6 +165,93 @@ fn read_text(p: &PathBuf) -> Result<String> {
         path: p.display().to_string(),
         reason: e.to_string(),
     })
+}
+
+/// Suggestion indices of `members` (positions in the space), most central first.
+fn central_first(space: &cluster::Space, members: &[usize], active: &[usize]) -> Vec<usize> {
+    let centroid = cluster::Dense::of(&cluster::centroid(space, members));
+    let mut by_centrality: Vec<(usize, f64)> = members
+        .iter()
+        .map(|&k| (active[k], centroid.dot(&space.vectors[k])))
+        .collect();
+    by_centrality.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_centrality.into_iter().map(|(i, _)| i).collect()
+}
+
+/// Up to three distinct texts, most central first.
+fn examples_of(all: &[Suggestion], central: &[usize]) -> Vec<String> {
+    let mut examples: Vec<String> = Vec::new();
+    for &i in central {
+        if examples.len() == 3 {
+            break;
+        }
+        if !examples.contains(&all[i].text) {
+            examples.push(all[i].text.clone());
+        }
+    }
+    examples
+}
+
+/// A title as a person would write it: the subject line of the most central member that names
+/// one of the key words (伊景园滨河苑捆绑销售车位), else the first clause of the most central
+/// suggestion, shortened.
+fn title_of(all: &[Suggestion], central: &[usize], key_words: &[&str]) -> String {
+    let names_key = |t: &str| key_words.is_empty() || key_words.iter().any(|k| t.contains(k));
+    if let Some(&i) = central
+        .iter()
+        .find(|&&i| !all[i].subject.is_empty() && names_key(&all[i].subject))
+        .or_else(|| central.iter().find(|&&i| !all[i].subject.is_empty()))
+    {
+        return tidy_title(&all[i].subject);
+    }
+    central
+        .first()
+        .map(|&i| tidy_title(&all[i].text))
+        .unwrap_or_default()
+}
+
+/// A subject line or a suggestion cut to a title: the label (张三提出：) and wrapping words
+/// (关于…的问题) dropped, the first clause kept, at most 30 characters.
+fn tidy_title(text: &str) -> String {
+    let t = text.trim();
+    let t = match t
+        .char_indices()
+        .take(12)
+        .find(|(_, c)| matches!(c, '：' | ':'))
+    {
+        Some((i, c)) if t.len() > i + c.len_utf8() => &t[i + c.len_utf8()..],
+        _ => t,
+    };
+    let t = t.trim_start_matches(['“', '"', '【', '[', ' ']);
+    let t = t.strip_prefix("关于").unwrap_or(t);
+    let end = t
+        .find(['。', '！', '？', '；', '!', '?', ';', '\n'])
+        .unwrap_or(t.len());
+    let mut t = t[..end].trim();
+    // A long first sentence: up to its first comma after a few characters.
+    if t.chars().count() > 30
+        && let Some((i, _)) = t
+            .char_indices()
+            .skip(8)
+            .find(|(_, c)| matches!(c, '，' | ','))
+    {
+        t = &t[..i];
+    }
+    for suffix in ["的问题", "的建议", "的咨询", "的投诉", "的反映", "问题"] {
+        if let Some(r) = t.strip_suffix(suffix)
+            && r.chars().count() >= 4
+        {
+            t = r;
+            break;
+        }
+    }
+    let t = t.trim_end_matches(['”', '"', '】', ']', ' ', '，', ',']);
+    if t.chars().count() > 30 {
+        let cut: String = t.chars().take(29).collect();
+        format!("{cut}…")
+    } else {
+        t.to_owned()
+    }
 }
 
 /// ln(1 + x) / ln(1 + full), capped at 1: each doubling counts about the same.
@@ -215,6 +311,13 @@ impl Suggester {
                     .and_then(|v| v.get(i))
                     .filter(|v| self.cfg.exclude_verdicts.contains(v))
                     .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()));
+                // A table row's title is its own subject line (留言主题); a document's title
+                // is the document's, not each suggestion's.
+                let subject = if s.ref_.is_empty() {
+                    String::new()
+                } else {
+                    s.title.trim().to_owned()
+                };
                 extract::extract(s, self.cfg.min_chars)
                     .into_iter()
                     .map(move |p| {
@@ -232,6 +335,8 @@ impl Suggester {
                             author: s.author.clone(),
                             unit: s.unit.clone(),
                             place: s.place.clone(),
+                            places: Vec::new(),
+                            subject: subject.clone(),
                             date: s.date.clone(),
                             voice: p.voice,
                             text: p.text,
@@ -241,6 +346,7 @@ impl Suggester {
                             theme_group,
                             theme,
                             issue: None,
+                            topic: None,
                             excluded: excluded.clone(),
                         }
                     })
@@ -250,18 +356,60 @@ impl Suggester {
         let active: Vec<usize> = (0..suggestions.len())
             .filter(|&i| suggestions[i].excluded.is_none())
             .collect();
-        tick(Tick::Clustering(active.len()));
-        let docs: Vec<Vec<cluster::Token>> = active
+        tick(Tick::Clustering(suggestions.len()));
+        // One tagging pass per suggestion (and subject line): clustering words and named places.
+        let mut tagged: Vec<(Vec<cluster::Token>, Vec<cluster::Token>, Vec<String>)> = suggestions
             .par_iter()
-            .map(|&i| {
-                let t = cluster::tokens(&self.seg, &suggestions[i].text);
+            .map(|s| {
+                let (text, mut named) =
+                    cluster::tokens_and_places(&self.seg, Some(&self.places), &s.text);
+                let (subject, in_subject) = if s.subject.is_empty() {
+                    (Vec::new(), Vec::new())
+                } else {
+                    cluster::tokens_and_places(&self.seg, Some(&self.places), &s.subject)
+                };
+                for p in in_subject.into_iter().rev() {
+                    if !named.contains(&p) {
+                        named.insert(0, p);
+                    }
+                }
                 tick(Tick::Tokenised);
-                t
+                (text, subject, named)
             })
             .collect();
+        let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
+        let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
+        for &i in &active {
+            docs.push(std::mem::take(&mut tagged[i].0));
+            subject_docs.push(std::mem::take(&mut tagged[i].1));
+        }
+        let named: Vec<Vec<String>> = tagged.into_iter().map(|t| t.2).collect();
         let space = cluster::vectorise(&docs, &self.cfg.cluster);
+        let index: HashMap<&str, u32> = space
+            .vocab
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i as u32))
+            .collect();
+        let key_terms = |d: &[cluster::Token]| -> Vec<u32> {
+            let mut v: Vec<u32> = d
+                .iter()
+                .filter(|(_, place, noun)| *place || *noun)
+                .filter_map(|(w, _, _)| index.get(w).copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let keys: Vec<Vec<u32>> = docs.iter().map(|d| key_terms(d)).collect();
+        let subject_keys: Vec<Vec<u32>> = subject_docs.iter().map(|d| key_terms(d)).collect();
+        drop(index);
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
+        drop(subject_docs);
+        for (s, p) in suggestions.iter_mut().zip(named) {
+            s.places = p;
+        }
         let labels = cluster::cluster(&space, &self.cfg.cluster);
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &l) in labels.iter().enumerate() {
@@ -272,7 +420,7 @@ impl Suggester {
             .filter(|m| m.len() >= self.cfg.min_mentions.max(1))
             .collect();
 
-        // Class-based TF-IDF for titles: tf(t, issue) · ln(1 + A / f(t)).
+        // Class-based TF-IDF for key words: tf(t, issue) · ln(1 + A / f(t)).
         let mut term_total: HashMap<u32, f32> = HashMap::new();
         let mut per_group: Vec<HashMap<u32, f32>> = Vec::with_capacity(groups.len());
         for members in &groups {
@@ -310,25 +458,17 @@ impl Suggester {
                         .then(b.1.total_cmp(&a.1))
                         .then(space.vocab[a.0 as usize].cmp(&space.vocab[b.0 as usize]))
                 });
-                let title = terms
+                let key_words: Vec<&str> = terms
                     .iter()
                     .take(4)
                     .map(|(t, _)| space.vocab[*t as usize].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" / ");
-                let centroid = cluster::Dense::of(&cluster::centroid(&space, members));
-                let mut by_centrality: Vec<(usize, f64)> = members
-                    .iter()
-                    .map(|&k| (active[k], centroid.dot(&space.vectors[k])))
                     .collect();
-                by_centrality.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                let mut examples: Vec<String> = Vec::new();
-                for (i, _) in &by_centrality {
-                    if examples.len() < 3 && !examples.contains(&suggestions[*i].text) {
-                        examples.push(suggestions[*i].text.clone());
-                    }
-                }
-                self.issue_of(&suggestions, &idx, title, examples)
+                let central = central_first(&space, members, &active);
+                let examples = examples_of(&suggestions, &central);
+                let title = title_of(&suggestions, &central, &key_words);
+                let mut issue = self.issue_of(&suggestions, &idx, title, examples);
+                issue.keywords = key_words.join(" / ");
+                issue
             })
             .collect();
         issues.sort_by(|a, b| {
@@ -341,23 +481,196 @@ impl Suggester {
         for (rank, issue) in issues.iter_mut().enumerate() {
             issue.id = format!("I{:04}", rank + 1);
         }
-        let mut issue_of: HashMap<&str, String> = HashMap::new();
-        for issue in &issues {
+        let mut issue_of: HashMap<&str, usize> = HashMap::new();
+        for (n, issue) in issues.iter().enumerate() {
             for m in &issue.members {
-                issue_of.insert(m.as_str(), issue.id.clone());
+                issue_of.insert(m.as_str(), n);
             }
         }
-        let ids: Vec<Option<String>> = suggestions
+        let ids: Vec<Option<usize>> = suggestions
             .iter()
-            .map(|s| issue_of.get(s.id.as_str()).cloned())
+            .map(|s| issue_of.get(s.id.as_str()).copied())
             .collect();
-        for (s, id) in suggestions.iter_mut().zip(ids) {
-            s.issue = id;
+        drop(issue_of);
+        for (s, n) in suggestions.iter_mut().zip(&ids) {
+            s.issue = n.map(|n| issues[n].id.clone());
         }
+
+        let topics = self.topics(
+            &mut suggestions,
+            &mut issues,
+            &space,
+            &active,
+            &ids,
+            &labels,
+            &keys,
+            &subject_keys,
+        );
         SuggestOutput {
             suggestions,
             issues,
+            topics,
         }
+    }
+
+    /// Topics above the issues (see [`topics`]): each issue joins the topic most of its members
+    /// fall in (then all its members do); an issue in no topic is a topic of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn topics(
+        &self,
+        suggestions: &mut [Suggestion],
+        issues: &mut [Issue],
+        space: &cluster::Space,
+        active: &[usize],
+        issue_at: &[Option<usize>],
+        labels: &[usize],
+        keys: &[Vec<u32>],
+        subject_keys: &[Vec<u32>],
+    ) -> Vec<Topic> {
+        let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics);
+        // k → raw topic.
+        let mut topic_of: Vec<Option<usize>> = vec![None; active.len()];
+        for (o, t) in raw.iter().enumerate() {
+            for &k in &t.members {
+                topic_of[k] = Some(o);
+            }
+        }
+        let k_of: HashMap<usize, usize> = active.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        // Issue → topic by majority of its members.
+        let mut issue_topic: Vec<Option<usize>> = vec![None; issues.len()];
+        let mut issue_members: Vec<Vec<usize>> = vec![Vec::new(); issues.len()];
+        for (i, n) in issue_at.iter().enumerate() {
+            if let (Some(n), Some(&k)) = (n, k_of.get(&i)) {
+                issue_members[*n].push(k);
+            }
+        }
+        for (n, ks) in issue_members.iter().enumerate() {
+            let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+            for &k in ks {
+                if let Some(o) = topic_of[k] {
+                    *count.entry(o).or_default() += 1;
+                }
+            }
+            if let Some((&o, &c)) = count.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                && c * 2 >= ks.len()
+            {
+                issue_topic[n] = Some(o);
+            }
+        }
+        // Members follow their issue: in the issue's topic, or in none.
+        for (n, ks) in issue_members.iter().enumerate() {
+            for &k in ks {
+                topic_of[k] = issue_topic[n];
+            }
+        }
+        // Build topics: raw ones that still hold enough, then one per issue left alone.
+        struct Draft {
+            keys: Vec<u32>,
+            members: Vec<usize>,
+            issues: Vec<usize>,
+        }
+        let mut drafts: Vec<Draft> = raw
+            .iter()
+            .map(|t| Draft {
+                keys: t.keys.clone(),
+                members: Vec::new(),
+                issues: Vec::new(),
+            })
+            .collect();
+        for (k, o) in topic_of.iter().enumerate() {
+            if let Some(o) = o {
+                drafts[*o].members.push(k);
+            }
+        }
+        for (n, o) in issue_topic.iter().enumerate() {
+            if let Some(o) = o {
+                drafts[*o].issues.push(n);
+            }
+        }
+        let min_size = self.cfg.topics.min_size.max(2);
+        let mut dissolved: Vec<usize> = Vec::new();
+        for d in &mut drafts {
+            if d.members.len() < min_size {
+                dissolved.append(&mut d.issues);
+                d.members.clear();
+            }
+        }
+        drafts.retain(|d| !d.members.is_empty());
+        for n in 0..issues.len() {
+            if issue_topic[n].is_none() || dissolved.contains(&n) {
+                drafts.push(Draft {
+                    keys: Vec::new(),
+                    members: issue_members[n].clone(),
+                    issues: vec![n],
+                });
+            }
+        }
+        let mut topics: Vec<Topic> = drafts
+            .into_iter()
+            .map(|d| {
+                let idx: Vec<usize> = d.members.iter().map(|&k| active[k]).collect();
+                let key_words: Vec<&str> = d
+                    .keys
+                    .iter()
+                    .map(|&t| space.vocab[t as usize].as_str())
+                    .collect();
+                let central = central_first(space, &d.members, active);
+                let examples = examples_of(suggestions, &central);
+                let (title, keywords) = if d.keys.is_empty() {
+                    let only = &issues[d.issues[0]];
+                    (only.title.clone(), only.keywords.clone())
+                } else {
+                    (
+                        title_of(suggestions, &central, &key_words),
+                        key_words.join(" / "),
+                    )
+                };
+                let summary = self.issue_of(suggestions, &idx, title, examples);
+                let mut member_issues: Vec<&Issue> = d.issues.iter().map(|&n| &issues[n]).collect();
+                member_issues.sort_by(|a, b| a.id.cmp(&b.id));
+                Topic {
+                    id: String::new(),
+                    title: summary.title,
+                    keywords,
+                    theme_group: summary.theme_group,
+                    theme: summary.theme,
+                    heat: summary.heat,
+                    mentions: summary.mentions,
+                    submissions: summary.submissions,
+                    places: summary.places,
+                    first: summary.first,
+                    last: summary.last,
+                    issues: member_issues.iter().map(|i| i.id.clone()).collect(),
+                    examples: summary.examples,
+                    members: summary.members,
+                }
+            })
+            .collect();
+        topics.sort_by(|a, b| {
+            b.heat
+                .total
+                .total_cmp(&a.heat.total)
+                .then(b.mentions.cmp(&a.mentions))
+                .then(a.title.cmp(&b.title))
+        });
+        let mut topic_of_id: HashMap<String, String> = HashMap::new();
+        for (rank, t) in topics.iter_mut().enumerate() {
+            t.id = format!("T{:04}", rank + 1);
+            for m in &t.members {
+                topic_of_id.insert(m.clone(), t.id.clone());
+            }
+        }
+        for s in suggestions.iter_mut() {
+            s.topic = topic_of_id.get(&s.id).cloned();
+        }
+        let issue_topic_id: HashMap<&str, &str> = topics
+            .iter()
+            .flat_map(|t| t.issues.iter().map(move |i| (i.as_str(), t.id.as_str())))
+            .collect();
+        for i in issues.iter_mut() {
+            i.topic = issue_topic_id.get(i.id.as_str()).map(|t| (*t).to_owned());
+        }
+        topics
     }
 
     fn issue_of(
@@ -385,7 +698,17 @@ impl Suggester {
             _ if s.author.is_empty() => s.submission.clone(),
             _ => s.author.clone(),
         });
-        let places = count(&|s| s.place.clone());
+        // The submission's place, or else the places the suggestion names.
+        let mut places: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &members {
+            if !s.place.is_empty() {
+                *places.entry(s.place.clone()).or_default() += 1;
+            } else {
+                for p in &s.places {
+                    *places.entry(p.clone()).or_default() += 1;
+                }
+            }
+        }
         let units = count(&|s| s.unit.clone());
         let themes = count(&|s| {
             if s.theme == UNCLASSIFIED {
@@ -443,6 +766,8 @@ impl Suggester {
         Issue {
             id: String::new(),
             title,
+            keywords: String::new(),
+            topic: None,
             central: examples.first().cloned().unwrap_or_default(),
             theme_group,
             theme,
@@ -458,5 +783,122 @@ impl Suggester {
             examples,
             members: members.iter().map(|s| s.id.clone()).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diaoyan_model::Kind;
+
+    fn row(i: usize, subject: &str, text: &str) -> Submission {
+        Submission {
+            id: format!("r{i}"),
+            path: format!("留言.xlsx#{}", i + 2),
+            ref_: format!("{}", i + 2),
+            kind: Some(Kind::Opinion),
+            author: format!("网友{i}"),
+            title: subject.into(),
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Many different personal cases of one policy make one topic; an issue elsewhere stays out
+    /// of it; places named in the text are found when the row has none; titles read as subjects.
+    #[test]
+    fn personal_cases_of_one_policy_make_one_topic() {
+        let cases = [
+            (
+                "人才购房补贴申请被拒",
+                "我是硕士毕业，单位注册在外区，申请人才购房补贴被拒，请问政策怎么规定",
+            ),
+            (
+                "人才新政购房补贴何时发放",
+                "去年按人才新政申请了购房补贴，至今没有发放，请问进度",
+            ),
+            (
+                "咨询人才购房补贴与配偶共同购房",
+                "我和丈夫共同购房，能否申请人才购房补贴，需要什么材料",
+            ),
+            (
+                "人才购房补贴停发",
+                "本科学历人才购房补贴发了两个月就停发了，社保也在本市缴纳",
+            ),
+            (
+                "博士人才购房补贴标准",
+                "博士落户后购买首套住房，人才补贴标准是多少，分几年发放",
+            ),
+            (
+                "人才购房补贴审核太慢",
+                "提交人才购房补贴申请三个月仍在审核，窗口说材料要重新交",
+            ),
+        ];
+        let mut subs: Vec<Submission> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, (s, t))| row(i, s, t))
+            .collect();
+        let roads = [
+            "暮云街道丽发新城小区旁搅拌站噪音扰民，晚上十二点还在施工",
+            "暮云街道丽发新城小区旁的搅拌站灰尘大，噪音扰民严重",
+            "丽发新城小区附近搅拌站夜间施工噪音扰民，请求整治",
+        ];
+        for (k, t) in roads.iter().enumerate() {
+            subs.push(row(100 + k, "丽发新城搅拌站扰民", t));
+        }
+        let s = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let out = s.run(&subs, None);
+        let topic_of = |i: usize| out.suggestions[i].topic.clone();
+        let talent = topic_of(0).expect("the talent cases have a topic");
+        for i in 0..cases.len() {
+            assert_eq!(
+                topic_of(i).as_ref(),
+                Some(&talent),
+                "{:?}",
+                out.suggestions[i]
+            );
+        }
+        for i in cases.len()..subs.len() {
+            assert_ne!(
+                topic_of(i).as_ref(),
+                Some(&talent),
+                "{:?}",
+                out.suggestions[i]
+            );
+        }
+        let t = out.topics.iter().find(|t| t.id == talent).unwrap();
+        assert!(t.title.contains("人才"), "{t:?}");
+        assert!(t.keywords.contains("人才"), "{t:?}");
+        assert_eq!(t.mentions, cases.len());
+        // Places come from the text when the row has no place column.
+        let mixer = &out.suggestions[cases.len()];
+        assert!(
+            mixer.places.iter().any(|p| p == "丽发新城小区"),
+            "{:?}",
+            mixer.places
+        );
+        // Every issue has a topic, and titles are subject lines, not word lists.
+        for i in &out.issues {
+            assert!(i.topic.is_some(), "{i:?}");
+            assert!(!i.title.contains(" / "), "{i:?}");
+        }
+    }
+
+    #[test]
+    fn titles_are_tidied_subject_lines() {
+        assert_eq!(
+            tidy_title("关于伊景园滨河苑捆绑销售车位的问题"),
+            "伊景园滨河苑捆绑销售车位"
+        );
+        assert_eq!(
+            tidy_title("赵海波提出：建议硬化机耕路。还有别的"),
+            "建议硬化机耕路"
+        );
+        let long =
+            "这是一条很长很长的意见，它的第一句话超过了三十个字，所以标题只取到第一个逗号为止";
+        assert_eq!(tidy_title(long), "这是一条很长很长的意见");
     }
 }

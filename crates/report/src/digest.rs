@@ -1,0 +1,617 @@
+//! The digest's content as plain data, aggregated from the [`Tables`]: what every renderer
+//! (Word, web page, Markdown, Excel) lays out in its own way.
+
+use crate::tables::{counts, floats, nums, positions, strs};
+use crate::{Facts, Result, Tables};
+use std::collections::{BTreeSet, HashMap};
+
+/// The themes office material puts first: the 四风 group.
+pub const FOUR_WINDS: &str = "四风";
+
+/// How many topics a theme shows in the body (the rest are in the annex tables).
+pub const TOPICS_PER_THEME: usize = 8;
+
+/// One quoted opinion with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    /// The words.
+    pub text: String,
+    /// Who, which unit, when, which file.
+    pub source: String,
+}
+
+/// An issue under a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueBlock {
+    /// `I0001`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Heat.
+    pub heat: f64,
+    /// People who raised it.
+    pub people: u32,
+    /// Mentions in the selection.
+    pub mentions: usize,
+    /// Places, most frequent first.
+    pub places: Vec<String>,
+    /// First and last date.
+    pub first: String,
+    /// Last date.
+    pub last: String,
+    /// Up to three quotes.
+    pub quotes: Vec<Quote>,
+}
+
+/// A topic with its issues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicBlock {
+    /// `T0001`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Key words.
+    pub keywords: String,
+    /// Theme group and theme.
+    pub theme_group: String,
+    /// Theme.
+    pub theme: String,
+    /// Heat and its parts.
+    pub heat: f64,
+    /// People.
+    pub people: u32,
+    /// Distinct places.
+    pub place_count: u32,
+    /// Units.
+    pub units: u32,
+    /// Mentions in the selection.
+    pub mentions: usize,
+    /// Submissions.
+    pub submissions: u32,
+    /// Places, most frequent first.
+    pub places: Vec<String>,
+    /// First date.
+    pub first: String,
+    /// Last date.
+    pub last: String,
+    /// Its issues, hottest first.
+    pub issues: Vec<IssueBlock>,
+    /// Up to three quotes.
+    pub quotes: Vec<Quote>,
+}
+
+/// A theme and its topics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeBlock {
+    /// Group (四风, 民生 …).
+    pub group: String,
+    /// Theme.
+    pub theme: String,
+    /// Suggestions of the theme in the selection.
+    pub suggestions: usize,
+    /// Topics, hottest first (at most [`TOPICS_PER_THEME`]).
+    pub topics: Vec<TopicBlock>,
+    /// Topics not shown in the body.
+    pub more_topics: usize,
+}
+
+/// A submission to send back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedoItem {
+    /// File.
+    pub path: String,
+    /// Kind.
+    pub kind: String,
+    /// Author.
+    pub author: String,
+    /// Unit.
+    pub unit: String,
+    /// Date.
+    pub date: String,
+    /// Score.
+    pub score: f64,
+    /// Reasons, each with its evidence.
+    pub reasons: Vec<String>,
+}
+
+/// One cadre's stay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CadreRow {
+    /// Name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Level.
+    pub level: String,
+    /// Contact point.
+    pub place: String,
+    /// Stay.
+    pub stay: String,
+    /// Days with notes.
+    pub days: u32,
+    /// Notes.
+    pub notes: u32,
+    /// Households visited.
+    pub households: u32,
+    /// Quota (0 = none).
+    pub quota: u32,
+    /// Categories reached.
+    pub reached: String,
+    /// Categories missing.
+    pub missing: String,
+    /// Forums held.
+    pub forums: u32,
+    /// Submissions and how many were sent back.
+    pub submissions: u32,
+    /// Sent back.
+    pub redo: u32,
+    /// Verdict of the checks.
+    pub verdict: String,
+    /// Reasons.
+    pub reasons: String,
+}
+
+/// One unit's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRow {
+    /// Unit.
+    pub unit: String,
+    /// Cadres.
+    pub cadres: usize,
+    /// Submissions.
+    pub submissions: usize,
+    /// Passed, to review, sent back.
+    pub pass: usize,
+    /// To review.
+    pub review: usize,
+    /// Sent back.
+    pub redo: usize,
+    /// Suggestions.
+    pub suggestions: usize,
+}
+
+/// 基本情况.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Overview {
+    /// Submissions.
+    pub submissions: usize,
+    /// Submissions by kind.
+    pub by_kind: Vec<(String, usize)>,
+    /// Cadres on the roster (or authors of cadre material when there is none).
+    pub cadres: usize,
+    /// Distinct places.
+    pub places: usize,
+    /// Distinct units.
+    pub units: usize,
+    /// Households visited (cadre checks).
+    pub households: u64,
+    /// Suggestions; of them the people's and the cadres'.
+    pub suggestions: usize,
+    /// People's voice.
+    pub people_voice: usize,
+    /// Suggestions in issues.
+    pub in_issues: usize,
+    /// Issues.
+    pub issues: usize,
+    /// Topics.
+    pub topics: usize,
+    /// Verdict counts.
+    pub pass: usize,
+    /// To review.
+    pub review: usize,
+    /// Sent back.
+    pub redo: usize,
+    /// Dates covered.
+    pub first: String,
+    /// Last date.
+    pub last: String,
+}
+
+/// The whole digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    /// Document title.
+    pub title: String,
+    /// The selection (全部材料, or the filter).
+    pub scope: String,
+    /// Run facts (files read, unreadable).
+    pub facts: Facts,
+    /// 基本情况.
+    pub overview: Overview,
+    /// Suggestions per theme (for the bar chart), most first.
+    pub theme_counts: Vec<(String, usize)>,
+    /// Suggestions per date, in date order.
+    pub timeline: Vec<(String, usize)>,
+    /// Themes: 四风 first, then by weight, 未归类 last.
+    pub themes: Vec<ThemeBlock>,
+    /// Every topic (annex), hottest first.
+    pub topics: Vec<TopicBlock>,
+    /// Sent back.
+    pub redo: Vec<RedoItem>,
+    /// Cadres.
+    pub cadres: Vec<CadreRow>,
+    /// Units.
+    pub units: Vec<UnitRow>,
+}
+
+impl Digest {
+    /// Aggregates the tables.
+    pub fn build(t: &Tables, facts: &Facts, scope: &str) -> Result<Self> {
+        let sb = &t.submissions;
+        let verdicts = strs(sb, "verdict")?;
+        let count_v = |v: &str| verdicts.iter().filter(|x| *x == v).count();
+        let sdates: Vec<String> = strs(sb, "date")?
+            .into_iter()
+            .filter(|d| !d.is_empty())
+            .collect();
+        let sg = &t.suggestions;
+        let s_text = strs(sg, "text")?;
+        let s_author = strs(sg, "author")?;
+        let s_unit = strs(sg, "unit")?;
+        let s_date = strs(sg, "date")?;
+        let s_path = strs(sg, "path")?;
+        let s_voice = strs(sg, "voice")?;
+        let s_issue = strs(sg, "issue")?;
+        let s_place = strs(sg, "place")?;
+        let s_places = strs(sg, "places")?;
+        let cd = &t.cadres;
+        let households: u64 = nums(cd, "households")?.iter().map(|&x| u64::from(x)).sum();
+        let mut places: BTreeSet<String> = strs(sb, "place")?
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
+        places.extend(strs(cd, "place")?.into_iter().filter(|p| !p.is_empty()));
+        let units: BTreeSet<String> = strs(sb, "unit")?
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
+        let cadre_count = if cd.height() > 0 {
+            cd.height()
+        } else {
+            let levels = strs(sb, "level")?;
+            let authors = strs(sb, "author")?;
+            authors
+                .iter()
+                .zip(&levels)
+                .filter(|(a, l)| !a.is_empty() && !l.is_empty())
+                .map(|(a, _)| a)
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        let overview = Overview {
+            submissions: sb.height(),
+            by_kind: counts(sb, "kind")?
+                .into_iter()
+                .map(|(k, n)| (if k.is_empty() { "其他".into() } else { k }, n))
+                .collect(),
+            cadres: cadre_count,
+            places: places.len(),
+            units: units.len(),
+            households,
+            suggestions: sg.height(),
+            people_voice: s_voice.iter().filter(|v| *v == "群众").count(),
+            in_issues: s_issue.iter().filter(|v| !v.is_empty()).count(),
+            issues: t.issues.height(),
+            topics: t.topics.height(),
+            pass: count_v("通过"),
+            review: count_v("复核"),
+            redo: count_v("退回重写"),
+            first: sdates.iter().min().cloned().unwrap_or_default(),
+            last: sdates.iter().max().cloned().unwrap_or_default(),
+        };
+
+        // Quotes: a suggestion's words and where they came from.
+        let quote = |i: usize| {
+            let file = s_path[i]
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(&s_path[i])
+                .to_owned();
+            let who: Vec<&str> = [s_author[i].as_str(), s_unit[i].as_str(), s_date[i].as_str()]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect();
+            let mut source = who.join("，");
+            if !source.is_empty() {
+                source.push('；');
+            }
+            source.push_str(&file);
+            Quote {
+                text: s_text[i].clone(),
+                source,
+            }
+        };
+        // Quotes of an issue or topic: its most central examples (as the suggest stage chose
+        // them) that are in the selection, then other members, the people's words first.
+        let quotes_of = |rows: &[usize], examples: &str| -> Vec<Quote> {
+            let mut order: Vec<usize> = Vec::new();
+            for ex in examples.split('\n').filter(|x| !x.is_empty()) {
+                if let Some(&i) = rows.iter().find(|&&i| s_text[i] == ex) {
+                    order.push(i);
+                }
+            }
+            let mut rest = rows.to_vec();
+            rest.sort_by_key(|&i| (s_voice[i] != "群众", s_issue[i].is_empty(), i));
+            order.extend(rest);
+            let mut out: Vec<Quote> = Vec::new();
+            for i in order {
+                if out.len() == 3 {
+                    break;
+                }
+                if !out.iter().any(|q| q.text == s_text[i]) {
+                    out.push(quote(i));
+                }
+            }
+            out
+        };
+        let by_issue = positions(sg, "issue")?;
+        let by_topic = positions(sg, "topic")?;
+        let places_of = |rows: &[usize]| -> Vec<String> {
+            let mut m: HashMap<&str, usize> = HashMap::new();
+            for &i in rows {
+                if !s_place[i].is_empty() {
+                    *m.entry(&s_place[i]).or_default() += 1;
+                } else {
+                    for p in s_places[i].split('、').filter(|x| !x.is_empty()) {
+                        *m.entry(p).or_default() += 1;
+                    }
+                }
+            }
+            let mut v: Vec<(&str, usize)> = m.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            v.into_iter().map(|(p, _)| p.to_owned()).collect()
+        };
+
+        let is = &t.issues;
+        let i_examples = strs(is, "examples")?;
+        let (i_id, i_title, i_heat, i_people, i_first, i_last, i_topic) = (
+            strs(is, "id")?,
+            strs(is, "title")?,
+            floats(is, "heat")?,
+            nums(is, "people")?,
+            strs(is, "first")?,
+            strs(is, "last")?,
+            strs(is, "topic")?,
+        );
+        let mut issues_of_topic: HashMap<&str, Vec<IssueBlock>> = HashMap::new();
+        for k in 0..is.height() {
+            let rows = by_issue.get(&i_id[k]).cloned().unwrap_or_default();
+            issues_of_topic
+                .entry(i_topic[k].as_str())
+                .or_default()
+                .push(IssueBlock {
+                    id: i_id[k].clone(),
+                    title: i_title[k].clone(),
+                    heat: i_heat[k],
+                    people: i_people[k],
+                    mentions: rows.len(),
+                    places: places_of(&rows),
+                    first: i_first[k].clone(),
+                    last: i_last[k].clone(),
+                    quotes: quotes_of(&rows, &i_examples[k]),
+                });
+        }
+        let tp = &t.topics;
+        let t_examples = strs(tp, "examples")?;
+        let (t_id, t_title, t_kw, t_group, t_theme, t_heat) = (
+            strs(tp, "id")?,
+            strs(tp, "title")?,
+            strs(tp, "keywords")?,
+            strs(tp, "theme_group")?,
+            strs(tp, "theme")?,
+            floats(tp, "heat")?,
+        );
+        let (t_people, t_pc, t_units, t_subs, t_first, t_last) = (
+            nums(tp, "people")?,
+            nums(tp, "place_count")?,
+            nums(tp, "units")?,
+            nums(tp, "submissions")?,
+            strs(tp, "first")?,
+            strs(tp, "last")?,
+        );
+        let mut topics: Vec<TopicBlock> = (0..tp.height())
+            .map(|k| {
+                let rows = by_topic.get(&t_id[k]).cloned().unwrap_or_default();
+                let mut issues = issues_of_topic.remove(t_id[k].as_str()).unwrap_or_default();
+                issues.sort_by(|a, b| a.id.cmp(&b.id));
+                TopicBlock {
+                    id: t_id[k].clone(),
+                    title: t_title[k].clone(),
+                    keywords: t_kw[k].clone(),
+                    theme_group: t_group[k].clone(),
+                    theme: t_theme[k].clone(),
+                    heat: t_heat[k],
+                    people: t_people[k],
+                    place_count: t_pc[k],
+                    units: t_units[k],
+                    mentions: rows.len(),
+                    submissions: t_subs[k],
+                    places: places_of(&rows),
+                    first: t_first[k].clone(),
+                    last: t_last[k].clone(),
+                    issues,
+                    quotes: quotes_of(&rows, &t_examples[k]),
+                }
+            })
+            .collect();
+        topics.sort_by(|a, b| b.heat.total_cmp(&a.heat).then(a.id.cmp(&b.id)));
+
+        // Themes: 四风 first, then by weight; 未归类 last.
+        let theme_counts: Vec<(String, usize)> = counts(sg, "theme")?;
+        let groups = strs(sg, "theme_group")?;
+        let themes_col = strs(sg, "theme")?;
+        let group_of: HashMap<&str, &str> = themes_col
+            .iter()
+            .zip(&groups)
+            .map(|(t, g)| (t.as_str(), g.as_str()))
+            .collect();
+        let mut themes: Vec<ThemeBlock> = theme_counts
+            .iter()
+            .map(|(theme, n)| {
+                let all: Vec<TopicBlock> = topics
+                    .iter()
+                    .filter(|t| &t.theme == theme)
+                    .cloned()
+                    .collect();
+                let more = all.len().saturating_sub(TOPICS_PER_THEME);
+                ThemeBlock {
+                    group: group_of
+                        .get(theme.as_str())
+                        .copied()
+                        .unwrap_or("")
+                        .to_owned(),
+                    theme: theme.clone(),
+                    suggestions: *n,
+                    topics: all.into_iter().take(TOPICS_PER_THEME).collect(),
+                    more_topics: more,
+                }
+            })
+            .collect();
+        themes.sort_by_key(|t| {
+            (
+                t.group != FOUR_WINDS,
+                t.group.is_empty(),
+                std::cmp::Reverse(t.suggestions),
+            )
+        });
+
+        let mut timeline: Vec<(String, usize)> = counts(sg, "date")?
+            .into_iter()
+            .filter(|(d, _)| !d.is_empty())
+            .collect();
+        timeline.sort();
+
+        // Sent back, lowest score first.
+        let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
+            strs(sb, "path")?,
+            strs(sb, "kind")?,
+            strs(sb, "author")?,
+            strs(sb, "unit")?,
+            strs(sb, "date")?,
+            floats(sb, "score")?,
+            strs(sb, "reasons")?,
+        );
+        let mut redo: Vec<RedoItem> = (0..sb.height())
+            .filter(|&i| verdicts[i] == "退回重写")
+            .map(|i| RedoItem {
+                path: b_path[i].clone(),
+                kind: b_kind[i].clone(),
+                author: b_author[i].clone(),
+                unit: b_unit[i].clone(),
+                date: b_date[i].clone(),
+                score: b_score[i],
+                reasons: b_reasons[i]
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+            .collect();
+        redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));
+
+        let c = |n: &str| strs(cd, n);
+        let cn = |n: &str| nums(cd, n);
+        let (c_name, c_unit, c_level, c_place, c_stay, c_reached, c_missing, c_verdict, c_reasons) = (
+            c("name")?,
+            c("unit")?,
+            c("level")?,
+            c("place")?,
+            c("stay")?,
+            c("categories_reached")?,
+            c("categories_missing")?,
+            c("verdict")?,
+            c("reasons")?,
+        );
+        let (c_days, c_notes, c_hh, c_quota, c_forums, c_subs, c_redo) = (
+            cn("days")?,
+            cn("notes")?,
+            cn("households")?,
+            cn("quota")?,
+            cn("forums")?,
+            cn("submissions")?,
+            cn("redo")?,
+        );
+        let cadres: Vec<CadreRow> = (0..cd.height())
+            .map(|i| CadreRow {
+                name: c_name[i].clone(),
+                unit: c_unit[i].clone(),
+                level: c_level[i].clone(),
+                place: c_place[i].clone(),
+                stay: c_stay[i].clone(),
+                days: c_days[i],
+                notes: c_notes[i],
+                households: c_hh[i],
+                quota: c_quota[i],
+                reached: c_reached[i].clone(),
+                missing: c_missing[i].clone(),
+                forums: c_forums[i],
+                submissions: c_subs[i],
+                redo: c_redo[i],
+                verdict: c_verdict[i].clone(),
+                reasons: c_reasons[i].replace('\n', "；"),
+            })
+            .collect();
+
+        // Units: submissions and verdicts (polars group-by), suggestions, cadres.
+        let sub_rows = positions(sb, "unit")?;
+        let sug_units = counts(sg, "unit")?;
+        let cad_units = counts(cd, "unit")?;
+        let mut unit_names: BTreeSet<String> = sub_rows.keys().cloned().collect();
+        unit_names.extend(sug_units.iter().map(|(u, _)| u.clone()));
+        unit_names.extend(cad_units.iter().map(|(u, _)| u.clone()));
+        let mut units: Vec<UnitRow> = unit_names
+            .into_iter()
+            .map(|u| {
+                let rows = sub_rows.get(&u).cloned().unwrap_or_default();
+                let v = |x: &str| rows.iter().filter(|&&i| verdicts[i] == x).count();
+                UnitRow {
+                    cadres: cad_units.iter().find(|(n, _)| *n == u).map_or(0, |x| x.1),
+                    submissions: rows.len(),
+                    pass: v("通过"),
+                    review: v("复核"),
+                    redo: v("退回重写"),
+                    suggestions: sug_units.iter().find(|(n, _)| *n == u).map_or(0, |x| x.1),
+                    unit: if u.is_empty() {
+                        "（未注明单位）".into()
+                    } else {
+                        u
+                    },
+                }
+            })
+            .collect();
+        units.sort_by(|a, b| b.submissions.cmp(&a.submissions).then(a.unit.cmp(&b.unit)));
+
+        Ok(Digest {
+            title: "调研活动意见建议梳理汇总材料".to_owned(),
+            scope: scope.to_owned(),
+            facts: facts.clone(),
+            overview,
+            theme_counts,
+            timeline,
+            themes,
+            topics,
+            redo,
+            cadres,
+            units,
+        })
+    }
+}
+
+/// Places of a row, as a list (for renderers).
+pub(crate) fn places_text(p: &[String], n: usize) -> String {
+    let mut s = p.iter().take(n).cloned().collect::<Vec<_>>().join("、");
+    if p.len() > n {
+        s.push_str(&format!(" 等 {} 处", p.len()));
+    }
+    s
+}
+
+/// Dates as a span.
+pub(crate) fn span(first: &str, last: &str) -> String {
+    match (first.is_empty(), last.is_empty()) {
+        (true, true) => "日期不详".to_owned(),
+        _ if first == last || last.is_empty() => first.to_owned(),
+        (true, false) => last.to_owned(),
+        _ => format!("{first} 至 {last}"),
+    }
+}

@@ -1,0 +1,468 @@
+//! The run's results as polars DataFrames: built from the stage outputs, written to and read back
+//! from Parquet (what `diaoyan digest` rebuilds from), and narrowed by a [`Filter`].
+
+use crate::{Error, Filter, Result};
+use diaoyan_model::{Assessment, CadreReport, Issue, Submission, Suggestion, TextStats, Topic};
+use polars::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Cursor;
+use std::path::Path;
+
+/// The tables of one run (column names are the English field names; see `ARCHITECTURE.md`).
+#[derive(Debug, Clone)]
+pub struct Tables {
+    /// One row per submission: metadata, size, and the judgement (verdict, score, reasons).
+    pub submissions: DataFrame,
+    /// One row per suggestion.
+    pub suggestions: DataFrame,
+    /// One row per recurring issue.
+    pub issues: DataFrame,
+    /// One row per topic.
+    pub topics: DataFrame,
+    /// One row per cadre.
+    pub cadres: DataFrame,
+}
+
+/// The stage outputs a digest is made of (plain data, borrowed).
+#[derive(Debug, Clone, Copy)]
+pub struct RunParts<'a> {
+    /// Every submission read.
+    pub submissions: &'a [Submission],
+    /// Text statistics, one per submission, when the text stage ran.
+    pub stats: Option<&'a [TextStats]>,
+    /// Judgements, one per submission, when the score stage ran.
+    pub assessments: Option<&'a [Assessment]>,
+    /// Cadre checks.
+    pub cadres: &'a [CadreReport],
+    /// Suggestions.
+    pub suggestions: &'a [Suggestion],
+    /// Issues.
+    pub issues: &'a [Issue],
+    /// Topics.
+    pub topics: &'a [Topic],
+}
+
+/// A column under construction.
+enum Col {
+    Str(&'static str, Vec<String>),
+    U32(&'static str, Vec<u32>),
+    F64(&'static str, Vec<f64>),
+}
+
+fn frame(cols: Vec<Col>) -> Result<DataFrame> {
+    let columns: Vec<Column> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Str(n, v) => Column::new(PlSmallStr::from_str(n), v),
+            Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), v),
+            Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), v),
+        })
+        .collect();
+    DataFrame::new_infer_height(columns).map_err(Error::frame)
+}
+
+fn u(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
+/// The file names of the Parquet copies, in the order they are written.
+pub const PARQUET_FILES: [&str; 5] = [
+    "submissions.parquet",
+    "suggestions.parquet",
+    "issues.parquet",
+    "topics.parquet",
+    "cadres.parquet",
+];
+
+impl Tables {
+    /// Builds the tables from a run's stage outputs.
+    pub fn from_parts(p: &RunParts<'_>) -> Result<Self> {
+        let subs = p.submissions;
+        let s = |f: fn(&Submission) -> String| subs.iter().map(f).collect::<Vec<_>>();
+        let verdicts: Vec<String> = match p.assessments {
+            Some(a) => a.iter().map(|x| x.verdict.label().to_owned()).collect(),
+            None => vec![String::new(); subs.len()],
+        };
+        let scores: Vec<f64> = match p.assessments {
+            Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
+            None => vec![f64::NAN; subs.len()],
+        };
+        let reasons: Vec<String> = match p.assessments {
+            Some(a) => a
+                .iter()
+                .map(|x| {
+                    x.reasons
+                        .iter()
+                        .map(|r| r.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .collect(),
+            None => vec![String::new(); subs.len()],
+        };
+        let chars: Vec<u32> = match p.stats {
+            Some(st) => st.iter().map(|x| u(x.han)).collect(),
+            None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
+        };
+        let submissions = frame(vec![
+            Col::Str("id", s(|x| x.id.clone())),
+            Col::Str("path", s(|x| x.path.clone())),
+            Col::Str(
+                "kind",
+                s(|x| x.kind.map(|k| k.label().to_owned()).unwrap_or_default()),
+            ),
+            Col::Str("author", s(|x| x.author.clone())),
+            Col::Str("unit", s(|x| x.unit.clone())),
+            Col::Str(
+                "level",
+                s(|x| x.level.map(|l| l.label().to_owned()).unwrap_or_default()),
+            ),
+            Col::Str("place", s(|x| x.place.clone())),
+            Col::Str("date", s(|x| x.date.clone())),
+            Col::Str("title", s(|x| x.title.clone())),
+            Col::U32("han", chars),
+            Col::Str("verdict", verdicts),
+            Col::F64("score", scores),
+            Col::Str("reasons", reasons),
+        ])?;
+
+        let sg = p.suggestions;
+        let g = |f: fn(&Suggestion) -> String| sg.iter().map(f).collect::<Vec<_>>();
+        let suggestions = frame(vec![
+            Col::Str("id", g(|x| x.id.clone())),
+            Col::Str("submission", g(|x| x.submission.clone())),
+            Col::Str("path", g(|x| x.path.clone())),
+            Col::Str("author", g(|x| x.author.clone())),
+            Col::Str("unit", g(|x| x.unit.clone())),
+            Col::Str("place", g(|x| x.place.clone())),
+            Col::Str("places", g(|x| x.places.join("、"))),
+            Col::Str("subject", g(|x| x.subject.clone())),
+            Col::Str("date", g(|x| x.date.clone())),
+            Col::Str("voice", g(|x| x.voice.label().to_owned())),
+            Col::Str("text", g(|x| x.text.clone())),
+            Col::U32("likes", sg.iter().map(|x| x.likes).collect()),
+            Col::Str("theme_group", g(|x| x.theme_group.clone())),
+            Col::Str("theme", g(|x| x.theme.clone())),
+            Col::Str("issue", g(|x| x.issue.clone().unwrap_or_default())),
+            Col::Str("topic", g(|x| x.topic.clone().unwrap_or_default())),
+            Col::Str("excluded", g(|x| x.excluded.clone().unwrap_or_default())),
+        ])?;
+
+        let is = p.issues;
+        let i = |f: fn(&Issue) -> String| is.iter().map(f).collect::<Vec<_>>();
+        let issues = frame(vec![
+            Col::Str("id", i(|x| x.id.clone())),
+            Col::Str("topic", i(|x| x.topic.clone().unwrap_or_default())),
+            Col::Str("title", i(|x| x.title.clone())),
+            Col::Str("keywords", i(|x| x.keywords.clone())),
+            Col::Str("theme_group", i(|x| x.theme_group.clone())),
+            Col::Str("theme", i(|x| x.theme.clone())),
+            Col::F64("heat", is.iter().map(|x| x.heat.total).collect()),
+            Col::U32("people", is.iter().map(|x| u(x.heat.people)).collect()),
+            Col::U32("place_count", is.iter().map(|x| u(x.heat.places)).collect()),
+            Col::U32("units", is.iter().map(|x| u(x.heat.units)).collect()),
+            Col::F64(
+                "concentration",
+                is.iter().map(|x| x.heat.concentration).collect(),
+            ),
+            Col::U32("likes", is.iter().map(|x| x.heat.likes).collect()),
+            Col::U32("mentions", is.iter().map(|x| u(x.mentions)).collect()),
+            Col::U32("submissions", is.iter().map(|x| u(x.submissions)).collect()),
+            Col::Str("places", i(|x| x.places.join("、"))),
+            Col::Str("first", i(|x| x.first.clone())),
+            Col::Str("last", i(|x| x.last.clone())),
+            Col::Str("examples", i(|x| x.examples.join("\n"))),
+        ])?;
+
+        let ts = p.topics;
+        let t = |f: fn(&Topic) -> String| ts.iter().map(f).collect::<Vec<_>>();
+        let topics = frame(vec![
+            Col::Str("id", t(|x| x.id.clone())),
+            Col::Str("title", t(|x| x.title.clone())),
+            Col::Str("keywords", t(|x| x.keywords.clone())),
+            Col::Str("theme_group", t(|x| x.theme_group.clone())),
+            Col::Str("theme", t(|x| x.theme.clone())),
+            Col::F64("heat", ts.iter().map(|x| x.heat.total).collect()),
+            Col::U32("people", ts.iter().map(|x| u(x.heat.people)).collect()),
+            Col::U32("place_count", ts.iter().map(|x| u(x.heat.places)).collect()),
+            Col::U32("units", ts.iter().map(|x| u(x.heat.units)).collect()),
+            Col::F64(
+                "concentration",
+                ts.iter().map(|x| x.heat.concentration).collect(),
+            ),
+            Col::U32("likes", ts.iter().map(|x| x.heat.likes).collect()),
+            Col::U32("mentions", ts.iter().map(|x| u(x.mentions)).collect()),
+            Col::U32("submissions", ts.iter().map(|x| u(x.submissions)).collect()),
+            Col::Str("issues", t(|x| x.issues.join("、"))),
+            Col::Str("places", t(|x| x.places.join("、"))),
+            Col::Str("first", t(|x| x.first.clone())),
+            Col::Str("last", t(|x| x.last.clone())),
+            Col::Str("examples", t(|x| x.examples.join("\n"))),
+        ])?;
+
+        let cs = p.cadres;
+        let c = |f: fn(&CadreReport) -> String| cs.iter().map(f).collect::<Vec<_>>();
+        let cadres = frame(vec![
+            Col::Str("name", c(|x| x.name.clone())),
+            Col::Str("unit", c(|x| x.unit.clone())),
+            Col::Str(
+                "level",
+                c(|x| x.level.map(|l| l.label().to_owned()).unwrap_or_default()),
+            ),
+            Col::Str("place", c(|x| x.place.clone())),
+            Col::Str(
+                "stay",
+                c(|x| {
+                    x.stay
+                        .as_ref()
+                        .map(|(a, b)| format!("{a} 至 {b}"))
+                        .unwrap_or_default()
+                }),
+            ),
+            Col::U32("days", cs.iter().map(|x| u(x.days)).collect()),
+            Col::U32("notes", cs.iter().map(|x| u(x.notes)).collect()),
+            Col::U32("households", cs.iter().map(|x| u(x.households)).collect()),
+            Col::U32(
+                "quota",
+                cs.iter().map(|x| x.quota.map(u).unwrap_or(0)).collect(),
+            ),
+            Col::Str("categories_reached", c(|x| x.categories_reached.join("、"))),
+            Col::Str("categories_missing", c(|x| x.categories_missing.join("、"))),
+            Col::U32("forums", cs.iter().map(|x| u(x.forums.len())).collect()),
+            Col::U32("submissions", cs.iter().map(|x| u(x.submissions)).collect()),
+            Col::U32("redo", cs.iter().map(|x| u(x.redo)).collect()),
+            Col::Str(
+                "verdict",
+                c(|x| x.verdict.map(|v| v.label().to_owned()).unwrap_or_default()),
+            ),
+            Col::Str(
+                "reasons",
+                c(|x| {
+                    x.reasons
+                        .iter()
+                        .map(|r| r.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }),
+            ),
+        ])?;
+        Ok(Self {
+            submissions,
+            suggestions,
+            issues,
+            topics,
+            cadres,
+        })
+    }
+
+    /// Writes the Parquet copies into `dir` (each file atomically); returns their names.
+    pub fn write_parquet(&self, dir: &Path) -> Result<Vec<String>> {
+        let frames = [
+            &self.submissions,
+            &self.suggestions,
+            &self.issues,
+            &self.topics,
+            &self.cadres,
+        ];
+        for (name, df) in PARQUET_FILES.iter().zip(frames) {
+            let mut bytes: Vec<u8> = Vec::new();
+            let mut df = df.clone();
+            ParquetWriter::new(&mut bytes)
+                .with_compression(ParquetCompression::Snappy)
+                .finish(&mut df)
+                .map_err(Error::frame)?;
+            diaoyan_digest::write_atomic_with(&dir.join(name), |w| w.write_all(&bytes))?;
+        }
+        Ok(PARQUET_FILES.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// Reads the Parquet copies a run left in `dir`.
+    pub fn read_parquet(dir: &Path) -> Result<Self> {
+        let read = |name: &str| -> Result<DataFrame> {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| Error::Missing {
+                path: path.display().to_string(),
+                reason: match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        "文件不存在（请先用当前版本的 diaoyan run 生成结果）".to_owned()
+                    }
+                    _ => e.to_string(),
+                },
+            })?;
+            ParquetReader::new(Cursor::new(bytes))
+                .finish()
+                .map_err(|e| Error::Missing {
+                    path: path.display().to_string(),
+                    reason: format!("文件已损坏：{e}"),
+                })
+        };
+        Ok(Self {
+            submissions: read(PARQUET_FILES[0])?,
+            suggestions: read(PARQUET_FILES[1])?,
+            issues: read(PARQUET_FILES[2])?,
+            topics: read(PARQUET_FILES[3])?,
+            cadres: read(PARQUET_FILES[4])?,
+        })
+    }
+
+    /// The tables narrowed to a selection: suggestions by theme, place, unit and date;
+    /// submissions and cadres by place, unit and date; issues and topics to those that keep a
+    /// selected suggestion. An unknown theme or unit, or an empty selection, is an error.
+    pub fn select(&self, f: &Filter) -> Result<Self> {
+        if f.is_empty() {
+            return Ok(self.clone());
+        }
+        let sg = &self.suggestions;
+        let themes = strs(sg, "theme")?;
+        let groups = strs(sg, "theme_group")?;
+        let places = strs(sg, "place")?;
+        let named = strs(sg, "places")?;
+        let units = strs(sg, "unit")?;
+        let dates = strs(sg, "date")?;
+        for t in &f.themes {
+            if !themes.iter().chain(&groups).any(|x| x == t) {
+                let known: BTreeSet<&String> = themes
+                    .iter()
+                    .chain(&groups)
+                    .filter(|x| !x.is_empty())
+                    .collect();
+                return Err(Error::Select(format!(
+                    "没有主题“{t}”。现有主题：{}",
+                    known.into_iter().cloned().collect::<Vec<_>>().join("、")
+                )));
+            }
+        }
+        let sub_units = strs(&self.submissions, "unit")?;
+        for un in &f.units {
+            if !units
+                .iter()
+                .chain(&sub_units)
+                .any(|x| x.contains(un.as_str()))
+            {
+                let known: BTreeSet<&String> = units
+                    .iter()
+                    .chain(&sub_units)
+                    .filter(|x| !x.is_empty())
+                    .collect();
+                return Err(Error::Select(format!(
+                    "没有单位“{un}”。现有单位：{}",
+                    known.into_iter().cloned().collect::<Vec<_>>().join("、")
+                )));
+            }
+        }
+        let in_dates = |d: &str| {
+            (f.from.is_none() && f.to.is_none())
+                || (!d.is_empty()
+                    && f.from.as_deref().is_none_or(|x| d >= x)
+                    && f.to.as_deref().is_none_or(|x| d <= x))
+        };
+        let place_ok = |p: &str, n: &str| {
+            f.places.is_empty()
+                || f.places
+                    .iter()
+                    .any(|x| p.contains(x.as_str()) || n.contains(x.as_str()))
+        };
+        let unit_ok =
+            |u: &str| f.units.is_empty() || f.units.iter().any(|x| u.contains(x.as_str()));
+        let mask: BooleanChunked = (0..sg.height())
+            .map(|i| {
+                (f.themes.is_empty() || f.themes.iter().any(|t| *t == themes[i] || *t == groups[i]))
+                    && place_ok(&places[i], &named[i])
+                    && unit_ok(&units[i])
+                    && in_dates(&dates[i])
+            })
+            .collect();
+        let suggestions = sg.filter(&mask).map_err(Error::frame)?;
+        if suggestions.height() == 0 {
+            return Err(Error::Select(format!(
+                "所选范围（{}）内没有意见建议",
+                f.describe()
+            )));
+        }
+        let sb = &self.submissions;
+        let (sp, su, sd) = (strs(sb, "place")?, strs(sb, "unit")?, strs(sb, "date")?);
+        let mask: BooleanChunked = (0..sb.height())
+            .map(|i| place_ok(&sp[i], "") && unit_ok(&su[i]) && in_dates(&sd[i]))
+            .collect();
+        let submissions = sb.filter(&mask).map_err(Error::frame)?;
+        let cd = &self.cadres;
+        let (cp, cu) = (strs(cd, "place")?, strs(cd, "unit")?);
+        let mask: BooleanChunked = (0..cd.height())
+            .map(|i| place_ok(&cp[i], "") && unit_ok(&cu[i]))
+            .collect();
+        let cadres = cd.filter(&mask).map_err(Error::frame)?;
+        let keep_ids = |col: &str, df: &DataFrame| -> Result<DataFrame> {
+            let kept: BTreeSet<String> = strs(&suggestions, col)?.into_iter().collect();
+            let ids = strs(df, "id")?;
+            let mask: BooleanChunked = ids.iter().map(|x| kept.contains(x)).collect();
+            df.filter(&mask).map_err(Error::frame)
+        };
+        Ok(Self {
+            issues: keep_ids("issue", &self.issues)?,
+            topics: keep_ids("topic", &self.topics)?,
+            submissions,
+            suggestions,
+            cadres,
+        })
+    }
+}
+
+/// A string column as owned strings (nulls as empty).
+pub(crate) fn strs(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    let c = df.column(name).map_err(Error::frame)?;
+    let ca = c.str().map_err(Error::frame)?;
+    Ok(ca.iter().map(|x| x.unwrap_or("").to_owned()).collect())
+}
+
+/// A u32 column (nulls as 0).
+pub(crate) fn nums(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
+    let c = df.column(name).map_err(Error::frame)?;
+    let ca = c.u32().map_err(Error::frame)?;
+    Ok(ca.iter().map(|x| x.unwrap_or(0)).collect())
+}
+
+/// An f64 column (nulls as NaN).
+pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let c = df.column(name).map_err(Error::frame)?;
+    let ca = c.f64().map_err(Error::frame)?;
+    Ok(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+}
+
+/// Row counts per distinct value of a string column (polars group-by), most first, then by value.
+pub(crate) fn counts(df: &DataFrame, name: &str) -> Result<Vec<(String, usize)>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let gb = df.group_by_stable([name]).map_err(Error::frame)?;
+    let keys = gb.keys();
+    let key = keys[0].str().map_err(Error::frame)?;
+    let sizes: Vec<usize> = gb.get_groups().iter().map(|g| g.len()).collect();
+    let mut out: Vec<(String, usize)> = key
+        .iter()
+        .zip(sizes)
+        .map(|(k, n)| (k.unwrap_or("").to_owned(), n))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// Row positions per distinct value of a string column (polars group-by), in first-seen order.
+pub(crate) fn positions(df: &DataFrame, name: &str) -> Result<HashMap<String, Vec<usize>>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    if df.height() == 0 {
+        return Ok(out);
+    }
+    let gb = df.group_by_stable([name]).map_err(Error::frame)?;
+    let keys = gb.keys();
+    let key = keys[0].str().map_err(Error::frame)?;
+    for (k, g) in key.iter().zip(gb.get_groups().iter()) {
+        let rows: Vec<usize> = match g {
+            GroupsIndicator::Idx((_, idx)) => idx.iter().map(|&x| x as usize).collect(),
+            GroupsIndicator::Slice([first, len]) => {
+                (first as usize..(first + len) as usize).collect()
+            }
+        };
+        out.insert(k.unwrap_or("").to_owned(), rows);
+    }
+    Ok(out)
+}

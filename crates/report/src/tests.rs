@@ -1,0 +1,381 @@
+//! The report crate on a small hand-made run: tables round-trip through Parquet, selections and
+//! their errors, and every format — with submission text that tries to be markup.
+
+use crate::*;
+use diaoyan_model::{
+    Assessment, CadreReport, Heat, Issue, Kind, Reason, Submission, Suggestion, Topic, Verdict,
+    Voice,
+};
+
+const EVIL: &str = "<script>document.title='PWNED'</script><img src=x onerror=\"alert(1)\">";
+
+fn sub(id: &str, unit: &str, place: &str, date: &str, text: &str) -> Submission {
+    Submission {
+        id: id.into(),
+        path: format!("材料/{id}.docx"),
+        kind: Some(Kind::Note),
+        author: format!("干部{id}"),
+        unit: unit.into(),
+        place: place.into(),
+        date: date.into(),
+        title: format!("蹲点手记{id}"),
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+fn sugg(
+    id: &str,
+    s: &Submission,
+    theme: (&str, &str),
+    issue: &str,
+    topic: &str,
+    text: &str,
+) -> Suggestion {
+    Suggestion {
+        id: id.into(),
+        submission: s.id.clone(),
+        path: s.path.clone(),
+        author: s.author.clone(),
+        unit: s.unit.clone(),
+        place: s.place.clone(),
+        places: Vec::new(),
+        subject: String::new(),
+        date: s.date.clone(),
+        voice: Voice::People,
+        text: text.into(),
+        start: 0,
+        end: text.len(),
+        likes: 0,
+        theme_group: theme.0.into(),
+        theme: theme.1.into(),
+        issue: (!issue.is_empty()).then(|| issue.into()),
+        topic: (!topic.is_empty()).then(|| topic.into()),
+        excluded: None,
+    }
+}
+
+struct Run {
+    subs: Vec<Submission>,
+    assessments: Vec<Assessment>,
+    cadres: Vec<CadreReport>,
+    suggestions: Vec<Suggestion>,
+    issues: Vec<Issue>,
+    topics: Vec<Topic>,
+}
+
+fn run() -> Run {
+    let subs = vec![
+        sub(
+            "a",
+            "白沙镇党委",
+            "石桥村",
+            "2023-09-18",
+            "石桥村三组机耕路塌方两处。",
+        ),
+        sub("b", "县交通局", "石桥村", "2023-09-19", "机耕路坑洼不平。"),
+        sub("c", "县卫健局", "新塘村", "2023-09-20", EVIL),
+    ];
+    let verdict = |id: &str, v: Verdict, score: f64, why: &str| Assessment {
+        id: id.into(),
+        score,
+        verdict: v,
+        reasons: vec![Reason {
+            code: "x".into(),
+            text: why.into(),
+            severity: v,
+        }],
+        signals: Default::default(),
+    };
+    let assessments = vec![
+        verdict("a", Verdict::Pass, 80.0, "有具体发现：石桥村三组"),
+        verdict("b", Verdict::Pass, 60.0, "有具体发现"),
+        verdict("c", Verdict::Redo, 10.0, &format!("套话为主，例：“{EVIL}”")),
+    ];
+    let s = &subs;
+    let suggestions = vec![
+        sugg(
+            "s1",
+            &s[0],
+            ("民生", "交通运输"),
+            "I0001",
+            "T0001",
+            "建议硬化石桥村三组机耕路",
+        ),
+        sugg(
+            "s2",
+            &s[1],
+            ("民生", "交通运输"),
+            "I0001",
+            "T0001",
+            "石桥村机耕路雨天没法走",
+        ),
+        sugg("s3", &s[2], ("四风", "形式主义"), "", "", EVIL),
+        sugg(
+            "s4",
+            &s[2],
+            ("四风", "形式主义"),
+            "I0002",
+            "T0002",
+            "表格太多",
+        ),
+        sugg(
+            "s5",
+            &s[2],
+            ("四风", "形式主义"),
+            "I0002",
+            "T0002",
+            "迎检材料太多",
+        ),
+    ];
+    let heat = Heat {
+        total: 50.0,
+        people: 2,
+        places: 1,
+        units: 2,
+        concentration: 1.0,
+        likes: 0,
+    };
+    let issue = |id: &str, topic: &str, title: &str, theme: (&str, &str), members: &[&str]| Issue {
+        id: id.into(),
+        title: title.into(),
+        keywords: "机耕路".into(),
+        topic: Some(topic.into()),
+        central: String::new(),
+        theme_group: theme.0.into(),
+        theme: theme.1.into(),
+        heat,
+        mentions: members.len(),
+        submissions: members.len(),
+        places: vec!["石桥村".into()],
+        first: "2023-09-18".into(),
+        last: "2023-09-19".into(),
+        examples: vec![EVIL.into()],
+        members: members.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    let issues = vec![
+        issue(
+            "I0001",
+            "T0001",
+            "石桥村机耕路",
+            ("民生", "交通运输"),
+            &["s1", "s2"],
+        ),
+        issue(
+            "I0002",
+            "T0002",
+            "表格太多",
+            ("四风", "形式主义"),
+            &["s4", "s5"],
+        ),
+    ];
+    let topic = |id: &str, title: &str, theme: (&str, &str), issue: &str, members: &[&str]| Topic {
+        id: id.into(),
+        title: title.into(),
+        keywords: String::new(),
+        theme_group: theme.0.into(),
+        theme: theme.1.into(),
+        heat,
+        mentions: members.len(),
+        submissions: 1,
+        places: vec!["石桥村".into()],
+        first: "2023-09-18".into(),
+        last: "2023-09-19".into(),
+        issues: vec![issue.into()],
+        examples: Vec::new(),
+        members: members.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    let topics = vec![
+        topic(
+            "T0001",
+            "石桥村机耕路",
+            ("民生", "交通运输"),
+            "I0001",
+            &["s1", "s2"],
+        ),
+        topic(
+            "T0002",
+            "基层填表多",
+            ("四风", "形式主义"),
+            "I0002",
+            &["s4", "s5"],
+        ),
+    ];
+    let cadres = vec![CadreReport {
+        name: "干部a".into(),
+        unit: "白沙镇党委".into(),
+        place: "石桥村".into(),
+        days: 4,
+        notes: 4,
+        households: 21,
+        quota: Some(20),
+        verdict: Some(Verdict::Pass),
+        ..Default::default()
+    }];
+    Run {
+        subs,
+        assessments,
+        cadres,
+        suggestions,
+        issues,
+        topics,
+    }
+}
+
+fn tables(r: &Run) -> Tables {
+    Tables::from_parts(&RunParts {
+        submissions: &r.subs,
+        stats: None,
+        assessments: Some(&r.assessments),
+        cadres: &r.cadres,
+        suggestions: &r.suggestions,
+        issues: &r.issues,
+        topics: &r.topics,
+    })
+    .unwrap()
+}
+
+#[test]
+fn parquet_round_trip_keeps_every_table() {
+    let r = run();
+    let t = tables(&r);
+    let dir = tempfile::tempdir().unwrap();
+    let names = t.write_parquet(dir.path()).unwrap();
+    assert_eq!(names.len(), 5);
+    let back = Tables::read_parquet(dir.path()).unwrap();
+    assert!(back.suggestions.equals_missing(&t.suggestions));
+    assert!(back.submissions.equals_missing(&t.submissions));
+    assert!(back.topics.equals(&t.topics));
+    assert_eq!(back.cadres.height(), 1);
+    // A missing table is a Chinese message naming the file.
+    std::fs::remove_file(dir.path().join("topics.parquet")).unwrap();
+    let e = Tables::read_parquet(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("topics.parquet") && e.contains("文件不存在"),
+        "{e}"
+    );
+}
+
+#[test]
+fn selections_narrow_and_refuse_in_chinese() {
+    let r = run();
+    let t = tables(&r);
+    let only = |f: Filter| t.select(&f).unwrap();
+    let road = only(Filter {
+        themes: vec!["交通运输".into()],
+        ..Default::default()
+    });
+    assert_eq!(road.suggestions.height(), 2);
+    assert_eq!(road.issues.height(), 1);
+    assert_eq!(road.topics.height(), 1);
+    let group = only(Filter {
+        themes: vec!["四风".into()],
+        ..Default::default()
+    });
+    assert_eq!(group.suggestions.height(), 3);
+    let dated = only(Filter {
+        from: Some("2023-09-19".into()),
+        to: Some("2023-09-19".into()),
+        ..Default::default()
+    });
+    assert_eq!(dated.suggestions.height(), 1);
+    assert_eq!(dated.submissions.height(), 1);
+    let unit = only(Filter {
+        units: vec!["卫健".into()],
+        ..Default::default()
+    });
+    assert_eq!(unit.suggestions.height(), 3);
+    let err = |f: Filter| t.select(&f).unwrap_err().to_string();
+    let e = err(Filter {
+        themes: vec!["不存在".into()],
+        ..Default::default()
+    });
+    assert!(
+        e.contains("没有主题“不存在”") && e.contains("交通运输"),
+        "{e}"
+    );
+    let e = err(Filter {
+        units: vec!["县委办".into()],
+        ..Default::default()
+    });
+    assert!(e.contains("没有单位“县委办”"), "{e}");
+    let e = err(Filter {
+        from: Some("2030-01-01".into()),
+        ..Default::default()
+    });
+    assert!(
+        e.contains("没有意见建议") && e.contains("2030-01-01"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_format_is_written_and_escapes_submission_text() {
+    let r = run();
+    let t = tables(&r);
+    let dir = tempfile::tempdir().unwrap();
+    let files = digest_of(
+        &t,
+        &Filter::default(),
+        &Facts::default(),
+        dir.path(),
+        "digest",
+        &Format::ALL,
+    )
+    .unwrap();
+    assert_eq!(
+        files,
+        ["digest.docx", "digest.html", "digest.md", "digest.xlsx"]
+    );
+
+    let html = std::fs::read_to_string(dir.path().join("digest.html")).unwrap();
+    assert!(!html.contains("<script>document"), "unescaped script");
+    assert!(!html.contains("<img"), "unescaped img");
+    assert!(html.contains("&lt;script&gt;document.title="));
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
+    assert!(html.contains("Content-Security-Policy"));
+    for id in ["s1", "s2", "s3", "s4", "s5", "s6"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    // 四风 comes before 民生.
+    assert!(html.find("四风方面").unwrap() < html.find("民生方面").unwrap());
+
+    let md = std::fs::read_to_string(dir.path().join("digest.md")).unwrap();
+    assert!(md.contains("\\<script\\>"), "markdown escapes markup");
+    assert!(md.contains("## 三、需退回重写的材料"));
+    assert!(md.contains("材料/c.docx"));
+
+    // Read the Word file back with the same crate: heading styles and the text are there.
+    let bytes = std::fs::read(dir.path().join("digest.docx")).unwrap();
+    let doc = docx_rs::read_docx(&bytes).unwrap();
+    let json = doc.json();
+    for s in [
+        "Heading1",
+        "Heading2",
+        "Heading3",
+        "一、基本情况",
+        "石桥村机耕路",
+        "需退回重写的材料",
+    ] {
+        assert!(json.contains(s), "{s} missing from the docx");
+    }
+    assert!(json.contains("PWNED"), "the text is kept, as text");
+
+    let f = std::fs::File::open(dir.path().join("digest.xlsx")).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    assert!(z.by_name("xl/worksheets/sheet6.xml").is_ok(), "six sheets");
+}
+
+#[test]
+fn formats_parse_and_unknown_ones_are_named() {
+    assert_eq!(
+        Format::parse_list("md, HTML").unwrap(),
+        [Format::Md, Format::Html]
+    );
+    let e = Format::parse_list("pdf").unwrap_err().to_string();
+    assert!(e.contains("pdf"), "{e}");
+}

@@ -1,0 +1,174 @@
+//! `digest.xlsx`: the digest's tables for Excel — 问题专题, 问题清单, 意见明细 (the quotes behind
+//! each topic and issue), 需退回重写, 干部情况, 单位汇总.
+
+use crate::digest::{Digest, places_text, span};
+use diaoyan_digest::Table;
+
+/// The workbook's sheets.
+pub(crate) fn tables(d: &Digest) -> Vec<Table> {
+    let mut topics = Table::new(
+        "问题专题",
+        &[
+            "专题编号",
+            "标题",
+            "关键词",
+            "主题大类",
+            "主题",
+            "热度",
+            "反映人数",
+            "地点数",
+            "单位数",
+            "意见条数",
+            "材料份数",
+            "问题数",
+            "地点",
+            "时间",
+        ],
+    );
+    let mut issues = Table::new(
+        "问题清单",
+        &[
+            "问题编号",
+            "专题编号",
+            "标题",
+            "主题",
+            "热度",
+            "反映人数",
+            "意见条数",
+            "地点",
+            "时间",
+        ],
+    );
+    let mut quotes = Table::new("意见明细", &["专题编号", "问题编号", "意见", "出处"]);
+    for t in &d.topics {
+        topics.push(vec![
+            t.id.clone(),
+            t.title.clone(),
+            t.keywords.clone(),
+            t.theme_group.clone(),
+            t.theme.clone(),
+            format!("{:.1}", t.heat),
+            t.people.to_string(),
+            t.place_count.to_string(),
+            t.units.to_string(),
+            t.mentions.to_string(),
+            t.submissions.to_string(),
+            t.issues.len().to_string(),
+            places_text(&t.places, 20),
+            span(&t.first, &t.last),
+        ]);
+        for q in &t.quotes {
+            quotes.push(vec![
+                t.id.clone(),
+                String::new(),
+                q.text.clone(),
+                q.source.clone(),
+            ]);
+        }
+        for i in &t.issues {
+            issues.push(vec![
+                i.id.clone(),
+                t.id.clone(),
+                i.title.clone(),
+                t.theme.clone(),
+                format!("{:.1}", i.heat),
+                i.people.to_string(),
+                i.mentions.to_string(),
+                places_text(&i.places, 20),
+                span(&i.first, &i.last),
+            ]);
+            for q in &i.quotes {
+                quotes.push(vec![
+                    t.id.clone(),
+                    i.id.clone(),
+                    q.text.clone(),
+                    q.source.clone(),
+                ]);
+            }
+        }
+    }
+    let mut redo = Table::new(
+        "需退回重写",
+        &["文件", "类型", "作者", "单位", "日期", "得分", "原因"],
+    );
+    for r in &d.redo {
+        redo.push(vec![
+            r.path.clone(),
+            r.kind.clone(),
+            r.author.clone(),
+            r.unit.clone(),
+            r.date.clone(),
+            format!("{:.1}", r.score),
+            r.reasons.join("\n"),
+        ]);
+    }
+    let mut cadres = Table::new(
+        "干部情况",
+        &[
+            "姓名",
+            "单位",
+            "层级",
+            "联系点",
+            "蹲点时间",
+            "手记天数",
+            "手记篇数",
+            "走访户数",
+            "应走访户数",
+            "已覆盖类别",
+            "未覆盖类别",
+            "座谈会",
+            "材料份数",
+            "退回重写",
+            "结论",
+            "原因",
+        ],
+    );
+    for c in &d.cadres {
+        cadres.push(vec![
+            c.name.clone(),
+            c.unit.clone(),
+            c.level.clone(),
+            c.place.clone(),
+            c.stay.clone(),
+            c.days.to_string(),
+            c.notes.to_string(),
+            c.households.to_string(),
+            if c.quota > 0 {
+                c.quota.to_string()
+            } else {
+                String::new()
+            },
+            c.reached.clone(),
+            c.missing.clone(),
+            c.forums.to_string(),
+            c.submissions.to_string(),
+            c.redo.to_string(),
+            c.verdict.clone(),
+            c.reasons.clone(),
+        ]);
+    }
+    let mut units = Table::new(
+        "单位汇总",
+        &[
+            "单位",
+            "干部",
+            "材料",
+            "通过",
+            "复核",
+            "退回重写",
+            "意见建议",
+        ],
+    );
+    for u in &d.units {
+        units.push(vec![
+            u.unit.clone(),
+            u.cadres.to_string(),
+            u.submissions.to_string(),
+            u.pass.to_string(),
+            u.review.to_string(),
+            u.redo.to_string(),
+            u.suggestions.to_string(),
+        ]);
+    }
+    vec![topics, issues, quotes, redo, cadres, units]
+}

@@ -1,0 +1,284 @@
+//! Topics (专题) above issues: a policy, a facility or a programme that many people raise, each in
+//! their own words and with their own case (my employer is registered elsewhere / my subsidy
+//! stopped), so the suggestions are too different to make one issue but share one subject.
+//!
+//! A topic is found from a **key word**: a noun or place name (人才, 搅拌站, 丽发新城) that a
+//! suggestion's text or its subject line (a table row's 留言主题, counted first) names. Candidates
+//! are the key words shared by at least `min_size` suggestions and by at most `max_share` of them.
+//! A candidate holds when its suggestions have more than the key word in common: the mean cosine
+//! between suggestions of *different* issues, with the key word taken out, reaches
+//! `min_coherence` (a district or a street name groups unrelated complaints and fails, and so do
+//! two unrelated issues that share one word; 人才 groups many personal cases that share
+//! 购房/补贴/申请/政策 and passes).
+//! Candidates are taken by strength (coherence × ln size); one whose suggestions mostly belong to
+//! an accepted topic joins it as another key word when it also covers most of that topic (丽发新城
+//! and 搅拌站 are one topic); otherwise it is a topic of its own only when at least `min_size` of its
+//! suggestions belong to no accepted topic. A longer form of a key word counts as the word (补课费
+//! → 补课, 停车位 → 车位; place names keep their form). Each suggestion then joins the strongest
+//! topic among its key words, its subject line's words first.
+//!
+//! Cost: every candidate's members are visited once with their sparse vectors, so the work is
+//! linear in the total size of the vectors; there is no all-pairs step.
+
+use crate::cluster::{Space, Vector};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The `[suggest.topics]` table of a pipeline file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicConfig {
+    /// Fewest suggestions a topic gathers (default 4).
+    pub min_size: usize,
+    /// Key words in more than this share of the suggestions are too broad (default 0.08).
+    pub max_share: f64,
+    /// Mean cosine between members of different issues without the key word (default 0.02).
+    pub min_coherence: f64,
+}
+
+impl Default for TopicConfig {
+    fn default() -> Self {
+        Self {
+            min_size: 4,
+            max_share: 0.08,
+            min_coherence: 0.02,
+        }
+    }
+}
+
+/// A topic found from key words: the words and the member positions (indices into the space).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawTopic {
+    pub keys: Vec<u32>,
+    pub members: Vec<usize>,
+}
+
+/// The mean cosine between members of *different* issues (`label[k]`; a suggestion in no issue
+/// is its own), with the terms `out` (the key word and its longer forms) taken out of every vector. Pairs inside one issue are left out:
+/// two tight issues that share one word are not a topic, while many different personal cases
+/// of one policy are.
+fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> f64 {
+    let mut total: HashMap<u32, f64> = HashMap::new();
+    let mut per: HashMap<usize, (HashMap<u32, f64>, usize)> = HashMap::new();
+    let mut kept = 0usize;
+    for &k in members {
+        let v: &Vector = &space.vectors[k];
+        let rest: f64 = v
+            .terms
+            .iter()
+            .filter(|(x, _)| !out.contains(x))
+            .map(|(_, w)| f64::from(*w) * f64::from(*w))
+            .sum();
+        if rest <= 1e-12 {
+            // Nothing but the key word: counts as a member sharing nothing more.
+            per.entry(usize::MAX - k).or_default().1 += 1;
+            kept += 1;
+            continue;
+        }
+        let norm = rest.sqrt();
+        kept += 1;
+        let g = per.entry(label[k]).or_default();
+        g.1 += 1;
+        for &(x, w) in &v.terms {
+            if !out.contains(&x) {
+                let w = f64::from(w) / norm;
+                *total.entry(x).or_default() += w;
+                *g.0.entry(x).or_default() += w;
+            }
+        }
+    }
+    let sq = |m: &HashMap<u32, f64>| m.values().map(|x| x * x).sum::<f64>();
+    let n = kept as f64;
+    let within_pairs: f64 = per.values().map(|(_, c)| (*c as f64) * (*c as f64)).sum();
+    let cross_pairs = n * n - within_pairs;
+    if cross_pairs <= 0.0 {
+        return 0.0;
+    }
+    // ‖Σv‖² − Σ_g ‖Σ_g v‖² = the sum over ordered pairs from different groups of v_j·v_k.
+    let cross = sq(&total) - per.values().map(|(m, _)| sq(m)).sum::<f64>();
+    (cross / cross_pairs).max(0.0)
+}
+
+/// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
+/// text) and `subject[k]` those of its subject line (counted first).
+pub(crate) fn find(
+    space: &Space,
+    keys: &[Vec<u32>],
+    subject: &[Vec<u32>],
+    label: &[usize],
+    cfg: &TopicConfig,
+) -> Vec<RawTopic> {
+    let n = keys.len();
+    let min_size = cfg.min_size.max(2);
+    // In a small run (under 100 suggestions) a share means little: a key word may hold up to
+    // two thirds of them.
+    let max_df = if n < 100 {
+        (n * 2).div_ceil(3)
+    } else {
+        (cfg.max_share * n as f64).ceil() as usize
+    }
+    .max(min_size);
+    // A longer form of a key word counts as the word (补课费 → 补课, 停车位 → 车位, 养猪场 → 养猪):
+    // the longest key word that starts or ends it, when that word is a key word of enough
+    // suggestions itself. Place names keep their own form (丽发新城小区 is not 小区).
+    let mut df: HashMap<u32, usize> = HashMap::new();
+    for k in 0..n {
+        let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for t in mine {
+            *df.entry(t).or_default() += 1;
+        }
+    }
+    let by_word: HashMap<&str, u32> = df
+        .iter()
+        .filter(|(_, c)| **c >= min_size)
+        .map(|(&t, _)| (space.vocab[t as usize].as_str(), t))
+        .collect();
+    let mut canon: HashMap<u32, u32> = HashMap::new();
+    for &t in df.keys() {
+        if space.place[t as usize] {
+            continue;
+        }
+        let w = space.vocab[t as usize].as_str();
+        let chars: Vec<(usize, char)> = w.char_indices().collect();
+        let m = chars.len();
+        let mut best: Option<(usize, u32)> = None;
+        for len in (2..m).rev() {
+            let prefix = &w[..chars[len].0];
+            let suffix = &w[chars[m - len].0..];
+            for part in [prefix, suffix] {
+                if let Some(&u) = by_word.get(part)
+                    && !space.place[u as usize]
+                    && best.is_none_or(|(l, b)| len > l || (len == l && u < b))
+                {
+                    best = Some((len, u));
+                }
+            }
+            if best.is_some() {
+                break;
+            }
+        }
+        if let Some((_, u)) = best {
+            canon.insert(t, u);
+        }
+    }
+    let canonical = |t: u32| canon.get(&t).copied().unwrap_or(t);
+    let mut forms: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (&t, &u) in &canon {
+        forms.entry(u).or_default().push(t);
+    }
+    let keys: Vec<Vec<u32>> = keys
+        .iter()
+        .map(|ks| {
+            let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let subject: Vec<Vec<u32>> = subject
+        .iter()
+        .map(|ks| {
+            let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let mut holders: HashMap<u32, Vec<usize>> = HashMap::new();
+    for k in 0..n {
+        let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for t in mine {
+            holders.entry(t).or_default().push(k);
+        }
+    }
+    // Candidates with their strength, strongest first (the word breaks ties: deterministic).
+    let mut cands: Vec<(u32, f64, Vec<usize>)> = holders
+        .into_iter()
+        .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
+        .filter_map(|(t, m)| {
+            let mut out = vec![t];
+            out.extend(forms.get(&t).into_iter().flatten().copied());
+            let c = coherence(space, &m, &out, label);
+            (c >= cfg.min_coherence).then(|| (t, c * (m.len() as f64).ln(), m))
+        })
+        .collect();
+    cands.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(b.2.len().cmp(&a.2.len()))
+            .then(space.vocab[a.0 as usize].cmp(&space.vocab[b.0 as usize]))
+    });
+
+    let mut topics: Vec<RawTopic> = Vec::new();
+    let mut owner: Vec<Vec<u32>> = vec![Vec::new(); n]; // accepted topics holding each k
+    for (t, _, members) in cands {
+        let mut overlap: HashMap<u32, usize> = HashMap::new();
+        for &k in &members {
+            for &o in &owner[k] {
+                *overlap.entry(o).or_default() += 1;
+            }
+        }
+        let best = overlap
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(&o, &c)| (o, c));
+        if let Some((o, c)) = best
+            && c * 2 >= members.len()
+        {
+            let topic = &mut topics[o as usize];
+            if c * 2 >= topic.members.len() {
+                // The same subject under another word: one topic with both words.
+                topic.keys.push(t);
+                for &k in &members {
+                    if !owner[k].contains(&o) {
+                        owner[k].push(o);
+                        topic.members.push(k);
+                    }
+                }
+                continue;
+            }
+            // A narrower subject inside a broader one (养猪场 among 水源污染): its own topic
+            // when enough of its suggestions belong to no accepted topic yet.
+            let free = members.iter().filter(|&&k| owner[k].is_empty()).count();
+            if free < min_size {
+                continue;
+            }
+        }
+        let o = topics.len() as u32;
+        for &k in &members {
+            owner[k].push(o);
+        }
+        topics.push(RawTopic {
+            keys: vec![t],
+            members,
+        });
+    }
+
+    // Each suggestion joins one topic: the first accepted among its subject's key words, else
+    // the first among all its key words.
+    let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); topics.len()];
+    let mut key_topic: HashMap<u32, usize> = HashMap::new();
+    for (o, tp) in topics.iter().enumerate() {
+        for &t in &tp.keys {
+            key_topic.insert(t, o);
+        }
+    }
+    for k in 0..n {
+        let pick = |ws: &[u32]| ws.iter().filter_map(|t| key_topic.get(t).copied()).min();
+        if let Some(o) = pick(&subject[k]).or_else(|| pick(&keys[k])) {
+            assigned[o].push(k);
+        }
+    }
+    topics
+        .into_iter()
+        .zip(assigned)
+        .filter(|(_, m)| m.len() >= min_size)
+        .map(|(t, members)| RawTopic {
+            keys: t.keys,
+            members,
+        })
+        .collect()
+}
