@@ -300,7 +300,7 @@ fn assert_no_phone_numbers(out: &Path) {
             continue;
         }
         let bytes = std::fs::read(&p).unwrap();
-        if p.extension().is_some_and(|e| e == "xlsx") {
+        if p.extension().is_some_and(|e| e == "xlsx" || e == "docx") {
             let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
             for i in 0..zip.len() {
                 let mut part = zip.by_index(i).unwrap();
