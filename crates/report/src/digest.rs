@@ -8,6 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 /// The themes office material puts first: the 四风 group.
 pub const FOUR_WINDS: &str = "四风";
 
+/// How many submissions to send back the body of the Word, Markdown and web material lists (the
+/// lowest scores first; the full list is the 需退回重写 sheet of `digest.xlsx` and `flags.csv`).
+pub const REDO_SHOWN: usize = 100;
+
 /// How many topics a theme shows in the body (the rest are in the annex tables).
 pub const TOPICS_PER_THEME: usize = 8;
 

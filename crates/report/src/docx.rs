@@ -4,7 +4,9 @@
 //! so the navigation pane and the table of contents work; fonts are the usual 黑体 / 楷体 / 仿宋.
 
 use crate::digest::{Digest, places_text, span};
-use crate::md::{SECTIONS, cn_num, issue_line, overview_text, theme_heading, topic_line};
+use crate::md::{
+    SECTIONS, cn_num, issue_line, overview_text, redo_more, theme_heading, topic_line,
+};
 use crate::{Error, Result};
 use docx_rs::{
     AlignmentType, Docx, LineSpacing, Paragraph, Run, RunFonts, Style, StyleType, Table, TableCell,
@@ -181,7 +183,7 @@ pub(crate) fn render(d: &Digest) -> Result<Vec<u8>> {
     if d.redo.is_empty() {
         doc = doc.add_paragraph(body("没有需退回重写的材料。"));
     }
-    for (n, r) in d.redo.iter().enumerate() {
+    for (n, r) in d.redo.iter().take(crate::REDO_SHOWN).enumerate() {
         let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
             .into_iter()
             .filter(|x| !x.is_empty())
@@ -204,6 +206,9 @@ pub(crate) fn render(d: &Digest) -> Result<Vec<u8>> {
         }
     }
 
+    if let Some(more) = redo_more(d) {
+        doc = doc.add_paragraph(body(&more));
+    }
     doc = doc.add_paragraph(heading(1, &format!("四、{}", SECTIONS[3])));
     if d.cadres.is_empty() {
         doc = doc.add_paragraph(body("没有干部名册，未核查蹲点情况。"));

@@ -7,7 +7,9 @@
 //! allows only the page's own script (by its SHA-256), so even a missed escape could not run one.
 
 use crate::digest::{Digest, places_text, span};
-use crate::md::{SECTIONS, cn_num, issue_line, overview_text, theme_heading, topic_line};
+use crate::md::{
+    SECTIONS, cn_num, issue_line, overview_text, redo_more, theme_heading, topic_line,
+};
 use sha2::{Digest as _, Sha256};
 use std::fmt::Write;
 
@@ -270,7 +272,7 @@ pub(crate) fn render(d: &Digest) -> String {
         s.push_str("<p>没有需退回重写的材料。</p>\n");
     } else {
         s.push_str("<ol class=\"redo\">\n");
-        for r in &d.redo {
+        for r in d.redo.iter().take(crate::REDO_SHOWN) {
             let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
                 .into_iter()
                 .filter(|x| !x.is_empty())
@@ -288,6 +290,9 @@ pub(crate) fn render(d: &Digest) -> String {
             s.push_str("</ul></li>\n");
         }
         s.push_str("</ol>\n");
+        if let Some(more) = redo_more(d) {
+            let _ = writeln!(s, "<p class=\"meta\">{}</p>", esc(&more));
+        }
     }
     s.push_str("</section>\n");
 

@@ -17,8 +17,8 @@ mod tables;
 mod xlsx;
 
 pub use digest::{
-    CadreRow, Digest, FOUR_WINDS, IssueBlock, Overview, Quote, RedoItem, TOPICS_PER_THEME,
-    ThemeBlock, TopicBlock, UnitRow,
+    CadreRow, Digest, FOUR_WINDS, IssueBlock, Overview, Quote, REDO_SHOWN, RedoItem,
+    TOPICS_PER_THEME, ThemeBlock, TopicBlock, UnitRow,
 };
 pub use tables::{PARQUET_FILES, RunParts, Tables};
 

@@ -123,6 +123,17 @@ pub(crate) fn issue_line(i: &crate::IssueBlock) -> String {
 }
 
 /// Section titles, shared by every renderer.
+/// The note under a shortened redo list.
+pub(crate) fn redo_more(d: &Digest) -> Option<String> {
+    (d.redo.len() > crate::REDO_SHOWN).then(|| {
+        format!(
+            "共 {} 份需退回重写，以上列出得分最低的 {} 份；完整清单见 digest.xlsx 的“需退回重写”表和 flags.csv。",
+            d.redo.len(),
+            crate::REDO_SHOWN
+        )
+    })
+}
+
 pub(crate) const SECTIONS: [&str; 5] = [
     "基本情况",
     "意见建议梳理情况",
@@ -184,7 +195,7 @@ pub(crate) fn render(d: &Digest) -> String {
     if d.redo.is_empty() {
         let _ = writeln!(s, "没有需退回重写的材料。\n");
     }
-    for (n, r) in d.redo.iter().enumerate() {
+    for (n, r) in d.redo.iter().take(crate::REDO_SHOWN).enumerate() {
         let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
             .into_iter()
             .filter(|x| !x.is_empty())
@@ -203,6 +214,9 @@ pub(crate) fn render(d: &Digest) -> String {
         s.push('\n');
     }
 
+    if let Some(more) = redo_more(d) {
+        let _ = writeln!(s, "{}\n", esc(&more));
+    }
     let _ = writeln!(s, "## 四、{}\n", SECTIONS[3]);
     if d.cadres.is_empty() {
         let _ = writeln!(s, "没有干部名册，未核查蹲点情况。\n");

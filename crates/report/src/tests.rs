@@ -379,3 +379,39 @@ fn formats_parse_and_unknown_ones_are_named() {
     let e = Format::parse_list("pdf").unwrap_err().to_string();
     assert!(e.contains("pdf"), "{e}");
 }
+
+#[test]
+fn a_long_redo_list_is_shortened_in_the_body_and_whole_in_the_workbook() {
+    let mut r = run();
+    let n = REDO_SHOWN + 50;
+    for i in 0..n {
+        let id = format!("x{i}");
+        r.subs
+            .push(sub(&id, "县农业局", "河口村", "2023-09-21", "高度重视。"));
+        r.assessments.push(Assessment {
+            id,
+            score: i as f64 / 10.0,
+            verdict: Verdict::Redo,
+            reasons: Vec::new(),
+            signals: Default::default(),
+        });
+    }
+    let t = tables(&r);
+    let d = Digest::build(&t, &Facts::default(), "全部材料").unwrap();
+    assert_eq!(d.redo.len(), n + 1);
+    let dir = tempfile::tempdir().unwrap();
+    write_digest(dir.path(), "d", &d, &[Format::Md, Format::Html]).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("d.md")).unwrap();
+    let section = &md[md.find("## 三、").unwrap()..md.find("## 四、").unwrap()];
+    let items = section.lines().filter(|l| l.contains("**材料/")).count();
+    assert_eq!(items, REDO_SHOWN);
+    assert!(
+        section.contains(&format!("共 {} 份需退回重写", n + 1)),
+        "{section}"
+    );
+    // Lowest score first.
+    assert!(section.contains("**材料/x0.docx**"));
+    let sheets = crate::xlsx::tables(&d);
+    let redo = sheets.iter().find(|t| t.name == "需退回重写").unwrap();
+    assert_eq!(redo.rows.len(), n + 1);
+}
