@@ -439,44 +439,34 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
     let mut t = Table::new(
         "问题清单",
         &[
-            "问题编号",
-            "专题编号",
-            "标题",
-            "关键词",
-            "主题大类",
-            "主题",
-            "热度",
-            "反映人数",
-            "地点数",
-            "单位数",
-            "时间集中度",
-            "点赞数",
-            "提及次数",
-            "材料份数",
-            "地点",
-            "首次日期",
-            "末次日期",
-            "代表性意见",
-            "例1",
-            "例2",
-            "例3",
-        ],
+            &["问题编号", "专题编号", "标题", "关键词", "主题大类", "主题"][..],
+            &HEAT_COLUMNS,
+            &[
+                "提及次数",
+                "材料份数",
+                "地点",
+                "首次日期",
+                "末次日期",
+                "代表性意见",
+                "例1",
+                "例2",
+                "例3",
+            ],
+        ]
+        .concat(),
     );
     for i in issues {
         let ex = |k: usize| i.examples.get(k).cloned().unwrap_or_default();
-        t.push(vec![
+        let mut row = vec![
             i.id.clone(),
             i.topic.clone().unwrap_or_default(),
             i.title.clone(),
             i.keywords.clone(),
             i.theme_group.clone(),
             i.theme.clone(),
-            format!("{:.1}", i.heat.total),
-            i.heat.people.to_string(),
-            i.heat.places.to_string(),
-            i.heat.units.to_string(),
-            format!("{:.2}", i.heat.concentration),
-            i.heat.likes.to_string(),
+        ];
+        row.extend(heat_cells(&i.heat));
+        row.extend([
             i.mentions.to_string(),
             i.submissions.to_string(),
             i.places.join("、"),
@@ -487,6 +477,7 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
             ex(1),
             ex(2),
         ]);
+        t.push(row);
     }
     t
 }
@@ -553,43 +544,34 @@ fn topics_table(topics: &[diaoyan_model::Topic]) -> Table {
     let mut t = Table::new(
         "问题专题",
         &[
-            "专题编号",
-            "标题",
-            "关键词",
-            "主题大类",
-            "主题",
-            "热度",
-            "反映人数",
-            "地点数",
-            "单位数",
-            "时间集中度",
-            "点赞数",
-            "提及次数",
-            "材料份数",
-            "问题数",
-            "所含问题",
-            "地点",
-            "首次日期",
-            "末次日期",
-            "例1",
-            "例2",
-            "例3",
-        ],
+            &["专题编号", "标题", "关键词", "主题大类", "主题"][..],
+            &HEAT_COLUMNS,
+            &[
+                "提及次数",
+                "材料份数",
+                "问题数",
+                "所含问题",
+                "地点",
+                "首次日期",
+                "末次日期",
+                "例1",
+                "例2",
+                "例3",
+            ],
+        ]
+        .concat(),
     );
     for p in topics {
         let ex = |k: usize| p.examples.get(k).cloned().unwrap_or_default();
-        t.push(vec![
+        let mut row = vec![
             p.id.clone(),
             p.title.clone(),
             p.keywords.clone(),
             p.theme_group.clone(),
             p.theme.clone(),
-            format!("{:.1}", p.heat.total),
-            p.heat.people.to_string(),
-            p.heat.places.to_string(),
-            p.heat.units.to_string(),
-            format!("{:.2}", p.heat.concentration),
-            p.heat.likes.to_string(),
+        ];
+        row.extend(heat_cells(&p.heat));
+        row.extend([
             p.mentions.to_string(),
             p.submissions.to_string(),
             p.issues.len().to_string(),
@@ -606,6 +588,29 @@ fn topics_table(topics: &[diaoyan_model::Topic]) -> Table {
             ex(1),
             ex(2),
         ]);
+        t.push(row);
     }
     t
+}
+
+/// The heat columns shared by the issue and topic tables: the total and its parts.
+const HEAT_COLUMNS: [&str; 6] = [
+    "热度",
+    "反映人数",
+    "地点数",
+    "单位数",
+    "时间集中度",
+    "点赞数",
+];
+
+/// The cells under [`HEAT_COLUMNS`].
+fn heat_cells(h: &diaoyan_model::Heat) -> [String; 6] {
+    [
+        format!("{:.1}", h.total),
+        h.people.to_string(),
+        h.places.to_string(),
+        h.units.to_string(),
+        format!("{:.2}", h.concentration),
+        h.likes.to_string(),
+    ]
 }

@@ -166,10 +166,15 @@ impl PipelineConfig {
         };
         let suggester = match (&segmenter, self.stages.contains(&StageName::Suggest)) {
             (Some(seg), true) => {
-                Some(self.suggest.build(seg.clone()).map_err(|e| Error::Config {
+                let s = self.suggest.build(seg.clone()).map_err(|e| Error::Config {
                     path: self.name.clone(),
                     reason: e.to_string(),
-                })?)
+                })?;
+                // One place recogniser: the scorer's role lexicon names places for both stages.
+                Some(match &scorer {
+                    Some(sc) => s.with_places(sc.places().clone()),
+                    None => s,
+                })
             }
             _ => None,
         };

@@ -118,6 +118,17 @@ pub struct RedoItem {
     pub reasons: Vec<String>,
 }
 
+impl RedoItem {
+    /// Kind, author, unit and date, those known, as one phrase (调研报告，张三，县农业局，2023-09-21).
+    pub fn who(&self) -> String {
+        [self.kind.as_str(), &self.author, &self.unit, &self.date]
+            .into_iter()
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join("，")
+    }
+}
+
 /// One cadre's stay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CadreRow {
@@ -244,8 +255,19 @@ impl Digest {
         let sb = &t.submissions;
         let verdicts = strs(sb, "verdict")?;
         let count_v = |v: &str| verdicts.iter().filter(|x| *x == v).count();
-        let sdates: Vec<String> = strs(sb, "date")?
-            .into_iter()
+        // The submissions' columns (and the cadres' rows) are read once.
+        let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
+            strs(sb, "path")?,
+            strs(sb, "kind")?,
+            strs(sb, "author")?,
+            strs(sb, "unit")?,
+            strs(sb, "date")?,
+            floats(sb, "score")?,
+            strs(sb, "reasons")?,
+        );
+        let sdates: Vec<&str> = b_date
+            .iter()
+            .map(String::as_str)
             .filter(|d| !d.is_empty())
             .collect();
         let sg = &t.suggestions;
@@ -259,22 +281,65 @@ impl Digest {
         let s_place = strs(sg, "place")?;
         let s_places = strs(sg, "places")?;
         let cd = &t.cadres;
-        let households: u64 = nums(cd, "households")?.iter().map(|&x| u64::from(x)).sum();
+        let c = |n: &str| strs(cd, n);
+        let cn = |n: &str| nums(cd, n);
+        let (c_name, c_unit, c_level, c_place, c_stay, c_reached, c_missing, c_verdict, c_reasons) = (
+            c("name")?,
+            c("unit")?,
+            c("level")?,
+            c("place")?,
+            c("stay")?,
+            c("categories_reached")?,
+            c("categories_missing")?,
+            c("verdict")?,
+            c("reasons")?,
+        );
+        let (c_days, c_notes, c_hh, c_quota, c_forums, c_subs, c_redo) = (
+            cn("days")?,
+            cn("notes")?,
+            cn("households")?,
+            cn("quota")?,
+            cn("forums")?,
+            cn("submissions")?,
+            cn("redo")?,
+        );
+        let cadres: Vec<CadreRow> = (0..cd.height())
+            .map(|i| CadreRow {
+                name: c_name[i].clone(),
+                unit: c_unit[i].clone(),
+                level: c_level[i].clone(),
+                place: c_place[i].clone(),
+                stay: c_stay[i].clone(),
+                days: c_days[i],
+                notes: c_notes[i],
+                households: c_hh[i],
+                quota: c_quota[i],
+                reached: c_reached[i].clone(),
+                missing: c_missing[i].clone(),
+                forums: c_forums[i],
+                submissions: c_subs[i],
+                redo: c_redo[i],
+                verdict: c_verdict[i].clone(),
+                reasons: c_reasons[i].replace('\n', "；"),
+            })
+            .collect();
+        let households: u64 = cadres.iter().map(|c| u64::from(c.households)).sum();
         let mut places: BTreeSet<String> = strs(sb, "place")?
             .into_iter()
             .filter(|p| !p.is_empty())
             .collect();
-        places.extend(strs(cd, "place")?.into_iter().filter(|p| !p.is_empty()));
-        let units: BTreeSet<String> = strs(sb, "unit")?
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .collect();
+        places.extend(
+            cadres
+                .iter()
+                .map(|c| c.place.clone())
+                .filter(|p| !p.is_empty()),
+        );
+        let units: BTreeSet<&String> = b_unit.iter().filter(|p| !p.is_empty()).collect();
         let cadre_count = if cd.height() > 0 {
             cd.height()
         } else {
             let levels = strs(sb, "level")?;
-            let authors = strs(sb, "author")?;
-            authors
+            b_author
                 .iter()
                 .zip(&levels)
                 .filter(|(a, l)| !a.is_empty() && !l.is_empty())
@@ -300,8 +365,16 @@ impl Digest {
             pass: count_v("通过"),
             review: count_v("复核"),
             redo: count_v("退回重写"),
-            first: sdates.iter().min().cloned().unwrap_or_default(),
-            last: sdates.iter().max().cloned().unwrap_or_default(),
+            first: sdates
+                .iter()
+                .min()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            last: sdates
+                .iter()
+                .max()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         };
 
         // Quotes: a suggestion's words and where they came from.
@@ -486,15 +559,6 @@ impl Digest {
         timeline.sort();
 
         // Sent back, lowest score first.
-        let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
-            strs(sb, "path")?,
-            strs(sb, "kind")?,
-            strs(sb, "author")?,
-            strs(sb, "unit")?,
-            strs(sb, "date")?,
-            floats(sb, "score")?,
-            strs(sb, "reasons")?,
-        );
         let mut redo: Vec<RedoItem> = (0..sb.height())
             .filter(|&i| verdicts[i] == "退回重写")
             .map(|i| RedoItem {
@@ -513,68 +577,25 @@ impl Digest {
             .collect();
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));
 
-        let c = |n: &str| strs(cd, n);
-        let cn = |n: &str| nums(cd, n);
-        let (c_name, c_unit, c_level, c_place, c_stay, c_reached, c_missing, c_verdict, c_reasons) = (
-            c("name")?,
-            c("unit")?,
-            c("level")?,
-            c("place")?,
-            c("stay")?,
-            c("categories_reached")?,
-            c("categories_missing")?,
-            c("verdict")?,
-            c("reasons")?,
-        );
-        let (c_days, c_notes, c_hh, c_quota, c_forums, c_subs, c_redo) = (
-            cn("days")?,
-            cn("notes")?,
-            cn("households")?,
-            cn("quota")?,
-            cn("forums")?,
-            cn("submissions")?,
-            cn("redo")?,
-        );
-        let cadres: Vec<CadreRow> = (0..cd.height())
-            .map(|i| CadreRow {
-                name: c_name[i].clone(),
-                unit: c_unit[i].clone(),
-                level: c_level[i].clone(),
-                place: c_place[i].clone(),
-                stay: c_stay[i].clone(),
-                days: c_days[i],
-                notes: c_notes[i],
-                households: c_hh[i],
-                quota: c_quota[i],
-                reached: c_reached[i].clone(),
-                missing: c_missing[i].clone(),
-                forums: c_forums[i],
-                submissions: c_subs[i],
-                redo: c_redo[i],
-                verdict: c_verdict[i].clone(),
-                reasons: c_reasons[i].replace('\n', "；"),
-            })
-            .collect();
-
         // Units: submissions and verdicts (polars group-by), suggestions, cadres.
         let sub_rows = positions(sb, "unit")?;
-        let sug_units = counts(sg, "unit")?;
-        let cad_units = counts(cd, "unit")?;
+        let sug_units: HashMap<String, usize> = counts(sg, "unit")?.into_iter().collect();
+        let cad_units: HashMap<String, usize> = counts(cd, "unit")?.into_iter().collect();
         let mut unit_names: BTreeSet<String> = sub_rows.keys().cloned().collect();
-        unit_names.extend(sug_units.iter().map(|(u, _)| u.clone()));
-        unit_names.extend(cad_units.iter().map(|(u, _)| u.clone()));
+        unit_names.extend(sug_units.keys().cloned());
+        unit_names.extend(cad_units.keys().cloned());
         let mut units: Vec<UnitRow> = unit_names
             .into_iter()
             .map(|u| {
-                let rows = sub_rows.get(&u).cloned().unwrap_or_default();
+                let rows: &[usize] = sub_rows.get(&u).map_or(&[], Vec::as_slice);
                 let v = |x: &str| rows.iter().filter(|&&i| verdicts[i] == x).count();
                 UnitRow {
-                    cadres: cad_units.iter().find(|(n, _)| *n == u).map_or(0, |x| x.1),
+                    cadres: cad_units.get(&u).copied().unwrap_or(0),
                     submissions: rows.len(),
                     pass: v("通过"),
                     review: v("复核"),
                     redo: v("退回重写"),
-                    suggestions: sug_units.iter().find(|(n, _)| *n == u).map_or(0, |x| x.1),
+                    suggestions: sug_units.get(&u).copied().unwrap_or(0),
                     unit: if u.is_empty() {
                         "（未注明单位）".into()
                     } else {
@@ -618,4 +639,129 @@ pub(crate) fn span(first: &str, last: &str) -> String {
         (true, false) => last.to_owned(),
         _ => format!("{first} 至 {last}"),
     }
+}
+
+/// A table the renderers lay out alike: headers, which columns are numbers (right-aligned), and
+/// the cells as plain text (each renderer escapes them).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Grid {
+    pub header: Vec<&'static str>,
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    fn new(columns: &[(&'static str, bool)]) -> Self {
+        Grid {
+            header: columns.iter().map(|c| c.0).collect(),
+            numeric: columns.iter().map(|c| c.1).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The first `n` columns.
+    pub fn first(&self, n: usize) -> Grid {
+        Grid {
+            header: self.header[..n].to_vec(),
+            numeric: self.numeric[..n].to_vec(),
+            rows: self.rows.iter().map(|r| r[..n].to_vec()).collect(),
+        }
+    }
+}
+
+/// 四、干部蹲点情况 (the web page shows every column; Markdown leaves out the reasons).
+pub(crate) fn cadre_grid(d: &Digest) -> Grid {
+    let mut g = Grid::new(&[
+        ("姓名", false),
+        ("单位", false),
+        ("层级", false),
+        ("联系点", false),
+        ("蹲点时间", false),
+        ("手记天数", true),
+        ("走访户数", true),
+        ("应走访", true),
+        ("未覆盖类别", false),
+        ("座谈会", true),
+        ("结论", false),
+        ("原因", false),
+    ]);
+    for c in &d.cadres {
+        g.rows.push(vec![
+            c.name.clone(),
+            c.unit.clone(),
+            c.level.clone(),
+            c.place.clone(),
+            c.stay.clone(),
+            c.days.to_string(),
+            c.households.to_string(),
+            if c.quota > 0 {
+                c.quota.to_string()
+            } else {
+                "—".into()
+            },
+            c.missing.clone(),
+            c.forums.to_string(),
+            c.verdict.clone(),
+            c.reasons.clone(),
+        ]);
+    }
+    g
+}
+
+/// 五、单位汇总 (the same in every format).
+pub(crate) fn unit_grid(d: &Digest) -> Grid {
+    let mut g = Grid::new(&[
+        ("单位", false),
+        ("干部", true),
+        ("材料", true),
+        ("通过", true),
+        ("复核", true),
+        ("退回重写", true),
+        ("意见建议", true),
+    ]);
+    for u in &d.units {
+        g.rows.push(vec![
+            u.unit.clone(),
+            u.cadres.to_string(),
+            u.submissions.to_string(),
+            u.pass.to_string(),
+            u.review.to_string(),
+            u.redo.to_string(),
+            u.suggestions.to_string(),
+        ]);
+    }
+    g
+}
+
+/// 附表：问题专题一览 (Markdown and the web page).
+pub(crate) fn topic_grid(d: &Digest) -> Grid {
+    let mut g = Grid::new(&[
+        ("专题编号", false),
+        ("标题", false),
+        ("主题", false),
+        ("热度", true),
+        ("反映人数", true),
+        ("意见条数", true),
+        ("问题", false),
+        ("地点", false),
+        ("时间", false),
+    ]);
+    for t in &d.topics {
+        g.rows.push(vec![
+            t.id.clone(),
+            t.title.clone(),
+            t.theme.clone(),
+            format!("{:.1}", t.heat),
+            t.people.to_string(),
+            t.mentions.to_string(),
+            t.issues
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            places_text(&t.places, 4),
+            span(&t.first, &t.last),
+        ]);
+    }
+    g
 }

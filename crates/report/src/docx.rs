@@ -3,7 +3,7 @@
 //! and annex tables. Headings use Word's built-in heading styles (标题 1–3, with outline levels),
 //! so the navigation pane and the table of contents work; fonts are the usual 黑体 / 楷体 / 仿宋.
 
-use crate::digest::{Digest, places_text, span};
+use crate::digest::{Digest, places_text, span, unit_grid};
 use crate::md::{
     SECTIONS, cn_num, issue_line, overview_text, redo_more, theme_heading, topic_line,
 };
@@ -184,18 +184,10 @@ pub(crate) fn render(d: &Digest) -> Result<Vec<u8>> {
         doc = doc.add_paragraph(body("没有需退回重写的材料。"));
     }
     for (n, r) in d.redo.iter().take(crate::REDO_SHOWN).enumerate() {
-        let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
-            .into_iter()
-            .filter(|x| !x.is_empty())
-            .collect();
         doc = doc.add_paragraph(
             Paragraph::new()
                 .add_run(Run::new().add_text(format!("{}. {}", n + 1, r.path)).bold())
-                .add_run(Run::new().add_text(format!(
-                    "（{}；得分 {:.1}）",
-                    who.join("，"),
-                    r.score
-                ))),
+                .add_run(Run::new().add_text(format!("（{}；得分 {:.1}）", r.who(), r.score))),
         );
         for reason in &r.reasons {
             doc = doc.add_paragraph(
@@ -253,33 +245,8 @@ pub(crate) fn render(d: &Digest) -> Result<Vec<u8>> {
     }
 
     doc = doc.add_paragraph(heading(1, &format!("五、{}", SECTIONS[4])));
-    let rows = d
-        .units
-        .iter()
-        .map(|u| {
-            vec![
-                u.unit.clone(),
-                u.cadres.to_string(),
-                u.submissions.to_string(),
-                u.pass.to_string(),
-                u.review.to_string(),
-                u.redo.to_string(),
-                u.suggestions.to_string(),
-            ]
-        })
-        .collect();
-    doc = doc.add_table(table(
-        &[
-            "单位",
-            "干部",
-            "材料",
-            "通过",
-            "复核",
-            "退回重写",
-            "意见建议",
-        ],
-        rows,
-    ));
+    let units = unit_grid(d);
+    doc = doc.add_table(table(&units.header, units.rows));
 
     doc = doc.add_paragraph(heading(1, "附表：问题专题一览"));
     let rows = d

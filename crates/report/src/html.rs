@@ -6,7 +6,7 @@
 //! Submission text is data, never markup: everything is escaped, and a Content-Security-Policy
 //! allows only the page's own script (by its SHA-256), so even a missed escape could not run one.
 
-use crate::digest::{Digest, places_text, span};
+use crate::digest::{Digest, Grid, cadre_grid, topic_grid, unit_grid};
 use crate::md::{
     SECTIONS, cn_num, issue_line, overview_text, redo_more, theme_heading, topic_line,
 };
@@ -175,6 +175,25 @@ fn line_chart(points: &[(String, usize)]) -> String {
     s
 }
 
+/// An HTML table: headers, then one filterable row per line (numbers right-aligned), every cell
+/// escaped.
+fn grid(s: &mut String, g: &Grid) {
+    s.push_str("<table><thead><tr>");
+    for h in &g.header {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>\n");
+    for r in &g.rows {
+        s.push_str("<tr class=\"f\">");
+        for (c, &n) in r.iter().zip(&g.numeric) {
+            let class = if n { " class=\"n\"" } else { "" };
+            let _ = write!(s, "<td{class}>{}</td>", esc(c));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody></table>");
+}
+
 /// Renders the page.
 pub(crate) fn render(d: &Digest) -> String {
     let hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
@@ -273,15 +292,11 @@ pub(crate) fn render(d: &Digest) -> String {
     } else {
         s.push_str("<ol class=\"redo\">\n");
         for r in d.redo.iter().take(crate::REDO_SHOWN) {
-            let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
-                .into_iter()
-                .filter(|x| !x.is_empty())
-                .collect();
             let _ = write!(
                 s,
                 "<li class=\"f\"><b>{}</b> <span class=\"meta\">{}；得分 {:.1}</span><ul>",
                 esc(&r.path),
-                esc(&who.join("，")),
+                esc(&r.who()),
                 r.score
             );
             for reason in &r.reasons {
@@ -300,75 +315,18 @@ pub(crate) fn render(d: &Digest) -> String {
     if d.cadres.is_empty() {
         s.push_str("<p>没有干部名册，未核查蹲点情况。</p>\n");
     } else {
-        s.push_str("<table><thead><tr><th>姓名</th><th>单位</th><th>层级</th><th>联系点</th><th>蹲点时间</th><th>手记天数</th><th>走访户数</th><th>应走访</th><th>未覆盖类别</th><th>座谈会</th><th>结论</th><th>原因</th></tr></thead><tbody>\n");
-        for c in &d.cadres {
-            let _ = writeln!(
-                s,
-                "<tr class=\"f\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.name),
-                esc(&c.unit),
-                esc(&c.level),
-                esc(&c.place),
-                esc(&c.stay),
-                c.days,
-                c.households,
-                if c.quota > 0 {
-                    c.quota.to_string()
-                } else {
-                    "—".into()
-                },
-                esc(&c.missing),
-                c.forums,
-                esc(&c.verdict),
-                esc(&c.reasons)
-            );
-        }
-        s.push_str("</tbody></table>\n");
+        grid(&mut s, &cadre_grid(d));
+        s.push('\n');
     }
     s.push_str("</section>\n");
 
-    let _ = writeln!(
-        s,
-        "<section id=\"s5\"><h2>五、{}</h2><table><thead><tr><th>单位</th><th>干部</th><th>材料</th><th>通过</th><th>复核</th><th>退回重写</th><th>意见建议</th></tr></thead><tbody>",
-        SECTIONS[4]
-    );
-    for u in &d.units {
-        let _ = writeln!(
-            s,
-            "<tr class=\"f\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&u.unit),
-            u.cadres,
-            u.submissions,
-            u.pass,
-            u.review,
-            u.redo,
-            u.suggestions
-        );
-    }
-    s.push_str("</tbody></table></section>\n");
+    let _ = write!(s, "<section id=\"s5\"><h2>五、{}</h2>", SECTIONS[4]);
+    grid(&mut s, &unit_grid(d));
+    s.push_str("</section>\n");
 
-    s.push_str("<section id=\"s6\"><h2>附表：问题专题一览</h2><table><thead><tr><th>专题编号</th><th>标题</th><th>主题</th><th>热度</th><th>反映人数</th><th>意见条数</th><th>问题</th><th>地点</th><th>时间</th></tr></thead><tbody>\n");
-    for t in &d.topics {
-        let _ = writeln!(
-            s,
-            "<tr class=\"f\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&t.id),
-            esc(&t.title),
-            esc(&t.theme),
-            t.heat,
-            t.people,
-            t.mentions,
-            esc(&t
-                .issues
-                .iter()
-                .map(|i| i.id.as_str())
-                .collect::<Vec<_>>()
-                .join("、")),
-            esc(&places_text(&t.places, 4)),
-            esc(&span(&t.first, &t.last))
-        );
-    }
-    s.push_str("</tbody></table></section>\n");
+    s.push_str("<section id=\"s6\"><h2>附表：问题专题一览</h2>");
+    grid(&mut s, &topic_grid(d));
+    s.push_str("</section>\n");
     let _ = writeln!(s, "</main><script>{SCRIPT}</script></body></html>");
     s
 }

@@ -1,7 +1,7 @@
 //! `digest.md`: the material as Markdown that pastes cleanly into Word/WPS (headings, lists,
 //! tables; every piece of submission text escaped).
 
-use crate::digest::{Digest, places_text, span};
+use crate::digest::{Digest, Grid, cadre_grid, places_text, span, topic_grid, unit_grid};
 use std::fmt::Write;
 
 /// Chinese ordinal numerals for headings (一, 二 … 九十九).
@@ -142,6 +142,23 @@ pub(crate) const SECTIONS: [&str; 5] = [
     "单位汇总",
 ];
 
+/// A Markdown table: a header, an alignment row (numbers to the right), escaped cells.
+fn grid(s: &mut String, g: &Grid) {
+    let line = |cells: &mut dyn Iterator<Item = String>| {
+        format!("| {} |", cells.collect::<Vec<_>>().join(" | "))
+    };
+    let _ = writeln!(s, "{}", line(&mut g.header.iter().map(|h| (*h).to_owned())));
+    let align: Vec<&str> = g
+        .numeric
+        .iter()
+        .map(|&n| if n { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(s, "|{}|", align.join("|"));
+    for r in &g.rows {
+        let _ = writeln!(s, "{}", line(&mut r.iter().map(|c| esc(c))));
+    }
+}
+
 /// Renders the digest.
 pub(crate) fn render(d: &Digest) -> String {
     let mut s = String::new();
@@ -196,16 +213,12 @@ pub(crate) fn render(d: &Digest) -> String {
         let _ = writeln!(s, "没有需退回重写的材料。\n");
     }
     for (n, r) in d.redo.iter().take(crate::REDO_SHOWN).enumerate() {
-        let who: Vec<&str> = [r.kind.as_str(), &r.author, &r.unit, &r.date]
-            .into_iter()
-            .filter(|x| !x.is_empty())
-            .collect();
         let _ = writeln!(
             s,
             "{}. **{}**（{}；得分 {:.1}）",
             n + 1,
             esc(&r.path),
-            esc(&who.join("，")),
+            esc(&r.who()),
             r.score
         );
         for reason in &r.reasons {
@@ -221,81 +234,16 @@ pub(crate) fn render(d: &Digest) -> String {
     if d.cadres.is_empty() {
         let _ = writeln!(s, "没有干部名册，未核查蹲点情况。\n");
     } else {
-        let _ = writeln!(
-            s,
-            "| 姓名 | 单位 | 层级 | 联系点 | 蹲点时间 | 手记天数 | 走访户数 | 应走访 | 未覆盖类别 | 座谈会 | 结论 |"
-        );
-        let _ = writeln!(s, "|---|---|---|---|---|---:|---:|---:|---|---:|---|");
-        for c in &d.cadres {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                esc(&c.name),
-                esc(&c.unit),
-                esc(&c.level),
-                esc(&c.place),
-                esc(&c.stay),
-                c.days,
-                c.households,
-                if c.quota > 0 {
-                    c.quota.to_string()
-                } else {
-                    "—".into()
-                },
-                esc(&c.missing),
-                c.forums,
-                esc(&c.verdict)
-            );
-        }
+        grid(&mut s, &cadre_grid(d).first(11));
         s.push('\n');
     }
 
     let _ = writeln!(s, "## 五、{}\n", SECTIONS[4]);
-    let _ = writeln!(
-        s,
-        "| 单位 | 干部 | 材料 | 通过 | 复核 | 退回重写 | 意见建议 |"
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
-    for u in &d.units {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            esc(&u.unit),
-            u.cadres,
-            u.submissions,
-            u.pass,
-            u.review,
-            u.redo,
-            u.suggestions
-        );
-    }
+    grid(&mut s, &unit_grid(d));
     s.push('\n');
 
     let _ = writeln!(s, "## 附表：问题专题一览\n");
-    let _ = writeln!(
-        s,
-        "| 专题编号 | 标题 | 主题 | 热度 | 反映人数 | 意见条数 | 问题 | 地点 | 时间 |"
-    );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---|---|---|");
-    for t in &d.topics {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
-            t.id,
-            esc(&t.title),
-            esc(&t.theme),
-            t.heat,
-            t.people,
-            t.mentions,
-            t.issues
-                .iter()
-                .map(|i| i.id.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            esc(&places_text(&t.places, 4)),
-            esc(&span(&t.first, &t.last))
-        );
-    }
+    grid(&mut s, &topic_grid(d));
     s
 }
 

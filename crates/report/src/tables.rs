@@ -319,37 +319,34 @@ impl Tables {
         let named = strs(sg, "places")?;
         let units = strs(sg, "unit")?;
         let dates = strs(sg, "date")?;
-        for t in &f.themes {
-            if !themes.iter().chain(&groups).any(|x| x == t) {
-                let known: BTreeSet<&String> = themes
-                    .iter()
-                    .chain(&groups)
-                    .filter(|x| !x.is_empty())
-                    .collect();
-                return Err(Error::Select(format!(
-                    "没有主题“{t}”。现有主题：{}",
-                    known.into_iter().cloned().collect::<Vec<_>>().join("、")
-                )));
-            }
-        }
+        // Every asked-for value must name something (themes exactly, units as a part), else
+        // the message lists what there is.
+        let check =
+            |asked: &[String], what: &str, exact: bool, known: &[&[String]]| -> Result<()> {
+                let all = || known.iter().flat_map(|k| k.iter());
+                for a in asked {
+                    if !all().any(|x| {
+                        if exact {
+                            x == a
+                        } else {
+                            x.contains(a.as_str())
+                        }
+                    }) {
+                        let names: BTreeSet<&str> = all()
+                            .map(String::as_str)
+                            .filter(|x| !x.is_empty())
+                            .collect();
+                        return Err(Error::Select(format!(
+                            "没有{what}“{a}”。现有{what}：{}",
+                            names.into_iter().collect::<Vec<_>>().join("、")
+                        )));
+                    }
+                }
+                Ok(())
+            };
+        check(&f.themes, "主题", true, &[&themes, &groups])?;
         let sub_units = strs(&self.submissions, "unit")?;
-        for un in &f.units {
-            if !units
-                .iter()
-                .chain(&sub_units)
-                .any(|x| x.contains(un.as_str()))
-            {
-                let known: BTreeSet<&String> = units
-                    .iter()
-                    .chain(&sub_units)
-                    .filter(|x| !x.is_empty())
-                    .collect();
-                return Err(Error::Select(format!(
-                    "没有单位“{un}”。现有单位：{}",
-                    known.into_iter().cloned().collect::<Vec<_>>().join("、")
-                )));
-            }
-        }
+        check(&f.units, "单位", false, &[&units, &sub_units])?;
         let in_dates = |d: &str| {
             (f.from.is_none() && f.to.is_none())
                 || (!d.is_empty()
@@ -430,17 +427,9 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
 
 /// Row counts per distinct value of a string column (polars group-by), most first, then by value.
 pub(crate) fn counts(df: &DataFrame, name: &str) -> Result<Vec<(String, usize)>> {
-    if df.height() == 0 {
-        return Ok(Vec::new());
-    }
-    let gb = df.group_by_stable([name]).map_err(Error::frame)?;
-    let keys = gb.keys();
-    let key = keys[0].str().map_err(Error::frame)?;
-    let sizes: Vec<usize> = gb.get_groups().iter().map(|g| g.len()).collect();
-    let mut out: Vec<(String, usize)> = key
-        .iter()
-        .zip(sizes)
-        .map(|(k, n)| (k.unwrap_or("").to_owned(), n))
+    let mut out: Vec<(String, usize)> = positions(df, name)?
+        .into_iter()
+        .map(|(k, rows)| (k, rows.len()))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(out)

@@ -1,7 +1,7 @@
 //! `digest.xlsx`: the digest's tables for Excel — 问题专题, 问题清单, 意见明细 (the quotes behind
 //! each topic and issue), 需退回重写, 干部情况, 单位汇总.
 
-use crate::digest::{Digest, places_text, span};
+use crate::digest::{Digest, places_text, span, unit_grid};
 use diaoyan_digest::Table;
 
 /// The workbook's sheets.
@@ -147,28 +147,10 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
             c.reasons.clone(),
         ]);
     }
-    let mut units = Table::new(
-        "单位汇总",
-        &[
-            "单位",
-            "干部",
-            "材料",
-            "通过",
-            "复核",
-            "退回重写",
-            "意见建议",
-        ],
-    );
-    for u in &d.units {
-        units.push(vec![
-            u.unit.clone(),
-            u.cadres.to_string(),
-            u.submissions.to_string(),
-            u.pass.to_string(),
-            u.review.to_string(),
-            u.redo.to_string(),
-            u.suggestions.to_string(),
-        ]);
+    let grid = unit_grid(d);
+    let mut units = Table::new("单位汇总", &grid.header);
+    for row in grid.rows {
+        units.push(row);
     }
     vec![topics, issues, quotes, redo, cadres, units]
 }

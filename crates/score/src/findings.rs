@@ -15,8 +15,9 @@ use regex::Regex;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-/// The sentence-role lexicon shipped with the binary.
-pub const BUILTIN_ROLES: &str = include_str!("../../../corpora/lexicon/roles.txt");
+/// The sentence-role lexicon shipped with the binary (one copy, kept by the text crate beside
+/// the place recogniser that reads its generic place words).
+pub const BUILTIN_ROLES: &str = diaoyan_text::BUILTIN_ROLES;
 
 /// What a sentence does in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,11 @@ pub(crate) struct Roles {
 }
 
 impl Roles {
+    /// The place recogniser built from this lexicon's generic words.
+    pub fn places(&self) -> &Places {
+        &self.places
+    }
+
     /// Parses the role lexicon (`category<TAB>phrase`); returns the lines that could not be read.
     pub fn parse(text: &str) -> (Roles, Vec<String>) {
         let mut rest = String::new();

@@ -281,6 +281,12 @@ fn reason(code: &str, text: String, severity: Verdict) -> Reason {
 }
 
 impl Scorer {
+    /// The place recogniser of this scorer's role lexicon (its generic words), for the stages
+    /// that name places the same way.
+    pub fn places(&self) -> &diaoyan_text::Places {
+        self.roles.places()
+    }
+
     /// The configuration the scorer was built from.
     pub fn config(&self) -> &ScoreConfig {
         &self.cfg

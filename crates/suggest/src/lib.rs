@@ -260,6 +260,13 @@ fn log_share(x: f64, full: f64) -> f64 {
 }
 
 impl Suggester {
+    /// Uses `places` to find the places a suggestion names (the pipeline passes the scorer's, so
+    /// a campaign's own role lexicon counts for both; default: the built-in lexicon's).
+    pub fn with_places(mut self, places: Places) -> Self {
+        self.places = places;
+        self
+    }
+
     /// The taxonomy in use.
     pub fn taxonomy(&self) -> &Taxonomy {
         &self.taxonomy
@@ -588,16 +595,18 @@ impl Suggester {
             }
         }
         let min_size = self.cfg.topics.min_size.max(2);
-        let mut dissolved: Vec<usize> = Vec::new();
+        // A topic left too small by its issues' choices dissolves; its issues stand alone.
         for d in &mut drafts {
             if d.members.len() < min_size {
-                dissolved.append(&mut d.issues);
+                for &n in &d.issues {
+                    issue_topic[n] = None;
+                }
                 d.members.clear();
             }
         }
         drafts.retain(|d| !d.members.is_empty());
         for n in 0..issues.len() {
-            if issue_topic[n].is_none() || dissolved.contains(&n) {
+            if issue_topic[n].is_none() {
                 drafts.push(Draft {
                     keys: Vec::new(),
                     members: issue_members[n].clone(),

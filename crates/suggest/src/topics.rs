@@ -99,6 +99,20 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
     (cross / cross_pairs).max(0.0)
 }
 
+/// The suggestions holding each key word (in their text or their subject line), in order.
+fn holders(keys: &[Vec<u32>], subject: &[Vec<u32>]) -> HashMap<u32, Vec<usize>> {
+    let mut out: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (k, (text, subj)) in keys.iter().zip(subject).enumerate() {
+        let mut mine: Vec<u32> = text.iter().chain(subj).copied().collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for t in mine {
+            out.entry(t).or_default().push(k);
+        }
+    }
+    out
+}
+
 /// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
 /// text) and `subject[k]` those of its subject line (counted first).
 pub(crate) fn find(
@@ -121,22 +135,14 @@ pub(crate) fn find(
     // A longer form of a key word counts as the word (补课费 → 补课, 停车位 → 车位, 养猪场 → 养猪):
     // the longest key word that starts or ends it, when that word is a key word of enough
     // suggestions itself. Place names keep their own form (丽发新城小区 is not 小区).
-    let mut df: HashMap<u32, usize> = HashMap::new();
-    for k in 0..n {
-        let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
-        mine.sort_unstable();
-        mine.dedup();
-        for t in mine {
-            *df.entry(t).or_default() += 1;
-        }
-    }
-    let by_word: HashMap<&str, u32> = df
+    let raw = holders(keys, subject);
+    let by_word: HashMap<&str, u32> = raw
         .iter()
-        .filter(|(_, c)| **c >= min_size)
+        .filter(|(_, m)| m.len() >= min_size)
         .map(|(&t, _)| (space.vocab[t as usize].as_str(), t))
         .collect();
     let mut canon: HashMap<u32, u32> = HashMap::new();
-    for &t in df.keys() {
+    for &t in raw.keys() {
         if space.place[t as usize] {
             continue;
         }
@@ -168,35 +174,20 @@ pub(crate) fn find(
     for (&t, &u) in &canon {
         forms.entry(u).or_default().push(t);
     }
-    let keys: Vec<Vec<u32>> = keys
-        .iter()
-        .map(|ks| {
-            let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        })
-        .collect();
-    let subject: Vec<Vec<u32>> = subject
-        .iter()
-        .map(|ks| {
-            let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        })
-        .collect();
-    let mut holders: HashMap<u32, Vec<usize>> = HashMap::new();
-    for k in 0..n {
-        let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
-        mine.sort_unstable();
-        mine.dedup();
-        for t in mine {
-            holders.entry(t).or_default().push(k);
-        }
-    }
+    let canonical_sets = |sets: &[Vec<u32>]| -> Vec<Vec<u32>> {
+        sets.iter()
+            .map(|ks| {
+                let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            })
+            .collect()
+    };
+    let keys = canonical_sets(keys);
+    let subject = canonical_sets(subject);
     // Candidates with their strength, strongest first (the word breaks ties: deterministic).
-    let mut cands: Vec<(u32, f64, Vec<usize>)> = holders
+    let mut cands: Vec<(u32, f64, Vec<usize>)> = holders(&keys, &subject)
         .into_iter()
         .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
         .filter_map(|(t, m)| {

@@ -34,7 +34,7 @@ pub use header::body_start;
 pub use mask::mask_personal;
 pub use minutes::{MinutesLine, minutes_host, minutes_line};
 pub use normalize::{is_han, normalize};
-pub use places::{FACILITY_SUFFIXES, PLACE_SUFFIXES, Places};
+pub use places::{BUILTIN_ROLES, FACILITY_SUFFIXES, PLACE_SUFFIXES, Places};
 pub use segment::{Lexicons, Segmenter, Word};
 pub use split::{Span, clauses, sentences};
 

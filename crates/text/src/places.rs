@@ -53,8 +53,9 @@ const NOT_NAMES: [&str; 12] = [
     "建设", "打造", "建成", "位于", "附近", "旁边", "周边", "整个", "所在", "新建", "小区", "我们",
 ];
 
-/// The built-in generic place words: the `泛称` lines of the shipped role lexicon.
-const BUILTIN_ROLES: &str = include_str!("../../../corpora/lexicon/roles.txt");
+/// The sentence-role lexicon shipped with the binary (`corpora/lexicon/roles.txt`): the scorer's
+/// roles, and the generic place words (its `泛称` lines) this recogniser starts from.
+pub const BUILTIN_ROLES: &str = include_str!("../../../corpora/lexicon/roles.txt");
 
 /// The place recogniser: which names before a suffix are generic (贫困村, 该村) rather than names.
 #[derive(Debug, Clone, Default)]
