@@ -27,7 +27,7 @@ enum Command {
     Check(CheckArgs),
     /// 用样例真值和真实数据评估审查质量（ROC-AUC、精确率、召回率等）。
     Eval(EvalArgs),
-    /// 按关键词检索意见建议，可按作者、单位、地点、日期、来源、主题、问题筛选。
+    /// 按关键词检索意见建议或整份材料（支持 OR、-排除、"短语"、字段:值），可筛选、分组统计，命中词高亮。
     Search(SearchArgs),
     /// 按主题、地点、单位、日期重新生成书面材料（Word、网页、Markdown、Excel），不重新运行流水线。
     Digest(DigestArgs),
@@ -96,8 +96,28 @@ struct EvalArgs {
 
 #[derive(clap::Args)]
 struct SearchArgs {
-    /// Keywords; every one must appear (e.g. `机耕路 塌方`). May be empty when a filter is given.
+    /// Query: words (all must appear), `OR`, `-word`, `"a phrase"`, `field:value` (e.g.
+    /// `机耕路 塌方 OR 损毁 -石桥村 主题:交通运输`). May be empty when a filter is given.
     words: Vec<String>,
+    /// What to search: suggestion (意见建议), submission (whole materials) or all.
+    #[arg(long = "type", default_value = "suggestion")]
+    scope: String,
+    /// Material kind (蹲点手记, 调研报告, 走访记录, 会议记录 …).
+    #[arg(long)]
+    kind: Option<String>,
+    /// Verdict of the material (通过, 复核, 退回重写).
+    #[arg(long)]
+    verdict: Option<String>,
+    /// Cadre level (县级领导, 县直部门领导, 乡镇领导).
+    #[arg(long)]
+    level: Option<String>,
+    /// Topic id (T0001).
+    #[arg(long)]
+    topic: Option<String>,
+    /// Count the hits per value of these fields (theme, place, unit, verdict, kind, level,
+    /// voice, author, issue, topic), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    count_by: Vec<String>,
     /// Output folder of a run (its `index/` is searched; its `run.json` gives the dictionary).
     #[arg(long, default_value = "out/sample")]
     out: PathBuf,
@@ -377,6 +397,13 @@ fn search(a: SearchArgs) -> Result<ExitCode> {
     let searcher = diaoyan_index::Searcher::open(&a.out.join("index"), &seg)?;
     let q = diaoyan_index::Search {
         words: a.words.join(" "),
+        scope: diaoyan_index::Scope::parse(&a.scope)?,
+        kind: a.kind.unwrap_or_default(),
+        verdict: a.verdict.unwrap_or_default(),
+        level: a.level.unwrap_or_default(),
+        topic: a.topic.unwrap_or_default(),
+        count_by: a.count_by,
+        snippet_chars: 0,
         author: a.author.unwrap_or_default(),
         unit: a.unit.unwrap_or_default(),
         place: a.place.unwrap_or_default(),
@@ -394,32 +421,48 @@ fn search(a: SearchArgs) -> Result<ExitCode> {
             &[
                 "序号",
                 "相关度",
+                "类别",
                 "内容",
+                "标题",
                 "作者",
                 "单位",
                 "地点",
                 "日期",
+                "材料类型",
+                "结论",
                 "来源",
                 "主题大类",
                 "主题",
                 "问题编号",
+                "专题编号",
                 "文件",
-                "意见ID",
+                "编号",
             ],
         );
         for (i, h) in found.hits.iter().enumerate() {
+            // A suggestion whole; a submission by its matching passage.
+            let content = if h.text.is_empty() {
+                h.snippet.text.clone()
+            } else {
+                h.text.clone()
+            };
             t.push(vec![
                 (i + 1).to_string(),
                 format!("{:.2}", h.score),
-                h.text.clone(),
+                h.doc_type.label().to_owned(),
+                content,
+                h.title.clone(),
                 h.author.clone(),
                 h.unit.clone(),
                 h.place.clone(),
                 h.date.clone(),
+                h.kind.clone(),
+                h.verdict.clone(),
                 h.voice.clone(),
                 h.theme_group.clone(),
                 h.theme.clone(),
                 h.issue.clone(),
+                h.topic.clone(),
                 h.path.clone(),
                 h.id.clone(),
             ]);
@@ -431,24 +474,84 @@ fn search(a: SearchArgs) -> Result<ExitCode> {
         writeln!(w, "{}", serde_json::to_string_pretty(&found)?)?;
         return Ok(ExitCode::SUCCESS);
     }
+    for n in &found.notes {
+        writeln!(w, "提示：{n}")?;
+    }
+    let what = match q.scope {
+        diaoyan_index::Scope::Suggestions => "条意见建议",
+        diaoyan_index::Scope::Submissions => "份材料",
+        diaoyan_index::Scope::All => "条（意见建议和材料）",
+    };
     writeln!(
         w,
-        "共找到 {} 条意见建议，显示前 {} 条：",
+        "共找到 {} {what}，显示前 {} 条：",
         found.total,
         found.hits.len()
     )?;
+    // Matched words in colour on a terminal, between 【】 when piped or redirected.
+    let (open, close) = if std::io::stdout().is_terminal() {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("【", "】")
+    };
     for (i, h) in found.hits.iter().enumerate() {
-        let issue = if h.issue.is_empty() {
-            String::new()
+        let mut tags: Vec<String> = Vec::new();
+        if h.doc_type == diaoyan_index::DocType::Submission {
+            tags.push(if h.kind.is_empty() {
+                "材料".into()
+            } else {
+                format!("材料·{}", h.kind)
+            });
+            if !h.verdict.is_empty() {
+                tags.push(h.verdict.clone());
+            }
         } else {
-            format!("，问题 {}", h.issue)
+            tags.push(h.theme.clone());
+            if !h.issue.is_empty() {
+                tags.push(format!("问题 {}", h.issue));
+            }
+        }
+        let title = if h.doc_type == diaoyan_index::DocType::Submission && !h.title.is_empty() {
+            format!("《{}》", h.title)
+        } else {
+            String::new()
         };
-        writeln!(w, "{}. 【{}{}】{}", i + 1, h.theme, issue, h.text)?;
         writeln!(
             w,
-            "   {} {} {}（{}，{}）　{}",
-            h.place, h.date, h.author, h.unit, h.voice, h.path
+            "{}. [{}]{title}{}",
+            i + 1,
+            tags.join("，"),
+            h.snippet.marked(open, close)
         )?;
+        let unit = if h.unit.is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", h.unit)
+        };
+        let voice = if h.voice.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", h.voice)
+        };
+        writeln!(
+            w,
+            "   {} {} {}{unit}{voice}　{}",
+            h.place, h.date, h.author, h.path
+        )?;
+    }
+    for f in &found.facets {
+        let shown: Vec<String> = f
+            .counts
+            .iter()
+            .take(20)
+            .map(|(v, n)| format!("{v} {n}"))
+            .collect();
+        let more = if f.counts.len() > 20 {
+            format!(" 等 {} 个", f.counts.len())
+        } else {
+            String::new()
+        };
+        writeln!(w, "按{}统计：{}{more}", f.field, shown.join("，"))?;
     }
     if let Some(path) = &a.csv {
         writeln!(w, "结果已写入 {}", path.display())?;

@@ -1,18 +1,28 @@
-//! A full-text index of every suggestion, and keyword search with filters (who, where, when, kind,
-//! theme, issue).
+//! A full-text index of every suggestion and every whole submission, and search with a small
+//! query language, filters, facets and highlighted passages.
 //!
-//! The index is a tantivy index whose text fields are tokenised by jieba in search mode (机耕路 is
-//! indexed as 机耕路 and as 机耕, so both find it), over the same dictionary as the rest of the
-//! pipeline. A query's words are cut in precise mode and every word must match. The index is built
-//! in a temporary folder next to the target and moved into place when complete, so a crash never
-//! leaves a half-built index behind.
+//! Matching is by substring, as a reviewer used to Ctrl-F or Everything expects: every text is
+//! also indexed character by character with positions, and a query word matches wherever its
+//! characters stand together (硬化 finds 道路硬化 and 硬化道路; G107 finds G107国道; a place name is
+//! found however jieba cut it). Ranking adds jieba's search-mode words (机耕路 is indexed as 机耕路
+//! and 机耕), so whole-word hits come first, and a typed multi-word token as a whole (道路硬化)
+//! ranks above its words apart. Filters and facets read exact values (fast fields).
+//!
+//! The index is built in a temporary folder next to the target and moved into place when
+//! complete, so a crash never leaves a half-built index behind.
 
-use diaoyan_model::Suggestion;
+mod facets;
+pub mod query;
+pub mod snippet;
+
+use diaoyan_model::{Kind, Level, Suggestion};
 use diaoyan_text::Segmenter;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -20,8 +30,18 @@ use tantivy::schema::{
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
+pub use facets::Facet;
+pub use query::{FieldName, Parsed, parse};
+pub use snippet::{Snippet, escape_html};
+
 /// The name the jieba tokenizer is registered under.
 const TOKENIZER: &str = "jieba";
+/// The name the character tokenizer is registered under.
+const CHARS: &str = "chars";
+/// Characters in a hit's passage.
+pub const SNIPPET_CHARS: usize = 80;
+/// Index format: bumped when the schema changes, so an old index asks for a re-run.
+const FORMAT: &str = "diaoyan-index-2";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +71,138 @@ pub enum Error {
 
 /// The index crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// What an index entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DocType {
+    /// One suggestion (a sentence or passage proposing something).
+    #[default]
+    Suggestion,
+    /// A whole submission (field note, report, minutes, a table row).
+    Submission,
+}
+
+impl DocType {
+    fn as_str(self) -> &'static str {
+        match self {
+            DocType::Suggestion => "suggestion",
+            DocType::Submission => "submission",
+        }
+    }
+
+    /// 意见建议 / 材料.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocType::Suggestion => "意见建议",
+            DocType::Submission => "材料",
+        }
+    }
+}
+
+/// Which entries a search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Suggestions only.
+    #[default]
+    Suggestions,
+    /// Whole submissions only.
+    Submissions,
+    /// Both.
+    All,
+}
+
+impl Scope {
+    /// `suggestion`, `submission` or `all` (also 意见建议 / 材料 / 全部).
+    pub fn parse(s: &str) -> Result<Scope> {
+        match s.trim() {
+            "suggestion" | "suggestions" | "意见" | "意见建议" => Ok(Scope::Suggestions),
+            "submission" | "submissions" | "材料" => Ok(Scope::Submissions),
+            "all" | "全部" => Ok(Scope::All),
+            other => Err(Error::Query(format!(
+                "检索范围只能是 suggestion（意见建议）、submission（材料）或 all（全部），不是“{other}”"
+            ))),
+        }
+    }
+}
+
+/// One entry to index: plain strings, labels already in Chinese.
+#[derive(Debug, Clone, Default)]
+pub struct Entry<'a> {
+    /// Suggestion or whole submission.
+    pub doc_type: DocType,
+    /// Suggestion id, or the submission id for a submission.
+    pub id: &'a str,
+    /// Submission id.
+    pub submission: &'a str,
+    /// File (and row).
+    pub path: &'a str,
+    /// Author.
+    pub author: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// Places (the submission's, or else those the suggestion names).
+    pub places: Vec<&'a str>,
+    /// Date as written (`YYYY-MM-DD` preferred).
+    pub date: &'a str,
+    /// Material kind label (蹲点手记 …).
+    pub kind: &'a str,
+    /// Cadre level label.
+    pub level: &'a str,
+    /// Verdict label of the submission (通过 / 复核 / 退回重写).
+    pub verdict: &'a str,
+    /// 群众 / 干部 (suggestions).
+    pub voice: &'a str,
+    /// Theme group (suggestions).
+    pub theme_group: &'a str,
+    /// Theme (suggestions).
+    pub theme: &'a str,
+    /// Issue id (suggestions).
+    pub issue: &'a str,
+    /// Topic id (suggestions).
+    pub topic: &'a str,
+    /// Title: the submission's title or a message's subject line.
+    pub title: &'a str,
+    /// The text.
+    pub text: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    /// The entry of a suggestion, with its submission's title, kind, level and verdict labels.
+    pub fn suggestion(
+        s: &'a Suggestion,
+        title: &'a str,
+        kind: &'a str,
+        level: &'a str,
+        verdict: &'a str,
+    ) -> Entry<'a> {
+        let places = if s.place.is_empty() {
+            s.places.iter().map(String::as_str).collect()
+        } else {
+            vec![s.place.as_str()]
+        };
+        Entry {
+            doc_type: DocType::Suggestion,
+            id: &s.id,
+            submission: &s.submission,
+            path: &s.path,
+            author: &s.author,
+            unit: &s.unit,
+            places,
+            date: &s.date,
+            kind,
+            level,
+            verdict,
+            voice: s.voice.label(),
+            theme_group: &s.theme_group,
+            theme: &s.theme,
+            issue: s.issue.as_deref().unwrap_or(""),
+            topic: s.topic.as_deref().unwrap_or(""),
+            title,
+            text: &s.text,
+        }
+    }
+}
 
 /// jieba in search mode as a tantivy tokenizer, sharing the pipeline's dictionary.
 #[derive(Clone)]
@@ -96,21 +248,63 @@ impl Tokenizer for JiebaTokenizer {
     }
 }
 
+/// A character as the character index sees it: full-width ASCII folded, letters lower-cased;
+/// `None` for spaces and punctuation, which are left out (so 机耕路，塌方 matches 机耕路塌方).
+fn fold(c: char) -> Option<char> {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        c => c,
+    };
+    c.is_alphanumeric().then(|| c.to_lowercase().next().unwrap_or(c))
+}
+
+/// One token per letter, digit or Han character, positions counting only those.
+#[derive(Clone)]
+struct CharTokenizer;
+
+impl Tokenizer for CharTokenizer {
+    type TokenStream<'a> = Tokens;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+        let tokens = text
+            .char_indices()
+            .filter_map(|(at, c)| fold(c).map(|f| (at, c, f)))
+            .enumerate()
+            .map(|(position, (at, c, f))| Token {
+                offset_from: at,
+                offset_to: at + c.len_utf8(),
+                position,
+                text: f.to_string(),
+                position_length: 1,
+            })
+            .collect();
+        Tokens { tokens, next: 0 }
+    }
+}
+
 struct Fields {
+    doc_type: Field,
     id: Field,
     submission: Field,
     path: Field,
     author: Field,
+    author_raw: Field,
     unit: Field,
+    unit_raw: Field,
     place: Field,
+    place_raw: Field,
     date: Field,
     day: Field,
+    kind: Field,
+    level: Field,
+    verdict: Field,
     voice: Field,
     theme_group: Field,
     theme: Field,
     issue: Field,
+    topic: Field,
     title: Field,
     text: Field,
+    chars: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -120,21 +314,36 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let chars = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(CHARS)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let exact = STRING | STORED | FAST;
     let f = Fields {
+        doc_type: b.add_text_field("doc_type", exact.clone()),
         id: b.add_text_field("id", STRING | STORED),
         submission: b.add_text_field("submission", STRING | STORED),
         path: b.add_text_field("path", STORED),
         author: b.add_text_field("author", tokenised.clone()),
+        author_raw: b.add_text_field("author_raw", STRING | FAST),
         unit: b.add_text_field("unit", tokenised.clone()),
+        unit_raw: b.add_text_field("unit_raw", STRING | FAST),
         place: b.add_text_field("place", tokenised.clone()),
+        place_raw: b.add_text_field("place_raw", STRING | FAST),
         date: b.add_text_field("date", STORED),
         day: b.add_u64_field("day", INDEXED | FAST),
-        voice: b.add_text_field("voice", STRING | STORED),
-        theme_group: b.add_text_field("theme_group", STRING | STORED),
-        theme: b.add_text_field("theme", STRING | STORED),
-        issue: b.add_text_field("issue", STRING | STORED),
+        kind: b.add_text_field("kind", exact.clone()),
+        level: b.add_text_field("level", exact.clone()),
+        verdict: b.add_text_field("verdict", exact.clone()),
+        voice: b.add_text_field("voice", exact.clone()),
+        theme_group: b.add_text_field("theme_group", exact.clone()),
+        theme: b.add_text_field("theme", exact.clone()),
+        issue: b.add_text_field("issue", exact.clone()),
+        topic: b.add_text_field("topic", exact),
         title: b.add_text_field("title", tokenised.clone()),
         text: b.add_text_field("text", tokenised),
+        chars: b.add_text_field(FORMAT, chars),
     };
     (b.build(), f)
 }
@@ -166,17 +375,56 @@ fn register(index: &Index, seg: &Segmenter) {
         TOKENIZER,
         tantivy::tokenizer::TextAnalyzer::from(JiebaTokenizer { seg: seg.clone() }),
     );
+    index
+        .tokenizers()
+        .register(CHARS, tantivy::tokenizer::TextAnalyzer::from(CharTokenizer));
 }
 
-/// Builds the index of `suggestions` at `dir` (replacing any earlier one); returns how many were
-/// indexed. `title_of` gives the title of a suggestion's submission (a message's subject line),
-/// which keywords also match. Suggestions from material sent back are indexed too (the office may
-/// look for them); their issue is empty.
+fn document(f: &Fields, e: &Entry) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.doc_type, e.doc_type.as_str());
+    doc.add_text(f.id, e.id);
+    doc.add_text(f.submission, e.submission);
+    doc.add_text(f.path, e.path);
+    doc.add_text(f.author, e.author);
+    doc.add_text(f.unit, e.unit);
+    doc.add_text(f.place, e.places.join("、"));
+    doc.add_text(f.date, e.date);
+    if let Some(d) = day_number(e.date, false) {
+        doc.add_u64(f.day, d);
+    }
+    // Exact values: filters and facets. Empty values are left out (no empty facet).
+    let mut exact = |field: Field, v: &str| {
+        if !v.is_empty() {
+            doc.add_text(field, v);
+        }
+    };
+    exact(f.author_raw, e.author);
+    exact(f.unit_raw, e.unit);
+    for p in &e.places {
+        exact(f.place_raw, p);
+    }
+    exact(f.kind, e.kind);
+    exact(f.level, e.level);
+    exact(f.verdict, e.verdict);
+    exact(f.voice, e.voice);
+    exact(f.theme_group, e.theme_group);
+    exact(f.theme, e.theme);
+    exact(f.issue, e.issue);
+    exact(f.topic, e.topic);
+    doc.add_text(f.title, e.title);
+    doc.add_text(f.text, e.text);
+    doc.add_text(f.chars, e.title);
+    doc.add_text(f.chars, e.text);
+    doc
+}
+
+/// Builds the index of `entries` at `dir` (replacing any earlier one); returns how many were
+/// indexed.
 pub fn build<'a>(
     dir: &Path,
     seg: &Segmenter,
-    suggestions: &'a [Suggestion],
-    title_of: impl Fn(&'a Suggestion) -> &'a str,
+    entries: impl IntoIterator<Item = Entry<'a>>,
 ) -> Result<usize> {
     let write_err = |e: &dyn std::fmt::Display| Error::Write {
         path: dir.to_path_buf(),
@@ -195,31 +443,13 @@ pub fn build<'a>(
     let index = Index::create_in_dir(tmp.path(), schema).map_err(|e| write_err(&e))?;
     register(&index, seg);
     let mut writer: tantivy::IndexWriter<TantivyDocument> =
-        index.writer(100_000_000).map_err(|e| write_err(&e))?;
-    for s in suggestions {
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &s.id);
-        doc.add_text(f.submission, &s.submission);
-        doc.add_text(f.path, &s.path);
-        doc.add_text(f.author, &s.author);
-        doc.add_text(f.unit, &s.unit);
-        // The submission's place, or else the places the suggestion itself names.
-        if s.place.is_empty() {
-            doc.add_text(f.place, s.places.join("、"));
-        } else {
-            doc.add_text(f.place, &s.place);
-        }
-        doc.add_text(f.date, &s.date);
-        if let Some(d) = day_number(&s.date, false) {
-            doc.add_u64(f.day, d);
-        }
-        doc.add_text(f.voice, s.voice.label());
-        doc.add_text(f.theme_group, &s.theme_group);
-        doc.add_text(f.theme, &s.theme);
-        doc.add_text(f.issue, s.issue.as_deref().unwrap_or(""));
-        doc.add_text(f.title, title_of(s));
-        doc.add_text(f.text, &s.text);
-        writer.add_document(doc).map_err(|e| write_err(&e))?;
+        index.writer(200_000_000).map_err(|e| write_err(&e))?;
+    let mut n = 0;
+    for e in entries {
+        writer
+            .add_document(document(&f, &e))
+            .map_err(|e| write_err(&e))?;
+        n += 1;
     }
     writer.commit().map_err(|e| write_err(&e))?;
     writer.wait_merging_threads().map_err(|e| write_err(&e))?;
@@ -232,14 +462,17 @@ pub fn build<'a>(
     }
     std::fs::rename(&staged, dir).map_err(|e| write_err(&e))?;
     let _ = std::fs::remove_dir_all(&old);
-    Ok(suggestions.len())
+    Ok(n)
 }
 
-/// What to look for: words (all must match) and filters. Empty fields do not filter.
+/// What to look for: a query (words and syntax, see [`query`]) and filters. Empty fields do not
+/// filter.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
-    /// Keywords, e.g. `机耕路 塌方`.
+    /// The query, e.g. `机耕路 塌方 OR 损毁 -石桥村 "道路硬化" 主题:交通运输`.
     pub words: String,
+    /// Suggestions, submissions or both.
+    pub scope: Scope,
     /// Author (who recorded it), e.g. 张伟.
     pub author: String,
     /// Unit.
@@ -252,20 +485,35 @@ pub struct Search {
     pub voice: String,
     /// Issue id (I0001).
     pub issue: String,
+    /// Topic id (T0001).
+    pub topic: String,
+    /// Material kind (蹲点手记, 调研报告 … or note, report …).
+    pub kind: String,
+    /// Verdict (通过, 复核, 退回重写 or pass, review, redo).
+    pub verdict: String,
+    /// Cadre level (县级领导 …).
+    pub level: String,
     /// From this date (`YYYY-MM-DD`, or `YYYY-MM`, `YYYY`), inclusive.
     pub from: String,
     /// Up to this date, inclusive.
     pub to: String,
-    /// Most hits to return.
+    /// Count hits per value of these fields (theme, place, unit, verdict …; see
+    /// [`Facet::FIELDS`]).
+    pub count_by: Vec<String>,
+    /// Most hits to return (0: none, counts and facets only).
     pub limit: usize,
+    /// Characters in each hit's passage (0: [`SNIPPET_CHARS`]).
+    pub snippet_chars: usize,
 }
 
-/// One suggestion found.
+/// One entry found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
+    /// 意见建议 or 材料.
+    pub doc_type: DocType,
     /// Relevance (BM25; equal for all when only filters are given).
     pub score: f32,
-    /// Suggestion id.
+    /// Suggestion id (or submission id for a submission).
     pub id: String,
     /// Submission id.
     pub submission: String,
@@ -279,6 +527,12 @@ pub struct Hit {
     pub place: String,
     /// Date.
     pub date: String,
+    /// Material kind.
+    pub kind: String,
+    /// Cadre level.
+    pub level: String,
+    /// The submission's verdict.
+    pub verdict: String,
     /// 群众 / 干部.
     pub voice: String,
     /// Theme group.
@@ -287,17 +541,27 @@ pub struct Hit {
     pub theme: String,
     /// Issue id, or empty.
     pub issue: String,
-    /// The suggestion.
+    /// Topic id, or empty.
+    pub topic: String,
+    /// Title (a submission's title, a message's subject line).
+    pub title: String,
+    /// The whole suggestion (empty for a submission: see `snippet`).
     pub text: String,
+    /// The passage that matched, words marked.
+    pub snippet: Snippet,
 }
 
-/// The hits and how many matched in all.
+/// The hits, how many matched in all, facet counts and notes on the query.
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
-    /// Suggestions matching the search.
+    /// Entries matching the search.
     pub total: usize,
     /// The best `limit` of them, most relevant first.
     pub hits: Vec<Hit>,
+    /// Counts per value for each `count_by` field.
+    pub facets: Vec<Facet>,
+    /// What in the query was not syntax and was searched as plain words (Chinese).
+    pub notes: Vec<String>,
 }
 
 /// An opened index.
@@ -306,6 +570,9 @@ pub struct Searcher {
     fields: Fields,
     seg: Segmenter,
 }
+
+/// A query clause.
+type Clause = (Occur, Box<dyn Query>);
 
 impl Searcher {
     /// Opens the index at `dir` (written by [`build`]).
@@ -322,6 +589,11 @@ impl Searcher {
         if index.schema().get_field("issue").is_err() {
             return Err(open_err(&"不是 diaoyan 写的索引"));
         }
+        if index.schema().get_field(FORMAT).is_err() {
+            return Err(open_err(
+                &"这是旧版 diaoyan 写的索引，请重新运行 diaoyan run 生成",
+            ));
+        }
         register(&index, seg);
         let reader = index.reader().map_err(|e| open_err(&e))?;
         Ok(Searcher {
@@ -331,61 +603,237 @@ impl Searcher {
         })
     }
 
-    /// All of `text`'s words must appear, each in one of `fields`.
-    fn words_in(&self, fields: &[Field], text: &str, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    /// How many entries the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `text`'s characters wherever they stand together (in title or text); `None` when it has
+    /// no letter, digit or Han character.
+    fn substring(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms: Vec<Term> = text
+            .chars()
+            .filter_map(fold)
+            .map(|c| Term::from_field_text(self.fields.chars, c.encode_utf8(&mut [0; 4])))
+            .collect();
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(
+                terms.into_iter().next()?,
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => Some(Box::new(PhraseQuery::new(terms))),
+        }
+    }
+
+    /// A query word: its jieba words must each appear (as substrings); whole-word hits and the
+    /// token as a whole rank higher. A phrase must appear as written. Also returns the strings
+    /// to mark in passages.
+    fn term_query(&self, t: &query::Term) -> Option<(Box<dyn Query>, Vec<String>)> {
+        let whole = self.substring(&t.text)?;
+        let compact: String = t.text.chars().filter(|c| fold(*c).is_some()).collect();
+        if t.phrase {
+            return Some((whole, vec![compact]));
+        }
+        let words: Vec<String> = self
+            .seg
+            .words(&t.text)
+            .into_iter()
+            .map(str::to_lowercase)
+            .collect();
+        if words.len() <= 1 {
+            let w = words.into_iter().next().unwrap_or_else(|| compact.clone());
+            let mut parts: Vec<Clause> = vec![(Occur::Must, whole)];
+            self.word_boost(&w, &mut parts);
+            return Some((Box::new(BooleanQuery::new(parts)), vec![compact]));
+        }
+        let mut parts: Vec<Clause> = Vec::new();
+        for w in &words {
+            if let Some(q) = self.substring(w) {
+                parts.push((Occur::Must, q));
+                self.word_boost(w, &mut parts);
+            }
+        }
+        parts.push((Occur::Should, Box::new(BoostQuery::new(whole, 2.0))));
+        let mut marks = words;
+        marks.push(compact);
+        Some((Box::new(BooleanQuery::new(parts)), marks))
+    }
+
+    /// Whole-word matches in text or title, optional (they only rank).
+    fn word_boost(&self, w: &str, parts: &mut Vec<Clause>) {
+        for field in [self.fields.text, self.fields.title] {
+            parts.push((
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, w),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ));
+        }
+    }
+
+    /// All of `text`'s words must appear, each in `field` (search-mode tokens).
+    fn words_in(&self, field: Field, text: &str, out: &mut Vec<Clause>) {
         for w in self.seg.words(text) {
-            let w = w.to_lowercase();
-            let any: Vec<(Occur, Box<dyn Query>)> = fields
-                .iter()
-                .map(|&field| {
-                    let term = Term::from_field_text(field, &w);
-                    let q: Box<dyn Query> =
-                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                    (Occur::Should, q)
-                })
-                .collect();
-            out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            let term = Term::from_field_text(field, &w.to_lowercase());
+            out.push((
+                Occur::Must,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
+    }
+
+    fn exact(&self, field: Field, value: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, value.trim()),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    /// The clause of one field filter, or why the value cannot be used.
+    fn filter(&self, field: FieldName, value: &str) -> std::result::Result<Clause, String> {
+        let f = &self.fields;
+        let v = value.trim();
+        let must = |q: Box<dyn Query>| Ok((Occur::Must, q));
+        match field {
+            FieldName::Author | FieldName::Unit | FieldName::Place => {
+                let field = match field {
+                    FieldName::Author => f.author,
+                    FieldName::Unit => f.unit,
+                    _ => f.place,
+                };
+                let mut parts = Vec::new();
+                self.words_in(field, v, &mut parts);
+                if parts.is_empty() {
+                    return Err(format!("“{v}”里没有可检索的字"));
+                }
+                must(Box::new(BooleanQuery::new(parts)))
+            }
+            FieldName::Theme => must(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, self.exact(f.theme, v)),
+                (Occur::Should, self.exact(f.theme_group, v)),
+            ]))),
+            FieldName::Voice => match v {
+                "群众" | "people" => must(self.exact(f.voice, "群众")),
+                "干部" | "cadre" => must(self.exact(f.voice, "干部")),
+                other => Err(format!("来源只能是“群众”或“干部”，不是“{other}”")),
+            },
+            FieldName::Issue | FieldName::Topic => {
+                let (prefix, field, what) = match field {
+                    FieldName::Issue => ('I', f.issue, "问题编号"),
+                    _ => ('T', f.topic, "专题编号"),
+                };
+                let up = v.to_ascii_uppercase();
+                if up.starts_with(prefix)
+                    && up.len() > 1
+                    && up[1..].chars().all(|c| c.is_ascii_digit())
+                {
+                    must(self.exact(field, &up))
+                } else {
+                    Err(format!("{what}应像 {prefix}0001 这样，不是“{v}”"))
+                }
+            }
+            FieldName::Kind => match Kind::from_label(v) {
+                Some(k) => must(self.exact(f.kind, k.label())),
+                None => Err(format!(
+                    "材料类型“{v}”不认识（可用：{}）",
+                    Kind::ALL.map(|k| k.label()).join("、")
+                )),
+            },
+            FieldName::Level => match Level::from_label(v) {
+                Some(l) => must(self.exact(f.level, l.label())),
+                None => Err(format!(
+                    "干部级别“{v}”不认识（可用：县级领导、县直部门领导、乡镇领导、其他）"
+                )),
+            },
+            FieldName::Verdict => {
+                let label = match v {
+                    "通过" | "pass" => "通过",
+                    "复核" | "review" => "复核",
+                    "退回" | "退回重写" | "redo" => "退回重写",
+                    other => {
+                        return Err(format!(
+                            "结论只能是“通过”“复核”或“退回重写”，不是“{other}”"
+                        ));
+                    }
+                };
+                must(self.exact(f.verdict, label))
+            }
         }
     }
 
     /// Runs a search.
     pub fn search(&self, q: &Search) -> Result<Found> {
         let f = &self.fields;
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        self.words_in(&[f.text, f.title], &q.words, &mut parts);
-        self.words_in(&[f.author], &q.author, &mut parts);
-        self.words_in(&[f.unit], &q.unit, &mut parts);
-        self.words_in(&[f.place], &q.place, &mut parts);
-        let exact = |field: Field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, value.trim()),
-                IndexRecordOption::Basic,
-            ))
-        };
-        if !q.theme.trim().is_empty() {
-            // A theme or a theme group.
-            parts.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, exact(f.theme, &q.theme)),
-                    (Occur::Should, exact(f.theme_group, &q.theme)),
-                ])),
-            ));
+        let parsed = parse(&q.words);
+        let mut notes = parsed.notes.clone();
+        let mut parts: Vec<Clause> = Vec::new();
+        let mut marks: Vec<String> = Vec::new();
+        let mut plain: Vec<query::Term> = Vec::new();
+        // Filters given as options are errors when wrong; in the query they are plain words.
+        let options = [
+            (FieldName::Author, &q.author),
+            (FieldName::Unit, &q.unit),
+            (FieldName::Place, &q.place),
+            (FieldName::Theme, &q.theme),
+            (FieldName::Voice, &q.voice),
+            (FieldName::Issue, &q.issue),
+            (FieldName::Topic, &q.topic),
+            (FieldName::Kind, &q.kind),
+            (FieldName::Verdict, &q.verdict),
+            (FieldName::Level, &q.level),
+        ];
+        for (field, value) in options {
+            if !value.trim().is_empty() {
+                parts.push(self.filter(field, value).map_err(Error::Query)?);
+            }
         }
-        if !q.voice.trim().is_empty() {
-            let v = match q.voice.trim() {
-                "群众" | "people" => "群众",
-                "干部" | "cadre" => "干部",
-                other => {
-                    return Err(Error::Query(format!(
-                        "来源只能是“群众”或“干部”，不是“{other}”"
-                    )));
+        for (field, value) in &parsed.fields {
+            match self.filter(*field, value) {
+                Ok(c) => parts.push(c),
+                Err(why) => {
+                    notes.push(format!("{why}，已按普通词语检索"));
+                    plain.push(query::Term {
+                        text: value.clone(),
+                        phrase: false,
+                    });
                 }
-            };
-            parts.push((Occur::Must, exact(f.voice, v)));
+            }
         }
-        if !q.issue.trim().is_empty() {
-            parts.push((Occur::Must, exact(f.issue, &q.issue)));
+        let groups = parsed
+            .all
+            .iter()
+            .cloned()
+            .chain(plain.into_iter().map(|t| vec![t]));
+        for group in groups {
+            let mut any: Vec<Clause> = Vec::new();
+            for t in &group {
+                match self.term_query(t) {
+                    Some((query, m)) => {
+                        any.push((Occur::Should, query));
+                        marks.extend(m);
+                    }
+                    None => notes.push(format!("“{}”里没有可检索的字，已忽略", t.text)),
+                }
+            }
+            match any.len() {
+                0 => {}
+                1 => parts.extend(any.pop().map(|c| (Occur::Must, c.1))),
+                _ => parts.push((Occur::Must, Box::new(BooleanQuery::new(any)))),
+            }
+        }
+        let mut negated = 0;
+        for t in &parsed.not {
+            if let Some(q) = self.substring(&t.text) {
+                parts.push((Occur::MustNot, q));
+                negated += 1;
+            }
         }
         let bound = |s: &str, end: bool| -> Result<Option<u64>> {
             if s.trim().is_empty() {
@@ -407,16 +855,32 @@ impl Searcher {
             };
             parts.push((Occur::Must, Box::new(RangeQuery::new(edge(from), edge(to)))));
         }
-        if parts.is_empty() {
+        let positive = parts.iter().filter(|c| c.0 != Occur::MustNot).count();
+        if positive == 0 && negated == 0 {
             return Err(Error::Query("请给出关键词或至少一个筛选条件".into()));
         }
+        match q.scope {
+            Scope::Suggestions => parts.push((Occur::Must, self.exact(f.doc_type, "suggestion"))),
+            Scope::Submissions => parts.push((Occur::Must, self.exact(f.doc_type, "submission"))),
+            Scope::All => parts.push((Occur::Must, Box::new(AllQuery))),
+        }
         let query = BooleanQuery::new(parts);
+        let facet_fields = q
+            .count_by
+            .iter()
+            .map(|name| Facet::field_of(name))
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(Error::Query)?;
         let searcher = self.reader.searcher();
         let limit = q.limit.max(1);
-        let (top, total) = searcher
+        let (top, total, facets) = searcher
             .search(
                 &query,
-                &(TopDocs::with_limit(limit).order_by_score(), Count),
+                &(
+                    TopDocs::with_limit(limit).order_by_score(),
+                    Count,
+                    facets::Counts::new(facet_fields),
+                ),
             )
             .map_err(|e| Error::Query(e.to_string()))?;
         let text = |d: &TantivyDocument, field: Field| {
@@ -425,12 +889,25 @@ impl Searcher {
                 .unwrap_or_default()
                 .to_owned()
         };
+        let width = if q.snippet_chars == 0 {
+            SNIPPET_CHARS
+        } else {
+            q.snippet_chars
+        };
         let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
+        for (score, addr) in top.into_iter().take(q.limit) {
             let d: TantivyDocument = searcher
                 .doc(addr)
                 .map_err(|e| Error::Query(e.to_string()))?;
+            let body = text(&d, f.text);
+            let doc_type = if text(&d, f.doc_type) == "submission" {
+                DocType::Submission
+            } else {
+                DocType::Suggestion
+            };
+            let snippet = snippet::snippet(&body, &marks, width);
             hits.push(Hit {
+                doc_type,
                 score,
                 id: text(&d, f.id),
                 submission: text(&d, f.submission),
@@ -439,172 +916,31 @@ impl Searcher {
                 unit: text(&d, f.unit),
                 place: text(&d, f.place),
                 date: text(&d, f.date),
+                kind: text(&d, f.kind),
+                level: text(&d, f.level),
+                verdict: text(&d, f.verdict),
                 voice: text(&d, f.voice),
                 theme_group: text(&d, f.theme_group),
                 theme: text(&d, f.theme),
                 issue: text(&d, f.issue),
-                text: text(&d, f.text),
+                topic: text(&d, f.topic),
+                title: text(&d, f.title),
+                text: if doc_type == DocType::Suggestion {
+                    body
+                } else {
+                    String::new()
+                },
+                snippet,
             });
         }
-        Ok(Found { total, hits })
+        Ok(Found {
+            total,
+            hits,
+            facets,
+            notes,
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use diaoyan_model::Voice;
-
-    fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestion {
-        Suggestion {
-            id: id.into(),
-            submission: format!("s{id}"),
-            path: format!("{id}.docx"),
-            author: "张伟".into(),
-            unit: "县委办".into(),
-            place: place.into(),
-            places: Vec::new(),
-            subject: String::new(),
-            date: date.into(),
-            voice: Voice::People,
-            text: text.into(),
-            start: 0,
-            end: text.len(),
-            likes: 0,
-            theme_group: "民生".into(),
-            theme: theme.into(),
-            issue: None,
-            topic: None,
-            excluded: None,
-        }
-    }
-
-    #[test]
-    fn words_and_filters_narrow_the_hits() {
-        let seg = Segmenter::builtin();
-        let dir = tempfile::tempdir().unwrap();
-        let at = dir.path().join("index");
-        let data = vec![
-            sugg(
-                "1",
-                "石桥村三组",
-                "2023-09-18",
-                "交通运输",
-                "石桥村三组机耕路塌方，拖拉机开不进去",
-            ),
-            sugg(
-                "2",
-                "河口村",
-                "2023-09-20",
-                "环境保护",
-                "河口村垃圾池十来天才清运一次",
-            ),
-            sugg(
-                "3",
-                "河口村",
-                "2023-10-02",
-                "交通运输",
-                "河口村机耕路坑洼不平",
-            ),
-        ];
-        assert_eq!(build(&at, &seg, &data, |_| "").unwrap(), 3);
-        let s = Searcher::open(&at, &seg).unwrap();
-        let ids = |q: Search| -> Vec<String> {
-            let mut v: Vec<String> = s
-                .search(&Search { limit: 10, ..q })
-                .unwrap()
-                .hits
-                .into_iter()
-                .map(|h| h.id)
-                .collect();
-            v.sort();
-            v
-        };
-        let words = |w: &str| Search {
-            words: w.into(),
-            ..Search::default()
-        };
-        assert_eq!(ids(words("机耕路")), ["1", "3"]);
-        // A part of a word finds it too (search-mode tokens).
-        assert_eq!(ids(words("垃圾")), ["2"]);
-        assert_eq!(ids(words("机耕路 塌方")), ["1"]);
-        assert_eq!(
-            ids(Search {
-                place: "石桥村".into(),
-                ..words("机耕路")
-            }),
-            ["1"]
-        );
-        assert_eq!(
-            ids(Search {
-                from: "2023-10".into(),
-                ..Search::default()
-            }),
-            ["3"]
-        );
-        assert_eq!(
-            ids(Search {
-                theme: "环境保护".into(),
-                ..Search::default()
-            }),
-            ["2"]
-        );
-        assert_eq!(
-            ids(Search {
-                theme: "民生".into(),
-                to: "2023-09-19".into(),
-                ..Search::default()
-            }),
-            ["1"]
-        );
-        assert!(ids(words("电梯")).is_empty());
-        assert!(s.search(&Search::default()).is_err(), "an empty search");
-        assert!(
-            s.search(&Search {
-                from: "上个月".into(),
-                ..Search::default()
-            })
-            .is_err()
-        );
-        // Rebuilding replaces the index whole.
-        build(&at, &seg, &data[..1], |_| "乡村道路").unwrap();
-        let s = Searcher::open(&at, &seg).unwrap();
-        assert_eq!(
-            s.search(&Search {
-                limit: 5,
-                ..words("机耕路")
-            })
-            .unwrap()
-            .total,
-            1
-        );
-        // Keywords match the submission's title too.
-        assert_eq!(
-            s.search(&Search {
-                limit: 5,
-                ..words("乡村道路 塌方")
-            })
-            .unwrap()
-            .total,
-            1
-        );
-    }
-
-    #[test]
-    fn a_missing_index_says_so_in_chinese() {
-        let seg = Segmenter::builtin();
-        let e = Searcher::open(Path::new("/nonexistent/index"), &seg)
-            .err()
-            .unwrap();
-        assert!(e.to_string().contains("找不到检索索引"), "{e}");
-    }
-
-    #[test]
-    fn dates_become_day_numbers() {
-        assert_eq!(day_number("2023-09-18", false), Some(20230918));
-        assert_eq!(day_number("2023-09", true), Some(20230931));
-        assert_eq!(day_number("2023", false), Some(20230101));
-        assert_eq!(day_number("昨天", false), None);
-        assert_eq!(day_number("2023-13-01", false), None);
-    }
-}
+mod tests;

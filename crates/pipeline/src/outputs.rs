@@ -4,6 +4,9 @@ use crate::Result;
 use crate::run::RunData;
 use diaoyan_digest::{Table, write_csv, write_jsonl};
 use serde::Serialize;
+use diaoyan_model::Submission;
+use diaoyan_score::ScoreOutput;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Creates the output folder and checks it is writable before any work starts.
@@ -247,13 +250,11 @@ pub(crate) fn write_all(
         sheets.extend([keep(tt), keep(it), keep(st)]);
         // The keyword index behind `diaoyan search`.
         if let Some(seg) = seg {
-            let titles: std::collections::HashMap<&str, &str> = subs
-                .iter()
-                .map(|s| (s.id.as_str(), s.title.as_str()))
-                .collect();
-            diaoyan_index::build(&dir.join("index"), seg, &sg.suggestions, |s| {
-                titles.get(s.submission.as_str()).copied().unwrap_or("")
-            })?;
+            diaoyan_index::build(
+                &dir.join("index"),
+                seg,
+                index_entries(subs, d.score.as_ref(), &sg.suggestions),
+            )?;
             written.push("index/".to_owned());
             tick();
         }
@@ -294,6 +295,69 @@ pub(crate) fn write_all(
     tick();
     written.push("diaoyan.xlsx".to_owned());
     Ok(written)
+}
+
+/// What the keyword index holds: every whole submission, then every suggestion, each with its
+/// submission's title, kind, cadre level and verdict.
+fn index_entries<'a>(
+    subs: &'a [Submission],
+    score: Option<&'a ScoreOutput>,
+    suggestions: &'a [diaoyan_model::Suggestion],
+) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
+    let verdicts: HashMap<&str, &str> = score
+        .map(|sc| {
+            sc.assessments
+                .iter()
+                .map(|a| (a.id.as_str(), a.verdict.label()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let verdict_of = move |id: &str| verdicts.get(id).copied().unwrap_or("");
+    let label = |s: &Submission| {
+        (
+            s.kind.map_or("", |k| k.label()),
+            s.level.map_or("", |l| l.label()),
+        )
+    };
+    let by_id: HashMap<&str, &Submission> = subs.iter().map(|s| (s.id.as_str(), s)).collect();
+    let whole = subs.iter().map({
+        let verdict_of = verdict_of.clone();
+        move |s| {
+            let (kind, level) = label(s);
+            diaoyan_index::Entry {
+                doc_type: diaoyan_index::DocType::Submission,
+                id: &s.id,
+                submission: &s.id,
+                path: &s.path,
+                author: &s.author,
+                unit: &s.unit,
+                places: if s.place.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![s.place.as_str()]
+                },
+                date: &s.date,
+                kind,
+                level,
+                verdict: verdict_of(&s.id),
+                title: &s.title,
+                text: &s.text,
+                ..diaoyan_index::Entry::default()
+            }
+        }
+    });
+    let parts = suggestions.iter().map(move |sg| {
+        let sub = by_id.get(sg.submission.as_str());
+        let (kind, level) = sub.map_or(("", ""), |s| label(s));
+        diaoyan_index::Entry::suggestion(
+            sg,
+            sub.map_or("", |s| s.title.as_str()),
+            kind,
+            level,
+            verdict_of(&sg.submission),
+        )
+    });
+    whole.chain(parts)
 }
 
 /// Largest table put into `diaoyan.xlsx` (larger ones are in their CSV files only).

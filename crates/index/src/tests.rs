@@ -1,0 +1,355 @@
+use super::*;
+use diaoyan_model::Voice;
+
+fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestion {
+    Suggestion {
+        id: id.into(),
+        submission: format!("s{id}"),
+        path: format!("{id}.docx"),
+        author: "张伟".into(),
+        unit: "县委办".into(),
+        place: place.into(),
+        places: Vec::new(),
+        subject: String::new(),
+        date: date.into(),
+        voice: Voice::People,
+        text: text.into(),
+        start: 0,
+        end: text.len(),
+        likes: 0,
+        theme_group: "民生".into(),
+        theme: theme.into(),
+        issue: None,
+        topic: None,
+        excluded: None,
+    }
+}
+
+fn entries<'a>(data: &'a [Suggestion], title: &'a str) -> Vec<Entry<'a>> {
+    data.iter()
+        .map(|s| Entry::suggestion(s, title, "蹲点手记", "县级领导", "通过"))
+        .collect()
+}
+
+/// Ids of the hits of `q`, sorted.
+fn ids(s: &Searcher, q: Search) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .search(&Search { limit: 50, ..q })
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    v.sort();
+    v
+}
+
+fn words(w: &str) -> Search {
+    Search {
+        words: w.into(),
+        ..Search::default()
+    }
+}
+
+#[test]
+fn words_and_filters_narrow_the_hits() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let data = vec![
+        sugg(
+            "1",
+            "石桥村三组",
+            "2023-09-18",
+            "交通运输",
+            "石桥村三组机耕路塌方，拖拉机开不进去",
+        ),
+        sugg(
+            "2",
+            "河口村",
+            "2023-09-20",
+            "环境保护",
+            "河口村垃圾池十来天才清运一次",
+        ),
+        sugg(
+            "3",
+            "河口村",
+            "2023-10-02",
+            "交通运输",
+            "河口村机耕路坑洼不平",
+        ),
+    ];
+    assert_eq!(build(&at, &seg, entries(&data, "")).unwrap(), 3);
+    let s = Searcher::open(&at, &seg).unwrap();
+    let ids = |q: Search| ids(&s, q);
+    assert_eq!(ids(words("机耕路")), ["1", "3"]);
+    assert_eq!(ids(words("垃圾")), ["2"]);
+    assert_eq!(ids(words("机耕路 塌方")), ["1"]);
+    assert_eq!(
+        ids(Search {
+            place: "石桥村".into(),
+            ..words("机耕路")
+        }),
+        ["1"]
+    );
+    assert_eq!(
+        ids(Search {
+            from: "2023-10".into(),
+            ..Search::default()
+        }),
+        ["3"]
+    );
+    assert_eq!(
+        ids(Search {
+            theme: "环境保护".into(),
+            ..Search::default()
+        }),
+        ["2"]
+    );
+    assert_eq!(
+        ids(Search {
+            theme: "民生".into(),
+            to: "2023-09-19".into(),
+            ..Search::default()
+        }),
+        ["1"]
+    );
+    assert!(ids(words("电梯")).is_empty());
+    assert!(s.search(&Search::default()).is_err(), "an empty search");
+    assert!(
+        s.search(&Search {
+            from: "上个月".into(),
+            ..Search::default()
+        })
+        .is_err()
+    );
+    // Rebuilding replaces the index whole.
+    build(&at, &seg, entries(&data[..1], "乡村道路")).unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    assert_eq!(super::tests::ids(&s, words("机耕路")), ["1"]);
+    // Keywords match the submission's title too.
+    assert_eq!(super::tests::ids(&s, words("乡村道路 塌方")), ["1"]);
+}
+
+#[test]
+fn query_syntax_or_not_phrase_and_fields() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let data = vec![
+        sugg("1", "石桥村", "2023-09-18", "交通运输", "石桥村机耕路塌方"),
+        sugg("2", "河口村", "2023-09-20", "交通运输", "河口村机耕路损毁严重"),
+        sugg("3", "河口村", "2023-09-21", "环境保护", "河口村垃圾无人清运"),
+        sugg("4", "东山村", "2023-09-22", "城乡建设", "东山村硬化道路开裂"),
+    ];
+    build(&at, &seg, entries(&data, "")).unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    let ids = |q: &str| ids(&s, words(q));
+    assert_eq!(ids("塌方 OR 损毁"), ["1", "2"]);
+    assert_eq!(ids("机耕路 -石桥村"), ["2"]);
+    assert_eq!(ids("-机耕路"), ["3", "4"]);
+    assert_eq!(ids("主题:交通运输"), ["1", "2"]);
+    assert_eq!(ids("地点：河口村 机耕路"), ["2"]);
+    assert_eq!(ids("\"道路开裂\""), ["4"]);
+    assert_eq!(ids("“机耕路塌方”"), ["1"]);
+    assert!(ids("\"机耕路 开裂\"").is_empty());
+    // A bad value inside the query is searched as words, and said.
+    let f = s.search(&Search { limit: 5, ..words("结论:很好 机耕路") }).unwrap();
+    assert_eq!(f.total, 0);
+    assert!(f.notes.iter().any(|n| n.contains("结论只能是")), "{:?}", f.notes);
+    // Pasted text with every kind of punctuation never fails.
+    for q in ["【急】机耕路（石桥村）：塌方！", "\"", "OR", "-", "a:b:c", "《》", "……"] {
+        let r = s.search(&Search { limit: 5, ..words(q) });
+        if let Err(e) = &r {
+            assert!(e.to_string().contains("请给出关键词"), "{q}: {e}");
+        }
+    }
+    assert_eq!(ids("机耕路（石桥村）：塌方！"), ["1"]);
+    // As an option a bad value is an error.
+    let e = s
+        .search(&Search {
+            verdict: "很好".into(),
+            limit: 5,
+            ..words("机耕路")
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("结论只能是"), "{e}");
+}
+
+#[test]
+fn word_boundaries_are_substrings_ranked_by_whole_words() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let data = vec![
+        sugg("1", "", "", "城乡建设", "建议对进村道路硬化，解决出行难"),
+        sugg("2", "", "", "城乡建设", "硬化道路年久失修"),
+        sugg("3", "", "", "城乡建设", "院坝硬化还没完成"),
+        sugg("4", "", "", "交通运输", "G107国道沿线路灯不亮"),
+        sugg("5", "", "", "通信", "希望尽快建设5G基站"),
+        // jieba cuts 丽发新城小区 as 丽发 | 新城 | 小区 without a user dictionary.
+        sugg("6", "", "", "城乡建设", "丽发新城小区旁边搅拌站噪音扰民"),
+        sugg("7", "", "", "城乡建设", "道路两侧绿化带硬化"),
+    ];
+    build(&at, &seg, entries(&data, "")).unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    let ids = |q: &str| ids(&s, words(q));
+    assert_eq!(ids("硬化"), ["1", "2", "3", "7"]);
+    assert_eq!(ids("道路硬化"), ["1", "2", "7"]);
+    assert_eq!(ids("\"道路硬化\""), ["1"]);
+    assert_eq!(ids("硬化道路"), ["1", "2", "7"]);
+    // The exact sequence ranks first.
+    let top = |q: &str| s.search(&Search { limit: 1, ..words(q) }).unwrap().hits[0].id.clone();
+    assert_eq!(top("道路硬化"), "1");
+    assert_eq!(top("硬化道路"), "2");
+    assert_eq!(ids("G107"), ["4"]);
+    assert_eq!(ids("g107国道"), ["4"]);
+    assert_eq!(ids("Ｇ１０７"), ["4"], "full-width letters and digits");
+    assert_eq!(ids("107"), ["4"]);
+    assert_eq!(ids("5G"), ["5"]);
+    assert_eq!(ids("5G基站"), ["5"]);
+    assert_eq!(ids("丽发新城"), ["6"]);
+    assert_eq!(ids("新城小区"), ["6"]);
+    // Built and searched with a user dictionary that holds the name whole: same hits.
+    let mut lex = diaoyan_text::Lexicons::builtin();
+    lex.userdict.push_str("\n丽发新城 100000 ns\n");
+    let seg2 = Segmenter::new(&lex);
+    let at2 = dir.path().join("index2");
+    build(&at2, &seg2, entries(&data, "")).unwrap();
+    let s2 = Searcher::open(&at2, &seg2).unwrap();
+    assert_eq!(super::tests::ids(&s2, words("丽发新城")), ["6"]);
+    assert_eq!(super::tests::ids(&s2, words("丽发")), ["6"]);
+    // And the index built without it, searched with it.
+    let s3 = Searcher::open(&at, &seg2).unwrap();
+    assert_eq!(super::tests::ids(&s3, words("丽发新城小区")), ["6"]);
+}
+
+#[test]
+fn snippets_mark_the_words_in_the_best_passage() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let long = format!(
+        "{}村民反映机耕路塌方，拖拉机开不进去。{}",
+        "今天继续入户走访，了解情况。".repeat(15),
+        "下午召开座谈会。".repeat(15)
+    );
+    let data = [sugg("1", "", "", "交通运输", &long)];
+    let subs = [Entry {
+        doc_type: DocType::Submission,
+        id: "s1",
+        submission: "s1",
+        path: "手记.docx",
+        kind: "蹲点手记",
+        verdict: "复核",
+        title: "第三天手记",
+        text: &long,
+        ..Entry::default()
+    }];
+    build(
+        &at,
+        &seg,
+        entries(&data, "").into_iter().chain(subs.iter().cloned()),
+    )
+    .unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    let f = s
+        .search(&Search {
+            limit: 5,
+            scope: Scope::All,
+            snippet_chars: 30,
+            ..words("机耕路 拖拉机")
+        })
+        .unwrap();
+    assert_eq!(f.total, 2);
+    for h in &f.hits {
+        let m = h.snippet.marked("【", "】");
+        assert!(m.contains("【机耕路】塌方，【拖拉机】"), "{m}");
+        assert!(m.starts_with('…') && m.ends_with('…'), "{m}");
+    }
+    let sub = f.hits.iter().find(|h| h.doc_type == DocType::Submission).unwrap();
+    assert!(sub.text.is_empty(), "a submission's hit carries its passage only");
+    assert_eq!((sub.kind.as_str(), sub.verdict.as_str()), ("蹲点手记", "复核"));
+    // Scopes.
+    let n = |scope| s.search(&Search { limit: 5, scope, ..words("机耕路") }).unwrap().total;
+    assert_eq!(n(Scope::Suggestions), 1);
+    assert_eq!(n(Scope::Submissions), 1);
+    assert_eq!(n(Scope::All), 2);
+    let f = s
+        .search(&Search {
+            limit: 5,
+            scope: Scope::All,
+            kind: "手记".into(),
+            verdict: "复核".into(),
+            ..Search::default()
+        })
+        .unwrap();
+    assert_eq!(f.total, 1, "{:?}", f.hits);
+}
+
+#[test]
+fn facets_count_every_hit_by_value() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let mut data = Vec::new();
+    for i in 0..30 {
+        let (place, theme) = match i % 3 {
+            0 => ("石桥村", "交通运输"),
+            1 => ("河口村", "交通运输"),
+            _ => ("河口村", "环境保护"),
+        };
+        data.push(sugg(&i.to_string(), place, "2023-09-18", theme, &format!("第{i}条 机耕路")));
+    }
+    build(&at, &seg, entries(&data, "")).unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    let f = s
+        .search(&Search {
+            limit: 3,
+            count_by: vec!["place".into(), "主题".into(), "verdict".into()],
+            ..words("机耕路")
+        })
+        .unwrap();
+    assert_eq!((f.total, f.hits.len()), (30, 3));
+    let counts = |i: usize| -> Vec<(String, u64)> { f.facets[i].counts.clone() };
+    assert_eq!(f.facets[0].field, "地点");
+    assert_eq!(counts(0), [("河口村".into(), 20), ("石桥村".into(), 10)]);
+    assert_eq!(counts(1), [("交通运输".into(), 20), ("环境保护".into(), 10)]);
+    assert_eq!(counts(2), [("通过".into(), 30)]);
+    // The counts follow the query.
+    let f = s
+        .search(&Search {
+            limit: 0,
+            count_by: vec!["theme".into()],
+            place: "石桥村".into(),
+            ..words("机耕路")
+        })
+        .unwrap();
+    assert!(f.hits.is_empty());
+    assert_eq!(f.facets[0].counts, [("交通运输".to_owned(), 10)]);
+    let e = s
+        .search(&Search {
+            count_by: vec!["颜色".into()],
+            ..words("机耕路")
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("不能按“颜色”统计"), "{e}");
+}
+
+#[test]
+fn a_missing_index_says_so_in_chinese() {
+    let seg = Segmenter::builtin();
+    let e = Searcher::open(Path::new("/nonexistent/index"), &seg)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("找不到检索索引"), "{e}");
+}
+
+#[test]
+fn dates_become_day_numbers() {
+    assert_eq!(day_number("2023-09-18", false), Some(20230918));
+    assert_eq!(day_number("2023-09", true), Some(20230931));
+    assert_eq!(day_number("2023", false), Some(20230101));
+    assert_eq!(day_number("昨天", false), None);
+    assert_eq!(day_number("2023-13-01", false), None);
+}
