@@ -142,6 +142,7 @@ fn bench(c: &mut Criterion) {
         suggestions: &r.suggestions,
         issues: &r.issues,
         topics: &r.topics,
+        reviews: &Default::default(),
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("digest");

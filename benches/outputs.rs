@@ -54,10 +54,11 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(out.suggestions.len() as u64));
     g.bench_function(format!("index_{n}"), |b| {
         b.iter(|| {
-            diaoyan_index::build(&dir.path().join("index"), &seg, &out.suggestions, |s| {
-                s.path.as_str()
-            })
-            .expect("index")
+            let entries = out
+                .suggestions
+                .iter()
+                .map(|s| diaoyan_index::Entry::suggestion(s, &s.path, "蹲点手记", "", "通过"));
+            diaoyan_index::build(&dir.path().join("index"), &seg, entries).expect("index")
         })
     });
     g.bench_function(format!("csv_{n}"), |b| {

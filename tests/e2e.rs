@@ -936,7 +936,10 @@ fn suggestions_are_found_by_keyword_with_filters() {
         let marks = h["snippet"]["marks"].as_array().unwrap();
         assert!(!marks.is_empty(), "{h}");
         for m in marks {
-            let (a, b) = (m[0].as_u64().unwrap() as usize, m[1].as_u64().unwrap() as usize);
+            let (a, b) = (
+                m[0].as_u64().unwrap() as usize,
+                m[1].as_u64().unwrap() as usize,
+            );
             assert_eq!(&snip[a..b], "机耕路", "{h}");
         }
     }
@@ -949,7 +952,11 @@ fn suggestions_are_found_by_keyword_with_filters() {
             .sum()
     };
     assert_eq!(subs["facets"][1]["field"], "结论");
-    assert_eq!(facet_sum(&subs, 1), total, "every submission has one verdict");
+    assert_eq!(
+        facet_sum(&subs, 1),
+        total,
+        "every submission has one verdict"
+    );
     // The verdict filter agrees with the run: as many redo materials as run.json counts.
     let redo = search(&[
         "--type",
@@ -959,7 +966,7 @@ fn suggestions_are_found_by_keyword_with_filters() {
         "--limit",
         "1",
     ]);
-    assert_eq!(redo["total"], run_json(&out)["counts"]["verdicts"]["redo"]);
+    assert_eq!(redo["total"], run_json(out)["counts"]["verdicts"]["redo"]);
     // Query syntax: an excluded word is in no hit; OR widens; a bad field value is a note.
     let not = search(&["机耕路 -石桥村", "--limit", "500"]);
     assert!(not["total"].as_u64() < all["total"].as_u64());
@@ -971,9 +978,21 @@ fn suggestions_are_found_by_keyword_with_filters() {
     let either = search(&["机耕路 OR 垃圾", "--limit", "1"]);
     assert!(either["total"].as_u64() > all["total"].as_u64());
     let noted = search(&["结论:很好 机耕路", "--limit", "1"]);
-    assert!(noted["notes"][0].as_str().unwrap().contains("已按普通词语检索"));
+    assert!(
+        noted["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("已按普通词语检索")
+    );
     // Piped text output marks the words with 【】.
-    let o = diaoyan(&["search", "机耕路", "--out", out.to_str().unwrap(), "--count-by", "theme"]);
+    let o = diaoyan(&[
+        "search",
+        "机耕路",
+        "--out",
+        out.to_str().unwrap(),
+        "--count-by",
+        "theme",
+    ]);
     assert_exit(&o, 0);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("【机耕路】"), "{text}");

@@ -28,9 +28,11 @@ enum Command {
     /// 用样例真值和真实数据评估审查质量（ROC-AUC、精确率、召回率等）。
     Eval(EvalArgs),
     /// 按关键词检索意见建议或整份材料（支持 OR、-排除、"短语"、字段:值），可筛选、分组统计，命中词高亮。
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
     /// 按主题、地点、单位、日期重新生成书面材料（Word、网页、Markdown、Excel），不重新运行流水线。
     Digest(DigestArgs),
+    /// 在浏览器里审核一次运行的结果：退回清单（原文标出证据）、检索、问题与专题、干部蹲点，记录审核意见。
+    Serve(ServeArgs),
     /// 用已标注主题的表格训练主题模型（报告交叉验证 macro-F1）。
     TrainThemes(TrainArgs),
     /// 用标注过“有实质内容/部分具体/空话”的材料重新训练评分模型（报告交叉验证 AUC 和退回精确率、召回率）。
@@ -157,6 +159,20 @@ struct SearchArgs {
 }
 
 #[derive(clap::Args)]
+struct ServeArgs {
+    /// Output folder of a run.
+    #[arg(default_value = "out/sample")]
+    out: PathBuf,
+    /// Port (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Listen on this address instead of 127.0.0.1 only (e.g. 0.0.0.0 for colleagues on the
+    /// office network); every visitor then needs the access token the command prints.
+    #[arg(long)]
+    listen: Option<std::net::IpAddr>,
+}
+
+#[derive(clap::Args)]
 struct DigestArgs {
     /// diaoyan run 的输出目录
     #[arg(default_value = "out/sample")]
@@ -275,8 +291,9 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Eval(a) => eval(a),
-        Command::Search(a) => search(a),
+        Command::Search(a) => search(*a),
         Command::Digest(a) => digest(a),
+        Command::Serve(a) => serve(a),
         Command::TrainThemes(a) => train_themes(a),
         Command::TrainScorer(a) => train_scorer(a),
         Command::Gen(a) => gen_corpus(a),
@@ -341,6 +358,28 @@ fn run(a: RunArgs) -> Result<ExitCode> {
                 report.cleaned.join("、")
             );
         }
+        let rv = &report.reviews;
+        if rv.decisions > 0 {
+            println!(
+                "审核意见 {} 条，已对应到本次结果 {} 条（见 flags.csv 的“审核意见”列和书面材料）。",
+                rv.decisions, rv.applied
+            );
+        }
+        for o in &rv.orphaned {
+            println!(
+                "审核意见“{}”（{}，{}）对应的{}已不在本次输入中，意见仍保留在 decisions.jsonl。",
+                o.decision,
+                o.about,
+                o.at,
+                match o.target {
+                    diaoyan_model::DecisionTarget::Submission => "材料",
+                    diaoyan_model::DecisionTarget::Issue => "问题",
+                }
+            );
+        }
+        for u in &rv.unreadable {
+            println!("{u}（该行保留在文件中，未采用）");
+        }
         println!("结果在 {out}/ ：{}", report.outputs.join("、"));
         if c.errors > 0 {
             println!("无法读取的文件及原因见 {out}/ingest_errors.csv");
@@ -351,6 +390,30 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn serve(a: ServeArgs) -> Result<ExitCode> {
+    use std::io::Write;
+    diaoyan_serve::serve(
+        diaoyan_serve::Options {
+            out: a.out,
+            listen: a.listen,
+            port: a.port,
+        },
+        |s| {
+            let mut w = std::io::stdout().lock();
+            let _ = writeln!(w, "审核页面已启动，请在浏览器中打开：{}", s.url);
+            if s.token.is_some() {
+                let _ = writeln!(
+                    w,
+                    "本页面对网络开放，访问需要上面地址中的口令（token），请只发给审核人员。"
+                );
+            }
+            let _ = writeln!(w, "按 Ctrl+C 停止。");
+            let _ = w.flush();
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn digest(a: DigestArgs) -> Result<ExitCode> {

@@ -15,6 +15,9 @@
 //! assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
 //! ```
 
+mod decisions;
+
+pub use decisions::{DECISIONS_FILE, append_decision, latest_decisions, read_decisions};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};

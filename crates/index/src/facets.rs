@@ -21,7 +21,11 @@ impl Facet {
     /// the Chinese name shown.
     pub const FIELDS: [(&'static [&'static str], &'static str, &'static str); 11] = [
         (&["theme", "主题"], "theme", "主题"),
-        (&["group", "theme_group", "主题大类"], "theme_group", "主题大类"),
+        (
+            &["group", "theme_group", "主题大类"],
+            "theme_group",
+            "主题大类",
+        ),
         (&["place", "地点"], "place_raw", "地点"),
         (&["unit", "单位"], "unit_raw", "单位"),
         (&["author", "作者"], "author_raw", "作者"),

@@ -255,7 +255,8 @@ fn fold(c: char) -> Option<char> {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         c => c,
     };
-    c.is_alphanumeric().then(|| c.to_lowercase().next().unwrap_or(c))
+    c.is_alphanumeric()
+        .then(|| c.to_lowercase().next().unwrap_or(c))
 }
 
 /// One token per letter, digit or Han character, positions counting only those.
@@ -758,9 +759,7 @@ impl Searcher {
                     "复核" | "review" => "复核",
                     "退回" | "退回重写" | "redo" => "退回重写",
                     other => {
-                        return Err(format!(
-                            "结论只能是“通过”“复核”或“退回重写”，不是“{other}”"
-                        ));
+                        return Err(format!("结论只能是“通过”“复核”或“退回重写”，不是“{other}”"));
                     }
                 };
                 must(self.exact(f.verdict, label))

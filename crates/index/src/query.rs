@@ -141,8 +141,7 @@ pub fn parse(q: &str) -> Parsed {
     for (i, (tok, quoted)) in toks.into_iter().enumerate() {
         if !quoted && (tok == "OR" || tok == "|" || tok == "｜") {
             if p.all.is_empty() || i + 1 == n {
-                p.notes
-                    .push(format!("“{tok}”两边要各有一个词，已忽略"));
+                p.notes.push(format!("“{tok}”两边要各有一个词，已忽略"));
             } else {
                 join_next = true;
             }

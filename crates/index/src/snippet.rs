@@ -115,7 +115,13 @@ pub fn snippet(text: &str, terms: &[String], width: usize) -> Snippet {
     // Line breaks and tabs as spaces: same byte length for \n \t, \r too.
     let text: String = out
         .chars()
-        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     Snippet { text, marks }
 }
@@ -151,7 +157,7 @@ fn window(text: &str, occ: &[(usize, usize, usize)], width: usize) -> (usize, us
         if let Some(p) = head
             .iter()
             .position(|c| matches!(c, '。' | '！' | '？' | '；' | '\n'))
-            && start + p + 1 <= first.max(start)
+            && start + p < first.max(start)
         {
             start += p + 1;
         }

@@ -138,9 +138,27 @@ fn query_syntax_or_not_phrase_and_fields() {
     let at = dir.path().join("index");
     let data = vec![
         sugg("1", "石桥村", "2023-09-18", "交通运输", "石桥村机耕路塌方"),
-        sugg("2", "河口村", "2023-09-20", "交通运输", "河口村机耕路损毁严重"),
-        sugg("3", "河口村", "2023-09-21", "环境保护", "河口村垃圾无人清运"),
-        sugg("4", "东山村", "2023-09-22", "城乡建设", "东山村硬化道路开裂"),
+        sugg(
+            "2",
+            "河口村",
+            "2023-09-20",
+            "交通运输",
+            "河口村机耕路损毁严重",
+        ),
+        sugg(
+            "3",
+            "河口村",
+            "2023-09-21",
+            "环境保护",
+            "河口村垃圾无人清运",
+        ),
+        sugg(
+            "4",
+            "东山村",
+            "2023-09-22",
+            "城乡建设",
+            "东山村硬化道路开裂",
+        ),
     ];
     build(&at, &seg, entries(&data, "")).unwrap();
     let s = Searcher::open(&at, &seg).unwrap();
@@ -154,12 +172,32 @@ fn query_syntax_or_not_phrase_and_fields() {
     assert_eq!(ids("“机耕路塌方”"), ["1"]);
     assert!(ids("\"机耕路 开裂\"").is_empty());
     // A bad value inside the query is searched as words, and said.
-    let f = s.search(&Search { limit: 5, ..words("结论:很好 机耕路") }).unwrap();
+    let f = s
+        .search(&Search {
+            limit: 5,
+            ..words("结论:很好 机耕路")
+        })
+        .unwrap();
     assert_eq!(f.total, 0);
-    assert!(f.notes.iter().any(|n| n.contains("结论只能是")), "{:?}", f.notes);
+    assert!(
+        f.notes.iter().any(|n| n.contains("结论只能是")),
+        "{:?}",
+        f.notes
+    );
     // Pasted text with every kind of punctuation never fails.
-    for q in ["【急】机耕路（石桥村）：塌方！", "\"", "OR", "-", "a:b:c", "《》", "……"] {
-        let r = s.search(&Search { limit: 5, ..words(q) });
+    for q in [
+        "【急】机耕路（石桥村）：塌方！",
+        "\"",
+        "OR",
+        "-",
+        "a:b:c",
+        "《》",
+        "……",
+    ] {
+        let r = s.search(&Search {
+            limit: 5,
+            ..words(q)
+        });
         if let Err(e) = &r {
             assert!(e.to_string().contains("请给出关键词"), "{q}: {e}");
         }
@@ -199,7 +237,16 @@ fn word_boundaries_are_substrings_ranked_by_whole_words() {
     assert_eq!(ids("\"道路硬化\""), ["1"]);
     assert_eq!(ids("硬化道路"), ["1", "2", "7"]);
     // The exact sequence ranks first.
-    let top = |q: &str| s.search(&Search { limit: 1, ..words(q) }).unwrap().hits[0].id.clone();
+    let top = |q: &str| {
+        s.search(&Search {
+            limit: 1,
+            ..words(q)
+        })
+        .unwrap()
+        .hits[0]
+            .id
+            .clone()
+    };
     assert_eq!(top("道路硬化"), "1");
     assert_eq!(top("硬化道路"), "2");
     assert_eq!(ids("G107"), ["4"]);
@@ -267,11 +314,29 @@ fn snippets_mark_the_words_in_the_best_passage() {
         assert!(m.contains("【机耕路】塌方，【拖拉机】"), "{m}");
         assert!(m.starts_with('…') && m.ends_with('…'), "{m}");
     }
-    let sub = f.hits.iter().find(|h| h.doc_type == DocType::Submission).unwrap();
-    assert!(sub.text.is_empty(), "a submission's hit carries its passage only");
-    assert_eq!((sub.kind.as_str(), sub.verdict.as_str()), ("蹲点手记", "复核"));
+    let sub = f
+        .hits
+        .iter()
+        .find(|h| h.doc_type == DocType::Submission)
+        .unwrap();
+    assert!(
+        sub.text.is_empty(),
+        "a submission's hit carries its passage only"
+    );
+    assert_eq!(
+        (sub.kind.as_str(), sub.verdict.as_str()),
+        ("蹲点手记", "复核")
+    );
     // Scopes.
-    let n = |scope| s.search(&Search { limit: 5, scope, ..words("机耕路") }).unwrap().total;
+    let n = |scope| {
+        s.search(&Search {
+            limit: 5,
+            scope,
+            ..words("机耕路")
+        })
+        .unwrap()
+        .total
+    };
     assert_eq!(n(Scope::Suggestions), 1);
     assert_eq!(n(Scope::Submissions), 1);
     assert_eq!(n(Scope::All), 2);
@@ -299,7 +364,13 @@ fn facets_count_every_hit_by_value() {
             1 => ("河口村", "交通运输"),
             _ => ("河口村", "环境保护"),
         };
-        data.push(sugg(&i.to_string(), place, "2023-09-18", theme, &format!("第{i}条 机耕路")));
+        data.push(sugg(
+            &i.to_string(),
+            place,
+            "2023-09-18",
+            theme,
+            &format!("第{i}条 机耕路"),
+        ));
     }
     build(&at, &seg, entries(&data, "")).unwrap();
     let s = Searcher::open(&at, &seg).unwrap();
@@ -314,7 +385,10 @@ fn facets_count_every_hit_by_value() {
     let counts = |i: usize| -> Vec<(String, u64)> { f.facets[i].counts.clone() };
     assert_eq!(f.facets[0].field, "地点");
     assert_eq!(counts(0), [("河口村".into(), 20), ("石桥村".into(), 10)]);
-    assert_eq!(counts(1), [("交通运输".into(), 20), ("环境保护".into(), 10)]);
+    assert_eq!(
+        counts(1),
+        [("交通运输".into(), 20), ("环境保护".into(), 10)]
+    );
     assert_eq!(counts(2), [("通过".into(), 30)]);
     // The counts follow the query.
     let f = s

@@ -673,3 +673,82 @@ pub struct Topic {
     /// Member suggestion ids (in issues or not).
     pub members: Vec<String>,
 }
+
+/// What a reviewer's decision is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionTarget {
+    /// A submission, by its stable id.
+    Submission,
+    /// An issue (问题), by its id in the run it was made on and, across runs, its members.
+    Issue,
+}
+
+/// What a reviewer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionAction {
+    /// The machine's verdict stands (确认).
+    Confirm,
+    /// The verdict is replaced by the reviewer's (改判), with a note.
+    Override,
+    /// An issue is handled (已处理).
+    Handled,
+    /// An earlier decision is withdrawn (撤销).
+    Withdraw,
+}
+
+/// One reviewer decision, a line of `OUT/decisions.jsonl`. The latest line for a target wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Submission or issue.
+    pub target: DecisionTarget,
+    /// The submission's stable id, or the issue id in the run it was made on.
+    pub id: String,
+    /// What was decided.
+    pub action: DecisionAction,
+    /// The reviewer's verdict (an override's new verdict; a confirmation's machine verdict).
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    /// The machine's verdict when the decision was made.
+    #[serde(default)]
+    pub machine: Option<Verdict>,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// What it was about, for a reader of the file and for reporting a decision whose target
+    /// is gone: the submission's file, or the issue's title.
+    #[serde(default)]
+    pub about: String,
+    /// An issue's member suggestion ids (stable), to find the issue again after a re-run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+impl Decision {
+    /// What a reviewer reads: 确认退回重写 / 改为通过（备注）/ 已处理 / 已撤销.
+    pub fn label(&self) -> String {
+        let v = self.verdict.map_or("", Verdict::label);
+        let note = if self.note.trim().is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", self.note.trim())
+        };
+        match self.action {
+            DecisionAction::Confirm => format!("确认{v}{note}"),
+            DecisionAction::Override => format!("改为{v}{note}"),
+            DecisionAction::Handled => format!("已处理{note}"),
+            DecisionAction::Withdraw => "已撤销".to_owned(),
+        }
+    }
+
+    /// The verdict that holds after this decision, if it sets one.
+    pub fn verdict_now(&self) -> Option<Verdict> {
+        match self.action {
+            DecisionAction::Confirm | DecisionAction::Override => self.verdict,
+            _ => None,
+        }
+    }
+}

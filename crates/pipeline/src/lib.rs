@@ -18,6 +18,7 @@ mod config;
 mod digest;
 mod lock;
 mod outputs;
+mod review;
 mod run;
 mod train;
 
@@ -26,6 +27,7 @@ pub use config::{PipelineConfig, StageName, TextConfig};
 pub use diaoyan_report::{Filter, Format};
 pub use digest::{DigestOutput, digest};
 pub use lock::{LOCK_FILE, OutputLock, clean_leftovers};
+pub use review::{Orphan, Reviews};
 pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
 pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
 

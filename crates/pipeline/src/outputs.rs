@@ -3,9 +3,9 @@
 use crate::Result;
 use crate::run::RunData;
 use diaoyan_digest::{Table, write_csv, write_jsonl};
-use serde::Serialize;
 use diaoyan_model::Submission;
 use diaoyan_score::ScoreOutput;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -92,6 +92,9 @@ struct SubmissionLine<'a> {
     sub: &'a diaoyan_model::Submission,
     #[serde(skip_serializing_if = "Option::is_none")]
     stats: Option<diaoyan_model::TextStats>,
+    /// Score, verdict and reasons (score stage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assessment: Option<&'a diaoyan_model::Assessment>,
 }
 
 /// Writes every output; returns their names. Reports one unit of progress per file written
@@ -99,6 +102,7 @@ struct SubmissionLine<'a> {
 pub(crate) fn write_all(
     dir: &Path,
     d: &RunData,
+    reviews: &crate::Reviews,
     seg: Option<&diaoyan_text::Segmenter>,
     progress: &dyn crate::Progress,
 ) -> Result<Vec<String>> {
@@ -162,6 +166,7 @@ pub(crate) fn write_all(
         .map(|(i, s)| SubmissionLine {
             sub: s,
             stats: d.stats.as_ref().map(|v| v[i]),
+            assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
         })
         .collect();
     write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
@@ -215,7 +220,7 @@ pub(crate) fn write_all(
     let errors_sheet = keep(e);
     let mut score_sheets = Vec::new();
     if let Some(sc) = &d.score {
-        let f = flags_table(subs, sc);
+        let f = flags_table(subs, sc, reviews);
         write_csv(&dir.join("flags.csv"), &f)?;
         tick();
         let p = pairs_table(&sc.pairs);
@@ -236,7 +241,7 @@ pub(crate) fn write_all(
         let st = suggestions_table(&sg.suggestions);
         write_csv(&dir.join("suggestions.csv"), &st)?;
         tick();
-        let it = issues_table(&sg.issues);
+        let it = issues_table(&sg.issues, reviews);
         write_csv(&dir.join("issues.csv"), &it)?;
         tick();
         let tt = topics_table(&sg.topics);
@@ -267,6 +272,7 @@ pub(crate) fn write_all(
             suggestions: &sg.suggestions,
             issues: &sg.issues,
             topics: &sg.topics,
+            reviews: &reviews.submissions,
         };
         let tables = diaoyan_report::Tables::from_parts(&parts)?;
         written.extend(tables.write_parquet(dir)?);
@@ -376,9 +382,15 @@ pub const FLAG_COLUMNS: &[&str] = &[
     "每千字事实数",
     "具体建议数",
     "重合比例",
+    "审核意见",
+    "审核后结论",
 ];
 
-fn flags_table(subs: &[diaoyan_model::Submission], sc: &diaoyan_score::ScoreOutput) -> Table {
+fn flags_table(
+    subs: &[diaoyan_model::Submission],
+    sc: &diaoyan_score::ScoreOutput,
+    reviews: &crate::Reviews,
+) -> Table {
     let mut t = Table::new("材料审查", FLAG_COLUMNS);
     for (s, a) in subs.iter().zip(&sc.assessments) {
         let sig = &a.signals;
@@ -403,6 +415,22 @@ fn flags_table(subs: &[diaoyan_model::Submission], sc: &diaoyan_score::ScoreOutp
             format!("{:.1}", sig.facts_per_k),
             sig.concrete_suggestions.to_string(),
             format!("{:.0}%", sig.copied_share * 100.0),
+            reviews
+                .submissions
+                .get(&s.id)
+                .map(|r| r.0.clone())
+                .unwrap_or_default(),
+            reviews
+                .submissions
+                .get(&s.id)
+                .map_or(a.verdict.label(), |r| {
+                    if r.1.is_empty() {
+                        a.verdict.label()
+                    } else {
+                        r.1.as_str()
+                    }
+                })
+                .to_owned(),
         ]);
     }
     t
@@ -499,7 +527,7 @@ fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
     t
 }
 
-fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
+fn issues_table(issues: &[diaoyan_model::Issue], reviews: &crate::Reviews) -> Table {
     let mut t = Table::new(
         "问题清单",
         &[
@@ -515,6 +543,7 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
                 "例1",
                 "例2",
                 "例3",
+                "处理情况",
             ],
         ]
         .concat(),
@@ -541,6 +570,7 @@ fn issues_table(issues: &[diaoyan_model::Issue]) -> Table {
             ex(1),
             ex(2),
         ]);
+        row.push(reviews.issues.get(&i.id).cloned().unwrap_or_default());
         t.push(row);
     }
     t

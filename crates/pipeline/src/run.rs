@@ -118,6 +118,8 @@ pub struct RunReport {
     pub cleaned: Vec<String>,
     /// The holder of a lock left by a run that did not finish (killed), taken over.
     pub stale_lock: Option<String>,
+    /// Reviewer decisions (`decisions.jsonl`) as they apply to this run.
+    pub reviews: crate::Reviews,
     /// The resolved configuration.
     pub config: PipelineConfig,
 }
@@ -214,6 +216,11 @@ impl Pipeline {
         let lock = crate::lock::OutputLock::acquire(&out_dir, &started)?;
         let cleaned = crate::lock::clean_leftovers(&out_dir);
         let data = self.execute_excluding(progress, std::slice::from_ref(&out_dir))?;
+        let reviews = crate::review::load(
+            &out_dir,
+            &data.ingest.submissions,
+            data.suggest.as_ref().map_or(&[], |s| s.issues.as_slice()),
+        );
         let mut report = RunReport {
             tool: "diaoyan",
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -226,12 +233,19 @@ impl Pipeline {
             outputs: Vec::new(),
             cleaned,
             stale_lock: lock.taken_over.clone(),
+            reviews,
             config: self.cfg.clone(),
         };
         // Everything is written to a staging folder first and moved into place at the end:
         // a failed or killed run leaves the previous outputs whole.
         let staging = outputs::staging_dir(&out_dir)?;
-        report.outputs = outputs::write_all(staging.path(), &data, self.segmenter(), progress)?;
+        report.outputs = outputs::write_all(
+            staging.path(),
+            &data,
+            &report.reviews,
+            self.segmenter(),
+            progress,
+        )?;
         progress.finish();
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();

@@ -116,6 +116,8 @@ pub struct RedoItem {
     pub score: f64,
     /// Reasons, each with its evidence.
     pub reasons: Vec<String>,
+    /// The reviewer's decision (确认退回重写 / 改为通过（备注）), or empty.
+    pub review: String,
 }
 
 impl RedoItem {
@@ -265,6 +267,15 @@ impl Digest {
             floats(sb, "score")?,
             strs(sb, "reasons")?,
         );
+        // Reviewer decisions (absent from tables written before they existed).
+        let optional = |name: &str| -> Result<Vec<String>> {
+            if sb.column(name).is_ok() {
+                strs(sb, name)
+            } else {
+                Ok(vec![String::new(); sb.height()])
+            }
+        };
+        let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
         let sdates: Vec<&str> = b_date
             .iter()
             .map(String::as_str)
@@ -560,7 +571,7 @@ impl Digest {
 
         // Sent back, lowest score first.
         let mut redo: Vec<RedoItem> = (0..sb.height())
-            .filter(|&i| verdicts[i] == "退回重写")
+            .filter(|&i| verdicts[i] == "退回重写" || b_review_verdict[i] == "退回重写")
             .map(|i| RedoItem {
                 path: b_path[i].clone(),
                 kind: b_kind[i].clone(),
@@ -573,6 +584,7 @@ impl Digest {
                     .filter(|l| !l.is_empty())
                     .map(str::to_owned)
                     .collect(),
+                review: b_review[i].clone(),
             })
             .collect();
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));

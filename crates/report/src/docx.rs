@@ -196,6 +196,18 @@ pub(crate) fn render(d: &Digest) -> Result<Vec<u8>> {
                     .add_run(Run::new().add_text(format!("· {reason}")).size(28)),
             );
         }
+        if !r.review.is_empty() {
+            doc = doc.add_paragraph(
+                Paragraph::new()
+                    .indent(Some(640), None, None, None)
+                    .add_run(
+                        Run::new()
+                            .add_text(format!("· 审核意见：{}", r.review))
+                            .size(28)
+                            .bold(),
+                    ),
+            );
+        }
     }
 
     if let Some(more) = redo_more(d) {

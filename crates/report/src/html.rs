@@ -302,6 +302,9 @@ pub(crate) fn render(d: &Digest) -> String {
             for reason in &r.reasons {
                 let _ = write!(s, "<li>{}</li>", esc(reason));
             }
+            if !r.review.is_empty() {
+                let _ = write!(s, "<li class=\"review\">审核意见：{}</li>", esc(&r.review));
+            }
             s.push_str("</ul></li>\n");
         }
         s.push_str("</ol>\n");

@@ -224,6 +224,9 @@ pub(crate) fn render(d: &Digest) -> String {
         for reason in &r.reasons {
             let _ = writeln!(s, "    - {}", esc(reason));
         }
+        if !r.review.is_empty() {
+            let _ = writeln!(s, "    - 审核意见：{}", esc(&r.review));
+        }
         s.push('\n');
     }
 

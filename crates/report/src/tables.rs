@@ -40,6 +40,9 @@ pub struct RunParts<'a> {
     pub issues: &'a [Issue],
     /// Topics.
     pub topics: &'a [Topic],
+    /// Reviewer decisions by submission id: (what they decided, the verdict that now holds or
+    /// empty), both in Chinese.
+    pub reviews: &'a HashMap<String, (String, String)>,
 }
 
 /// A column under construction.
@@ -100,6 +103,13 @@ impl Tables {
                 .collect(),
             None => vec![String::new(); subs.len()],
         };
+        let review = |i: usize| p.reviews.get(&subs[i].id);
+        let reviews: Vec<String> = (0..subs.len())
+            .map(|i| review(i).map(|r| r.0.clone()).unwrap_or_default())
+            .collect();
+        let review_verdicts: Vec<String> = (0..subs.len())
+            .map(|i| review(i).map(|r| r.1.clone()).unwrap_or_default())
+            .collect();
         let chars: Vec<u32> = match p.stats {
             Some(st) => st.iter().map(|x| u(x.han)).collect(),
             None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
@@ -124,6 +134,8 @@ impl Tables {
             Col::Str("verdict", verdicts),
             Col::F64("score", scores),
             Col::Str("reasons", reasons),
+            Col::Str("review", reviews),
+            Col::Str("review_verdict", review_verdicts),
         ])?;
 
         let sg = p.suggestions;

@@ -231,6 +231,7 @@ fn tables(r: &Run) -> Tables {
         suggestions: &r.suggestions,
         issues: &r.issues,
         topics: &r.topics,
+        reviews: &Default::default(),
     })
     .unwrap()
 }

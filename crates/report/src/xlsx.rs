@@ -89,7 +89,16 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
     }
     let mut redo = Table::new(
         "需退回重写",
-        &["文件", "类型", "作者", "单位", "日期", "得分", "原因"],
+        &[
+            "文件",
+            "类型",
+            "作者",
+            "单位",
+            "日期",
+            "得分",
+            "原因",
+            "审核意见",
+        ],
     );
     for r in &d.redo {
         redo.push(vec![
@@ -100,6 +109,7 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
             r.date.clone(),
             format!("{:.1}", r.score),
             r.reasons.join("\n"),
+            r.review.clone(),
         ]);
     }
     let mut cadres = Table::new(

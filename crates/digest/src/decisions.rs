@@ -1,0 +1,127 @@
+//! Reviewer decisions (`decisions.jsonl`): read, appended atomically, the latest per target.
+
+use std::path::Path;
+
+/// The reviewer decisions file in an output folder.
+pub const DECISIONS_FILE: &str = "decisions.jsonl";
+
+/// Reads `decisions.jsonl`: every decision in file order, and a Chinese note for each line that
+/// is not one (kept in the file, never dropped). A missing file is no decisions.
+pub fn read_decisions(path: &Path) -> std::io::Result<(Vec<diaoyan_model::Decision>, Vec<String>)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(d) => out.push(d),
+            Err(e) => bad.push(format!("{} 第 {} 行无法识别（{e}）", path.display(), i + 1)),
+        }
+    }
+    Ok((out, bad))
+}
+
+/// Appends one decision to `decisions.jsonl` atomically: the whole file is rewritten to a
+/// temporary file with the new line and renamed over the old one, so a crash leaves either the
+/// old file or the new one, never a torn line.
+pub fn append_decision(path: &Path, d: &diaoyan_model::Decision) -> crate::Result<()> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(crate::write_io(path, e)),
+    };
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    serde_json::to_writer(&mut bytes, d).map_err(|e| crate::write_err(path, e))?;
+    bytes.push(b'\n');
+    crate::write_atomic(path, &bytes)
+}
+
+/// The latest decision per (target, id); a withdrawal removes the earlier one.
+pub fn latest_decisions(
+    all: &[diaoyan_model::Decision],
+) -> std::collections::HashMap<(diaoyan_model::DecisionTarget, String), diaoyan_model::Decision> {
+    let mut m = std::collections::HashMap::new();
+    for d in all {
+        let key = (d.target, d.id.clone());
+        if d.action == diaoyan_model::DecisionAction::Withdraw {
+            m.remove(&key);
+        } else {
+            m.insert(key, d.clone());
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diaoyan_model::{Decision, DecisionAction, DecisionTarget, Verdict};
+
+    fn d(id: &str, action: DecisionAction, verdict: Option<Verdict>, note: &str) -> Decision {
+        Decision {
+            target: DecisionTarget::Submission,
+            id: id.into(),
+            action,
+            verdict,
+            machine: Some(Verdict::Redo),
+            note: note.into(),
+            at: "2026-11-30T10:00:00+08:00".into(),
+            about: "a.docx".into(),
+            members: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn appended_lines_are_read_back_and_the_latest_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(DECISIONS_FILE);
+        assert!(
+            read_decisions(&p).unwrap().0.is_empty(),
+            "no file, no decisions"
+        );
+        append_decision(
+            &p,
+            &d("a", DecisionAction::Confirm, Some(Verdict::Redo), ""),
+        )
+        .unwrap();
+        append_decision(
+            &p,
+            &d("a", DecisionAction::Override, Some(Verdict::Pass), "核实"),
+        )
+        .unwrap();
+        append_decision(
+            &p,
+            &d("b", DecisionAction::Confirm, Some(Verdict::Redo), ""),
+        )
+        .unwrap();
+        append_decision(&p, &d("b", DecisionAction::Withdraw, None, "")).unwrap();
+        // A damaged line is reported and kept, never dropped.
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("{broken\n");
+        std::fs::write(&p, &text).unwrap();
+        append_decision(
+            &p,
+            &d("c", DecisionAction::Confirm, Some(Verdict::Redo), ""),
+        )
+        .unwrap();
+        let (all, bad) = read_decisions(&p).unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains("第 5 行"), "{bad:?}");
+        assert!(std::fs::read_to_string(&p).unwrap().contains("{broken"));
+        let latest = latest_decisions(&all);
+        let a = &latest[&(DecisionTarget::Submission, "a".to_owned())];
+        assert_eq!(a.label(), "改为通过（核实）");
+        assert_eq!(a.verdict_now(), Some(Verdict::Pass));
+        assert!(!latest.contains_key(&(DecisionTarget::Submission, "b".to_owned())));
+        assert_eq!(latest.len(), 2);
+    }
+}

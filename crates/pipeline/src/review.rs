@@ -1,0 +1,120 @@
+//! Reviewer decisions (`OUT/decisions.jsonl`, written by `diaoyan serve`) brought into a run:
+//! each submission's decision is matched by its stable id, each issue's by its members (issue
+//! ids are renumbered when the input changes); a decision whose submission or issue is gone is
+//! kept in the file and reported, never lost.
+
+use diaoyan_model::{Decision, DecisionTarget, Issue, Submission};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// A decision that matched nothing in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Orphan {
+    /// Submission or issue.
+    pub target: DecisionTarget,
+    /// The id it was made on.
+    pub id: String,
+    /// What it was about (file or issue title).
+    pub about: String,
+    /// The decision, in Chinese.
+    pub decision: String,
+    /// When.
+    pub at: String,
+}
+
+/// The decisions as they apply to this run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reviews {
+    /// Decisions in the file (latest per target, withdrawals applied).
+    pub decisions: usize,
+    /// Matched to a submission or issue of this run.
+    pub applied: usize,
+    /// Matched nothing: the submission or issue is no longer in the input.
+    pub orphaned: Vec<Orphan>,
+    /// Lines of the file that are not decisions (kept in the file).
+    pub unreadable: Vec<String>,
+    /// By submission id: (decision, the verdict that now holds or empty).
+    #[serde(skip)]
+    pub submissions: HashMap<String, (String, String)>,
+    /// By issue id of this run: the decision.
+    #[serde(skip)]
+    pub issues: HashMap<String, String>,
+}
+
+/// The issue of this run a decision on an issue refers to: most members in common (at least
+/// half of the smaller set), else the same id and title.
+fn issue_of<'a>(d: &Decision, issues: &'a [Issue]) -> Option<&'a Issue> {
+    let was: HashSet<&str> = d.members.iter().map(String::as_str).collect();
+    let best = issues
+        .iter()
+        .map(|i| {
+            let common = i
+                .members
+                .iter()
+                .filter(|m| was.contains(m.as_str()))
+                .count();
+            (common, i)
+        })
+        .filter(|(c, i)| *c > 0 && 2 * c >= i.members.len().min(was.len()).max(1))
+        .max_by_key(|(c, _)| *c)
+        .map(|(_, i)| i);
+    best.or_else(|| issues.iter().find(|i| i.id == d.id && i.title == d.about))
+}
+
+/// Reads `dir/decisions.jsonl` and matches it to this run.
+pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
+    let path = dir.join(diaoyan_digest::DECISIONS_FILE);
+    let (all, unreadable) = match diaoyan_digest::read_decisions(&path) {
+        Ok(x) => x,
+        Err(e) => (
+            Vec::new(),
+            vec![format!("无法读取 {}：{e}", path.display())],
+        ),
+    };
+    let latest = diaoyan_digest::latest_decisions(&all);
+    let mut latest: Vec<&Decision> = latest.values().collect();
+    latest.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let mut r = Reviews {
+        decisions: latest.len(),
+        unreadable,
+        ..Reviews::default()
+    };
+    for d in latest {
+        let matched = match d.target {
+            DecisionTarget::Submission if ids.contains(d.id.as_str()) => {
+                r.submissions.insert(
+                    d.id.clone(),
+                    (
+                        d.label(),
+                        d.verdict_now()
+                            .map(|v| v.label().to_owned())
+                            .unwrap_or_default(),
+                    ),
+                );
+                true
+            }
+            DecisionTarget::Issue => match issue_of(d, issues) {
+                Some(i) => {
+                    r.issues.insert(i.id.clone(), d.label());
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        if matched {
+            r.applied += 1;
+        } else {
+            r.orphaned.push(Orphan {
+                target: d.target,
+                id: d.id.clone(),
+                about: d.about.clone(),
+                decision: d.label(),
+                at: d.at.clone(),
+            });
+        }
+    }
+    r
+}
