@@ -2230,3 +2230,117 @@ fn topics_gather_real_messages_on_one_subject() {
         );
     }
 }
+
+/// Issue 10: a re-run with files added, changed and removed updates the index in place of
+/// rebuilding it, and the index then holds exactly what a full build on the new input holds.
+#[test]
+fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = tmp.path().join("out");
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let first = run_json(&out);
+    assert_eq!(first["index"]["incremental"], false, "{}", first["index"]);
+    // One file added, one changed, one removed.
+    let mut files: Vec<PathBuf> = walk(&corpus)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    std::fs::write(
+        corpus.join("补充手记.txt"),
+        "蹲点手记\n今天走访石桥村三组，村民反映机耕路塌方2处，涉及农户12户，建议尽快修复。\n",
+    )
+    .unwrap();
+    let changed = std::fs::read_to_string(&files[0]).unwrap();
+    std::fs::write(
+        &files[0],
+        format!("{changed}\n补记：河口村五组路灯有3盏不亮。\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let second = run_json(&out);
+    let ix = &second["index"];
+    assert_eq!(ix["incremental"], true, "{ix}");
+    assert!(ix["kept"].as_u64() > Some(0), "{ix}");
+    assert!(
+        ix["added"].as_u64() < ix["kept"].as_u64(),
+        "most entries are taken over: {ix}"
+    );
+    let full = tmp.path().join("full");
+    assert_exit(&run_quiet(&corpus, &full), 0);
+    assert_eq!(run_json(&full)["index"]["entries"], ix["entries"]);
+    let everything = |out: &Path| -> Vec<String> {
+        let o = diaoyan(&[
+            "search",
+            "--out",
+            out.to_str().unwrap(),
+            "--type",
+            "all",
+            "--json",
+            "--limit",
+            "100000",
+            "--",
+            "-不存在的词",
+        ]);
+        assert_exit(&o, 0);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let mut hits: Vec<String> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let mut h = h.clone();
+                h["score"] = serde_json::Value::Null;
+                h.to_string()
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    let (a, b) = (everything(&out), everything(&full));
+    assert_eq!(a.len() as u64, ix["entries"].as_u64().unwrap());
+    assert!(a == b, "the updated index differs from a full build");
+    for q in ["机耕路 塌方", "路灯", "补记"] {
+        let ids = |out: &Path| {
+            let o = diaoyan(&[
+                "search",
+                q,
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+                "--type",
+                "all",
+                "--limit",
+                "1000",
+            ]);
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let mut ids: Vec<String> = v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&out), ids(&full), "{q}");
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -18,6 +18,7 @@ pub mod snippet;
 use diaoyan_model::{Kind, Level, Suggestion};
 use diaoyan_text::Segmenter;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -306,6 +307,7 @@ struct Fields {
     title: Field,
     text: Field,
     chars: Field,
+    fp: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -345,6 +347,7 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", tokenised.clone()),
         text: b.add_text_field("text", tokenised),
         chars: b.add_text_field(FORMAT, chars),
+        fp: b.add_u64_field("fp", INDEXED | FAST),
     };
     (b.build(), f)
 }
@@ -381,8 +384,39 @@ fn register(index: &Index, seg: &Segmenter) {
         .register(CHARS, tantivy::tokenizer::TextAnalyzer::from(CharTokenizer));
 }
 
-fn document(f: &Fields, e: &Entry) -> TantivyDocument {
+/// A hash of everything an entry puts in the index: equal hashes, equal documents.
+fn fingerprint(e: &Entry) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let places = e.places.join("\u{1}");
+    for part in [
+        e.doc_type.as_str(),
+        e.id,
+        e.submission,
+        e.path,
+        e.author,
+        e.unit,
+        &places,
+        e.date,
+        e.kind,
+        e.level,
+        e.verdict,
+        e.voice,
+        e.theme_group,
+        e.theme,
+        e.issue,
+        e.topic,
+        e.title,
+        e.text,
+    ] {
+        h.update(part.as_bytes());
+        h.update(&[0xff]);
+    }
+    h.digest()
+}
+
+fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
+    doc.add_u64(f.fp, fp);
     doc.add_text(f.doc_type, e.doc_type.as_str());
     doc.add_text(f.id, e.id);
     doc.add_text(f.submission, e.submission);
@@ -420,13 +454,92 @@ fn document(f: &Fields, e: &Entry) -> TantivyDocument {
     doc
 }
 
-/// Builds the index of `entries` at `dir` (replacing any earlier one); returns how many were
-/// indexed.
+/// What building the index did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Built {
+    /// Entries in the index.
+    pub entries: usize,
+    /// Entries written (all of them in a full build).
+    pub added: usize,
+    /// Entries of the previous index taken over unchanged.
+    pub kept: usize,
+    /// Entries of the previous index removed (gone or changed).
+    pub removed: usize,
+    /// Whether the previous index was updated rather than rebuilt.
+    pub incremental: bool,
+}
+
+/// The file beside tantivy's own that says how an index was built.
+const META: &str = "diaoyan-index.json";
+
+/// What an index must have been built with to be updated: this format, this version of
+/// diaoyan, the same lexicons.
+fn meta(seg: &Segmenter) -> serde_json::Value {
+    serde_json::json!({
+        "format": FORMAT,
+        "version": env!("CARGO_PKG_VERSION"),
+        "lexicons": format!("{:016x}", seg.fingerprint()),
+    })
+}
+
+/// Builds the index of `entries` at `dir` (replacing any earlier one).
 pub fn build<'a>(
     dir: &Path,
     seg: &Segmenter,
     entries: impl IntoIterator<Item = Entry<'a>>,
-) -> Result<usize> {
+) -> Result<Built> {
+    update(dir, None, seg, entries)
+}
+
+/// Links (or copies) the files of `previous` into `to` and returns the fingerprints of its
+/// live entries, when it can be updated: built with the same format, version and lexicons,
+/// no entry twice.
+fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(previous.join(META)).ok()?).ok()?;
+    if m != meta(seg) {
+        return None;
+    }
+    for e in std::fs::read_dir(previous).ok()? {
+        let e = e.ok()?;
+        if !e.file_type().ok()?.is_file() || e.file_name() == META {
+            continue;
+        }
+        let target = to.join(e.file_name());
+        if std::fs::hard_link(e.path(), &target).is_err() {
+            std::fs::copy(e.path(), &target).ok()?;
+        }
+    }
+    let index = Index::open_in_dir(to).ok()?;
+    let reader = index.reader().ok()?;
+    let searcher = reader.searcher();
+    let mut fps = HashSet::new();
+    for sr in searcher.segment_readers() {
+        let col = sr.fast_fields().u64("fp").ok()?;
+        let alive = sr.alive_bitset();
+        for doc in 0..sr.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            if !fps.insert(col.first(doc)?) {
+                return None;
+            }
+        }
+    }
+    Some(fps)
+}
+
+/// Builds the index of `entries` at `dir`, updating `previous` (an index written by this
+/// version with the same lexicons) when there is one: entries whose every field is unchanged
+/// are kept, the others removed or added — the same documents as a full build, without cutting
+/// the unchanged texts again. The previous index is never modified (its files are linked,
+/// tantivy never rewrites a file), so it can be `dir` itself.
+pub fn update<'a>(
+    dir: &Path,
+    previous: Option<&Path>,
+    seg: &Segmenter,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+) -> Result<Built> {
     let write_err = |e: &dyn std::fmt::Display| Error::Write {
         path: dir.to_path_buf(),
         reason: e.to_string(),
@@ -441,19 +554,49 @@ pub fn build<'a>(
         .tempdir_in(parent)
         .map_err(|e| write_err(&e))?;
     let (schema, f) = schema();
-    let index = Index::create_in_dir(tmp.path(), schema).map_err(|e| write_err(&e))?;
+    let prior = previous.and_then(|p| reuse(p, tmp.path(), seg));
+    let index = match &prior {
+        Some(_) => Index::open_in_dir(tmp.path()).map_err(|e| write_err(&e))?,
+        None => {
+            // Whatever a failed reuse linked in goes first.
+            for e in std::fs::read_dir(tmp.path()).map_err(|e| write_err(&e))? {
+                std::fs::remove_file(e.map_err(|e| write_err(&e))?.path())
+                    .map_err(|e| write_err(&e))?;
+            }
+            Index::create_in_dir(tmp.path(), schema).map_err(|e| write_err(&e))?
+        }
+    };
     register(&index, seg);
     let mut writer: tantivy::IndexWriter<TantivyDocument> =
         index.writer(200_000_000).map_err(|e| write_err(&e))?;
-    let mut n = 0;
+    let mut built = Built {
+        incremental: prior.is_some(),
+        ..Built::default()
+    };
+    let mut old = prior.unwrap_or_default();
     for e in entries {
-        writer
-            .add_document(document(&f, &e))
-            .map_err(|e| write_err(&e))?;
-        n += 1;
+        let fp = fingerprint(&e);
+        built.entries += 1;
+        if old.remove(&fp) {
+            built.kept += 1;
+        } else {
+            writer
+                .add_document(document(&f, &e, fp))
+                .map_err(|e| write_err(&e))?;
+            built.added += 1;
+        }
+    }
+    for fp in old {
+        writer.delete_term(Term::from_field_u64(f.fp, fp));
+        built.removed += 1;
     }
     writer.commit().map_err(|e| write_err(&e))?;
     writer.wait_merging_threads().map_err(|e| write_err(&e))?;
+    std::fs::write(
+        tmp.path().join(META),
+        serde_json::to_vec(&meta(seg)).map_err(|e| write_err(&e))?,
+    )
+    .map_err(|e| write_err(&e))?;
     // Move the finished index into place: the old one aside first, then the new one in.
     let staged = tmp.keep();
     let old = parent.join(".diaoyan-index-old");
@@ -463,7 +606,7 @@ pub fn build<'a>(
     }
     std::fs::rename(&staged, dir).map_err(|e| write_err(&e))?;
     let _ = std::fs::remove_dir_all(&old);
-    Ok(n)
+    Ok(built)
 }
 
 /// What to look for: a query (words and syntax, see [`query`]) and filters. Empty fields do not

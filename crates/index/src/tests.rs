@@ -79,7 +79,7 @@ fn words_and_filters_narrow_the_hits() {
             "河口村机耕路坑洼不平",
         ),
     ];
-    assert_eq!(build(&at, &seg, entries(&data, "")).unwrap(), 3);
+    assert_eq!(build(&at, &seg, entries(&data, "")).unwrap().entries, 3);
     let s = Searcher::open(&at, &seg).unwrap();
     let ids = |q: Search| ids(&s, q);
     assert_eq!(ids(words("机耕路")), ["1", "3"]);
@@ -426,4 +426,88 @@ fn dates_become_day_numbers() {
     assert_eq!(day_number("2023", false), Some(20230101));
     assert_eq!(day_number("昨天", false), None);
     assert_eq!(day_number("2023-13-01", false), None);
+}
+
+/// Every entry the index holds, as JSON without the score, sorted.
+fn everything(s: &Searcher) -> Vec<String> {
+    let f = s
+        .search(&Search {
+            scope: Scope::All,
+            words: "-zzzz".into(),
+            limit: 10_000,
+            ..Search::default()
+        })
+        .unwrap();
+    let mut v: Vec<String> = f
+        .hits
+        .into_iter()
+        .map(|h| {
+            let mut j = serde_json::to_value(&h).unwrap();
+            j["score"] = serde_json::Value::Null;
+            j.to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let mk = |i: usize, text: &str| sugg(&i.to_string(), "石桥村", "2023-09-18", "交通运输", text);
+    let before: Vec<Suggestion> = (0..60)
+        .map(|i| mk(i, &format!("石桥村{i}组机耕路塌方{i}处")))
+        .collect();
+    let old = dir.path().join("old");
+    let full = build(&old, &seg, entries(&before, "")).unwrap();
+    assert!(!full.incremental);
+    assert_eq!((full.entries, full.added), (60, 60));
+    // Two removed, one changed, a theme changed (a corpus-wide step), three added.
+    let mut after: Vec<Suggestion> = before[2..].to_vec();
+    after[0].text = "石桥村2组机耕路已经修好".into();
+    after[1].theme = "城乡建设".into();
+    after.extend((100..103).map(|i| mk(i, &format!("河口村{i}号路灯不亮"))));
+    let new = dir.path().join("new");
+    let up = update(&new, Some(&old), &seg, entries(&after, "")).unwrap();
+    assert!(up.incremental);
+    assert_eq!(
+        (up.entries, up.kept, up.added, up.removed),
+        (61, 56, 5, 4),
+        "{up:?}"
+    );
+    let rebuilt = dir.path().join("rebuilt");
+    build(&rebuilt, &seg, entries(&after, "")).unwrap();
+    let (a, b) = (
+        Searcher::open(&new, &seg).unwrap(),
+        Searcher::open(&rebuilt, &seg).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    assert_eq!(everything(&a), everything(&b));
+    for q in [
+        "机耕路",
+        "修好",
+        "路灯 不亮",
+        "塌方 -石桥村1组",
+        "主题:城乡建设",
+    ] {
+        assert_eq!(ids(&a, words(q)), ids(&b, words(q)), "{q}");
+    }
+    // The previous index is untouched: still the 60 entries it had.
+    let o = Searcher::open(&old, &seg).unwrap();
+    assert_eq!(o.len(), 60);
+    assert_eq!(ids(&o, words("修好")), Vec::<String>::new());
+    // In place (the index updates itself) and again with nothing changed: nothing written.
+    let again = update(&new, Some(&new), &seg, entries(&after, "")).unwrap();
+    assert_eq!((again.kept, again.added, again.removed), (61, 0, 0));
+    assert_eq!(
+        everything(&Searcher::open(&new, &seg).unwrap()),
+        everything(&b)
+    );
+    // Other lexicons cut words differently: a full rebuild.
+    let mut lex = diaoyan_text::Lexicons::builtin();
+    lex.userdict.push_str("\n机耕路塌方 10 n\n");
+    let other = Segmenter::new(&lex);
+    let r = update(&new, Some(&new), &other, entries(&after, "")).unwrap();
+    assert!(!r.incremental && r.added == 61, "{r:?}");
 }

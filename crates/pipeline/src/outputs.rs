@@ -105,6 +105,7 @@ pub(crate) fn write_all(
     reviews: &crate::Reviews,
     seg: Option<&diaoyan_text::Segmenter>,
     progress: &dyn crate::Progress,
+    index: &mut Option<diaoyan_index::Built>,
 ) -> Result<Vec<String>> {
     // The files below: three lists, the workbook, and what the score and suggest stages add.
     let files = 4
@@ -255,11 +256,15 @@ pub(crate) fn write_all(
         sheets.extend([keep(tt), keep(it), keep(st)]);
         // The keyword index behind `diaoyan search`.
         if let Some(seg) = seg {
-            diaoyan_index::build(
+            // The staging folder is inside the output folder: the previous run's index is
+            // updated (unchanged entries kept) rather than rebuilt.
+            let previous = dir.parent().map(|p| p.join("index"));
+            *index = Some(diaoyan_index::update(
                 &dir.join("index"),
+                previous.as_deref().filter(|p| p.is_dir()),
                 seg,
                 index_entries(subs, d.score.as_ref(), &sg.suggestions),
-            )?;
+            )?);
             written.push("index/".to_owned());
             tick();
         }

@@ -120,6 +120,8 @@ pub struct RunReport {
     pub stale_lock: Option<String>,
     /// Reviewer decisions (`decisions.jsonl`) as they apply to this run.
     pub reviews: crate::Reviews,
+    /// How the keyword index was written (updated from the previous run's, or built).
+    pub index: Option<diaoyan_index::Built>,
     /// The resolved configuration.
     pub config: PipelineConfig,
 }
@@ -234,6 +236,7 @@ impl Pipeline {
             cleaned,
             stale_lock: lock.taken_over.clone(),
             reviews,
+            index: None,
             config: self.cfg.clone(),
         };
         // Everything is written to a staging folder first and moved into place at the end:
@@ -245,6 +248,7 @@ impl Pipeline {
             &report.reviews,
             self.segmenter(),
             progress,
+            &mut report.index,
         )?;
         progress.finish();
         report.outputs.push("run.json".to_owned());

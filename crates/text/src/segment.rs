@@ -65,6 +65,20 @@ pub struct Word<'a> {
 struct Inner {
     jieba: jieba_rs::Jieba,
     stopwords: HashSet<String>,
+    /// FNV-1a over the lexicons' text: the same lexicons give the same cuts.
+    fingerprint: u64,
+}
+
+/// FNV-1a, 64 bits: stable across processes and versions (unlike std's hasher).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Chinese word segmentation: the default dictionary plus the campaign user dictionary, loaded
@@ -116,8 +130,18 @@ impl Segmenter {
             .map(str::to_owned)
             .collect();
         Segmenter {
-            inner: Arc::new(Inner { jieba, stopwords }),
+            inner: Arc::new(Inner {
+                jieba,
+                stopwords,
+                fingerprint: fnv1a(&[&lex.userdict, &lex.stopwords]),
+            }),
         }
+    }
+
+    /// Identifies the lexicons this segmenter was built from (an index built with other
+    /// lexicons cuts words differently and must be rebuilt).
+    pub fn fingerprint(&self) -> u64 {
+        self.inner.fingerprint
     }
 
     /// Every token, punctuation and spaces included, in order (HMM on for unknown words).
