@@ -282,7 +282,7 @@ impl Drop for Browser {
 const EVIL: &str = "蹲点手记\n\
 <script>document.body.setAttribute('data-pwned','script')</script>今天继续深入农户走访，与群众拉家常、听心声。\n\
 <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">进一步统一思想、提高认识，以钉钉子精神抓好落实。\n\
-通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。\n";
+通过此次蹲点调研，进一步密切了党群干群关系，取得了明显成效。联系电话13812345678。\n";
 
 /// Issue 10: search, open a redo item with its evidence in place, record an override, restart
 /// the server and find it still there; the next run and its digest show it; a decision whose
@@ -342,6 +342,11 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
     assert!(
         b.eval("document.body.getAttribute('data-pwned')").is_null(),
         "a submitted script ran"
+    );
+    // Personal data stays masked on the page.
+    assert!(
+        !text.contains("13812345678") && text.contains("138****5678"),
+        "{text}"
     );
     assert_eq!(
         b.eval("document.querySelectorAll('#text script, #text img').length"),

@@ -34,7 +34,7 @@ fn entries<'a>(data: &'a [Suggestion], title: &'a str) -> Vec<Entry<'a>> {
 /// Ids of the hits of `q`, sorted.
 fn ids(s: &Searcher, q: Search) -> Vec<String> {
     let mut v: Vec<String> = s
-        .search(&Search { limit: 50, ..q })
+        .search(&Search { limit: 10_000, ..q })
         .unwrap()
         .hits
         .into_iter()
