@@ -1,6 +1,7 @@
 //! The passage of a hit that shows why it matched: the window of the text holding the most
 //! query words, with every occurrence marked.
 
+pub use diaoyan_text::escape_html;
 use serde::Serialize;
 
 /// A passage with the matched words marked (byte ranges into `text`).
@@ -37,22 +38,6 @@ impl Snippet {
         out.push_str(&piece(&self.text[at..]));
         out
     }
-}
-
-/// Escapes `& < > " '` for HTML text and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Where `terms` occur in `text` (ASCII letters compared case-blind), as sorted, merged byte

@@ -323,6 +323,19 @@ fn params(raw: Option<&str>) -> Result<HashMap<String, String>, pages::Refusal> 
     }
 }
 
+/// The id in a page's address (`/doc/{id}`), or a 400 naming what it should have been.
+fn path_id(
+    id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
+    what: &str,
+) -> Result<String, pages::Refusal> {
+    id.map(|UrlPath(id)| id).map_err(|_| {
+        pages::refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("地址中的{what}无法识别。"),
+        )
+    })
+}
+
 /// Runs a page function, turning its error page into the response.
 fn respond(r: Result<Response, pages::Refusal>) -> Response {
     r.unwrap_or_else(IntoResponse::into_response)
@@ -349,8 +362,7 @@ async fn doc(
 ) -> Response {
     respond((|| {
         let s = app.store()?;
-        let UrlPath(id) =
-            id.map_err(|_| pages::refuse(StatusCode::BAD_REQUEST, "地址中的材料编号无法识别。"))?;
+        let id = path_id(id, "材料编号")?;
         pages::doc(&s, &pages::decisions(&s.out), &id)
     })())
 }
@@ -376,8 +388,7 @@ async fn issue(
 ) -> Response {
     respond((|| {
         let s = app.store()?;
-        let UrlPath(id) =
-            id.map_err(|_| pages::refuse(StatusCode::BAD_REQUEST, "地址中的问题编号无法识别。"))?;
+        let id = path_id(id, "问题编号")?;
         pages::issue(&s, &pages::decisions(&s.out), &id)
     })())
 }
