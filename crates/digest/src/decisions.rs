@@ -60,6 +60,41 @@ pub fn latest_decisions(
     m
 }
 
+/// One issue of a run, as decisions on issues are matched to it: id, title, member suggestion ids.
+pub struct IssueRef<'a> {
+    /// Issue id in this run.
+    pub id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Member suggestion ids (stable across runs).
+    pub members: std::collections::HashSet<&'a str>,
+}
+
+/// The issue of a run a decision on an issue refers to (issue ids are renumbered when the input
+/// changes): most members in common, at least half of the smaller set; else the same id and
+/// title; else none.
+pub fn issue_of<'a>(d: &diaoyan_model::Decision, issues: &[IssueRef<'a>]) -> Option<&'a str> {
+    let best = issues
+        .iter()
+        .map(|i| {
+            let common = d
+                .members
+                .iter()
+                .filter(|m| i.members.contains(m.as_str()))
+                .count();
+            (common, i)
+        })
+        .filter(|(c, i)| *c > 0 && 2 * c >= i.members.len().min(d.members.len()).max(1))
+        .max_by_key(|(c, _)| *c)
+        .map(|(_, i)| i.id);
+    best.or_else(|| {
+        issues
+            .iter()
+            .find(|i| i.id == d.id && i.title == d.about)
+            .map(|i| i.id)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +158,34 @@ mod tests {
         assert_eq!(a.verdict_now(), Some(Verdict::Pass));
         assert!(!latest.contains_key(&(DecisionTarget::Submission, "b".to_owned())));
         assert_eq!(latest.len(), 2);
+    }
+
+    #[test]
+    fn an_issue_decision_follows_its_members_to_a_renumbered_issue() {
+        let mut dec = d("I0005", DecisionAction::Handled, None, "已转交");
+        dec.target = DecisionTarget::Issue;
+        dec.about = "石桥村机耕路塌方".into();
+        dec.members = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let refs = |v: &[(&'static str, &'static str, &[&'static str])]| -> Vec<IssueRef<'static>> {
+            v.iter()
+                .map(|&(id, title, m)| IssueRef {
+                    id,
+                    title,
+                    members: m.iter().copied().collect(),
+                })
+                .collect()
+        };
+        // Renumbered, one member more: found by members.
+        let now = refs(&[
+            ("I0005", "河口村停水", &["x", "y"]),
+            ("I0009", "石桥村机耕路坑洼", &["a", "b", "c", "d", "e"]),
+        ]);
+        assert_eq!(issue_of(&dec, &now), Some("I0009"));
+        // Split in two: the larger part.
+        let split = refs(&[("I0001", "t", &["a"]), ("I0002", "t", &["b", "c", "d"])]);
+        assert_eq!(issue_of(&dec, &split), Some("I0002"));
+        // Gone: none (the run reports it).
+        let gone = refs(&[("I0005", "河口村停水", &["x", "y"])]);
+        assert_eq!(issue_of(&dec, &gone), None);
     }
 }

@@ -17,7 +17,9 @@
 
 mod decisions;
 
-pub use decisions::{DECISIONS_FILE, append_decision, latest_decisions, read_decisions};
+pub use decisions::{
+    DECISIONS_FILE, IssueRef, append_decision, issue_of, latest_decisions, read_decisions,
+};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};

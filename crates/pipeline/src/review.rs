@@ -42,26 +42,6 @@ pub struct Reviews {
     pub issues: HashMap<String, String>,
 }
 
-/// The issue of this run a decision on an issue refers to: most members in common (at least
-/// half of the smaller set), else the same id and title.
-fn issue_of<'a>(d: &Decision, issues: &'a [Issue]) -> Option<&'a Issue> {
-    let was: HashSet<&str> = d.members.iter().map(String::as_str).collect();
-    let best = issues
-        .iter()
-        .map(|i| {
-            let common = i
-                .members
-                .iter()
-                .filter(|m| was.contains(m.as_str()))
-                .count();
-            (common, i)
-        })
-        .filter(|(c, i)| *c > 0 && 2 * c >= i.members.len().min(was.len()).max(1))
-        .max_by_key(|(c, _)| *c)
-        .map(|(_, i)| i);
-    best.or_else(|| issues.iter().find(|i| i.id == d.id && i.title == d.about))
-}
-
 /// Reads `dir/decisions.jsonl` and matches it to this run.
 pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
     let path = dir.join(diaoyan_digest::DECISIONS_FILE);
@@ -76,6 +56,14 @@ pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
     let mut latest: Vec<&Decision> = latest.values().collect();
     latest.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let refs: Vec<diaoyan_digest::IssueRef> = issues
+        .iter()
+        .map(|i| diaoyan_digest::IssueRef {
+            id: &i.id,
+            title: &i.title,
+            members: i.members.iter().map(String::as_str).collect(),
+        })
+        .collect();
     let mut r = Reviews {
         decisions: latest.len(),
         unreadable,
@@ -95,9 +83,9 @@ pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
                 );
                 true
             }
-            DecisionTarget::Issue => match issue_of(d, issues) {
-                Some(i) => {
-                    r.issues.insert(i.id.clone(), d.label());
+            DecisionTarget::Issue => match diaoyan_digest::issue_of(d, &refs) {
+                Some(id) => {
+                    r.issues.insert(id.to_owned(), d.label());
                     true
                 }
                 None => false,

@@ -411,7 +411,7 @@ async fn decide(
         let text = std::str::from_utf8(&body)
             .map_err(|_| pages::refuse(StatusCode::BAD_REQUEST, "提交的内容不是 UTF-8 文本。"))?;
         let form = params(Some(text))?;
-        let (decision, back) = pages::decision(&s, &form)?;
+        let (decision, back) = pages::decision(&s, &pages::decisions(&s.out), &form)?;
         let _w = app.write.lock().map_err(|_| internal())?;
         diaoyan_digest::append_decision(&s.out.join(diaoyan_digest::DECISIONS_FILE), &decision)
             .map_err(|e| {

@@ -14,6 +14,16 @@ use std::path::Path;
 /// Latest reviewer decision per target.
 pub type Decisions = HashMap<(DecisionTarget, String), Decision>;
 
+/// The decisions on issues by the issue they refer to in this run (ids are renumbered by a
+/// re-run; members say which issue it is).
+fn issue_decisions<'a>(s: &Store, d: &'a Decisions) -> HashMap<String, &'a Decision> {
+    let refs = s.issue_refs();
+    d.iter()
+        .filter(|(k, _)| k.0 == DecisionTarget::Issue)
+        .filter_map(|(_, dec)| diaoyan_digest::issue_of(dec, &refs).map(|id| (id.to_owned(), dec)))
+        .collect()
+}
+
 /// The decisions in `out/decisions.jsonl` now (read on every page: the file is the truth, so a
 /// decision shows after a restart or a re-run).
 pub fn decisions(out: &Path) -> Decisions {
@@ -626,6 +636,7 @@ fn rows_where<'a>(sheet: &'a Sheet, column: &str, value: &str) -> Vec<&'a Vec<St
 /// 问题与专题: topics, each with its issues.
 pub fn issues(s: &Store, d: &Decisions) -> Response {
     let (tp, is) = (&s.topics, &s.issues);
+    let handled = issue_decisions(s, d);
     let mut b = format!(
         "<p>共 {} 个专题、{} 个问题，按热度排列。展开专题看其中的问题；点问题看每条意见和出处。</p>",
         tp.rows.len(),
@@ -646,8 +657,8 @@ pub fn issues(s: &Store, d: &Decisions) -> Response {
         );
         for i in members {
             let iid = is.get(i, "问题编号");
-            let handled = d
-                .get(&(DecisionTarget::Issue, iid.to_owned()))
+            let handled = handled
+                .get(iid)
                 .map(|x| format!(" <span class=\"badge\">{}</span>", esc(&x.label())))
                 .unwrap_or_default();
             let _ = write!(
@@ -689,7 +700,7 @@ pub fn issue(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
         esc(is.get(row, "首次日期")),
         esc(is.get(row, "末次日期"))
     );
-    let decision = d.get(&(DecisionTarget::Issue, id.to_owned()));
+    let decision = issue_decisions(s, d).get(id).copied();
     if let Some(x) = decision {
         let _ = write!(
             b,
@@ -776,7 +787,11 @@ pub fn cadres(s: &Store) -> Response {
 }
 
 /// The decision a form asks for, and where to go back to.
-pub fn decision(s: &Store, f: &HashMap<String, String>) -> Result<(Decision, String), Refusal> {
+pub fn decision(
+    s: &Store,
+    d: &Decisions,
+    f: &HashMap<String, String>,
+) -> Result<(Decision, String), Refusal> {
     let get = |k: &str| f.get(k).map_or("", String::as_str).trim();
     let bad = |m: &str| refuse(StatusCode::BAD_REQUEST, m);
     let id = get("id");
@@ -791,6 +806,9 @@ pub fn decision(s: &Store, f: &HashMap<String, String>) -> Result<(Decision, Str
     let at = chrono::Local::now()
         .format("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
+    // An issue's earlier decision may have been made under its id in an earlier run: a new one
+    // on the same issue replaces it (same key).
+    let mut key = id.to_owned();
     let (target, machine, about, members, verdict) = match get("target") {
         "submission" => {
             let doc = s
@@ -838,6 +856,9 @@ pub fn decision(s: &Store, f: &HashMap<String, String>) -> Result<(Decision, Str
                 .into_iter()
                 .map(|r| sg.get(r, "ID").to_owned())
                 .collect();
+            if let Some(earlier) = issue_decisions(s, d).get(id) {
+                key.clone_from(&earlier.id);
+            }
             (
                 DecisionTarget::Issue,
                 None,
@@ -858,7 +879,7 @@ pub fn decision(s: &Store, f: &HashMap<String, String>) -> Result<(Decision, Str
     Ok((
         Decision {
             target,
-            id: id.to_owned(),
+            id: key,
             action,
             verdict,
             machine,

@@ -160,6 +160,29 @@ impl Store {
         })
     }
 
+    /// Every issue as decisions are matched to it (id, title, member suggestion ids).
+    pub fn issue_refs(&self) -> Vec<diaoyan_digest::IssueRef<'_>> {
+        let (is, sg) = (&self.issues, &self.suggestions);
+        let mut members: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
+        for r in &sg.rows {
+            let issue = sg.get(r, "问题编号");
+            if !issue.is_empty() {
+                members.entry(issue).or_default().insert(sg.get(r, "ID"));
+            }
+        }
+        is.rows
+            .iter()
+            .map(|r| {
+                let id = is.get(r, "问题编号");
+                diaoyan_digest::IssueRef {
+                    id,
+                    title: is.get(r, "标题"),
+                    members: members.remove(id).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
     /// The submission with this id.
     pub fn doc(&self, id: &str) -> Option<&Doc> {
         self.by_id.get(id).map(|&i| &self.docs[i])
