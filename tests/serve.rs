@@ -317,12 +317,33 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
     assert!(b.text("#total").contains("共找到"), "{}", b.text("#total"));
     assert!(b.text("#facets").contains("交通运输"));
     b.screenshot("search");
-    // A facet link narrows the search.
     let total = |b: &mut Browser| -> u64 {
         b.eval("+document.querySelector('#total b').textContent")
             .as_u64()
             .unwrap()
     };
+    // The hits as a CSV for Excel: every one of them, with a BOM and a header.
+    let shown = total(&mut b);
+    let href = b.eval("document.getElementById('export').getAttribute('href')");
+    let (status, resp) = http(
+        server.port(),
+        &format!(
+            "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            href.as_str().unwrap(),
+            server.port()
+        ),
+    );
+    assert_eq!(status, 200, "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains("content-type: text/csv"),
+        "{resp}"
+    );
+    let body = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
+    assert!(body.starts_with('\u{feff}'), "a BOM");
+    let mut rows = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(&rows.headers().unwrap()[2], "内容");
+    assert_eq!(rows.records().count() as u64, shown);
+    // A facet link narrows the search.
     let all = total(&mut b);
     b.act("[...document.querySelectorAll('#facets a')].find(a => a.textContent == '走访笔录').click()");
     assert!(total(&mut b) < all);
@@ -369,8 +390,11 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
     b.screenshot("doc");
 
     // Override it with a note.
-    b.act("document.querySelector('select[name=verdict]').value='pass'; document.querySelector('input[name=note]').value='已电话核实，<b>补交</b>材料'; document.querySelector('button[value=override]').click()");
-    assert_eq!(b.text("#review"), "改为通过（已电话核实，<b>补交</b>材料）");
+    b.act("document.querySelector('select[name=verdict]').value='pass'; document.querySelector('input[name=note]').value='已电话核实，<b>补交</b>材料'; document.querySelector('input[name=reviewer]').value='王审核'; document.querySelector('button[value=override]').click()");
+    assert_eq!(
+        b.text("#review"),
+        "改为通过（已电话核实，<b>补交</b>材料；审核人 王审核）"
+    );
     // An override without a note is refused in Chinese and nothing is written.
     b.act("document.querySelector('select[name=verdict]').value='review'; document.querySelector('button[value=override]').click()");
     assert!(
@@ -384,7 +408,10 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
     drop(server);
     let server = Server::start(&out);
     b.goto(&doc_url.replace(&format!(":{port}/"), &format!(":{}/", server.port())));
-    assert_eq!(b.text("#review"), "改为通过（已电话核实，<b>补交</b>材料）");
+    assert_eq!(
+        b.text("#review"),
+        "改为通过（已电话核实，<b>补交</b>材料；审核人 王审核）"
+    );
     b.screenshot("doc-decided");
 
     // Issues and topics: open the first issue, mark it handled.
@@ -405,8 +432,13 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
             .as_u64()
             > Some(0)
     );
+    assert_eq!(
+        b.eval("document.querySelector('input[name=reviewer]').value"),
+        "王审核",
+        "the reviewer's name is remembered"
+    );
     b.act("document.querySelector('input[name=note]').value='已转交镇政府'; document.querySelector('button[value=handled]').click()");
-    assert_eq!(b.text("#review"), "已处理（已转交镇政府）");
+    assert_eq!(b.text("#review"), "已处理（已转交镇政府；审核人 王审核）");
     b.goto(&format!("{}/cadres", server.base));
     assert!(b.eval("document.querySelectorAll('tr').length").as_u64() > Some(5));
     b.screenshot("cadres");
@@ -487,7 +519,10 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
         .lines()
         .find(|l| l.starts_with(&format!("{issue_id},")))
         .unwrap();
-    assert!(row.ends_with(",已处理（已转交镇政府）"), "{row}");
+    assert!(
+        row.ends_with(",已处理（已转交镇政府；审核人 王审核）"),
+        "{row}"
+    );
     let r: Value = serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(r["reviews"]["applied"], 2, "{}", r["reviews"]);
 

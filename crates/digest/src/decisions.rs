@@ -108,6 +108,7 @@ mod tests {
             verdict,
             machine: Some(Verdict::Redo),
             note: note.into(),
+            reviewer: String::new(),
             at: "2026-11-30T10:00:00+08:00".into(),
             about: "a.docx".into(),
             members: Vec::new(),

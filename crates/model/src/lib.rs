@@ -716,6 +716,9 @@ pub struct Decision {
     /// The reviewer's note.
     #[serde(default)]
     pub note: String,
+    /// Who decided (as the reviewer typed their name), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reviewer: String,
     /// When (RFC 3339).
     pub at: String,
     /// What it was about, for a reader of the file and for reporting a decision whose target
@@ -728,13 +731,25 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// What a reviewer reads: 确认退回重写 / 改为通过（备注）/ 已处理 / 已撤销.
+    /// What a reviewer reads: 确认退回重写 / 改为通过（备注；审核人 张三）/ 已处理 / 已撤销.
     pub fn label(&self) -> String {
         let v = self.verdict.map_or("", Verdict::label);
-        let note = if self.note.trim().is_empty() {
+        let who = format!("审核人 {}", self.reviewer.trim());
+        let parts: Vec<&str> = [
+            self.note.trim(),
+            if self.reviewer.trim().is_empty() {
+                ""
+            } else {
+                &who
+            },
+        ]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+        let note = if parts.is_empty() {
             String::new()
         } else {
-            format!("（{}）", self.note.trim())
+            format!("（{}）", parts.join("；"))
         };
         match self.action {
             DecisionAction::Confirm => format!("确认{v}{note}"),

@@ -190,6 +190,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/redo", get(redo))
         .route("/doc/{id}", get(doc))
         .route("/search", get(search))
+        .route("/search.csv", get(search_csv))
         .route("/issues", get(issues))
         .route("/issue/{id}", get(issue))
         .route("/cadres", get(cadres))
@@ -208,15 +209,30 @@ fn router(app: Arc<App>) -> Router {
 /// The cookie that carries the access token.
 const COOKIE: &str = "diaoyan_token";
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+/// The cookie that remembers the reviewer's name for the next form.
+const REVIEWER: &str = "diaoyan_reviewer";
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// The reviewer's name as last typed (percent-encoded in its cookie).
+fn reviewer(headers: &HeaderMap) -> String {
+    cookie(headers, REVIEWER)
+        .and_then(|v| params(Some(&format!("r={v}"))).ok())
+        .and_then(|mut p| p.remove("r"))
+        .unwrap_or_default()
 }
 
 /// Compares without stopping at the first difference.
@@ -358,12 +374,13 @@ async fn redo(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
 
 async fn doc(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
 ) -> Response {
     respond((|| {
         let s = app.store()?;
         let id = path_id(id, "材料编号")?;
-        pages::doc(&s, &pages::decisions(&s.out), &id)
+        pages::doc(&s, &pages::decisions(&s.out), &id, &reviewer(&headers))
     })())
 }
 
@@ -372,6 +389,14 @@ async fn search(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response 
         let s = app.store()?;
         let p = params(q.as_deref())?;
         pages::search(&s, &p)
+    })())
+}
+
+async fn search_csv(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    respond((|| {
+        let s = app.store()?;
+        let p = params(q.as_deref())?;
+        pages::search_csv(&s, &p)
     })())
 }
 
@@ -384,12 +409,13 @@ async fn issues(State(app): State<Arc<App>>) -> Response {
 
 async fn issue(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
 ) -> Response {
     respond((|| {
         let s = app.store()?;
         let id = path_id(id, "问题编号")?;
-        pages::issue(&s, &pages::decisions(&s.out), &id)
+        pages::issue(&s, &pages::decisions(&s.out), &id, &reviewer(&headers))
     })())
 }
 
@@ -420,6 +446,16 @@ async fn decide(
                     &format!("审核意见没有保存：{e}"),
                 )
             })?;
-        Ok(redirect(&back))
+        let mut resp = redirect(&back);
+        // Remember the name for the next form.
+        let name =
+            serde_urlencoded::to_string([("r", decision.reviewer.as_str())]).unwrap_or_default();
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{REVIEWER}={}; HttpOnly; SameSite=Strict; Path=/",
+            name.trim_start_matches("r=")
+        )) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        Ok(resp)
     })())
 }

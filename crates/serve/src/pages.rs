@@ -327,7 +327,7 @@ fn pager(b: &mut String, base: &str, page_no: usize, total: usize, per: usize) {
 }
 
 /// One submission: its reasons, the evidence marked in place, the reviewer's form.
-pub fn doc(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
+pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Response, Refusal> {
     let doc = s.doc(id).ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
@@ -402,9 +402,10 @@ pub fn doc(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
         // The reviewer's decision.
         let _ = write!(
             b,
-            "<h2 id=\"decision\">审核</h2><form method=\"post\" action=\"/decide\"><input type=\"hidden\" name=\"target\" value=\"submission\"><input type=\"hidden\" name=\"id\" value=\"{}\"><input type=\"hidden\" name=\"back\" value=\"/doc/{}\"><p><button name=\"action\" value=\"confirm\">确认机器结论（{}）</button></p><p>改判为 <select name=\"verdict\">",
+            "<h2 id=\"decision\">审核</h2><form method=\"post\" action=\"/decide\"><input type=\"hidden\" name=\"target\" value=\"submission\"><input type=\"hidden\" name=\"id\" value=\"{}\"><input type=\"hidden\" name=\"back\" value=\"/doc/{}\"><p>审核人 <input type=\"text\" name=\"reviewer\" size=\"8\" maxlength=\"40\" value=\"{}\"></p><p><button name=\"action\" value=\"confirm\">确认机器结论（{}）</button></p><p>改判为 <select name=\"verdict\">",
             esc(&sub.id),
             esc(&url(&sub.id)),
+            esc(reviewer),
             a.verdict.label()
         );
         for v in [Verdict::Pass, Verdict::Review, Verdict::Redo] {
@@ -473,6 +474,104 @@ pub fn doc(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
     Ok(page(title, "/redo", &b))
 }
 
+/// The search an address asks for (the search page's parameters).
+fn query_of(p: &HashMap<String, String>) -> Result<diaoyan_index::Search, Refusal> {
+    let get = |k: &str| p.get(k).map_or("", String::as_str).trim().to_owned();
+    let ty = get("type");
+    let scope = diaoyan_index::Scope::parse(if ty.is_empty() { "suggestion" } else { &ty })
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, &e.to_string()))?;
+    Ok(diaoyan_index::Search {
+        words: get("q"),
+        scope,
+        theme: get("theme"),
+        place: get("place"),
+        unit: get("unit"),
+        verdict: get("verdict"),
+        kind: get("kind"),
+        from: get("from"),
+        to: get("to"),
+        snippet_chars: 120,
+        ..diaoyan_index::Search::default()
+    })
+}
+
+/// Most rows in a CSV export of a search.
+const EXPORT_MAX: usize = 100_000;
+
+/// 检索结果导出：the hits of a search as CSV (UTF-8 with BOM, for Excel and WPS).
+pub fn search_csv(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusal> {
+    let searcher = s
+        .searcher
+        .as_ref()
+        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "这次运行没有生成检索索引。"))?;
+    let q = diaoyan_index::Search {
+        limit: EXPORT_MAX,
+        ..query_of(p)?
+    };
+    let found = searcher
+        .search(&q)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, &e.to_string()))?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let bad = |_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "导出失败。");
+    w.write_record([
+        "序号",
+        "类别",
+        "内容",
+        "标题",
+        "作者",
+        "单位",
+        "地点",
+        "日期",
+        "材料类型",
+        "结论",
+        "主题",
+        "问题编号",
+        "专题编号",
+        "文件",
+        "材料ID",
+    ])
+    .map_err(bad)?;
+    for (i, h) in found.hits.iter().enumerate() {
+        let content = if h.text.is_empty() {
+            &h.snippet.text
+        } else {
+            &h.text
+        };
+        w.write_record([
+            &(i + 1).to_string(),
+            h.doc_type.label(),
+            content,
+            &h.title,
+            &h.author,
+            &h.unit,
+            &h.place,
+            &h.date,
+            &h.kind,
+            &h.verdict,
+            &h.theme,
+            &h.issue,
+            &h.topic,
+            &h.path,
+            &h.submission,
+        ])
+        .map_err(bad)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "导出失败。"))?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"search.csv\"; filename*=UTF-8''%E6%A3%80%E7%B4%A2%E7%BB%93%E6%9E%9C.csv"),
+    );
+    Ok(r)
+}
+
 /// 检索.
 pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusal> {
     let get = |k: &str| p.get(k).map_or("", String::as_str).trim().to_owned();
@@ -525,24 +624,12 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
     }
     let page_no: usize = get("page").parse().unwrap_or(1).max(1);
     const PER: usize = 20;
-    let scope = diaoyan_index::Scope::parse(if ty.is_empty() { "suggestion" } else { &ty })
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, &e.to_string()))?;
     let query = diaoyan_index::Search {
-        words: q.clone(),
-        scope,
-        theme: get("theme"),
-        place: get("place"),
-        unit: get("unit"),
-        verdict: get("verdict"),
-        kind: get("kind"),
-        from: get("from"),
-        to: get("to"),
         count_by: ["theme", "place", "unit", "verdict", "kind"]
             .map(str::to_owned)
             .to_vec(),
         limit: page_no * PER,
-        snippet_chars: 120,
-        ..diaoyan_index::Search::default()
+        ..query_of(p)?
     };
     let found = match searcher.search(&query) {
         Ok(f) => f,
@@ -585,7 +672,17 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
     for n in &found.notes {
         let _ = write!(b, "<p class=\"meta\">提示：{}</p>", esc(n));
     }
-    let _ = write!(b, "<p id=\"total\">共找到 <b>{}</b> 条。</p>", found.total);
+    let _ = write!(
+        b,
+        "<p id=\"total\">共找到 <b>{}</b> 条。 <a id=\"export\" href=\"/search.csv?{}\">导出为 Excel 可打开的 CSV</a>{}</p>",
+        found.total,
+        esc(&base("page")),
+        if found.total > EXPORT_MAX {
+            format!("（最多导出 {EXPORT_MAX} 条）")
+        } else {
+            String::new()
+        }
+    );
     for h in found.hits.iter().skip((page_no - 1) * PER) {
         let tag = if h.doc_type == diaoyan_index::DocType::Submission {
             format!("{} · {}", esc(&h.kind), esc(&h.verdict))
@@ -680,7 +777,7 @@ pub fn issues(s: &Store, d: &Decisions) -> Response {
 }
 
 /// One issue: its figures, its member suggestions linked to their documents, the handled form.
-pub fn issue(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
+pub fn issue(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Response, Refusal> {
     let is = &s.issues;
     let row = rows_where(is, "问题编号", id)
         .into_iter()
@@ -710,13 +807,14 @@ pub fn issue(s: &Store, d: &Decisions, id: &str) -> Result<Response, Refusal> {
     }
     let _ = write!(
         b,
-        "<form method=\"post\" action=\"/decide\"><input type=\"hidden\" name=\"target\" value=\"issue\"><input type=\"hidden\" name=\"id\" value=\"{0}\"><input type=\"hidden\" name=\"back\" value=\"/issue/{0}\">备注 <input type=\"text\" name=\"note\" size=\"40\" maxlength=\"500\"> <button name=\"action\" value=\"handled\">标记为已处理</button>{1}</form>",
+        "<form method=\"post\" action=\"/decide\"><input type=\"hidden\" name=\"target\" value=\"issue\"><input type=\"hidden\" name=\"id\" value=\"{0}\"><input type=\"hidden\" name=\"back\" value=\"/issue/{0}\">审核人 <input type=\"text\" name=\"reviewer\" size=\"8\" maxlength=\"40\" value=\"{2}\"> 备注 <input type=\"text\" name=\"note\" size=\"40\" maxlength=\"500\"> <button name=\"action\" value=\"handled\">标记为已处理</button>{1}</form>",
         esc(id),
         if decision.is_some() {
             " <button name=\"action\" value=\"withdraw\">撤销</button>"
         } else {
             ""
-        }
+        },
+        esc(reviewer)
     );
     let sg = &s.suggestions;
     let members = rows_where(sg, "问题编号", id);
@@ -796,6 +894,7 @@ pub fn decision(
     let bad = |m: &str| refuse(StatusCode::BAD_REQUEST, m);
     let id = get("id");
     let note: String = get("note").chars().take(500).collect();
+    let reviewer: String = get("reviewer").chars().take(40).collect();
     let action = match get("action") {
         "confirm" => DecisionAction::Confirm,
         "override" => DecisionAction::Override,
@@ -884,6 +983,7 @@ pub fn decision(
             verdict,
             machine,
             note,
+            reviewer,
             at,
             about,
             members,
