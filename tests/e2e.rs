@@ -1,6 +1,9 @@
 //! End-to-end: runs the built `diaoyan` binary on the sample campaign and on generated awkward
 //! input, and checks what it wrote.
 
+mod common;
+
+use common::{chromium, root};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,10 +37,6 @@ fn run_quiet(input: &Path, out: &Path) -> Output {
         out.to_str().unwrap(),
         "--quiet",
     ])
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Reads a BOM-prefixed CSV into header-keyed rows.
@@ -2081,15 +2080,7 @@ fn digest_rebuilds_a_selection_from_the_saved_tables() {
 /// `target/tmp/digest-browser.png`.
 #[test]
 fn the_digest_page_renders_in_a_browser_and_runs_no_submitted_script() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
+    let Some(chromium) = chromium() else {
         eprintln!("skipped: no chromium");
         return;
     };

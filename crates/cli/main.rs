@@ -445,18 +445,8 @@ fn digest(a: DigestArgs) -> Result<ExitCode> {
 
 fn search(a: SearchArgs) -> Result<ExitCode> {
     use std::io::Write;
-    // The dictionary the index was built with: the run's own lexicons when its run.json names them.
-    let text_cfg = std::fs::read(a.out.join("run.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| {
-            serde_json::from_value::<diaoyan_pipeline::TextConfig>(v["config"]["text"].clone()).ok()
-        })
-        .unwrap_or_default();
-    let seg = diaoyan_text::Segmenter::new(&diaoyan_text::Lexicons::from_files(
-        text_cfg.userdict.as_deref(),
-        text_cfg.stopwords.as_deref(),
-    )?);
+    // The dictionary the index was built with.
+    let seg = diaoyan_text::Segmenter::new(&diaoyan_index::run_lexicons(&a.out)?);
     let searcher = diaoyan_index::Searcher::open(&a.out.join("index"), &seg)?;
     let q = diaoyan_index::Search {
         words: a.words.join(" "),

@@ -177,11 +177,6 @@ impl<'a> Entry<'a> {
         level: &'a str,
         verdict: &'a str,
     ) -> Entry<'a> {
-        let places = if s.place.is_empty() {
-            s.places.iter().map(String::as_str).collect()
-        } else {
-            vec![s.place.as_str()]
-        };
         Entry {
             doc_type: DocType::Suggestion,
             id: &s.id,
@@ -189,7 +184,7 @@ impl<'a> Entry<'a> {
             path: &s.path,
             author: &s.author,
             unit: &s.unit,
-            places,
+            places: s.place_names(),
             date: &s.date,
             kind,
             level,
@@ -480,6 +475,18 @@ fn meta(seg: &Segmenter) -> serde_json::Value {
         "version": env!("CARGO_PKG_VERSION"),
         "lexicons": format!("{:016x}", seg.fingerprint()),
     })
+}
+
+/// The lexicons the index of the run in `out` was built with: the files the run's `run.json`
+/// names (`config.text.userdict`, `config.text.stopwords`), the built-in lists for what it does
+/// not name (or when there is no readable `run.json`).
+pub fn run_lexicons(out: &Path) -> diaoyan_text::Result<diaoyan_text::Lexicons> {
+    let run: serde_json::Value = std::fs::read(out.join("run.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let file = |k: &str| run["config"]["text"][k].as_str().map(PathBuf::from);
+    diaoyan_text::Lexicons::from_files(file("userdict").as_deref(), file("stopwords").as_deref())
 }
 
 /// Builds the index of `entries` at `dir` (replacing any earlier one).

@@ -586,6 +586,17 @@ pub struct Suggestion {
     pub excluded: Option<String>,
 }
 
+impl Suggestion {
+    /// Where it is about: the submission's place, or else the places the suggestion itself names.
+    pub fn place_names(&self) -> Vec<&str> {
+        if self.place.is_empty() {
+            self.places.iter().map(String::as_str).collect()
+        } else {
+            vec![self.place.as_str()]
+        }
+    }
+}
+
 /// The parts of an issue's heat (0–100), each shown to the reviewer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Heat {

@@ -315,57 +315,52 @@ fn index_entries<'a>(
     score: Option<&'a ScoreOutput>,
     suggestions: &'a [diaoyan_model::Suggestion],
 ) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
-    let verdicts: HashMap<&str, &str> = score
-        .map(|sc| {
-            sc.assessments
-                .iter()
-                .map(|a| (a.id.as_str(), a.verdict.label()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let verdict_of = move |id: &str| verdicts.get(id).copied().unwrap_or("");
+    // Judgements are aligned with submissions by position.
+    let verdict_of = move |i: usize| score.map_or("", |sc| sc.assessments[i].verdict.label());
     let label = |s: &Submission| {
         (
             s.kind.map_or("", |k| k.label()),
             s.level.map_or("", |l| l.label()),
         )
     };
-    let by_id: HashMap<&str, &Submission> = subs.iter().map(|s| (s.id.as_str(), s)).collect();
-    let whole = subs.iter().map({
-        let verdict_of = verdict_of.clone();
-        move |s| {
-            let (kind, level) = label(s);
-            diaoyan_index::Entry {
-                doc_type: diaoyan_index::DocType::Submission,
-                id: &s.id,
-                submission: &s.id,
-                path: &s.path,
-                author: &s.author,
-                unit: &s.unit,
-                places: if s.place.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![s.place.as_str()]
-                },
-                date: &s.date,
-                kind,
-                level,
-                verdict: verdict_of(&s.id),
-                title: &s.title,
-                text: &s.text,
-                ..diaoyan_index::Entry::default()
-            }
+    let whole = subs.iter().enumerate().map(move |(i, s)| {
+        let (kind, level) = label(s);
+        diaoyan_index::Entry {
+            doc_type: diaoyan_index::DocType::Submission,
+            id: &s.id,
+            submission: &s.id,
+            path: &s.path,
+            author: &s.author,
+            unit: &s.unit,
+            places: if s.place.is_empty() {
+                Vec::new()
+            } else {
+                vec![s.place.as_str()]
+            },
+            date: &s.date,
+            kind,
+            level,
+            verdict: verdict_of(i),
+            title: &s.title,
+            text: &s.text,
+            ..diaoyan_index::Entry::default()
         }
     });
+    let position: HashMap<&str, usize> = subs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let parts = suggestions.iter().map(move |sg| {
-        let sub = by_id.get(sg.submission.as_str());
-        let (kind, level) = sub.map_or(("", ""), |s| label(s));
+        let at = position.get(sg.submission.as_str()).copied();
+        let sub = at.map(|i| &subs[i]);
+        let (kind, level) = sub.map_or(("", ""), label);
         diaoyan_index::Entry::suggestion(
             sg,
             sub.map_or("", |s| s.title.as_str()),
             kind,
             level,
-            verdict_of(&sg.submission),
+            at.map_or("", verdict_of),
         )
     });
     whole.chain(parts)
@@ -398,6 +393,7 @@ fn flags_table(
 ) -> Table {
     let mut t = Table::new("材料审查", FLAG_COLUMNS);
     for (s, a) in subs.iter().zip(&sc.assessments) {
+        let review = reviews.submissions.get(&s.id);
         let sig = &a.signals;
         let share = if sig.sentences == 0 {
             0.0
@@ -420,21 +416,11 @@ fn flags_table(
             format!("{:.1}", sig.facts_per_k),
             sig.concrete_suggestions.to_string(),
             format!("{:.0}%", sig.copied_share * 100.0),
-            reviews
-                .submissions
-                .get(&s.id)
-                .map(|r| r.0.clone())
-                .unwrap_or_default(),
-            reviews
-                .submissions
-                .get(&s.id)
-                .map_or(a.verdict.label(), |r| {
-                    if r.1.is_empty() {
-                        a.verdict.label()
-                    } else {
-                        r.1.as_str()
-                    }
-                })
+            review.map(|r| r.0.clone()).unwrap_or_default(),
+            review
+                .map(|r| r.1.as_str())
+                .filter(|v| !v.is_empty())
+                .unwrap_or(a.verdict.label())
                 .to_owned(),
         ]);
     }

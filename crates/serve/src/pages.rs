@@ -2,7 +2,7 @@
 //! goes through `esc` (or a snippet's own escaping); pages have no scripts.
 
 use crate::evidence;
-use crate::store::{Sheet, Store};
+use crate::store::Store;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use diaoyan_index::escape_html as esc;
@@ -60,24 +60,23 @@ const NAV: [(&str, &str); 5] = [
     ("/cadres", "干部蹲点"),
 ];
 
+/// The HTML around every page: head with the style sheet, a header with `nav`, the heading.
+fn layout(title: &str, nav: &str, heading: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} · diaoyan 审核台</title><style>{STYLE}</style></head><body><header><b>diaoyan 审核台</b>{nav}</header><main><h1>{}</h1>{body}</main></body></html>",
+        esc(title),
+        esc(heading)
+    )
+}
+
 /// A whole page.
 fn page(title: &str, at: &str, body: &str) -> Response {
-    let mut s = String::with_capacity(body.len() + 4096);
-    let _ = write!(
-        s,
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} · diaoyan 审核台</title><style>{STYLE}</style></head><body><header><b>diaoyan 审核台</b>",
-        esc(title)
-    );
+    let mut nav = String::new();
     for (href, label) in NAV {
         let on = if href == at { " class=\"on\"" } else { "" };
-        let _ = write!(s, "<a href=\"{href}\"{on}>{label}</a>");
+        let _ = write!(nav, "<a href=\"{href}\"{on}>{label}</a>");
     }
-    let _ = write!(
-        s,
-        "</header><main><h1>{}</h1>{body}</main></body></html>",
-        esc(title)
-    );
-    html(StatusCode::OK, s)
+    html(StatusCode::OK, layout(title, &nav, title, body))
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -106,13 +105,17 @@ pub fn refuse(status: StatusCode, msg: &str) -> Refusal {
 
 /// A Chinese error page.
 pub fn error_page(status: StatusCode, msg: &str) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} · diaoyan 审核台</title><style>{STYLE}</style></head><body><header><b>diaoyan 审核台</b><a href=\"/\">返回概览</a></header><main><h1>出错了（{}）</h1><p class=\"err\">{}</p></main></body></html>",
-        status.as_u16(),
-        status.as_u16(),
-        esc(msg)
-    );
-    html(status, body)
+    let code = status.as_u16().to_string();
+    let body = format!("<p class=\"err\">{}</p>", esc(msg));
+    html(
+        status,
+        layout(
+            &code,
+            "<a href=\"/\">返回概览</a>",
+            &format!("出错了（{code}）"),
+            &body,
+        ),
+    )
 }
 
 fn verdict_class(label: &str) -> &'static str {
@@ -439,11 +442,7 @@ pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respons
     b.push_str("</div>");
     // Its suggestions.
     let sg = &s.suggestions;
-    let mine: Vec<&Vec<String>> = sg
-        .rows
-        .iter()
-        .filter(|r| sg.get(r, "材料ID") == sub.id)
-        .collect();
+    let mine = s.suggestions_of_submission.rows(sg, &sub.id);
     if !mine.is_empty() {
         let _ = write!(
             b,
@@ -721,15 +720,6 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
     Ok(page("检索", "/search", &b))
 }
 
-/// Rows of `sheet` whose `column` is `value`.
-fn rows_where<'a>(sheet: &'a Sheet, column: &str, value: &str) -> Vec<&'a Vec<String>> {
-    sheet
-        .rows
-        .iter()
-        .filter(|r| sheet.get(r, column) == value)
-        .collect()
-}
-
 /// 问题与专题: topics, each with its issues.
 pub fn issues(s: &Store, d: &Decisions) -> Response {
     let (tp, is) = (&s.topics, &s.issues);
@@ -741,7 +731,7 @@ pub fn issues(s: &Store, d: &Decisions) -> Response {
     );
     for t in &tp.rows {
         let id = tp.get(t, "专题编号");
-        let members = rows_where(is, "专题编号", id);
+        let members = s.issues_of_topic.rows(is, id);
         let _ = write!(
             b,
             "<details><summary><b>{}</b> {} <span class=\"meta\">{} · 热度 {} · 提及 {} 次 · {} 个问题</span></summary><ul>",
@@ -779,9 +769,8 @@ pub fn issues(s: &Store, d: &Decisions) -> Response {
 /// One issue: its figures, its member suggestions linked to their documents, the handled form.
 pub fn issue(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Response, Refusal> {
     let is = &s.issues;
-    let row = rows_where(is, "问题编号", id)
-        .into_iter()
-        .next()
+    let row = s
+        .issue(id)
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "没有这个问题编号。"))?;
     let mut b = String::new();
     let _ = write!(
@@ -817,7 +806,7 @@ pub fn issue(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respo
         esc(reviewer)
     );
     let sg = &s.suggestions;
-    let members = rows_where(sg, "问题编号", id);
+    let members = s.suggestions_of_issue.rows(sg, id);
     let _ = write!(
         b,
         "<h2>意见建议（{} 条）</h2><table><tr><th>内容</th><th>地点</th><th>日期</th><th>出处</th></tr>",
@@ -944,17 +933,10 @@ pub fn decision(
                 return Err(bad("问题只能标记为已处理或撤销。"));
             }
             let is = &s.issues;
-            let row = rows_where(is, "问题编号", id)
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    refuse(StatusCode::NOT_FOUND, "没有这个问题编号，审核意见未保存。")
-                })?;
-            let sg = &s.suggestions;
-            let members = rows_where(sg, "问题编号", id)
-                .into_iter()
-                .map(|r| sg.get(r, "ID").to_owned())
-                .collect();
+            let row = s.issue(id).ok_or_else(|| {
+                refuse(StatusCode::NOT_FOUND, "没有这个问题编号，审核意见未保存。")
+            })?;
+            let members = s.issue_members(id).map(str::to_owned).collect();
             if let Some(earlier) = issue_decisions(s, d).get(id) {
                 key.clone_from(&earlier.id);
             }

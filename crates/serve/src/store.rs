@@ -63,6 +63,34 @@ impl Sheet {
     }
 }
 
+/// Row numbers of a sheet by the value of one column, built once when the run is read (a
+/// page looks rows up by id; scanning the sheet per topic would be quadratic).
+#[derive(Debug, Default)]
+pub struct Lookup(HashMap<String, Vec<usize>>);
+
+impl Lookup {
+    fn of(sheet: &Sheet, column: &str) -> Lookup {
+        let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in sheet.rows.iter().enumerate() {
+            let v = sheet.get(r, column);
+            if !v.is_empty() {
+                m.entry(v.to_owned()).or_default().push(i);
+            }
+        }
+        Lookup(m)
+    }
+
+    /// The rows of `sheet` whose column is `key`, in sheet order.
+    pub fn rows<'a>(&self, sheet: &'a Sheet, key: &str) -> Vec<&'a Vec<String>> {
+        self.0
+            .get(key)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &sheet.rows[i])
+            .collect()
+    }
+}
+
 /// A run's outputs.
 pub struct Store {
     /// The output folder.
@@ -77,6 +105,14 @@ pub struct Store {
     pub suggestions: Sheet,
     /// `issues.csv`.
     pub issues: Sheet,
+    /// Suggestions by 材料ID.
+    pub suggestions_of_submission: Lookup,
+    /// Suggestions by 问题编号.
+    pub suggestions_of_issue: Lookup,
+    /// Issues by 问题编号.
+    pub issue_rows: Lookup,
+    /// Issues by 专题编号.
+    pub issues_of_topic: Lookup,
     /// `topics.csv`.
     pub topics: Sheet,
     /// `cadres.csv`.
@@ -135,23 +171,25 @@ impl Store {
             .enumerate()
             .map(|(i, d)| (d.sub.id.clone(), i))
             .collect();
-        // The dictionary the index was built with: the run's own lexicons when it names them.
-        let text_cfg = &run["config"]["text"];
-        let file = |k: &str| text_cfg[k].as_str().map(PathBuf::from);
-        let seg = diaoyan_text::Lexicons::from_files(
-            file("userdict").as_deref(),
-            file("stopwords").as_deref(),
-        )
-        .map(|l| diaoyan_text::Segmenter::new(&l))
-        .unwrap_or_else(|_| diaoyan_text::Segmenter::builtin());
+        // The dictionary the index was built with (the built-in one when the run's lexicon files
+        // are gone: matching is by characters, only ranking uses words).
+        let seg = diaoyan_index::run_lexicons(out)
+            .map(|l| diaoyan_text::Segmenter::new(&l))
+            .unwrap_or_else(|_| diaoyan_text::Segmenter::builtin());
         let searcher = diaoyan_index::Searcher::open(&out.join("index"), &seg).ok();
+        let suggestions = Sheet::read(&out.join("suggestions.csv"))?;
+        let issues = Sheet::read(&out.join("issues.csv"))?;
         Ok(Store {
             out: out.to_path_buf(),
             run,
             docs,
             by_id,
-            suggestions: Sheet::read(&out.join("suggestions.csv"))?,
-            issues: Sheet::read(&out.join("issues.csv"))?,
+            suggestions_of_submission: Lookup::of(&suggestions, "材料ID"),
+            suggestions_of_issue: Lookup::of(&suggestions, "问题编号"),
+            issue_rows: Lookup::of(&issues, "问题编号"),
+            issues_of_topic: Lookup::of(&issues, "专题编号"),
+            suggestions,
+            issues,
             topics: Sheet::read(&out.join("topics.csv"))?,
             cadres: Sheet::read(&out.join("cadres.csv"))?,
             errors: Sheet::read(&out.join("ingest_errors.csv"))?,
@@ -162,14 +200,7 @@ impl Store {
 
     /// Every issue as decisions are matched to it (id, title, member suggestion ids).
     pub fn issue_refs(&self) -> Vec<diaoyan_digest::IssueRef<'_>> {
-        let (is, sg) = (&self.issues, &self.suggestions);
-        let mut members: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
-        for r in &sg.rows {
-            let issue = sg.get(r, "问题编号");
-            if !issue.is_empty() {
-                members.entry(issue).or_default().insert(sg.get(r, "ID"));
-            }
-        }
+        let is = &self.issues;
         is.rows
             .iter()
             .map(|r| {
@@ -177,10 +208,24 @@ impl Store {
                 diaoyan_digest::IssueRef {
                     id,
                     title: is.get(r, "标题"),
-                    members: members.remove(id).unwrap_or_default(),
+                    members: self.issue_members(id).collect(),
                 }
             })
             .collect()
+    }
+
+    /// The member suggestion ids of an issue.
+    pub fn issue_members<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a str> {
+        let sg = &self.suggestions;
+        self.suggestions_of_issue
+            .rows(sg, id)
+            .into_iter()
+            .map(move |r| sg.get(r, "ID"))
+    }
+
+    /// The row of an issue in `issues.csv`.
+    pub fn issue(&self, id: &str) -> Option<&Vec<String>> {
+        self.issue_rows.rows(&self.issues, id).into_iter().next()
     }
 
     /// The submission with this id.

@@ -707,15 +707,10 @@ impl Suggester {
             _ if s.author.is_empty() => s.submission.clone(),
             _ => s.author.clone(),
         });
-        // The submission's place, or else the places the suggestion names.
         let mut places: BTreeMap<String, usize> = BTreeMap::new();
         for s in &members {
-            if !s.place.is_empty() {
-                *places.entry(s.place.clone()).or_default() += 1;
-            } else {
-                for p in &s.places {
-                    *places.entry(p.clone()).or_default() += 1;
-                }
+            for p in s.place_names() {
+                *places.entry(p.to_owned()).or_default() += 1;
             }
         }
         let units = count(&|s| s.unit.clone());
