@@ -1449,7 +1449,11 @@ fn one_run_per_output_folder_and_no_leftovers() {
     let left: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.') && n != diaoyan_pipeline::LOCK_FILE)
+        .filter(|n| {
+            n.starts_with('.')
+                && n != diaoyan_pipeline::LOCK_FILE
+                && n != diaoyan_pipeline::CACHE_DIR
+        })
         .collect();
     assert!(left.is_empty(), "{left:?}");
     // A clean exit leaves the lock file empty: the next run takes nothing over.
@@ -1584,9 +1588,20 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
     let dots: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.') && n != diaoyan_pipeline::LOCK_FILE)
+        .filter(|n| {
+            n.starts_with('.')
+                && n != diaoyan_pipeline::LOCK_FILE
+                && n != diaoyan_pipeline::CACHE_DIR
+        })
         .collect();
     assert!(dots.is_empty(), "{dots:?}");
+    // Nor is a half-written cache file left.
+    let cached: Vec<String> = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(cached.is_empty(), "{cached:?}");
 }
 
 /// A small tmpfs mounted for one test, unmounted on drop (needs root and CAP_SYS_ADMIN).
@@ -2334,4 +2349,143 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The files a run writes that must be equal byte for byte between two runs over the same input
+/// (run.json holds times; workbooks hold their creation time; the index is compared by search).
+fn comparable_outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    visible_files(out)
+        .into_iter()
+        .filter(|(name, _)| {
+            name != "run.json" && !name.ends_with(".xlsx") && !name.starts_with("index")
+        })
+        .collect()
+}
+
+#[test]
+fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = tmp.path().join("out");
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let n = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
+    let first = run_json(&out)["cache"].clone();
+    for stage in ["text", "score", "suggest"] {
+        assert_eq!(first[stage]["reused"], 0, "{first}");
+        assert_eq!(first[stage]["read"].as_u64(), Some(n), "{first}");
+    }
+    // Nothing changed: every text is taken from the cache, the outputs are the same.
+    let before = comparable_outputs(&out);
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        corpus.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(&format!("{n} 份材料未变，重新分析 0 份")),
+        "{said}"
+    );
+    let again = run_json(&out)["cache"].clone();
+    for stage in ["text", "score", "suggest"] {
+        assert_eq!(again[stage]["reused"].as_u64(), Some(n), "{again}");
+        assert_eq!(again[stage]["read"], 0, "{again}");
+    }
+    assert!(
+        before == comparable_outputs(&out),
+        "a cached re-run differs"
+    );
+
+    // One file added, one changed, one removed: two texts are read, the rest reused.
+    let mut files: Vec<PathBuf> = walk(&corpus)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    std::fs::write(
+        corpus.join("补充手记.txt"),
+        "蹲点手记\n今天走访石桥村三组，村民反映机耕路塌方2处，涉及农户12户，建议尽快修复。\n",
+    )
+    .unwrap();
+    let changed = std::fs::read_to_string(&files[0]).unwrap();
+    std::fs::write(
+        &files[0],
+        format!("{changed}\n补记：河口村五组路灯有3盏不亮，村民建议尽快维修。\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let third = run_json(&out)["cache"].clone();
+    for stage in ["text", "score", "suggest"] {
+        assert_eq!(third[stage]["read"], 2, "{stage}: {third}");
+        assert_eq!(
+            third[stage]["reused"].as_u64(),
+            Some(n - 2),
+            "{stage}: {third}"
+        );
+    }
+    // The same outputs as a full run without any cache.
+    let full = tmp.path().join("full");
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        corpus.to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+        "--quiet",
+        "--no-cache",
+    ]);
+    assert_exit(&o, 0);
+    assert!(run_json(&full)["cache"].is_null());
+    assert!(!full.join(diaoyan_pipeline::CACHE_DIR).exists());
+    let (a, b) = (comparable_outputs(&out), comparable_outputs(&full));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs from a full run's");
+    }
+    // The new text's suggestion made it into the tables.
+    let sugg = std::fs::read_to_string(out.join("suggestions.csv")).unwrap();
+    assert!(
+        sugg.contains("路灯有3盏不亮"),
+        "the changed text was read again"
+    );
+}
+
+#[test]
+fn a_changed_pipeline_file_starts_the_cache_afresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = root().join("corpora/sample/campaign");
+    let out = tmp.path().join("out");
+    let pipeline = tmp.path().join("pipeline.toml");
+    std::fs::write(&pipeline, "[suggest]\nmin_chars = 6\n").unwrap();
+    let run = |input: &Path| {
+        diaoyan(&[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    assert_exit(&run(&corpus), 0);
+    assert_exit(&run(&corpus), 0);
+    let c = run_json(&out)["cache"].clone();
+    assert_eq!(c["suggest"]["read"], 0, "{c}");
+    std::fs::write(&pipeline, "[suggest]\nmin_chars = 8\n").unwrap();
+    assert_exit(&run(&corpus), 0);
+    let c = run_json(&out)["cache"].clone();
+    assert_eq!(c["suggest"]["reused"], 0, "{c}");
+    assert_eq!(c["score"]["reused"], 0, "{c}");
+    // Only the files of the current stamp are kept.
+    let kept = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 3);
 }

@@ -55,6 +55,10 @@ struct RunArgs {
     /// Worker threads (0 = one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Read every text afresh: ignore (and do not keep) what earlier runs into the output
+    /// folder read in each text (`.diaoyan-cache/`).
+    #[arg(long)]
+    no_cache: bool,
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -326,6 +330,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(o) = a.out {
         cfg.out = o;
     }
+    if a.no_cache {
+        cfg.cache = false;
+    }
     if let Some(t) = a.threads {
         cfg.threads = t;
     }
@@ -351,6 +358,14 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         }
         if let Some(holder) = &report.stale_lock {
             println!("上一次运行（{holder}）没有正常结束，已接管输出目录。");
+        }
+        if let Some(r) = report.cache.as_ref().and_then(|u| u.score.or(u.suggest))
+            && r.reused > 0
+        {
+            println!(
+                "沿用上次运行的逐份分析：{} 份材料未变，重新分析 {} 份（全部重新分析请加 --no-cache）。",
+                r.reused, r.read
+            );
         }
         if !report.cleaned.is_empty() {
             println!(

@@ -203,7 +203,13 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
         for (r, row) in t.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 // Excel cells hold at most 32,767 characters.
-                let cell: String = cell.chars().take(32_000).collect();
+                let cell = if cell.len() > 32_000 {
+                    cell.char_indices()
+                        .nth(32_000)
+                        .map_or(cell.as_str(), |(cut, _)| &cell[..cut])
+                } else {
+                    cell.as_str()
+                };
                 let (row_i, col_i) = (r as u32 + 1, c as u16);
                 // Counts and scores are numbers (so Excel sorts them); codes with leading
                 // zeros and long digit strings stay text.
@@ -216,13 +222,13 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
                 let res = match number {
                     Some(n) => ws.write_number(row_i, col_i, n).map(|_| ()),
                     None if cell.chars().count() > 60 => ws
-                        .write_string_with_format(row_i, col_i, &cell, &wrap)
+                        .write_string_with_format(row_i, col_i, cell, &wrap)
                         .map(|_| ()),
-                    None => ws.write_string(row_i, col_i, &cell).map(|_| ()),
+                    None => ws.write_string(row_i, col_i, cell).map(|_| ()),
                 };
                 res.map_err(|e| write_err(path, e))?;
                 if let Some(w) = widths.get_mut(c) {
-                    *w = (*w).max(display_width(&cell).min(80));
+                    *w = (*w).max(display_width(cell).min(80));
                 }
             }
         }

@@ -259,22 +259,50 @@ fn fold(c: char) -> Option<char> {
 #[derive(Clone)]
 struct CharTokenizer;
 
+/// The characters of a text one by one, one token reused (no allocation per character).
+struct CharTokens<'a> {
+    chars: std::str::CharIndices<'a>,
+    token: Token,
+    started: bool,
+}
+
+impl TokenStream for CharTokens<'_> {
+    fn advance(&mut self) -> bool {
+        for (at, c) in self.chars.by_ref() {
+            let Some(f) = fold(c) else { continue };
+            let t = &mut self.token;
+            if self.started {
+                t.position += 1;
+            }
+            self.started = true;
+            t.offset_from = at;
+            t.offset_to = at + c.len_utf8();
+            t.text.clear();
+            t.text.push(f);
+            return true;
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
 impl Tokenizer for CharTokenizer {
-    type TokenStream<'a> = Tokens;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        let tokens = text
-            .char_indices()
-            .filter_map(|(at, c)| fold(c).map(|f| (at, c, f)))
-            .enumerate()
-            .map(|(position, (at, c, f))| Token {
-                offset_from: at,
-                offset_to: at + c.len_utf8(),
-                position,
-                text: f.to_string(),
+    type TokenStream<'a> = CharTokens<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CharTokens<'a> {
+        CharTokens {
+            chars: text.char_indices(),
+            token: Token {
+                position: 0,
                 position_length: 1,
-            })
-            .collect();
-        Tokens { tokens, next: 0 }
+                ..Token::default()
+            },
+            started: false,
+        }
     }
 }
 

@@ -55,6 +55,9 @@ pub struct PipelineConfig {
     pub stages: Vec<StageName>,
     /// Worker threads; 0 = one per core (default 0).
     pub threads: usize,
+    /// Keep what each text was read to say in the output folder (`.diaoyan-cache/`), so a
+    /// re-run reads only new or changed texts (default true).
+    pub cache: bool,
     /// How files are read.
     pub ingest: IngestConfig,
     /// Lexicons.
@@ -78,6 +81,7 @@ impl Default for PipelineConfig {
                 StageName::Suggest,
             ],
             threads: 0,
+            cache: true,
             ingest: IngestConfig::default(),
             text: TextConfig::default(),
             score: diaoyan_score::ScoreConfig::default(),

@@ -13,6 +13,7 @@
 //! println!("{} submissions", report.counts.submissions);
 //! ```
 
+mod cache;
 mod check;
 mod config;
 mod digest;
@@ -22,13 +23,16 @@ mod review;
 mod run;
 mod train;
 
+pub use cache::{CACHE_DIR, CacheUse, Reuse};
 pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
 pub use diaoyan_report::{Filter, Format};
 pub use digest::{DigestOutput, digest};
 pub use lock::{LOCK_FILE, OutputLock, clean_leftovers};
 pub use review::{Orphan, Reviews};
-pub use run::{Counts, NoProgress, Pipeline, Progress, RunData, RunReport, StageTiming};
+pub use run::{
+    Counts, NoProgress, PartTiming, Pipeline, Progress, RunData, RunReport, StageTiming,
+};
 pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
 
 /// Errors that stop a run (exit code 2): bad config, unreadable input, unwritable output.

@@ -124,6 +124,18 @@ pub fn clean_leftovers(dir: &Path) -> Vec<String> {
             removed.push(name);
         }
     }
+    // A killed run may also have left a half-written cache file.
+    if let Ok(entries) = std::fs::read_dir(dir.join(crate::CACHE_DIR)) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".diaoyan-")
+                && name.ends_with(".tmp")
+                && std::fs::remove_file(e.path()).is_ok()
+            {
+                removed.push(format!("{}/{name}", crate::CACHE_DIR));
+            }
+        }
+    }
     removed.sort();
     removed
 }

@@ -106,7 +106,16 @@ pub(crate) fn write_all(
     seg: Option<&diaoyan_text::Segmenter>,
     progress: &dyn crate::Progress,
     index: &mut Option<diaoyan_index::Built>,
+    timings: &mut Vec<crate::PartTiming>,
 ) -> Result<Vec<String>> {
+    let mut clock = std::time::Instant::now();
+    let mut lap = |part: &'static str| {
+        timings.push(crate::PartTiming {
+            part,
+            seconds: clock.elapsed().as_secs_f64(),
+        });
+        clock = std::time::Instant::now();
+    };
     // The files below: three lists, the workbook, and what the score and suggest stages add.
     let files = 4
         + if d.score.is_some() { 3 } else { 0 }
@@ -183,6 +192,7 @@ pub(crate) fn write_all(
     }
     write_csv(&dir.join("ingest_errors.csv"), &e)?;
     tick();
+    lap("submissions");
     let mut written = vec![
         "submissions.csv".to_owned(),
         "submissions.jsonl".to_owned(),
@@ -236,6 +246,7 @@ pub(crate) fn write_all(
             "cadres.csv".to_owned(),
         ]);
         score_sheets = vec![keep(f), keep(c), keep(p)];
+        lap("flags");
     }
     let mut sheets: Vec<Option<Table>> = Vec::new();
     if let Some(sg) = &d.suggest {
@@ -254,20 +265,45 @@ pub(crate) fn write_all(
             "topics.csv".to_owned(),
         ]);
         sheets.extend([keep(tt), keep(it), keep(st)]);
-        // The keyword index behind `diaoyan search`.
-        if let Some(seg) = seg {
-            // The staging folder is inside the output folder: the previous run's index is
-            // updated (unchanged entries kept) rather than rebuilt.
-            let previous = dir.parent().map(|p| p.join("index"));
-            *index = Some(diaoyan_index::update(
-                &dir.join("index"),
-                previous.as_deref().filter(|p| p.is_dir()),
-                seg,
-                index_entries(subs, d.score.as_ref(), &sg.suggestions),
-            )?);
-            written.push("index/".to_owned());
+        lap("suggestions");
+    }
+    sheets.extend(score_sheets);
+    sheets.extend([submissions_sheet, errors_sheet]);
+    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
+    if !notes.rows.is_empty() {
+        refs.push(&notes);
+    }
+    // The index, the digest (with its Parquet tables) and the workbook need nothing of each
+    // other: they are written side by side, each timed on its own.
+    let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
+        let t = std::time::Instant::now();
+        let names = f()?;
+        if !names.is_empty() {
             tick();
         }
+        Ok::<_, crate::Error>((names, part, t.elapsed().as_secs_f64()))
+    };
+    let index_slot = std::sync::Mutex::new(None);
+    let index_part = || -> Result<Vec<String>> {
+        let (Some(sg), Some(seg)) = (&d.suggest, seg) else {
+            return Ok(Vec::new());
+        };
+        // The staging folder is inside the output folder: the previous run's index is
+        // updated (unchanged entries kept) rather than rebuilt.
+        let previous = dir.parent().map(|p| p.join("index"));
+        let built = diaoyan_index::update(
+            &dir.join("index"),
+            previous.as_deref().filter(|p| p.is_dir()),
+            seg,
+            index_entries(subs, d.score.as_ref(), &sg.suggestions),
+        )?;
+        *index_slot.lock().expect("index slot") = Some(built);
+        Ok(vec!["index/".to_owned()])
+    };
+    let digest_part = || -> Result<Vec<String>> {
+        let Some(sg) = &d.suggest else {
+            return Ok(Vec::new());
+        };
         // Parquet copies for analysts, and the written material (书面材料) made from them.
         let parts = diaoyan_report::RunParts {
             submissions: subs,
@@ -280,13 +316,13 @@ pub(crate) fn write_all(
             reviews: &reviews.submissions,
         };
         let tables = diaoyan_report::Tables::from_parts(&parts)?;
-        written.extend(tables.write_parquet(dir)?);
+        let mut names = tables.write_parquet(dir)?;
         tick();
         let facts = diaoyan_report::Facts {
             files: d.ingest.files_seen,
             unreadable: d.ingest.errors.len(),
         };
-        written.extend(diaoyan_report::digest_of(
+        names.extend(diaoyan_report::digest_of(
             &tables,
             &diaoyan_report::Filter::default(),
             &facts,
@@ -294,17 +330,30 @@ pub(crate) fn write_all(
             "digest",
             &diaoyan_report::Format::ALL,
         )?);
-        tick();
+        Ok(names)
+    };
+    let workbook_part = || -> Result<Vec<String>> {
+        diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
+        Ok(vec!["diaoyan.xlsx".to_owned()])
+    };
+    let results = std::thread::scope(|scope| {
+        let index = scope.spawn(|| timed("index", &index_part));
+        let digest = scope.spawn(|| timed("digest", &digest_part));
+        let workbook = timed("workbook", &workbook_part);
+        [
+            index.join().expect("index writer panicked"),
+            digest.join().expect("digest writer panicked"),
+            workbook,
+        ]
+    });
+    for r in results {
+        let (names, part, seconds) = r?;
+        if !names.is_empty() {
+            timings.push(crate::PartTiming { part, seconds });
+        }
+        written.extend(names);
     }
-    sheets.extend(score_sheets);
-    sheets.extend([submissions_sheet, errors_sheet]);
-    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
-    if !notes.rows.is_empty() {
-        refs.push(&notes);
-    }
-    diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
-    tick();
-    written.push("diaoyan.xlsx".to_owned());
+    *index = index_slot.into_inner().expect("index slot");
     Ok(written)
 }
 

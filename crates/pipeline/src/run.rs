@@ -44,6 +44,15 @@ pub struct StageTiming {
     pub seconds: f64,
 }
 
+/// How long writing one part of the outputs took (`submissions`, `index`, `digest`, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartTiming {
+    /// Part name.
+    pub part: &'static str,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
 /// Counts of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
@@ -110,6 +119,8 @@ pub struct RunReport {
     pub threads: usize,
     /// Per-stage timings, in run order.
     pub stages: Vec<StageTiming>,
+    /// Time spent writing each part of the outputs, in write order.
+    pub writing: Vec<PartTiming>,
     /// Counts.
     pub counts: Counts,
     /// Output files written, relative to the output folder.
@@ -122,6 +133,8 @@ pub struct RunReport {
     pub reviews: crate::Reviews,
     /// How the keyword index was written (updated from the previous run's, or built).
     pub index: Option<diaoyan_index::Built>,
+    /// How the stages used the per-text cache of earlier runs.
+    pub cache: Option<crate::CacheUse>,
     /// The resolved configuration.
     pub config: PipelineConfig,
 }
@@ -140,6 +153,8 @@ pub struct RunData {
     pub suggest: Option<diaoyan_suggest::SuggestOutput>,
     /// Per-stage timings.
     pub timings: Vec<StageTiming>,
+    /// How the stages used the per-text cache (runs into an output folder only).
+    pub cache: Option<crate::cache::CacheUse>,
 }
 
 impl PipelineConfig {
@@ -217,7 +232,16 @@ impl Pipeline {
         // One run per output folder; what a killed run left is cleaned once the lock is ours.
         let lock = crate::lock::OutputLock::acquire(&out_dir, &started)?;
         let cleaned = crate::lock::clean_leftovers(&out_dir);
-        let data = self.execute_excluding(progress, std::slice::from_ref(&out_dir))?;
+        let cache = match (&self.segmenter, self.cfg.cache) {
+            (Some(seg), true) => Some(crate::cache::Cache::open(
+                &out_dir,
+                &self.cfg,
+                seg.fingerprint(),
+            )),
+            _ => None,
+        };
+        let data =
+            self.execute_excluding(progress, std::slice::from_ref(&out_dir), cache.as_ref())?;
         let reviews = crate::review::load(
             &out_dir,
             &data.ingest.submissions,
@@ -231,12 +255,14 @@ impl Pipeline {
             seconds: 0.0,
             threads: self.pool.current_num_threads(),
             stages: data.timings.clone(),
+            writing: Vec::new(),
             counts: counts(&data),
             outputs: Vec::new(),
             cleaned,
             stale_lock: lock.taken_over.clone(),
             reviews,
             index: None,
+            cache: data.cache.clone(),
             config: self.cfg.clone(),
         };
         // Everything is written to a staging folder first and moved into place at the end:
@@ -249,6 +275,7 @@ impl Pipeline {
             self.segmenter(),
             progress,
             &mut report.index,
+            &mut report.writing,
         )?;
         progress.finish();
         report.outputs.push("run.json".to_owned());
@@ -262,11 +289,16 @@ impl Pipeline {
 
     /// Runs every configured stage and returns the results in memory, writing nothing.
     pub fn execute(&self, progress: &dyn Progress) -> Result<RunData> {
-        self.execute_excluding(progress, &[])
+        self.execute_excluding(progress, &[], None)
     }
 
     /// [`Pipeline::execute`], never reading the folders in `exclude` (the run's own outputs).
-    fn execute_excluding(&self, progress: &dyn Progress, exclude: &[PathBuf]) -> Result<RunData> {
+    fn execute_excluding(
+        &self,
+        progress: &dyn Progress,
+        exclude: &[PathBuf],
+        cache: Option<&crate::cache::Cache>,
+    ) -> Result<RunData> {
         let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
         let ingest_cfg = diaoyan_ingest::IngestConfig {
             exclude: exclude.to_vec(),
@@ -274,6 +306,13 @@ impl Pipeline {
         };
         let mut timings = Vec::new();
         let mut data: Option<RunData> = None;
+        let mut cache_use = cache.map(|c| crate::cache::CacheUse {
+            stamp: c.stamp().to_owned(),
+            ..Default::default()
+        });
+        // Per submission, the key of its text (the text and score stages' results depend on
+        // the text only).
+        let mut text_keys: Option<Vec<crate::cache::Key>> = None;
         self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
                 let t = Instant::now();
@@ -292,6 +331,7 @@ impl Pipeline {
                             score: None,
                             suggest: None,
                             timings: Vec::new(),
+                            cache: None,
                         });
                     }
                     StageName::Text => {
@@ -299,16 +339,33 @@ impl Pipeline {
                             return Err(missing(stage));
                         };
                         progress.start(stage.label(), d.ingest.submissions.len() as u64);
-                        let stats = d
-                            .ingest
-                            .submissions
-                            .par_iter()
-                            .map(|s| {
-                                let st = text_stats(seg, &s.text);
-                                progress.advance(1);
-                                st
-                            })
-                            .collect();
+                        let subs = &d.ingest.submissions;
+                        let stats = match cache {
+                            Some(c) => {
+                                let keys =
+                                    text_keys.get_or_insert_with(|| crate::cache::text_keys(subs));
+                                let (stats, reuse) = crate::cache::resolve(
+                                    subs,
+                                    keys,
+                                    c.load("text"),
+                                    |s| text_stats(seg, &s.text),
+                                    || progress.advance(1),
+                                );
+                                c.save("text", keys, &stats);
+                                if let Some(u) = cache_use.as_mut() {
+                                    u.text = Some(reuse);
+                                }
+                                stats
+                            }
+                            None => subs
+                                .par_iter()
+                                .map(|s| {
+                                    let st = text_stats(seg, &s.text);
+                                    progress.advance(1);
+                                    st
+                                })
+                                .collect(),
+                        };
                         d.stats = Some(stats);
                     }
                     StageName::Score => {
@@ -317,20 +374,41 @@ impl Pipeline {
                         };
                         d.references = self.references(&mut d.ingest.errors)?;
                         progress.start(stage.label(), d.ingest.submissions.len() as u64);
-                        d.score = Some(scorer.score_with(
-                            &d.ingest.submissions,
-                            &d.references,
-                            &d.ingest.roster,
-                            &|t| match t {
-                                diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
-                                    progress.advance(1)
+                        let tick = |t| match t {
+                            diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
+                                progress.advance(1)
+                            }
+                            diaoyan_score::Tick::Comparing(n) => {
+                                progress.finish();
+                                progress.start("抄袭比对", n as u64);
+                            }
+                        };
+                        let subs = &d.ingest.submissions;
+                        d.score = Some(match cache {
+                            Some(c) => {
+                                let keys =
+                                    text_keys.get_or_insert_with(|| crate::cache::text_keys(subs));
+                                let (analyses, reuse) = crate::cache::resolve(
+                                    subs,
+                                    keys,
+                                    c.load("score"),
+                                    |s| scorer.analyse(&s.text),
+                                    || progress.advance(1),
+                                );
+                                c.save("score", keys, &analyses);
+                                if let Some(u) = cache_use.as_mut() {
+                                    u.score = Some(reuse);
                                 }
-                                diaoyan_score::Tick::Comparing(n) => {
-                                    progress.finish();
-                                    progress.start("抄袭比对", n as u64);
-                                }
-                            },
-                        ));
+                                scorer.score_analysed(
+                                    subs,
+                                    analyses,
+                                    &d.references,
+                                    &d.ingest.roster,
+                                    &tick,
+                                )
+                            }
+                            None => scorer.score_with(subs, &d.references, &d.ingest.roster, &tick),
+                        });
                     }
                     StageName::Suggest => {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
@@ -341,19 +419,34 @@ impl Pipeline {
                             .score
                             .as_ref()
                             .map(|s| s.assessments.iter().map(|a| a.verdict).collect());
-                        d.suggest = Some(sg.run_with(
-                            &d.ingest.submissions,
-                            verdicts.as_deref(),
-                            &|t| match t {
-                                diaoyan_suggest::Tick::Read | diaoyan_suggest::Tick::Tokenised => {
-                                    progress.advance(1)
+                        let tick = |t| match t {
+                            diaoyan_suggest::Tick::Read | diaoyan_suggest::Tick::Tokenised => {
+                                progress.advance(1)
+                            }
+                            diaoyan_suggest::Tick::Clustering(n) => {
+                                progress.finish();
+                                progress.start("意见聚类", n as u64);
+                            }
+                        };
+                        let subs = &d.ingest.submissions;
+                        d.suggest = Some(match cache {
+                            Some(c) => {
+                                let keys = crate::cache::suggest_keys(subs);
+                                let (found, reuse) = crate::cache::resolve(
+                                    subs,
+                                    &keys,
+                                    c.load("suggest"),
+                                    |s| sg.find(s),
+                                    || progress.advance(1),
+                                );
+                                c.save("suggest", &keys, &found);
+                                if let Some(u) = cache_use.as_mut() {
+                                    u.suggest = Some(reuse);
                                 }
-                                diaoyan_suggest::Tick::Clustering(n) => {
-                                    progress.finish();
-                                    progress.start("意见聚类", n as u64);
-                                }
-                            },
-                        ));
+                                sg.run_found(subs, found, verdicts.as_deref(), &tick)
+                            }
+                            None => sg.run_with(subs, verdicts.as_deref(), &tick),
+                        });
                     }
                 }
                 progress.finish();
@@ -366,6 +459,7 @@ impl Pipeline {
         })?;
         let mut data = data.expect("validate() guarantees an ingest stage");
         data.timings = timings;
+        data.cache = cache_use;
         Ok(data)
     }
 

@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 pub const BUILTIN_ROLES: &str = diaoyan_text::BUILTIN_ROLES;
 
 /// What a sentence does in the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     /// States at least one finding about the place.
     Finding,

@@ -25,6 +25,7 @@ mod signals;
 
 pub use findings::Role;
 pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_lines, figures};
+pub use signals::{Analysis, Sentence};
 
 pub use copy::{CopyConfig, CopyDoc, CopyStats};
 
@@ -371,6 +372,26 @@ impl Scorer {
                 a
             })
             .collect();
+        self.score_analysed(subs, analyses, references, roster, tick)
+    }
+
+    /// What scoring reads in one text on its own ([`Analysis`]): the per-text half of
+    /// [`Scorer::score_with`], a function of the text and this scorer's configuration only.
+    pub fn analyse(&self, text: &str) -> Analysis {
+        self.analyze(text)
+    }
+
+    /// [`Scorer::score_with`] from analyses already made ([`Scorer::analyse`], aligned with
+    /// `subs`): copy detection, length norms, judgement and campaign rules.
+    pub fn score_analysed(
+        &self,
+        subs: &[Submission],
+        analyses: Vec<Analysis>,
+        references: &[Submission],
+        roster: &[Cadre],
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> ScoreOutput {
+        assert_eq!(subs.len(), analyses.len(), "one analysis per submission");
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
         let (pairs, copy_stats) = self.copies(subs, &stock, references, tick);
 

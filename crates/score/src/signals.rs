@@ -42,7 +42,7 @@ static REPLY_THANKS: LazyLock<Regex> = LazyLock::new(|| {
 const FORMULA_MAX_CHARS: usize = 60;
 
 /// One sentence as read: where it is, its role and how many findings it states.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sentence {
     /// Byte range in the whole text.
     pub start: usize,
@@ -57,8 +57,10 @@ pub struct Sentence {
     pub evidence: Vec<(usize, usize)>,
 }
 
-/// Everything measured on one text, with examples for the reasons.
-#[derive(Debug, Clone, Default)]
+/// Everything measured on one text, with examples for the reasons: what scoring knows of a
+/// text on its own, before the run-wide steps (copy detection, length norms, campaign rules).
+/// Plain data, so a run can keep it per text and skip texts it has already read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub signals: Signals,
     /// Every sentence of the body, in order.

@@ -113,6 +113,75 @@ pub enum Tick {
     Tokenised,
 }
 
+/// What the suggest stage reads in one submission on its own ([`Suggester::find`]): its
+/// suggestions with their themes and clustering words. Plain data, so a run can keep it per
+/// submission and skip submissions it has already read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    /// The submission's suggestions, in order.
+    pub pieces: Vec<FoundPiece>,
+    /// Clustering words of the subject line (a table row's title).
+    pub subject_words: Vec<ClusterWord>,
+    /// Places the subject line names.
+    pub subject_places: Vec<String>,
+}
+
+/// One suggestion as [`Suggester::find`] read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundPiece {
+    /// Byte range in the submission's text.
+    pub start: usize,
+    /// End of the byte range.
+    pub end: usize,
+    /// Whose words.
+    pub voice: Voice,
+    /// The suggestion.
+    pub text: String,
+    /// Theme group.
+    pub theme_group: String,
+    /// Theme.
+    pub theme: String,
+    /// Its clustering words.
+    pub words: Vec<ClusterWord>,
+    /// Places it names.
+    pub places: Vec<String>,
+}
+
+/// A clustering word: byte range in its text, whether it names a place, whether it is a noun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterWord(pub u32, pub u32, pub bool, pub bool);
+
+/// The subject line of a submission: a table row's title (留言主题); empty for a document.
+fn subject_of(s: &Submission) -> &str {
+    if s.ref_.is_empty() {
+        ""
+    } else {
+        s.title.trim()
+    }
+}
+
+/// Tokens (slices of `text`) as byte ranges of `text`.
+fn spans_of(text: &str, tokens: &[cluster::Token]) -> Vec<ClusterWord> {
+    let base = text.as_ptr() as usize;
+    tokens
+        .iter()
+        .map(|(w, place, noun)| {
+            let start = w.as_ptr() as usize - base;
+            ClusterWord(start as u32, (start + w.len()) as u32, *place, *noun)
+        })
+        .collect()
+}
+
+/// Byte ranges back into tokens of `text` (ranges that do not fit are left out).
+fn tokens_of<'a>(text: &'a str, words: &[ClusterWord]) -> Vec<cluster::Token<'a>> {
+    words
+        .iter()
+        .filter_map(|&ClusterWord(a, b, place, noun)| {
+            text.get(a as usize..b as usize).map(|w| (w, place, noun))
+        })
+        .collect()
+}
+
 /// A built suggester: taxonomy parsed, model loaded, segmenter shared.
 pub struct Suggester {
     cfg: SuggestConfig,
@@ -309,88 +378,129 @@ impl Suggester {
         verdicts: Option<&[Verdict]>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> SuggestOutput {
-        let mut suggestions: Vec<Suggestion> = subs
+        let found: Vec<Found> = subs
             .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, s)| {
+            .map(|s| {
+                let f = self.find(s);
                 tick(Tick::Read);
-                let excluded = verdicts
-                    .and_then(|v| v.get(i))
-                    .filter(|v| self.cfg.exclude_verdicts.contains(v))
-                    .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()));
-                // A table row's title is its own subject line (留言主题); a document's title
-                // is the document's, not each suggestion's.
-                let subject = if s.ref_.is_empty() {
-                    String::new()
-                } else {
-                    s.title.trim().to_owned()
-                };
-                extract::extract(s, self.cfg.min_chars)
-                    .into_iter()
-                    .map(move |p| {
-                        let (theme_group, theme) = self.theme_of(&p.text, &s.title);
-                        let id = format!(
-                            "{:016x}",
-                            xxhash_rust::xxh3::xxh3_64(
-                                format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
-                            )
-                        );
-                        Suggestion {
-                            id,
-                            submission: s.id.clone(),
-                            path: s.path.clone(),
-                            author: s.author.clone(),
-                            unit: s.unit.clone(),
-                            place: s.place.clone(),
-                            places: Vec::new(),
-                            subject: subject.clone(),
-                            date: s.date.clone(),
-                            voice: p.voice,
-                            text: p.text,
-                            start: p.start,
-                            end: p.end,
-                            likes: s.likes.unwrap_or(0),
-                            theme_group,
-                            theme,
-                            issue: None,
-                            topic: None,
-                            excluded: excluded.clone(),
-                        }
-                    })
+                f
             })
             .collect();
+        self.run_found(subs, found, verdicts, tick)
+    }
+
+    /// What this suggester reads in one submission on its own ([`Found`]): the per-submission
+    /// half of [`Suggester::run_with`], a function of the submission's text, kind and title
+    /// (and whether it is a table row) and of this suggester's configuration only.
+    pub fn find(&self, s: &Submission) -> Found {
+        let subject = subject_of(s);
+        let (subject_words, subject_places) = if subject.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            let (t, p) = cluster::tokens_and_places(&self.seg, Some(&self.places), subject);
+            (spans_of(subject, &t), p)
+        };
+        let pieces = extract::extract(s, self.cfg.min_chars)
+            .into_iter()
+            .map(|p| {
+                let (theme_group, theme) = self.theme_of(&p.text, &s.title);
+                let (t, places) =
+                    cluster::tokens_and_places(&self.seg, Some(&self.places), &p.text);
+                FoundPiece {
+                    words: spans_of(&p.text, &t),
+                    places,
+                    start: p.start,
+                    end: p.end,
+                    voice: p.voice,
+                    text: p.text,
+                    theme_group,
+                    theme,
+                }
+            })
+            .collect();
+        Found {
+            pieces,
+            subject_words,
+            subject_places,
+        }
+    }
+
+    /// [`Suggester::run_with`] from what [`Suggester::find`] read in each submission (aligned
+    /// with `subs`): clustering, issues, topics.
+    pub fn run_found(
+        &self,
+        subs: &[Submission],
+        found: Vec<Found>,
+        verdicts: Option<&[Verdict]>,
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> SuggestOutput {
+        assert_eq!(subs.len(), found.len(), "one finding per submission");
+        let total: usize = found.iter().map(|f| f.pieces.len()).sum();
+        let mut suggestions: Vec<Suggestion> = Vec::with_capacity(total);
+        // Per suggestion: its clustering words and its submission's subject words (spans).
+        let mut spans: Vec<(Vec<ClusterWord>, usize)> = Vec::with_capacity(total);
+        let mut subject_spans: Vec<Vec<ClusterWord>> = Vec::with_capacity(subs.len());
+        for (i, (s, f)) in subs.iter().zip(found).enumerate() {
+            let excluded = verdicts
+                .and_then(|v| v.get(i))
+                .filter(|v| self.cfg.exclude_verdicts.contains(v))
+                .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()));
+            // A table row's title is its own subject line (留言主题); a document's title
+            // is the document's, not each suggestion's.
+            let subject = subject_of(s);
+            for p in f.pieces {
+                let id = format!(
+                    "{:016x}",
+                    xxhash_rust::xxh3::xxh3_64(
+                        format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
+                    )
+                );
+                // The places the subject line names come first.
+                let mut named = p.places;
+                for place in f.subject_places.iter().rev() {
+                    if !named.contains(place) {
+                        named.insert(0, place.clone());
+                    }
+                }
+                suggestions.push(Suggestion {
+                    id,
+                    submission: s.id.clone(),
+                    path: s.path.clone(),
+                    author: s.author.clone(),
+                    unit: s.unit.clone(),
+                    place: s.place.clone(),
+                    places: named,
+                    subject: subject.to_owned(),
+                    date: s.date.clone(),
+                    voice: p.voice,
+                    text: p.text,
+                    start: p.start,
+                    end: p.end,
+                    likes: s.likes.unwrap_or(0),
+                    theme_group: p.theme_group,
+                    theme: p.theme,
+                    issue: None,
+                    topic: None,
+                    excluded: excluded.clone(),
+                });
+                spans.push((p.words, subject_spans.len()));
+            }
+            subject_spans.push(f.subject_words);
+        }
 
         let active: Vec<usize> = (0..suggestions.len())
             .filter(|&i| suggestions[i].excluded.is_none())
             .collect();
         tick(Tick::Clustering(suggestions.len()));
-        // One tagging pass per suggestion (and subject line): clustering words and named places.
-        let mut tagged: Vec<(Vec<cluster::Token>, Vec<cluster::Token>, Vec<String>)> = suggestions
-            .par_iter()
-            .map(|s| {
-                let (text, mut named) =
-                    cluster::tokens_and_places(&self.seg, Some(&self.places), &s.text);
-                let (subject, in_subject) = if s.subject.is_empty() {
-                    (Vec::new(), Vec::new())
-                } else {
-                    cluster::tokens_and_places(&self.seg, Some(&self.places), &s.subject)
-                };
-                for p in in_subject.into_iter().rev() {
-                    if !named.contains(&p) {
-                        named.insert(0, p);
-                    }
-                }
-                tick(Tick::Tokenised);
-                (text, subject, named)
-            })
-            .collect();
+        // The clustering words, borrowed from the suggestions (and their subject lines).
         let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         for &i in &active {
-            docs.push(std::mem::take(&mut tagged[i].0));
-            subject_docs.push(std::mem::take(&mut tagged[i].1));
+            let (words, subject) = &spans[i];
+            docs.push(tokens_of(&suggestions[i].text, words));
+            subject_docs.push(tokens_of(&suggestions[i].subject, &subject_spans[*subject]));
+            tick(Tick::Tokenised);
         }
-        let named: Vec<Vec<String>> = tagged.into_iter().map(|t| t.2).collect();
         let space = cluster::vectorise(&docs, &self.cfg.cluster);
         let index: HashMap<&str, u32> = space
             .vocab
@@ -414,9 +524,8 @@ impl Suggester {
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
         drop(subject_docs);
-        for (s, p) in suggestions.iter_mut().zip(named) {
-            s.places = p;
-        }
+        drop(spans);
+        drop(subject_spans);
         let labels = cluster::cluster(&space, &self.cfg.cluster);
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &l) in labels.iter().enumerate() {

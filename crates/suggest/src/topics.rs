@@ -22,7 +22,7 @@
 
 use crate::cluster::{Space, Vector};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The `[suggest.topics]` table of a pipeline file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,8 +58,11 @@ pub(crate) struct RawTopic {
 /// two tight issues that share one word are not a topic, while many different personal cases
 /// of one policy are.
 fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> f64 {
-    let mut total: HashMap<u32, f64> = HashMap::new();
-    let mut per: HashMap<usize, (HashMap<u32, f64>, usize)> = HashMap::new();
+    // Ordered maps: the sums below are taken in one order every run (a hash map's order
+    // changes from run to run, and with it the last bits of a float sum, which then flip ties
+    // between equally strong candidates).
+    let mut total: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut per: BTreeMap<usize, (BTreeMap<u32, f64>, usize)> = BTreeMap::new();
     let mut kept = 0usize;
     for &k in members {
         let v: &Vector = &space.vectors[k];
@@ -87,7 +90,7 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
             }
         }
     }
-    let sq = |m: &HashMap<u32, f64>| m.values().map(|x| x * x).sum::<f64>();
+    let sq = |m: &BTreeMap<u32, f64>| m.values().map(|x| x * x).sum::<f64>();
     let n = kept as f64;
     let within_pairs: f64 = per.values().map(|(_, c)| (*c as f64) * (*c as f64)).sum();
     let cross_pairs = n * n - within_pairs;

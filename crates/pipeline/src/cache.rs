@@ -1,0 +1,341 @@
+//! What the stages read in each text on its own, kept between runs in the output folder
+//! (`OUT/.diaoyan-cache/`), so an evening re-run reads only the texts that are new or changed.
+//!
+//! Three per-text results are kept: the text stage's counts, the score stage's [`Analysis`]
+//! and the suggest stage's [`Found`], each keyed by a hash of exactly what it depends on (the
+//! text; for suggestions also the kind, title and whether it is a table row). Run-wide steps —
+//! copy detection, length norms, judgement, campaign rules, clustering, topics — always run over
+//! every submission, so a re-run's outputs equal a full run's.
+//!
+//! A cache file belongs to one *stamp*: diaoyan's version and executable, the run's text, score
+//! and suggest configuration, and the contents of every file that configuration names. Anything
+//! else finds no file for its stamp and starts afresh. A cache file that cannot be read is
+//! ignored (the texts are read again); one that cannot be written costs only the next run's time.
+//!
+//! [`Analysis`]: diaoyan_score::Analysis
+//! [`Found`]: diaoyan_suggest::Found
+
+use crate::PipelineConfig;
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The cache folder inside the output folder.
+pub const CACHE_DIR: &str = ".diaoyan-cache";
+
+/// A key: 128 bits of xxh3 over what a result depends on.
+pub(crate) type Key = u128;
+
+/// How one stage used the cache in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Reuse {
+    /// Texts whose result came from the cache.
+    pub reused: usize,
+    /// Texts read afresh.
+    pub read: usize,
+}
+
+/// How a run used the cache: per stage, texts reused and read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CacheUse {
+    /// The cache's stamp (what it was made with).
+    pub stamp: String,
+    /// Text stage.
+    pub text: Option<Reuse>,
+    /// Score stage.
+    pub score: Option<Reuse>,
+    /// Suggest stage.
+    pub suggest: Option<Reuse>,
+}
+
+/// The per-text results of earlier runs into one output folder.
+pub(crate) struct Cache {
+    dir: PathBuf,
+    stamp: String,
+}
+
+#[derive(Serialize)]
+struct FileOut<'a, T> {
+    stamp: &'a str,
+    entries: Vec<(String, &'a T)>,
+}
+
+#[derive(Deserialize)]
+struct FileIn<T> {
+    stamp: String,
+    entries: Vec<(String, T)>,
+}
+
+impl Cache {
+    /// The cache of the output folder `out` for a run with `cfg` (`lexicons`: the segmenter's
+    /// fingerprint).
+    pub(crate) fn open(out: &Path, cfg: &PipelineConfig, lexicons: u64) -> Cache {
+        Cache {
+            dir: out.join(CACHE_DIR),
+            stamp: format!("{:016x}", stamp(cfg, lexicons)),
+        }
+    }
+
+    pub(crate) fn stamp(&self) -> &str {
+        &self.stamp
+    }
+
+    fn path(&self, stage: &str) -> PathBuf {
+        self.dir.join(format!("{stage}-{}.json", self.stamp))
+    }
+
+    /// The results kept for `stage` under this cache's stamp (none when there is no such file
+    /// or it cannot be read).
+    pub(crate) fn load<T: DeserializeOwned>(&self, stage: &str) -> HashMap<Key, T> {
+        let Ok(bytes) = std::fs::read(self.path(stage)) else {
+            return HashMap::new();
+        };
+        let Ok(file) = serde_json::from_slice::<FileIn<T>>(&bytes) else {
+            return HashMap::new();
+        };
+        if file.stamp != self.stamp {
+            return HashMap::new();
+        }
+        file.entries
+            .into_iter()
+            .filter_map(|(k, v)| Key::from_str_radix(&k, 16).ok().map(|k| (k, v)))
+            .collect()
+    }
+
+    /// Keeps `entries` (this run's results, one per distinct key) for `stage`, replacing what
+    /// was kept before under any stamp. Failing to write is not an error: the next run reads the
+    /// texts again.
+    pub(crate) fn save<T: Serialize>(&self, stage: &str, keys: &[Key], values: &[T]) {
+        let mut seen = std::collections::HashSet::new();
+        let entries: Vec<(String, &T)> = keys
+            .iter()
+            .zip(values)
+            .filter(|(k, _)| seen.insert(**k))
+            .map(|(k, v)| (format!("{k:032x}"), v))
+            .collect();
+        let file = FileOut {
+            stamp: &self.stamp,
+            entries,
+        };
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let path = self.path(stage);
+        let written = diaoyan_digest::write_atomic_with(&path, |w| {
+            serde_json::to_writer(w, &file).map_err(std::io::Error::other)
+        });
+        if written.is_ok() {
+            // Files of other stamps are of no further use.
+            let prefix = format!("{stage}-");
+            if let Ok(entries) = std::fs::read_dir(&self.dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(&prefix) && e.path() != path {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `compute(item)` for every item, taking the result from `kept` where its key is there.
+/// Returns the results (aligned with `items`) and how many were reused. `compute` runs in
+/// parallel; `tick` is called once per item.
+pub(crate) fn resolve<S, T>(
+    items: &[S],
+    keys: &[Key],
+    mut kept: HashMap<Key, T>,
+    compute: impl Fn(&S) -> T + Sync,
+    tick: impl Fn() + Sync,
+) -> (Vec<T>, Reuse)
+where
+    S: Sync,
+    T: Send + Sync + Clone,
+{
+    // Take each kept result once; a text that occurs twice clones it.
+    let mut taken: Vec<Option<T>> = Vec::with_capacity(items.len());
+    let mut first: HashMap<Key, usize> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        match kept.remove(k) {
+            Some(v) => {
+                first.insert(*k, i);
+                taken.push(Some(v));
+            }
+            None => match first.get(k) {
+                Some(&j) => {
+                    let v = taken[j].clone();
+                    taken.push(v);
+                }
+                None => taken.push(None),
+            },
+        }
+    }
+    let reused = taken.iter().filter(|t| t.is_some()).count();
+    let out: Vec<T> = items
+        .par_iter()
+        .zip(taken)
+        .map(|(s, t)| {
+            let v = t.unwrap_or_else(|| compute(s));
+            tick();
+            v
+        })
+        .collect();
+    let read = out.len() - reused;
+    (out, Reuse { reused, read })
+}
+
+/// 128-bit xxh3 of the parts, each length-prefixed.
+pub(crate) fn key(parts: &[&[u8]]) -> Key {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.digest128()
+}
+
+/// What the cache's contents depend on besides each text: diaoyan's version and executable,
+/// the text, score and suggest configuration, the contents of every file it names, and the
+/// lexicons.
+fn stamp(cfg: &PipelineConfig, lexicons: u64) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // The executable: a rebuilt binary is a new binary.
+    if let Some(m) = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::metadata(p).ok())
+    {
+        h.update(&m.len().to_le_bytes());
+        if let Some(t) = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        {
+            h.update(&t.as_nanos().to_le_bytes());
+        }
+    }
+    h.update(&lexicons.to_le_bytes());
+    let parts = serde_json::json!({
+        "text": cfg.text,
+        "score": cfg.score,
+        "suggest": cfg.suggest,
+    });
+    h.update(parts.to_string().as_bytes());
+    let mut files = Vec::new();
+    named_files(&parts, &mut files);
+    for f in files {
+        h.update(f.as_bytes());
+        if let Ok(bytes) = std::fs::read(&f) {
+            h.update(&xxhash_rust::xxh3::xxh3_64(&bytes).to_le_bytes());
+        }
+    }
+    h.digest()
+}
+
+/// Every string in `v` that names an existing file (lexicons, models).
+fn named_files(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if Path::new(s).is_file() => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| named_files(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| named_files(x, out)),
+        _ => {}
+    }
+}
+
+/// The key of each submission's text: what the text and score stages read depends on it alone.
+pub(crate) fn text_keys(subs: &[diaoyan_model::Submission]) -> Vec<Key> {
+    subs.par_iter().map(|s| key(&[s.text.as_bytes()])).collect()
+}
+
+/// The key of what the suggest stage reads in each submission: its text, kind and title, and
+/// whether it is a table row.
+pub(crate) fn suggest_keys(subs: &[diaoyan_model::Submission]) -> Vec<Key> {
+    subs.par_iter()
+        .map(|s| {
+            key(&[
+                s.text.as_bytes(),
+                s.kind.map_or("", |k| k.label()).as_bytes(),
+                s.title.as_bytes(),
+                if s.ref_.is_empty() { b"doc" } else { b"row" },
+            ])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_results_are_reused_and_the_rest_computed_once_each() {
+        let items = ["甲", "乙", "甲", "丙"];
+        let keys: Vec<Key> = items.iter().map(|s| key(&[s.as_bytes()])).collect();
+        let kept: HashMap<Key, String> = [(keys[0], "kept 甲".to_owned())].into();
+        let computed = std::sync::Mutex::new(Vec::new());
+        let ticks = std::sync::atomic::AtomicUsize::new(0);
+        let (out, reuse) = resolve(
+            &items,
+            &keys,
+            kept,
+            |s| {
+                computed.lock().unwrap().push(s.to_string());
+                format!("new {s}")
+            },
+            || {
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            },
+        );
+        assert_eq!(out, ["kept 甲", "new 乙", "kept 甲", "new 丙"]);
+        assert_eq!(reuse, Reuse { reused: 2, read: 2 });
+        let mut c = computed.into_inner().unwrap();
+        c.sort();
+        assert_eq!(c, ["丙", "乙"]);
+        assert_eq!(ticks.into_inner(), 4);
+    }
+
+    #[test]
+    fn a_saved_cache_is_found_under_its_stamp_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = PipelineConfig::default();
+        let cache = Cache::open(dir.path(), &cfg, 1);
+        let keys = [key(&[b"a"]), key(&[b"b"]), key(&[b"a"])];
+        cache.save("score", &keys, &[1.5_f64, 0.1 + 0.2, 9.0]);
+        let back: HashMap<Key, f64> = cache.load("score");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[&keys[0]], 1.5);
+        // Floats come back bit for bit.
+        assert_eq!(back[&keys[1]].to_bits(), (0.1_f64 + 0.2).to_bits());
+        // Other lexicons, another configuration: another stamp, nothing found.
+        assert!(
+            Cache::open(dir.path(), &cfg, 2)
+                .load::<f64>("score")
+                .is_empty()
+        );
+        let mut other = PipelineConfig::default();
+        other.suggest.min_chars += 1;
+        assert!(
+            Cache::open(dir.path(), &other, 1)
+                .load::<f64>("score")
+                .is_empty()
+        );
+        // Saving under a new stamp replaces the old file.
+        Cache::open(dir.path(), &other, 1).save("score", &keys[..1], &[2.0_f64]);
+        assert!(cache.load::<f64>("score").is_empty());
+        let files = std::fs::read_dir(dir.path().join(CACHE_DIR))
+            .unwrap()
+            .count();
+        assert_eq!(files, 1);
+    }
+
+    #[test]
+    fn an_unreadable_cache_file_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), &PipelineConfig::default(), 1);
+        std::fs::create_dir_all(dir.path().join(CACHE_DIR)).unwrap();
+        std::fs::write(cache.path("text"), b"{not json").unwrap();
+        assert!(cache.load::<u32>("text").is_empty());
+    }
+}
