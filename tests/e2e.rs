@@ -2395,6 +2395,7 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     for stage in ["text", "score", "suggest"] {
         assert_eq!(again[stage]["reused"].as_u64(), Some(n), "{again}");
         assert_eq!(again[stage]["read"], 0, "{again}");
+        assert_eq!(again[stage]["unused"], 0, "{again}");
     }
     assert!(
         before == comparable_outputs(&out),
@@ -2423,6 +2424,9 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     let third = run_json(&out)["cache"].clone();
     for stage in ["text", "score", "suggest"] {
         assert_eq!(third[stage]["read"], 2, "{stage}: {third}");
+        // The changed text's old result and the removed file's are dropped.
+        let unused = third[stage]["unused"].as_u64().unwrap();
+        assert!((1..=2).contains(&unused), "{stage}: {third}");
         assert_eq!(
             third[stage]["reused"].as_u64(),
             Some(n - 2),

@@ -35,6 +35,16 @@ pub struct Reuse {
     pub reused: usize,
     /// Texts read afresh.
     pub read: usize,
+    /// Results kept from earlier runs that no text of this run needs any more (changed or
+    /// removed texts); dropped from the cache.
+    pub unused: usize,
+}
+
+impl Reuse {
+    /// Whether the cache must be written again: something was read, or something dropped.
+    pub(crate) fn changed(&self) -> bool {
+        self.read > 0 || self.unused > 0
+    }
 }
 
 /// How a run used the cache: per stage, texts reused and read.
@@ -173,6 +183,9 @@ where
             },
         }
     }
+    // Kept results no text of this run needs (their texts changed or went).
+    let unused = kept.len();
+    drop(kept);
     let reused = taken.iter().filter(|t| t.is_some()).count();
     let out: Vec<T> = items
         .par_iter()
@@ -184,7 +197,14 @@ where
         })
         .collect();
     let read = out.len() - reused;
-    (out, Reuse { reused, read })
+    (
+        out,
+        Reuse {
+            reused,
+            read,
+            unused,
+        },
+    )
 }
 
 /// 128-bit xxh3 of the parts, each length-prefixed.
@@ -273,7 +293,12 @@ mod tests {
     fn kept_results_are_reused_and_the_rest_computed_once_each() {
         let items = ["甲", "乙", "甲", "丙"];
         let keys: Vec<Key> = items.iter().map(|s| key(&[s.as_bytes()])).collect();
-        let kept: HashMap<Key, String> = [(keys[0], "kept 甲".to_owned())].into();
+        let gone = key(&[b"a text no longer there"]);
+        let kept: HashMap<Key, String> = [
+            (keys[0], "kept 甲".to_owned()),
+            (gone, "kept, not needed".to_owned()),
+        ]
+        .into();
         let computed = std::sync::Mutex::new(Vec::new());
         let ticks = std::sync::atomic::AtomicUsize::new(0);
         let (out, reuse) = resolve(
@@ -289,7 +314,15 @@ mod tests {
             },
         );
         assert_eq!(out, ["kept 甲", "new 乙", "kept 甲", "new 丙"]);
-        assert_eq!(reuse, Reuse { reused: 2, read: 2 });
+        assert_eq!(
+            reuse,
+            Reuse {
+                reused: 2,
+                read: 2,
+                unused: 1
+            }
+        );
+        assert!(reuse.changed());
         let mut c = computed.into_inner().unwrap();
         c.sort();
         assert_eq!(c, ["丙", "乙"]);

@@ -351,7 +351,9 @@ impl Pipeline {
                                     |s| text_stats(seg, &s.text),
                                     || progress.advance(1),
                                 );
-                                c.save("text", keys, &stats);
+                                if reuse.changed() {
+                                    c.save("text", keys, &stats);
+                                }
                                 if let Some(u) = cache_use.as_mut() {
                                     u.text = Some(reuse);
                                 }
@@ -395,7 +397,9 @@ impl Pipeline {
                                     |s| scorer.analyse(&s.text),
                                     || progress.advance(1),
                                 );
-                                c.save("score", keys, &analyses);
+                                if reuse.changed() {
+                                    c.save("score", keys, &analyses);
+                                }
                                 if let Some(u) = cache_use.as_mut() {
                                     u.score = Some(reuse);
                                 }
@@ -439,7 +443,9 @@ impl Pipeline {
                                     |s| sg.find(s),
                                     || progress.advance(1),
                                 );
-                                c.save("suggest", &keys, &found);
+                                if reuse.changed() {
+                                    c.save("suggest", &keys, &found);
+                                }
                                 if let Some(u) = cache_use.as_mut() {
                                     u.suggest = Some(reuse);
                                 }
