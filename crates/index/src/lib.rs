@@ -42,7 +42,7 @@ const CHARS: &str = "chars";
 /// Characters in a hit's passage.
 pub const SNIPPET_CHARS: usize = 80;
 /// Index format: bumped when the schema changes, so an old index asks for a re-run.
-const FORMAT: &str = "diaoyan-index-2";
+const FORMAT: &str = "diaoyan-index-3";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -335,10 +335,12 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
+    // Words only rank and filter (term queries); phrases and substrings go through the
+    // character field, so word positions are not kept.
     let tokenised = TextOptions::default().set_stored().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let chars = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
