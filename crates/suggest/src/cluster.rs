@@ -332,12 +332,6 @@ fn leading_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
         .collect()
 }
 
-/// Whether two vectors are about the same thing: one of the `k` main nouns of each agrees.
-fn same_thing(space: &Space, a: &Vector, b: &Vector, k: usize) -> bool {
-    let mb = main_things(space, b, k);
-    main_things(space, a, k).iter().any(|t| mb.contains(t))
-}
-
 /// Whether two vectors name a common place.
 fn same_place(space: &Space, a: &Vector, b: &Vector) -> bool {
     let (mut i, mut j) = (0, 0);
@@ -384,6 +378,14 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
     // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     for b in 0..bands {
+        // Each word's hash under each of the band's seeds, computed once per word rather than
+        // once per occurrence: `hashed[t * rows + r]`.
+        let hashed: Vec<u64> = (0..space.vocab.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|t| {
+                (0..rows).map(move |r| xxh3_64_with_seed(&t.to_le_bytes(), (b * rows + r) as u64))
+            })
+            .collect();
         let mut keys: Vec<(u64, u32)> = space
             .vectors
             .par_iter()
@@ -392,11 +394,10 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
             .map(|(d, v)| {
                 let mut h = b as u64;
                 for r in 0..rows {
-                    let seed = (b * rows + r) as u64;
                     let m = v
                         .terms
                         .iter()
-                        .map(|(t, _)| xxh3_64_with_seed(&t.to_le_bytes(), seed))
+                        .map(|(t, _)| hashed[*t as usize * rows + r])
                         .min()
                         .unwrap_or(0);
                     h = xxh3_64_with_seed(&m.to_le_bytes(), h);
@@ -426,18 +427,29 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         band.dedup();
         pairs = merge_sorted(pairs, band);
     }
+    // Each vector's main nouns, once (a vector meets many candidate neighbours).
+    let things: Vec<Vec<u32>> = space
+        .vectors
+        .par_iter()
+        .map(|v| main_things(space, v, 3))
+        .collect();
     let edges: Vec<(u32, u32)> = pairs
         .par_iter()
         .copied()
         .filter(|&(a, b)| {
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
             let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
-            if content < cfg.content_threshold || !same_thing(space, va, vb, 3) {
+            let same_thing = || {
+                let tb = &things[b as usize];
+                things[a as usize].iter().any(|t| tb.contains(t))
+            };
+            if content < cfg.content_threshold || !same_thing() {
                 return false;
             }
             all >= cfg.threshold || all >= cfg.place_thing_threshold && same_place(space, va, vb)
         })
         .collect();
+    drop(things);
     let mut parent: Vec<usize> = (0..n).collect();
     for (a, b) in edges {
         union(&mut parent, a as usize, b as usize);
