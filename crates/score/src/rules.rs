@@ -5,7 +5,7 @@ use diaoyan_model::{Assessment, Cadre, CadreReport, Kind, Level, Reason, Submiss
 use diaoyan_text::chinese_number;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 /// A household category every cadre must reach, with the words that show it.
@@ -123,28 +123,39 @@ pub(crate) fn check(
     roster: &[Cadre],
     cfg: &RulesConfig,
 ) -> Vec<CadreReport> {
-    let mut names: Vec<String> = roster.iter().map(|c| c.name.clone()).collect();
-    for s in subs {
+    // One pass over the submissions: each author's own (non-opinion) submissions, in order, and
+    // the roster's names followed by every other author of own writing, in order of appearance.
+    let mut names: Vec<&str> = Vec::new();
+    let mut named: HashSet<&str> = HashSet::new();
+    let mut on_roster: HashMap<&str, &Cadre> = HashMap::new();
+    for c in roster {
+        on_roster.entry(c.name.as_str()).or_insert(c);
+        named.insert(c.name.as_str());
+        names.push(&c.name);
+    }
+    let mut by_author: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in subs.iter().enumerate() {
+        if s.kind != Some(Kind::Opinion) {
+            by_author.entry(s.author.as_str()).or_default().push(i);
+        }
         let own = matches!(
             s.kind,
             Some(Kind::Note | Kind::Visit | Kind::Report | Kind::Minutes)
         );
-        if own && !s.author.is_empty() && !names.contains(&s.author) {
-            names.push(s.author.clone());
+        if own && !s.author.is_empty() && named.insert(s.author.as_str()) {
+            names.push(&s.author);
         }
     }
     names
         .iter()
-        .map(|name| {
-            let mine: Vec<usize> = (0..subs.len())
-                .filter(|&i| subs[i].author == *name && subs[i].kind != Some(Kind::Opinion))
-                .collect();
+        .map(|&name| {
+            let mine: &[usize] = by_author.get(name).map_or(&[], Vec::as_slice);
             check_one(
                 name,
-                &mine,
+                mine,
                 subs,
                 assessments,
-                roster.iter().find(|c| c.name == *name),
+                on_roster.get(name).copied(),
                 cfg,
             )
         })
