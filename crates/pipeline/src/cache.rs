@@ -16,6 +16,7 @@
 //! [`Found`]: diaoyan_suggest::Found
 
 use crate::PipelineConfig;
+use diaoyan_model::Submission;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,40 @@ impl Cache {
     }
 }
 
+/// `compute` for every submission — through the cache of `stage` when there is one: results kept
+/// for the same key reused, the rest computed, and the cache rewritten when anything changed.
+/// Returns the results (aligned with `subs`) and, with a cache, how it was used. `tick` is
+/// called once per submission.
+pub(crate) fn through<T>(
+    cache: Option<&Cache>,
+    stage: &str,
+    subs: &[Submission],
+    keys: fn(&[Submission]) -> Vec<Key>,
+    compute: impl Fn(&Submission) -> T + Sync,
+    tick: impl Fn() + Sync,
+) -> (Vec<T>, Option<Reuse>)
+where
+    T: Serialize + DeserializeOwned + Send + Sync + Clone,
+{
+    let Some(c) = cache else {
+        let out = subs
+            .par_iter()
+            .map(|s| {
+                let v = compute(s);
+                tick();
+                v
+            })
+            .collect();
+        return (out, None);
+    };
+    let keys = keys(subs);
+    let (out, reuse) = resolve(subs, &keys, c.load(stage), compute, tick);
+    if reuse.changed() {
+        c.save(stage, &keys, &out);
+    }
+    (out, Some(reuse))
+}
+
 /// `compute(item)` for every item, taking the result from `kept` where its key is there.
 /// Returns the results (aligned with `items`) and how many were reused. `compute` runs in
 /// parallel; `tick` is called once per item.
@@ -266,13 +301,13 @@ fn named_files(v: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// The key of each submission's text: what the text and score stages read depends on it alone.
-pub(crate) fn text_keys(subs: &[diaoyan_model::Submission]) -> Vec<Key> {
+pub(crate) fn text_keys(subs: &[Submission]) -> Vec<Key> {
     subs.par_iter().map(|s| key(&[s.text.as_bytes()])).collect()
 }
 
 /// The key of what the suggest stage reads in each submission: its text, kind and title, and
 /// whether it is a table row.
-pub(crate) fn suggest_keys(subs: &[diaoyan_model::Submission]) -> Vec<Key> {
+pub(crate) fn suggest_keys(subs: &[Submission]) -> Vec<Key> {
     subs.par_iter()
         .map(|s| {
             key(&[

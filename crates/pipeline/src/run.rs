@@ -4,7 +4,6 @@ use crate::config::{PipelineConfig, StageName};
 use crate::{Error, Result, outputs};
 use diaoyan_model::{IngestOutput, TextStats};
 use diaoyan_text::{Lexicons, Segmenter};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -310,9 +309,6 @@ impl Pipeline {
             stamp: c.stamp().to_owned(),
             ..Default::default()
         });
-        // Per submission, the key of its text (the text and score stages' results depend on
-        // the text only).
-        let mut text_keys: Option<Vec<crate::cache::Key>> = None;
         self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
                 let t = Instant::now();
@@ -339,35 +335,17 @@ impl Pipeline {
                             return Err(missing(stage));
                         };
                         progress.start(stage.label(), d.ingest.submissions.len() as u64);
-                        let subs = &d.ingest.submissions;
-                        let stats = match cache {
-                            Some(c) => {
-                                let keys =
-                                    text_keys.get_or_insert_with(|| crate::cache::text_keys(subs));
-                                let (stats, reuse) = crate::cache::resolve(
-                                    subs,
-                                    keys,
-                                    c.load("text"),
-                                    |s| text_stats(seg, &s.text),
-                                    || progress.advance(1),
-                                );
-                                if reuse.changed() {
-                                    c.save("text", keys, &stats);
-                                }
-                                if let Some(u) = cache_use.as_mut() {
-                                    u.text = Some(reuse);
-                                }
-                                stats
-                            }
-                            None => subs
-                                .par_iter()
-                                .map(|s| {
-                                    let st = text_stats(seg, &s.text);
-                                    progress.advance(1);
-                                    st
-                                })
-                                .collect(),
-                        };
+                        let (stats, reuse) = crate::cache::through(
+                            cache,
+                            "text",
+                            &d.ingest.submissions,
+                            crate::cache::text_keys,
+                            |s| text_stats(seg, &s.text),
+                            || progress.advance(1),
+                        );
+                        if let Some(u) = cache_use.as_mut() {
+                            u.text = reuse;
+                        }
                         d.stats = Some(stats);
                     }
                     StageName::Score => {
@@ -386,33 +364,24 @@ impl Pipeline {
                             }
                         };
                         let subs = &d.ingest.submissions;
-                        d.score = Some(match cache {
-                            Some(c) => {
-                                let keys =
-                                    text_keys.get_or_insert_with(|| crate::cache::text_keys(subs));
-                                let (analyses, reuse) = crate::cache::resolve(
-                                    subs,
-                                    keys,
-                                    c.load("score"),
-                                    |s| scorer.analyse(&s.text),
-                                    || progress.advance(1),
-                                );
-                                if reuse.changed() {
-                                    c.save("score", keys, &analyses);
-                                }
-                                if let Some(u) = cache_use.as_mut() {
-                                    u.score = Some(reuse);
-                                }
-                                scorer.score_analysed(
-                                    subs,
-                                    analyses,
-                                    &d.references,
-                                    &d.ingest.roster,
-                                    &tick,
-                                )
-                            }
-                            None => scorer.score_with(subs, &d.references, &d.ingest.roster, &tick),
-                        });
+                        let (analyses, reuse) = crate::cache::through(
+                            cache,
+                            "score",
+                            subs,
+                            crate::cache::text_keys,
+                            |s| scorer.analyse(&s.text),
+                            || progress.advance(1),
+                        );
+                        if let Some(u) = cache_use.as_mut() {
+                            u.score = reuse;
+                        }
+                        d.score = Some(scorer.score_analysed(
+                            subs,
+                            analyses,
+                            &d.references,
+                            &d.ingest.roster,
+                            &tick,
+                        ));
                     }
                     StageName::Suggest => {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
@@ -433,26 +402,18 @@ impl Pipeline {
                             }
                         };
                         let subs = &d.ingest.submissions;
-                        d.suggest = Some(match cache {
-                            Some(c) => {
-                                let keys = crate::cache::suggest_keys(subs);
-                                let (found, reuse) = crate::cache::resolve(
-                                    subs,
-                                    &keys,
-                                    c.load("suggest"),
-                                    |s| sg.find(s),
-                                    || progress.advance(1),
-                                );
-                                if reuse.changed() {
-                                    c.save("suggest", &keys, &found);
-                                }
-                                if let Some(u) = cache_use.as_mut() {
-                                    u.suggest = Some(reuse);
-                                }
-                                sg.run_found(subs, found, verdicts.as_deref(), &tick)
-                            }
-                            None => sg.run_with(subs, verdicts.as_deref(), &tick),
-                        });
+                        let (found, reuse) = crate::cache::through(
+                            cache,
+                            "suggest",
+                            subs,
+                            crate::cache::suggest_keys,
+                            |s| sg.find(s),
+                            || progress.advance(1),
+                        );
+                        if let Some(u) = cache_use.as_mut() {
+                            u.suggest = reuse;
+                        }
+                        d.suggest = Some(sg.run_found(subs, found, verdicts.as_deref(), &tick));
                     }
                 }
                 progress.finish();
