@@ -2401,6 +2401,10 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
         before == comparable_outputs(&out),
         "a cached re-run differs"
     );
+    // Copy detection took every candidate pair over from the first run.
+    let copy = run_json(&out)["counts"]["copy"].clone();
+    assert!(copy["taken_over"].as_u64() > Some(0), "{copy}");
+    assert_eq!(copy["measured"], 0, "{copy}");
 
     // One file added, one changed, one removed: two texts are read, the rest reused.
     let mut files: Vec<PathBuf> = walk(&corpus)
@@ -2433,6 +2437,8 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
             "{stage}: {third}"
         );
     }
+    let copy = run_json(&out)["counts"]["copy"].clone();
+    assert!(copy["taken_over"].as_u64() > Some(0), "{copy}");
     // The same outputs as a full run without any cache.
     let full = tmp.path().join("full");
     let o = diaoyan(&[
@@ -2491,5 +2497,5 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let kept = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
         .unwrap()
         .count();
-    assert_eq!(kept, 3);
+    assert_eq!(kept, 4);
 }

@@ -130,12 +130,17 @@ impl Cache {
             stamp: &self.stamp,
             entries,
         };
+        self.write(stage, &file);
+    }
+
+    /// Writes a cache file atomically and removes the stage's files of other stamps.
+    fn write<T: Serialize>(&self, stage: &str, file: &FileOut<'_, T>) {
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
         let path = self.path(stage);
         let written = diaoyan_digest::write_atomic_with(&path, |w| {
-            serde_json::to_writer(w, &file).map_err(std::io::Error::other)
+            serde_json::to_writer(w, file).map_err(std::io::Error::other)
         });
         if written.is_ok() {
             // Files of other stamps are of no further use.
@@ -149,6 +154,54 @@ impl Cache {
                 }
             }
         }
+    }
+}
+
+/// One verified candidate pair as kept on disk: the two texts' keys and what was measured.
+type PairLine = (String, String, Option<diaoyan_score::Measured>);
+
+impl Cache {
+    /// The candidate pairs the last run's copy detection verified (empty when none were kept
+    /// under this stamp).
+    pub(crate) fn load_pairs(&self) -> diaoyan_score::PairMemo {
+        self.load_lines::<PairLine>("copies")
+            .into_iter()
+            .filter_map(|(a, b, m)| {
+                let key = |x: &str| Key::from_str_radix(x, 16).ok();
+                Some(((key(&a)?, key(&b)?), m))
+            })
+            .collect()
+    }
+
+    /// Keeps this run's verified candidate pairs.
+    pub(crate) fn save_pairs(&self, memo: &diaoyan_score::PairMemo) {
+        let mut lines: Vec<PairLine> = memo
+            .iter()
+            .map(|((a, b), m)| (format!("{a:032x}"), format!("{b:032x}"), m.clone()))
+            .collect();
+        lines.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        self.save_lines("copies", &lines);
+    }
+
+    /// A cache file of plain entries (no per-text keys), read back whole.
+    fn load_lines<T: DeserializeOwned>(&self, stage: &str) -> Vec<T> {
+        let Ok(bytes) = std::fs::read(self.path(stage)) else {
+            return Vec::new();
+        };
+        match serde_json::from_slice::<FileIn<T>>(&bytes) {
+            Ok(file) if file.stamp == self.stamp => {
+                file.entries.into_iter().map(|(_, v)| v).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn save_lines<T: Serialize>(&self, stage: &str, lines: &[T]) {
+        let file = FileOut {
+            stamp: &self.stamp,
+            entries: lines.iter().map(|l| (String::new(), l)).collect(),
+        };
+        self.write(stage, &file);
     }
 }
 
@@ -396,6 +449,26 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(files, 1);
+    }
+
+    #[test]
+    fn verified_pairs_come_back_as_they_were_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), &PipelineConfig::default(), 1);
+        assert!(cache.load_pairs().is_empty());
+        let m = diaoyan_score::Measured {
+            similarity: 0.1 + 0.2,
+            containment_a: 0.75,
+            containment_b: 1.0 / 3.0,
+            shared_a: 120,
+            shared_b: 118,
+            excerpt: "河口村的垃圾池十来天才清运一次".to_owned(),
+        };
+        let memo: diaoyan_score::PairMemo = [((1, u128::MAX), Some(m)), ((7, 8), None)]
+            .into_iter()
+            .collect();
+        cache.save_pairs(&memo);
+        assert_eq!(cache.load_pairs(), memo);
     }
 
     #[test]

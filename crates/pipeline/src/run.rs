@@ -375,13 +375,25 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.score = reuse;
                         }
+                        // Copy detection takes over the pairs of unchanged texts it verified
+                        // last time.
+                        let mut memo = cache.map(|c| c.load_pairs());
+                        let kept = memo.as_ref().map_or(0, |m| m.len());
                         d.score = Some(scorer.score_analysed(
                             subs,
                             analyses,
                             &d.references,
                             &d.ingest.roster,
+                            memo.as_mut(),
                             &tick,
                         ));
+                        // Rewritten when a pair was verified afresh or one dropped.
+                        if let (Some(c), Some(m), Some(sc)) = (cache, &memo, &d.score) {
+                            let stats = &sc.copy_stats;
+                            if stats.measured > 0 || m.len() != kept {
+                                c.save_pairs(m);
+                            }
+                        }
                     }
                     StageName::Suggest => {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {

@@ -102,6 +102,33 @@ pub struct CopyDoc<'a> {
     pub stock: &'a [(usize, usize)],
 }
 
+/// What verifying a candidate pair measured: a function of the two texts (with their stock
+/// phrasing) and the configuration only — not of paths, authors or dates — so a later run over
+/// the same two texts can take it over ([`PairMemo`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// Jaccard similarity of the k-gram sets.
+    pub similarity: f64,
+    /// Share of the first text in shared passages.
+    pub containment_a: f64,
+    /// Share of the second text in shared passages.
+    pub containment_b: f64,
+    /// Characters of the first text in shared passages.
+    pub shared_a: usize,
+    /// Characters of the second text in shared passages.
+    pub shared_b: usize,
+    /// The longest shared passage, as the first text has it.
+    pub excerpt: String,
+}
+
+/// A candidate pair by its two texts: xxh3-128 of each text, the copier side first.
+pub type PairKey = (u128, u128);
+
+/// Candidate pairs verified by a run, by their texts: `None` when the pair was no copy. Passed
+/// to the next run's detection, which then verifies only pairs it has not seen (a new or changed
+/// text); it is replaced by that run's pairs.
+pub type PairMemo = HashMap<PairKey, Option<Measured>>;
+
 /// How much work detection did.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CopyStats {
@@ -113,6 +140,11 @@ pub struct CopyStats {
     pub common_fingerprints: usize,
     /// Candidate pairs verified exactly.
     pub candidates: usize,
+    /// Distinct candidate pairs measured in this run.
+    pub measured: usize,
+    /// Distinct candidate pairs whose measurement was taken over from an earlier run (the same
+    /// two texts).
+    pub taken_over: usize,
     /// Pairs reported.
     pub pairs: usize,
 }
@@ -210,13 +242,16 @@ fn winnow(h: &[u64], w: usize) -> Vec<u64> {
 /// Finds copied pairs. Same-author pairs and reference–reference pairs are skipped.
 #[cfg(test)]
 pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
-    detect_with(docs, cfg, &|| {})
+    detect_with(docs, cfg, None, &|| {})
 }
 
-/// [`detect`], calling `tick` once per document fingerprinted.
+/// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (an earlier run's
+/// verified pairs), pairs of two texts found there are taken over instead of verified again;
+/// the memo is then replaced by this run's verified pairs.
 pub(crate) fn detect_with(
     docs: &[CopyDoc],
     cfg: &CopyConfig,
+    memo: Option<&mut PairMemo>,
     tick: &(dyn Fn() + Sync),
 ) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
@@ -308,19 +343,52 @@ pub(crate) fn detect_with(
     counted.par_sort_unstable();
     counted.dedup();
     let groups: Vec<&[(u32, u32)]> = counted.chunk_by(|x, y| x.0 == y.0).collect();
-    let mut pairs: Vec<CopyPair> = groups
+    let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
+        docs.par_iter()
+            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.as_bytes()))
+            .collect()
+    });
+    let mut memo = memo;
+    let earlier: PairMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
+    let verified: Vec<(usize, usize, Option<PairKey>, Option<Measured>)> = groups
         .par_iter()
         .flat_map_iter(|g| {
             let first = g[0].0 as usize;
-            let known = (norms[first].chars.len() >= cfg.short_chars)
-                .then(|| Shingled::of(&norms[first], k));
+            // The first text's shingles, computed once for its group when a pair needs them.
+            let known = std::cell::OnceCell::new();
             g.iter()
-                .filter_map(|&(a, b)| {
-                    let known = known.as_ref().map(|s| (first, s));
-                    verify(docs, &norms, a as usize, b as usize, k, cfg, known)
+                .map(|&(a, b)| {
+                    let (a, b) = copier_first(docs, a as usize, b as usize);
+                    let key = keys.as_ref().map(|ks| (ks[a], ks[b]));
+                    let measured = match key.and_then(|key| earlier.get(&key)) {
+                        Some(m) => m.clone(),
+                        None => {
+                            let known = (norms[first].chars.len() >= cfg.short_chars).then(|| {
+                                (first, known.get_or_init(|| Shingled::of(&norms[first], k)))
+                            });
+                            measure(docs, &norms, a, b, k, cfg, known)
+                        }
+                    };
+                    (a, b, key, measured)
                 })
                 .collect::<Vec<_>>()
         })
+        .collect();
+    stats.taken_over = verified
+        .iter()
+        .filter(|(_, _, key, _)| key.is_some_and(|k| earlier.contains_key(&k)))
+        .count();
+    stats.measured = verified.len() - stats.taken_over;
+    drop(earlier);
+    if let Some(memo) = memo {
+        *memo = verified
+            .iter()
+            .filter_map(|(_, _, key, m)| key.map(|key| (key, m.clone())))
+            .collect();
+    }
+    let mut pairs: Vec<CopyPair> = verified
+        .into_iter()
+        .filter_map(|(a, b, _, m)| m.map(|m| pair_of(docs, a, b, m, cfg)))
         .collect();
     pairs.sort_by(|x, y| {
         y.containment_a
@@ -351,8 +419,14 @@ impl Shingled {
     }
 }
 
-/// Verifies one candidate pair exactly. `known` is one text's shingles, already computed.
-fn verify(
+/// A candidate pair in the order it is measured: references always sit on the `b` side.
+fn copier_first(docs: &[CopyDoc], a: usize, b: usize) -> (usize, usize) {
+    if docs[a].reference { (b, a) } else { (a, b) }
+}
+
+/// Verifies one candidate pair exactly (in [`copier_first`] order): `None` when it is no copy.
+/// `known` is one text's shingles, already computed.
+fn measure(
     docs: &[CopyDoc],
     norms: &[Norm],
     a: usize,
@@ -360,9 +434,7 @@ fn verify(
     k: usize,
     cfg: &CopyConfig,
     known: Option<(usize, &Shingled)>,
-) -> Option<CopyPair> {
-    // References always sit on the `b` side.
-    let (a, b) = if docs[a].reference { (b, a) } else { (a, b) };
+) -> Option<Measured> {
     let (na, nb) = (&norms[a], &norms[b]);
     let short = na.chars.len() < cfg.short_chars || nb.chars.len() < cfg.short_chars;
     let (sim, ca, cb, shared_a, shared_b, excerpt) = if short {
@@ -432,6 +504,26 @@ fn verify(
             excerpt_of(&docs[a].text[from..to]),
         )
     };
+    Some(Measured {
+        similarity: sim,
+        containment_a: ca,
+        containment_b: cb,
+        shared_a,
+        shared_b,
+        excerpt,
+    })
+}
+
+/// The copy pair of a measured candidate: who copied whom, with the texts' paths and authors.
+fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) -> CopyPair {
+    let Measured {
+        similarity: sim,
+        containment_a: ca,
+        containment_b: cb,
+        shared_a,
+        shared_b,
+        excerpt,
+    } = m;
     // Only a side that holds copied passages can be the copier.
     let (a_can, b_can) = (ca >= cfg.min_containment, cb >= cfg.min_containment);
     let direction = if docs[b].reference || (a_can && !b_can) {
@@ -452,7 +544,7 @@ fn verify(
             _ => CopyDirection::Mutual,
         }
     };
-    Some(CopyPair {
+    CopyPair {
         a: docs[a].id.to_owned(),
         b: docs[b].id.to_owned(),
         path_a: docs[a].path.to_owned(),
@@ -467,7 +559,7 @@ fn verify(
         shared_chars_b: shared_b,
         excerpt,
         direction,
-    })
+    }
 }
 
 /// Characters of a text in runs of at least `min_run` characters covered by shingles found in
@@ -605,6 +697,44 @@ mod tests {
         let (pairs, _) = detect(&docs, &CopyConfig::default());
         assert_eq!(pairs.len(), 1, "{pairs:?}");
         assert!(pairs[0].containment_a >= 0.8, "{pairs:?}");
+    }
+
+    #[test]
+    fn verified_pairs_are_taken_over_by_the_next_run_and_give_the_same_pairs() {
+        let own = "河口村的垃圾池十来天才清运一次，夏天臭气熏天。河口村沿河一带有人往河里倒垃圾。建议把河口村垃圾清运改为每周两次，并在沿河增设两个垃圾桶。";
+        let copier = format!("{own}{SOURCE}");
+        let other = format!("{SOURCE}柳溪村没有冷库，柑橘摘下来只能低价卖给上门的贩子。");
+        let cfg = CopyConfig::default();
+        let first = [
+            doc("a", "张伟", "2023-09-21", SOURCE),
+            doc("b", "陈明", "2023-09-23", &copier),
+        ];
+        let mut memo = PairMemo::new();
+        let (pairs, stats) = detect_with(&first, &cfg, Some(&mut memo), &|| {});
+        assert_eq!(pairs.len(), 1);
+        assert_eq!((stats.measured, stats.taken_over), (1, 0));
+        assert_eq!(memo.len(), 1);
+        // Next run: a third text arrives and the authors' dates change; the known pair is taken
+        // over, only the new ones are measured, and the result equals detection from scratch.
+        let second = [
+            doc("a", "张伟", "2023-09-25", SOURCE),
+            doc("b", "陈明", "2023-09-23", &copier),
+            doc("c", "李娜", "2023-09-24", &other),
+        ];
+        let (again, stats) = detect_with(&second, &cfg, Some(&mut memo), &|| {});
+        assert_eq!(stats.taken_over, 1);
+        assert_eq!(stats.measured, 2);
+        assert_eq!(memo.len(), 3);
+        let (fresh, _) = detect(&second, &cfg);
+        assert_eq!(again, fresh);
+        // The direction follows this run's dates: a is now the later text.
+        let ab = |ps: &[CopyPair]| {
+            ps.iter()
+                .find(|p| p.a == "a" && p.b == "b")
+                .map(|p| p.direction)
+        };
+        assert_eq!(ab(&pairs), Some(CopyDirection::BFromA));
+        assert_eq!(ab(&again), Some(CopyDirection::AFromB));
     }
 
     #[test]

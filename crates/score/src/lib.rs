@@ -27,11 +27,11 @@ pub use findings::Role;
 pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_lines, figures};
 pub use signals::{Analysis, Sentence};
 
-pub use copy::{CopyConfig, CopyDoc, CopyStats};
+pub use copy::{CopyConfig, CopyDoc, CopyStats, Measured, PairKey, PairMemo};
 
 /// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
 pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
-    copy::detect_with(docs, cfg, &|| {})
+    copy::detect_with(docs, cfg, None, &|| {})
 }
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
@@ -372,7 +372,7 @@ impl Scorer {
                 a
             })
             .collect();
-        self.score_analysed(subs, analyses, references, roster, tick)
+        self.score_analysed(subs, analyses, references, roster, None, tick)
     }
 
     /// What scoring reads in one text on its own ([`Analysis`]): the per-text half of
@@ -382,18 +382,21 @@ impl Scorer {
     }
 
     /// [`Scorer::score_with`] from analyses already made ([`Scorer::analyse`], aligned with
-    /// `subs`): copy detection, length norms, judgement and campaign rules.
+    /// `subs`): copy detection, length norms, judgement and campaign rules. With a `memo` (the
+    /// candidate pairs an earlier run verified, by their texts), copy detection verifies only
+    /// pairs it has not seen and leaves this run's pairs in the memo.
     pub fn score_analysed(
         &self,
         subs: &[Submission],
         analyses: Vec<Analysis>,
         references: &[Submission],
         roster: &[Cadre],
+        memo: Option<&mut PairMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> ScoreOutput {
         assert_eq!(subs.len(), analyses.len(), "one analysis per submission");
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
-        let (pairs, copy_stats) = self.copies(subs, &stock, references, tick);
+        let (pairs, copy_stats) = self.copies(subs, &stock, references, memo, tick);
 
         // Length norms: the median of each kind in this run (at least 5 texts), else defaults.
         let mut lens: HashMap<Option<Kind>, Vec<usize>> = HashMap::new();
@@ -444,6 +447,7 @@ impl Scorer {
         subs: &[Submission],
         stock: &[&[(usize, usize)]],
         references: &[Submission],
+        memo: Option<&mut PairMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> (Vec<CopyPair>, CopyStats) {
         if !self.cfg.copy.enabled {
@@ -477,7 +481,7 @@ impl Scorer {
             stock: &[],
         }));
         tick(Tick::Comparing(docs.len()));
-        copy::detect_with(&docs, &self.cfg.copy, &|| tick(Tick::Compared))
+        copy::detect_with(&docs, &self.cfg.copy, memo, &|| tick(Tick::Compared))
     }
 
     /// The score and verdict of one text from its signals and the copy pairs it is part of.
