@@ -437,93 +437,73 @@ fn measure(
 ) -> Option<Measured> {
     let (na, nb) = (&norms[a], &norms[b]);
     let short = na.chars.len() < cfg.short_chars || nb.chars.len() < cfg.short_chars;
-    let (sim, ca, cb, shared_a, shared_b, excerpt) = if short {
-        if na.chars != nb.chars {
-            return None;
-        }
-        (
-            1.0,
-            1.0,
-            1.0,
-            na.chars.len(),
-            nb.chars.len(),
-            docs[a].text.trim().to_owned(),
-        )
-    } else {
-        let known_at = known.map(|(j, _)| j);
-        let own_a = (known_at != Some(a)).then(|| Shingled::of(na, k));
-        let own_b = (known_at != Some(b)).then(|| Shingled::of(nb, k));
-        let pa: &Shingled = match &own_a {
-            Some(x) => x,
-            None => known.expect("the known side").1,
-        };
-        let pb: &Shingled = match &own_b {
-            Some(x) => x,
-            None => known.expect("the known side").1,
-        };
-        let (ha, sa, hb, sb) = (&pa.h, &pa.s, &pb.h, &pb.s);
-        let inter = sa.intersection(sb).count();
-        if inter == 0 {
-            return None;
-        }
-        let union = sa.len() + sb.len() - inter;
-        let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
-        let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
-        let whole =
-            (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
-        // Against a reference every shared run counts. Between colleagues a run lying in stock
-        // phrasing does not — unless the texts are near-identical: handing in a colleague's
-        // hollow note is still handing in a copy.
-        let stock_counts = docs[b].reference
-            || (docs[a].stock.is_empty() && docs[b].stock.is_empty())
-            || whole >= cfg.whole_containment;
-        let (shared_a, shared_b, longest) = if stock_counts {
-            (raw_a, raw_b, raw_longest)
-        } else {
-            let keep_a = |r: &(usize, usize)| !mostly_stock(na, *r, docs[a].stock);
-            let keep_b = |r: &(usize, usize)| !mostly_stock(nb, *r, docs[b].stock);
-            let (shared_a, longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
-            let (shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
-            (shared_a, shared_b, longest)
-        };
-        // Containment counts only passages: runs of at least `min_run_chars`.
-        let ca = shared_a as f64 / na.chars.len() as f64;
-        let cb = shared_b as f64 / nb.chars.len() as f64;
-        if shared_a.max(shared_b) < cfg.min_shared_chars || ca.max(cb) < cfg.min_containment {
-            return None;
-        }
-        let (s, e) = longest;
-        let from = na.offsets[s];
-        let to = na.offsets.get(e).copied().unwrap_or(docs[a].text.len());
-        (
-            inter as f64 / union as f64,
-            ca,
-            cb,
-            shared_a,
-            shared_b,
-            excerpt_of(&docs[a].text[from..to]),
-        )
+    if short {
+        return (na.chars == nb.chars).then(|| Measured {
+            similarity: 1.0,
+            containment_a: 1.0,
+            containment_b: 1.0,
+            shared_a: na.chars.len(),
+            shared_b: nb.chars.len(),
+            excerpt: docs[a].text.trim().to_owned(),
+        });
+    }
+    let known_at = known.map(|(j, _)| j);
+    let own_a = (known_at != Some(a)).then(|| Shingled::of(na, k));
+    let own_b = (known_at != Some(b)).then(|| Shingled::of(nb, k));
+    let pa: &Shingled = match &own_a {
+        Some(x) => x,
+        None => known.expect("the known side").1,
     };
+    let pb: &Shingled = match &own_b {
+        Some(x) => x,
+        None => known.expect("the known side").1,
+    };
+    let (ha, sa, hb, sb) = (&pa.h, &pa.s, &pb.h, &pb.s);
+    let inter = sa.intersection(sb).count();
+    if inter == 0 {
+        return None;
+    }
+    let union = sa.len() + sb.len() - inter;
+    let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
+    let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
+    let whole = (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
+    // Against a reference every shared run counts. Between colleagues a run lying in stock
+    // phrasing does not — unless the texts are near-identical: handing in a colleague's
+    // hollow note is still handing in a copy.
+    let stock_counts = docs[b].reference
+        || (docs[a].stock.is_empty() && docs[b].stock.is_empty())
+        || whole >= cfg.whole_containment;
+    let (shared_a, shared_b, longest) = if stock_counts {
+        (raw_a, raw_b, raw_longest)
+    } else {
+        let keep_a = |r: &(usize, usize)| !mostly_stock(na, *r, docs[a].stock);
+        let keep_b = |r: &(usize, usize)| !mostly_stock(nb, *r, docs[b].stock);
+        let (shared_a, longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
+        let (shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
+        (shared_a, shared_b, longest)
+    };
+    // Containment counts only passages: runs of at least `min_run_chars`.
+    let ca = shared_a as f64 / na.chars.len() as f64;
+    let cb = shared_b as f64 / nb.chars.len() as f64;
+    if shared_a.max(shared_b) < cfg.min_shared_chars || ca.max(cb) < cfg.min_containment {
+        return None;
+    }
+    let (s, e) = longest;
+    let from = na.offsets[s];
+    let to = na.offsets.get(e).copied().unwrap_or(docs[a].text.len());
     Some(Measured {
-        similarity: sim,
+        similarity: inter as f64 / union as f64,
         containment_a: ca,
         containment_b: cb,
         shared_a,
         shared_b,
-        excerpt,
+        excerpt: excerpt_of(&docs[a].text[from..to]),
     })
 }
 
 /// The copy pair of a measured candidate: who copied whom, with the texts' paths and authors.
 fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) -> CopyPair {
-    let Measured {
-        similarity: sim,
-        containment_a: ca,
-        containment_b: cb,
-        shared_a,
-        shared_b,
-        excerpt,
-    } = m;
+    let (ca, cb) = (m.containment_a, m.containment_b);
     // Only a side that holds copied passages can be the copier.
     let (a_can, b_can) = (ca >= cfg.min_containment, cb >= cfg.min_containment);
     let direction = if docs[b].reference || (a_can && !b_can) {
@@ -552,12 +532,12 @@ fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) 
         author_a: docs[a].author.to_owned(),
         author_b: docs[b].author.to_owned(),
         b_is_reference: docs[b].reference,
-        similarity: round3(sim),
+        similarity: round3(m.similarity),
         containment_a: round3(ca),
         containment_b: round3(cb),
-        shared_chars: shared_a,
-        shared_chars_b: shared_b,
-        excerpt,
+        shared_chars: m.shared_a,
+        shared_chars_b: m.shared_b,
+        excerpt: m.excerpt,
         direction,
     }
 }
