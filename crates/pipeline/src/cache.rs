@@ -100,19 +100,22 @@ impl Cache {
     /// The results kept for `stage` under this cache's stamp (none when there is no such file
     /// or it cannot be read).
     pub(crate) fn load<T: DeserializeOwned>(&self, stage: &str) -> HashMap<Key, T> {
-        let Ok(bytes) = std::fs::read(self.path(stage)) else {
-            return HashMap::new();
-        };
-        let Ok(file) = serde_json::from_slice::<FileIn<T>>(&bytes) else {
-            return HashMap::new();
-        };
-        if file.stamp != self.stamp {
-            return HashMap::new();
-        }
-        file.entries
+        self.read(stage)
             .into_iter()
             .filter_map(|(k, v)| Key::from_str_radix(&k, 16).ok().map(|k| (k, v)))
             .collect()
+    }
+
+    /// The entries of `stage`'s file under this cache's stamp (none when there is no such file
+    /// or it cannot be read).
+    fn read<T: DeserializeOwned>(&self, stage: &str) -> Vec<(String, T)> {
+        let Ok(bytes) = std::fs::read(self.path(stage)) else {
+            return Vec::new();
+        };
+        match serde_json::from_slice::<FileIn<T>>(&bytes) {
+            Ok(file) if file.stamp == self.stamp => file.entries,
+            _ => Vec::new(),
+        }
     }
 
     /// Keeps `entries` (this run's results, one per distinct key) for `stage`, replacing what
@@ -157,51 +160,32 @@ impl Cache {
     }
 }
 
-/// One verified candidate pair as kept on disk: the two texts' keys and what was measured.
-type PairLine = (String, String, Option<diaoyan_score::Measured>);
-
 impl Cache {
     /// The candidate pairs the last run's copy detection verified (empty when none were kept
-    /// under this stamp).
+    /// under this stamp). A pair's entry key is its two text keys, one after the other.
     pub(crate) fn load_pairs(&self) -> diaoyan_score::PairMemo {
-        self.load_lines::<PairLine>("copies")
+        self.read::<Option<diaoyan_score::Measured>>("copies")
             .into_iter()
-            .filter_map(|(a, b, m)| {
+            .filter_map(|(k, m)| {
+                let (a, b) = k.split_at_checked(32)?;
                 let key = |x: &str| Key::from_str_radix(x, 16).ok();
-                Some(((key(&a)?, key(&b)?), m))
+                Some(((key(a)?, key(b)?), m))
             })
             .collect()
     }
 
     /// Keeps this run's verified candidate pairs.
     pub(crate) fn save_pairs(&self, memo: &diaoyan_score::PairMemo) {
-        let mut lines: Vec<PairLine> = memo
+        let mut entries: Vec<(String, &Option<diaoyan_score::Measured>)> = memo
             .iter()
-            .map(|((a, b), m)| (format!("{a:032x}"), format!("{b:032x}"), m.clone()))
+            .map(|((a, b), m)| (format!("{a:032x}{b:032x}"), m))
             .collect();
-        lines.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
-        self.save_lines("copies", &lines);
-    }
-
-    /// A cache file of plain entries (no per-text keys), read back whole.
-    fn load_lines<T: DeserializeOwned>(&self, stage: &str) -> Vec<T> {
-        let Ok(bytes) = std::fs::read(self.path(stage)) else {
-            return Vec::new();
-        };
-        match serde_json::from_slice::<FileIn<T>>(&bytes) {
-            Ok(file) if file.stamp == self.stamp => {
-                file.entries.into_iter().map(|(_, v)| v).collect()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn save_lines<T: Serialize>(&self, stage: &str, lines: &[T]) {
+        entries.sort_by(|x, y| x.0.cmp(&y.0));
         let file = FileOut {
             stamp: &self.stamp,
-            entries: lines.iter().map(|l| (String::new(), l)).collect(),
+            entries,
         };
-        self.write(stage, &file);
+        self.write("copies", &file);
     }
 }
 
