@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{chromium, root};
+use common::{chromium, copy_dir, root};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1523,7 +1523,7 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
     // The runs to kill are re-runs (most texts come from the cache): time one on a copy of the
     // output folder, so the kill points fall inside such a run.
     let probe = tmp.path().join("probe");
-    copy_tree(&out, &probe);
+    copy_dir(&out, &probe);
     let t = std::time::Instant::now();
     let o = diaoyan(&[
         "run",
@@ -1615,20 +1615,6 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
         .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(cached.is_empty(), "{cached:?}");
-}
-
-/// Copies a folder with everything in it (hidden files too).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A small tmpfs mounted for one test, unmounted on drop (needs root and CAP_SYS_ADMIN).
@@ -2266,18 +2252,10 @@ fn topics_gather_real_messages_on_one_subject() {
 
 /// Issue 10: a re-run with files added, changed and removed updates the index in place of
 /// rebuilding it, and the index then holds exactly what a full build on the new input holds.
-#[test]
-fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
-    let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
-    assert_exit(&o, 0);
-    let out = tmp.path().join("out");
-    assert_exit(&run_quiet(&corpus, &out), 0);
-    let first = run_json(&out);
-    assert_eq!(first["index"]["incremental"], false, "{}", first["index"]);
-    // One file added, one changed, one removed.
-    let mut files: Vec<PathBuf> = walk(&corpus)
+/// The evening's changes to a generated corpus: a new note added, `appended` added to the first
+/// text file (in path order), the second removed.
+fn add_change_remove(corpus: &Path, appended: &str) {
+    let mut files: Vec<PathBuf> = walk(corpus)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
@@ -2288,12 +2266,21 @@ fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
     )
     .unwrap();
     let changed = std::fs::read_to_string(&files[0]).unwrap();
-    std::fs::write(
-        &files[0],
-        format!("{changed}\n补记：河口村五组路灯有3盏不亮。\n"),
-    )
-    .unwrap();
+    std::fs::write(&files[0], format!("{changed}\n{appended}\n")).unwrap();
     std::fs::remove_file(&files[1]).unwrap();
+}
+
+#[test]
+fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = tmp.path().join("out");
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let first = run_json(&out);
+    assert_eq!(first["index"]["incremental"], false, "{}", first["index"]);
+    add_change_remove(&corpus, "补记：河口村五组路灯有3盏不亮。");
     assert_exit(&run_quiet(&corpus, &out), 0);
     let second = run_json(&out);
     let ix = &second["index"];
@@ -2434,23 +2421,7 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     assert_eq!(copy["measured"], 0, "{copy}");
 
     // One file added, one changed, one removed: two texts are read, the rest reused.
-    let mut files: Vec<PathBuf> = walk(&corpus)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    files.sort();
-    std::fs::write(
-        corpus.join("补充手记.txt"),
-        "蹲点手记\n今天走访石桥村三组，村民反映机耕路塌方2处，涉及农户12户，建议尽快修复。\n",
-    )
-    .unwrap();
-    let changed = std::fs::read_to_string(&files[0]).unwrap();
-    std::fs::write(
-        &files[0],
-        format!("{changed}\n补记：河口村五组路灯有3盏不亮，村民建议尽快维修。\n"),
-    )
-    .unwrap();
-    std::fs::remove_file(&files[1]).unwrap();
+    add_change_remove(&corpus, "补记：河口村五组路灯有3盏不亮，村民建议尽快维修。");
     assert_exit(&run_quiet(&corpus, &out), 0);
     let third = run_json(&out)["cache"].clone();
     for stage in ["text", "score", "suggest"] {
