@@ -511,3 +511,64 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     let r = update(&new, Some(&new), &other, entries(&after, "")).unwrap();
     assert!(!r.incremental && r.added == 61, "{r:?}");
 }
+
+#[test]
+fn fold_fast_paths_agree_with_the_general_rule() {
+    let ranges = [0u32..0x80, 0x3400..0x4DC0, 0x4E00..0xA000, 0xFF00..0xFF70];
+    for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+        assert_eq!(fold(c), fold_slow(c), "{c:?} (U+{:04X})", c as u32);
+    }
+    assert_eq!(fold('Ａ'), Some('a'));
+    assert_eq!(fold('，'), None);
+    assert_eq!(fold('村'), Some('村'));
+}
+
+#[test]
+fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    // Forty entries with the same words (equal scores), on four dates.
+    let data: Vec<Suggestion> = (0..40)
+        .map(|i| {
+            let date = format!("2023-09-{:02}", 10 + i % 4);
+            sugg(&i.to_string(), "石桥村", &date, "交通运输", "机耕路塌方")
+        })
+        .collect();
+    let reversed: Vec<Suggestion> = data.iter().rev().cloned().collect();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    build(&a, &seg, entries(&data, "")).unwrap();
+    build(&b, &seg, entries(&reversed, "")).unwrap();
+    // Built from half, then updated in place to all of them.
+    build(&c, &seg, entries(&data[20..], "")).unwrap();
+    assert!(update(&c, Some(&c), &seg, entries(&data, "")).unwrap().incremental);
+    let ordered = |at: &Path, q: Search| -> Vec<(String, String)> {
+        Searcher::open(at, &seg)
+            .unwrap()
+            .search(&Search { limit: 25, ..q })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| (h.date, h.id))
+            .collect()
+    };
+    for q in [
+        words("机耕路"),
+        Search {
+            theme: "交通运输".into(),
+            ..Search::default()
+        },
+    ] {
+        let first = ordered(&a, q.clone());
+        assert_eq!(first.len(), 25);
+        assert_eq!(first, ordered(&b, q.clone()), "{q:?}");
+        assert_eq!(first, ordered(&c, q.clone()), "{q:?}");
+        // Newest first: the ten of 09-13, the ten of 09-12, then five of 09-11.
+        assert!(first.windows(2).all(|w| w[0].0 >= w[1].0), "{first:?}");
+        assert_eq!(first[0].0, "2023-09-13");
+        assert_eq!(first[24].0, "2023-09-11");
+    }
+}

@@ -11,7 +11,7 @@
 
 use crate::lexicon::{Boilerplate, Concrete, Hit};
 use diaoyan_text::{Places, Word, is_han};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -77,7 +77,8 @@ pub(crate) struct Roles {
     problem: Option<usize>,
     slogan: Option<usize>,
     places: Places,
-    stock_names: Vec<Regex>,
+    /// Stock-name patterns (老张, 张大爷), matched against a whole word.
+    stock_names: RegexSet,
 }
 
 impl Roles {
@@ -99,8 +100,9 @@ impl Roles {
                     rest.push('\n');
                 }
                 Some(("套名", p)) => {
-                    match Regex::new(p.trim().strip_prefix("re:").unwrap_or(p.trim())) {
-                        Ok(re) => stock_names.push(re),
+                    let p = p.trim().strip_prefix("re:").unwrap_or(p.trim());
+                    match Regex::new(p) {
+                        Ok(_) => stock_names.push(p.to_owned()),
                         Err(e) => bad.push(format!("第 {} 行正则有误：{e}", i + 1)),
                     }
                     rest.push('\n');
@@ -122,14 +124,14 @@ impl Roles {
                 slogan: cat("口号"),
                 phrases,
                 places: Places::with_generic(generic),
-                stock_names,
+                stock_names: RegexSet::new(&stock_names).expect("each pattern compiled on its own"),
             },
             bad,
         )
     }
 
     fn is_stock_name(&self, w: &str) -> bool {
-        self.stock_names.iter().any(|re| re.is_match(w))
+        self.stock_names.is_match(w)
     }
 }
 
@@ -276,7 +278,8 @@ pub(crate) fn read_sentence(
         let n = w.text.chars().count();
         let next = words.get(i + 1).filter(|x| x.start == w.end);
         if roles.is_stock_name(w.text)
-            || next.is_some_and(|x| roles.is_stock_name(&format!("{}{}", w.text, x.text)))
+            // The word and the next one together (张 + 大爷): adjacent, so one slice of `s`.
+            || next.is_some_and(|x| roles.is_stock_name(&s[w.start..x.end]))
         {
             f.stock_names += 1;
             continue;

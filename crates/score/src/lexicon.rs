@@ -1,7 +1,7 @@
 //! Boilerplate (套话) and concrete-object lexicons.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// The boilerplate lexicon shipped with the binary.
 pub const BUILTIN_BOILERPLATE: &str = include_str!("../../../corpora/lexicon/boilerplate.txt");
@@ -21,6 +21,9 @@ pub(crate) struct Boilerplate {
     phrases: AhoCorasick,
     phrase_category: Vec<usize>,
     patterns: Vec<(Regex, usize)>,
+    /// All patterns in one automaton: a sentence is scanned once to learn which patterns
+    /// occur, and only those are searched for their positions.
+    pattern_set: RegexSet,
     pub categories: Vec<String>,
 }
 
@@ -63,11 +66,14 @@ impl Boilerplate {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&phrases)
             .expect("literal phrases always build");
+        let pattern_set = RegexSet::new(patterns.iter().map(|(re, _)| re.as_str()))
+            .expect("each pattern compiled on its own");
         (
             Boilerplate {
                 phrases,
                 phrase_category,
                 patterns,
+                pattern_set,
                 categories,
             },
             bad,
@@ -85,7 +91,8 @@ impl Boilerplate {
                 category: self.phrase_category[m.pattern().as_usize()],
             })
             .collect();
-        for (re, c) in &self.patterns {
+        for i in self.pattern_set.matches(s).iter() {
+            let (re, c) = &self.patterns[i];
             for m in re.find_iter(s) {
                 hits.push(Hit {
                     start: m.start(),
