@@ -461,18 +461,25 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
     for (d, &l) in label.iter().enumerate() {
         groups.entry(l).or_default().push(d);
     }
-    for members in groups.values().filter(|m| m.len() >= 3) {
-        let centroid = Dense::of(&centroid(space, members));
-        let far: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
-            .collect();
-        if far.len() < members.len() {
-            for d in far {
-                label[d] = d;
+    let far: Vec<Vec<usize>> = groups
+        .par_iter()
+        .filter(|(_, m)| m.len() >= 3)
+        .map(|(_, members)| {
+            let centroid = Dense::of(&centroid(space, members));
+            let far: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
+                .collect();
+            if far.len() < members.len() {
+                far
+            } else {
+                Vec::new()
             }
-        }
+        })
+        .collect();
+    for d in far.into_iter().flatten() {
+        label[d] = d;
     }
     // Average-link merges between groups that candidate pairs connect, two rounds.
     for _ in 0..2 {
@@ -480,16 +487,18 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         for (d, &l) in label.iter().enumerate() {
             members.entry(l).or_default().push(d);
         }
-        let sums: HashMap<usize, Vector> =
-            members.iter().map(|(&l, m)| (l, sum(space, m))).collect();
+        let sums: HashMap<usize, Vector> = members
+            .par_iter()
+            .map(|(&l, m)| (l, sum(space, m)))
+            .collect();
         // Per group, computed once: its main nouns, and a hashed sum when it is large (a giant
         // group meets many neighbours; each dot product then costs the neighbour's length).
         let things: HashMap<usize, Vec<u32>> = sums
-            .iter()
+            .par_iter()
             .map(|(&l, v)| (l, leading_things(space, v, 5)))
             .collect();
         let dense: HashMap<usize, Dense> = sums
-            .iter()
+            .par_iter()
             .filter(|(_, v)| v.terms.len() > 256)
             .map(|(&l, v)| (l, Dense::of(v)))
             .collect();
@@ -499,7 +508,7 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
             .filter(|(x, y)| x != y)
             .map(|(x, y)| (x.min(y), x.max(y)))
             .collect();
-        group_pairs.sort_unstable();
+        group_pairs.par_sort_unstable();
         group_pairs.dedup();
         let merges: Vec<(usize, usize)> = group_pairs
             .into_par_iter()

@@ -558,7 +558,7 @@ impl Suggester {
             / per_group.len().max(1) as f32;
 
         let mut issues: Vec<Issue> = groups
-            .iter()
+            .par_iter()
             .zip(&per_group)
             .map(|(members, tf)| {
                 let idx: Vec<usize> = members.iter().map(|&k| active[k]).collect();
