@@ -106,7 +106,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// temporary file is removed and the target is untouched.
 pub fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = path
         .parent()
@@ -180,13 +180,17 @@ pub fn write_jsonl<T: Serialize>(path: &Path, values: &[T]) -> Result<()> {
 }
 
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
+/// Rows are streamed (rust_xlsxwriter's constant-memory sheets: each row goes to a temporary
+/// file as it is written, strings inline), so a sheet of a million rows is never held as cells.
 pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
     for t in tables {
-        let ws = wb.add_worksheet();
+        let ws = wb
+            .add_worksheet_with_constant_memory()
+            .map_err(|e| write_err(path, e))?;
         // Excel limits sheet names to 31 characters and forbids a few symbols.
         let name: String = t
             .name
@@ -195,21 +199,31 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
             .take(31)
             .collect();
         ws.set_name(&name).map_err(|e| write_err(path, e))?;
+        // Column widths first: a streamed sheet cannot go back to its rows.
+        let mut widths: Vec<usize> = t.header.iter().map(|h| display_width(h)).collect();
+        for row in &t.rows {
+            for (c, cell) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(c) {
+                    *w = (*w).max(display_width(excel_cell(cell)).min(80));
+                }
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(82.0))
+                .map_err(|e| write_err(path, e))?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(|e| write_err(path, e))?;
+        if !t.header.is_empty() {
+            ws.autofilter(0, 0, t.rows.len() as u32, t.header.len() as u16 - 1)
+                .map_err(|e| write_err(path, e))?;
+        }
         for (c, h) in t.header.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &bold)
                 .map_err(|e| write_err(path, e))?;
         }
-        let mut widths: Vec<usize> = t.header.iter().map(|h| display_width(h)).collect();
         for (r, row) in t.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
-                // Excel cells hold at most 32,767 characters.
-                let cell = if cell.len() > 32_000 {
-                    cell.char_indices()
-                        .nth(32_000)
-                        .map_or(cell.as_str(), |(cut, _)| &cell[..cut])
-                } else {
-                    cell.as_str()
-                };
+                let cell = excel_cell(cell);
                 let (row_i, col_i) = (r as u32 + 1, c as u16);
                 // Counts and scores are numbers (so Excel sorts them); codes with leading
                 // zeros and long digit strings stay text.
@@ -227,23 +241,29 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
                     None => ws.write_string(row_i, col_i, cell).map(|_| ()),
                 };
                 res.map_err(|e| write_err(path, e))?;
-                if let Some(w) = widths.get_mut(c) {
-                    *w = (*w).max(display_width(cell).min(80));
-                }
             }
         }
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(82.0))
-                .map_err(|e| write_err(path, e))?;
-        }
-        ws.set_freeze_panes(1, 0).map_err(|e| write_err(path, e))?;
-        if !t.header.is_empty() {
-            ws.autofilter(0, 0, t.rows.len() as u32, t.header.len() as u16 - 1)
-                .map_err(|e| write_err(path, e))?;
-        }
     }
-    let bytes = wb.save_to_buffer().map_err(|e| write_err(path, e))?;
-    write_atomic(path, &bytes)
+    let mut err = None;
+    write_atomic_with(path, |out| {
+        wb.save_to_writer(out).map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            err = Some(e);
+            io
+        })
+    })
+    .map_err(|e| err.map_or(e, |x| write_err(path, x)))
+}
+
+/// A cell as Excel can hold it: at most 32,767 characters (cut at 32,000).
+fn excel_cell(cell: &str) -> &str {
+    if cell.len() > 32_000 {
+        cell.char_indices()
+            .nth(32_000)
+            .map_or(cell, |(cut, _)| &cell[..cut])
+    } else {
+        cell
+    }
 }
 
 /// Width in Excel column units: a Han character counts two.

@@ -544,7 +544,11 @@ fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built(
     build(&b, &seg, entries(&reversed, "")).unwrap();
     // Built from half, then updated in place to all of them.
     build(&c, &seg, entries(&data[20..], "")).unwrap();
-    assert!(update(&c, Some(&c), &seg, entries(&data, "")).unwrap().incremental);
+    assert!(
+        update(&c, Some(&c), &seg, entries(&data, ""))
+            .unwrap()
+            .incremental
+    );
     let ordered = |at: &Path, q: Search| -> Vec<(String, String)> {
         Searcher::open(at, &seg)
             .unwrap()
