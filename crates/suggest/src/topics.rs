@@ -21,6 +21,7 @@
 //! linear in the total size of the vectors; there is no all-pairs step.
 
 use crate::cluster::{Space, Vector};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -190,9 +191,13 @@ pub(crate) fn find(
     let keys = canonical_sets(keys);
     let subject = canonical_sets(subject);
     // Candidates with their strength, strongest first (the word breaks ties: deterministic).
-    let mut cands: Vec<(u32, f64, Vec<usize>)> = holders(&keys, &subject)
+    let held: Vec<(u32, Vec<usize>)> = holders(&keys, &subject)
         .into_iter()
         .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
+        .collect();
+    // Each candidate's coherence on its own (in parallel); the sort below fixes the order.
+    let mut cands: Vec<(u32, f64, Vec<usize>)> = held
+        .into_par_iter()
         .filter_map(|(t, m)| {
             let mut out = vec![t];
             out.extend(forms.get(&t).into_iter().flatten().copied());
