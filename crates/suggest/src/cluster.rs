@@ -406,22 +406,19 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
             })
             .collect();
         keys.par_sort_unstable();
-        let mut band: Vec<(u32, u32)> = Vec::new();
-        let mut i = 0;
-        while i < keys.len() {
-            let mut j = i + 1;
-            while j < keys.len() && keys[j].0 == keys[i].0 {
-                j += 1;
-            }
-            let group = &keys[i..j];
-            for x in 1..group.len() {
-                for y in 0..x.min(cfg.bucket_cap) {
-                    let (a, b) = (group[y].1, group[x].1);
-                    band.push((a.min(b), a.max(b)));
-                }
-            }
-            i = j;
-        }
+        // Each bucket links its members (the first `bucket_cap` of a large one to every other).
+        let cap = cfg.bucket_cap;
+        let mut band: Vec<(u32, u32)> = keys
+            .par_chunk_by(|a, b| a.0 == b.0)
+            .flat_map_iter(|group| {
+                (1..group.len()).flat_map(move |x| {
+                    (0..x.min(cap)).map(move |y| {
+                        let (a, b) = (group[y].1, group[x].1);
+                        (a.min(b), a.max(b))
+                    })
+                })
+            })
+            .collect();
         drop(keys);
         band.par_sort_unstable();
         band.dedup();
