@@ -412,6 +412,11 @@ impl Pipeline {
                                 progress.finish();
                                 progress.start("意见聚类", n as u64);
                             }
+                            diaoyan_suggest::Tick::Step(name, n) => {
+                                progress.finish();
+                                progress.start(name, n as u64);
+                            }
+                            diaoyan_suggest::Tick::Done(n) => progress.advance(n as u64),
                         };
                         let subs = &d.ingest.submissions;
                         let (found, reuse) = crate::cache::through(
@@ -637,8 +642,10 @@ mod tests {
         cfg.build().unwrap().run(&rec).unwrap();
         let bars = rec.0.into_inner().unwrap();
         let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+        // The run-wide steps of clustering each have their bar when they have work to do.
+        let (first, rest) = names.split_at(7);
         assert_eq!(
-            names,
+            first,
             [
                 "读取材料",
                 "分词分句",
@@ -646,9 +653,18 @@ mod tests {
                 "抄袭比对",
                 "意见归类",
                 "意见聚类",
-                "写出结果"
-            ]
+                "候选配对"
+            ],
+            "{names:?}"
         );
+        let (last, middle) = rest.split_last().expect("a bar for the outputs");
+        assert_eq!(*last, "写出结果");
+        for name in middle {
+            assert!(
+                ["相似核对", "问题归并", "问题汇总", "专题归并"].contains(name),
+                "{names:?}"
+            );
+        }
         for (name, total, done) in &bars {
             assert!(*total > 0, "{name}: no total");
             assert_eq!(done, total, "{name}");

@@ -369,7 +369,12 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 }
 
 /// Groups vectors into issues; returns for each vector the index of its group's first member.
-pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
+pub(crate) fn cluster(
+    space: &Space,
+    cfg: &ClusterConfig,
+    tick: &(dyn Fn(crate::Tick) + Sync),
+) -> Vec<usize> {
+    use crate::{TICK_CHUNK, Tick, step};
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
     let rows = cfg.rows.max(1);
@@ -377,6 +382,7 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
     // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
     // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
     let mut pairs: Vec<(u32, u32)> = Vec::new();
+    step(tick, "候选配对", bands);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
         // once per occurrence: `hashed[t * rows + r]`.
@@ -423,6 +429,7 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         band.par_sort_unstable();
         band.dedup();
         pairs = merge_sorted(pairs, band);
+        tick(Tick::Done(1));
     }
     // Each vector's main nouns, once (a vector meets many candidate neighbours).
     let things: Vec<Vec<u32>> = space
@@ -430,9 +437,13 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
         .par_iter()
         .map(|v| main_things(space, v, 3))
         .collect();
+    step(tick, "相似核对", pairs.len());
     let edges: Vec<(u32, u32)> = pairs
-        .par_iter()
-        .copied()
+        .par_chunks(TICK_CHUNK)
+        .flat_map_iter(|chunk| {
+            tick(Tick::Done(chunk.len()));
+            chunk.iter().copied()
+        })
         .filter(|&(a, b)| {
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
             let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
@@ -507,8 +518,13 @@ pub(crate) fn cluster(space: &Space, cfg: &ClusterConfig) -> Vec<usize> {
             .collect();
         group_pairs.par_sort_unstable();
         group_pairs.dedup();
+        step(tick, "问题归并", group_pairs.len());
         let merges: Vec<(usize, usize)> = group_pairs
-            .into_par_iter()
+            .par_chunks(TICK_CHUNK)
+            .flat_map_iter(|chunk| {
+                tick(Tick::Done(chunk.len()));
+                chunk.iter().copied()
+            })
             .filter(|(x, y)| {
                 if !things[x].iter().any(|t| things[y].contains(t)) {
                     return false;
@@ -615,7 +631,7 @@ mod tests {
         let docs: Vec<Vec<Token>> = texts.iter().map(|t| tokens(&seg, t)).collect();
         let cfg = ClusterConfig::default();
         let space = vectorise(&docs, &cfg);
-        let labels = cluster(&space, &cfg);
+        let labels = cluster(&space, &cfg, &|_| {});
         assert_eq!(labels[0], labels[1], "柳溪村 + 柑橘: one problem");
         assert_eq!(labels[2], 2);
         // Without the rule the two tellings stay apart: the rule is what joins them.
@@ -623,7 +639,7 @@ mod tests {
             place_thing_threshold: 1.0,
             ..ClusterConfig::default()
         };
-        let labels = cluster(&vectorise(&docs, &strict), &strict);
+        let labels = cluster(&vectorise(&docs, &strict), &strict, &|_| {});
         assert_ne!(labels[0], labels[1]);
     }
 
@@ -665,7 +681,7 @@ mod tests {
         ];
         let docs: Vec<Vec<Token>> = texts.iter().map(|t| tokens(&seg, t)).collect();
         let space = vectorise(&docs, &ClusterConfig::default());
-        let labels = cluster(&space, &ClusterConfig::default());
+        let labels = cluster(&space, &ClusterConfig::default(), &|_| {});
         assert_eq!(labels[0], labels[1]);
         assert_eq!(labels[0], labels[2]);
         assert_eq!(labels[3], labels[4]);
@@ -673,6 +689,6 @@ mod tests {
         assert_eq!(labels[5], 5, "a one-off problem stays alone");
         assert_eq!(labels[6], 6, "the same village is not the same problem");
         // Deterministic.
-        assert_eq!(labels, cluster(&space, &ClusterConfig::default()));
+        assert_eq!(labels, cluster(&space, &ClusterConfig::default(), &|_| {}));
     }
 }

@@ -111,6 +111,21 @@ pub enum Tick {
     Clustering(usize),
     /// One more suggestion tokenised for clustering.
     Tokenised,
+    /// A step of the run-wide work starts: its name as the reviewer sees it (four Chinese
+    /// characters) and how many units it has.
+    Step(&'static str, usize),
+    /// This many more units of the current step are done.
+    Done(usize),
+}
+
+/// Units of work between two progress reports in a parallel loop over many small items.
+pub(crate) const TICK_CHUNK: usize = 1 << 14;
+
+/// Starts a step of `units` units, unless there is nothing to do (a bar never shows `0/0`).
+pub(crate) fn step(tick: &(dyn Fn(Tick) + Sync), name: &'static str, units: usize) {
+    if units > 0 {
+        tick(Tick::Step(name, units));
+    }
 }
 
 /// What the suggest stage reads in one submission on its own ([`Suggester::find`]): its
@@ -371,7 +386,8 @@ impl Suggester {
 
     /// [`Suggester::run`], reporting progress to `tick` (called from worker threads): one
     /// [`Tick::Read`] per submission, then [`Tick::Clustering`] with the number of suggestions
-    /// to cluster and one [`Tick::Tokenised`] per suggestion.
+    /// to cluster and one [`Tick::Tokenised`] per suggestion, then each run-wide step
+    /// ([`Tick::Step`]) with its units done ([`Tick::Done`]).
     pub fn run_with(
         &self,
         subs: &[Submission],
@@ -491,7 +507,7 @@ impl Suggester {
         let active: Vec<usize> = (0..suggestions.len())
             .filter(|&i| suggestions[i].excluded.is_none())
             .collect();
-        tick(Tick::Clustering(suggestions.len()));
+        tick(Tick::Clustering(active.len()));
         // The clustering words, borrowed from the suggestions (and their subject lines).
         let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
@@ -526,7 +542,7 @@ impl Suggester {
         drop(subject_docs);
         drop(spans);
         drop(subject_spans);
-        let labels = cluster::cluster(&space, &self.cfg.cluster);
+        let labels = cluster::cluster(&space, &self.cfg.cluster, tick);
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &l) in labels.iter().enumerate() {
             groups.entry(l).or_default().push(k);
@@ -557,10 +573,12 @@ impl Suggester {
             .sum::<f32>()
             / per_group.len().max(1) as f32;
 
+        step(tick, "问题汇总", groups.len());
         let mut issues: Vec<Issue> = groups
             .par_iter()
             .zip(&per_group)
             .map(|(members, tf)| {
+                tick(Tick::Done(1));
                 let idx: Vec<usize> = members.iter().map(|&k| active[k]).collect();
                 let mut terms: Vec<(u32, f32)> = tf
                     .iter()
@@ -613,6 +631,7 @@ impl Suggester {
         }
 
         let topics = self.topics(
+            tick,
             &mut suggestions,
             &mut issues,
             &space,
@@ -634,6 +653,7 @@ impl Suggester {
     #[allow(clippy::too_many_arguments)]
     fn topics(
         &self,
+        tick: &(dyn Fn(Tick) + Sync),
         suggestions: &mut [Suggestion],
         issues: &mut [Issue],
         space: &cluster::Space,
@@ -643,7 +663,7 @@ impl Suggester {
         keys: &[Vec<u32>],
         subject_keys: &[Vec<u32>],
     ) -> Vec<Topic> {
-        let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics);
+        let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics, tick);
         // k → raw topic.
         let mut topic_of: Vec<Option<usize>> = vec![None; active.len()];
         for (o, t) in raw.iter().enumerate() {

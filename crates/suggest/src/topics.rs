@@ -125,6 +125,7 @@ pub(crate) fn find(
     subject: &[Vec<u32>],
     label: &[usize],
     cfg: &TopicConfig,
+    tick: &(dyn Fn(crate::Tick) + Sync),
 ) -> Vec<RawTopic> {
     let n = keys.len();
     let min_size = cfg.min_size.max(2);
@@ -196,9 +197,11 @@ pub(crate) fn find(
         .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
         .collect();
     // Each candidate's coherence on its own (in parallel); the sort below fixes the order.
+    crate::step(tick, "专题归并", held.len());
     let mut cands: Vec<(u32, f64, Vec<usize>)> = held
         .into_par_iter()
         .filter_map(|(t, m)| {
+            tick(crate::Tick::Done(1));
             let mut out = vec![t];
             out.extend(forms.get(&t).into_iter().flatten().copied());
             let c = coherence(space, &m, &out, label);
