@@ -98,7 +98,8 @@ struct SubmissionLine<'a> {
 }
 
 /// Writes every output; returns their names. Reports one unit of progress per file written
-/// (the index counts as one) under “写出结果”.
+/// (the index counts as one) and one per entry put into the index, under “写出结果”: the index
+/// takes most of the time, so its entries move the bar.
 pub(crate) fn write_all(
     dir: &Path,
     d: &RunData,
@@ -124,7 +125,11 @@ pub(crate) fn write_all(
             (Some(_), None) => 5,
             (None, _) => 0,
         };
-    progress.start("写出结果", files);
+    let entries = match (&d.suggest, seg) {
+        (Some(sg), Some(_)) => (d.ingest.submissions.len() + sg.suggestions.len()) as u64,
+        _ => 0,
+    };
+    progress.start("写出结果", files + entries);
     let tick = || progress.advance(1);
     let subs = &d.ingest.submissions;
     let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
@@ -291,12 +296,22 @@ pub(crate) fn write_all(
         // The staging folder is inside the output folder: the previous run's index is
         // updated (unchanged entries kept) rather than rebuilt.
         let previous = dir.parent().map(|p| p.join("index"));
+        // One unit per entry handed to the index, reported in batches.
+        const BATCH: u64 = 1024;
+        let mut pending = 0u64;
         let built = diaoyan_index::update(
             &dir.join("index"),
             previous.as_deref().filter(|p| p.is_dir()),
             seg,
-            index_entries(subs, d.score.as_ref(), &sg.suggestions),
+            index_entries(subs, d.score.as_ref(), &sg.suggestions).inspect(|_| {
+                pending += 1;
+                if pending == BATCH {
+                    progress.advance(pending);
+                    pending = 0;
+                }
+            }),
         )?;
+        progress.advance(pending);
         *index_slot.lock().expect("index slot") = Some(built);
         Ok(vec!["index/".to_owned()])
     };
