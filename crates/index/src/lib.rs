@@ -230,10 +230,7 @@ impl TokenStream for Tokens<'_> {
         let word = &self.text[start..end];
         // Han characters and ASCII need no table; anything else lower-cases as a whole word
         // (str::to_lowercase, which knows word-final sigma).
-        if word
-            .chars()
-            .all(|c| c.is_ascii() || matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF))
-        {
+        if word.chars().all(|c| c.is_ascii() || is_common_han(c)) {
             t.text.push_str(word);
             t.text.make_ascii_lowercase();
         } else {
@@ -265,12 +262,18 @@ impl Tokenizer for JiebaTokenizer {
     }
 }
 
+/// The common Han ranges (CJK unified ideographs and extension A, all assigned letters with no
+/// case): what texts are mostly made of, so folding them needs no Unicode table.
+fn is_common_han(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF)
+}
+
 /// A character as the character index sees it: full-width ASCII folded, letters lower-cased;
 /// `None` for spaces and punctuation, which are left out (so 机耕路，塌方 matches 机耕路塌方).
 fn fold(c: char) -> Option<char> {
     // Fast paths for what texts are made of (the general Unicode lookups below were ~4 % of a
     // run's CPU): common Han characters are letters with no case; ASCII folds by table.
-    if matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF) {
+    if is_common_han(c) {
         return Some(c);
     }
     if c.is_ascii() {
