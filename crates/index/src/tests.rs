@@ -576,3 +576,72 @@ fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built(
         assert_eq!(first[24].0, "2023-09-11");
     }
 }
+
+#[test]
+fn issue_and_topic_ids_change_without_touching_the_entries() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let mk = |i: usize, issue: &str, topic: &str| {
+        let mut s = sugg(
+            &i.to_string(),
+            "石桥村",
+            "2023-09-18",
+            "交通运输",
+            &format!("石桥村{i}组机耕路塌方"),
+        );
+        s.issue = (!issue.is_empty()).then(|| issue.to_owned());
+        s.topic = (!topic.is_empty()).then(|| topic.to_owned());
+        s
+    };
+    let before: Vec<Suggestion> = (0..10)
+        .map(|i| mk(i, if i < 6 { "I0001" } else { "I0002" }, "T0001"))
+        .collect();
+    build(&at, &seg, entries(&before, "")).unwrap();
+    // The next run ranks the issues the other way round and drops the topic of some.
+    let after: Vec<Suggestion> = (0..10)
+        .map(|i| {
+            let issue = if i < 6 { "I0002" } else { "I0001" };
+            mk(i, issue, if i < 3 { "" } else { "T0001" })
+        })
+        .collect();
+    let up = update(&at, Some(&at), &seg, entries(&after, "")).unwrap();
+    assert!(up.incremental);
+    assert_eq!((up.kept, up.added, up.removed), (10, 0, 0), "{up:?}");
+    let s = Searcher::open(&at, &seg).unwrap();
+    let issue = |id: &str| Search {
+        issue: id.into(),
+        ..Search::default()
+    };
+    assert_eq!(ids(&s, issue("I0001")), ["6", "7", "8", "9"]);
+    assert_eq!(ids(&s, issue("i0002")).len(), 6);
+    assert!(ids(&s, issue("I0003")).is_empty());
+    assert_eq!(ids(&s, words("机耕路 专题:T0001")).len(), 7);
+    // Hits carry the new ids; counts by issue and topic read them too.
+    let found = s
+        .search(&Search {
+            words: "机耕路".into(),
+            count_by: vec!["issue".into(), "专题".into()],
+            limit: 20,
+            ..Search::default()
+        })
+        .unwrap();
+    for h in &found.hits {
+        let n: usize = h.id.parse().unwrap();
+        assert_eq!(h.issue, if n < 6 { "I0002" } else { "I0001" }, "{h:?}");
+        assert_eq!(h.topic.is_empty(), n < 3, "{h:?}");
+    }
+    assert_eq!(
+        found.facets[0].counts,
+        [("I0002".to_owned(), 6), ("I0001".to_owned(), 4)]
+    );
+    assert_eq!(found.facets[1].counts, [("T0001".to_owned(), 7)]);
+    // The previous index's side file was not written through a link: a copy made before the
+    // update still has the old ids.
+    let copy = dir.path().join("copy");
+    build(&copy, &seg, entries(&before, "")).unwrap();
+    let linked = dir.path().join("linked");
+    update(&linked, Some(&copy), &seg, entries(&after, "")).unwrap();
+    let old = Searcher::open(&copy, &seg).unwrap();
+    assert_eq!(ids(&old, issue("I0001")).len(), 6);
+}
