@@ -1,11 +1,8 @@
 //! Counts per value of a field over every hit of a query (`--count-by theme,place`), read from
-//! the exact-value fast fields segment by segment. Issues and topics are not in the index (see
-//! `Labels`): their counts are taken per hit id, then each id is looked up in the side table.
+//! the exact-value fast fields segment by segment.
 
-use crate::Labels;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
@@ -63,27 +60,16 @@ impl Facet {
 /// The collector: one counter per field and segment, merged by value.
 pub(crate) struct Counts {
     fields: Vec<(&'static str, &'static str)>,
-    labels: Arc<Labels>,
 }
 
 impl Counts {
-    pub(crate) fn new(fields: Vec<(&'static str, &'static str)>, labels: Arc<Labels>) -> Counts {
-        Counts { fields, labels }
+    pub(crate) fn new(fields: Vec<(&'static str, &'static str)>) -> Counts {
+        Counts { fields }
     }
 }
 
-/// What a counted column holds: the value itself, or an entry id standing for its issue or
-/// topic.
-#[derive(Clone, Copy)]
-enum Read {
-    Value,
-    Issue,
-    Topic,
-}
-
 pub(crate) struct SegmentCounts {
-    columns: Vec<Option<(StrColumn, Vec<u64>, Read)>>,
-    labels: Arc<Labels>,
+    columns: Vec<Option<(StrColumn, Vec<u64>)>>,
 }
 
 impl Collector for Counts {
@@ -97,20 +83,12 @@ impl Collector for Counts {
     ) -> tantivy::Result<SegmentCounts> {
         let mut columns = Vec::with_capacity(self.fields.len());
         for (field, _) in &self.fields {
-            let (column, read) = match *field {
-                "issue" => ("id", Read::Issue),
-                "topic" => ("id", Read::Topic),
-                other => (other, Read::Value),
-            };
-            columns.push(reader.fast_fields().str(column)?.map(|c| {
+            columns.push(reader.fast_fields().str(field)?.map(|c| {
                 let n = c.num_terms();
-                (c, vec![0; n], read)
+                (c, vec![0; n])
             }));
         }
-        Ok(SegmentCounts {
-            columns,
-            labels: self.labels.clone(),
-        })
+        Ok(SegmentCounts { columns })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -144,7 +122,7 @@ impl SegmentCollector for SegmentCounts {
     type Fruit = Vec<HashMap<String, u64>>;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        for (col, counts, _) in self.columns.iter_mut().flatten() {
+        for (col, counts) in self.columns.iter_mut().flatten() {
             for ord in col.term_ords(doc) {
                 counts[ord as usize] += 1;
             }
@@ -152,25 +130,15 @@ impl SegmentCollector for SegmentCounts {
     }
 
     fn harvest(self) -> Self::Fruit {
-        let labels = &self.labels;
         self.columns
             .into_iter()
             .map(|c| {
-                let mut m: HashMap<String, u64> = HashMap::new();
-                if let Some((col, counts, read)) = c {
+                let mut m = HashMap::new();
+                if let Some((col, counts)) = c {
                     let mut s = String::new();
                     for (ord, n) in counts.into_iter().enumerate() {
-                        if n == 0 || !col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                            continue;
-                        }
-                        let value = match read {
-                            Read::Value => s.as_str(),
-                            Read::Issue => labels.of(&s).0,
-                            Read::Topic => labels.of(&s).1,
-                        };
-                        // No empty value is counted (an entry in no issue).
-                        if !value.is_empty() {
-                            *m.entry(value.to_owned()).or_default() += n;
+                        if n > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                            m.insert(s.clone(), n);
                         }
                     }
                 }

@@ -18,7 +18,7 @@ pub mod snippet;
 use diaoyan_model::{Kind, Level, Suggestion};
 use diaoyan_text::Segmenter;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -42,7 +42,7 @@ const CHARS: &str = "chars";
 /// Characters in a hit's passage.
 pub const SNIPPET_CHARS: usize = 80;
 /// Index format: bumped when the schema changes, so an old index asks for a re-run.
-const FORMAT: &str = "diaoyan-index-4";
+const FORMAT: &str = "diaoyan-index-3";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -362,6 +362,8 @@ struct Fields {
     voice: Field,
     theme_group: Field,
     theme: Field,
+    issue: Field,
+    topic: Field,
     title: Field,
     text: Field,
     chars: Field,
@@ -385,8 +387,7 @@ fn schema() -> (Schema, Fields) {
     let exact = STRING | STORED | FAST;
     let f = Fields {
         doc_type: b.add_text_field("doc_type", exact.clone()),
-        // FAST too: issue and topic counts read each hit's id (see `facets`).
-        id: b.add_text_field("id", STRING | STORED | FAST),
+        id: b.add_text_field("id", STRING | STORED),
         submission: b.add_text_field("submission", STRING | STORED),
         path: b.add_text_field("path", STORED),
         author: b.add_text_field("author", tokenised.clone()),
@@ -402,7 +403,9 @@ fn schema() -> (Schema, Fields) {
         verdict: b.add_text_field("verdict", exact.clone()),
         voice: b.add_text_field("voice", exact.clone()),
         theme_group: b.add_text_field("theme_group", exact.clone()),
-        theme: b.add_text_field("theme", exact),
+        theme: b.add_text_field("theme", exact.clone()),
+        issue: b.add_text_field("issue", exact.clone()),
+        topic: b.add_text_field("topic", exact),
         title: b.add_text_field("title", tokenised.clone()),
         text: b.add_text_field("text", tokenised),
         chars: b.add_text_field(FORMAT, chars),
@@ -462,6 +465,8 @@ fn fingerprint(e: &Entry) -> u64 {
         e.voice,
         e.theme_group,
         e.theme,
+        e.issue,
+        e.topic,
         e.title,
         e.text,
     ] {
@@ -502,6 +507,8 @@ fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     exact(f.voice, e.voice);
     exact(f.theme_group, e.theme_group);
     exact(f.theme, e.theme);
+    exact(f.issue, e.issue);
+    exact(f.topic, e.topic);
     doc.add_text(f.title, e.title);
     doc.add_text(f.text, e.text);
     doc.add_text(f.chars, e.title);
@@ -526,68 +533,6 @@ pub struct Built {
 
 /// The file beside tantivy's own that says how an index was built.
 const META: &str = "diaoyan-index.json";
-
-/// The side file of issue and topic ids (see [`Labels`]).
-const LABELS: &str = "diaoyan-labels.json";
-
-/// Which entries belong to which issue and topic, kept beside the index rather than in it:
-/// issue and topic ids are ranks by heat, which shift whenever anything is added, so in the
-/// index they would change most entries at every run; beside it, an entry whose own fields are
-/// unchanged is kept as it is. Read whole when the index is opened.
-#[derive(Debug, Default, Serialize, serde::Deserialize)]
-struct Labels {
-    /// Issue id → ids of its entries.
-    issues: std::collections::BTreeMap<String, Vec<String>>,
-    /// Topic id → ids of its entries.
-    topics: std::collections::BTreeMap<String, Vec<String>>,
-    /// Entry id → (issue, topic), derived on reading.
-    #[serde(skip)]
-    by_id: HashMap<String, (String, String)>,
-}
-
-impl Labels {
-    fn add(&mut self, e: &Entry) {
-        if !e.issue.is_empty() {
-            self.issues
-                .entry(e.issue.to_owned())
-                .or_default()
-                .push(e.id.to_owned());
-        }
-        if !e.topic.is_empty() {
-            self.topics
-                .entry(e.topic.to_owned())
-                .or_default()
-                .push(e.id.to_owned());
-        }
-    }
-
-    fn read(dir: &Path) -> std::result::Result<Labels, String> {
-        let bytes = std::fs::read(dir.join(LABELS))
-            .map_err(|_| "缺少问题与专题编号表，请重新运行 diaoyan run 生成".to_owned())?;
-        let mut l: Labels = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("问题与专题编号表无法读取（{e}），请重新运行 diaoyan run 生成"))?;
-        let mut by_id: HashMap<String, (String, String)> = HashMap::new();
-        for (issue, ids) in &l.issues {
-            for id in ids {
-                by_id.entry(id.clone()).or_default().0 = issue.clone();
-            }
-        }
-        for (topic, ids) in &l.topics {
-            for id in ids {
-                by_id.entry(id.clone()).or_default().1 = topic.clone();
-            }
-        }
-        l.by_id = by_id;
-        Ok(l)
-    }
-
-    /// An entry's issue and topic ids (empty when none).
-    fn of(&self, id: &str) -> (&str, &str) {
-        self.by_id
-            .get(id)
-            .map_or(("", ""), |(i, t)| (i.as_str(), t.as_str()))
-    }
-}
 
 /// What an index must have been built with to be updated: this format, this version of
 /// diaoyan, the same lexicons.
@@ -631,8 +576,7 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
     }
     for e in std::fs::read_dir(previous).ok()? {
         let e = e.ok()?;
-        // The two side files are written afresh (never through a link to the previous index).
-        if !e.file_type().ok()?.is_file() || e.file_name() == META || e.file_name() == LABELS {
+        if !e.file_type().ok()?.is_file() || e.file_name() == META {
             continue;
         }
         let target = to.join(e.file_name());
@@ -704,9 +648,7 @@ pub fn update<'a>(
         ..Built::default()
     };
     let mut old = prior.unwrap_or_default();
-    let mut labels = Labels::default();
     for e in entries {
-        labels.add(&e);
         let fp = fingerprint(&e);
         built.entries += 1;
         if old.remove(&fp) {
@@ -724,11 +666,6 @@ pub fn update<'a>(
     }
     writer.commit().map_err(|e| write_err(&e))?;
     writer.wait_merging_threads().map_err(|e| write_err(&e))?;
-    std::fs::write(
-        tmp.path().join(LABELS),
-        serde_json::to_vec(&labels).map_err(|e| write_err(&e))?,
-    )
-    .map_err(|e| write_err(&e))?;
     std::fs::write(
         tmp.path().join(META),
         serde_json::to_vec(&meta(seg)).map_err(|e| write_err(&e))?,
@@ -850,7 +787,6 @@ pub struct Searcher {
     reader: IndexReader,
     fields: Fields,
     seg: Segmenter,
-    labels: std::sync::Arc<Labels>,
 }
 
 /// A query clause.
@@ -868,7 +804,7 @@ impl Searcher {
         }
         let index = Index::open_in_dir(dir).map_err(|e| open_err(&e))?;
         let (_, fields) = schema();
-        if index.schema().get_field("fp").is_err() {
+        if index.schema().get_field("issue").is_err() {
             return Err(open_err(&"不是 diaoyan 写的索引"));
         }
         if index.schema().get_field(FORMAT).is_err() {
@@ -876,14 +812,12 @@ impl Searcher {
                 &"这是旧版 diaoyan 写的索引，请重新运行 diaoyan run 生成",
             ));
         }
-        let labels = Labels::read(dir).map_err(|e| open_err(&e))?;
         register(&index, seg);
         let reader = index.reader().map_err(|e| open_err(&e))?;
         Ok(Searcher {
             reader,
             fields,
             seg: seg.clone(),
-            labels: std::sync::Arc::new(labels),
         })
     }
 
@@ -1009,20 +943,16 @@ impl Searcher {
                 other => Err(format!("来源只能是“群众”或“干部”，不是“{other}”")),
             },
             FieldName::Issue | FieldName::Topic => {
-                let (prefix, members, what) = match field {
-                    FieldName::Issue => ('I', &self.labels.issues, "问题编号"),
-                    _ => ('T', &self.labels.topics, "专题编号"),
+                let (prefix, field, what) = match field {
+                    FieldName::Issue => ('I', f.issue, "问题编号"),
+                    _ => ('T', f.topic, "专题编号"),
                 };
                 let up = v.to_ascii_uppercase();
                 if up.starts_with(prefix)
                     && up.len() > 1
                     && up[1..].chars().all(|c| c.is_ascii_digit())
                 {
-                    // The entries the side table puts in it, by id (none: nothing matches).
-                    let ids = members.get(&up).map_or(&[][..], Vec::as_slice);
-                    must(Box::new(tantivy::query::TermSetQuery::new(
-                        ids.iter().map(|id| Term::from_field_text(f.id, id)),
-                    )))
+                    must(self.exact(field, &up))
                 } else {
                     Err(format!("{what}应像 {prefix}0001 这样，不是“{v}”"))
                 }
@@ -1181,7 +1111,7 @@ impl Searcher {
                         }
                     }),
                     Count,
-                    facets::Counts::new(facet_fields, self.labels.clone()),
+                    facets::Counts::new(facet_fields),
                 ),
             )
             .map_err(|e| Error::Query(e.to_string()))?;
@@ -1224,8 +1154,8 @@ impl Searcher {
                 voice: text(&d, f.voice),
                 theme_group: text(&d, f.theme_group),
                 theme: text(&d, f.theme),
-                issue: self.labels.of(&text(&d, f.id)).0.to_owned(),
-                topic: self.labels.of(&text(&d, f.id)).1.to_owned(),
+                issue: text(&d, f.issue),
+                topic: text(&d, f.topic),
                 title: text(&d, f.title),
                 text: if doc_type == DocType::Suggestion {
                     body
