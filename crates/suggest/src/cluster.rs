@@ -374,7 +374,7 @@ pub(crate) fn cluster(
     cfg: &ClusterConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
 ) -> Vec<usize> {
-    use crate::{TICK_CHUNK, Tick, step};
+    use crate::{Tick, step, ticked};
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
     let rows = cfg.rows.max(1);
@@ -437,13 +437,7 @@ pub(crate) fn cluster(
         .par_iter()
         .map(|v| main_things(space, v, 3))
         .collect();
-    step(tick, "相似核对", pairs.len());
-    let edges: Vec<(u32, u32)> = pairs
-        .par_chunks(TICK_CHUNK)
-        .flat_map_iter(|chunk| {
-            tick(Tick::Done(chunk.len()));
-            chunk.iter().copied()
-        })
+    let edges: Vec<(u32, u32)> = ticked(tick, "相似核对", &pairs)
         .filter(|&(a, b)| {
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
             let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
@@ -518,13 +512,7 @@ pub(crate) fn cluster(
             .collect();
         group_pairs.par_sort_unstable();
         group_pairs.dedup();
-        step(tick, "问题归并", group_pairs.len());
-        let merges: Vec<(usize, usize)> = group_pairs
-            .par_chunks(TICK_CHUNK)
-            .flat_map_iter(|chunk| {
-                tick(Tick::Done(chunk.len()));
-                chunk.iter().copied()
-            })
+        let merges: Vec<(usize, usize)> = ticked(tick, "问题归并", &group_pairs)
             .filter(|(x, y)| {
                 if !things[x].iter().any(|t| things[y].contains(t)) {
                     return false;

@@ -119,13 +119,27 @@ pub enum Tick {
 }
 
 /// Units of work between two progress reports in a parallel loop over many small items.
-pub(crate) const TICK_CHUNK: usize = 1 << 14;
+const TICK_CHUNK: usize = 1 << 14;
 
 /// Starts a step of `units` units, unless there is nothing to do (a bar never shows `0/0`).
 pub(crate) fn step(tick: &(dyn Fn(Tick) + Sync), name: &'static str, units: usize) {
     if units > 0 {
         tick(Tick::Step(name, units));
     }
+}
+
+/// A step over many small items: starts it ([`step`]) and yields the items in parallel, reporting
+/// them done a chunk at a time.
+pub(crate) fn ticked<'a, T: Copy + Send + Sync>(
+    tick: &'a (dyn Fn(Tick) + Sync),
+    name: &'static str,
+    items: &'a [T],
+) -> impl ParallelIterator<Item = T> + 'a {
+    step(tick, name, items.len());
+    items.par_chunks(TICK_CHUNK).flat_map_iter(move |chunk| {
+        tick(Tick::Done(chunk.len()));
+        chunk.iter().copied()
+    })
 }
 
 /// What the suggest stage reads in one submission on its own ([`Suggester::find`]): its
