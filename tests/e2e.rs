@@ -39,6 +39,22 @@ fn run_quiet(input: &Path, out: &Path) -> Output {
     ])
 }
 
+/// A generated campaign of `docs` documents in `dir/corpus`, run once into `dir/out`.
+fn generated_and_run(dir: &Path, docs: usize) -> (PathBuf, PathBuf) {
+    let corpus = dir.join("corpus");
+    let o = diaoyan(&[
+        "gen",
+        "--docs",
+        &docs.to_string(),
+        "--out",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let out = dir.join("out");
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    (corpus, out)
+}
+
 /// Reads a BOM-prefixed CSV into header-keyed rows.
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -1491,10 +1507,7 @@ fn visible_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 #[test]
 fn a_killed_run_leaves_the_previous_outputs_whole() {
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let o = diaoyan(&["gen", "--docs", "1200", "--out", corpus.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let out = tmp.path().join("out");
+    let (corpus, out) = generated_and_run(tmp.path(), 1200);
     let args = [
         "run",
         "--input",
@@ -1503,8 +1516,6 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
         out.to_str().unwrap(),
         "--quiet",
     ];
-    let o = diaoyan(&args);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
     let mut before = visible_files(&out);
     let subs_before = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
     // The input changes, so an interrupted run would write different outputs.
@@ -2303,11 +2314,7 @@ fn add_change_remove(corpus: &Path, appended: &str) {
 #[test]
 fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
-    assert_exit(&o, 0);
-    let out = tmp.path().join("out");
-    assert_exit(&run_quiet(&corpus, &out), 0);
+    let (corpus, out) = generated_and_run(tmp.path(), 300);
     let first = run_json(&out);
     assert_eq!(first["index"]["incremental"], false, "{}", first["index"]);
     add_change_remove(&corpus, "补记：河口村五组路灯有3盏不亮。");
@@ -2409,11 +2416,7 @@ fn comparable_outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
 #[test]
 fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let o = diaoyan(&["gen", "--docs", "300", "--out", corpus.to_str().unwrap()]);
-    assert_exit(&o, 0);
-    let out = tmp.path().join("out");
-    assert_exit(&run_quiet(&corpus, &out), 0);
+    let (corpus, out) = generated_and_run(tmp.path(), 300);
     let n = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
     let first = run_json(&out)["cache"].clone();
     for stage in ["text", "score", "suggest"] {
