@@ -29,6 +29,7 @@ pub use config::{PipelineConfig, StageName, TextConfig};
 pub use diaoyan_report::{Filter, Format};
 pub use digest::{DigestOutput, digest};
 pub use lock::{LOCK_FILE, OutputLock, clean_leftovers};
+pub use outputs::PUBLISHING;
 pub use review::{Orphan, Reviews};
 pub use run::{
     Counts, NoProgress, PartTiming, Pipeline, Progress, RunData, RunReport, StageTiming,

@@ -93,13 +93,21 @@ fn describe(note: &str) -> String {
 
 /// Removes what killed runs left in `dir`: temporary output files (`.diaoyan-*.tmp`), probe
 /// files, half-built search indexes (`.diaoyan-index-*`), staging folders
-/// (`.diaoyan-staging-*`). Call with the lock held. Returns the
+/// (`.diaoyan-staging-*`) — after finishing the move of a run killed while moving its outputs
+/// in (its staged outputs it had not moved yet come in). Call with the lock held. Returns the
 /// names removed; a leftover that cannot be removed is left (the next run tries again).
 pub fn clean_leftovers(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
     let mut removed: Vec<String> = Vec::new();
+    // Killed while moving its outputs in: the rest of them come in first.
+    if crate::outputs::finish_publish(dir) {
+        removed.push(format!(
+            "{}（上次运行在换入结果时中断，已补完换入）",
+            crate::outputs::PUBLISHING
+        ));
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
     // Killed between moving the old index aside and the new one in: the old one goes back.
     let (index, old) = (dir.join("index"), dir.join(OLD_INDEX));
     if !index.exists() && old.is_dir() && std::fs::rename(&old, &index).is_ok() {
@@ -209,5 +217,58 @@ mod tests {
         let removed = clean_leftovers(d);
         assert_eq!(removed.len(), 1, "{removed:?}");
         assert!(d.join("index/meta.json").exists());
+    }
+
+    #[test]
+    fn a_run_killed_while_moving_its_outputs_in_is_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // The previous run's outputs.
+        for (name, text) in [("flags.csv", "old"), ("run.json", "old")] {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        std::fs::create_dir(d.join("index")).unwrap();
+        std::fs::write(d.join("index/meta.json"), "old").unwrap();
+        // A new run staged all three and was killed after moving the index in.
+        let staged = d.join(".diaoyan-staging-Ab12");
+        std::fs::create_dir(&staged).unwrap();
+        for name in ["flags.csv", "run.json"] {
+            std::fs::write(staged.join(name), "new").unwrap();
+        }
+        std::fs::create_dir(d.join(OLD_INDEX)).unwrap();
+        std::fs::write(d.join(OLD_INDEX).join("meta.json"), "old").unwrap();
+        std::fs::write(d.join("index/meta.json"), "new").unwrap();
+        std::fs::write(
+            d.join(crate::outputs::PUBLISHING),
+            r#"{"staging":".diaoyan-staging-Ab12","outputs":["index/","flags.csv","run.json"]}"#,
+        )
+        .unwrap();
+        let removed = clean_leftovers(d);
+        for name in ["flags.csv", "run.json", "index/meta.json"] {
+            assert_eq!(
+                std::fs::read_to_string(d.join(name)).unwrap(),
+                "new",
+                "{name}"
+            );
+        }
+        assert!(
+            removed.iter().any(|r| r.contains("已补完换入")),
+            "{removed:?}"
+        );
+        let left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // A note whose staging folder is gone (or that is not one) moves nothing and goes.
+        std::fs::write(
+            d.join(crate::outputs::PUBLISHING),
+            r#"{"staging":"..","outputs":["flags.csv"]}"#,
+        )
+        .unwrap();
+        assert!(clean_leftovers(d).is_empty());
+        assert!(!d.join(crate::outputs::PUBLISHING).exists());
+        assert_eq!(std::fs::read_to_string(d.join("flags.csv")).unwrap(), "new");
     }
 }

@@ -38,10 +38,49 @@ pub(crate) fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
         })
 }
 
+/// The note a run leaves in the output folder while it moves its staged outputs in: the staging
+/// folder's name and the outputs, in order. A run killed while moving leaves it, and the next
+/// run holding the folder finishes the move ([`finish_publish`]) before cleaning leftovers.
+pub const PUBLISHING: &str = ".diaoyan-publishing.json";
+
+#[derive(Serialize, serde::Deserialize)]
+struct Publishing {
+    staging: String,
+    outputs: Vec<String>,
+}
+
 /// Moves the staged outputs (`names`, relative; a trailing `/` marks a folder) into `dir`, in
-/// order — callers put `run.json` last, so a folder whose run.json is new holds a whole run.
+/// order — callers put `run.json` last. The moves are noted first ([`PUBLISHING`]): a run killed
+/// part way leaves a folder that is finished (by the next run) rather than half old, half new.
 /// A folder is swapped: the old one aside, the new one in, the old one removed.
 pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()> {
+    let note = Publishing {
+        staging: staged
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        outputs: names.to_vec(),
+    };
+    let bytes = serde_json::to_vec(&note).expect("a publishing note serializes");
+    diaoyan_digest::write_atomic(&dir.join(PUBLISHING), &bytes)?;
+    move_in(staged, dir, names)?;
+    remove_note(dir)
+}
+
+fn remove_note(dir: &Path) -> Result<()> {
+    let path = dir.join(PUBLISHING);
+    std::fs::remove_file(&path).map_err(|e| {
+        diaoyan_digest::Error::Write {
+            path,
+            reason: diaoyan_digest::io_write_reason(&e),
+        }
+        .into()
+    })
+}
+
+/// Moves in whichever of `names` are still in `staged` (all of them, or those a killed run did
+/// not get to).
+fn move_in(staged: &Path, dir: &Path, names: &[String]) -> Result<()> {
     for name in names {
         let name = name.trim_end_matches('/');
         let (from, to) = (staged.join(name), dir.join(name));
@@ -49,10 +88,13 @@ pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()>
             path: to.clone(),
             reason: diaoyan_digest::io_write_reason(&e),
         };
+        if !from.exists() {
+            continue;
+        }
         if from.is_dir() {
             let old = dir.join(crate::lock::OLD_INDEX);
-            let _ = std::fs::remove_dir_all(&old);
             if to.exists() {
+                let _ = std::fs::remove_dir_all(&old);
                 std::fs::rename(&to, &old).map_err(fail)?;
             }
             std::fs::rename(&from, &to).map_err(fail)?;
@@ -62,6 +104,24 @@ pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Finishes the move of a run killed while moving its outputs in (its [`PUBLISHING`] note is
+/// there): what it had not moved yet comes in from its staging folder, so the folder holds
+/// that run whole. Call with the lock held, before leftovers are cleaned (the staging folder
+/// is one). Returns whether a move was finished. The note is removed either way: a run that
+/// cannot finish the move writes every output anew.
+pub(crate) fn finish_publish(dir: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(dir.join(PUBLISHING)) else {
+        return false;
+    };
+    let done = serde_json::from_slice::<Publishing>(&bytes)
+        .ok()
+        .filter(|n| n.staging.starts_with(".diaoyan-staging-") && !n.staging.contains(['/', '\\']))
+        .filter(|n| dir.join(&n.staging).is_dir())
+        .is_some_and(|n| move_in(&dir.join(&n.staging), dir, &n.outputs).is_ok());
+    let _ = std::fs::remove_file(dir.join(PUBLISHING));
+    done
 }
 
 /// The columns of `submissions.csv`, in order.
