@@ -2351,9 +2351,11 @@ fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
     let ix = &second["index"];
     assert_eq!(ix["incremental"], true, "{ix}");
     assert!(ix["kept"].as_u64() > Some(0), "{ix}");
+    // Three files of 300 changed: the entries of their texts change, and those of issues whose
+    // members changed; renumbered issues and topics do not (their keys are stable).
     assert!(
-        ix["added"].as_u64() < ix["kept"].as_u64(),
-        "most entries are taken over: {ix}"
+        ix["added"].as_u64().unwrap() * 10 <= ix["entries"].as_u64().unwrap(),
+        "at most a tenth of the entries are added again: {ix}"
     );
     let full = tmp.path().join("full");
     assert_exit(&run_quiet(&corpus, &full), 0);

@@ -12,6 +12,7 @@
 //! complete, so a crash never leaves a half-built index behind.
 
 mod facets;
+mod labels;
 pub mod query;
 pub mod snippet;
 
@@ -32,6 +33,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 pub use facets::Facet;
+pub use labels::Labels;
 pub use query::{FieldName, Parsed, parse};
 pub use snippet::{Snippet, escape_html};
 
@@ -42,7 +44,7 @@ const CHARS: &str = "chars";
 /// Characters in a hit's passage.
 pub const SNIPPET_CHARS: usize = 80;
 /// Index format: bumped when the schema changes, so an old index asks for a re-run.
-const FORMAT: &str = "diaoyan-index-3";
+const FORMAT: &str = "diaoyan-index-4";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -562,7 +564,7 @@ pub fn build<'a>(
     seg: &Segmenter,
     entries: impl IntoIterator<Item = Entry<'a>>,
 ) -> Result<Built> {
-    update(dir, None, seg, entries)
+    update(dir, None, seg, entries, &Labels::default())
 }
 
 /// Links (or copies) the files of `previous` into `to` and returns the fingerprints of its
@@ -576,7 +578,9 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
     }
     for e in std::fs::read_dir(previous).ok()? {
         let e = e.ok()?;
-        if !e.file_type().ok()?.is_file() || e.file_name() == META {
+        // The files diaoyan writes itself are written anew (a link would be written through).
+        if !e.file_type().ok()?.is_file() || e.file_name() == META || e.file_name() == labels::FILE
+        {
             continue;
         }
         let target = to.join(e.file_name());
@@ -607,12 +611,15 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
 /// version with the same lexicons) when there is one: entries whose every field is unchanged
 /// are kept, the others removed or added — the same documents as a full build, without cutting
 /// the unchanged texts again. The previous index is never modified (its files are linked,
-/// tantivy never rewrites a file), so it can be `dir` itself.
+/// tantivy never rewrites a file), so it can be `dir` itself. Entries hold their issue's and
+/// topic's stable key from `labels` (see [`Labels`]), so an entry whose issue was only
+/// renumbered is kept.
 pub fn update<'a>(
     dir: &Path,
     previous: Option<&Path>,
     seg: &Segmenter,
     entries: impl IntoIterator<Item = Entry<'a>>,
+    labels: &Labels,
 ) -> Result<Built> {
     let write_err = |e: &dyn std::fmt::Display| Error::Write {
         path: dir.to_path_buf(),
@@ -648,7 +655,13 @@ pub fn update<'a>(
         ..Built::default()
     };
     let mut old = prior.unwrap_or_default();
+    let keys = labels.keys();
     for e in entries {
+        let e = Entry {
+            issue: keys.issue(e.issue),
+            topic: keys.topic(e.topic),
+            ..e
+        };
         let fp = fingerprint(&e);
         built.entries += 1;
         if old.remove(&fp) {
@@ -671,6 +684,7 @@ pub fn update<'a>(
         serde_json::to_vec(&meta(seg)).map_err(|e| write_err(&e))?,
     )
     .map_err(|e| write_err(&e))?;
+    std::fs::write(tmp.path().join(labels::FILE), labels.to_bytes()).map_err(|e| write_err(&e))?;
     // Move the finished index into place: the old one aside first, then the new one in.
     let staged = tmp.keep();
     let old = parent.join(".diaoyan-index-old");
@@ -787,6 +801,10 @@ pub struct Searcher {
     reader: IndexReader,
     fields: Fields,
     seg: Segmenter,
+    /// Issue and topic ids → the keys entries hold.
+    keys: labels::Lookup,
+    /// Keys → ids.
+    ids: labels::Lookup,
 }
 
 /// A query clause.
@@ -812,12 +830,20 @@ impl Searcher {
                 &"这是旧版 diaoyan 写的索引，请重新运行 diaoyan run 生成",
             ));
         }
+        let labels = Labels::read(dir).map_err(|e| {
+            open_err(&format!(
+                "索引不完整（{} 读不出：{e}），请重新运行 diaoyan run 生成",
+                labels::FILE
+            ))
+        })?;
         register(&index, seg);
         let reader = index.reader().map_err(|e| open_err(&e))?;
         Ok(Searcher {
             reader,
             fields,
             seg: seg.clone(),
+            keys: labels.keys(),
+            ids: labels.ids(),
         })
     }
 
@@ -952,7 +978,11 @@ impl Searcher {
                     && up.len() > 1
                     && up[1..].chars().all(|c| c.is_ascii_digit())
                 {
-                    must(self.exact(field, &up))
+                    let key = match field == f.issue {
+                        true => self.keys.issue(&up),
+                        false => self.keys.topic(&up),
+                    };
+                    must(self.exact(field, key))
                 } else {
                     Err(format!("{what}应像 {prefix}0001 这样，不是“{v}”"))
                 }
@@ -1089,7 +1119,7 @@ impl Searcher {
             .map_err(Error::Query)?;
         let searcher = self.reader.searcher();
         let limit = q.limit.max(1);
-        let (top, total, facets) = searcher
+        let (top, total, mut facets) = searcher
             .search(
                 &query,
                 &(
@@ -1111,7 +1141,7 @@ impl Searcher {
                         }
                     }),
                     Count,
-                    facets::Counts::new(facet_fields),
+                    facets::Counts::new(facet_fields.clone()),
                 ),
             )
             .map_err(|e| Error::Query(e.to_string()))?;
@@ -1154,8 +1184,8 @@ impl Searcher {
                 voice: text(&d, f.voice),
                 theme_group: text(&d, f.theme_group),
                 theme: text(&d, f.theme),
-                issue: text(&d, f.issue),
-                topic: text(&d, f.topic),
+                issue: self.ids.issue(&text(&d, f.issue)).to_owned(),
+                topic: self.ids.topic(&text(&d, f.topic)).to_owned(),
                 title: text(&d, f.title),
                 text: if doc_type == DocType::Suggestion {
                     body
@@ -1164,6 +1194,21 @@ impl Searcher {
                 },
                 snippet,
             });
+        }
+        // Counts by issue or topic were made on keys: shown by id, in the same order (most
+        // hits first, then by id).
+        for (facet, (field, _)) in facets.iter_mut().zip(&facet_fields) {
+            let id: fn(&labels::Lookup, &str) -> String = match *field {
+                "issue" => |l, v| l.issue(v).to_owned(),
+                "topic" => |l, v| l.topic(v).to_owned(),
+                _ => continue,
+            };
+            for (v, _) in &mut facet.counts {
+                *v = id(&self.ids, v);
+            }
+            facet
+                .counts
+                .sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         }
         Ok(Found {
             total,

@@ -469,7 +469,14 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     after[1].theme = "城乡建设".into();
     after.extend((100..103).map(|i| mk(i, &format!("河口村{i}号路灯不亮"))));
     let new = dir.path().join("new");
-    let up = update(&new, Some(&old), &seg, entries(&after, "")).unwrap();
+    let up = update(
+        &new,
+        Some(&old),
+        &seg,
+        entries(&after, ""),
+        &Labels::default(),
+    )
+    .unwrap();
     assert!(up.incremental);
     assert_eq!(
         (up.entries, up.kept, up.added, up.removed),
@@ -498,7 +505,14 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     assert_eq!(o.len(), 60);
     assert_eq!(ids(&o, words("修好")), Vec::<String>::new());
     // In place (the index updates itself) and again with nothing changed: nothing written.
-    let again = update(&new, Some(&new), &seg, entries(&after, "")).unwrap();
+    let again = update(
+        &new,
+        Some(&new),
+        &seg,
+        entries(&after, ""),
+        &Labels::default(),
+    )
+    .unwrap();
     assert_eq!((again.kept, again.added, again.removed), (61, 0, 0));
     assert_eq!(
         everything(&Searcher::open(&new, &seg).unwrap()),
@@ -508,7 +522,14 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     let mut lex = diaoyan_text::Lexicons::builtin();
     lex.userdict.push_str("\n机耕路塌方 10 n\n");
     let other = Segmenter::new(&lex);
-    let r = update(&new, Some(&new), &other, entries(&after, "")).unwrap();
+    let r = update(
+        &new,
+        Some(&new),
+        &other,
+        entries(&after, ""),
+        &Labels::default(),
+    )
+    .unwrap();
     assert!(!r.incremental && r.added == 61, "{r:?}");
 }
 
@@ -545,7 +566,7 @@ fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built(
     // Built from half, then updated in place to all of them.
     build(&c, &seg, entries(&data[20..], "")).unwrap();
     assert!(
-        update(&c, Some(&c), &seg, entries(&data, ""))
+        update(&c, Some(&c), &seg, entries(&data, ""), &Labels::default())
             .unwrap()
             .incremental
     );
@@ -575,4 +596,110 @@ fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built(
         assert_eq!(first[0].0, "2023-09-13");
         assert_eq!(first[24].0, "2023-09-11");
     }
+}
+
+#[test]
+fn renumbered_issues_and_topics_keep_their_entries() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let mk = |i: usize, issue: &str, topic: &str| {
+        let mut s = sugg(
+            &i.to_string(),
+            "石桥村",
+            "2023-09-18",
+            "交通运输",
+            &format!("石桥村{i}组机耕路塌方"),
+        );
+        s.issue = (!issue.is_empty()).then(|| issue.to_owned());
+        s.topic = (!topic.is_empty()).then(|| topic.to_owned());
+        s
+    };
+    // Labels as a run makes them: each group's members.
+    let labels = |data: &[Suggestion]| {
+        let group = |f: fn(&Suggestion) -> Option<&String>| {
+            let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for s in data {
+                if let Some(g) = f(s) {
+                    by.entry(g.clone()).or_default().push(s.id.clone());
+                }
+            }
+            by
+        };
+        let (issues, topics) = (group(|s| s.issue.as_ref()), group(|s| s.topic.as_ref()));
+        Labels::new(
+            issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+            topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+        )
+    };
+    let before: Vec<Suggestion> = (0..10)
+        .map(|i| mk(i, if i < 6 { "I0001" } else { "I0002" }, "T0001"))
+        .collect();
+    update(&at, None, &seg, entries(&before, ""), &labels(&before)).unwrap();
+    // The next run ranks the issues the other way round and takes suggestion 9 out of the
+    // topic: only that entry changes.
+    let after: Vec<Suggestion> = (0..10)
+        .map(|i| {
+            let issue = if i < 6 { "I0002" } else { "I0001" };
+            mk(i, issue, if i == 9 { "" } else { "T0001" })
+        })
+        .collect();
+    let up = update(&at, Some(&at), &seg, entries(&after, ""), &labels(&after)).unwrap();
+    assert!(up.incremental);
+    assert_eq!((up.kept, up.added, up.removed), (9, 1, 1), "{up:?}");
+    let s = Searcher::open(&at, &seg).unwrap();
+    let issue = |id: &str| Search {
+        issue: id.into(),
+        ..Search::default()
+    };
+    assert_eq!(ids(&s, issue("I0001")), ["6", "7", "8", "9"]);
+    assert_eq!(ids(&s, issue("i0002")).len(), 6);
+    assert!(ids(&s, issue("I0003")).is_empty());
+    assert_eq!(ids(&s, words("机耕路 专题:T0001")).len(), 9);
+    // Hits carry the new ids; counts by issue and topic show them too, most hits first.
+    let found = s
+        .search(&Search {
+            words: "机耕路".into(),
+            count_by: vec!["issue".into(), "专题".into()],
+            limit: 20,
+            ..Search::default()
+        })
+        .unwrap();
+    assert_eq!(found.hits.len(), 10);
+    for h in &found.hits {
+        let n: usize = h.id.parse().unwrap();
+        assert_eq!(h.issue, if n < 6 { "I0002" } else { "I0001" }, "{h:?}");
+        assert_eq!(h.topic.is_empty(), n == 9, "{h:?}");
+    }
+    assert_eq!(
+        found.facets[0].counts,
+        [("I0002".to_owned(), 6), ("I0001".to_owned(), 4)]
+    );
+    assert_eq!(found.facets[1].counts, [("T0001".to_owned(), 9)]);
+    // The same as a full build of the new run.
+    let full = dir.path().join("full");
+    update(&full, None, &seg, entries(&after, ""), &labels(&after)).unwrap();
+    assert_eq!(
+        everything(&Searcher::open(&full, &seg).unwrap()),
+        everything(&s)
+    );
+    // The previous index's table was not written through a link: a copy made before the
+    // update still has the old ids.
+    let copy = dir.path().join("copy");
+    update(&copy, None, &seg, entries(&before, ""), &labels(&before)).unwrap();
+    let linked = dir.path().join("linked");
+    update(
+        &linked,
+        Some(&copy),
+        &seg,
+        entries(&after, ""),
+        &labels(&after),
+    )
+    .unwrap();
+    let old = Searcher::open(&copy, &seg).unwrap();
+    assert_eq!(ids(&old, issue("I0001")).len(), 6);
+    // An index without its table is refused in Chinese, not read with the keys as ids.
+    std::fs::remove_file(copy.join("diaoyan-labels.json")).unwrap();
+    let err = Searcher::open(&copy, &seg).err().unwrap().to_string();
+    assert!(err.contains("索引不完整"), "{err}");
 }

@@ -370,6 +370,14 @@ pub(crate) fn write_all(
                     pending = 0;
                 }
             }),
+            &diaoyan_index::Labels::new(
+                sg.issues
+                    .iter()
+                    .map(|i| (i.id.as_str(), i.members.as_slice())),
+                sg.topics
+                    .iter()
+                    .map(|t| (t.id.as_str(), t.members.as_slice())),
+            ),
         )?;
         progress.advance(pending);
         *index_slot.lock().expect("index slot") = Some(built);
