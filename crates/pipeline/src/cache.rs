@@ -223,7 +223,7 @@ impl Cache {
     pub(crate) fn save_pairs(&self, memo: &diaoyan_score::PairMemo) {
         let mut entries: Vec<((Key, Key), &Option<diaoyan_score::Measured>)> =
             memo.iter().map(|(k, m)| (*k, m)).collect();
-        entries.sort_by(|x, y| x.0.cmp(&y.0));
+        entries.sort_by_key(|x| x.0);
         let file = FileOut {
             stamp: &self.stamp,
             entries,
