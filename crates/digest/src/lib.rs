@@ -54,7 +54,8 @@ pub fn io_write_reason(e: &std::io::Error) -> String {
     format!("{what}（{e}）；原有结果未被改动")
 }
 
-fn write_io(path: &Path, e: std::io::Error) -> Error {
+/// The error of a failed write to `path`, its reason in the reviewer's words.
+pub fn write_io(path: &Path, e: std::io::Error) -> Error {
     Error::Write {
         path: path.to_path_buf(),
         reason: io_write_reason(&e),

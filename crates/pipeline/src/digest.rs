@@ -54,10 +54,7 @@ pub fn digest(
     let _lock = crate::lock::OutputLock::acquire(out, &started)?;
     let tables = Tables::read_parquet(out)?;
     let dir = into.unwrap_or(out).to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| diaoyan_digest::Error::Write {
-        path: dir.clone(),
-        reason: diaoyan_digest::io_write_reason(&e),
-    })?;
+    std::fs::create_dir_all(&dir).map_err(|e| diaoyan_digest::write_io(&dir, e))?;
     let slug = filter.slug();
     let stem = if slug.is_empty() {
         "digest".to_owned()

@@ -11,10 +11,7 @@ use std::path::Path;
 
 /// Creates the output folder and checks it is writable before any work starts.
 pub(crate) fn prepare_dir(dir: &Path) -> Result<()> {
-    let fail = |e: std::io::Error| diaoyan_digest::Error::Write {
-        path: dir.to_path_buf(),
-        reason: diaoyan_digest::io_write_reason(&e),
-    };
+    let fail = |e| diaoyan_digest::write_io(dir, e);
     std::fs::create_dir_all(dir).map_err(fail)?;
     tempfile::Builder::new()
         .prefix(".diaoyan-probe-")
@@ -29,13 +26,7 @@ pub(crate) fn staging_dir(dir: &Path) -> Result<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix(".diaoyan-staging-")
         .tempdir_in(dir)
-        .map_err(|e| {
-            diaoyan_digest::Error::Write {
-                path: dir.to_path_buf(),
-                reason: diaoyan_digest::io_write_reason(&e),
-            }
-            .into()
-        })
+        .map_err(|e| diaoyan_digest::write_io(dir, e).into())
 }
 
 /// The note a run leaves in the output folder while it moves its staged outputs in: the staging
@@ -69,13 +60,7 @@ pub(crate) fn publish(staged: &Path, dir: &Path, names: &[String]) -> Result<()>
 
 fn remove_note(dir: &Path) -> Result<()> {
     let path = dir.join(PUBLISHING);
-    std::fs::remove_file(&path).map_err(|e| {
-        diaoyan_digest::Error::Write {
-            path,
-            reason: diaoyan_digest::io_write_reason(&e),
-        }
-        .into()
-    })
+    std::fs::remove_file(&path).map_err(|e| diaoyan_digest::write_io(&path, e).into())
 }
 
 /// Moves in whichever of `names` are still in `staged` (all of them, or those a killed run did
@@ -84,10 +69,7 @@ fn move_in(staged: &Path, dir: &Path, names: &[String]) -> Result<()> {
     for name in names {
         let name = name.trim_end_matches('/');
         let (from, to) = (staged.join(name), dir.join(name));
-        let fail = |e: std::io::Error| diaoyan_digest::Error::Write {
-            path: to.clone(),
-            reason: diaoyan_digest::io_write_reason(&e),
-        };
+        let fail = |e| diaoyan_digest::write_io(&to, e);
         if !from.exists() {
             continue;
         }
