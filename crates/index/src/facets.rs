@@ -57,6 +57,11 @@ impl Facet {
     }
 }
 
+/// Puts counts in the order they are shown: most hits first, then by value.
+pub(crate) fn order(counts: &mut [(String, u64)]) {
+    counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
 /// The collector: one counter per field and segment, merged by value.
 pub(crate) struct Counts {
     fields: Vec<(&'static str, &'static str)>,
@@ -108,7 +113,7 @@ impl Collector for Counts {
                 }
             }
             let mut counts: Vec<(String, u64)> = all.into_iter().collect();
-            counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            order(&mut counts);
             out.push(Facet {
                 field: (*label).to_owned(),
                 counts,

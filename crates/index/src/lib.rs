@@ -969,19 +969,15 @@ impl Searcher {
                 other => Err(format!("来源只能是“群众”或“干部”，不是“{other}”")),
             },
             FieldName::Issue | FieldName::Topic => {
-                let (prefix, field, what) = match field {
-                    FieldName::Issue => ('I', f.issue, "问题编号"),
-                    _ => ('T', f.topic, "专题编号"),
-                };
                 let up = v.to_ascii_uppercase();
+                let (prefix, field, what, key) = match field {
+                    FieldName::Issue => ('I', f.issue, "问题编号", self.keys.issue(&up)),
+                    _ => ('T', f.topic, "专题编号", self.keys.topic(&up)),
+                };
                 if up.starts_with(prefix)
                     && up.len() > 1
                     && up[1..].chars().all(|c| c.is_ascii_digit())
                 {
-                    let key = match field == f.issue {
-                        true => self.keys.issue(&up),
-                        false => self.keys.topic(&up),
-                    };
                     must(self.exact(field, key))
                 } else {
                     Err(format!("{what}应像 {prefix}0001 这样，不是“{v}”"))
@@ -1198,17 +1194,20 @@ impl Searcher {
         // Counts by issue or topic were made on keys: shown by id, in the same order (most
         // hits first, then by id).
         for (facet, (field, _)) in facets.iter_mut().zip(&facet_fields) {
-            let id: fn(&labels::Lookup, &str) -> String = match *field {
-                "issue" => |l, v| l.issue(v).to_owned(),
-                "topic" => |l, v| l.topic(v).to_owned(),
+            let issue = match *field {
+                "issue" => true,
+                "topic" => false,
                 _ => continue,
             };
             for (v, _) in &mut facet.counts {
-                *v = id(&self.ids, v);
+                *v = if issue {
+                    self.ids.issue(v)
+                } else {
+                    self.ids.topic(v)
+                }
+                .to_owned();
             }
-            facet
-                .counts
-                .sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            facets::order(&mut facet.counts);
         }
         Ok(Found {
             total,
