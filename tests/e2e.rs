@@ -1508,14 +1508,16 @@ fn visible_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn a_killed_run_leaves_the_previous_outputs_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let (corpus, out) = generated_and_run(tmp.path(), 1200);
-    let args = [
-        "run",
-        "--input",
-        corpus.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
+    // `diaoyan run --input corpus --out OUT --quiet`, started and not waited for.
+    let spawn = |out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_diaoyan"))
+            .args(["run", "--input", corpus.to_str().unwrap(), "--out"])
+            .arg(out)
+            .arg("--quiet")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .spawn()
+            .unwrap()
+    };
     let mut before = visible_files(&out);
     let subs_before = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
     // The input changes, so an interrupted run would write different outputs.
@@ -1538,18 +1540,7 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
     let probe = tmp.path().join("probe");
     copy_dir(&out, &probe);
     let t = std::time::Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
-        .args([
-            "run",
-            "--input",
-            corpus.to_str().unwrap(),
-            "--out",
-            probe.to_str().unwrap(),
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&probe);
     let mut locked = None;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -1568,11 +1559,7 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
     // run that finishes before its kill removes the note and its outputs become the reference.
     let mut stale = false;
     for frac in [0.05, 0.3, 0.6, 0.8] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .spawn()
-            .unwrap();
+        let mut child = spawn(&out);
         // The first kill lands during start-up; the others once the run holds the output
         // folder (its lock note names it), at points of its work. Parallel tests make runs
         // slower than the first one, hence the wait rather than a fixed time.
@@ -1648,7 +1635,7 @@ fn a_killed_run_leaves_the_previous_outputs_whole() {
         killed >= 2,
         "only {killed} runs were still running when killed"
     );
-    let o = diaoyan(&args);
+    let o = run_quiet(&corpus, &out);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let r = run_json(&out);
     assert_eq!(
