@@ -9,7 +9,8 @@
 use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
+use rustc_hash::FxHashMap as HashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// The `[suggest.cluster]` table.
@@ -165,9 +166,9 @@ pub(crate) struct Space {
 }
 
 pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
-    let mut df: HashMap<&str, u32> = HashMap::new();
-    let mut is_place: HashMap<&str, bool> = HashMap::new();
-    let mut is_noun: HashMap<&str, bool> = HashMap::new();
+    let mut df: HashMap<&str, u32> = HashMap::default();
+    let mut is_place: HashMap<&str, bool> = HashMap::default();
+    let mut is_noun: HashMap<&str, bool> = HashMap::default();
     for d in docs {
         let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
         seen.sort_unstable();
@@ -201,7 +202,7 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
     let vectors = docs
         .par_iter()
         .map(|d| {
-            let mut tf: HashMap<u32, f32> = HashMap::new();
+            let mut tf: HashMap<u32, f32> = HashMap::default();
             for (w, _, _) in d {
                 if let Some(&i) = index.get(w) {
                     *tf.entry(i).or_default() += 1.0;
@@ -259,12 +260,13 @@ impl Dense {
     }
 }
 
+/// Cosine of two unit vectors: their dot product.
 pub(crate) fn cosine(a: &Vector, b: &Vector) -> f64 {
-    cosine_where(a, b, |_| true).0
+    f64::from(dots(a, b, |_| true).0)
 }
 
-/// Cosine of `a` and `b`, and cosine restricted to the terms `keep` accepts (renormalised).
-fn cosine_where(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f64, f64) {
+/// The dot product of `a` and `b`, and the part of it over the terms `keep` accepts.
+fn dots(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f32, f32) {
     let (mut i, mut j, mut s, mut k) = (0, 0, 0.0f32, 0.0f32);
     while i < a.terms.len() && j < b.terms.len() {
         match a.terms[i].0.cmp(&b.terms[j].0) {
@@ -281,21 +283,29 @@ fn cosine_where(a: &Vector, b: &Vector, keep: impl Fn(u32) -> bool) -> (f64, f64
             }
         }
     }
-    let norm = |v: &Vector| {
-        v.terms
-            .iter()
-            .filter(|(t, _)| keep(*t))
-            .map(|(_, x)| x * x)
-            .sum::<f32>()
-            .sqrt()
-    };
-    let (na, nb) = (norm(a), norm(b));
-    let kept = if na > 0.0 && nb > 0.0 {
+    (s, k)
+}
+
+/// The norm of a vector over the terms `keep` accepts.
+fn norm_where(v: &Vector, keep: impl Fn(u32) -> bool) -> f32 {
+    v.terms
+        .iter()
+        .filter(|(t, _)| keep(*t))
+        .map(|(_, x)| x * x)
+        .sum::<f32>()
+        .sqrt()
+}
+
+/// Cosine of `a` and `b` (unit vectors), and their cosine over the terms that are not place
+/// names, renormalised by those terms' norms (`na`, `nb`, computed once per vector).
+fn cosine_and_content(space: &Space, a: &Vector, b: &Vector, na: f32, nb: f32) -> (f64, f64) {
+    let (s, k) = dots(a, b, |t| !space.place[t as usize]);
+    let content = if na > 0.0 && nb > 0.0 {
         k / (na * nb)
     } else {
         0.0
     };
-    (f64::from(s), f64::from(kept))
+    (f64::from(s), f64::from(content))
 }
 
 /// A vector's nouns that are not place names, heaviest first (ties by term id).
@@ -381,7 +391,7 @@ pub(crate) fn cluster(
     // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
     // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
     // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut pairs: Vec<u64> = Vec::new();
     step(tick, "候选配对", bands);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
@@ -414,15 +424,11 @@ pub(crate) fn cluster(
         keys.par_sort_unstable();
         // Each bucket links its members (the first `bucket_cap` of a large one to every other).
         let cap = cfg.bucket_cap;
-        let mut band: Vec<(u32, u32)> = keys
+        let mut band: Vec<u64> = keys
             .par_chunk_by(|a, b| a.0 == b.0)
             .flat_map_iter(|group| {
-                (1..group.len()).flat_map(move |x| {
-                    (0..x.min(cap)).map(move |y| {
-                        let (a, b) = (group[y].1, group[x].1);
-                        (a.min(b), a.max(b))
-                    })
-                })
+                (1..group.len())
+                    .flat_map(move |x| (0..x.min(cap)).map(move |y| pack(group[y].1, group[x].1)))
             })
             .collect();
         drop(keys);
@@ -437,21 +443,31 @@ pub(crate) fn cluster(
         .par_iter()
         .map(|v| main_things(space, v, 3))
         .collect();
+    // And each vector's norm over its words that are not place names.
+    let content_norm: Vec<f32> = space
+        .vectors
+        .par_iter()
+        .map(|v| norm_where(v, |t| !space.place[t as usize]))
+        .collect();
     let edges: Vec<(u32, u32)> = ticked(tick, "相似核对", &pairs)
+        .map(unpack)
         .filter(|&(a, b)| {
+            // The cheap test first: a pair about different things is never joined.
+            let tb = &things[b as usize];
+            if !things[a as usize].iter().any(|t| tb.contains(t)) {
+                return false;
+            }
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
-            let (all, content) = cosine_where(va, vb, |t| !space.place[t as usize]);
-            let same_thing = || {
-                let tb = &things[b as usize];
-                things[a as usize].iter().any(|t| tb.contains(t))
-            };
-            if content < cfg.content_threshold || !same_thing() {
+            let (na, nb) = (content_norm[a as usize], content_norm[b as usize]);
+            let (all, content) = cosine_and_content(space, va, vb, na, nb);
+            if content < cfg.content_threshold {
                 return false;
             }
             all >= cfg.threshold || all >= cfg.place_thing_threshold && same_place(space, va, vb)
         })
         .collect();
     drop(things);
+    drop(content_norm);
     let mut parent: Vec<usize> = (0..n).collect();
     for (a, b) in edges {
         union(&mut parent, a as usize, b as usize);
@@ -459,7 +475,7 @@ pub(crate) fn cluster(
     let mut label: Vec<usize> = (0..n).map(|x| find(&mut parent, x)).collect();
 
     // Split off members far from their group's centroid.
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
     for (d, &l) in label.iter().enumerate() {
         groups.entry(l).or_default().push(d);
     }
@@ -485,7 +501,7 @@ pub(crate) fn cluster(
     }
     // Average-link merges between groups that candidate pairs connect, two rounds.
     for _ in 0..2 {
-        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
         for (d, &l) in label.iter().enumerate() {
             members.entry(l).or_default().push(d);
         }
@@ -506,7 +522,8 @@ pub(crate) fn cluster(
             .collect();
         let mut group_pairs: Vec<(usize, usize)> = pairs
             .iter()
-            .map(|&(a, b)| (label[a as usize], label[b as usize]))
+            .map(|&p| unpack(p))
+            .map(|(a, b)| (label[a as usize], label[b as usize]))
             .filter(|(x, y)| x != y)
             .map(|(x, y)| (x.min(y), x.max(y)))
             .collect();
@@ -542,15 +559,25 @@ pub(crate) fn cluster(
         }
     }
     // Relabel each group by its smallest member.
-    let mut first: HashMap<usize, usize> = HashMap::new();
+    let mut first: HashMap<usize, usize> = HashMap::default();
     for (d, l) in label.iter().enumerate() {
         first.entry(*l).or_insert(d);
     }
     label.iter().map(|l| first[l]).collect()
 }
 
+/// A candidate pair as one sortable number: the smaller document in the high half, so the
+/// numbers sort as the pairs `(a, b)` do.
+fn pack(a: u32, b: u32) -> u64 {
+    (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
+}
+
+fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
 /// The sorted union of two sorted, duplicate-free lists.
-fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+fn merge_sorted(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
     if a.is_empty() {
         return b;
     }
@@ -581,7 +608,7 @@ fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
 /// the average pairwise cosine between the groups.
 fn sum(space: &Space, members: &[usize]) -> Vector {
-    let mut acc: HashMap<u32, f32> = HashMap::new();
+    let mut acc: HashMap<u32, f32> = HashMap::default();
     for &d in members {
         for &(t, w) in &space.vectors[d].terms {
             *acc.entry(t).or_default() += w;
@@ -633,14 +660,13 @@ mod tests {
 
     #[test]
     fn merged_pair_lists_are_sorted_unions() {
-        let a = vec![(0, 1), (0, 3), (2, 5)];
-        let b = vec![(0, 2), (0, 3), (4, 6)];
-        assert_eq!(
-            merge_sorted(a, b),
-            vec![(0, 1), (0, 2), (0, 3), (2, 5), (4, 6)]
-        );
-        assert_eq!(merge_sorted(Vec::new(), vec![(1, 2)]), vec![(1, 2)]);
-        assert_eq!(merge_sorted(vec![(1, 2)], Vec::new()), vec![(1, 2)]);
+        let packed = |v: &[(u32, u32)]| v.iter().map(|&(a, b)| pack(a, b)).collect::<Vec<_>>();
+        let a = packed(&[(0, 1), (0, 3), (2, 5)]);
+        let b = packed(&[(0, 2), (3, 0), (4, 6)]);
+        let merged: Vec<(u32, u32)> = merge_sorted(a, b).into_iter().map(unpack).collect();
+        assert_eq!(merged, vec![(0, 1), (0, 2), (0, 3), (2, 5), (4, 6)]);
+        assert_eq!(merge_sorted(Vec::new(), vec![7]), vec![7]);
+        assert_eq!(merge_sorted(vec![7], Vec::new()), vec![7]);
     }
 
     #[test]

@@ -43,7 +43,9 @@ use diaoyan_model::{Submission, Verdict};
 use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 /// Errors building a suggester.
@@ -548,8 +550,8 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys: Vec<Vec<u32>> = docs.iter().map(|d| key_terms(d)).collect();
-        let subject_keys: Vec<Vec<u32>> = subject_docs.iter().map(|d| key_terms(d)).collect();
+        let keys: Vec<Vec<u32>> = docs.par_iter().map(|d| key_terms(d)).collect();
+        let subject_keys: Vec<Vec<u32>> = subject_docs.par_iter().map(|d| key_terms(d)).collect();
         drop(index);
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
@@ -567,10 +569,10 @@ impl Suggester {
             .collect();
 
         // Class-based TF-IDF for key words: tf(t, issue) · ln(1 + A / f(t)).
-        let mut term_total: HashMap<u32, f32> = HashMap::new();
+        let mut term_total: HashMap<u32, f32> = HashMap::default();
         let mut per_group: Vec<HashMap<u32, f32>> = Vec::with_capacity(groups.len());
         for members in &groups {
-            let mut tf: HashMap<u32, f32> = HashMap::new();
+            let mut tf: HashMap<u32, f32> = HashMap::default();
             for &k in members {
                 for &(t, _) in &space.vectors[k].terms {
                     *tf.entry(t).or_default() += 1.0;
@@ -629,7 +631,7 @@ impl Suggester {
         for (rank, issue) in issues.iter_mut().enumerate() {
             issue.id = format!("I{:04}", rank + 1);
         }
-        let mut issue_of: HashMap<&str, usize> = HashMap::new();
+        let mut issue_of: HashMap<&str, usize> = HashMap::default();
         for (n, issue) in issues.iter().enumerate() {
             for m in &issue.members {
                 issue_of.insert(m.as_str(), n);
@@ -805,7 +807,7 @@ impl Suggester {
                 .then(b.mentions.cmp(&a.mentions))
                 .then(a.title.cmp(&b.title))
         });
-        let mut topic_of_id: HashMap<String, String> = HashMap::new();
+        let mut topic_of_id: HashMap<String, String> = HashMap::default();
         for (rank, t) in topics.iter_mut().enumerate() {
             t.id = format!("T{:04}", rank + 1);
             for m in &t.members {

@@ -23,7 +23,9 @@
 use crate::cluster::{Space, Vector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
+use rustc_hash::FxHashMap as HashMap;
 
 /// The `[suggest.topics]` table of a pipeline file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,7 +107,7 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
 
 /// The suggestions holding each key word (in their text or their subject line), in order.
 fn holders(keys: &[Vec<u32>], subject: &[Vec<u32>]) -> HashMap<u32, Vec<usize>> {
-    let mut out: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut out: HashMap<u32, Vec<usize>> = HashMap::default();
     for (k, (text, subj)) in keys.iter().zip(subject).enumerate() {
         let mut mine: Vec<u32> = text.iter().chain(subj).copied().collect();
         mine.sort_unstable();
@@ -146,7 +148,7 @@ pub(crate) fn find(
         .filter(|(_, m)| m.len() >= min_size)
         .map(|(&t, _)| (space.vocab[t as usize].as_str(), t))
         .collect();
-    let mut canon: HashMap<u32, u32> = HashMap::new();
+    let mut canon: HashMap<u32, u32> = HashMap::default();
     for &t in raw.keys() {
         if space.place[t as usize] {
             continue;
@@ -175,7 +177,7 @@ pub(crate) fn find(
         }
     }
     let canonical = |t: u32| canon.get(&t).copied().unwrap_or(t);
-    let mut forms: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut forms: HashMap<u32, Vec<u32>> = HashMap::default();
     for (&t, &u) in &canon {
         forms.entry(u).or_default().push(t);
     }
@@ -217,7 +219,7 @@ pub(crate) fn find(
     let mut topics: Vec<RawTopic> = Vec::new();
     let mut owner: Vec<Vec<u32>> = vec![Vec::new(); n]; // accepted topics holding each k
     for (t, _, members) in cands {
-        let mut overlap: HashMap<u32, usize> = HashMap::new();
+        let mut overlap: HashMap<u32, usize> = HashMap::default();
         for &k in &members {
             for &o in &owner[k] {
                 *overlap.entry(o).or_default() += 1;
@@ -262,7 +264,7 @@ pub(crate) fn find(
     // Each suggestion joins one topic: the first accepted among its subject's key words, else
     // the first among all its key words.
     let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); topics.len()];
-    let mut key_topic: HashMap<u32, usize> = HashMap::new();
+    let mut key_topic: HashMap<u32, usize> = HashMap::default();
     for (o, tp) in topics.iter().enumerate() {
         for &t in &tp.keys {
             key_topic.insert(t, o);
