@@ -75,7 +75,14 @@ pub(crate) fn from_header(text: &str, max_lines: usize) -> Meta {
     let mut m = Meta::default();
     let lines = text
         .lines()
-        .map(|l| normalize(&tab_pairs(l)).trim().to_owned())
+        .map(|l| {
+            let mut l = normalize(&tab_pairs(l));
+            let end = l.trim_end().len();
+            l.truncate(end);
+            let start = l.len() - l.trim_start().len();
+            l.drain(..start);
+            l
+        })
         .filter(|l| !l.is_empty())
         .take(max_lines);
     for (i, line) in lines.enumerate() {
@@ -134,9 +141,9 @@ fn set(slot: &mut String, value: String) {
 }
 
 /// A table row from a .docx form: turns `键<TAB>值<TAB>键<TAB>值` into `键：值  键：值` when the keys are header fields.
-fn tab_pairs(line: &str) -> String {
+fn tab_pairs(line: &str) -> std::borrow::Cow<'_, str> {
     if !line.contains('\t') {
-        return line.to_owned();
+        return std::borrow::Cow::Borrowed(line);
     }
     let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
     let mut out = String::new();
@@ -155,7 +162,7 @@ fn tab_pairs(line: &str) -> String {
             i += 1;
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Metadata from a relative path: date and kind from the file name, then from folder names

@@ -835,8 +835,9 @@ impl Suggester {
         examples: Vec<String>,
     ) -> Issue {
         let members: Vec<&Suggestion> = idx.iter().map(|&i| &all[i]).collect();
-        let count = |f: &dyn Fn(&Suggestion) -> String| {
-            let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        // Distinct non-empty values, borrowed from the members (no string per member).
+        let count = |f: &dyn for<'s> Fn(&'s Suggestion) -> &'s str| {
+            let mut m: BTreeMap<&str, usize> = BTreeMap::new();
             for s in &members {
                 let k = f(s);
                 if !k.is_empty() {
@@ -848,25 +849,25 @@ impl Suggester {
         // A person: the citizen of an opinion row; each household or speaker quoted in a cadre's
         // record (the people's voice); the cadre for the cadre's own prose.
         let people = count(&|s| match (s.voice, s.path.contains('#')) {
-            (Voice::People, false) => s.id.clone(),
-            _ if s.author.is_empty() => s.submission.clone(),
-            _ => s.author.clone(),
+            (Voice::People, false) => &s.id,
+            _ if s.author.is_empty() => &s.submission,
+            _ => &s.author,
         });
-        let mut places: BTreeMap<String, usize> = BTreeMap::new();
+        let mut places: BTreeMap<&str, usize> = BTreeMap::new();
         for s in &members {
             for p in s.place_names() {
-                *places.entry(p.to_owned()).or_default() += 1;
+                *places.entry(p).or_default() += 1;
             }
         }
-        let units = count(&|s| s.unit.clone());
+        let units = count(&|s| &s.unit);
         let themes = count(&|s| {
             if s.theme == UNCLASSIFIED {
-                String::new()
+                ""
             } else {
-                s.theme.clone()
+                &s.theme
             }
         });
-        let submissions = count(&|s| s.submission.clone()).len();
+        let submissions = count(&|s| &s.submission).len();
         let mut dates: Vec<chrono::NaiveDate> = members
             .iter()
             .filter_map(|s| chrono::NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok())
@@ -900,13 +901,12 @@ impl Suggester {
             + 15.0 * log_share(heat.units as f64, 10.0)
             + 15.0 * heat.concentration * (mentions as f64 / 3.0).min(1.0)
             + 10.0 * log_share(f64::from(likes), 100.0);
-        let mut place_list: Vec<(String, usize)> = places.into_iter().collect();
-        place_list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut place_list: Vec<(&str, usize)> = places.into_iter().collect();
+        place_list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let theme = themes
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(t, _)| t.clone())
-            .unwrap_or_else(|| UNCLASSIFIED.to_owned());
+            .map_or_else(|| UNCLASSIFIED.to_owned(), |(t, _)| (*t).to_owned());
         let theme_group = members
             .iter()
             .find(|s| s.theme == theme)
@@ -926,7 +926,7 @@ impl Suggester {
             },
             mentions,
             submissions,
-            places: place_list.into_iter().map(|(p, _)| p).collect(),
+            places: place_list.into_iter().map(|(p, _)| p.to_owned()).collect(),
             first: dates.first().map(|d| d.to_string()).unwrap_or_default(),
             last: dates.last().map(|d| d.to_string()).unwrap_or_default(),
             examples,
