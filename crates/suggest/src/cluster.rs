@@ -501,40 +501,50 @@ pub(crate) fn cluster(
     }
     // Average-link merges between groups that candidate pairs connect, two rounds.
     for _ in 0..2 {
-        let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
-        for (d, &l) in label.iter().enumerate() {
-            members.entry(l).or_default().push(d);
+        // The groups in the order of their labels: `at[l]` is the place of group `l`, so the
+        // per-group facts below are vectors, and pairs of places sort as pairs of labels did.
+        let mut present = vec![false; n];
+        for &l in &label {
+            present[l] = true;
         }
-        let sums: HashMap<usize, Vector> = members
-            .par_iter()
-            .map(|(&l, m)| (l, sum(space, m)))
-            .collect();
+        let mut at: Vec<u32> = vec![u32::MAX; n];
+        let mut label_at: Vec<usize> = Vec::new();
+        for (l, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+            at[l] = label_at.len() as u32;
+            label_at.push(l);
+        }
+        drop(present);
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); label_at.len()];
+        for (d, &l) in label.iter().enumerate() {
+            members[at[l] as usize].push(d);
+        }
+        let sums: Vec<Vector> = members.par_iter().map(|m| sum(space, m)).collect();
         // Per group, computed once: its main nouns, and a hashed sum when it is large (a giant
         // group meets many neighbours; each dot product then costs the neighbour's length).
-        let things: HashMap<usize, Vec<u32>> = sums
+        let things: Vec<Vec<u32>> = sums
             .par_iter()
-            .map(|(&l, v)| (l, leading_things(space, v, 5)))
+            .map(|v| leading_things(space, v, 5))
             .collect();
-        let dense: HashMap<usize, Dense> = sums
+        let dense: Vec<Option<Dense>> = sums
             .par_iter()
-            .filter(|(_, v)| v.terms.len() > 256)
-            .map(|(&l, v)| (l, Dense::of(v)))
+            .map(|v| (v.terms.len() > 256).then(|| Dense::of(v)))
             .collect();
-        let mut group_pairs: Vec<(usize, usize)> = pairs
+        let mut group_pairs: Vec<(u32, u32)> = pairs
             .iter()
             .map(|&p| unpack(p))
-            .map(|(a, b)| (label[a as usize], label[b as usize]))
+            .map(|(a, b)| (at[label[a as usize]], at[label[b as usize]]))
             .filter(|(x, y)| x != y)
             .map(|(x, y)| (x.min(y), x.max(y)))
             .collect();
         group_pairs.par_sort_unstable();
         group_pairs.dedup();
-        let merges: Vec<(usize, usize)> = ticked(tick, "问题归并", &group_pairs)
-            .filter(|(x, y)| {
+        let merges: Vec<(u32, u32)> = ticked(tick, "问题归并", &group_pairs)
+            .filter(|&(x, y)| {
+                let (x, y) = (x as usize, y as usize);
                 if !things[x].iter().any(|t| things[y].contains(t)) {
                     return false;
                 }
-                let dot = match (dense.get(x), dense.get(y)) {
+                let dot = match (&dense[x], &dense[y]) {
                     (Some(d), _) => d.dot(&sums[y]),
                     (None, Some(d)) => d.dot(&sums[x]),
                     (None, None) => cosine(&sums[x], &sums[y]),
@@ -550,20 +560,23 @@ pub(crate) fn cluster(
         if merges.is_empty() {
             break;
         }
-        let mut gp: Vec<usize> = (0..n).collect();
+        // Places are in label order, so the smallest place of a merged set is its smallest label.
+        let mut gp: Vec<usize> = (0..label_at.len()).collect();
         for (x, y) in merges {
-            union(&mut gp, x, y);
+            union(&mut gp, x as usize, y as usize);
         }
         for l in &mut label {
-            *l = find(&mut gp, *l);
+            *l = label_at[find(&mut gp, at[*l] as usize)];
         }
     }
     // Relabel each group by its smallest member.
-    let mut first: HashMap<usize, usize> = HashMap::default();
-    for (d, l) in label.iter().enumerate() {
-        first.entry(*l).or_insert(d);
+    let mut first: Vec<usize> = vec![usize::MAX; n];
+    for (d, &l) in label.iter().enumerate() {
+        if first[l] == usize::MAX {
+            first[l] = d;
+        }
     }
-    label.iter().map(|l| first[l]).collect()
+    label.iter().map(|&l| first[l]).collect()
 }
 
 /// A candidate pair as one sortable number: the smaller document in the high half, so the
