@@ -6,11 +6,10 @@
 //! far from their group's centroid are split off, so a chain A~B~C of loosely related texts does
 //! not become one issue. Deterministic: the same input gives the same issues.
 
+use crate::HashMap;
 use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
-use rustc_hash::FxHashMap as HashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// The `[suggest.cluster]` table.
@@ -503,17 +502,16 @@ pub(crate) fn cluster(
     for _ in 0..2 {
         // The groups in the order of their labels: `at[l]` is the place of group `l`, so the
         // per-group facts below are vectors, and pairs of places sort as pairs of labels did.
-        let mut present = vec![false; n];
-        for &l in &label {
-            present[l] = true;
-        }
+        // (Each label present is marked 0 first, then numbered in order.)
         let mut at: Vec<u32> = vec![u32::MAX; n];
+        for &l in &label {
+            at[l] = 0;
+        }
         let mut label_at: Vec<usize> = Vec::new();
-        for (l, _) in present.iter().enumerate().filter(|(_, p)| **p) {
-            at[l] = label_at.len() as u32;
+        for (l, a) in at.iter_mut().enumerate().filter(|(_, a)| **a == 0) {
+            *a = label_at.len() as u32;
             label_at.push(l);
         }
-        drop(present);
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); label_at.len()];
         for (d, &l) in label.iter().enumerate() {
             members[at[l] as usize].push(d);

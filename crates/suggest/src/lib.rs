@@ -44,8 +44,9 @@ use diaoyan_text::{Places, Segmenter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
-use rustc_hash::FxHashMap as HashMap;
+/// The maps of this crate's run-wide steps (clustering, issues, topics): FxHash, a fast fixed
+/// hash for their integer and word keys, not SipHash.
+pub(crate) type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 use std::path::PathBuf;
 
 /// Errors building a suggester.

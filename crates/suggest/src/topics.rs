@@ -20,12 +20,11 @@
 //! Cost: every candidate's members are visited once with their sparse vectors, so the work is
 //! linear in the total size of the vectors; there is no all-pairs step.
 
+use crate::HashMap;
 use crate::cluster::{Space, Vector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-// A fast, fixed hash (FxHash) for the integer and word keys of the hot loops here, not SipHash.
-use rustc_hash::FxHashMap as HashMap;
 
 /// The `[suggest.topics]` table of a pipeline file.
 #[derive(Debug, Clone, Serialize, Deserialize)]

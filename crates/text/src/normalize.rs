@@ -1,11 +1,27 @@
 //! Character normalisation.
 
-/// Whether [`normalize`] changes or drops `c` wherever it stands (runs of spaces aside).
-fn changed(c: char) -> bool {
-    matches!(c,
-        '\r' | '\u{3000}' | '\u{00A0}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}'
-        | '\u{200B}' | '\u{FEFF}'
-        | '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '％' | '＋' | '－' | '．' | '／' | '＠' | '＃')
+/// What [`normalize`] writes for `c`, `None` when it drops it: the one table of what changes.
+/// (The pass itself drops a `\r` before `\n` and collapses runs of spaces.)
+fn mapped(c: char) -> Option<char> {
+    match c {
+        '\r' => Some('\n'),
+        '\u{3000}' | '\u{00A0}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
+            Some(' ')
+        }
+        '\u{200B}' | '\u{FEFF}' => None,
+        // Full-width letters and digits, and the ASCII symbols numbers use.
+        '０'..='９'
+        | 'Ａ'..='Ｚ'
+        | 'ａ'..='ｚ'
+        | '％'
+        | '＋'
+        | '－'
+        | '．'
+        | '／'
+        | '＠'
+        | '＃' => Some(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)),
+        _ => Some(c),
+    }
 }
 
 /// Returns true for CJK unified ideographs (the Han characters counted as text length).
@@ -22,7 +38,8 @@ pub fn normalize(s: &str) -> String {
     let mut chars = s.chars().peekable();
     let mut changes = false;
     while let Some(c) = chars.next() {
-        if changed(c) || c == ' ' && chars.peek().is_some_and(|&n| n == ' ' || changed(n)) {
+        // A space before another kind of space is found at that one.
+        if mapped(c) != Some(c) || c == ' ' && chars.peek() == Some(&' ') {
             changes = true;
             break;
         }
@@ -39,30 +56,10 @@ fn normalize_each(s: &str) -> String {
     let mut last_space = false;
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        let c = match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    continue;
-                }
-                '\n'
-            }
-            '\u{3000}' | '\u{00A0}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
-                ' '
-            }
-            '\u{200B}' | '\u{FEFF}' => continue,
-            // Full-width letters and digits, and the ASCII symbols numbers use.
-            '０'..='９'
-            | 'Ａ'..='Ｚ'
-            | 'ａ'..='ｚ'
-            | '％'
-            | '＋'
-            | '－'
-            | '．'
-            | '／'
-            | '＠'
-            | '＃' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        let Some(c) = mapped(c) else { continue };
         if c == ' ' {
             if last_space {
                 continue;
