@@ -4,6 +4,7 @@
 use crate::{Error, Filter, Result};
 use diaoyan_model::{Assessment, CadreReport, Issue, Submission, Suggestion, TextStats, Topic};
 use polars::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Cursor;
 use std::path::Path;
@@ -46,8 +47,9 @@ pub struct RunParts<'a> {
 }
 
 /// A column under construction.
-enum Col {
-    Str(&'static str, Vec<String>),
+enum Col<'a> {
+    /// Borrowed where the value is a field as it is, owned where it is made (joined lists).
+    Str(&'static str, Vec<Cow<'a, str>>),
     U32(&'static str, Vec<u32>),
     F64(&'static str, Vec<f64>),
 }
@@ -56,7 +58,10 @@ fn frame(cols: Vec<Col>) -> Result<DataFrame> {
     let columns: Vec<Column> = cols
         .iter()
         .map(|c| match c {
-            Col::Str(n, v) => Column::new(PlSmallStr::from_str(n), v),
+            Col::Str(n, v) => {
+                StringChunked::from_iter_values(PlSmallStr::from_str(n), v.iter().map(|x| &**x))
+                    .into_column()
+            }
             Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), v),
             Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), v),
         })
@@ -81,16 +86,16 @@ impl Tables {
     /// Builds the tables from a run's stage outputs.
     pub fn from_parts(p: &RunParts<'_>) -> Result<Self> {
         let subs = p.submissions;
-        let s = |f: fn(&Submission) -> String| subs.iter().map(f).collect::<Vec<_>>();
-        let verdicts: Vec<String> = match p.assessments {
-            Some(a) => a.iter().map(|x| x.verdict.label().to_owned()).collect(),
-            None => vec![String::new(); subs.len()],
+        let s = |f: fn(&Submission) -> Cow<'_, str>| subs.iter().map(f).collect::<Vec<_>>();
+        let verdicts: Vec<Cow<str>> = match p.assessments {
+            Some(a) => a.iter().map(|x| x.verdict.label().into()).collect(),
+            None => vec!["".into(); subs.len()],
         };
         let scores: Vec<f64> = match p.assessments {
             Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
             None => vec![f64::NAN; subs.len()],
         };
-        let reasons: Vec<String> = match p.assessments {
+        let reasons: Vec<Cow<str>> = match p.assessments {
             Some(a) => a
                 .iter()
                 .map(|x| {
@@ -99,37 +104,32 @@ impl Tables {
                         .map(|r| r.text.as_str())
                         .collect::<Vec<_>>()
                         .join("\n")
+                        .into()
                 })
                 .collect(),
-            None => vec![String::new(); subs.len()],
+            None => vec!["".into(); subs.len()],
         };
         let review = |i: usize| p.reviews.get(&subs[i].id);
-        let reviews: Vec<String> = (0..subs.len())
-            .map(|i| review(i).map(|r| r.0.clone()).unwrap_or_default())
+        let reviews: Vec<Cow<str>> = (0..subs.len())
+            .map(|i| review(i).map_or("", |r| r.0.as_str()).into())
             .collect();
-        let review_verdicts: Vec<String> = (0..subs.len())
-            .map(|i| review(i).map(|r| r.1.clone()).unwrap_or_default())
+        let review_verdicts: Vec<Cow<str>> = (0..subs.len())
+            .map(|i| review(i).map_or("", |r| r.1.as_str()).into())
             .collect();
         let chars: Vec<u32> = match p.stats {
             Some(st) => st.iter().map(|x| u(x.han)).collect(),
             None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
         };
         let submissions = frame(vec![
-            Col::Str("id", s(|x| x.id.clone())),
-            Col::Str("path", s(|x| x.path.clone())),
-            Col::Str(
-                "kind",
-                s(|x| x.kind.map(|k| k.label().to_owned()).unwrap_or_default()),
-            ),
-            Col::Str("author", s(|x| x.author.clone())),
-            Col::Str("unit", s(|x| x.unit.clone())),
-            Col::Str(
-                "level",
-                s(|x| x.level.map(|l| l.label().to_owned()).unwrap_or_default()),
-            ),
-            Col::Str("place", s(|x| x.place.clone())),
-            Col::Str("date", s(|x| x.date.clone())),
-            Col::Str("title", s(|x| x.title.clone())),
+            Col::Str("id", s(|x| x.id.as_str().into())),
+            Col::Str("path", s(|x| x.path.as_str().into())),
+            Col::Str("kind", s(|x| x.kind.map_or("", |k| k.label()).into())),
+            Col::Str("author", s(|x| x.author.as_str().into())),
+            Col::Str("unit", s(|x| x.unit.as_str().into())),
+            Col::Str("level", s(|x| x.level.map_or("", |l| l.label()).into())),
+            Col::Str("place", s(|x| x.place.as_str().into())),
+            Col::Str("date", s(|x| x.date.as_str().into())),
+            Col::Str("title", s(|x| x.title.as_str().into())),
             Col::U32("han", chars),
             Col::Str("verdict", verdicts),
             Col::F64("score", scores),
@@ -139,36 +139,48 @@ impl Tables {
         ])?;
 
         let sg = p.suggestions;
-        let g = |f: fn(&Suggestion) -> String| sg.iter().map(f).collect::<Vec<_>>();
+        let g = |f: fn(&Suggestion) -> Cow<'_, str>| sg.iter().map(f).collect::<Vec<_>>();
         let suggestions = frame(vec![
-            Col::Str("id", g(|x| x.id.clone())),
-            Col::Str("submission", g(|x| x.submission.clone())),
-            Col::Str("path", g(|x| x.path.clone())),
-            Col::Str("author", g(|x| x.author.clone())),
-            Col::Str("unit", g(|x| x.unit.clone())),
-            Col::Str("place", g(|x| x.place.clone())),
-            Col::Str("places", g(|x| x.places.join("、"))),
-            Col::Str("subject", g(|x| x.subject.clone())),
-            Col::Str("date", g(|x| x.date.clone())),
-            Col::Str("voice", g(|x| x.voice.label().to_owned())),
-            Col::Str("text", g(|x| x.text.clone())),
+            Col::Str("id", g(|x| x.id.as_str().into())),
+            Col::Str("submission", g(|x| x.submission.as_str().into())),
+            Col::Str("path", g(|x| x.path.as_str().into())),
+            Col::Str("author", g(|x| x.author.as_str().into())),
+            Col::Str("unit", g(|x| x.unit.as_str().into())),
+            Col::Str("place", g(|x| x.place.as_str().into())),
+            Col::Str("places", g(|x| x.places.join("、").into())),
+            Col::Str("subject", g(|x| x.subject.as_str().into())),
+            Col::Str("date", g(|x| x.date.as_str().into())),
+            Col::Str("voice", g(|x| x.voice.label().into())),
+            Col::Str("text", g(|x| x.text.as_str().into())),
             Col::U32("likes", sg.iter().map(|x| x.likes).collect()),
-            Col::Str("theme_group", g(|x| x.theme_group.clone())),
-            Col::Str("theme", g(|x| x.theme.clone())),
-            Col::Str("issue", g(|x| x.issue.clone().unwrap_or_default())),
-            Col::Str("topic", g(|x| x.topic.clone().unwrap_or_default())),
-            Col::Str("excluded", g(|x| x.excluded.clone().unwrap_or_default())),
+            Col::Str("theme_group", g(|x| x.theme_group.as_str().into())),
+            Col::Str("theme", g(|x| x.theme.as_str().into())),
+            Col::Str(
+                "issue",
+                g(|x| x.issue.as_deref().unwrap_or_default().into()),
+            ),
+            Col::Str(
+                "topic",
+                g(|x| x.topic.as_deref().unwrap_or_default().into()),
+            ),
+            Col::Str(
+                "excluded",
+                g(|x| x.excluded.as_deref().unwrap_or_default().into()),
+            ),
         ])?;
 
         let is = p.issues;
-        let i = |f: fn(&Issue) -> String| is.iter().map(f).collect::<Vec<_>>();
+        let i = |f: fn(&Issue) -> Cow<'_, str>| is.iter().map(f).collect::<Vec<_>>();
         let issues = frame(vec![
-            Col::Str("id", i(|x| x.id.clone())),
-            Col::Str("topic", i(|x| x.topic.clone().unwrap_or_default())),
-            Col::Str("title", i(|x| x.title.clone())),
-            Col::Str("keywords", i(|x| x.keywords.clone())),
-            Col::Str("theme_group", i(|x| x.theme_group.clone())),
-            Col::Str("theme", i(|x| x.theme.clone())),
+            Col::Str("id", i(|x| x.id.as_str().into())),
+            Col::Str(
+                "topic",
+                i(|x| x.topic.as_deref().unwrap_or_default().into()),
+            ),
+            Col::Str("title", i(|x| x.title.as_str().into())),
+            Col::Str("keywords", i(|x| x.keywords.as_str().into())),
+            Col::Str("theme_group", i(|x| x.theme_group.as_str().into())),
+            Col::Str("theme", i(|x| x.theme.as_str().into())),
             Col::F64("heat", is.iter().map(|x| x.heat.total).collect()),
             Col::U32("people", is.iter().map(|x| u(x.heat.people)).collect()),
             Col::U32("place_count", is.iter().map(|x| u(x.heat.places)).collect()),
@@ -180,20 +192,20 @@ impl Tables {
             Col::U32("likes", is.iter().map(|x| x.heat.likes).collect()),
             Col::U32("mentions", is.iter().map(|x| u(x.mentions)).collect()),
             Col::U32("submissions", is.iter().map(|x| u(x.submissions)).collect()),
-            Col::Str("places", i(|x| x.places.join("、"))),
-            Col::Str("first", i(|x| x.first.clone())),
-            Col::Str("last", i(|x| x.last.clone())),
-            Col::Str("examples", i(|x| x.examples.join("\n"))),
+            Col::Str("places", i(|x| x.places.join("、").into())),
+            Col::Str("first", i(|x| x.first.as_str().into())),
+            Col::Str("last", i(|x| x.last.as_str().into())),
+            Col::Str("examples", i(|x| x.examples.join("\n").into())),
         ])?;
 
         let ts = p.topics;
-        let t = |f: fn(&Topic) -> String| ts.iter().map(f).collect::<Vec<_>>();
+        let t = |f: fn(&Topic) -> Cow<'_, str>| ts.iter().map(f).collect::<Vec<_>>();
         let topics = frame(vec![
-            Col::Str("id", t(|x| x.id.clone())),
-            Col::Str("title", t(|x| x.title.clone())),
-            Col::Str("keywords", t(|x| x.keywords.clone())),
-            Col::Str("theme_group", t(|x| x.theme_group.clone())),
-            Col::Str("theme", t(|x| x.theme.clone())),
+            Col::Str("id", t(|x| x.id.as_str().into())),
+            Col::Str("title", t(|x| x.title.as_str().into())),
+            Col::Str("keywords", t(|x| x.keywords.as_str().into())),
+            Col::Str("theme_group", t(|x| x.theme_group.as_str().into())),
+            Col::Str("theme", t(|x| x.theme.as_str().into())),
             Col::F64("heat", ts.iter().map(|x| x.heat.total).collect()),
             Col::U32("people", ts.iter().map(|x| u(x.heat.people)).collect()),
             Col::U32("place_count", ts.iter().map(|x| u(x.heat.places)).collect()),
@@ -205,23 +217,20 @@ impl Tables {
             Col::U32("likes", ts.iter().map(|x| x.heat.likes).collect()),
             Col::U32("mentions", ts.iter().map(|x| u(x.mentions)).collect()),
             Col::U32("submissions", ts.iter().map(|x| u(x.submissions)).collect()),
-            Col::Str("issues", t(|x| x.issues.join("、"))),
-            Col::Str("places", t(|x| x.places.join("、"))),
-            Col::Str("first", t(|x| x.first.clone())),
-            Col::Str("last", t(|x| x.last.clone())),
-            Col::Str("examples", t(|x| x.examples.join("\n"))),
+            Col::Str("issues", t(|x| x.issues.join("、").into())),
+            Col::Str("places", t(|x| x.places.join("、").into())),
+            Col::Str("first", t(|x| x.first.as_str().into())),
+            Col::Str("last", t(|x| x.last.as_str().into())),
+            Col::Str("examples", t(|x| x.examples.join("\n").into())),
         ])?;
 
         let cs = p.cadres;
-        let c = |f: fn(&CadreReport) -> String| cs.iter().map(f).collect::<Vec<_>>();
+        let c = |f: fn(&CadreReport) -> Cow<'_, str>| cs.iter().map(f).collect::<Vec<_>>();
         let cadres = frame(vec![
-            Col::Str("name", c(|x| x.name.clone())),
-            Col::Str("unit", c(|x| x.unit.clone())),
-            Col::Str(
-                "level",
-                c(|x| x.level.map(|l| l.label().to_owned()).unwrap_or_default()),
-            ),
-            Col::Str("place", c(|x| x.place.clone())),
+            Col::Str("name", c(|x| x.name.as_str().into())),
+            Col::Str("unit", c(|x| x.unit.as_str().into())),
+            Col::Str("level", c(|x| x.level.map_or("", |l| l.label()).into())),
+            Col::Str("place", c(|x| x.place.as_str().into())),
             Col::Str(
                 "stay",
                 c(|x| {
@@ -229,6 +238,7 @@ impl Tables {
                         .as_ref()
                         .map(|(a, b)| format!("{a} 至 {b}"))
                         .unwrap_or_default()
+                        .into()
                 }),
             ),
             Col::U32("days", cs.iter().map(|x| u(x.days)).collect()),
@@ -238,15 +248,18 @@ impl Tables {
                 "quota",
                 cs.iter().map(|x| x.quota.map(u).unwrap_or(0)).collect(),
             ),
-            Col::Str("categories_reached", c(|x| x.categories_reached.join("、"))),
-            Col::Str("categories_missing", c(|x| x.categories_missing.join("、"))),
+            Col::Str(
+                "categories_reached",
+                c(|x| x.categories_reached.join("、").into()),
+            ),
+            Col::Str(
+                "categories_missing",
+                c(|x| x.categories_missing.join("、").into()),
+            ),
             Col::U32("forums", cs.iter().map(|x| u(x.forums.len())).collect()),
             Col::U32("submissions", cs.iter().map(|x| u(x.submissions)).collect()),
             Col::U32("redo", cs.iter().map(|x| u(x.redo)).collect()),
-            Col::Str(
-                "verdict",
-                c(|x| x.verdict.map(|v| v.label().to_owned()).unwrap_or_default()),
-            ),
+            Col::Str("verdict", c(|x| x.verdict.map_or("", |v| v.label()).into())),
             Col::Str(
                 "reasons",
                 c(|x| {
@@ -255,6 +268,7 @@ impl Tables {
                         .map(|r| r.text.as_str())
                         .collect::<Vec<_>>()
                         .join("\n")
+                        .into()
                 }),
             ),
         ])?;

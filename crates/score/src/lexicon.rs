@@ -1,6 +1,6 @@
 //! Boilerplate (套话) and concrete-object lexicons.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 
 /// The boilerplate lexicon shipped with the binary.
@@ -24,6 +24,10 @@ pub(crate) struct Boilerplate {
     /// All patterns in one automaton: a sentence is scanned once to learn which patterns
     /// occur, and only those are searched for their positions.
     pattern_set: RegexSet,
+    /// All patterns as one alternation: most sentences match none, and one forward search that
+    /// may stop early (and use the patterns' literal prefixes) says so faster than the set's
+    /// overlapping search.
+    any_pattern: Regex,
     pub categories: Vec<String>,
 }
 
@@ -64,9 +68,13 @@ impl Boilerplate {
         }
         let phrases = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&phrases)
             .expect("literal phrases always build");
         let pattern_set = RegexSet::new(patterns.iter().map(|(re, _)| re.as_str()))
+            .expect("each pattern compiled on its own");
+        let any_pattern = Regex::new(&any_of(patterns.iter().map(|(re, _)| re.as_str())))
             .expect("each pattern compiled on its own");
         (
             Boilerplate {
@@ -74,6 +82,7 @@ impl Boilerplate {
                 phrase_category,
                 patterns,
                 pattern_set,
+                any_pattern,
                 categories,
             },
             bad,
@@ -91,14 +100,16 @@ impl Boilerplate {
                 category: self.phrase_category[m.pattern().as_usize()],
             })
             .collect();
-        for i in self.pattern_set.matches(s).iter() {
-            let (re, c) = &self.patterns[i];
-            for m in re.find_iter(s) {
-                hits.push(Hit {
-                    start: m.start(),
-                    end: m.end(),
-                    category: *c,
-                });
+        if self.any_pattern.is_match(s) {
+            for i in self.pattern_set.matches(s).iter() {
+                let (re, c) = &self.patterns[i];
+                for m in re.find_iter(s) {
+                    hits.push(Hit {
+                        start: m.start(),
+                        end: m.end(),
+                        category: *c,
+                    });
+                }
             }
         }
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
@@ -109,6 +120,16 @@ impl Boilerplate {
             }
         }
         out
+    }
+}
+
+/// One regex matching where any of `patterns` matches (none: a regex that never matches).
+fn any_of<'a>(patterns: impl Iterator<Item = &'a str>) -> String {
+    let alternation: Vec<String> = patterns.map(|p| format!("(?:{p})")).collect();
+    if alternation.is_empty() {
+        r"[^\s\S]".to_owned()
+    } else {
+        alternation.join("|")
     }
 }
 
@@ -129,6 +150,8 @@ impl Concrete {
         Concrete {
             words: AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
                 .build(&words)
                 .expect("literal words always build"),
         }
@@ -154,6 +177,25 @@ mod tests {
         assert!(b.categories.len() >= 8);
         let (_, bad) = Boilerplate::parse("表态\t高度重视\n坏行\n口号\tre:(\n");
         assert_eq!(bad.len(), 2);
+    }
+
+    #[test]
+    fn the_pattern_gate_passes_exactly_the_sentences_a_pattern_matches() {
+        // No patterns: the gate matches nothing, phrases are still found.
+        let (b, _) = Boilerplate::parse("表态\t高度重视\n");
+        assert!(!b.any_pattern.is_match("高度重视，进一步加强"));
+        assert_eq!(b.hits("我们高度重视").len(), 1);
+        // With patterns: hits through the gate equal the set's own matches, sentence by sentence.
+        let (b, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
+        for s in [
+            "进一步加强组织领导",
+            "以项目建设为抓手，不断提升服务水平",
+            "三组机耕路有两处塌方",
+            "群众纷纷表示满意，再上新台阶",
+            "",
+        ] {
+            assert_eq!(b.any_pattern.is_match(s), b.pattern_set.is_match(s), "{s}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::lexicon::{Boilerplate, Concrete};
 use diaoyan_model::Signals;
 use diaoyan_text::{Segmenter, is_han, sentences};
 use regex::Regex;
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -98,16 +98,18 @@ pub(crate) fn analyze(
     let opening_end = base + body.char_indices().nth(120).map_or(body.len(), |(i, _)| i);
     let reply_letter = REPLY_OPENING.is_match(&text[..opening_end]);
     a.signals.reply_letter = reply_letter;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut content: Vec<String> = Vec::new();
-    let mut places: HashSet<String> = HashSet::new();
-    let mut persons: HashSet<String> = HashSet::new();
+    // Sentences seen, by a 128-bit hash of their letters (no copy of each sentence kept).
+    let mut seen: FxHashSet<u128> = FxHashSet::default();
+    let mut key = String::new();
+    let mut content: Vec<&str> = Vec::new();
+    let mut places: FxHashSet<String> = FxHashSet::default();
+    let mut persons: FxHashSet<String> = FxHashSet::default();
     for span in sentences(body) {
         let s = span.of(body);
-        let han = s
-            .chars()
-            .filter(|&c| is_han(c) || c.is_alphanumeric())
-            .count();
+        // The sentence's letters (Han characters, letters, digits): what makes it a repeat.
+        key.clear();
+        key.extend(s.chars().filter(|&c| is_han(c) || c.is_alphanumeric()));
+        let han = key.chars().count();
         if han == 0 {
             continue;
         }
@@ -172,11 +174,7 @@ pub(crate) fn analyze(
                 sig.concrete_suggestions += 1;
             }
         }
-        let key: String = s
-            .chars()
-            .filter(|&c| is_han(c) || c.is_alphanumeric())
-            .collect();
-        if key.chars().count() >= 8 && !seen.insert(key) {
+        if han >= 8 && !seen.insert(xxhash_rust::xxh3::xxh3_128(key.as_bytes())) {
             sig.repeated_sentences += 1;
             if a.repeated_example.is_none() {
                 a.repeated_example = Some(s.to_owned());
@@ -186,7 +184,7 @@ pub(crate) fn analyze(
             words
                 .iter()
                 .filter(|w| !seg.is_stopword(w.text))
-                .map(|w| w.text.to_owned()),
+                .map(|w| w.text),
         );
         a.sentences.push(Sentence {
             start: base + span.start,
@@ -226,16 +224,16 @@ pub(crate) fn analyze(
 
 /// Moving-average type/token ratio over every window of `w` words (plain TTR for shorter texts):
 /// words become ids once, then the window slides with a count per id, so the cost is linear.
-fn mattr(words: &[String], w: usize) -> f64 {
+fn mattr(words: &[&str], w: usize) -> f64 {
     if words.is_empty() {
         return 0.0;
     }
-    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
     let seq: Vec<u32> = words
         .iter()
         .map(|x| {
             let next = ids.len() as u32;
-            *ids.entry(x.as_str()).or_insert(next)
+            *ids.entry(*x).or_insert(next)
         })
         .collect();
     let w = w.max(1).min(seq.len());
@@ -279,7 +277,7 @@ mod tests {
 
     #[test]
     fn mattr_is_the_mean_ratio_over_every_window() {
-        let w = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let w = |v: &[&'static str]| v.to_vec();
         assert_eq!(mattr(&[], 50), 0.0);
         // Shorter than a window: plain type/token ratio.
         assert_eq!(mattr(&w(&["a", "b", "a", "c"]), 50), 0.75);

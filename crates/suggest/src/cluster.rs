@@ -37,7 +37,7 @@ pub struct ClusterConfig {
     pub noun_weight: f32,
     /// LSH bands (default 24) …
     pub bands: usize,
-    /// … of this many MinHash rows each (default 2): pairs sharing about a third of their words
+    /// … of this many MinHash rows each (default 2; at most 16): pairs sharing about a third of their words
     /// become candidates.
     pub rows: usize,
     /// A band bucket larger than this links each member to its first `bucket_cap` members only,
@@ -377,6 +377,9 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
     }
 }
 
+/// Most MinHash rows per band (more would make candidates rarer than any useful setting).
+const MAX_ROWS: usize = 16;
+
 /// Groups vectors into issues; returns for each vector the index of its group's first member.
 pub(crate) fn cluster(
     space: &Space,
@@ -386,7 +389,7 @@ pub(crate) fn cluster(
     use crate::{Tick, step, ticked};
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
-    let rows = cfg.rows.max(1);
+    let rows = cfg.rows.clamp(1, MAX_ROWS);
     // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
     // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
     // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
@@ -407,14 +410,18 @@ pub(crate) fn cluster(
             .enumerate()
             .filter(|(_, v)| !v.terms.is_empty())
             .map(|(d, v)| {
+                // The band's MinHash rows in one pass over the words (each word's row hashes
+                // lie side by side in `hashed`).
+                let mut mins = [u64::MAX; MAX_ROWS];
+                let mins = &mut mins[..rows];
+                for (t, _) in &v.terms {
+                    let at = *t as usize * rows;
+                    for (m, &x) in mins.iter_mut().zip(&hashed[at..at + rows]) {
+                        *m = (*m).min(x);
+                    }
+                }
                 let mut h = b as u64;
-                for r in 0..rows {
-                    let m = v
-                        .terms
-                        .iter()
-                        .map(|(t, _)| hashed[*t as usize * rows + r])
-                        .min()
-                        .unwrap_or(0);
+                for m in mins.iter() {
                     h = xxh3_64_with_seed(&m.to_le_bytes(), h);
                 }
                 (h, d as u32)

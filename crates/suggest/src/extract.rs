@@ -3,7 +3,6 @@
 use diaoyan_model::{Kind, Submission, Voice};
 use diaoyan_text::{body_start, is_han, sentences};
 use regex::Regex;
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 /// One extracted piece: byte span in the submission, whose words, the text.
@@ -170,8 +169,32 @@ fn key(s: &str) -> Vec<char> {
         .collect()
 }
 
-fn bigrams(k: &[char]) -> HashSet<(char, char)> {
-    k.windows(2).map(|w| (w[0], w[1])).collect()
+/// The distinct character bigrams of `k`, each packed into one number, sorted.
+fn bigrams(k: &[char]) -> Vec<u64> {
+    let mut v: Vec<u64> = k
+        .windows(2)
+        .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// How many values two sorted, duplicate-free lists share.
+fn common(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// Edit distance between two short character sequences, or `None` past `limit`.
@@ -201,7 +224,7 @@ fn dedup(pieces: Vec<Piece>) -> Vec<Piece> {
     struct Kept {
         piece: Piece,
         chars: Vec<char>,
-        bigrams: HashSet<(char, char)>,
+        bigrams: Vec<u64>,
     }
     let mut kept: Vec<Kept> = Vec::new();
     for p in pieces {
@@ -213,11 +236,16 @@ fn dedup(pieces: Vec<Piece>) -> Vec<Piece> {
                  bigrams: kb,
                  ..
              }| {
-                let inter = kb.intersection(&b).count();
-                let union = kb.len() + b.len() - inter;
+                // Shared bigrams are at most the smaller set: when it is under 0.9 of the
+                // larger, the Jaccard cannot reach 0.9 and the sets are not compared.
+                let (small, large) = (kb.len().min(b.len()), kb.len().max(b.len()));
+                let jaccard_near = 10 * small >= 9 * large && {
+                    let inter = common(kb, &b);
+                    let union = kb.len() + b.len() - inter;
+                    union > 0 && inter as f64 / union as f64 >= 0.9
+                };
                 let limit = (k.len().max(kk.len()) / 10).max(1);
-                (union > 0 && inter as f64 / union as f64 >= 0.9)
-                    || (k.len() <= 200 && edit_distance(&k, kk, limit).is_some())
+                jaccard_near || (k.len() <= 200 && edit_distance(&k, kk, limit).is_some())
             },
         );
         if !near {
@@ -314,6 +342,20 @@ mod tests {
             got,
             vec![("路灯坏了大半年。希望尽快修。".to_owned(), Voice::People)]
         );
+    }
+
+    #[test]
+    fn shared_bigrams_are_counted_once_each() {
+        let k = |s: &str| s.chars().collect::<Vec<char>>();
+        // 路灯坏了路灯: 路灯 twice, one distinct bigram.
+        let a = bigrams(&k("路灯坏了路灯"));
+        assert_eq!(a.len(), 4);
+        let b = bigrams(&k("路灯都坏了"));
+        // Shared: 路灯, 坏了.
+        assert_eq!(common(&a, &b), 2);
+        assert_eq!(common(&b, &a), 2);
+        assert_eq!(common(&a, &[]), 0);
+        assert_eq!(common(&a, &a), a.len());
     }
 
     #[test]

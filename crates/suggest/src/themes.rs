@@ -1,7 +1,7 @@
 //! Themes: the seeded two-level taxonomy, and a linear model learnt from a labelled sheet.
 
 use crate::{Error, Result};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use diaoyan_text::Segmenter;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -99,8 +99,12 @@ impl Taxonomy {
                 }
             }
         }
+        // A DFA without a prefilter: on Chinese text the seeds' first bytes are everywhere, so a
+        // prefilter only adds work (measured: about twice as fast without).
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&seeds)
             .map_err(|e| Error::Themes(e.to_string()))?;
         Ok(Taxonomy {

@@ -5,12 +5,24 @@
 
 use crate::normalize::is_han;
 use crate::segment::Word;
-use std::collections::HashSet;
 
 /// Place suffixes: a word ending in one of these (after a non-generic name) is a named place.
 pub const PLACE_SUFFIXES: [&str; 14] = [
     "社区", "街道", "嘎查", "村", "镇", "乡", "屯", "寨", "庄", "县", "湾", "坪", "沟", "岭",
 ];
+
+/// The last characters of [`PLACE_SUFFIXES`] (a test keeps the two in step).
+const PLACE_LAST: [char; 14] = [
+    '区', '道', '查', '村', '镇', '乡', '屯', '寨', '庄', '县', '湾', '坪', '沟', '岭',
+];
+
+/// Whether `t` ends with the last character of a place suffix: a cheap test before comparing
+/// it with every suffix (most words end otherwise).
+fn may_end_place(t: &str) -> bool {
+    t.chars()
+        .next_back()
+        .is_some_and(|c| PLACE_LAST.contains(&c))
+}
 
 /// Suffixes of named facilities and landmarks (白云小区, 娄双大道, 松雅湖): a place when the name
 /// before them is a proper name (jieba tags ns/nr/nz/nt), not a kind (住宅小区, 农贸市场).
@@ -60,7 +72,8 @@ pub const BUILTIN_ROLES: &str = include_str!("../../../corpora/lexicon/roles.txt
 /// The place recogniser: which names before a suffix are generic (贫困村, 该村) rather than names.
 #[derive(Debug, Clone, Default)]
 pub struct Places {
-    generic: HashSet<String>,
+    /// Looked up for many words of every text: a fast hash (the words are the lexicon's own).
+    generic: rustc_hash::FxHashSet<String>,
 }
 
 impl Places {
@@ -112,9 +125,10 @@ impl Places {
         }
         let n = w.text.chars().count();
         let next = words.get(i + 1).filter(|x| x.start == w.end);
-        if let Some(suf) = PLACE_SUFFIXES
-            .iter()
-            .find(|x| w.text.ends_with(**x) && w.text.len() > x.len())
+        if may_end_place(w.text)
+            && let Some(suf) = PLACE_SUFFIXES
+                .iter()
+                .find(|x| w.text.ends_with(**x) && w.text.len() > x.len())
         {
             let name = &w.text[..w.text.len() - suf.len()];
             if name.chars().count() >= 2 && !self.is_generic(name) {
@@ -122,6 +136,7 @@ impl Places {
             }
         }
         if let Some(x) = next
+            && may_end_place(x.text)
             && PLACE_SUFFIXES.contains(&x.text)
             && n >= 2
             && !matches!(w.tag, "v" | "vn" | "a" | "ad" | "m" | "q" | "r" | "d" | "p")
@@ -208,6 +223,17 @@ impl Places {
 mod tests {
     use super::*;
     use crate::Segmenter;
+
+    #[test]
+    fn the_quick_suffix_test_knows_every_suffix() {
+        let last: Vec<char> = PLACE_SUFFIXES
+            .iter()
+            .map(|s| s.chars().next_back().expect("a suffix is not empty"))
+            .collect();
+        assert_eq!(last, PLACE_LAST);
+        assert!(PLACE_SUFFIXES.iter().all(|s| may_end_place(s)));
+        assert!(!may_end_place("机耕路") && !may_end_place(""));
+    }
 
     fn places(text: &str) -> Vec<String> {
         let seg = Segmenter::builtin();

@@ -1,7 +1,6 @@
 //! Word segmentation over a shared dictionary.
 
 use crate::{Error, Result};
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
@@ -64,7 +63,9 @@ pub struct Word<'a> {
 
 struct Inner {
     jieba: jieba_rs::Jieba,
-    stopwords: HashSet<String>,
+    /// Looked up once per word of every text: a fast hash (the words are the campaign's own
+    /// lexicon, not input an attacker controls).
+    stopwords: rustc_hash::FxHashSet<String>,
     /// FNV-1a over the lexicons' text: the same lexicons give the same cuts.
     fingerprint: u64,
 }
