@@ -14,7 +14,7 @@ use diaoyan_model::{CopyDirection, CopyPair};
 use diaoyan_text::is_han;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -190,6 +190,48 @@ fn shingles(n: &Norm, k: usize) -> Vec<u64> {
         .collect()
 }
 
+/// Hashes of every `k`-character window for comparing two texts exactly (not fingerprints:
+/// those come from [`shingles`], whose values pick the candidates). A Karp-Rabin rolling hash
+/// modulo the prime 2^61 - 1, so each window costs a few multiplications instead of a hash over
+/// a copied buffer; two different windows share a value with probability at most k / 2^61.
+/// The values are then mixed (a bijection) so every bit is usable by a hash set that takes the
+/// key as its own hash.
+fn window_hashes(n: &Norm, k: usize) -> Vec<u64> {
+    const P: u64 = (1 << 61) - 1;
+    const BASE: u64 = 0x1d2f_4b69_a3c7_e58d % P;
+    // Below 2P back below P.
+    fn red(v: u64) -> u64 {
+        if v >= P { v - P } else { v }
+    }
+    fn mul(a: u64, b: u64) -> u64 {
+        let x = u128::from(a) * u128::from(b);
+        red((x as u64 & P) + (x >> 61) as u64)
+    }
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let c = &n.chars;
+    if k == 0 || c.len() < k {
+        return Vec::new();
+    }
+    // BASE^(k-1): the weight of the character leaving the window.
+    let top = (1..k).fold(1, |p, _| mul(p, BASE));
+    let mut h = c[..k]
+        .iter()
+        .fold(0, |h, &x| red(mul(h, BASE) + u64::from(x)));
+    let mut out = Vec::with_capacity(c.len() - k + 1);
+    out.push(mix(h));
+    for i in k..c.len() {
+        let gone = mul(u64::from(c[i - k]), top);
+        h = red(h + P - gone);
+        h = red(mul(h, BASE) + u64::from(c[i]));
+        out.push(mix(h));
+    }
+    out
+}
+
 /// A hasher for keys that are already hashes (shingle hashes): the key is its own hash.
 #[derive(Default)]
 pub(crate) struct KeyIsHash(u64);
@@ -209,8 +251,86 @@ impl std::hash::Hasher for KeyIsHash {
     }
 }
 
-/// A set of shingle hashes.
-type HashSet64 = HashSet<u64, std::hash::BuildHasherDefault<KeyIsHash>>;
+/// The distinct window hashes of one text: open addressing with linear probing in a
+/// power-of-two table at most half full. The values are well mixed already, so their low bits
+/// pick the slot; for the few thousand values of one text this costs a fraction of a general
+/// hash set, and copy verification builds one per candidate pair.
+struct WindowSet {
+    /// 0 marks an empty slot; the value 0 itself is kept in `zero`.
+    slots: Vec<u64>,
+    zero: bool,
+    len: usize,
+}
+
+impl WindowSet {
+    fn of(values: &[u64]) -> WindowSet {
+        let cap = (values.len() * 2).next_power_of_two().max(16);
+        let mask = cap - 1;
+        let mut s = WindowSet {
+            slots: vec![0; cap],
+            zero: false,
+            len: 0,
+        };
+        for &x in values {
+            if x == 0 {
+                s.len += usize::from(!s.zero);
+                s.zero = true;
+                continue;
+            }
+            let mut i = x as usize & mask;
+            loop {
+                let y = s.slots[i];
+                if y == x {
+                    break;
+                }
+                if y == 0 {
+                    s.slots[i] = x;
+                    s.len += 1;
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        s
+    }
+
+    fn contains(&self, x: u64) -> bool {
+        if x == 0 {
+            return self.zero;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = x as usize & mask;
+        loop {
+            let y = self.slots[i];
+            if y == x {
+                return true;
+            }
+            if y == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// How many values the two sets share.
+    fn common(&self, other: &WindowSet) -> usize {
+        let (small, large) = if self.len <= other.len {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        usize::from(small.zero && large.zero)
+            + small
+                .slots
+                .iter()
+                .filter(|&&x| x != 0 && large.contains(x))
+                .count()
+    }
+}
 
 fn winnow(h: &[u64], w: usize) -> Vec<u64> {
     if h.is_empty() {
@@ -408,13 +528,13 @@ fn eligible(a: &CopyDoc, b: &CopyDoc) -> bool {
 /// A text's shingle hashes, in order and as a set.
 struct Shingled {
     h: Vec<u64>,
-    s: HashSet64,
+    s: WindowSet,
 }
 
 impl Shingled {
     fn of(n: &Norm, k: usize) -> Shingled {
-        let h = shingles(n, k);
-        let s = h.iter().copied().collect();
+        let h = window_hashes(n, k);
+        let s = WindowSet::of(&h);
         Shingled { h, s }
     }
 }
@@ -459,7 +579,7 @@ fn measure(
         None => known.expect("the known side").1,
     };
     let (ha, sa, hb, sb) = (&pa.h, &pa.s, &pb.h, &pb.s);
-    let inter = sa.intersection(sb).count();
+    let inter = sa.common(sb);
     if inter == 0 {
         return None;
     }
@@ -546,14 +666,14 @@ fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) 
 /// `other`, and the longest run (start, end) in normalised character positions.
 fn shared_runs(
     h: &[u64],
-    other: &HashSet64,
+    other: &WindowSet,
     k: usize,
     min_run: usize,
     keep: impl Fn(&(usize, usize)) -> bool,
 ) -> (usize, (usize, usize)) {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, x) in h.iter().enumerate() {
-        if other.contains(x) {
+        if other.contains(*x) {
             match runs.last_mut() {
                 Some((_, e)) if i <= *e => *e = i + k,
                 _ => runs.push((i, i + k)),
@@ -603,6 +723,54 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn window_sets_agree_with_a_general_hash_set() {
+        // Mixed values with repeats, 0 among them, and values colliding in the low bits.
+        let mut a: Vec<u64> = (0..3000u64)
+            .map(|i| xxh3_64(&(i % 1700).to_le_bytes()))
+            .collect();
+        a.extend([0, 0, 1 << 40, 2 << 40, 3 << 40]);
+        let b: Vec<u64> = (1000..2500u64)
+            .map(|i| xxh3_64(&i.to_le_bytes()))
+            .chain([0, 2 << 40])
+            .collect();
+        let (sa, sb) = (WindowSet::of(&a), WindowSet::of(&b));
+        let (ha, hb): (HashSet<u64>, HashSet<u64>) =
+            (a.iter().copied().collect(), b.iter().copied().collect());
+        assert_eq!(sa.len(), ha.len());
+        assert_eq!(sb.len(), hb.len());
+        assert_eq!(sa.common(&sb), ha.intersection(&hb).count());
+        assert_eq!(sb.common(&sa), ha.intersection(&hb).count());
+        for x in a.iter().chain(&b).copied().chain([5, 4 << 40]) {
+            assert_eq!(sa.contains(x), ha.contains(&x), "{x}");
+            assert_eq!(sb.contains(x), hb.contains(&x), "{x}");
+        }
+        let empty = WindowSet::of(&[]);
+        assert_eq!((empty.len(), empty.common(&sa)), (0, 0));
+        assert!(!empty.contains(0) && !empty.contains(7));
+    }
+
+    #[test]
+    fn rolling_window_hashes_equal_hashes_of_each_window_alone() {
+        let n = normalise("三组机耕路有两处塌方，三组机耕路有两处塌方。村民说自来水经常停水ABC123");
+        let k = 8;
+        let rolled = window_hashes(&n, k);
+        assert_eq!(rolled.len(), n.chars.len() - k + 1);
+        for (i, h) in rolled.iter().enumerate() {
+            let alone = Norm {
+                chars: n.chars[i..i + k].to_vec(),
+                offsets: n.offsets[i..i + k].to_vec(),
+            };
+            assert_eq!(window_hashes(&alone, k), vec![*h], "window {i}");
+        }
+        // The repeated clause gives the same values; other windows differ.
+        assert_eq!(rolled[0], rolled[10]);
+        let distinct: HashSet<u64> = rolled.iter().copied().collect();
+        assert_eq!(distinct.len(), rolled.len() - 3);
+        assert!(window_hashes(&normalise("太短"), k).is_empty());
+    }
 
     fn doc<'a>(id: &'a str, author: &'a str, date: &'a str, text: &'a str) -> CopyDoc<'a> {
         CopyDoc {
