@@ -232,7 +232,7 @@ fn window_hashes(n: &Norm, k: usize) -> Vec<u64> {
     out
 }
 
-/// A hasher for keys that are already hashes (shingle hashes): the key is its own hash.
+/// A hasher for keys that are already hashes (the exact-text index): the key is its own hash.
 #[derive(Default)]
 pub(crate) struct KeyIsHash(u64);
 
@@ -525,7 +525,7 @@ fn eligible(a: &CopyDoc, b: &CopyDoc) -> bool {
     !(a.reference && b.reference) && (a.author.is_empty() || a.author != b.author)
 }
 
-/// A text's shingle hashes, in order and as a set.
+/// A text's window hashes ([`window_hashes`]), in order and as a set.
 struct Shingled {
     h: Vec<u64>,
     s: WindowSet,

@@ -66,12 +66,7 @@ impl Boilerplate {
                 phrase_category.push(c);
             }
         }
-        let phrases = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(&phrases)
-            .expect("literal phrases always build");
+        let phrases = phrase_automaton(&phrases);
         let pattern_set = RegexSet::new(patterns.iter().map(|(re, _)| re.as_str()))
             .expect("each pattern compiled on its own");
         let any_pattern = Regex::new(&any_of(patterns.iter().map(|(re, _)| re.as_str())))
@@ -123,6 +118,18 @@ impl Boilerplate {
     }
 }
 
+/// The automaton finding a lexicon's literal phrases, longest first where they overlap. A DFA
+/// without a prefilter: on Chinese text the phrases' first bytes (0xE4–0xE9) are everywhere, so
+/// a prefilter would fire at almost every character and only add work.
+fn phrase_automaton<P: AsRef<[u8]>>(phrases: &[P]) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
+        .build(phrases)
+        .expect("literal phrases always build")
+}
+
 /// One regex matching where any of `patterns` matches (none: a regex that never matches).
 fn any_of<'a>(patterns: impl Iterator<Item = &'a str>) -> String {
     let alternation: Vec<String> = patterns.map(|p| format!("(?:{p})")).collect();
@@ -148,12 +155,7 @@ impl Concrete {
     pub fn parse(text: &str) -> Concrete {
         let words: Vec<&str> = word_lines(text).collect();
         Concrete {
-            words: AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::DFA))
-                .prefilter(false)
-                .build(&words)
-                .expect("literal words always build"),
+            words: phrase_automaton(&words),
         }
     }
 
