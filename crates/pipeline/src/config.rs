@@ -101,6 +101,14 @@ impl PipelineConfig {
             path: path.display().to_string(),
             reason,
         })?;
+        // Named with the file here; `validate` checks the same for configurations made otherwise.
+        let problems = cfg.engine_problems();
+        if !problems.is_empty() {
+            return Err(Error::Config {
+                path: path.display().to_string(),
+                reason: problems.join("；"),
+            });
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -186,7 +194,22 @@ impl PipelineConfig {
                 "ingest.max_file_bytes 与 ingest.max_entry_bytes 必须大于 0".into(),
             ));
         }
+        let problems = self.engine_problems();
+        if !problems.is_empty() {
+            return Err(bad(problems.join("；")));
+        }
         Ok(())
+    }
+
+    /// Engine settings out of their bounds, each named in Chinese (the engines know their own
+    /// bounds); all of them, not only the first.
+    fn engine_problems(&self) -> Vec<String> {
+        self.score
+            .copy
+            .check()
+            .into_iter()
+            .chain(self.suggest.cluster.check())
+            .collect()
     }
 }
 
@@ -216,6 +239,42 @@ mod tests {
         );
         assert_eq!(cfg.ingest.max_entry_bytes, 64 << 20);
         assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn impossible_engine_settings_are_refused_by_name() {
+        let read = |t: &str| PipelineConfig::from_toml(&format!("input = \"in\"\n{t}")).unwrap();
+        let err = read("[suggest.cluster]\nrows = 17\nbucket_cap = 0")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("suggest.cluster.rows") && err.contains("17"),
+            "{err}"
+        );
+        assert!(err.contains("suggest.cluster.bucket_cap"), "{err}");
+        let err = read("[score.copy]\nshingle = 1\nmin_containment = 1.5")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("score.copy.shingle"), "{err}");
+        assert!(err.contains("score.copy.min_containment"), "{err}");
+        // The bounds themselves are allowed.
+        assert!(
+            read("[suggest.cluster]\nrows = 16\nbands = 1\n[score.copy]\nshingle = 2")
+                .validate()
+                .is_ok()
+        );
+        assert!(read("[suggest.cluster]\nrows = 0").validate().is_err());
+        // Read from a file, the message names the file.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "input = \"in\"\n[suggest.cluster]\nrows = 17\n").unwrap();
+        let err = PipelineConfig::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("p.toml") && err.contains("suggest.cluster.rows"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -82,6 +82,41 @@ impl Default for CopyConfig {
     }
 }
 
+impl CopyConfig {
+    /// Settings that cannot work, as one Chinese reason each (empty when all is well).
+    pub fn check(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.shingle < 2 {
+            out.push(format!(
+                "score.copy.shingle 须至少为 2 个字（现为 {}）",
+                self.shingle
+            ));
+        }
+        if self.window == 0 {
+            out.push("score.copy.window 须至少为 1".to_owned());
+        }
+        if self.min_fingerprints == 0 {
+            out.push("score.copy.min_fingerprints 须至少为 1".to_owned());
+        }
+        for (name, x) in [
+            ("min_containment", self.min_containment),
+            ("whole_containment", self.whole_containment),
+            ("redo_containment", self.redo_containment),
+        ] {
+            if !(0.0..=1.0).contains(&x) {
+                out.push(format!("score.copy.{name} 须在 0–1 之间（现为 {x}）"));
+            }
+        }
+        if !(self.max_bucket_share > 0.0 && self.max_bucket_share <= 1.0) {
+            out.push(format!(
+                "score.copy.max_bucket_share 须大于 0 且不超过 1（现为 {}）",
+                self.max_bucket_share
+            ));
+        }
+        out
+    }
+}
+
 /// A text taking part in copy detection.
 #[derive(Debug, Clone, Copy)]
 pub struct CopyDoc<'a> {
@@ -149,54 +184,78 @@ pub struct CopyStats {
     pub pairs: usize,
 }
 
+/// What a text gives before the candidates are known.
+enum Read {
+    /// No character that counts.
+    Nothing,
+    /// A short text: the hash of its whole normalised text.
+    Exact(u64),
+    /// Its fingerprints, sorted and distinct.
+    Fingerprints(Vec<u64>),
+}
+
 /// Normalised text: the characters that count (Han, letters, digits) and their byte offsets.
 struct Norm {
     chars: Vec<char>,
     offsets: Vec<usize>,
 }
 
+/// A character as copy detection sees it: Han, letters and digits, full-width ASCII folded and
+/// lower-cased; `None` for what does not count (spaces, punctuation).
+fn norm_char(c: char) -> Option<char> {
+    if !(is_han(c) || c.is_alphanumeric()) {
+        return None;
+    }
+    let c = match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+        }
+        _ => c,
+    };
+    Some(c.to_ascii_lowercase())
+}
+
 fn normalise(text: &str) -> Norm {
     let mut chars = Vec::with_capacity(text.len() / 3);
     let mut offsets = Vec::with_capacity(text.len() / 3);
     for (i, c) in text.char_indices() {
-        if is_han(c) || c.is_alphanumeric() {
-            let c = match c {
-                '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-                    char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-                }
-                _ => c,
-            };
-            chars.push(c.to_ascii_lowercase());
+        if let Some(c) = norm_char(c) {
+            chars.push(c);
             offsets.push(i);
         }
     }
     Norm { chars, offsets }
 }
 
-/// Hashes of every `k`-character window: xxh3 over the characters' code points (4 bytes
-/// each), no string built per window.
-fn shingles(n: &Norm, k: usize) -> Vec<u64> {
-    if n.chars.len() < k {
-        return Vec::new();
+/// [`normalise`]'s characters only, into a reused buffer.
+fn normalise_into(text: &str, chars: &mut Vec<char>) {
+    chars.clear();
+    chars.extend(text.chars().filter_map(norm_char));
+}
+
+/// Hashes of every `k`-character window, into `out`: xxh3 over the characters' code points (4
+/// bytes each), no string built per window. Their winnowed minima are the fingerprints.
+fn shingles_into(chars: &[char], k: usize, out: &mut Vec<u64>) {
+    out.clear();
+    if chars.len() < k {
+        return;
     }
     let mut buf = vec![0u8; k * 4];
-    (0..=n.chars.len() - k)
-        .map(|i| {
-            for (slot, c) in buf.chunks_exact_mut(4).zip(&n.chars[i..i + k]) {
-                slot.copy_from_slice(&(*c as u32).to_le_bytes());
-            }
-            xxh3_64(&buf)
-        })
-        .collect()
+    out.extend((0..=chars.len() - k).map(|i| {
+        for (slot, c) in buf.chunks_exact_mut(4).zip(&chars[i..i + k]) {
+            slot.copy_from_slice(&(*c as u32).to_le_bytes());
+        }
+        xxh3_64(&buf)
+    }));
 }
 
 /// Hashes of every `k`-character window for comparing two texts exactly (not fingerprints:
-/// those come from [`shingles`], whose values pick the candidates). A Karp-Rabin rolling hash
+/// those come from [`shingles_into`], whose values pick the candidates). A Karp-Rabin rolling hash
 /// modulo the prime 2^61 - 1, so each window costs a few multiplications instead of a hash over
 /// a copied buffer; two different windows share a value with probability at most k / 2^61.
 /// The values are then mixed (a bijection) so every bit is usable by a hash set that takes the
 /// key as its own hash.
-fn window_hashes(n: &Norm, k: usize) -> Vec<u64> {
+fn window_hashes(c: &[char], k: usize) -> Vec<u64> {
     const P: u64 = (1 << 61) - 1;
     const BASE: u64 = 0x1d2f_4b69_a3c7_e58d % P;
     // Below 2P back below P.
@@ -212,7 +271,6 @@ fn window_hashes(n: &Norm, k: usize) -> Vec<u64> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    let c = &n.chars;
     if k == 0 || c.len() < k {
         return Vec::new();
     }
@@ -251,10 +309,10 @@ impl std::hash::Hasher for KeyIsHash {
     }
 }
 
-/// The distinct window hashes of one text: open addressing with linear probing in a
-/// power-of-two table at most half full. The values are well mixed already, so their low bits
-/// pick the slot; for the few thousand values of one text this costs a fraction of a general
-/// hash set, and copy verification builds one per candidate pair.
+/// Distinct window hashes (one text's, or the windows two texts share): open addressing with
+/// linear probing in a power-of-two table at most half full. The values are well mixed already,
+/// so their low bits pick the slot; for the few thousand values of one text this costs a
+/// fraction of a general hash set, and copy verification builds one or two per candidate pair.
 struct WindowSet {
     /// 0 marks an empty slot; the value 0 itself is kept in `zero`.
     slots: Vec<u64>,
@@ -315,23 +373,12 @@ impl WindowSet {
     fn len(&self) -> usize {
         self.len
     }
-
-    /// How many values the two sets share.
-    fn common(&self, other: &WindowSet) -> usize {
-        let (small, large) = if self.len <= other.len {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        usize::from(small.zero && large.zero)
-            + small
-                .slots
-                .iter()
-                .filter(|&&x| x != 0 && large.contains(x))
-                .count()
-    }
 }
 
+/// The fingerprints of a text's window hashes: the rightmost minimum of every `w` consecutive
+/// hashes (as in the paper, so a run of equal hashes keeps one fingerprint), sorted and
+/// distinct. A monotone queue of the positions that can still be a minimum gives each window's
+/// minimum in amortised constant time (scanning every window is `w` comparisons per hash).
 fn winnow(h: &[u64], w: usize) -> Vec<u64> {
     if h.is_empty() {
         return Vec::new();
@@ -340,15 +387,23 @@ fn winnow(h: &[u64], w: usize) -> Vec<u64> {
         return vec![*h.iter().min().expect("non-empty")];
     }
     let mut out = Vec::with_capacity(2 * h.len() / (w + 1) + 1);
+    // Positions with strictly increasing hashes, front to back: the front is the window's
+    // minimum, and of equal hashes only the rightmost stays.
+    let mut queue: std::collections::VecDeque<usize> = std::collections::VecDeque::with_capacity(w);
     let mut last: Option<usize> = None;
-    for start in 0..=h.len() - w {
-        // Rightmost minimum, as in the paper, so runs of equal hashes keep one fingerprint.
-        let mut m = start;
-        for i in start..start + w {
-            if h[i] <= h[m] {
-                m = i;
-            }
+    for (i, &x) in h.iter().enumerate() {
+        while queue.back().is_some_and(|&j| h[j] >= x) {
+            queue.pop_back();
         }
+        queue.push_back(i);
+        if i + 1 < w {
+            continue;
+        }
+        let start = i + 1 - w;
+        while queue.front().is_some_and(|&j| j < start) {
+            queue.pop_front();
+        }
+        let m = *queue.front().expect("the newest position is queued");
         if last != Some(m) {
             out.push(h[m]);
             last = Some(m);
@@ -375,40 +430,60 @@ pub(crate) fn detect_with(
     tick: &(dyn Fn() + Sync),
 ) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
-    let norms: Vec<Norm> = docs.par_iter().map(|d| normalise(d.text)).collect();
     let mut stats = CopyStats {
         documents: docs.len(),
         ..CopyStats::default()
     };
 
+    // What every text gives before the candidates are known: its length in normalised
+    // characters and its fingerprints — or, for a short text, the hash of the whole of it. The
+    // normalised texts themselves are kept only for the pairs verified below.
+    let read: Vec<(usize, Read)> = docs
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(chars, hashes), d| {
+                normalise_into(d.text, chars);
+                let read = if chars.is_empty() {
+                    Read::Nothing
+                } else if chars.len() < cfg.short_chars {
+                    // Short texts are compared for equality only.
+                    let s: String = chars.iter().collect();
+                    Read::Exact(xxh3_64(s.as_bytes()))
+                } else {
+                    shingles_into(chars, k, hashes);
+                    Read::Fingerprints(winnow(hashes, cfg.window.max(1)))
+                };
+                tick();
+                (chars.len(), read)
+            },
+        )
+        .collect();
+
     // Short texts: exact equality only.
     let mut exact: HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<KeyIsHash>> =
         HashMap::default();
-    for (i, n) in norms.iter().enumerate() {
-        if n.chars.len() < cfg.short_chars && !n.chars.is_empty() {
-            let s: String = n.chars.iter().collect();
-            exact
-                .entry(xxh3_64(s.as_bytes()))
-                .or_default()
-                .push(i as u32);
+    for (i, (_, r)) in read.iter().enumerate() {
+        if let Read::Exact(h) = r {
+            exact.entry(*h).or_default().push(i as u32);
         }
     }
 
     // Fingerprint index: (hash, doc), sorted by hash.
-    let mut index: Vec<(u64, u32)> = norms
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, n)| {
-            // Short texts are compared for equality only (above).
-            let fp = if n.chars.len() >= cfg.short_chars {
-                winnow(&shingles(n, k), cfg.window.max(1))
-            } else {
-                Vec::new()
-            };
-            tick();
-            fp.into_iter().map(move |h| (h, i as u32))
-        })
-        .collect();
+    let mut index: Vec<(u64, u32)> = Vec::with_capacity(
+        read.iter()
+            .map(|(_, r)| match r {
+                Read::Fingerprints(f) => f.len(),
+                _ => 0,
+            })
+            .sum(),
+    );
+    for (i, (_, r)) in read.iter().enumerate() {
+        if let Read::Fingerprints(f) = r {
+            index.extend(f.iter().map(|&h| (h, i as u32)));
+        }
+    }
+    let lens: Vec<usize> = read.into_iter().map(|(len, _)| len).collect();
     index.par_sort_unstable();
     stats.fingerprints = index.len();
 
@@ -470,6 +545,24 @@ pub(crate) fn detect_with(
     });
     let mut memo = memo;
     let earlier: PairMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
+    // The normalised texts of the pairs to verify (those not taken over from the earlier run).
+    let mut needed = vec![false; docs.len()];
+    for &(a, b) in &counted {
+        let (a, b) = copier_first(docs, a as usize, b as usize);
+        if !keys
+            .as_ref()
+            .is_some_and(|ks| earlier.contains_key(&(ks[a], ks[b])))
+        {
+            needed[a] = true;
+            needed[b] = true;
+        }
+    }
+    let norms: Vec<Option<Norm>> = docs
+        .par_iter()
+        .zip(&needed)
+        .map(|(d, &needed)| needed.then(|| normalise(d.text)))
+        .collect();
+    drop(needed);
     let verified: Vec<(usize, usize, Option<PairKey>, Option<Measured>)> = groups
         .par_iter()
         .flat_map_iter(|g| {
@@ -483,8 +576,12 @@ pub(crate) fn detect_with(
                     let measured = match key.and_then(|key| earlier.get(&key)) {
                         Some(m) => m.clone(),
                         None => {
-                            let known = (norms[first].chars.len() >= cfg.short_chars).then(|| {
-                                (first, known.get_or_init(|| Shingled::of(&norms[first], k)))
+                            let known = (lens[first] >= cfg.short_chars).then(|| {
+                                (
+                                    first,
+                                    known
+                                        .get_or_init(|| Shingled::of(normalised(&norms, first), k)),
+                                )
                             });
                             measure(docs, &norms, a, b, k, cfg, known)
                         }
@@ -533,10 +630,17 @@ struct Shingled {
 
 impl Shingled {
     fn of(n: &Norm, k: usize) -> Shingled {
-        let h = window_hashes(n, k);
+        let h = window_hashes(&n.chars, k);
         let s = WindowSet::of(&h);
         Shingled { h, s }
     }
+}
+
+/// The normalised text of a document in a pair being verified.
+fn normalised(norms: &[Option<Norm>], i: usize) -> &Norm {
+    norms[i]
+        .as_ref()
+        .expect("every text of a pair to verify is normalised")
 }
 
 /// A candidate pair in the order it is measured: references always sit on the `b` side.
@@ -548,14 +652,14 @@ fn copier_first(docs: &[CopyDoc], a: usize, b: usize) -> (usize, usize) {
 /// `known` is one text's shingles, already computed.
 fn measure(
     docs: &[CopyDoc],
-    norms: &[Norm],
+    norms: &[Option<Norm>],
     a: usize,
     b: usize,
     k: usize,
     cfg: &CopyConfig,
     known: Option<(usize, &Shingled)>,
 ) -> Option<Measured> {
-    let (na, nb) = (&norms[a], &norms[b]);
+    let (na, nb) = (normalised(norms, a), normalised(norms, b));
     let short = na.chars.len() < cfg.short_chars || nb.chars.len() < cfg.short_chars;
     if short {
         return (na.chars == nb.chars).then(|| Measured {
@@ -567,25 +671,42 @@ fn measure(
             excerpt: docs[a].text.trim().to_owned(),
         });
     }
-    let known_at = known.map(|(j, _)| j);
-    let own_a = (known_at != Some(a)).then(|| Shingled::of(na, k));
-    let own_b = (known_at != Some(b)).then(|| Shingled::of(nb, k));
-    let pa: &Shingled = match &own_a {
-        Some(x) => x,
-        None => known.expect("the known side").1,
+    // One text's windows as a set (the text already known for its group, else `a`), the
+    // other's only in order: a window of either text is in the other exactly when it is among
+    // the windows the two share, and that set is small for most candidates. The other text's
+    // own set is built only for a pair that turns out to be a copy (for the Jaccard union).
+    let own;
+    let (x_is_a, px): (bool, &Shingled) = match known {
+        Some((j, known)) if j == b => (false, known),
+        Some((j, known)) if j == a => (true, known),
+        _ => {
+            own = Shingled::of(na, k);
+            (true, &own)
+        }
     };
-    let pb: &Shingled = match &own_b {
-        Some(x) => x,
-        None => known.expect("the known side").1,
+    let hy = window_hashes(if x_is_a { &nb.chars } else { &na.chars }, k);
+    let hits: Vec<u64> = hy.iter().copied().filter(|&h| px.s.contains(h)).collect();
+    let shared = WindowSet::of(&hits);
+    drop(hits);
+    // Each text's windows, and a set holding exactly those of the other text's windows it can
+    // share.
+    let (ha, in_b, hb, in_a): (&[u64], &WindowSet, &[u64], &WindowSet) = if x_is_a {
+        (&px.h, &shared, &hy, &px.s)
+    } else {
+        (&hy, &px.s, &px.h, &shared)
     };
-    let (ha, sa, hb, sb) = (&pa.h, &pa.s, &pb.h, &pb.s);
-    let inter = sa.common(sb);
+    let (raw_a, raw_longest) = shared_runs(ha, in_b, k, cfg.min_run_chars, |_| true);
+    let (raw_b, _) = shared_runs(hb, in_a, k, cfg.min_run_chars, |_| true);
+    // Leaving stock phrasing out below only removes runs, so a pair whose runs already fall
+    // short of the bars is no copy: most candidates end here.
+    if !passes(cfg, raw_a, raw_b, na.chars.len(), nb.chars.len()) {
+        return None;
+    }
+    let inter = shared.len();
     if inter == 0 {
         return None;
     }
-    let union = sa.len() + sb.len() - inter;
-    let (raw_a, raw_longest) = shared_runs(ha, sb, k, cfg.min_run_chars, |_| true);
-    let (raw_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, |_| true);
+    let union = px.s.len() + WindowSet::of(&hy).len() - inter;
     let whole = (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
     // Against a reference every shared run counts. Between colleagues a run lying in stock
     // phrasing does not — unless the texts are near-identical: handing in a colleague's
@@ -598,16 +719,15 @@ fn measure(
     } else {
         let keep_a = |r: &(usize, usize)| !mostly_stock(na, *r, docs[a].stock);
         let keep_b = |r: &(usize, usize)| !mostly_stock(nb, *r, docs[b].stock);
-        let (shared_a, longest) = shared_runs(ha, sb, k, cfg.min_run_chars, keep_a);
-        let (shared_b, _) = shared_runs(hb, sa, k, cfg.min_run_chars, keep_b);
+        let (shared_a, longest) = shared_runs(ha, in_b, k, cfg.min_run_chars, keep_a);
+        let (shared_b, _) = shared_runs(hb, in_a, k, cfg.min_run_chars, keep_b);
         (shared_a, shared_b, longest)
     };
-    // Containment counts only passages: runs of at least `min_run_chars`.
-    let ca = shared_a as f64 / na.chars.len() as f64;
-    let cb = shared_b as f64 / nb.chars.len() as f64;
-    if shared_a.max(shared_b) < cfg.min_shared_chars || ca.max(cb) < cfg.min_containment {
+    if !passes(cfg, shared_a, shared_b, na.chars.len(), nb.chars.len()) {
         return None;
     }
+    let ca = shared_a as f64 / na.chars.len() as f64;
+    let cb = shared_b as f64 / nb.chars.len() as f64;
     let (s, e) = longest;
     let from = na.offsets[s];
     let to = na.offsets.get(e).copied().unwrap_or(docs[a].text.len());
@@ -619,6 +739,15 @@ fn measure(
         shared_b,
         excerpt: excerpt_of(&docs[a].text[from..to]),
     })
+}
+
+/// Whether characters in shared passages (`shared_a` of a text of `len_a` normalised
+/// characters, `shared_b` of `len_b`) make a copy: enough characters, and a large enough share
+/// of one text. Containment counts only passages: runs of at least `min_run_chars`.
+fn passes(cfg: &CopyConfig, shared_a: usize, shared_b: usize, len_a: usize, len_b: usize) -> bool {
+    let ca = shared_a as f64 / len_a as f64;
+    let cb = shared_b as f64 / len_b as f64;
+    shared_a.max(shared_b) >= cfg.min_shared_chars && ca.max(cb) >= cfg.min_containment
 }
 
 /// The copy pair of a measured candidate: who copied whom, with the texts' paths and authors.
@@ -741,14 +870,28 @@ mod tests {
             (a.iter().copied().collect(), b.iter().copied().collect());
         assert_eq!(sa.len(), ha.len());
         assert_eq!(sb.len(), hb.len());
-        assert_eq!(sa.common(&sb), ha.intersection(&hb).count());
-        assert_eq!(sb.common(&sa), ha.intersection(&hb).count());
+        // The shared windows as `measure` finds them: one text's windows found in the other's set.
+        let shared = |h: &[u64], other: &WindowSet| {
+            WindowSet::of(
+                &h.iter()
+                    .copied()
+                    .filter(|&x| other.contains(x))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let both: HashSet<u64> = ha.intersection(&hb).copied().collect();
+        for s in [shared(&a, &sb), shared(&b, &sa)] {
+            assert_eq!(s.len(), both.len());
+            for x in a.iter().chain(&b).copied() {
+                assert_eq!(s.contains(x), both.contains(&x), "{x}");
+            }
+        }
         for x in a.iter().chain(&b).copied().chain([5, 4 << 40]) {
             assert_eq!(sa.contains(x), ha.contains(&x), "{x}");
             assert_eq!(sb.contains(x), hb.contains(&x), "{x}");
         }
         let empty = WindowSet::of(&[]);
-        assert_eq!((empty.len(), empty.common(&sa)), (0, 0));
+        assert_eq!((empty.len(), shared(&a, &empty).len()), (0, 0));
         assert!(!empty.contains(0) && !empty.contains(7));
     }
 
@@ -756,20 +899,16 @@ mod tests {
     fn rolling_window_hashes_equal_hashes_of_each_window_alone() {
         let n = normalise("三组机耕路有两处塌方，三组机耕路有两处塌方。村民说自来水经常停水ABC123");
         let k = 8;
-        let rolled = window_hashes(&n, k);
+        let rolled = window_hashes(&n.chars, k);
         assert_eq!(rolled.len(), n.chars.len() - k + 1);
         for (i, h) in rolled.iter().enumerate() {
-            let alone = Norm {
-                chars: n.chars[i..i + k].to_vec(),
-                offsets: n.offsets[i..i + k].to_vec(),
-            };
-            assert_eq!(window_hashes(&alone, k), vec![*h], "window {i}");
+            assert_eq!(window_hashes(&n.chars[i..i + k], k), vec![*h], "window {i}");
         }
         // The repeated clause gives the same values; other windows differ.
         assert_eq!(rolled[0], rolled[10]);
         let distinct: HashSet<u64> = rolled.iter().copied().collect();
         assert_eq!(distinct.len(), rolled.len() - 3);
-        assert!(window_hashes(&normalise("太短"), k).is_empty());
+        assert!(window_hashes(&normalise("太短").chars, k).is_empty());
     }
 
     fn doc<'a>(id: &'a str, author: &'a str, date: &'a str, text: &'a str) -> CopyDoc<'a> {
@@ -809,6 +948,38 @@ mod tests {
         assert_eq!(p.direction, CopyDirection::BFromA, "the later one copied");
         assert!(p.excerpt.contains("机耕路"));
         assert!(stats.candidates >= 1);
+    }
+
+    /// Verification builds a set for one text only; what it measures must not depend on which
+    /// text that was, and must equal the figures computed from both texts' full window sets.
+    #[test]
+    fn a_measurement_does_not_depend_on_which_text_was_known() {
+        let own = "河口村的垃圾池十来天才清运一次，夏天臭气熏天。建议把河口村垃圾清运改为每周两次，并在沿河增设两个垃圾桶。全村辖七个村民小组，共三百五十户。";
+        let copier = format!("{own}{SOURCE}{SOURCE}");
+        let other = "柳溪村今年柑橘丰收却卖不出去，收购价压到每斤六毛钱，还不够人工钱。柳溪村没有冷库，柑橘摘下来只能低价卖给上门的贩子。希望商务部门牵线电商平台，三组机耕路有两处塌方。";
+        let cfg = CopyConfig::default();
+        let k = cfg.shingle;
+        for (x, y, copy) in [(&copier, SOURCE, true), (&copier, other, false)] {
+            let docs = [doc("a", "甲", "", x), doc("b", "乙", "", y)];
+            let norms: Vec<Option<Norm>> = docs.iter().map(|d| Some(normalise(d.text))).collect();
+            let [sa, sb] = [0, 1].map(|i| Shingled::of(normalised(&norms, i), k));
+            let plain = measure(&docs, &norms, 0, 1, k, &cfg, None);
+            assert_eq!(plain.is_some(), copy, "{plain:?}");
+            assert_eq!(measure(&docs, &norms, 0, 1, k, &cfg, Some((0, &sa))), plain);
+            assert_eq!(measure(&docs, &norms, 0, 1, k, &cfg, Some((1, &sb))), plain);
+            if let Some(m) = plain {
+                let (ha, hb): (HashSet<u64>, HashSet<u64>) = (
+                    sa.h.iter().copied().collect(),
+                    sb.h.iter().copied().collect(),
+                );
+                let both = ha.intersection(&hb).count();
+                let jaccard = both as f64 / (ha.len() + hb.len() - both) as f64;
+                assert!((m.similarity - jaccard).abs() < 1e-12, "{m:?} {jaccard}");
+                // The source is inside the copier whole: all of it is in shared passages.
+                assert_eq!(m.shared_b, normalised(&norms, 1).chars.len());
+                assert!(m.containment_a > 0.7 && m.containment_a < 1.0, "{m:?}");
+            }
+        }
     }
 
     /// Between colleagues a shared passage of stock phrasing is not copying, unless the whole
@@ -908,8 +1079,55 @@ mod tests {
         // Any shared run of at least w + k - 1 characters shares a fingerprint.
         let n1 = normalise(&format!("甲乙丙丁{SOURCE}戊己"));
         let n2 = normalise(&format!("子丑寅卯辰巳{}午未", &SOURCE[..60 * 3]));
-        let f1: HashSet<u64> = winnow(&shingles(&n1, 8), 16).into_iter().collect();
-        let f2: HashSet<u64> = winnow(&shingles(&n2, 8), 16).into_iter().collect();
-        assert!(f1.intersection(&f2).count() >= 1);
+        let fingerprints = |n: &Norm| {
+            let mut h = Vec::new();
+            shingles_into(&n.chars, 8, &mut h);
+            winnow(&h, 16).into_iter().collect::<HashSet<u64>>()
+        };
+        assert!(fingerprints(&n1).intersection(&fingerprints(&n2)).count() >= 1);
+    }
+
+    #[test]
+    fn winnowing_keeps_the_rightmost_minimum_of_every_window() {
+        // Every window scanned whole, as the paper states it.
+        fn by_scanning(h: &[u64], w: usize) -> Vec<u64> {
+            if h.len() <= w {
+                return h.iter().min().map(|&m| vec![m]).unwrap_or_default();
+            }
+            let mut out = Vec::new();
+            let mut last = None;
+            for start in 0..=h.len() - w {
+                let mut m = start;
+                for i in start..start + w {
+                    if h[i] <= h[m] {
+                        m = i;
+                    }
+                }
+                if last != Some(m) {
+                    out.push(h[m]);
+                    last = Some(m);
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        }
+        // Few distinct values, so ties are everywhere; and well-spread values.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for len in [0, 1, 5, 16, 17, 40, 300] {
+            for modulus in [3, 1 << 62] {
+                let h: Vec<u64> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x % modulus
+                    })
+                    .collect();
+                for w in [1, 2, 4, 16] {
+                    assert_eq!(winnow(&h, w), by_scanning(&h, w), "len {len} w {w}");
+                }
+            }
+        }
     }
 }

@@ -37,8 +37,8 @@ pub struct ClusterConfig {
     pub noun_weight: f32,
     /// LSH bands (default 24) …
     pub bands: usize,
-    /// … of this many MinHash rows each (default 2; at most 16): pairs sharing about a third of their words
-    /// become candidates.
+    /// … of this many MinHash rows each (default 2; 1 to 16, see [`ClusterConfig::check`]):
+    /// pairs sharing about a third of their words become candidates.
     pub rows: usize,
     /// A band bucket larger than this links each member to its first `bucket_cap` members only,
     /// which keeps very large issues connected at linear cost (default 8).
@@ -62,6 +62,55 @@ impl Default for ClusterConfig {
             bucket_cap: 8,
             max_df: 0.2,
         }
+    }
+}
+
+impl ClusterConfig {
+    /// Settings that cannot work, as one Chinese reason each (empty when all is well): the
+    /// pipeline file is refused with them rather than run with a value silently changed.
+    pub fn check(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let unit = [
+            ("threshold", self.threshold),
+            ("content_threshold", self.content_threshold),
+            ("place_thing_threshold", self.place_thing_threshold),
+            ("centroid_min", self.centroid_min),
+            ("merge_threshold", self.merge_threshold),
+        ];
+        for (name, x) in unit {
+            if !(0.0..=1.0).contains(&x) {
+                out.push(format!("suggest.cluster.{name} 须在 0–1 之间（现为 {x}）"));
+            }
+        }
+        if !(self.max_df > 0.0 && self.max_df <= 1.0) {
+            out.push(format!(
+                "suggest.cluster.max_df 须大于 0 且不超过 1（现为 {}）",
+                self.max_df
+            ));
+        }
+        for (name, x) in [
+            ("place_weight", self.place_weight),
+            ("noun_weight", self.noun_weight),
+        ] {
+            if !(x.is_finite() && x > 0.0) {
+                out.push(format!("suggest.cluster.{name} 须为正数（现为 {x}）"));
+            }
+        }
+        if self.bands == 0 {
+            out.push("suggest.cluster.bands 须至少为 1".to_owned());
+        }
+        if !(1..=MAX_ROWS).contains(&self.rows) {
+            out.push(format!(
+                "suggest.cluster.rows 须在 1–{MAX_ROWS} 之间（现为 {}）：行数越多候选越少，超过 {MAX_ROWS} 行几乎不再有候选",
+                self.rows
+            ));
+        }
+        if self.bucket_cap == 0 {
+            out.push(
+                "suggest.cluster.bucket_cap 须至少为 1，否则没有任何意见会归为同一问题".to_owned(),
+            );
+        }
+        out
     }
 }
 
@@ -377,8 +426,11 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
     }
 }
 
+/// Fills a vector's main-noun slots it has no noun for (no term id is this large).
+const NO_TERM: u32 = u32::MAX;
+
 /// Most MinHash rows per band (more would make candidates rarer than any useful setting).
-const MAX_ROWS: usize = 16;
+pub const MAX_ROWS: usize = 16;
 
 /// Groups vectors into issues; returns for each vector the index of its group's first member.
 pub(crate) fn cluster(
@@ -389,11 +441,16 @@ pub(crate) fn cluster(
     use crate::{Tick, step, ticked};
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
+    // Checked when the pipeline file is read ([`ClusterConfig::check`]); kept in range here too
+    // for callers that build a configuration in code.
     let rows = cfg.rows.clamp(1, MAX_ROWS);
     // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
     // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
     // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
     let mut pairs: Vec<u64> = Vec::new();
+    // The previous round's pair list, kept as the next merge's output (its pages are in use
+    // already, so a merge does not fault in fresh memory).
+    let mut spare: Vec<u64> = Vec::new();
     step(tick, "候选配对", bands);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
@@ -440,14 +497,24 @@ pub(crate) fn cluster(
         drop(keys);
         band.par_sort_unstable();
         band.dedup();
-        pairs = merge_sorted(pairs, band);
+        merge_sorted(&pairs, &band, &mut spare);
+        std::mem::swap(&mut pairs, &mut spare);
         tick(Tick::Done(1));
     }
-    // Each vector's main nouns, once (a vector meets many candidate neighbours).
-    let things: Vec<Vec<u32>> = space
+    drop(spare);
+    // Each vector's main nouns, once (a vector meets many candidate neighbours), kept inline
+    // ([`NO_TERM`] where a vector has fewer than three): the pair test below reads two of them
+    // per pair, millions of times.
+    let things: Vec<[u32; 3]> = space
         .vectors
         .par_iter()
-        .map(|v| main_things(space, v, 3))
+        .map(|v| {
+            let mut t = [NO_TERM; 3];
+            for (slot, x) in t.iter_mut().zip(main_things(space, v, 3)) {
+                *slot = x;
+            }
+            t
+        })
         .collect();
     // And each vector's norm over its words that are not place names.
     let content_norm: Vec<f32> = space
@@ -460,7 +527,10 @@ pub(crate) fn cluster(
         .filter(|&(a, b)| {
             // The cheap test first: a pair about different things is never joined.
             let tb = &things[b as usize];
-            if !things[a as usize].iter().any(|t| tb.contains(t)) {
+            if !things[a as usize]
+                .iter()
+                .any(|t| *t != NO_TERM && tb.contains(t))
+            {
                 return false;
             }
             let (va, vb) = (&space.vectors[a as usize], &space.vectors[b as usize]);
@@ -534,16 +604,19 @@ pub(crate) fn cluster(
             .par_iter()
             .map(|v| (v.terms.len() > 256).then(|| Dense::of(v)))
             .collect();
-        let mut group_pairs: Vec<(u32, u32)> = pairs
+        // Pairs of groups, packed like the pairs of vectors (one number sorts faster than a
+        // tuple).
+        let mut group_pairs: Vec<u64> = pairs
             .iter()
             .map(|&p| unpack(p))
             .map(|(a, b)| (at[label[a as usize]], at[label[b as usize]]))
             .filter(|(x, y)| x != y)
-            .map(|(x, y)| (x.min(y), x.max(y)))
+            .map(|(x, y)| pack(x, y))
             .collect();
         group_pairs.par_sort_unstable();
         group_pairs.dedup();
         let merges: Vec<(u32, u32)> = ticked(tick, "问题归并", &group_pairs)
+            .map(unpack)
             .filter(|&(x, y)| {
                 let (x, y) = (x as usize, y as usize);
                 if !things[x].iter().any(|t| things[y].contains(t)) {
@@ -594,12 +667,10 @@ fn unpack(p: u64) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
-/// The sorted union of two sorted, duplicate-free lists.
-fn merge_sorted(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
-    if a.is_empty() {
-        return b;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
+/// The sorted union of two sorted, duplicate-free lists, into `out` (cleared first).
+fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
+    out.clear();
+    out.reserve(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -620,7 +691,6 @@ fn merge_sorted(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
@@ -681,10 +751,17 @@ mod tests {
         let packed = |v: &[(u32, u32)]| v.iter().map(|&(a, b)| pack(a, b)).collect::<Vec<_>>();
         let a = packed(&[(0, 1), (0, 3), (2, 5)]);
         let b = packed(&[(0, 2), (3, 0), (4, 6)]);
-        let merged: Vec<(u32, u32)> = merge_sorted(a, b).into_iter().map(unpack).collect();
+        let merge = |a: &[u64], b: &[u64]| {
+            // The output buffer's earlier contents never show.
+            let mut out = vec![99, 98];
+            merge_sorted(a, b, &mut out);
+            out
+        };
+        let merged: Vec<(u32, u32)> = merge(&a, &b).into_iter().map(unpack).collect();
         assert_eq!(merged, vec![(0, 1), (0, 2), (0, 3), (2, 5), (4, 6)]);
-        assert_eq!(merge_sorted(Vec::new(), vec![7]), vec![7]);
-        assert_eq!(merge_sorted(vec![7], Vec::new()), vec![7]);
+        assert_eq!(merge(&[], &[7]), vec![7]);
+        assert_eq!(merge(&[7], &[]), vec![7]);
+        assert_eq!(merge(&[], &[]), Vec::<u64>::new());
     }
 
     #[test]
