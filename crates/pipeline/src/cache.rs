@@ -211,24 +211,44 @@ impl Cache {
 }
 
 impl Cache {
-    /// The candidate pairs the last run's copy detection verified (empty when none were kept
-    /// under this stamp). A pair's entry key is its two text keys, one after the other.
-    pub(crate) fn load_pairs(&self) -> diaoyan_score::PairMemo {
-        self.read::<(Key, Key), Option<diaoyan_score::Measured>>("copies")
-            .into_iter()
-            .collect()
+    /// What the last run's copy detection left under this stamp (empty when nothing was kept):
+    /// the candidate pairs it verified — an entry's key is the pair's two text keys, one after
+    /// the other — and every text's fingerprints.
+    pub(crate) fn load_copies(&self) -> diaoyan_score::CopyMemo {
+        diaoyan_score::CopyMemo {
+            pairs: self
+                .read::<(Key, Key), Option<diaoyan_score::Measured>>("copies")
+                .into_iter()
+                .collect(),
+            prints: self
+                .read::<Key, diaoyan_score::Print>("prints")
+                .into_iter()
+                .collect(),
+        }
     }
 
-    /// Keeps this run's verified candidate pairs.
-    pub(crate) fn save_pairs(&self, memo: &diaoyan_score::PairMemo) {
-        let mut entries: Vec<((Key, Key), &Option<diaoyan_score::Measured>)> =
-            memo.iter().map(|(k, m)| (*k, m)).collect();
-        entries.sort_by_key(|x| x.0);
-        let file = FileOut {
-            stamp: &self.stamp,
-            entries,
-        };
-        self.write("copies", &file);
+    /// Keeps what this run's copy detection left for the next run.
+    pub(crate) fn save_copies(&self, memo: &diaoyan_score::CopyMemo) {
+        let mut pairs: Vec<((Key, Key), &Option<diaoyan_score::Measured>)> =
+            memo.pairs.iter().map(|(k, m)| (*k, m)).collect();
+        pairs.sort_by_key(|x| x.0);
+        self.write(
+            "copies",
+            &FileOut {
+                stamp: &self.stamp,
+                entries: pairs,
+            },
+        );
+        let mut prints: Vec<(Key, &diaoyan_score::Print)> =
+            memo.prints.iter().map(|(k, p)| (*k, p)).collect();
+        prints.sort_by_key(|x| x.0);
+        self.write(
+            "prints",
+            &FileOut {
+                stamp: &self.stamp,
+                entries: prints,
+            },
+        );
     }
 }
 
@@ -482,7 +502,7 @@ mod tests {
     fn verified_pairs_come_back_as_they_were_kept() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path(), &PipelineConfig::default(), 1);
-        assert!(cache.load_pairs().is_empty());
+        assert_eq!(cache.load_copies(), diaoyan_score::CopyMemo::default());
         let m = diaoyan_score::Measured {
             similarity: 0.1 + 0.2,
             containment_a: 0.75,
@@ -491,11 +511,32 @@ mod tests {
             shared_b: 118,
             excerpt: "河口村的垃圾池十来天才清运一次".to_owned(),
         };
-        let memo: diaoyan_score::PairMemo = [((1, u128::MAX), Some(m)), ((7, 8), None)]
+        // Real prints, as detection leaves them.
+        let mut memo = diaoyan_score::CopyMemo::default();
+        let texts = [
+            "三组机耕路有两处塌方，去年秋收时一台农用车翻到了沟里，村民反映路面窄、会车困难，建议纳入硬化计划。",
+            "短文本",
+        ];
+        let docs: Vec<diaoyan_score::CopyDoc> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| diaoyan_score::CopyDoc {
+                id: ["a", "b"][i],
+                path: ["a", "b"][i],
+                author: ["甲", "乙"][i],
+                date: "",
+                text: t,
+                reference: false,
+                stock: &[],
+            })
+            .collect();
+        diaoyan_score::detect_copies_with(&docs, &Default::default(), Some(&mut memo));
+        assert_eq!(memo.prints.len(), 2);
+        memo.pairs = [((1, u128::MAX), Some(m)), ((7, 8), None)]
             .into_iter()
             .collect();
-        cache.save_pairs(&memo);
-        assert_eq!(cache.load_pairs(), memo);
+        cache.save_copies(&memo);
+        assert_eq!(cache.load_copies(), memo);
     }
 
     #[test]

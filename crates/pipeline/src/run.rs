@@ -375,10 +375,12 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.score = reuse;
                         }
-                        // Copy detection takes over the pairs of unchanged texts it verified
-                        // last time.
-                        let mut memo = cache.map(|c| c.load_pairs());
-                        let kept = memo.as_ref().map_or(0, |m| m.len());
+                        // Copy detection takes over the fingerprints of unchanged texts and
+                        // the pairs of unchanged texts it verified last time.
+                        let mut memo = cache.map(|c| c.load_copies());
+                        let kept = memo
+                            .as_ref()
+                            .map_or((0, 0), |m| (m.pairs.len(), m.prints.len()));
                         d.score = Some(scorer.score_analysed(
                             subs,
                             analyses,
@@ -387,11 +389,15 @@ impl Pipeline {
                             memo.as_mut(),
                             &tick,
                         ));
-                        // Rewritten when a pair was verified afresh or one dropped.
+                        // Rewritten when a text was fingerprinted or a pair verified afresh,
+                        // or one dropped.
                         if let (Some(c), Some(m), Some(sc)) = (cache, &memo, &d.score) {
                             let stats = &sc.copy_stats;
-                            if stats.measured > 0 || m.len() != kept {
-                                c.save_pairs(m);
+                            if stats.measured > 0
+                                || stats.fingerprinted > 0
+                                || (m.pairs.len(), m.prints.len()) != kept
+                            {
+                                c.save_copies(m);
                             }
                         }
                     }

@@ -164,11 +164,26 @@ pub type PairKey = (u128, u128);
 /// text); it is replaced by that run's pairs.
 pub type PairMemo = HashMap<PairKey, Option<Measured>>;
 
+/// What a run's copy detection leaves for the next run, both by the texts (xxh3-128): the
+/// candidate pairs it verified, and every text's [`Print`]. The next run then fingerprints only
+/// new or changed texts and verifies only pairs it has not seen; the memo is replaced by that
+/// run's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyMemo {
+    /// Verified candidate pairs.
+    pub pairs: PairMemo,
+    /// Each text's fingerprints.
+    pub prints: HashMap<u128, Print>,
+}
+
 /// How much work detection did.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CopyStats {
     /// Documents fingerprinted.
     pub documents: usize,
+    /// Texts fingerprinted in this run (the others' fingerprints were taken over from an
+    /// earlier run: the same text).
+    pub fingerprinted: usize,
     /// Fingerprints indexed.
     pub fingerprints: usize,
     /// Fingerprints dropped as stock phrasing.
@@ -184,7 +199,17 @@ pub struct CopyStats {
     pub pairs: usize,
 }
 
-/// What a text gives before the candidates are known.
+/// What a text gives copy detection before the candidates are known: its length in normalised
+/// characters and its fingerprints (or, if short, the hash of the whole of it). A function of
+/// the text and the configuration only, so a later run can take it over ([`CopyMemo`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Print {
+    chars: usize,
+    read: Read,
+}
+
+/// The content of a [`Print`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Read {
     /// No character that counts.
     Nothing,
@@ -420,13 +445,14 @@ pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, Copy
     detect_with(docs, cfg, None, &|| {})
 }
 
-/// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (an earlier run's
-/// verified pairs), pairs of two texts found there are taken over instead of verified again;
-/// the memo is then replaced by this run's verified pairs.
+/// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (what an earlier
+/// run left, [`CopyMemo`]), the fingerprints of texts found there and the pairs of two texts
+/// found there are taken over instead of computed again; the memo is then replaced by this
+/// run's.
 pub(crate) fn detect_with(
     docs: &[CopyDoc],
     cfg: &CopyConfig,
-    memo: Option<&mut PairMemo>,
+    memo: Option<&mut CopyMemo>,
     tick: &(dyn Fn() + Sync),
 ) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
@@ -438,33 +464,39 @@ pub(crate) fn detect_with(
     // What every text gives before the candidates are known: its length in normalised
     // characters and its fingerprints — or, for a short text, the hash of the whole of it. The
     // normalised texts themselves are kept only for the pairs verified below.
-    let read: Vec<(usize, Read)> = docs
+    // With a memo, texts are known by their xxh3-128: an unchanged text's fingerprints and its
+    // verified pairs are taken over.
+    let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
+        docs.par_iter()
+            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.as_bytes()))
+            .collect()
+    });
+    let mut memo = memo;
+    let earlier: CopyMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
+    let read: Vec<(Print, bool)> = docs
         .par_iter()
+        .enumerate()
         .map_init(
             || (Vec::new(), Vec::new()),
-            |(chars, hashes), d| {
-                normalise_into(d.text, chars);
-                let read = if chars.is_empty() {
-                    Read::Nothing
-                } else if chars.len() < cfg.short_chars {
-                    // Short texts are compared for equality only.
-                    let s: String = chars.iter().collect();
-                    Read::Exact(xxh3_64(s.as_bytes()))
-                } else {
-                    shingles_into(chars, k, hashes);
-                    Read::Fingerprints(winnow(hashes, cfg.window.max(1)))
+            |(chars, hashes), (i, d)| {
+                let known = keys.as_ref().and_then(|ks| earlier.prints.get(&ks[i]));
+                let print = match known {
+                    Some(p) => (p.clone(), false),
+                    None => (print_of(d.text, cfg, chars, hashes), true),
                 };
                 tick();
-                (chars.len(), read)
+                print
             },
         )
         .collect();
+    stats.fingerprinted = read.iter().filter(|(_, fresh)| *fresh).count();
+    let read: Vec<Print> = read.into_iter().map(|(p, _)| p).collect();
 
     // Short texts: exact equality only.
     let mut exact: HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<KeyIsHash>> =
         HashMap::default();
-    for (i, (_, r)) in read.iter().enumerate() {
-        if let Read::Exact(h) = r {
+    for (i, p) in read.iter().enumerate() {
+        if let Read::Exact(h) = &p.read {
             exact.entry(*h).or_default().push(i as u32);
         }
     }
@@ -472,18 +504,20 @@ pub(crate) fn detect_with(
     // Fingerprint index: (hash, doc), sorted by hash.
     let mut index: Vec<(u64, u32)> = Vec::with_capacity(
         read.iter()
-            .map(|(_, r)| match r {
+            .map(|p| match &p.read {
                 Read::Fingerprints(f) => f.len(),
                 _ => 0,
             })
             .sum(),
     );
-    for (i, (_, r)) in read.iter().enumerate() {
-        if let Read::Fingerprints(f) = r {
+    for (i, p) in read.iter().enumerate() {
+        if let Read::Fingerprints(f) = &p.read {
             index.extend(f.iter().map(|&h| (h, i as u32)));
         }
     }
-    let lens: Vec<usize> = read.into_iter().map(|(len, _)| len).collect();
+    let lens: Vec<usize> = read.iter().map(|p| p.chars).collect();
+    // Kept for the next run only when there is one to keep them for.
+    let read = keys.as_ref().map(|_| read);
     index.par_sort_unstable();
     stats.fingerprints = index.len();
 
@@ -538,13 +572,11 @@ pub(crate) fn detect_with(
     counted.par_sort_unstable();
     counted.dedup();
     let groups: Vec<&[(u32, u32)]> = counted.chunk_by(|x, y| x.0 == y.0).collect();
-    let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
-        docs.par_iter()
-            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.as_bytes()))
-            .collect()
-    });
-    let mut memo = memo;
-    let earlier: PairMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
+    let CopyMemo {
+        pairs: earlier,
+        prints,
+    } = earlier;
+    drop(prints);
     // The normalised texts of the pairs to verify (those not taken over from the earlier run).
     let mut needed = vec![false; docs.len()];
     for &(a, b) in &counted {
@@ -597,11 +629,12 @@ pub(crate) fn detect_with(
         .count();
     stats.measured = verified.len() - stats.taken_over;
     drop(earlier);
-    if let Some(memo) = memo {
-        *memo = verified
+    if let (Some(memo), Some(keys), Some(read)) = (memo, &keys, read) {
+        memo.pairs = verified
             .iter()
             .filter_map(|(_, _, key, m)| key.map(|key| (key, m.clone())))
             .collect();
+        memo.prints = keys.iter().copied().zip(read).collect();
     }
     let mut pairs: Vec<CopyPair> = verified
         .into_iter()
@@ -646,6 +679,26 @@ fn normalised(norms: &[Option<Norm>], i: usize) -> &Norm {
 /// A candidate pair in the order it is measured: references always sit on the `b` side.
 fn copier_first(docs: &[CopyDoc], a: usize, b: usize) -> (usize, usize) {
     if docs[a].reference { (b, a) } else { (a, b) }
+}
+
+/// A text's [`Print`], normalising it into `chars` and hashing its windows into `hashes`
+/// (buffers reused from text to text).
+fn print_of(text: &str, cfg: &CopyConfig, chars: &mut Vec<char>, hashes: &mut Vec<u64>) -> Print {
+    normalise_into(text, chars);
+    let read = if chars.is_empty() {
+        Read::Nothing
+    } else if chars.len() < cfg.short_chars {
+        // Short texts are compared for equality only.
+        let s: String = chars.iter().collect();
+        Read::Exact(xxh3_64(s.as_bytes()))
+    } else {
+        shingles_into(chars, cfg.shingle.max(2), hashes);
+        Read::Fingerprints(winnow(hashes, cfg.window.max(1)))
+    };
+    Print {
+        chars: chars.len(),
+        read,
+    }
 }
 
 /// Verifies one candidate pair exactly (in [`copier_first`] order): `None` when it is no copy.
@@ -1028,11 +1081,12 @@ mod tests {
             doc("a", "张伟", "2023-09-21", SOURCE),
             doc("b", "陈明", "2023-09-23", &copier),
         ];
-        let mut memo = PairMemo::new();
+        let mut memo = CopyMemo::default();
         let (pairs, stats) = detect_with(&first, &cfg, Some(&mut memo), &|| {});
         assert_eq!(pairs.len(), 1);
         assert_eq!((stats.measured, stats.taken_over), (1, 0));
-        assert_eq!(memo.len(), 1);
+        assert_eq!((memo.pairs.len(), memo.prints.len()), (1, 2));
+        assert_eq!(stats.fingerprinted, 2);
         // Next run: a third text arrives and the authors' dates change; the known pair is taken
         // over, only the new ones are measured, and the result equals detection from scratch.
         let second = [
@@ -1043,9 +1097,22 @@ mod tests {
         let (again, stats) = detect_with(&second, &cfg, Some(&mut memo), &|| {});
         assert_eq!(stats.taken_over, 1);
         assert_eq!(stats.measured, 2);
-        assert_eq!(memo.len(), 3);
-        let (fresh, _) = detect(&second, &cfg);
+        // Only the new text is fingerprinted; the others' fingerprints are taken over.
+        assert_eq!(stats.fingerprinted, 1);
+        assert_eq!((memo.pairs.len(), memo.prints.len()), (3, 3));
+        let (fresh, fresh_stats) = detect(&second, &cfg);
         assert_eq!(again, fresh);
+        assert_eq!(fresh_stats.fingerprinted, 3);
+        assert_eq!(stats.fingerprints, fresh_stats.fingerprints);
+        // A text that changed is fingerprinted again, and one that left is forgotten.
+        let third = [
+            doc("a", "张伟", "2023-09-25", SOURCE),
+            doc("b", "陈明", "2023-09-23", own),
+        ];
+        let (later, stats) = detect_with(&third, &cfg, Some(&mut memo), &|| {});
+        assert_eq!(stats.fingerprinted, 1);
+        assert_eq!(memo.prints.len(), 2);
+        assert_eq!(later, detect(&third, &cfg).0);
         // The direction follows this run's dates: a is now the later text.
         let ab = |ps: &[CopyPair]| {
             ps.iter()

@@ -27,11 +27,21 @@ pub use findings::Role;
 pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_lines, figures};
 pub use signals::{Analysis, Sentence};
 
-pub use copy::{CopyConfig, CopyDoc, CopyStats, Measured, PairKey, PairMemo};
+pub use copy::{CopyConfig, CopyDoc, CopyMemo, CopyStats, Measured, PairKey, PairMemo, Print};
 
 /// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
 pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
     copy::detect_with(docs, cfg, None, &|| {})
+}
+
+/// [`detect_copies`] taking over what an earlier run left in `memo` and leaving this run's
+/// there (see [`CopyMemo`]).
+pub fn detect_copies_with(
+    docs: &[CopyDoc],
+    cfg: &CopyConfig,
+    memo: Option<&mut CopyMemo>,
+) -> (Vec<CopyPair>, CopyStats) {
+    copy::detect_with(docs, cfg, memo, &|| {})
 }
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
@@ -382,16 +392,17 @@ impl Scorer {
     }
 
     /// [`Scorer::score_with`] from analyses already made ([`Scorer::analyse`], aligned with
-    /// `subs`): copy detection, length norms, judgement and campaign rules. With a `memo` (the
-    /// candidate pairs an earlier run verified, by their texts), copy detection verifies only
-    /// pairs it has not seen and leaves this run's pairs in the memo.
+    /// `subs`): copy detection, length norms, judgement and campaign rules. With a `memo` (what an
+    /// earlier run's copy detection left: fingerprints and verified pairs, by their texts), copy
+    /// detection fingerprints only new texts, verifies only pairs it has not seen, and leaves this
+    /// run's in the memo.
     pub fn score_analysed(
         &self,
         subs: &[Submission],
         analyses: Vec<Analysis>,
         references: &[Submission],
         roster: &[Cadre],
-        memo: Option<&mut PairMemo>,
+        memo: Option<&mut CopyMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> ScoreOutput {
         assert_eq!(subs.len(), analyses.len(), "one analysis per submission");
@@ -447,7 +458,7 @@ impl Scorer {
         subs: &[Submission],
         stock: &[&[(usize, usize)]],
         references: &[Submission],
-        memo: Option<&mut PairMemo>,
+        memo: Option<&mut CopyMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> (Vec<CopyPair>, CopyStats) {
         if !self.cfg.copy.enabled {
