@@ -2593,9 +2593,20 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let c = run_json(&out)["cache"].clone();
     assert_eq!(c["suggest"]["reused"], 0, "{c}");
     assert_eq!(c["score"]["reused"], 0, "{c}");
-    // Only the files of the current stamp are kept.
-    let kept = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
+    // Only the files of the current stamp are kept: one per stage's texts, the copy pairs and
+    // the texts' fingerprints.
+    let mut kept: Vec<String> = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
         .unwrap()
-        .count();
-    assert_eq!(kept, 4);
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    let stamps: std::collections::HashSet<&str> =
+        kept.iter().map(|n| n.split_once('-').unwrap().1).collect();
+    assert_eq!(stamps.len(), 1, "{kept:?}");
+    let stages: Vec<&str> = kept.iter().map(|n| n.split_once('-').unwrap().0).collect();
+    assert_eq!(
+        stages,
+        ["copies", "prints", "score", "suggest", "text"],
+        "{kept:?}"
+    );
 }
