@@ -167,7 +167,7 @@ pub type PairMemo = HashMap<PairKey, Option<Measured>>;
 /// What a run's copy detection leaves for the next run, both by the texts (xxh3-128): the
 /// candidate pairs it verified, and every text's [`Print`]. The next run then fingerprints only
 /// new or changed texts and verifies only pairs it has not seen; the memo is replaced by that
-/// run's.
+/// run's. Valid only for the same [`CopyConfig`] (the pipeline's cache stamp covers it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyMemo {
     /// Verified candidate pairs.
@@ -461,11 +461,10 @@ pub(crate) fn detect_with(
         ..CopyStats::default()
     };
 
-    // What every text gives before the candidates are known: its length in normalised
-    // characters and its fingerprints — or, for a short text, the hash of the whole of it. The
-    // normalised texts themselves are kept only for the pairs verified below.
-    // With a memo, texts are known by their xxh3-128: an unchanged text's fingerprints and its
-    // verified pairs are taken over.
+    // Every text's print (its length in normalised characters and its fingerprints, or for a
+    // short text the hash of the whole of it); the normalised texts themselves are built only
+    // for the pairs verified below. With a memo, texts are known by their xxh3-128, and an
+    // unchanged text's print and its verified pairs are taken over.
     let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
         docs.par_iter()
             .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.as_bytes()))
