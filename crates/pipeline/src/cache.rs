@@ -229,24 +229,19 @@ impl Cache {
 
     /// Keeps what this run's copy detection left for the next run.
     pub(crate) fn save_copies(&self, memo: &diaoyan_score::CopyMemo) {
-        let mut pairs: Vec<((Key, Key), &Option<diaoyan_score::Measured>)> =
-            memo.pairs.iter().map(|(k, m)| (*k, m)).collect();
-        pairs.sort_by_key(|x| x.0);
+        self.save_map("copies", &memo.pairs);
+        self.save_map("prints", &memo.prints);
+    }
+
+    /// Writes a map as `stage`'s file, its entries in key order (the same map, the same bytes).
+    fn save_map<K: Ord + Copy + Serialize, T: Serialize>(&self, stage: &str, map: &HashMap<K, T>) {
+        let mut entries: Vec<(K, &T)> = map.iter().map(|(k, v)| (*k, v)).collect();
+        entries.sort_by_key(|x| x.0);
         self.write(
-            "copies",
+            stage,
             &FileOut {
                 stamp: &self.stamp,
-                entries: pairs,
-            },
-        );
-        let mut prints: Vec<(Key, &diaoyan_score::Print)> =
-            memo.prints.iter().map(|(k, p)| (*k, p)).collect();
-        prints.sort_by_key(|x| x.0);
-        self.write(
-            "prints",
-            &FileOut {
-                stamp: &self.stamp,
-                entries: prints,
+                entries,
             },
         );
     }

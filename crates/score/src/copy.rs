@@ -472,24 +472,23 @@ pub(crate) fn detect_with(
     });
     let mut memo = memo;
     let earlier: CopyMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
-    let read: Vec<(Print, bool)> = docs
+    let known = |i: usize| keys.as_ref().and_then(|ks| earlier.prints.get(&ks[i]));
+    let read: Vec<Print> = docs
         .par_iter()
         .enumerate()
         .map_init(
             || (Vec::new(), Vec::new()),
             |(chars, hashes), (i, d)| {
-                let known = keys.as_ref().and_then(|ks| earlier.prints.get(&ks[i]));
-                let print = match known {
-                    Some(p) => (p.clone(), false),
-                    None => (print_of(d.text, cfg, chars, hashes), true),
+                let print = match known(i) {
+                    Some(p) => p.clone(),
+                    None => print_of(d.text, cfg, chars, hashes),
                 };
                 tick();
                 print
             },
         )
         .collect();
-    stats.fingerprinted = read.iter().filter(|(_, fresh)| *fresh).count();
-    let read: Vec<Print> = read.into_iter().map(|(p, _)| p).collect();
+    stats.fingerprinted = (0..docs.len()).filter(|&i| known(i).is_none()).count();
 
     // Short texts: exact equality only.
     let mut exact: HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<KeyIsHash>> =
