@@ -247,56 +247,10 @@ impl Cache {
     }
 }
 
-/// `compute` for every submission — through the cache of `stage` when there is one: results kept
-/// for the same key reused, the rest computed, and the cache rewritten when anything changed.
-/// Returns the results (aligned with `subs`) and, with a cache, how it was used. `tick` is
-/// called once per submission.
-pub(crate) fn through<T>(
-    cache: Option<&Cache>,
-    stage: &str,
-    subs: &[Submission],
-    keys: fn(&[Submission]) -> Vec<Key>,
-    compute: impl Fn(&Submission) -> T + Sync,
-    tick: impl Fn() + Sync,
-) -> (Vec<T>, Option<Reuse>)
-where
-    T: Serialize + DeserializeOwned + Send + Sync + Clone,
-{
-    let Some(c) = cache else {
-        let out = subs
-            .par_iter()
-            .map(|s| {
-                let v = compute(s);
-                tick();
-                v
-            })
-            .collect();
-        return (out, None);
-    };
-    let keys = keys(subs);
-    let (out, reuse) = resolve(subs, &keys, c.load(stage), compute, tick);
-    if reuse.changed() {
-        c.save(stage, &keys, &out);
-    }
-    (out, Some(reuse))
-}
-
-/// `compute(item)` for every item, taking the result from `kept` where its key is there.
-/// Returns the results (aligned with `items`) and how many were reused. `compute` runs in
-/// parallel; `tick` is called once per item.
-pub(crate) fn resolve<S, T>(
-    items: &[S],
-    keys: &[Key],
-    mut kept: HashMap<Key, T>,
-    compute: impl Fn(&S) -> T + Sync,
-    tick: impl Fn() + Sync,
-) -> (Vec<T>, Reuse)
-where
-    S: Sync,
-    T: Send + Sync + Clone,
-{
-    // Take each kept result once; a text that occurs twice clones it.
-    let mut taken: Vec<Option<T>> = Vec::with_capacity(items.len());
+/// The kept result of each key (a key that occurs twice gets a clone), and how many kept results
+/// no key needs any more (their texts changed or went).
+fn take<T: Clone>(keys: &[Key], mut kept: HashMap<Key, T>) -> (Vec<Option<T>>, usize) {
+    let mut taken: Vec<Option<T>> = Vec::with_capacity(keys.len());
     let mut first: HashMap<Key, usize> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         match kept.remove(k) {
@@ -313,28 +267,66 @@ where
             },
         }
     }
-    // Kept results no text of this run needs (their texts changed or went).
-    let unused = kept.len();
-    drop(kept);
-    let reused = taken.iter().filter(|t| t.is_some()).count();
-    let out: Vec<T> = items
-        .par_iter()
-        .zip(taken)
-        .map(|(s, t)| {
-            let v = t.unwrap_or_else(|| compute(s));
-            tick();
-            v
-        })
-        .collect();
-    let read = out.len() - reused;
-    (
-        out,
-        Reuse {
-            reused,
+    (taken, kept.len())
+}
+
+/// One stage's part of a pass that reads every text for several stages at once: the results its
+/// cache holds for this run's texts ([`Kept::take`]), to be completed by the pass and saved
+/// ([`Kept::finish`]).
+pub(crate) struct Kept<T> {
+    stage: &'static str,
+    keys: Vec<Key>,
+    taken: Vec<Option<T>>,
+    unused: usize,
+}
+
+impl<T: Serialize + DeserializeOwned + Clone> Kept<T> {
+    /// What `stage`'s cache holds for each of `subs` (nothing without a cache).
+    pub(crate) fn load(
+        cache: Option<&Cache>,
+        stage: &'static str,
+        subs: &[Submission],
+        keys: fn(&[Submission]) -> Vec<Key>,
+    ) -> Kept<T> {
+        match cache {
+            Some(c) => {
+                let keys = keys(subs);
+                let (taken, unused) = take(&keys, c.load(stage));
+                Kept {
+                    stage,
+                    keys,
+                    taken,
+                    unused,
+                }
+            }
+            None => Kept {
+                stage,
+                keys: Vec::new(),
+                taken: (0..subs.len()).map(|_| None).collect(),
+                unused: 0,
+            },
+        }
+    }
+
+    /// The kept result of each text (`None`: to be read), handed to the pass.
+    pub(crate) fn take(&mut self) -> Vec<Option<T>> {
+        std::mem::take(&mut self.taken)
+    }
+
+    /// Records the pass's results (all of them, aligned with the texts; `read` of them read
+    /// afresh) in the cache when anything changed, and says how the cache was used.
+    pub(crate) fn finish(self, cache: Option<&Cache>, out: &[T], read: usize) -> Option<Reuse> {
+        let c = cache?;
+        let reuse = Reuse {
+            reused: out.len() - read,
             read,
-            unused,
-        },
-    )
+            unused: self.unused,
+        };
+        if reuse.changed() {
+            c.save(self.stage, &self.keys, out);
+        }
+        Some(reuse)
+    }
 }
 
 /// 128-bit xxh3 of the parts, each length-prefixed.
@@ -420,7 +412,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kept_results_are_reused_and_the_rest_computed_once_each() {
+    fn kept_results_are_taken_once_each_and_the_unneeded_counted() {
         let items = ["甲", "乙", "甲", "丙"];
         let keys: Vec<Key> = items.iter().map(|s| key(&[s.as_bytes()])).collect();
         let gone = key(&[b"a text no longer there"]);
@@ -429,34 +421,58 @@ mod tests {
             (gone, "kept, not needed".to_owned()),
         ]
         .into();
-        let computed = std::sync::Mutex::new(Vec::new());
-        let ticks = std::sync::atomic::AtomicUsize::new(0);
-        let (out, reuse) = resolve(
-            &items,
-            &keys,
-            kept,
-            |s| {
-                computed.lock().unwrap().push(s.to_string());
-                format!("new {s}")
-            },
-            || {
-                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            },
+        let (taken, unused) = take(&keys, kept);
+        assert_eq!(
+            taken,
+            [
+                Some("kept 甲".to_owned()),
+                None,
+                Some("kept 甲".to_owned()),
+                None
+            ]
         );
-        assert_eq!(out, ["kept 甲", "new 乙", "kept 甲", "new 丙"]);
+        assert_eq!(unused, 1);
+    }
+
+    #[test]
+    fn a_pass_part_saves_what_was_read_and_the_next_run_takes_it_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), &PipelineConfig::default(), 1);
+        let sub = |t: &str| Submission {
+            text: t.into(),
+            ..Submission::default()
+        };
+        let subs = [sub("甲"), sub("乙"), sub("甲")];
+        let mut k = Kept::<String>::load(Some(&cache), "text", &subs, text_keys);
+        assert_eq!(k.take(), [None, None, None]);
+        let reuse = k.finish(Some(&cache), &["a".into(), "b".into(), "a".into()], 3);
         assert_eq!(
             reuse,
-            Reuse {
-                reused: 2,
-                read: 2,
-                unused: 1
-            }
+            Some(Reuse {
+                reused: 0,
+                read: 3,
+                unused: 0
+            })
         );
+        // Next run: 乙 changed to 丁.
+        let subs = [sub("甲"), sub("丁"), sub("甲")];
+        let mut k = Kept::<String>::load(Some(&cache), "text", &subs, text_keys);
+        let taken = k.take();
+        assert_eq!(taken, [Some("a".to_owned()), None, Some("a".to_owned())]);
+        let reuse = k
+            .finish(Some(&cache), &["a".into(), "d".into(), "a".into()], 1)
+            .unwrap();
+        assert_eq!((reuse.reused, reuse.read, reuse.unused), (2, 1, 1));
         assert!(reuse.changed());
-        let mut c = computed.into_inner().unwrap();
-        c.sort();
-        assert_eq!(c, ["丙", "乙"]);
-        assert_eq!(ticks.into_inner(), 4);
+        let kept: HashMap<Key, String> = cache.load("text");
+        assert_eq!(kept.len(), 2, "甲 and 丁, 乙 gone");
+        // Without a cache nothing is kept or saved.
+        let mut k = Kept::<String>::load(None, "text", &subs, text_keys);
+        assert_eq!(k.take(), [None, None, None]);
+        assert_eq!(
+            k.finish(None, &["x".into(), "y".into(), "x".into()], 3),
+            None
+        );
     }
 
     #[test]

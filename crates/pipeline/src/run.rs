@@ -309,6 +309,7 @@ impl Pipeline {
             stamp: c.stamp().to_owned(),
             ..Default::default()
         });
+        let mut reading: Option<Reading> = None;
         self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
                 let t = Instant::now();
@@ -331,18 +332,11 @@ impl Pipeline {
                         });
                     }
                     StageName::Text => {
-                        let (Some(d), Some(seg)) = (data.as_mut(), self.segmenter.as_ref()) else {
+                        let (Some(d), Some(_)) = (data.as_mut(), self.segmenter.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
-                        let (stats, reuse) = crate::cache::through(
-                            cache,
-                            "text",
-                            &d.ingest.submissions,
-                            crate::cache::text_keys,
-                            |s| text_stats(seg, &s.text),
-                            || progress.advance(1),
-                        );
+                        let read = self.read_once(&mut reading, d, cache, progress, stage);
+                        let (stats, reuse) = read.stats.take().expect("read for the text stage");
                         if let Some(u) = cache_use.as_mut() {
                             u.text = reuse;
                         }
@@ -353,7 +347,9 @@ impl Pipeline {
                             return Err(missing(stage));
                         };
                         d.references = self.references(&mut d.ingest.errors)?;
-                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
+                        let read = self.read_once(&mut reading, d, cache, progress, stage);
+                        let (analyses, reuse) =
+                            read.analyses.take().expect("read for the score stage");
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
                                 progress.advance(1)
@@ -364,14 +360,6 @@ impl Pipeline {
                             }
                         };
                         let subs = &d.ingest.submissions;
-                        let (analyses, reuse) = crate::cache::through(
-                            cache,
-                            "score",
-                            subs,
-                            crate::cache::text_keys,
-                            |s| scorer.analyse(&s.text),
-                            || progress.advance(1),
-                        );
                         if let Some(u) = cache_use.as_mut() {
                             u.score = reuse;
                         }
@@ -405,7 +393,8 @@ impl Pipeline {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        progress.start(stage.label(), d.ingest.submissions.len() as u64);
+                        let read = self.read_once(&mut reading, d, cache, progress, stage);
+                        let (found, reuse) = read.found.take().expect("read for the suggest stage");
                         let verdicts: Option<Vec<diaoyan_model::Verdict>> = d
                             .score
                             .as_ref()
@@ -425,14 +414,6 @@ impl Pipeline {
                             diaoyan_suggest::Tick::Done(n) => progress.advance(n as u64),
                         };
                         let subs = &d.ingest.submissions;
-                        let (found, reuse) = crate::cache::through(
-                            cache,
-                            "suggest",
-                            subs,
-                            crate::cache::suggest_keys,
-                            |s| sg.find(s),
-                            || progress.advance(1),
-                        );
                         if let Some(u) = cache_use.as_mut() {
                             u.suggest = reuse;
                         }
@@ -451,6 +432,103 @@ impl Pipeline {
         data.timings = timings;
         data.cache = cache_use;
         Ok(data)
+    }
+
+    /// What the text, score and suggest stages read in each text on its own, read at the first
+    /// of them in one pass that segments each text once ([`Segmenter::tag_text`]); each stage
+    /// takes its part. The pass has its progress bar ([`READING`] when it reads for several
+    /// stages); a later stage's bars are those of its run-wide steps.
+    fn read_once<'r>(
+        &self,
+        reading: &'r mut Option<Reading>,
+        d: &RunData,
+        cache: Option<&crate::cache::Cache>,
+        progress: &dyn Progress,
+        stage: StageName,
+    ) -> &'r mut Reading {
+        let subs = &d.ingest.submissions;
+        if reading.is_none() {
+            // One stage's reading goes by its name; several stages' by what they share.
+            let readers = [StageName::Text, StageName::Score, StageName::Suggest]
+                .iter()
+                .filter(|s| self.cfg.stages.contains(s))
+                .count();
+            let label = if readers > 1 { READING } else { stage.label() };
+            progress.start(label, subs.len() as u64);
+        }
+        reading.get_or_insert_with(|| self.read(subs, cache, &|| progress.advance(1)))
+    }
+
+    /// The pass of [`Pipeline::read_once`]: each stage's results kept in the cache are taken
+    /// over; a text any stage must read afresh is tagged once and read by each such stage.
+    fn read(
+        &self,
+        subs: &[diaoyan_model::Submission],
+        cache: Option<&crate::cache::Cache>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Reading {
+        use crate::cache::{Kept, suggest_keys, text_keys};
+        use rayon::prelude::*;
+        let seg = self
+            .segmenter
+            .as_ref()
+            .expect("the text, score and suggest stages have a segmenter");
+        let text = self.cfg.stages.contains(&StageName::Text);
+        let (scorer, suggester) = (self.scorer.as_ref(), self.suggester.as_ref());
+        // A stage that does not run reads nothing and keeps nothing.
+        let on = [text, scorer.is_some(), suggester.is_some()];
+        let of = |i: usize| cache.filter(|_| on[i]);
+        let mut ks = Kept::<TextStats>::load(of(0), "text", subs, text_keys);
+        let mut ka = Kept::<diaoyan_score::Analysis>::load(of(1), "score", subs, text_keys);
+        let mut kf = Kept::<diaoyan_suggest::Found>::load(of(2), "suggest", subs, suggest_keys);
+        let (ts, ta, tf) = (ks.take(), ka.take(), kf.take());
+        let read = [
+            if on[0] { to_read(&ts) } else { 0 },
+            if on[1] { to_read(&ta) } else { 0 },
+            if on[2] { to_read(&tf) } else { 0 },
+        ];
+        #[allow(clippy::type_complexity)]
+        let (stats, (analyses, found)): (
+            Vec<Option<TextStats>>,
+            (
+                Vec<Option<diaoyan_score::Analysis>>,
+                Vec<Option<diaoyan_suggest::Found>>,
+            ),
+        ) = subs
+            .par_iter()
+            .zip(ts)
+            .zip(ta)
+            .zip(tf)
+            .map(|(((s, st), an), fo)| {
+                let need = text && st.is_none()
+                    || scorer.is_some() && an.is_none()
+                    || suggester.is_some() && fo.is_none();
+                let tagged = need.then(|| seg.tag_text(&s.text));
+                let tagged = || tagged.as_ref().expect("tagged when something is read");
+                let st = text.then(|| st.unwrap_or_else(|| text_stats(tagged())));
+                let an = scorer.map(|sc| an.unwrap_or_else(|| sc.analyse_tagged(tagged())));
+                let fo = suggester.map(|sg| fo.unwrap_or_else(|| sg.find_tagged(s, tagged())));
+                tick();
+                (st, (an, fo))
+            })
+            .unzip();
+        let mut r = Reading::default();
+        if on[0] {
+            let stats: Vec<TextStats> = stats.into_iter().flatten().collect();
+            let reuse = ks.finish(of(0), &stats, read[0]);
+            r.stats = Some((stats, reuse));
+        }
+        if on[1] {
+            let analyses: Vec<diaoyan_score::Analysis> = analyses.into_iter().flatten().collect();
+            let reuse = ka.finish(of(1), &analyses, read[1]);
+            r.analyses = Some((analyses, reuse));
+        }
+        if on[2] {
+            let found: Vec<diaoyan_suggest::Found> = found.into_iter().flatten().collect();
+            let reuse = kf.finish(of(2), &found, read[2]);
+            r.found = Some((found, reuse));
+        }
+        r
     }
 
     /// The segmenter this pipeline built (when a stage needs words).
@@ -514,9 +592,27 @@ fn missing(stage: StageName) -> Error {
 }
 
 /// Counts characters, Han characters, sentences and words of one text.
-fn text_stats(seg: &Segmenter, text: &str) -> TextStats {
+/// The progress bar of the pass that reads each text once for several stages.
+const READING: &str = "逐份阅读";
+
+/// How many results are still to be read.
+fn to_read<T>(taken: &[Option<T>]) -> usize {
+    taken.iter().filter(|t| t.is_none()).count()
+}
+
+/// Each stage's part of [`Pipeline::read`]: the results (aligned with the submissions) and, with
+/// a cache, how it was used.
+#[derive(Default)]
+struct Reading {
+    stats: Option<(Vec<TextStats>, Option<crate::cache::Reuse>)>,
+    analyses: Option<(Vec<diaoyan_score::Analysis>, Option<crate::cache::Reuse>)>,
+    found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
+}
+
+fn text_stats(tagged: &diaoyan_text::Tagged<'_>) -> TextStats {
+    let text = tagged.text();
     let spans = diaoyan_text::sentences(text);
-    let words = spans.iter().map(|s| seg.words(s.of(text)).len()).sum();
+    let words = spans.iter().map(|s| tagged.count(s.start, s.end)).sum();
     TextStats {
         chars: text.chars().count(),
         han: text.chars().filter(|&c| diaoyan_text::is_han(c)).count(),
@@ -649,18 +745,12 @@ mod tests {
         let bars = rec.0.into_inner().unwrap();
         let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
         // The run-wide steps of clustering each have their bar when they have work to do.
-        let (first, rest) = names.split_at(7);
+        // Each text is read once for the text, score and suggest stages (逐份阅读); the score
+        // and suggest stages then show their run-wide steps.
+        let (first, rest) = names.split_at(5);
         assert_eq!(
             first,
-            [
-                "读取材料",
-                "分词分句",
-                "质量评分",
-                "抄袭比对",
-                "意见归类",
-                "意见聚类",
-                "候选配对"
-            ],
+            ["读取材料", "逐份阅读", "抄袭比对", "意见聚类", "候选配对"],
             "{names:?}"
         );
         let (last, middle) = rest.split_last().expect("a bar for the outputs");

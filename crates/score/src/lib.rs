@@ -47,7 +47,7 @@ pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verd
 pub use rules::{CategoryRule, RulesConfig};
 
 use diaoyan_model::{Cadre, CopyDirection, Kind, Submission};
-use diaoyan_text::Segmenter;
+use diaoyan_text::{Segmenter, Tagged};
 use lexicon::{Boilerplate, Concrete};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -314,8 +314,20 @@ impl Scorer {
     }
 
     fn analyze(&self, text: &str) -> signals::Analysis {
+        self.analyze_tagged(&self.seg.tag_text(text))
+    }
+
+    fn analyze_tagged(&self, tagged: &Tagged<'_>) -> signals::Analysis {
+        // Words from another dictionary would be other words: such a text is tagged again.
+        let own;
+        let tagged = if tagged.segmenter().fingerprint() == self.seg.fingerprint() {
+            tagged
+        } else {
+            own = self.seg.tag_text(tagged.text());
+            &own
+        };
         signals::analyze(
-            text,
+            tagged,
             &self.seg,
             &self.boilerplate,
             &self.roles,
@@ -389,6 +401,12 @@ impl Scorer {
     /// [`Scorer::score_with`], a function of the text and this scorer's configuration only.
     pub fn analyse(&self, text: &str) -> Analysis {
         self.analyze(text)
+    }
+
+    /// [`Scorer::analyse`] of a text already tagged ([`Segmenter::tag_text`]), so that the
+    /// stages reading the same text segment it once.
+    pub fn analyse_tagged(&self, tagged: &Tagged<'_>) -> Analysis {
+        self.analyze_tagged(tagged)
     }
 
     /// [`Scorer::score_with`] from analyses already made ([`Scorer::analyse`], aligned with

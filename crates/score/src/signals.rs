@@ -3,7 +3,7 @@
 use crate::findings::{Role, Roles, read_sentence};
 use crate::lexicon::{Boilerplate, Concrete};
 use diaoyan_model::Signals;
-use diaoyan_text::{Segmenter, is_han, sentences};
+use diaoyan_text::{Segmenter, Tagged, is_han, sentences};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
@@ -78,15 +78,16 @@ pub struct Analysis {
     pub formula_chars: usize,
 }
 
-/// Analyses one text: sentence roles, findings, diversity, repeats, placeholders. The header
-/// block is skipped.
+/// Analyses one text (tagged once): sentence roles, findings, diversity, repeats, placeholders.
+/// The header block is skipped.
 pub(crate) fn analyze(
-    text: &str,
+    tagged: &Tagged<'_>,
     seg: &Segmenter,
     bp: &Boilerplate,
     roles: &Roles,
     co: &Concrete,
 ) -> Analysis {
+    let text = tagged.text();
     // A text that is all "header" (one unpunctuated line) is its own body.
     let base = match diaoyan_text::body_start(text) {
         b if text[b..].trim().is_empty() => 0,
@@ -115,7 +116,7 @@ pub(crate) fn analyze(
         }
         let hits = bp.hits(s);
         // One segmentation serves the facts and the content words.
-        let words = seg.tag(s);
+        let words = tagged.words(base + span.start, base + span.end);
         let (f, mut role) = read_sentence(s, &words, roles, co, &hits);
         if reply_letter
             && role != Role::Finding
@@ -272,7 +273,8 @@ mod tests {
         let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
         let (roles, _) = Roles::parse(BUILTIN_ROLES);
         let co = Concrete::parse(BUILTIN_CONCRETE);
-        analyze(text, &Segmenter::builtin(), &bp, &roles, &co)
+        let seg = Segmenter::builtin();
+        analyze(&seg.tag_text(text), &seg, &bp, &roles, &co)
     }
 
     #[test]

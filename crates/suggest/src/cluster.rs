@@ -7,7 +7,7 @@
 //! not become one issue. Deterministic: the same input gives the same issues.
 
 use crate::HashMap;
-use diaoyan_text::{Places, Segmenter};
+use diaoyan_text::{Places, Segmenter, Word};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -145,7 +145,7 @@ fn is_quantity(word: &str) -> bool {
 
 /// The text after a short leading label (赵海波提出：…, 主要难题：…, 期望和建议：…): who said it
 /// or what kind of remark it is, not what it is about.
-fn strip_label(text: &str) -> &str {
+pub(crate) fn strip_label(text: &str) -> &str {
     let head: String = text.chars().take(12).collect();
     match head.find(['：', ':']) {
         Some(i) => {
@@ -170,7 +170,17 @@ pub(crate) fn tokens_and_places<'a>(
     text: &'a str,
 ) -> (Vec<Token<'a>>, Vec<String>) {
     let text = strip_label(text);
-    let words = seg.tag(text);
+    tokens_of_words(seg, places, text, seg.tag(text))
+}
+
+/// [`tokens_and_places`] of a text already stripped of its label, from its tagged words
+/// ([`Segmenter::tag`] of `text`, however obtained).
+pub(crate) fn tokens_of_words<'a>(
+    seg: &Segmenter,
+    places: Option<&Places>,
+    text: &'a str,
+    words: Vec<Word<'_>>,
+) -> (Vec<Token<'a>>, Vec<String>) {
     let named = places.map(|p| p.find(text, &words)).unwrap_or_default();
     let tokens: Vec<Token<'a>> = words
         .into_iter()

@@ -40,7 +40,7 @@ pub use themes::{
 pub use topics::TopicConfig;
 
 use diaoyan_model::{Submission, Verdict};
-use diaoyan_text::{Places, Segmenter};
+use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -426,6 +426,18 @@ impl Suggester {
     /// half of [`Suggester::run_with`], a function of the submission's text, kind and title
     /// (and whether it is a table row) and of this suggester's configuration only.
     pub fn find(&self, s: &Submission) -> Found {
+        self.find_with(s, None)
+    }
+
+    /// [`Suggester::find`] of a submission whose text is already tagged
+    /// ([`Segmenter::tag_text`]): each suggestion's words are taken from it.
+    pub fn find_tagged(&self, s: &Submission, tagged: &Tagged<'_>) -> Found {
+        let same =
+            tagged.text() == s.text && tagged.segmenter().fingerprint() == self.seg.fingerprint();
+        self.find_with(s, Some(tagged).filter(|_| same))
+    }
+
+    fn find_with(&self, s: &Submission, tagged: Option<&Tagged<'_>>) -> Found {
         let subject = subject_of(s);
         let (subject_words, subject_places) = if subject.is_empty() {
             (Vec::new(), Vec::new())
@@ -437,8 +449,15 @@ impl Suggester {
             .into_iter()
             .map(|p| {
                 let (theme_group, theme) = self.theme_of(&p.text, &s.title);
+                let text = cluster::strip_label(&p.text);
+                // The piece is the end of its span (its numbering and label cut off).
+                let at = p.end.checked_sub(text.len());
+                let words = match (tagged, at) {
+                    (Some(t), Some(a)) if s.text.get(a..p.end) == Some(text) => t.words(a, p.end),
+                    _ => self.seg.tag(text),
+                };
                 let (t, places) =
-                    cluster::tokens_and_places(&self.seg, Some(&self.places), &p.text);
+                    cluster::tokens_of_words(&self.seg, Some(&self.places), text, words);
                 FoundPiece {
                     words: spans_of(&p.text, &t),
                     places,

@@ -35,7 +35,7 @@ pub use mask::mask_personal;
 pub use minutes::{MinutesLine, minutes_host, minutes_line};
 pub use normalize::{escape_html, is_han, normalize};
 pub use places::{BUILTIN_ROLES, FACILITY_SUFFIXES, PLACE_SUFFIXES, Places};
-pub use segment::{Lexicons, Segmenter, Word};
+pub use segment::{Lexicons, Segmenter, Tagged, Word};
 pub use split::{Span, clauses, sentences};
 
 /// Errors of the text crate.

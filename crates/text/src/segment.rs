@@ -217,6 +217,104 @@ impl Segmenter {
     pub fn knows(&self, w: &str) -> bool {
         self.inner.jieba.has_word(w)
     }
+
+    /// A whole text tagged once ([`tag`](Self::tag) of all of it), for the several readers of
+    /// its parts: a sentence's or a suggestion's words are then taken from it
+    /// ([`Tagged::words`]) instead of segmenting the text again.
+    pub fn tag_text<'a>(&'a self, text: &'a str) -> Tagged<'a> {
+        Tagged {
+            seg: self,
+            text,
+            words: self.tag(text),
+        }
+    }
+}
+
+/// A text with its words tagged once ([`Segmenter::tag_text`]).
+///
+/// jieba cuts each maximal run of Han characters, ASCII letters, digits and `+#&._%-` (a
+/// "block") on its own; every other character is a token by itself. So the words of a part of
+/// the text whose ends do not fall inside a block are exactly the whole text's words inside it,
+/// and [`Tagged::words`] returns those; a part that cuts a block (`1.建议` without its `1.`) is
+/// segmented afresh. Either way the result equals [`Segmenter::tag`] of the part.
+pub struct Tagged<'a> {
+    seg: &'a Segmenter,
+    text: &'a str,
+    words: Vec<Word<'a>>,
+}
+
+impl<'a> Tagged<'a> {
+    /// The text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The segmenter that tagged it.
+    pub fn segmenter(&self) -> &'a Segmenter {
+        self.seg
+    }
+
+    /// The words of `text[a..b]`, spans relative to `a`: the same as
+    /// `Segmenter::tag(&text[a..b])`.
+    pub fn words(&self, a: usize, b: usize) -> Vec<Word<'a>> {
+        match self.inside(a, b) {
+            Some(words) => words
+                .iter()
+                .map(|w| Word {
+                    start: w.start - a,
+                    end: w.end - a,
+                    ..*w
+                })
+                .collect(),
+            None => self.seg.tag(&self.text[a..b]),
+        }
+    }
+
+    /// How many words `text[a..b]` holds: the same as `Segmenter::words(&text[a..b]).len()`.
+    pub fn count(&self, a: usize, b: usize) -> usize {
+        match self.inside(a, b) {
+            Some(words) => words.len(),
+            None => self.seg.words(&self.text[a..b]).len(),
+        }
+    }
+
+    /// The whole text's words inside `a..b`, when neither end cuts a block.
+    fn inside(&self, a: usize, b: usize) -> Option<&[Word<'a>]> {
+        if a > b || self.cuts_block(a) || self.cuts_block(b) {
+            return None;
+        }
+        let from = self.words.partition_point(|w| w.start < a);
+        let to = self.words.partition_point(|w| w.start < b);
+        Some(&self.words[from..to])
+    }
+
+    /// Whether byte `i` falls between two characters of one block.
+    fn cuts_block(&self, i: usize) -> bool {
+        let (before, after) = (&self.text[..i], &self.text[i..]);
+        match (before.chars().next_back(), after.chars().next()) {
+            (Some(x), Some(y)) => in_block(x) && in_block(y),
+            _ => false,
+        }
+    }
+}
+
+/// Whether jieba keeps a character in a block with its neighbours (its default "Han" class:
+/// CJK unified ideographs and their extensions, ASCII letters and digits, `+#&._%-`).
+fn in_block(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2A6DF}'
+        | '\u{2A700}'..='\u{2B73F}'
+        | '\u{2B740}'..='\u{2B81F}'
+        | '\u{2B820}'..='\u{2CEAF}'
+        | '\u{2CEB0}'..='\u{2EBEF}'
+        | '\u{2F800}'..='\u{2FA1F}'
+        | 'a'..='z'
+        | 'A'..='Z'
+        | '0'..='9'
+        | '+' | '#' | '&' | '.' | '_' | '%' | '-')
 }
 
 fn is_word(w: &str) -> bool {
@@ -268,6 +366,47 @@ mod tests {
             assert_eq!(&text[w.start..w.end], w.text);
         }
         assert!(seg.tag(text).iter().any(|w| w.tag == "m" || w.text == "12"));
+    }
+
+    /// Every part of a text, read from the text tagged once, equals the part tagged on its own:
+    /// parts at every pair of character boundaries of texts with the edge cases (numbering
+    /// `1.`, `WES-5.4.5`, 30%, full-width digits, `\r\n`, Latin letters, unknown names the HMM
+    /// joins), and every sentence of the report template.
+    #[test]
+    fn parts_of_a_tagged_text_equal_the_parts_tagged_alone() {
+        let seg = Segmenter::builtin();
+        let texts = [
+            "1.建议修缮石桥村机耕路；2.希望解决饮水问题。",
+            "王桂兰反映：WES-5.4.5型水泵坏了30%，\r\n村里１２户没水吃。",
+            "张大爷说，去年ABC公司在村口建了个搅拌站，噪音大、灰尘多！",
+            "（一）存在问题：乡镇卫生院缺医少药，群众看病难",
+        ];
+        for text in texts {
+            let tagged = seg.tag_text(text);
+            let cuts: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            for (k, &a) in cuts.iter().enumerate() {
+                for &b in &cuts[k..] {
+                    let part = &text[a..b];
+                    assert_eq!(tagged.words(a, b), seg.tag(part), "{part:?}");
+                    assert_eq!(tagged.count(a, b), seg.words(part).len(), "{part:?}");
+                }
+            }
+        }
+        let report = include_str!("../../../corpora/templates/蹲点调研报告范文.txt");
+        let tagged = seg.tag_text(report);
+        let mut shared = 0;
+        for sp in crate::sentences(report) {
+            let (a, b) = (sp.start, sp.end);
+            assert_eq!(tagged.words(a, b), seg.tag(&report[a..b]));
+            shared += usize::from(tagged.inside(a, b).is_some());
+        }
+        // Sentences end at punctuation: nearly all are read from the shared tagging.
+        assert!(
+            shared * 10 >= crate::sentences(report).len() * 9,
+            "{shared}"
+        );
     }
 
     #[test]
