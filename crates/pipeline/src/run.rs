@@ -591,7 +591,6 @@ fn missing(stage: StageName) -> Error {
     }
 }
 
-/// Counts characters, Han characters, sentences and words of one text.
 /// The progress bar of the pass that reads each text once for several stages.
 const READING: &str = "逐份阅读";
 
@@ -609,6 +608,7 @@ struct Reading {
     found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
 }
 
+/// Counts characters, Han characters, sentences and words of one text (tagged once).
 fn text_stats(tagged: &diaoyan_text::Tagged<'_>) -> TextStats {
     let text = tagged.text();
     let spans = diaoyan_text::sentences(text);
