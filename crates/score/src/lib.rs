@@ -800,6 +800,29 @@ mod tests {
         ScoreConfig::default().build(Segmenter::builtin()).unwrap()
     }
 
+    /// Analysing a text from its tagging made once gives exactly the analysis of the text alone;
+    /// a tagging made with another dictionary is not used.
+    #[test]
+    fn analysis_from_a_shared_tagging_equals_analysis_alone() {
+        let sc = scorer();
+        let seg = Segmenter::builtin();
+        let other = Segmenter::new(&diaoyan_text::Lexicons {
+            userdict: "走访石桥 100 n\n".into(),
+            stopwords: String::new(),
+        });
+        let texts = [
+            include_str!("../../../corpora/templates/蹲点调研报告范文.txt"),
+            "蹲点手记\n姓名：张伟\n3月5日，走访石桥村三组，全组共86户312人。1.建议修缮机耕路2公里；\r\n\
+             村民王桂兰今年68岁，老伴常年卧床。WES-5.4.5型水泵坏了，３０%的农户没水吃。",
+            "",
+        ];
+        for t in texts {
+            let alone = sc.analyse(t);
+            assert_eq!(sc.analyse_tagged(&seg.tag_text(t)), alone);
+            assert_eq!(sc.analyse_tagged(&other.tag_text(t)), alone);
+        }
+    }
+
     #[test]
     fn reply_letter_is_answered_not_process_talk() {
         // A reply letter: its formula (您好, 已收悉, 感谢…, the date) is neither substance nor

@@ -973,6 +973,65 @@ mod tests {
         }
     }
 
+    /// Reading a submission from its text tagged once gives exactly what reading it alone gives:
+    /// numbered suggestions (`1.` cut off inside a jieba block), labelled lines, forum speakers,
+    /// an opinion row; and a tagging made with another dictionary is not used.
+    #[test]
+    fn finding_from_a_shared_tagging_equals_finding_alone() {
+        let doc = |kind, text: &str| Submission {
+            id: "d".into(),
+            path: "d.txt".into(),
+            kind: Some(kind),
+            text: text.into(),
+            ..Default::default()
+        };
+        let subs = [
+            doc(
+                Kind::Report,
+                "关于石桥村的调研报告\n二、存在问题\n1.建议修缮石桥村机耕路，涉及农户12户。\n\
+                 2、希望解决三组饮水问题；（三）WES-5.4.5型水泵坏了30%。\n",
+            ),
+            doc(
+                Kind::Visit,
+                "走访记录\n户主：王桂兰\n反映问题：村里１２户没水吃，\r\n建议打一口深井。\n",
+            ),
+            doc(
+                Kind::Minutes,
+                "座谈会记录\n主持人：李明\n张大爷：路灯坏了半年没人修，希望尽快修好。\n\
+                 刘桂芝说，卫生室缺医少药，看病要跑二十里。\n",
+            ),
+            row(
+                1,
+                "人才购房补贴",
+                "我是硕士毕业，申请人才购房补贴被拒，请问政策怎么规定",
+            ),
+        ];
+        let seg = Segmenter::builtin();
+        let sg = SuggestConfig::default().build(seg.clone()).unwrap();
+        let other = Segmenter::new(&diaoyan_text::Lexicons {
+            userdict: "修缮石桥 100 n\n".into(),
+            stopwords: String::new(),
+        });
+        let mut pieces = 0;
+        for s in &subs {
+            let alone = sg.find(s);
+            pieces += alone.pieces.len();
+            assert_eq!(
+                sg.find_tagged(s, &seg.tag_text(&s.text)),
+                alone,
+                "{}",
+                s.text
+            );
+            assert_eq!(
+                sg.find_tagged(s, &other.tag_text(&s.text)),
+                alone,
+                "{}",
+                s.text
+            );
+        }
+        assert!(pieces >= 6, "{pieces} suggestions read");
+    }
+
     /// Many different personal cases of one policy make one topic; an issue elsewhere stays out
     /// of it; places named in the text are found when the row has none; titles read as subjects.
     #[test]
