@@ -677,30 +677,44 @@ fn unpack(p: u64) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
-/// The sorted union of two sorted, duplicate-free lists, into `out` (cleared first).
+/// The sorted union of two sorted, duplicate-free lists, into `out` (cleared first). The two
+/// halves of `a` (and the part of `b` that falls in each) are merged side by side on two
+/// threads when the lists are long.
 fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
     out.clear();
-    out.reserve(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
+    out.resize(a.len() + b.len(), 0);
+    let written = if a.len() + b.len() < 1 << 16 {
+        merge_into(a, b, out)
+    } else {
+        let (al, ah) = a.split_at(a.len() / 2);
+        // Everything of `b` below `a`'s upper half goes with the lower half.
+        let cut = ah
+            .first()
+            .map_or(b.len(), |&x| b.partition_point(|&y| y < x));
+        let (bl, bh) = b.split_at(cut);
+        let (lo, hi) = out.split_at_mut(al.len() + bl.len());
+        let (nl, nh) = rayon::join(|| merge_into(al, bl, lo), || merge_into(ah, bh, hi));
+        out.copy_within(al.len() + bl.len()..al.len() + bl.len() + nh, nl);
+        nl + nh
+    };
+    out.truncate(written);
+}
+
+/// Merges two sorted, duplicate-free lists into `out` (long enough for both), a value both
+/// hold once; returns how many were written.
+fn merge_into(a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
+    let (mut i, mut j, mut k) = (0, 0, 0);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
+        let (x, y) = (a[i], b[j]);
+        out[k] = x.min(y);
+        k += 1;
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
+    out[k..k + a.len() - i].copy_from_slice(&a[i..]);
+    k += a.len() - i;
+    out[k..k + b.len() - j].copy_from_slice(&b[j..]);
+    k + b.len() - j
 }
 
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
@@ -772,6 +786,43 @@ mod tests {
         assert_eq!(merge(&[], &[7]), vec![7]);
         assert_eq!(merge(&[7], &[]), vec![7]);
         assert_eq!(merge(&[], &[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn long_pair_lists_merge_on_two_threads_to_the_sorted_union() {
+        // Long enough for the split merge; overlapping ranges, shared values, and a value equal
+        // to the first of `a`'s upper half (where the split falls).
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for (na, nb, range) in [
+            (70_000, 50_000, 200_000),
+            (100_000, 1_000, 10_000_000),
+            (0, 80_000, 100_000),
+            (80_000, 0, 100_000),
+        ] {
+            let mut a: Vec<u64> = (0..na).map(|_| next() % range).collect();
+            let mut b: Vec<u64> = (0..nb).map(|_| next() % range).collect();
+            a.sort_unstable();
+            a.dedup();
+            if !a.is_empty() {
+                b.push(a[a.len() / 2]);
+            }
+            b.sort_unstable();
+            b.dedup();
+            let mut want: Vec<u64> = a.iter().chain(&b).copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            let mut out = vec![1, 2, 3];
+            merge_sorted(&a, &b, &mut out);
+            assert_eq!(out, want, "{na} + {nb}");
+            merge_sorted(&b, &a, &mut out);
+            assert_eq!(out, want, "{nb} + {na}");
+        }
     }
 
     #[test]
