@@ -3,6 +3,7 @@
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
 };
+use diaoyan_text::StartGate;
 use regex::{Regex, RegexSet};
 
 /// The boilerplate lexicon shipped with the binary.
@@ -121,47 +122,17 @@ impl Boilerplate {
 }
 
 /// A lexicon's literal phrases, found as a leftmost-longest automaton finds them (the leftmost
-/// phrase, the longest one starting there, then on after it; no overlaps), but without running
-/// the automaton over every byte: its transition table (about 1.8 MB for the built-in 套话
-/// lexicon, whose phrases' first bytes 0xE4–0xE9 are everywhere in Chinese text) missed the
-/// cache at almost every character. A phrase can only start where its first two characters
-/// (its one character, for a one-character phrase) stand; a small bitmap of those hashed pairs
-/// is checked at each character, and the automaton runs, anchored, only where it says a phrase
-/// may start.
+/// phrase, the longest one starting there, then on after it; no overlaps), but with the
+/// automaton run, anchored, only where [`StartGate`] says a phrase may start rather than over
+/// every byte (its transition table, about 1.8 MB for the built-in 套话 lexicon, missed the cache
+/// at almost every character).
 pub(crate) struct Phrases {
     anchored: AhoCorasick,
-    /// Hashed (first, second) character pairs of the phrases of two or more characters.
-    pairs: Box<[u64]>,
-    /// Hashed first characters of the one-character phrases.
-    singles: Box<[u64]>,
-}
-
-/// Bits in each of [`Phrases`]' bitmaps (8 KB each: they stay in the cache).
-const PHRASE_BITS: u32 = 16;
-
-fn pair_bit(a: char, b: Option<char>) -> usize {
-    let h = (a as u32).wrapping_mul(0x9e37_79b1)
-        ^ b.map_or(0, |b| (b as u32).wrapping_add(1).wrapping_mul(0x85eb_ca77));
-    (h >> (32 - PHRASE_BITS)) as usize
-}
-
-fn is_set(bits: &[u64], at: usize) -> bool {
-    bits[at / 64] & (1 << (at % 64)) != 0
+    gate: StartGate,
 }
 
 impl Phrases {
     pub fn new<P: AsRef<str>>(phrases: &[P]) -> Phrases {
-        let mut pairs = vec![0u64; 1 << (PHRASE_BITS - 6)].into_boxed_slice();
-        let mut singles = pairs.clone();
-        for p in phrases {
-            let mut chars = p.as_ref().chars();
-            let Some(a) = chars.next() else { continue };
-            let (bits, at) = match chars.next() {
-                Some(b) => (&mut pairs, pair_bit(a, Some(b))),
-                None => (&mut singles, pair_bit(a, None)),
-            };
-            bits[at / 64] |= 1 << (at % 64);
-        }
         let anchored = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .start_kind(StartKind::Anchored)
@@ -170,25 +141,22 @@ impl Phrases {
             .expect("literal phrases always build");
         Phrases {
             anchored,
-            pairs,
-            singles,
+            gate: StartGate::new(phrases),
         }
     }
 
     /// `(start, end, phrase index)` of each phrase found in `s`, in order.
     pub fn find_iter<'s>(&'s self, s: &'s str) -> impl Iterator<Item = (usize, usize, usize)> + 's {
-        let mut chars = s.char_indices().peekable();
+        let mut starts = self.gate.starts(s);
+        let mut after = 0;
         std::iter::from_fn(move || {
-            while let Some((i, a)) = chars.next() {
-                let b = chars.peek().map(|&(_, b)| b);
-                let may = (b.is_some() && is_set(&self.pairs, pair_bit(a, b)))
-                    || is_set(&self.singles, pair_bit(a, None));
-                if !may {
+            for i in starts.by_ref() {
+                if i < after {
                     continue;
                 }
                 let input = Input::new(s).range(i..).anchored(Anchored::Yes);
                 if let Some(m) = self.anchored.find(input) {
-                    while chars.next_if(|&(j, _)| j < m.end()).is_some() {}
+                    after = m.end();
                     return Some((m.start(), m.end(), m.pattern().as_usize()));
                 }
             }
@@ -366,7 +334,11 @@ mod phrase_tests {
         let phrases = ["路", "路灯", "灯坏了", "坏"];
         let (fast, slow) = (Phrases::new(&phrases), automaton(&phrases));
         for t in ["路灯坏了", "灯坏了路", "路路灯灯坏了坏", "", "路", "灯"] {
-            assert_eq!(fast.find_iter(t).collect::<Vec<_>>(), plain(&slow, t), "{t}");
+            assert_eq!(
+                fast.find_iter(t).collect::<Vec<_>>(),
+                plain(&slow, t),
+                "{t}"
+            );
         }
     }
 }
