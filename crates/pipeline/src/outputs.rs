@@ -321,7 +321,11 @@ pub(crate) fn write_all(
         refs.push(&notes);
     }
     // The index, the digest (with its Parquet tables) and the workbook need nothing of each
-    // other: they are written side by side, each timed on its own.
+    // other. The index comes first, alone: its two indexing threads keep both cores busy, and
+    // the digest's tables and the workbook, held at once beside it, were the run's peak memory
+    // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
+    // The digest and the workbook then go side by side (one core each). Each part is timed on
+    // its own.
     let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
         let t = std::time::Instant::now();
         let names = f()?;
@@ -401,12 +405,12 @@ pub(crate) fn write_all(
         diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
         Ok(vec!["diaoyan.xlsx".to_owned()])
     };
+    let index_done = timed("index", &index_part);
     let results = std::thread::scope(|scope| {
-        let index = scope.spawn(|| timed("index", &index_part));
         let digest = scope.spawn(|| timed("digest", &digest_part));
         let workbook = timed("workbook", &workbook_part);
         [
-            index.join().expect("index writer panicked"),
+            index_done,
             digest.join().expect("digest writer panicked"),
             workbook,
         ]

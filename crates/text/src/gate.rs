@@ -16,12 +16,14 @@ pub struct StartGate {
 /// Bits in each bitmap.
 const BITS: u32 = 16;
 
+#[inline]
 fn bit(a: char, b: Option<char>) -> usize {
     let h = (a as u32).wrapping_mul(0x9e37_79b1)
         ^ b.map_or(0, |b| (b as u32).wrapping_add(1).wrapping_mul(0x85eb_ca77));
     (h >> (32 - BITS)) as usize
 }
 
+#[inline]
 fn is_set(bits: &[u64], at: usize) -> bool {
     bits[at / 64] & (1 << (at % 64)) != 0
 }
@@ -44,11 +46,13 @@ impl StartGate {
     }
 
     /// Whether a phrase may start at character `a` followed by `b` (`None` at the end).
+    #[inline]
     pub fn may_start(&self, a: char, b: Option<char>) -> bool {
         (b.is_some() && is_set(&self.pairs, bit(a, b))) || is_set(&self.singles, bit(a, None))
     }
 
     /// The byte offsets in `s` where a phrase may start, in order.
+    #[inline]
     pub fn starts<'s>(&'s self, s: &'s str) -> impl Iterator<Item = usize> + 's {
         let mut chars = s.char_indices().peekable();
         std::iter::from_fn(move || {
