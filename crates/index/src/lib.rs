@@ -19,7 +19,7 @@ pub mod snippet;
 use diaoyan_model::{Kind, Level, Suggestion};
 use diaoyan_text::Segmenter;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -203,51 +203,9 @@ impl<'a> Entry<'a> {
 }
 
 /// jieba in search mode as a tantivy tokenizer, sharing the pipeline's dictionary.
-///
-/// Short texts recur across entries — a submission's title, author, unit and places come again
-/// with each of its suggestions, twenty times over for a long report — so the words of a short
-/// text are remembered: segmenting them again was about a quarter of the index's jieba time. The
-/// memory is per tokenizer (tantivy clones one per indexing thread; a clone starts empty) and
-/// bounded ([`MEMO_BYTES`], [`MEMO_TEXTS`]).
+#[derive(Clone)]
 struct JiebaTokenizer {
     seg: Segmenter,
-    memo: HashMap<Box<str>, Box<[(usize, usize)]>>,
-}
-
-/// Texts up to this many bytes are remembered (a title, a name, a unit, a list of places).
-const MEMO_BYTES: usize = 120;
-/// At most this many texts are remembered; the memory is emptied when it is full.
-const MEMO_TEXTS: usize = 1 << 16;
-
-impl JiebaTokenizer {
-    fn new(seg: Segmenter) -> JiebaTokenizer {
-        JiebaTokenizer {
-            seg,
-            memo: HashMap::new(),
-        }
-    }
-
-    /// The search-mode word spans of `text` ([`Segmenter::search_spans`]).
-    fn spans(&mut self, text: &str) -> Vec<(usize, usize)> {
-        if text.len() > MEMO_BYTES {
-            return self.seg.search_spans(text);
-        }
-        if let Some(spans) = self.memo.get(text) {
-            return spans.to_vec();
-        }
-        let spans = self.seg.search_spans(text);
-        if self.memo.len() >= MEMO_TEXTS {
-            self.memo.clear();
-        }
-        self.memo.insert(text.into(), spans.as_slice().into());
-        spans
-    }
-}
-
-impl Clone for JiebaTokenizer {
-    fn clone(&self) -> JiebaTokenizer {
-        JiebaTokenizer::new(self.seg.clone())
-    }
 }
 
 /// The search-mode words of a text, one token reused (no String per word).
@@ -295,7 +253,7 @@ impl Tokenizer for JiebaTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
         Tokens {
             text,
-            spans: self.spans(text).into_iter(),
+            spans: self.seg.search_spans(text).into_iter(),
             token: Token {
                 position: 0,
                 position_length: 1,
@@ -483,7 +441,7 @@ fn day_number(date: &str, end: bool) -> Option<u64> {
 fn register(index: &Index, seg: &Segmenter) {
     index.tokenizers().register(
         TOKENIZER,
-        tantivy::tokenizer::TextAnalyzer::from(JiebaTokenizer::new(seg.clone())),
+        tantivy::tokenizer::TextAnalyzer::from(JiebaTokenizer { seg: seg.clone() }),
     );
     index
         .tokenizers()

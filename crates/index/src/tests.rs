@@ -703,39 +703,3 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     let err = Searcher::open(&copy, &seg).err().unwrap().to_string();
     assert!(err.contains("索引不完整"), "{err}");
 }
-
-/// Every token of a text as (text, from, to, position).
-fn tokens_of(t: &mut JiebaTokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {
-    let mut out = Vec::new();
-    let mut s = t.token_stream(text);
-    while s.advance() {
-        let k = s.token();
-        out.push((k.text.clone(), k.offset_from, k.offset_to, k.position));
-    }
-    out
-}
-
-#[test]
-fn remembered_short_texts_give_the_tokens_segmenting_gives() {
-    let seg = Segmenter::builtin();
-    let mut fresh = JiebaTokenizer::new(seg.clone());
-    let mut t = JiebaTokenizer::new(seg);
-    let short = "石桥村三组机耕路塌方情况调研报告";
-    let long = "石桥村三组的机耕路有两处塌方，雨天没法走。".repeat(8);
-    assert!(short.len() <= MEMO_BYTES && long.len() > MEMO_BYTES);
-    for text in [short, &long, "ＡＢＣ公司", "", "张伟"] {
-        let want = tokens_of(&mut fresh, text);
-        assert_eq!(tokens_of(&mut t, text), want, "{text}");
-        // Again, from memory (short texts) — the same tokens.
-        assert_eq!(tokens_of(&mut t, text), want, "{text}");
-        fresh.memo.clear();
-    }
-    assert!(t.memo.contains_key(short) && !t.memo.contains_key(long.as_str()));
-    // A clone starts empty; the memory stays bounded.
-    assert!(t.clone().memo.is_empty());
-    for i in 0..MEMO_TEXTS + 10 {
-        tokens_of(&mut t, &format!("第{i}号"));
-    }
-    assert!(t.memo.len() <= MEMO_TEXTS, "{}", t.memo.len());
-    assert_eq!(tokens_of(&mut t, short), tokens_of(&mut fresh, short));
-}

@@ -1,9 +1,6 @@
 //! Boilerplate (套话) and concrete-object lexicons.
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
-};
-use diaoyan_text::StartGate;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 
 /// The boilerplate lexicon shipped with the binary.
@@ -21,7 +18,7 @@ pub(crate) struct Hit {
 
 /// Compiled boilerplate phrases and patterns.
 pub(crate) struct Boilerplate {
-    phrases: Phrases,
+    phrases: AhoCorasick,
     phrase_category: Vec<usize>,
     patterns: Vec<(Regex, usize)>,
     /// All patterns in one automaton: a sentence is scanned once to learn which patterns
@@ -69,7 +66,7 @@ impl Boilerplate {
                 phrase_category.push(c);
             }
         }
-        let phrases = Phrases::new(&phrases);
+        let phrases = phrase_automaton(&phrases);
         let pattern_set = RegexSet::new(patterns.iter().map(|(re, _)| re.as_str()))
             .expect("each pattern compiled on its own");
         let any_pattern = Regex::new(&any_of(patterns.iter().map(|(re, _)| re.as_str())))
@@ -92,10 +89,10 @@ impl Boilerplate {
         let mut hits: Vec<Hit> = self
             .phrases
             .find_iter(s)
-            .map(|(start, end, phrase)| Hit {
-                start,
-                end,
-                category: self.phrase_category[phrase],
+            .map(|m| Hit {
+                start: m.start(),
+                end: m.end(),
+                category: self.phrase_category[m.pattern().as_usize()],
             })
             .collect();
         if self.any_pattern.is_match(s) {
@@ -121,48 +118,16 @@ impl Boilerplate {
     }
 }
 
-/// A lexicon's literal phrases, found as a leftmost-longest automaton finds them (the leftmost
-/// phrase, the longest one starting there, then on after it; no overlaps), but with the
-/// automaton run, anchored, only where [`StartGate`] says a phrase may start rather than over
-/// every byte (its transition table, about 1.8 MB for the built-in 套话 lexicon, missed the cache
-/// at almost every character).
-pub(crate) struct Phrases {
-    anchored: AhoCorasick,
-    gate: StartGate,
-}
-
-impl Phrases {
-    pub fn new<P: AsRef<str>>(phrases: &[P]) -> Phrases {
-        let anchored = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(phrases.iter().map(AsRef::as_ref))
-            .expect("literal phrases always build");
-        Phrases {
-            anchored,
-            gate: StartGate::new(phrases),
-        }
-    }
-
-    /// `(start, end, phrase index)` of each phrase found in `s`, in order.
-    pub fn find_iter<'s>(&'s self, s: &'s str) -> impl Iterator<Item = (usize, usize, usize)> + 's {
-        let mut starts = self.gate.starts(s);
-        let mut after = 0;
-        std::iter::from_fn(move || {
-            for i in starts.by_ref() {
-                if i < after {
-                    continue;
-                }
-                let input = Input::new(s).range(i..).anchored(Anchored::Yes);
-                if let Some(m) = self.anchored.find(input) {
-                    after = m.end();
-                    return Some((m.start(), m.end(), m.pattern().as_usize()));
-                }
-            }
-            None
-        })
-    }
+/// The automaton finding a lexicon's literal phrases, longest first where they overlap. A DFA
+/// without a prefilter: on Chinese text the phrases' first bytes (0xE4–0xE9) are everywhere, so
+/// a prefilter would fire at almost every character and only add work.
+fn phrase_automaton<P: AsRef<[u8]>>(phrases: &[P]) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
+        .build(phrases)
+        .expect("literal phrases always build")
 }
 
 /// One regex matching where any of `patterns` matches (none: a regex that never matches).
@@ -177,7 +142,7 @@ fn any_of<'a>(patterns: impl Iterator<Item = &'a str>) -> String {
 
 /// Concrete objects (机耕路, 卫生室 …).
 pub(crate) struct Concrete {
-    words: Phrases,
+    words: AhoCorasick,
 }
 
 fn word_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -190,13 +155,16 @@ impl Concrete {
     pub fn parse(text: &str) -> Concrete {
         let words: Vec<&str> = word_lines(text).collect();
         Concrete {
-            words: Phrases::new(&words),
+            words: phrase_automaton(&words),
         }
     }
 
     /// Byte ranges of concrete objects in `s`.
     pub fn find(&self, s: &str) -> Vec<(usize, usize)> {
-        self.words.find_iter(s).map(|(a, b, _)| (a, b)).collect()
+        self.words
+            .find_iter(s)
+            .map(|m| (m.start(), m.end()))
+            .collect()
     }
 }
 
@@ -242,103 +210,5 @@ mod tests {
             assert!(w[0].end <= w[1].start);
         }
         assert!(b.hits("三组机耕路有两处塌方").is_empty());
-    }
-}
-
-#[cfg(test)]
-mod phrase_tests {
-    use super::*;
-
-    /// The phrases' own unanchored leftmost-longest automaton.
-    fn automaton(phrases: &[&str]) -> AhoCorasick {
-        AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(phrases)
-            .unwrap()
-    }
-
-    /// What it finds.
-    fn plain(automaton: &AhoCorasick, s: &str) -> Vec<(usize, usize, usize)> {
-        automaton
-            .find_iter(s)
-            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
-            .collect()
-    }
-
-    fn lexicon_phrases(text: &str) -> Vec<&str> {
-        word_lines(text)
-            .map(|l| l.split_once('\t').map_or(l, |(_, p)| p))
-            .filter(|p| !p.starts_with("re:") && !p.is_empty())
-            .collect()
-    }
-
-    #[test]
-    fn prefiltered_phrases_are_found_as_the_plain_automaton_finds_them() {
-        let xorshift = |x: &mut u64| {
-            *x ^= *x << 13;
-            *x ^= *x >> 7;
-            *x ^= *x << 17;
-            *x
-        };
-        for lexicon in [BUILTIN_BOILERPLATE, BUILTIN_CONCRETE] {
-            let phrases = lexicon_phrases(lexicon);
-            assert!(phrases.len() >= 50);
-            let fast = Phrases::new(&phrases);
-            let slow = automaton(&phrases);
-            // The sample campaign's texts, line by line.
-            let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora");
-            let mut texts: Vec<String> = Vec::new();
-            let mut dirs = vec![std::path::PathBuf::from(root)];
-            while let Some(d) = dirs.pop() {
-                for e in std::fs::read_dir(&d).unwrap() {
-                    let p = e.unwrap().path();
-                    if p.is_dir() {
-                        dirs.push(p);
-                    } else if p.extension().is_some_and(|x| x == "txt") {
-                        // (Some sample files are GBK on purpose.)
-                        texts.extend(std::fs::read_to_string(&p).ok());
-                    }
-                }
-            }
-            assert!(texts.len() >= 30, "{}", texts.len());
-            // Random strings of phrase pieces (whole, cut short, run together so phrases
-            // overlap and nest) and other characters.
-            let mut x = 0x2545_f491_4f6c_dd1d_u64;
-            for _ in 0..3000 {
-                let mut s = String::new();
-                for _ in 0..(xorshift(&mut x) % 8) {
-                    let p: Vec<char> = phrases[xorshift(&mut x) as usize % phrases.len()]
-                        .chars()
-                        .collect();
-                    let (a, b) = match xorshift(&mut x) % 4 {
-                        0 => (1.min(p.len()), p.len()),
-                        1 => (0, p.len() - 1),
-                        _ => (0, p.len()),
-                    };
-                    s.extend(&p[a..b]);
-                    if xorshift(&mut x) % 3 == 0 {
-                        s.push(['，', '的', 'a', '1', '进', '重'][xorshift(&mut x) as usize % 6]);
-                    }
-                }
-                texts.push(s);
-            }
-            let mut found = 0;
-            for t in &texts {
-                let want = plain(&slow, t);
-                found += want.len();
-                assert_eq!(fast.find_iter(t).collect::<Vec<_>>(), want, "{t}");
-            }
-            assert!(found > 1000, "{found}");
-        }
-        // One-character phrases, and a phrase that is another's first character.
-        let phrases = ["路", "路灯", "灯坏了", "坏"];
-        let (fast, slow) = (Phrases::new(&phrases), automaton(&phrases));
-        for t in ["路灯坏了", "灯坏了路", "路路灯灯坏了坏", "", "路", "灯"] {
-            assert_eq!(
-                fast.find_iter(t).collect::<Vec<_>>(),
-                plain(&slow, t),
-                "{t}"
-            );
-        }
     }
 }

@@ -21,7 +21,6 @@
 //! ```
 
 mod dates;
-mod gate;
 mod header;
 mod mask;
 mod minutes;
@@ -31,7 +30,6 @@ mod segment;
 mod split;
 
 pub use dates::{chinese_number, find_date, find_day, parse_date, parse_datetime};
-pub use gate::StartGate;
 pub use header::body_start;
 pub use mask::mask_personal;
 pub use minutes::{MinutesLine, minutes_host, minutes_line};
