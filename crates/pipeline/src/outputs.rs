@@ -174,13 +174,158 @@ pub(crate) fn write_all(
     progress.start("写出结果", files + entries);
     let tick = || progress.advance(1);
     let subs = &d.ingest.submissions;
-    // The index, the lists (CSV, JSONL), the digest (with its Parquet tables) and the workbook
-    // need nothing of each other. The index starts first and the lists are written beside it
-    // (one thread; they were a second or more with one core idle before the index began). The
-    // digest and the workbook wait for the index: its two indexing threads keep both cores busy,
-    // and the digest's tables and the workbook, held at once beside it, were the run's peak
-    // memory (10k: 820 MB, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time. They
-    // then go side by side (one core each). Each part is timed on its own.
+    let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
+        let st = d.stats.as_ref().map(|v| v[i]);
+        let num = |f: fn(&diaoyan_model::TextStats) -> usize| {
+            st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
+        };
+        vec![
+            s.id.clone(),
+            s.path.clone(),
+            s.ref_.clone(),
+            s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
+            s.author.clone(),
+            s.unit.clone(),
+            s.level.map(|l| l.label().to_owned()).unwrap_or_default(),
+            s.place.clone(),
+            s.date.clone(),
+            s.day.map(|d| d.to_string()).unwrap_or_default(),
+            s.title.clone(),
+            num(|x| x.chars),
+            num(|x| x.han),
+            num(|x| x.sentences),
+            num(|x| x.words),
+            s.encoding.clone(),
+            s.warnings.join("；"),
+        ]
+    };
+    // A list too long for the workbook is streamed to its CSV, never held as a table.
+    let t = if subs.len() > XLSX_MAX_ROWS {
+        diaoyan_digest::write_csv_rows(
+            &dir.join("submissions.csv"),
+            SUBMISSION_COLUMNS,
+            subs.iter().enumerate().map(|(i, s)| row(i, s)),
+        )?;
+        None
+    } else {
+        let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
+        for (i, s) in subs.iter().enumerate() {
+            t.push(row(i, s));
+        }
+        write_csv(&dir.join("submissions.csv"), &t)?;
+        Some(t)
+    };
+    tick();
+
+    let lines: Vec<SubmissionLine> = subs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SubmissionLine {
+            sub: s,
+            stats: d.stats.as_ref().map(|v| v[i]),
+            assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
+        })
+        .collect();
+    write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
+    tick();
+
+    let mut e = Table::new("无法读取的文件", &["文件", "原因", "说明"]);
+    for err in &d.ingest.errors {
+        e.push(vec![
+            err.path.clone(),
+            err.reason.clone(),
+            err.detail.clone(),
+        ]);
+    }
+    write_csv(&dir.join("ingest_errors.csv"), &e)?;
+    tick();
+    lap("submissions");
+    let mut written = vec![
+        "submissions.csv".to_owned(),
+        "submissions.jsonl".to_owned(),
+        "ingest_errors.csv".to_owned(),
+    ];
+    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
+    // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
+    // and the workbook says so on a notes sheet.
+    let mut notes = Table::new("说明", &["工作表", "说明"]);
+    if t.is_none() {
+        notes.push(vec![
+            "材料清单".to_owned(),
+            format!(
+                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                subs.len()
+            ),
+        ]);
+    }
+    let mut keep = |t: Table| -> Option<Table> {
+        if t.rows.len() > XLSX_MAX_ROWS {
+            notes.push(vec![
+                t.name.clone(),
+                format!(
+                    "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                    t.rows.len()
+                ),
+            ]);
+            None
+        } else {
+            Some(t)
+        }
+    };
+    // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
+    // unreadable files.
+    let submissions_sheet = t.and_then(&mut keep);
+    let errors_sheet = keep(e);
+    let mut score_sheets = Vec::new();
+    if let Some(sc) = &d.score {
+        let f = flags_table(subs, sc, reviews);
+        write_csv(&dir.join("flags.csv"), &f)?;
+        tick();
+        let p = pairs_table(&sc.pairs);
+        write_csv(&dir.join("duplicates.csv"), &p)?;
+        tick();
+        let c = cadres_table(&sc.cadres);
+        write_csv(&dir.join("cadres.csv"), &c)?;
+        tick();
+        written.extend([
+            "flags.csv".to_owned(),
+            "duplicates.csv".to_owned(),
+            "cadres.csv".to_owned(),
+        ]);
+        score_sheets = vec![keep(f), keep(c), keep(p)];
+        lap("flags");
+    }
+    let mut sheets: Vec<Option<Table>> = Vec::new();
+    if let Some(sg) = &d.suggest {
+        let st = suggestions_table(&sg.suggestions);
+        write_csv(&dir.join("suggestions.csv"), &st)?;
+        tick();
+        let it = issues_table(&sg.issues, reviews);
+        write_csv(&dir.join("issues.csv"), &it)?;
+        tick();
+        let tt = topics_table(&sg.topics);
+        write_csv(&dir.join("topics.csv"), &tt)?;
+        tick();
+        written.extend([
+            "suggestions.csv".to_owned(),
+            "issues.csv".to_owned(),
+            "topics.csv".to_owned(),
+        ]);
+        sheets.extend([keep(tt), keep(it), keep(st)]);
+        lap("suggestions");
+    }
+    sheets.extend(score_sheets);
+    sheets.extend([submissions_sheet, errors_sheet]);
+    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
+    if !notes.rows.is_empty() {
+        refs.push(&notes);
+    }
+    // The index, the digest (with its Parquet tables) and the workbook need nothing of each
+    // other. The index comes first, alone: its two indexing threads keep both cores busy, and
+    // the digest's tables and the workbook, held at once beside it, were the run's peak memory
+    // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
+    // The digest and the workbook then go side by side (one core each). Each part is timed on
+    // its own.
     let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
         let t = std::time::Instant::now();
         let names = f()?;
@@ -224,167 +369,6 @@ pub(crate) fn write_all(
         *index_slot.lock().expect("index slot") = Some(built);
         Ok(vec!["index/".to_owned()])
     };
-    let (index_done, lists) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| timed("index", &index_part));
-        let lists = (|| -> Result<_> {
-            let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
-                let st = d.stats.as_ref().map(|v| v[i]);
-                let num = |f: fn(&diaoyan_model::TextStats) -> usize| {
-                    st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
-                };
-                vec![
-                    s.id.clone(),
-                    s.path.clone(),
-                    s.ref_.clone(),
-                    s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
-                    s.author.clone(),
-                    s.unit.clone(),
-                    s.level.map(|l| l.label().to_owned()).unwrap_or_default(),
-                    s.place.clone(),
-                    s.date.clone(),
-                    s.day.map(|d| d.to_string()).unwrap_or_default(),
-                    s.title.clone(),
-                    num(|x| x.chars),
-                    num(|x| x.han),
-                    num(|x| x.sentences),
-                    num(|x| x.words),
-                    s.encoding.clone(),
-                    s.warnings.join("；"),
-                ]
-            };
-            // A list too long for the workbook is streamed to its CSV, never held as a table.
-            let t = if subs.len() > XLSX_MAX_ROWS {
-                diaoyan_digest::write_csv_rows(
-                    &dir.join("submissions.csv"),
-                    SUBMISSION_COLUMNS,
-                    subs.iter().enumerate().map(|(i, s)| row(i, s)),
-                )?;
-                None
-            } else {
-                let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
-                for (i, s) in subs.iter().enumerate() {
-                    t.push(row(i, s));
-                }
-                write_csv(&dir.join("submissions.csv"), &t)?;
-                Some(t)
-            };
-            tick();
-
-            let lines: Vec<SubmissionLine> = subs
-                .iter()
-                .enumerate()
-                .map(|(i, s)| SubmissionLine {
-                    sub: s,
-                    stats: d.stats.as_ref().map(|v| v[i]),
-                    assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
-                })
-                .collect();
-            write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
-            tick();
-
-            let mut e = Table::new("无法读取的文件", &["文件", "原因", "说明"]);
-            for err in &d.ingest.errors {
-                e.push(vec![
-                    err.path.clone(),
-                    err.reason.clone(),
-                    err.detail.clone(),
-                ]);
-            }
-            write_csv(&dir.join("ingest_errors.csv"), &e)?;
-            tick();
-            lap("submissions");
-            let mut written = vec![
-                "submissions.csv".to_owned(),
-                "submissions.jsonl".to_owned(),
-                "ingest_errors.csv".to_owned(),
-            ];
-            // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
-            // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
-            // and the workbook says so on a notes sheet.
-            let mut notes = Table::new("说明", &["工作表", "说明"]);
-            if t.is_none() {
-                notes.push(vec![
-                    "材料清单".to_owned(),
-                    format!(
-                        "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                        subs.len()
-                    ),
-                ]);
-            }
-            let mut keep = |t: Table| -> Option<Table> {
-                if t.rows.len() > XLSX_MAX_ROWS {
-                    notes.push(vec![
-                        t.name.clone(),
-                        format!(
-                            "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                            t.rows.len()
-                        ),
-                    ]);
-                    None
-                } else {
-                    Some(t)
-                }
-            };
-            // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
-            // unreadable files.
-            let submissions_sheet = t.and_then(&mut keep);
-            let errors_sheet = keep(e);
-            let mut score_sheets = Vec::new();
-            if let Some(sc) = &d.score {
-                let f = flags_table(subs, sc, reviews);
-                write_csv(&dir.join("flags.csv"), &f)?;
-                tick();
-                let p = pairs_table(&sc.pairs);
-                write_csv(&dir.join("duplicates.csv"), &p)?;
-                tick();
-                let c = cadres_table(&sc.cadres);
-                write_csv(&dir.join("cadres.csv"), &c)?;
-                tick();
-                written.extend([
-                    "flags.csv".to_owned(),
-                    "duplicates.csv".to_owned(),
-                    "cadres.csv".to_owned(),
-                ]);
-                score_sheets = vec![keep(f), keep(c), keep(p)];
-                lap("flags");
-            }
-            let mut sheets: Vec<Option<Table>> = Vec::new();
-            if let Some(sg) = &d.suggest {
-                let st = suggestions_table(&sg.suggestions);
-                write_csv(&dir.join("suggestions.csv"), &st)?;
-                tick();
-                let it = issues_table(&sg.issues, reviews);
-                write_csv(&dir.join("issues.csv"), &it)?;
-                tick();
-                let tt = topics_table(&sg.topics);
-                write_csv(&dir.join("topics.csv"), &tt)?;
-                tick();
-                written.extend([
-                    "suggestions.csv".to_owned(),
-                    "issues.csv".to_owned(),
-                    "topics.csv".to_owned(),
-                ]);
-                sheets.extend([keep(tt), keep(it), keep(st)]);
-                lap("suggestions");
-            }
-            Ok((
-                written,
-                sheets,
-                score_sheets,
-                notes,
-                submissions_sheet,
-                errors_sheet,
-            ))
-        })();
-        (index.join().expect("index writer panicked"), lists)
-    });
-    let (mut written, mut sheets, score_sheets, notes, submissions_sheet, errors_sheet) = lists?;
-    sheets.extend(score_sheets);
-    sheets.extend([submissions_sheet, errors_sheet]);
-    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
-    if !notes.rows.is_empty() {
-        refs.push(&notes);
-    }
     let digest_part = || -> Result<Vec<String>> {
         let Some(sg) = &d.suggest else {
             return Ok(Vec::new());
@@ -421,6 +405,7 @@ pub(crate) fn write_all(
         diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
         Ok(vec!["diaoyan.xlsx".to_owned()])
     };
+    let index_done = timed("index", &index_part);
     let results = std::thread::scope(|scope| {
         let digest = scope.spawn(|| timed("digest", &digest_part));
         let workbook = timed("workbook", &workbook_part);
