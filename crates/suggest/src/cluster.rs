@@ -692,9 +692,11 @@ fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
             .first()
             .map_or(b.len(), |&x| b.partition_point(|&y| y < x));
         let (bl, bh) = b.split_at(cut);
-        let (lo, hi) = out.split_at_mut(al.len() + bl.len());
+        // The upper half is merged from `mid` on, then moved down to follow the lower half.
+        let mid = al.len() + bl.len();
+        let (lo, hi) = out.split_at_mut(mid);
         let (nl, nh) = rayon::join(|| merge_into(al, bl, lo), || merge_into(ah, bh, hi));
-        out.copy_within(al.len() + bl.len()..al.len() + bl.len() + nh, nl);
+        out.copy_within(mid..mid + nh, nl);
         nl + nh
     };
     out.truncate(written);
