@@ -97,6 +97,84 @@ impl Table {
     }
 }
 
+/// Something written as a CSV file or a workbook sheet: a name, a header row and rows visited in
+/// order. A [`Table`] holds its rows; [`Rows`] makes each when it is visited.
+pub trait Sheet: Sync {
+    /// Sheet name in a workbook.
+    fn name(&self) -> &str;
+    /// Column headers.
+    fn header(&self) -> &[String];
+    /// How many rows.
+    fn len(&self) -> usize;
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Calls `f` with every row, in order; the first error stops the visit.
+    fn each_row(&self, f: &mut dyn FnMut(&[String]) -> std::io::Result<()>) -> std::io::Result<()>;
+}
+
+impl Sheet for Table {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn each_row(&self, f: &mut dyn FnMut(&[String]) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.rows.iter().try_for_each(|r| f(r))
+    }
+}
+
+/// A table whose rows are made from the run's data each time they are visited and dropped once
+/// written: a list of a million suggestions goes to its CSV file and its sheet without ever
+/// being held as cells.
+pub struct Rows<'a> {
+    name: String,
+    header: Vec<String>,
+    len: usize,
+    row: Box<dyn Fn(usize) -> Vec<String> + Sync + 'a>,
+}
+
+impl<'a> Rows<'a> {
+    /// `len` rows, row `i` made by `row(i)`.
+    pub fn new(
+        name: &str,
+        header: &[&str],
+        len: usize,
+        row: impl Fn(usize) -> Vec<String> + Sync + 'a,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            header: header.iter().map(|s| (*s).to_owned()).collect(),
+            len,
+            row: Box::new(row),
+        }
+    }
+}
+
+impl Sheet for Rows<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn each_row(&self, f: &mut dyn FnMut(&[String]) -> std::io::Result<()>) -> std::io::Result<()> {
+        (0..self.len).try_for_each(|i| {
+            let row = (self.row)(i);
+            debug_assert_eq!(row.len(), self.header.len(), "row width");
+            f(&row)
+        })
+    }
+}
+
 /// Writes bytes to `path` atomically: temp file in the same folder, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
@@ -133,32 +211,13 @@ pub fn write_atomic_with(
     Ok(())
 }
 
-/// Writes rows as CSV as they come (UTF-8 with a BOM, header first), never holding the table:
-/// for tables too large to keep in memory twice.
-pub fn write_csv_rows<I>(path: &Path, header: &[&str], rows: I) -> Result<()>
-where
-    I: IntoIterator<Item = Vec<String>>,
-{
-    write_atomic_with(path, |out| {
-        out.write_all(b"\xEF\xBB\xBF")?;
-        let mut w = csv::WriterBuilder::new().from_writer(out);
-        w.write_record(header)?;
-        for row in rows {
-            w.write_record(&row)?;
-        }
-        w.flush()
-    })
-}
-
 /// Writes a table as CSV: UTF-8 with a BOM (so Excel and WPS open it correctly), header first.
-pub fn write_csv(path: &Path, table: &Table) -> Result<()> {
+pub fn write_csv(path: &Path, table: &dyn Sheet) -> Result<()> {
     write_atomic_with(path, |out| {
         out.write_all(b"\xEF\xBB\xBF")?;
         let mut w = csv::WriterBuilder::new().from_writer(out);
-        w.write_record(&table.header)?;
-        for row in &table.rows {
-            w.write_record(row)?;
-        }
+        w.write_record(table.header())?;
+        table.each_row(&mut |row| Ok(w.write_record(row)?))?;
         w.flush()
     })
 }
@@ -183,7 +242,7 @@ pub fn write_jsonl<T: Serialize>(path: &Path, values: &[T]) -> Result<()> {
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
 /// Rows are streamed (rust_xlsxwriter's constant-memory sheets: each row goes to a temporary
 /// file as it is written, strings inline), so a sheet of a million rows is never held as cells.
-pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
+pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -194,38 +253,42 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
             .map_err(|e| write_err(path, e))?;
         // Excel limits sheet names to 31 characters and forbids a few symbols.
         let name: String = t
-            .name
+            .name()
             .chars()
             .filter(|c| !"[]:*?/\\".contains(*c))
             .take(31)
             .collect();
         ws.set_name(&name).map_err(|e| write_err(path, e))?;
         // Column widths first: a streamed sheet cannot go back to its rows.
-        let mut widths: Vec<usize> = t.header.iter().map(|h| display_width(h)).collect();
-        for row in &t.rows {
-            for (c, cell) in row.iter().enumerate() {
-                if let Some(w) = widths.get_mut(c) {
-                    *w = (*w).max(display_width(excel_cell(cell)).min(80));
-                }
+        let header = t.header();
+        let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+        t.each_row(&mut |row| {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(display_width(excel_cell(cell)).min(80));
             }
-        }
+            Ok(())
+        })
+        .map_err(|e| write_err(path, e))?;
         for (c, w) in widths.iter().enumerate() {
             ws.set_column_width(c as u16, (*w as f64 + 2.0).min(82.0))
                 .map_err(|e| write_err(path, e))?;
         }
         ws.set_freeze_panes(1, 0).map_err(|e| write_err(path, e))?;
-        if !t.header.is_empty() {
-            ws.autofilter(0, 0, t.rows.len() as u32, t.header.len() as u16 - 1)
+        if !header.is_empty() {
+            ws.autofilter(0, 0, t.len() as u32, header.len() as u16 - 1)
                 .map_err(|e| write_err(path, e))?;
         }
-        for (c, h) in t.header.iter().enumerate() {
+        for (c, h) in header.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &bold)
                 .map_err(|e| write_err(path, e))?;
         }
-        for (r, row) in t.rows.iter().enumerate() {
+        let mut failed = None;
+        let mut r = 0u32;
+        let visited = t.each_row(&mut |row| {
+            r += 1;
             for (c, cell) in row.iter().enumerate() {
                 let cell = excel_cell(cell);
-                let (row_i, col_i) = (r as u32 + 1, c as u16);
+                let col = c as u16;
                 // Counts and scores are numbers (so Excel sorts them); codes with leading
                 // zeros and long digit strings stay text.
                 let number = (!cell.is_empty()
@@ -235,14 +298,22 @@ pub fn write_xlsx(path: &Path, tables: &[&Table]) -> Result<()> {
                 .flatten()
                 .filter(|n| n.is_finite());
                 let res = match number {
-                    Some(n) => ws.write_number(row_i, col_i, n).map(|_| ()),
-                    None if cell.chars().count() > 60 => ws
-                        .write_string_with_format(row_i, col_i, cell, &wrap)
-                        .map(|_| ()),
-                    None => ws.write_string(row_i, col_i, cell).map(|_| ()),
+                    Some(n) => ws.write_number(r, col, n).map(|_| ()),
+                    None if cell.chars().count() > 60 => {
+                        ws.write_string_with_format(r, col, cell, &wrap).map(|_| ())
+                    }
+                    None => ws.write_string(r, col, cell).map(|_| ()),
                 };
-                res.map_err(|e| write_err(path, e))?;
+                if let Err(e) = res {
+                    let io = std::io::Error::other(e.to_string());
+                    failed = Some(e);
+                    return Err(io);
+                }
             }
+            Ok(())
+        });
+        if let Err(e) = visited {
+            return Err(failed.map_or_else(|| write_err(path, e), |x| write_err(path, x)));
         }
     }
     let mut err = None;
@@ -345,5 +416,63 @@ mod tests {
         write_xlsx(&p, &[&t]).unwrap();
         let bytes = std::fs::read(&p).unwrap();
         assert!(bytes.starts_with(b"PK"));
+    }
+
+    /// Rows made on demand write what the same rows held in a table write: the CSV byte for
+    /// byte, the sheet cell for cell (numbers, widths, filters, frozen header).
+    #[test]
+    fn rows_made_on_demand_write_what_a_held_table_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = ["编号", "标题", "得分"];
+        let make = |i: usize| {
+            vec![
+                format!("S{i:04}"),
+                format!(
+                    "第{i}条：{}",
+                    "石桥村机耕路坑洼，雨天无法通行".repeat(i % 7)
+                ),
+                format!("{:.1}", i as f64 * 1.5),
+            ]
+        };
+        let mut t = Table::new("意见建议", &header);
+        for i in 0..300 {
+            t.push(make(i));
+        }
+        let rows = Rows::new("意见建议", &header, 300, make);
+        assert_eq!(
+            (rows.len(), rows.name(), rows.header()),
+            (300, "意见建议", &t.header[..])
+        );
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        write_csv(&a, &t).unwrap();
+        write_csv(&b, &rows).unwrap();
+        let csv_a = std::fs::read(&a).unwrap();
+        assert!(csv_a.len() > 10_000);
+        assert_eq!(csv_a, std::fs::read(&b).unwrap());
+        let sheet_xml = |p: &Path| {
+            let f = std::fs::File::open(p).unwrap();
+            let mut z = zip::ZipArchive::new(f).unwrap();
+            let mut s = String::new();
+            std::io::Read::read_to_string(
+                &mut z.by_name("xl/worksheets/sheet1.xml").unwrap(),
+                &mut s,
+            )
+            .unwrap();
+            s
+        };
+        let (a, b) = (dir.path().join("a.xlsx"), dir.path().join("b.xlsx"));
+        write_xlsx(&a, &[&t]).unwrap();
+        write_xlsx(&b, &[&rows]).unwrap();
+        let xml = sheet_xml(&a);
+        assert!(
+            xml.contains("<autoFilter ref=\"A1:C301\"/>"),
+            "{}",
+            &xml[..400]
+        );
+        assert!(
+            xml.contains("<c r=\"C3\"><v>1.5</v></c>"),
+            "scores are numbers"
+        );
+        assert_eq!(xml, sheet_xml(&b));
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::run::RunData;
-use diaoyan_digest::{Table, write_csv, write_jsonl};
+use diaoyan_digest::{Rows, Sheet, Table, write_csv, write_jsonl};
 use diaoyan_model::Submission;
 use diaoyan_score::ScoreOutput;
 use serde::Serialize;
@@ -142,10 +142,10 @@ struct SubmissionLine<'a> {
 /// Writes every output; returns their names. Reports one unit of progress per file written
 /// (the index counts as one) and one per entry put into the index, under “写出结果”: the index
 /// takes most of the time, so its entries move the bar.
-pub(crate) fn write_all(
+pub(crate) fn write_all<'d>(
     dir: &Path,
-    d: &RunData,
-    reviews: &crate::Reviews,
+    d: &'d RunData,
+    reviews: &'d crate::Reviews,
     seg: Option<&diaoyan_text::Segmenter>,
     progress: &dyn crate::Progress,
     index: &mut Option<diaoyan_index::Built>,
@@ -199,22 +199,12 @@ pub(crate) fn write_all(
             s.warnings.join("；"),
         ]
     };
-    // A list too long for the workbook is streamed to its CSV, never held as a table.
-    let t = if subs.len() > XLSX_MAX_ROWS {
-        diaoyan_digest::write_csv_rows(
-            &dir.join("submissions.csv"),
-            SUBMISSION_COLUMNS,
-            subs.iter().enumerate().map(|(i, s)| row(i, s)),
-        )?;
-        None
-    } else {
-        let mut t = Table::new("材料清单", SUBMISSION_COLUMNS);
-        for (i, s) in subs.iter().enumerate() {
-            t.push(row(i, s));
-        }
-        write_csv(&dir.join("submissions.csv"), &t)?;
-        Some(t)
-    };
+    // The long lists (submissions, flags, suggestions) are never held as cells: their rows are
+    // made from the stage outputs as the CSV file and then the workbook sheet are written.
+    let t = Rows::new("材料清单", SUBMISSION_COLUMNS, subs.len(), move |i| {
+        row(i, &subs[i])
+    });
+    write_csv(&dir.join("submissions.csv"), &t)?;
     tick();
 
     let lines: Vec<SubmissionLine> = subs
@@ -249,22 +239,13 @@ pub(crate) fn write_all(
     // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
     // and the workbook says so on a notes sheet.
     let mut notes = Table::new("说明", &["工作表", "说明"]);
-    if t.is_none() {
-        notes.push(vec![
-            "材料清单".to_owned(),
-            format!(
-                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                subs.len()
-            ),
-        ]);
-    }
-    let mut keep = |t: Table| -> Option<Table> {
-        if t.rows.len() > XLSX_MAX_ROWS {
+    let mut keep = |t: Box<dyn Sheet + 'd>| -> Option<Box<dyn Sheet + 'd>> {
+        if t.len() > XLSX_MAX_ROWS {
             notes.push(vec![
-                t.name.clone(),
+                t.name().to_owned(),
                 format!(
                     "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                    t.rows.len()
+                    t.len()
                 ),
             ]);
             None
@@ -274,11 +255,11 @@ pub(crate) fn write_all(
     };
     // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
     // unreadable files.
-    let submissions_sheet = t.and_then(&mut keep);
-    let errors_sheet = keep(e);
+    let submissions_sheet = keep(Box::new(t));
+    let errors_sheet = keep(Box::new(e));
     let mut score_sheets = Vec::new();
     if let Some(sc) = &d.score {
-        let f = flags_table(subs, sc, reviews);
+        let f = flags_rows(subs, sc, reviews);
         write_csv(&dir.join("flags.csv"), &f)?;
         tick();
         let p = pairs_table(&sc.pairs);
@@ -292,12 +273,12 @@ pub(crate) fn write_all(
             "duplicates.csv".to_owned(),
             "cadres.csv".to_owned(),
         ]);
-        score_sheets = vec![keep(f), keep(c), keep(p)];
+        score_sheets = vec![keep(Box::new(f)), keep(Box::new(c)), keep(Box::new(p))];
         lap("flags");
     }
-    let mut sheets: Vec<Option<Table>> = Vec::new();
+    let mut sheets: Vec<Option<Box<dyn Sheet + 'd>>> = Vec::new();
     if let Some(sg) = &d.suggest {
-        let st = suggestions_table(&sg.suggestions);
+        let st = suggestions_rows(&sg.suggestions);
         write_csv(&dir.join("suggestions.csv"), &st)?;
         tick();
         let it = issues_table(&sg.issues, reviews);
@@ -311,12 +292,12 @@ pub(crate) fn write_all(
             "issues.csv".to_owned(),
             "topics.csv".to_owned(),
         ]);
-        sheets.extend([keep(tt), keep(it), keep(st)]);
+        sheets.extend([keep(Box::new(tt)), keep(Box::new(it)), keep(Box::new(st))]);
         lap("suggestions");
     }
     sheets.extend(score_sheets);
     sheets.extend([submissions_sheet, errors_sheet]);
-    let mut refs: Vec<&Table> = sheets.iter().flatten().collect();
+    let mut refs: Vec<&dyn Sheet> = sheets.iter().flatten().map(|s| &**s).collect();
     if !notes.rows.is_empty() {
         refs.push(&notes);
     }
@@ -504,13 +485,14 @@ pub const FLAG_COLUMNS: &[&str] = &[
     "审核后结论",
 ];
 
-fn flags_table(
-    subs: &[diaoyan_model::Submission],
-    sc: &diaoyan_score::ScoreOutput,
-    reviews: &crate::Reviews,
-) -> Table {
-    let mut t = Table::new("材料审查", FLAG_COLUMNS);
-    for (s, a) in subs.iter().zip(&sc.assessments) {
+fn flags_rows<'a>(
+    subs: &'a [diaoyan_model::Submission],
+    sc: &'a diaoyan_score::ScoreOutput,
+    reviews: &'a crate::Reviews,
+) -> Rows<'a> {
+    let n = subs.len().min(sc.assessments.len());
+    Rows::new("材料审查", FLAG_COLUMNS, n, move |i| {
+        let (s, a) = (&subs[i], &sc.assessments[i]);
         let review = reviews.submissions.get(&s.id);
         let sig = &a.signals;
         let share = if sig.sentences == 0 {
@@ -518,7 +500,7 @@ fn flags_table(
         } else {
             sig.boilerplate_sentences as f64 / sig.sentences as f64
         };
-        t.push(vec![
+        vec![
             s.id.clone(),
             s.path.clone(),
             s.author.clone(),
@@ -540,9 +522,8 @@ fn flags_table(
                 .filter(|v| !v.is_empty())
                 .unwrap_or(a.verdict.label())
                 .to_owned(),
-        ]);
-    }
-    t
+        ]
+    })
 }
 
 fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
@@ -585,8 +566,8 @@ fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
     t
 }
 
-fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
-    let mut t = Table::new(
+fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
+    Rows::new(
         "意见建议",
         &[
             "ID",
@@ -606,34 +587,35 @@ fn suggestions_table(suggestions: &[diaoyan_model::Suggestion]) -> Table {
             "专题编号",
             "说明",
         ],
-    );
-    for s in suggestions {
-        t.push(vec![
-            s.id.clone(),
-            s.submission.clone(),
-            s.path.clone(),
-            s.author.clone(),
-            s.unit.clone(),
-            s.place.clone(),
-            s.places.join("、"),
-            s.date.clone(),
-            s.voice.label().to_owned(),
-            s.subject.clone(),
-            s.text.clone(),
-            s.theme_group.clone(),
-            s.theme.clone(),
-            s.issue.clone().unwrap_or_default(),
-            s.topic.clone().unwrap_or_default(),
-            s.excluded.clone().unwrap_or_else(|| {
-                if s.issue.is_none() {
-                    "单独反映".into()
-                } else {
-                    String::new()
-                }
-            }),
-        ]);
-    }
-    t
+        suggestions.len(),
+        |i| {
+            let s = &suggestions[i];
+            vec![
+                s.id.clone(),
+                s.submission.clone(),
+                s.path.clone(),
+                s.author.clone(),
+                s.unit.clone(),
+                s.place.clone(),
+                s.places.join("、"),
+                s.date.clone(),
+                s.voice.label().to_owned(),
+                s.subject.clone(),
+                s.text.clone(),
+                s.theme_group.clone(),
+                s.theme.clone(),
+                s.issue.clone().unwrap_or_default(),
+                s.topic.clone().unwrap_or_default(),
+                s.excluded.clone().unwrap_or_else(|| {
+                    if s.issue.is_none() {
+                        "单独反映".into()
+                    } else {
+                        String::new()
+                    }
+                }),
+            ]
+        },
+    )
 }
 
 fn issues_table(issues: &[diaoyan_model::Issue], reviews: &crate::Reviews) -> Table {

@@ -256,7 +256,7 @@ impl Digest {
     pub fn build(t: &Tables, facts: &Facts, scope: &str) -> Result<Self> {
         let sb = &t.submissions;
         let verdicts = strs(sb, "verdict")?;
-        let count_v = |v: &str| verdicts.iter().filter(|x| *x == v).count();
+        let count_v = |v: &str| verdicts.iter().filter(|x| **x == v).count();
         // The submissions' columns (and the cadres' rows) are read once.
         let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
             strs(sb, "path")?,
@@ -268,19 +268,15 @@ impl Digest {
             strs(sb, "reasons")?,
         );
         // Reviewer decisions (absent from tables written before they existed).
-        let optional = |name: &str| -> Result<Vec<String>> {
+        let optional = |name: &str| -> Result<Vec<&str>> {
             if sb.column(name).is_ok() {
                 strs(sb, name)
             } else {
-                Ok(vec![String::new(); sb.height()])
+                Ok(vec![""; sb.height()])
             }
         };
         let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
-        let sdates: Vec<&str> = b_date
-            .iter()
-            .map(String::as_str)
-            .filter(|d| !d.is_empty())
-            .collect();
+        let sdates: Vec<&str> = b_date.iter().copied().filter(|d| !d.is_empty()).collect();
         let sg = &t.suggestions;
         let s_text = strs(sg, "text")?;
         let s_author = strs(sg, "author")?;
@@ -316,21 +312,21 @@ impl Digest {
         );
         let cadres: Vec<CadreRow> = (0..cd.height())
             .map(|i| CadreRow {
-                name: c_name[i].clone(),
-                unit: c_unit[i].clone(),
-                level: c_level[i].clone(),
-                place: c_place[i].clone(),
-                stay: c_stay[i].clone(),
+                name: c_name[i].to_owned(),
+                unit: c_unit[i].to_owned(),
+                level: c_level[i].to_owned(),
+                place: c_place[i].to_owned(),
+                stay: c_stay[i].to_owned(),
                 days: c_days[i],
                 notes: c_notes[i],
                 households: c_hh[i],
                 quota: c_quota[i],
-                reached: c_reached[i].clone(),
-                missing: c_missing[i].clone(),
+                reached: c_reached[i].to_owned(),
+                missing: c_missing[i].to_owned(),
                 forums: c_forums[i],
                 submissions: c_subs[i],
                 redo: c_redo[i],
-                verdict: c_verdict[i].clone(),
+                verdict: c_verdict[i].to_owned(),
                 reasons: c_reasons[i].replace('\n', "；"),
             })
             .collect();
@@ -338,6 +334,7 @@ impl Digest {
         let mut places: BTreeSet<String> = strs(sb, "place")?
             .into_iter()
             .filter(|p| !p.is_empty())
+            .map(str::to_owned)
             .collect();
         places.extend(
             cadres
@@ -345,7 +342,7 @@ impl Digest {
                 .map(|c| c.place.clone())
                 .filter(|p| !p.is_empty()),
         );
-        let units: BTreeSet<&String> = b_unit.iter().filter(|p| !p.is_empty()).collect();
+        let units: BTreeSet<&str> = b_unit.iter().copied().filter(|p| !p.is_empty()).collect();
         let cadre_count = if cd.height() > 0 {
             cd.height()
         } else {
@@ -369,7 +366,7 @@ impl Digest {
             units: units.len(),
             households,
             suggestions: sg.height(),
-            people_voice: s_voice.iter().filter(|v| *v == "群众").count(),
+            people_voice: s_voice.iter().filter(|v| **v == "群众").count(),
             in_issues: s_issue.iter().filter(|v| !v.is_empty()).count(),
             issues: t.issues.height(),
             topics: t.topics.height(),
@@ -393,9 +390,9 @@ impl Digest {
             let file = s_path[i]
                 .rsplit(['/', '\\'])
                 .next()
-                .unwrap_or(&s_path[i])
+                .unwrap_or(s_path[i])
                 .to_owned();
-            let who: Vec<&str> = [s_author[i].as_str(), s_unit[i].as_str(), s_date[i].as_str()]
+            let who: Vec<&str> = [s_author[i], s_unit[i], s_date[i]]
                 .into_iter()
                 .filter(|x| !x.is_empty())
                 .collect();
@@ -405,7 +402,7 @@ impl Digest {
             }
             source.push_str(&file);
             Quote {
-                text: s_text[i].clone(),
+                text: s_text[i].to_owned(),
                 source,
             }
         };
@@ -438,7 +435,7 @@ impl Digest {
             let mut m: HashMap<&str, usize> = HashMap::new();
             for &i in rows {
                 if !s_place[i].is_empty() {
-                    *m.entry(&s_place[i]).or_default() += 1;
+                    *m.entry(s_place[i]).or_default() += 1;
                 } else {
                     for p in s_places[i].split('、').filter(|x| !x.is_empty()) {
                         *m.entry(p).or_default() += 1;
@@ -463,20 +460,20 @@ impl Digest {
         );
         let mut issues_of_topic: HashMap<&str, Vec<IssueBlock>> = HashMap::new();
         for k in 0..is.height() {
-            let rows = by_issue.get(&i_id[k]).cloned().unwrap_or_default();
+            let rows = by_issue.get(i_id[k]).cloned().unwrap_or_default();
             issues_of_topic
-                .entry(i_topic[k].as_str())
+                .entry(i_topic[k])
                 .or_default()
                 .push(IssueBlock {
-                    id: i_id[k].clone(),
-                    title: i_title[k].clone(),
+                    id: i_id[k].to_owned(),
+                    title: i_title[k].to_owned(),
                     heat: i_heat[k],
                     people: i_people[k],
                     mentions: rows.len(),
                     places: places_of(&rows),
-                    first: i_first[k].clone(),
-                    last: i_last[k].clone(),
-                    quotes: quotes_of(&rows, &i_examples[k]),
+                    first: i_first[k].to_owned(),
+                    last: i_last[k].to_owned(),
+                    quotes: quotes_of(&rows, i_examples[k]),
                 });
         }
         let tp = &t.topics;
@@ -499,15 +496,15 @@ impl Digest {
         );
         let mut topics: Vec<TopicBlock> = (0..tp.height())
             .map(|k| {
-                let rows = by_topic.get(&t_id[k]).cloned().unwrap_or_default();
-                let mut issues = issues_of_topic.remove(t_id[k].as_str()).unwrap_or_default();
+                let rows = by_topic.get(t_id[k]).cloned().unwrap_or_default();
+                let mut issues = issues_of_topic.remove(t_id[k]).unwrap_or_default();
                 issues.sort_by(|a, b| a.id.cmp(&b.id));
                 TopicBlock {
-                    id: t_id[k].clone(),
-                    title: t_title[k].clone(),
-                    keywords: t_kw[k].clone(),
-                    theme_group: t_group[k].clone(),
-                    theme: t_theme[k].clone(),
+                    id: t_id[k].to_owned(),
+                    title: t_title[k].to_owned(),
+                    keywords: t_kw[k].to_owned(),
+                    theme_group: t_group[k].to_owned(),
+                    theme: t_theme[k].to_owned(),
                     heat: t_heat[k],
                     people: t_people[k],
                     place_count: t_pc[k],
@@ -515,10 +512,10 @@ impl Digest {
                     mentions: rows.len(),
                     submissions: t_subs[k],
                     places: places_of(&rows),
-                    first: t_first[k].clone(),
-                    last: t_last[k].clone(),
+                    first: t_first[k].to_owned(),
+                    last: t_last[k].to_owned(),
                     issues,
-                    quotes: quotes_of(&rows, &t_examples[k]),
+                    quotes: quotes_of(&rows, t_examples[k]),
                 }
             })
             .collect();
@@ -531,7 +528,7 @@ impl Digest {
         let group_of: HashMap<&str, &str> = themes_col
             .iter()
             .zip(&groups)
-            .map(|(t, g)| (t.as_str(), g.as_str()))
+            .map(|(t, g)| (*t, *g))
             .collect();
         let mut themes: Vec<ThemeBlock> = theme_counts
             .iter()
@@ -573,18 +570,18 @@ impl Digest {
         let mut redo: Vec<RedoItem> = (0..sb.height())
             .filter(|&i| verdicts[i] == "退回重写" || b_review_verdict[i] == "退回重写")
             .map(|i| RedoItem {
-                path: b_path[i].clone(),
-                kind: b_kind[i].clone(),
-                author: b_author[i].clone(),
-                unit: b_unit[i].clone(),
-                date: b_date[i].clone(),
+                path: b_path[i].to_owned(),
+                kind: b_kind[i].to_owned(),
+                author: b_author[i].to_owned(),
+                unit: b_unit[i].to_owned(),
+                date: b_date[i].to_owned(),
                 score: b_score[i],
                 reasons: b_reasons[i]
                     .lines()
                     .filter(|l| !l.is_empty())
                     .map(str::to_owned)
                     .collect(),
-                review: b_review[i].clone(),
+                review: b_review[i].to_owned(),
             })
             .collect();
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));

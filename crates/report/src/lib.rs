@@ -215,7 +215,10 @@ pub fn write_digest(dir: &Path, stem: &str, d: &Digest, formats: &[Format]) -> R
             }
             Format::Xlsx => {
                 let tables = xlsx::tables(d);
-                let refs: Vec<&diaoyan_digest::Table> = tables.iter().collect();
+                let refs: Vec<&dyn diaoyan_digest::Sheet> = tables
+                    .iter()
+                    .map(|t| t as &dyn diaoyan_digest::Sheet)
+                    .collect();
                 diaoyan_digest::write_xlsx(&path, &refs)?;
             }
         }

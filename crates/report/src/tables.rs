@@ -347,29 +347,25 @@ impl Tables {
         let dates = strs(sg, "date")?;
         // Every asked-for value must name something (themes exactly, units as a part), else
         // the message lists what there is.
-        let check =
-            |asked: &[String], what: &str, exact: bool, known: &[&[String]]| -> Result<()> {
-                let all = || known.iter().flat_map(|k| k.iter());
-                for a in asked {
-                    if !all().any(|x| {
-                        if exact {
-                            x == a
-                        } else {
-                            x.contains(a.as_str())
-                        }
-                    }) {
-                        let names: BTreeSet<&str> = all()
-                            .map(String::as_str)
-                            .filter(|x| !x.is_empty())
-                            .collect();
-                        return Err(Error::Select(format!(
-                            "没有{what}“{a}”。现有{what}：{}",
-                            names.into_iter().collect::<Vec<_>>().join("、")
-                        )));
+        let check = |asked: &[String], what: &str, exact: bool, known: &[&[&str]]| -> Result<()> {
+            let all = || known.iter().flat_map(|k| k.iter());
+            for a in asked {
+                if !all().any(|x| {
+                    if exact {
+                        *x == a
+                    } else {
+                        x.contains(a.as_str())
                     }
+                }) {
+                    let names: BTreeSet<&str> = all().copied().filter(|x| !x.is_empty()).collect();
+                    return Err(Error::Select(format!(
+                        "没有{what}“{a}”。现有{what}：{}",
+                        names.into_iter().collect::<Vec<_>>().join("、")
+                    )));
                 }
-                Ok(())
-            };
+            }
+            Ok(())
+        };
         check(&f.themes, "主题", true, &[&themes, &groups])?;
         let sub_units = strs(&self.submissions, "unit")?;
         check(&f.units, "单位", false, &[&units, &sub_units])?;
@@ -389,10 +385,10 @@ impl Tables {
             |u: &str| f.units.is_empty() || f.units.iter().any(|x| u.contains(x.as_str()));
         let mask: BooleanChunked = (0..sg.height())
             .map(|i| {
-                (f.themes.is_empty() || f.themes.iter().any(|t| *t == themes[i] || *t == groups[i]))
-                    && place_ok(&places[i], &named[i])
-                    && unit_ok(&units[i])
-                    && in_dates(&dates[i])
+                (f.themes.is_empty() || f.themes.iter().any(|t| t == themes[i] || t == groups[i]))
+                    && place_ok(places[i], named[i])
+                    && unit_ok(units[i])
+                    && in_dates(dates[i])
             })
             .collect();
         let suggestions = sg.filter(&mask).map_err(Error::frame)?;
@@ -405,17 +401,17 @@ impl Tables {
         let sb = &self.submissions;
         let (sp, su, sd) = (strs(sb, "place")?, strs(sb, "unit")?, strs(sb, "date")?);
         let mask: BooleanChunked = (0..sb.height())
-            .map(|i| place_ok(&sp[i], "") && unit_ok(&su[i]) && in_dates(&sd[i]))
+            .map(|i| place_ok(sp[i], "") && unit_ok(su[i]) && in_dates(sd[i]))
             .collect();
         let submissions = sb.filter(&mask).map_err(Error::frame)?;
         let cd = &self.cadres;
         let (cp, cu) = (strs(cd, "place")?, strs(cd, "unit")?);
         let mask: BooleanChunked = (0..cd.height())
-            .map(|i| place_ok(&cp[i], "") && unit_ok(&cu[i]))
+            .map(|i| place_ok(cp[i], "") && unit_ok(cu[i]))
             .collect();
         let cadres = cd.filter(&mask).map_err(Error::frame)?;
         let keep_ids = |col: &str, df: &DataFrame| -> Result<DataFrame> {
-            let kept: BTreeSet<String> = strs(&suggestions, col)?.into_iter().collect();
+            let kept: BTreeSet<&str> = strs(&suggestions, col)?.into_iter().collect();
             let ids = strs(df, "id")?;
             let mask: BooleanChunked = ids.iter().map(|x| kept.contains(x)).collect();
             df.filter(&mask).map_err(Error::frame)
@@ -430,11 +426,12 @@ impl Tables {
     }
 }
 
-/// A string column as owned strings (nulls as empty).
-pub(crate) fn strs(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+/// A string column's values, borrowed from the frame (nulls as empty): a digest of a million
+/// suggestions reads their columns without copying them.
+pub(crate) fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<&'a str>> {
     let c = df.column(name).map_err(Error::frame)?;
     let ca = c.str().map_err(Error::frame)?;
-    Ok(ca.iter().map(|x| x.unwrap_or("").to_owned()).collect())
+    Ok(ca.iter().map(|x| x.unwrap_or("")).collect())
 }
 
 /// A u32 column (nulls as 0).
