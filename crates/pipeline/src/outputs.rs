@@ -142,10 +142,15 @@ struct SubmissionLine<'a> {
 /// Writes every output; returns their names. Reports one unit of progress per file written
 /// (the index counts as one) and one per entry put into the index, under “写出结果”: the index
 /// takes most of the time, so its entries move the bar.
-pub(crate) fn write_all<'d>(
+///
+/// In order: the lists (CSV, JSON Lines), then the keyword index, alone — the last output that
+/// reads the submissions' texts, which are then let go when the text stage's counts stand in
+/// for them (at a million documents they are gigabytes) — then the digest (with its Parquet
+/// tables) and the workbook side by side.
+pub(crate) fn write_all(
     dir: &Path,
-    d: &'d RunData,
-    reviews: &'d crate::Reviews,
+    d: &mut RunData,
+    reviews: &crate::Reviews,
     seg: Option<&diaoyan_text::Segmenter>,
     progress: &dyn crate::Progress,
     index: &mut Option<diaoyan_index::Built>,
@@ -173,140 +178,6 @@ pub(crate) fn write_all<'d>(
     };
     progress.start("写出结果", files + entries);
     let tick = || progress.advance(1);
-    let subs = &d.ingest.submissions;
-    let row = |i: usize, s: &diaoyan_model::Submission| -> Vec<String> {
-        let st = d.stats.as_ref().map(|v| v[i]);
-        let num = |f: fn(&diaoyan_model::TextStats) -> usize| {
-            st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
-        };
-        vec![
-            s.id.clone(),
-            s.path.clone(),
-            s.ref_.clone(),
-            s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
-            s.author.clone(),
-            s.unit.clone(),
-            s.level.map(|l| l.label().to_owned()).unwrap_or_default(),
-            s.place.clone(),
-            s.date.clone(),
-            s.day.map(|d| d.to_string()).unwrap_or_default(),
-            s.title.clone(),
-            num(|x| x.chars),
-            num(|x| x.han),
-            num(|x| x.sentences),
-            num(|x| x.words),
-            s.encoding.clone(),
-            s.warnings.join("；"),
-        ]
-    };
-    // The long lists (submissions, flags, suggestions) are never held as cells: their rows are
-    // made from the stage outputs as the CSV file and then the workbook sheet are written.
-    let t = Rows::new("材料清单", SUBMISSION_COLUMNS, subs.len(), move |i| {
-        row(i, &subs[i])
-    });
-    write_csv(&dir.join("submissions.csv"), &t)?;
-    tick();
-
-    let lines: Vec<SubmissionLine> = subs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SubmissionLine {
-            sub: s,
-            stats: d.stats.as_ref().map(|v| v[i]),
-            assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
-        })
-        .collect();
-    write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
-    tick();
-
-    let mut e = Table::new("无法读取的文件", &["文件", "原因", "说明"]);
-    for err in &d.ingest.errors {
-        e.push(vec![
-            err.path.clone(),
-            err.reason.clone(),
-            err.detail.clone(),
-        ]);
-    }
-    write_csv(&dir.join("ingest_errors.csv"), &e)?;
-    tick();
-    lap("submissions");
-    let mut written = vec![
-        "submissions.csv".to_owned(),
-        "submissions.jsonl".to_owned(),
-        "ingest_errors.csv".to_owned(),
-    ];
-    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
-    // XLSX_MAX_ROWS stay in their CSV files only (and are dropped as soon as those are written),
-    // and the workbook says so on a notes sheet.
-    let mut notes = Table::new("说明", &["工作表", "说明"]);
-    let mut keep = |t: Box<dyn Sheet + 'd>| -> Option<Box<dyn Sheet + 'd>> {
-        if t.len() > XLSX_MAX_ROWS {
-            notes.push(vec![
-                t.name().to_owned(),
-                format!(
-                    "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                    t.len()
-                ),
-            ]);
-            None
-        } else {
-            Some(t)
-        }
-    };
-    // Sheet order in the workbook: issues, suggestions, flags, cadres, duplicates, submissions,
-    // unreadable files.
-    let submissions_sheet = keep(Box::new(t));
-    let errors_sheet = keep(Box::new(e));
-    let mut score_sheets = Vec::new();
-    if let Some(sc) = &d.score {
-        let f = flags_rows(subs, sc, reviews);
-        write_csv(&dir.join("flags.csv"), &f)?;
-        tick();
-        let p = pairs_table(&sc.pairs);
-        write_csv(&dir.join("duplicates.csv"), &p)?;
-        tick();
-        let c = cadres_table(&sc.cadres);
-        write_csv(&dir.join("cadres.csv"), &c)?;
-        tick();
-        written.extend([
-            "flags.csv".to_owned(),
-            "duplicates.csv".to_owned(),
-            "cadres.csv".to_owned(),
-        ]);
-        score_sheets = vec![keep(Box::new(f)), keep(Box::new(c)), keep(Box::new(p))];
-        lap("flags");
-    }
-    let mut sheets: Vec<Option<Box<dyn Sheet + 'd>>> = Vec::new();
-    if let Some(sg) = &d.suggest {
-        let st = suggestions_rows(&sg.suggestions);
-        write_csv(&dir.join("suggestions.csv"), &st)?;
-        tick();
-        let it = issues_table(&sg.issues, reviews);
-        write_csv(&dir.join("issues.csv"), &it)?;
-        tick();
-        let tt = topics_table(&sg.topics);
-        write_csv(&dir.join("topics.csv"), &tt)?;
-        tick();
-        written.extend([
-            "suggestions.csv".to_owned(),
-            "issues.csv".to_owned(),
-            "topics.csv".to_owned(),
-        ]);
-        sheets.extend([keep(Box::new(tt)), keep(Box::new(it)), keep(Box::new(st))]);
-        lap("suggestions");
-    }
-    sheets.extend(score_sheets);
-    sheets.extend([submissions_sheet, errors_sheet]);
-    let mut refs: Vec<&dyn Sheet> = sheets.iter().flatten().map(|s| &**s).collect();
-    if !notes.rows.is_empty() {
-        refs.push(&notes);
-    }
-    // The index, the digest (with its Parquet tables) and the workbook need nothing of each
-    // other. The index comes first, alone: its two indexing threads keep both cores busy, and
-    // the digest's tables and the workbook, held at once beside it, were the run's peak memory
-    // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
-    // The digest and the workbook then go side by side (one core each). Each part is timed on
-    // its own.
     let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
         let t = std::time::Instant::now();
         let names = f()?;
@@ -315,41 +186,166 @@ pub(crate) fn write_all<'d>(
         }
         Ok::<_, crate::Error>((names, part, t.elapsed().as_secs_f64()))
     };
-    let index_slot = std::sync::Mutex::new(None);
-    let index_part = || -> Result<Vec<String>> {
-        let (Some(sg), Some(seg)) = (&d.suggest, seg) else {
-            return Ok(Vec::new());
+
+    // The lists. The long ones (submissions, flags, suggestions) are never held as cells: their
+    // rows are made from the stage outputs as the CSV file (and later the workbook sheet) is
+    // written; the short ones are kept as tables for the workbook.
+    let (mut written, small, index_done) = {
+        let d: &RunData = d;
+        let subs = &d.ingest.submissions;
+        write_csv(&dir.join("submissions.csv"), &submission_rows(d))?;
+        tick();
+        let lines: Vec<SubmissionLine> = subs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SubmissionLine {
+                sub: s,
+                stats: d.stats.as_ref().map(|v| v[i]),
+                assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
+            })
+            .collect();
+        write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
+        drop(lines);
+        tick();
+        let mut small = SmallTables {
+            errors: Table::new("无法读取的文件", &["文件", "原因", "说明"]),
+            ..SmallTables::default()
         };
-        // The staging folder is inside the output folder: the previous run's index is
-        // updated (unchanged entries kept) rather than rebuilt.
-        let previous = dir.parent().map(|p| p.join("index"));
-        // One unit per entry handed to the index, reported in batches.
-        const BATCH: u64 = 1024;
-        let mut pending = 0u64;
-        let built = diaoyan_index::update(
-            &dir.join("index"),
-            previous.as_deref().filter(|p| p.is_dir()),
-            seg,
-            index_entries(subs, d.score.as_ref(), &sg.suggestions).inspect(|_| {
-                pending += 1;
-                if pending == BATCH {
-                    progress.advance(pending);
-                    pending = 0;
-                }
-            }),
-            &diaoyan_index::Labels::new(
-                sg.issues
-                    .iter()
-                    .map(|i| (i.id.as_str(), i.members.as_slice())),
-                sg.topics
-                    .iter()
-                    .map(|t| (t.id.as_str(), t.members.as_slice())),
-            ),
-        )?;
-        progress.advance(pending);
-        *index_slot.lock().expect("index slot") = Some(built);
-        Ok(vec!["index/".to_owned()])
+        for err in &d.ingest.errors {
+            small.errors.push(vec![
+                err.path.clone(),
+                err.reason.clone(),
+                err.detail.clone(),
+            ]);
+        }
+        write_csv(&dir.join("ingest_errors.csv"), &small.errors)?;
+        tick();
+        lap("submissions");
+        let mut written = vec![
+            "submissions.csv".to_owned(),
+            "submissions.jsonl".to_owned(),
+            "ingest_errors.csv".to_owned(),
+        ];
+        if let Some(sc) = &d.score {
+            write_csv(&dir.join("flags.csv"), &flags_rows(subs, sc, reviews))?;
+            tick();
+            let p = pairs_table(&sc.pairs);
+            write_csv(&dir.join("duplicates.csv"), &p)?;
+            tick();
+            let c = cadres_table(&sc.cadres);
+            write_csv(&dir.join("cadres.csv"), &c)?;
+            tick();
+            written.extend([
+                "flags.csv".to_owned(),
+                "duplicates.csv".to_owned(),
+                "cadres.csv".to_owned(),
+            ]);
+            (small.pairs, small.cadres) = (Some(p), Some(c));
+            lap("flags");
+        }
+        if let Some(sg) = &d.suggest {
+            write_csv(
+                &dir.join("suggestions.csv"),
+                &suggestions_rows(&sg.suggestions),
+            )?;
+            tick();
+            let it = issues_table(&sg.issues, reviews);
+            write_csv(&dir.join("issues.csv"), &it)?;
+            tick();
+            let tt = topics_table(&sg.topics);
+            write_csv(&dir.join("topics.csv"), &tt)?;
+            tick();
+            written.extend([
+                "suggestions.csv".to_owned(),
+                "issues.csv".to_owned(),
+                "topics.csv".to_owned(),
+            ]);
+            (small.issues, small.topics) = (Some(it), Some(tt));
+            lap("suggestions");
+        }
+
+        // The index comes next, alone: its two indexing threads keep both cores busy, and the
+        // digest's tables and the workbook, held at once beside it, were the run's peak memory
+        // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
+        let index_slot = std::sync::Mutex::new(None);
+        let index_part = || -> Result<Vec<String>> {
+            let (Some(sg), Some(seg)) = (&d.suggest, seg) else {
+                return Ok(Vec::new());
+            };
+            // The staging folder is inside the output folder: the previous run's index is
+            // updated (unchanged entries kept) rather than rebuilt.
+            let previous = dir.parent().map(|p| p.join("index"));
+            // One unit per entry handed to the index, reported in batches.
+            const BATCH: u64 = 1024;
+            let mut pending = 0u64;
+            let built = diaoyan_index::update(
+                &dir.join("index"),
+                previous.as_deref().filter(|p| p.is_dir()),
+                seg,
+                index_entries(subs, d.score.as_ref(), &sg.suggestions).inspect(|_| {
+                    pending += 1;
+                    if pending == BATCH {
+                        progress.advance(pending);
+                        pending = 0;
+                    }
+                }),
+                &diaoyan_index::Labels::new(
+                    sg.issues
+                        .iter()
+                        .map(|i| (i.id.as_str(), i.members.as_slice())),
+                    sg.topics
+                        .iter()
+                        .map(|t| (t.id.as_str(), t.members.as_slice())),
+                ),
+            )?;
+            progress.advance(pending);
+            *index_slot.lock().expect("index slot") = Some(built);
+            Ok(vec!["index/".to_owned()])
+        };
+        let done = timed("index", &index_part);
+        *index = index_slot.into_inner().expect("index slot");
+        (written, small, done)
     };
+
+    // Nothing below reads a submission's text: the digest counts characters from the text
+    // stage's figures (and from the texts only when that stage did not run).
+    if d.stats.is_some() {
+        for s in &mut d.ingest.submissions {
+            s.text = String::new();
+        }
+    }
+    let d: &RunData = d;
+
+    // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
+    // XLSX_MAX_ROWS stay in their CSV files only, and the workbook says so on a notes sheet.
+    let mut notes = Table::new("说明", &["工作表", "说明"]);
+    // Sheet order in the workbook: topics, issues, suggestions, flags, cadres, duplicates,
+    // submissions, unreadable files (the notes list the sheets left out in the lists' order).
+    let subs = &d.ingest.submissions;
+    let submissions_sheet = keep(&mut notes, Box::new(submission_rows(d)));
+    let errors_sheet = keep(&mut notes, Box::new(small.errors));
+    let mut score_sheets = Vec::new();
+    if let (Some(sc), Some(c), Some(p)) = (&d.score, small.cadres, small.pairs) {
+        score_sheets = vec![
+            keep(&mut notes, Box::new(flags_rows(subs, sc, reviews))),
+            keep(&mut notes, Box::new(c)),
+            keep(&mut notes, Box::new(p)),
+        ];
+    }
+    let mut sheets: Vec<Option<Box<dyn Sheet + '_>>> = Vec::new();
+    if let (Some(sg), Some(it), Some(tt)) = (&d.suggest, small.issues, small.topics) {
+        let tt = keep(&mut notes, Box::new(tt));
+        let it = keep(&mut notes, Box::new(it));
+        let st = keep(&mut notes, Box::new(suggestions_rows(&sg.suggestions)));
+        sheets.extend([tt, it, st]);
+    }
+    sheets.extend(score_sheets);
+    sheets.extend([submissions_sheet, errors_sheet]);
+    let mut refs: Vec<&dyn Sheet> = sheets.iter().flatten().map(|s| &**s).collect();
+    if !notes.rows.is_empty() {
+        refs.push(&notes);
+    }
+    // The digest and the workbook go side by side (one core each). Each part is timed on its own.
     let digest_part = || -> Result<Vec<String>> {
         let Some(sg) = &d.suggest else {
             return Ok(Vec::new());
@@ -386,7 +382,6 @@ pub(crate) fn write_all<'d>(
         diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
         Ok(vec!["diaoyan.xlsx".to_owned()])
     };
-    let index_done = timed("index", &index_part);
     let results = std::thread::scope(|scope| {
         let digest = scope.spawn(|| timed("digest", &digest_part));
         let workbook = timed("workbook", &workbook_part);
@@ -403,8 +398,64 @@ pub(crate) fn write_all<'d>(
         }
         written.extend(names);
     }
-    *index = index_slot.into_inner().expect("index slot");
     Ok(written)
+}
+
+/// `t` when it fits in a workbook sheet; else a line on the notes sheet, and nothing.
+fn keep<'a>(notes: &mut Table, t: Box<dyn Sheet + 'a>) -> Option<Box<dyn Sheet + 'a>> {
+    if t.len() > XLSX_MAX_ROWS {
+        notes.push(vec![
+            t.name().to_owned(),
+            format!(
+                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
+                t.len()
+            ),
+        ]);
+        None
+    } else {
+        Some(t)
+    }
+}
+
+/// The short lists, kept as tables from their CSV files to the workbook.
+#[derive(Default)]
+struct SmallTables {
+    errors: Table,
+    pairs: Option<Table>,
+    cadres: Option<Table>,
+    issues: Option<Table>,
+    topics: Option<Table>,
+}
+
+/// The rows of `submissions.csv` and the 材料清单 sheet.
+fn submission_rows(d: &RunData) -> Rows<'_> {
+    let subs = &d.ingest.submissions;
+    Rows::new("材料清单", SUBMISSION_COLUMNS, subs.len(), move |i| {
+        let s = &subs[i];
+        let st = d.stats.as_ref().map(|v| v[i]);
+        let num = |f: fn(&diaoyan_model::TextStats) -> usize| {
+            st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
+        };
+        vec![
+            s.id.clone(),
+            s.path.clone(),
+            s.ref_.clone(),
+            s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
+            s.author.clone(),
+            s.unit.clone(),
+            s.level.map(|l| l.label().to_owned()).unwrap_or_default(),
+            s.place.clone(),
+            s.date.clone(),
+            s.day.map(|d| d.to_string()).unwrap_or_default(),
+            s.title.clone(),
+            num(|x| x.chars),
+            num(|x| x.han),
+            num(|x| x.sentences),
+            num(|x| x.words),
+            s.encoding.clone(),
+            s.warnings.join("；"),
+        ]
+    })
 }
 
 /// What the keyword index holds: every whole submission, then every suggestion, each with its

@@ -239,7 +239,7 @@ impl Pipeline {
             )),
             _ => None,
         };
-        let data =
+        let mut data =
             self.execute_excluding(progress, std::slice::from_ref(&out_dir), cache.as_ref())?;
         let reviews = crate::review::load(
             &out_dir,
@@ -269,7 +269,7 @@ impl Pipeline {
         let staging = outputs::staging_dir(&out_dir)?;
         report.outputs = outputs::write_all(
             staging.path(),
-            &data,
+            &mut data,
             &report.reviews,
             self.segmenter(),
             progress,

@@ -1,7 +1,7 @@
 //! The digest's content as plain data, aggregated from the [`Tables`]: what every renderer
 //! (Word, web page, Markdown, Excel) lays out in its own way.
 
-use crate::tables::{counts, floats, nums, positions, strs};
+use crate::tables::{Strs, counts, floats, nums, positions, strs};
 use crate::{Facts, Result, Tables};
 use std::collections::{BTreeSet, HashMap};
 
@@ -256,7 +256,7 @@ impl Digest {
     pub fn build(t: &Tables, facts: &Facts, scope: &str) -> Result<Self> {
         let sb = &t.submissions;
         let verdicts = strs(sb, "verdict")?;
-        let count_v = |v: &str| verdicts.iter().filter(|x| **x == v).count();
+        let count_v = |v: &str| verdicts.iter().filter(|x| *x == v).count();
         // The submissions' columns (and the cadres' rows) are read once.
         let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
             strs(sb, "path")?,
@@ -268,15 +268,15 @@ impl Digest {
             strs(sb, "reasons")?,
         );
         // Reviewer decisions (absent from tables written before they existed).
-        let optional = |name: &str| -> Result<Vec<&str>> {
+        let optional = |name: &str| -> Result<Strs> {
             if sb.column(name).is_ok() {
                 strs(sb, name)
             } else {
-                Ok(vec![""; sb.height()])
+                Ok(Strs::absent())
             }
         };
         let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
-        let sdates: Vec<&str> = b_date.iter().copied().filter(|d| !d.is_empty()).collect();
+        let sdates: Vec<&str> = b_date.iter().filter(|d| !d.is_empty()).collect();
         let sg = &t.suggestions;
         let s_text = strs(sg, "text")?;
         let s_author = strs(sg, "author")?;
@@ -312,27 +312,27 @@ impl Digest {
         );
         let cadres: Vec<CadreRow> = (0..cd.height())
             .map(|i| CadreRow {
-                name: c_name[i].to_owned(),
-                unit: c_unit[i].to_owned(),
-                level: c_level[i].to_owned(),
-                place: c_place[i].to_owned(),
-                stay: c_stay[i].to_owned(),
+                name: c_name.get(i).to_owned(),
+                unit: c_unit.get(i).to_owned(),
+                level: c_level.get(i).to_owned(),
+                place: c_place.get(i).to_owned(),
+                stay: c_stay.get(i).to_owned(),
                 days: c_days[i],
                 notes: c_notes[i],
                 households: c_hh[i],
                 quota: c_quota[i],
-                reached: c_reached[i].to_owned(),
-                missing: c_missing[i].to_owned(),
+                reached: c_reached.get(i).to_owned(),
+                missing: c_missing.get(i).to_owned(),
                 forums: c_forums[i],
                 submissions: c_subs[i],
                 redo: c_redo[i],
-                verdict: c_verdict[i].to_owned(),
-                reasons: c_reasons[i].replace('\n', "；"),
+                verdict: c_verdict.get(i).to_owned(),
+                reasons: c_reasons.get(i).replace('\n', "；"),
             })
             .collect();
         let households: u64 = cadres.iter().map(|c| u64::from(c.households)).sum();
         let mut places: BTreeSet<String> = strs(sb, "place")?
-            .into_iter()
+            .iter()
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
@@ -342,14 +342,14 @@ impl Digest {
                 .map(|c| c.place.clone())
                 .filter(|p| !p.is_empty()),
         );
-        let units: BTreeSet<&str> = b_unit.iter().copied().filter(|p| !p.is_empty()).collect();
+        let units: BTreeSet<&str> = b_unit.iter().filter(|p| !p.is_empty()).collect();
         let cadre_count = if cd.height() > 0 {
             cd.height()
         } else {
             let levels = strs(sb, "level")?;
             b_author
                 .iter()
-                .zip(&levels)
+                .zip(levels.iter())
                 .filter(|(a, l)| !a.is_empty() && !l.is_empty())
                 .map(|(a, _)| a)
                 .collect::<BTreeSet<_>>()
@@ -366,7 +366,7 @@ impl Digest {
             units: units.len(),
             households,
             suggestions: sg.height(),
-            people_voice: s_voice.iter().filter(|v| **v == "群众").count(),
+            people_voice: s_voice.iter().filter(|v| *v == "群众").count(),
             in_issues: s_issue.iter().filter(|v| !v.is_empty()).count(),
             issues: t.issues.height(),
             topics: t.topics.height(),
@@ -387,12 +387,13 @@ impl Digest {
 
         // Quotes: a suggestion's words and where they came from.
         let quote = |i: usize| {
-            let file = s_path[i]
+            let file = s_path
+                .get(i)
                 .rsplit(['/', '\\'])
                 .next()
-                .unwrap_or(s_path[i])
+                .unwrap_or(s_path.get(i))
                 .to_owned();
-            let who: Vec<&str> = [s_author[i], s_unit[i], s_date[i]]
+            let who: Vec<&str> = [s_author.get(i), s_unit.get(i), s_date.get(i)]
                 .into_iter()
                 .filter(|x| !x.is_empty())
                 .collect();
@@ -402,7 +403,7 @@ impl Digest {
             }
             source.push_str(&file);
             Quote {
-                text: s_text[i].to_owned(),
+                text: s_text.get(i).to_owned(),
                 source,
             }
         };
@@ -411,19 +412,19 @@ impl Digest {
         let quotes_of = |rows: &[usize], examples: &str| -> Vec<Quote> {
             let mut order: Vec<usize> = Vec::new();
             for ex in examples.split('\n').filter(|x| !x.is_empty()) {
-                if let Some(&i) = rows.iter().find(|&&i| s_text[i] == ex) {
+                if let Some(&i) = rows.iter().find(|&&i| s_text.get(i) == ex) {
                     order.push(i);
                 }
             }
             let mut rest = rows.to_vec();
-            rest.sort_by_key(|&i| (s_voice[i] != "群众", s_issue[i].is_empty(), i));
+            rest.sort_by_key(|&i| (s_voice.get(i) != "群众", s_issue.get(i).is_empty(), i));
             order.extend(rest);
             let mut out: Vec<Quote> = Vec::new();
             for i in order {
                 if out.len() == 3 {
                     break;
                 }
-                if !out.iter().any(|q| q.text == s_text[i]) {
+                if !out.iter().any(|q| q.text == s_text.get(i)) {
                     out.push(quote(i));
                 }
             }
@@ -434,10 +435,10 @@ impl Digest {
         let places_of = |rows: &[usize]| -> Vec<String> {
             let mut m: HashMap<&str, usize> = HashMap::new();
             for &i in rows {
-                if !s_place[i].is_empty() {
-                    *m.entry(s_place[i]).or_default() += 1;
+                if !s_place.get(i).is_empty() {
+                    *m.entry(s_place.get(i)).or_default() += 1;
                 } else {
-                    for p in s_places[i].split('、').filter(|x| !x.is_empty()) {
+                    for p in s_places.get(i).split('、').filter(|x| !x.is_empty()) {
                         *m.entry(p).or_default() += 1;
                     }
                 }
@@ -460,20 +461,20 @@ impl Digest {
         );
         let mut issues_of_topic: HashMap<&str, Vec<IssueBlock>> = HashMap::new();
         for k in 0..is.height() {
-            let rows = by_issue.get(i_id[k]).cloned().unwrap_or_default();
+            let rows = by_issue.get(i_id.get(k)).cloned().unwrap_or_default();
             issues_of_topic
-                .entry(i_topic[k])
+                .entry(i_topic.get(k))
                 .or_default()
                 .push(IssueBlock {
-                    id: i_id[k].to_owned(),
-                    title: i_title[k].to_owned(),
+                    id: i_id.get(k).to_owned(),
+                    title: i_title.get(k).to_owned(),
                     heat: i_heat[k],
                     people: i_people[k],
                     mentions: rows.len(),
                     places: places_of(&rows),
-                    first: i_first[k].to_owned(),
-                    last: i_last[k].to_owned(),
-                    quotes: quotes_of(&rows, i_examples[k]),
+                    first: i_first.get(k).to_owned(),
+                    last: i_last.get(k).to_owned(),
+                    quotes: quotes_of(&rows, i_examples.get(k)),
                 });
         }
         let tp = &t.topics;
@@ -496,15 +497,15 @@ impl Digest {
         );
         let mut topics: Vec<TopicBlock> = (0..tp.height())
             .map(|k| {
-                let rows = by_topic.get(t_id[k]).cloned().unwrap_or_default();
-                let mut issues = issues_of_topic.remove(t_id[k]).unwrap_or_default();
+                let rows = by_topic.get(t_id.get(k)).cloned().unwrap_or_default();
+                let mut issues = issues_of_topic.remove(t_id.get(k)).unwrap_or_default();
                 issues.sort_by(|a, b| a.id.cmp(&b.id));
                 TopicBlock {
-                    id: t_id[k].to_owned(),
-                    title: t_title[k].to_owned(),
-                    keywords: t_kw[k].to_owned(),
-                    theme_group: t_group[k].to_owned(),
-                    theme: t_theme[k].to_owned(),
+                    id: t_id.get(k).to_owned(),
+                    title: t_title.get(k).to_owned(),
+                    keywords: t_kw.get(k).to_owned(),
+                    theme_group: t_group.get(k).to_owned(),
+                    theme: t_theme.get(k).to_owned(),
                     heat: t_heat[k],
                     people: t_people[k],
                     place_count: t_pc[k],
@@ -512,10 +513,10 @@ impl Digest {
                     mentions: rows.len(),
                     submissions: t_subs[k],
                     places: places_of(&rows),
-                    first: t_first[k].to_owned(),
-                    last: t_last[k].to_owned(),
+                    first: t_first.get(k).to_owned(),
+                    last: t_last.get(k).to_owned(),
                     issues,
-                    quotes: quotes_of(&rows, t_examples[k]),
+                    quotes: quotes_of(&rows, t_examples.get(k)),
                 }
             })
             .collect();
@@ -525,11 +526,7 @@ impl Digest {
         let theme_counts: Vec<(String, usize)> = counts(sg, "theme")?;
         let groups = strs(sg, "theme_group")?;
         let themes_col = strs(sg, "theme")?;
-        let group_of: HashMap<&str, &str> = themes_col
-            .iter()
-            .zip(&groups)
-            .map(|(t, g)| (*t, *g))
-            .collect();
+        let group_of: HashMap<&str, &str> = themes_col.iter().zip(groups.iter()).collect();
         let mut themes: Vec<ThemeBlock> = theme_counts
             .iter()
             .map(|(theme, n)| {
@@ -568,20 +565,21 @@ impl Digest {
 
         // Sent back, lowest score first.
         let mut redo: Vec<RedoItem> = (0..sb.height())
-            .filter(|&i| verdicts[i] == "退回重写" || b_review_verdict[i] == "退回重写")
+            .filter(|&i| verdicts.get(i) == "退回重写" || b_review_verdict.get(i) == "退回重写")
             .map(|i| RedoItem {
-                path: b_path[i].to_owned(),
-                kind: b_kind[i].to_owned(),
-                author: b_author[i].to_owned(),
-                unit: b_unit[i].to_owned(),
-                date: b_date[i].to_owned(),
+                path: b_path.get(i).to_owned(),
+                kind: b_kind.get(i).to_owned(),
+                author: b_author.get(i).to_owned(),
+                unit: b_unit.get(i).to_owned(),
+                date: b_date.get(i).to_owned(),
                 score: b_score[i],
-                reasons: b_reasons[i]
+                reasons: b_reasons
+                    .get(i)
                     .lines()
                     .filter(|l| !l.is_empty())
                     .map(str::to_owned)
                     .collect(),
-                review: b_review[i].to_owned(),
+                review: b_review.get(i).to_owned(),
             })
             .collect();
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));
@@ -597,7 +595,7 @@ impl Digest {
             .into_iter()
             .map(|u| {
                 let rows: &[usize] = sub_rows.get(&u).map_or(&[], Vec::as_slice);
-                let v = |x: &str| rows.iter().filter(|&&i| verdicts[i] == x).count();
+                let v = |x: &str| rows.iter().filter(|&&i| verdicts.get(i) == x).count();
                 UnitRow {
                     cadres: cad_units.get(&u).copied().unwrap_or(0),
                     submissions: rows.len(),

@@ -48,22 +48,22 @@ pub struct RunParts<'a> {
 
 /// A column under construction.
 enum Col<'a> {
-    /// Borrowed where the value is a field as it is, owned where it is made (joined lists).
-    Str(&'static str, Vec<Cow<'a, str>>),
+    /// Borrowed where the value is a field as it is, owned where it is made (joined lists);
+    /// made as the column is built, so no column is held twice.
+    Str(&'static str, Box<dyn Iterator<Item = Cow<'a, str>> + 'a>),
     U32(&'static str, Vec<u32>),
     F64(&'static str, Vec<f64>),
 }
 
 fn frame(cols: Vec<Col>) -> Result<DataFrame> {
     let columns: Vec<Column> = cols
-        .iter()
+        .into_iter()
         .map(|c| match c {
             Col::Str(n, v) => {
-                StringChunked::from_iter_values(PlSmallStr::from_str(n), v.iter().map(|x| &**x))
-                    .into_column()
+                StringChunked::from_iter_values(PlSmallStr::from_str(n), v).into_column()
             }
-            Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), v),
-            Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), v),
+            Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), &v),
+            Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), &v),
         })
         .collect();
     DataFrame::new_infer_height(columns).map_err(Error::frame)
@@ -86,7 +86,9 @@ impl Tables {
     /// Builds the tables from a run's stage outputs.
     pub fn from_parts(p: &RunParts<'_>) -> Result<Self> {
         let subs = p.submissions;
-        let s = |f: fn(&Submission) -> Cow<'_, str>| subs.iter().map(f).collect::<Vec<_>>();
+        let s = |f: fn(&Submission) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
+            Box::new(subs.iter().map(f))
+        };
         let verdicts: Vec<Cow<str>> = match p.assessments {
             Some(a) => a.iter().map(|x| x.verdict.label().into()).collect(),
             None => vec!["".into(); subs.len()],
@@ -131,15 +133,17 @@ impl Tables {
             Col::Str("date", s(|x| x.date.as_str().into())),
             Col::Str("title", s(|x| x.title.as_str().into())),
             Col::U32("han", chars),
-            Col::Str("verdict", verdicts),
+            Col::Str("verdict", Box::new(verdicts.into_iter())),
             Col::F64("score", scores),
-            Col::Str("reasons", reasons),
-            Col::Str("review", reviews),
-            Col::Str("review_verdict", review_verdicts),
+            Col::Str("reasons", Box::new(reasons.into_iter())),
+            Col::Str("review", Box::new(reviews.into_iter())),
+            Col::Str("review_verdict", Box::new(review_verdicts.into_iter())),
         ])?;
 
         let sg = p.suggestions;
-        let g = |f: fn(&Suggestion) -> Cow<'_, str>| sg.iter().map(f).collect::<Vec<_>>();
+        let g = |f: fn(&Suggestion) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
+            Box::new(sg.iter().map(f))
+        };
         let suggestions = frame(vec![
             Col::Str("id", g(|x| x.id.as_str().into())),
             Col::Str("submission", g(|x| x.submission.as_str().into())),
@@ -170,7 +174,9 @@ impl Tables {
         ])?;
 
         let is = p.issues;
-        let i = |f: fn(&Issue) -> Cow<'_, str>| is.iter().map(f).collect::<Vec<_>>();
+        let i = |f: fn(&Issue) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
+            Box::new(is.iter().map(f))
+        };
         let issues = frame(vec![
             Col::Str("id", i(|x| x.id.as_str().into())),
             Col::Str(
@@ -199,7 +205,9 @@ impl Tables {
         ])?;
 
         let ts = p.topics;
-        let t = |f: fn(&Topic) -> Cow<'_, str>| ts.iter().map(f).collect::<Vec<_>>();
+        let t = |f: fn(&Topic) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
+            Box::new(ts.iter().map(f))
+        };
         let topics = frame(vec![
             Col::Str("id", t(|x| x.id.as_str().into())),
             Col::Str("title", t(|x| x.title.as_str().into())),
@@ -225,7 +233,9 @@ impl Tables {
         ])?;
 
         let cs = p.cadres;
-        let c = |f: fn(&CadreReport) -> Cow<'_, str>| cs.iter().map(f).collect::<Vec<_>>();
+        let c = |f: fn(&CadreReport) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
+            Box::new(cs.iter().map(f))
+        };
         let cadres = frame(vec![
             Col::Str("name", c(|x| x.name.as_str().into())),
             Col::Str("unit", c(|x| x.unit.as_str().into())),
@@ -291,13 +301,21 @@ impl Tables {
             &self.cadres,
         ];
         for (name, df) in PARQUET_FILES.iter().zip(frames) {
-            let mut bytes: Vec<u8> = Vec::new();
+            // Streamed into the file: a million suggestions' Parquet is never one buffer.
             let mut df = df.clone();
-            ParquetWriter::new(&mut bytes)
-                .with_compression(ParquetCompression::Snappy)
-                .finish(&mut df)
-                .map_err(Error::frame)?;
-            diaoyan_digest::write_atomic_with(&dir.join(name), |w| w.write_all(&bytes))?;
+            let mut failed = None;
+            diaoyan_digest::write_atomic_with(&dir.join(name), |w| {
+                ParquetWriter::new(w)
+                    .with_compression(ParquetCompression::Snappy)
+                    .finish(&mut df)
+                    .map(|_| ())
+                    .map_err(|e| {
+                        let io = std::io::Error::other(e.to_string());
+                        failed = Some(e);
+                        io
+                    })
+            })
+            .map_err(|e| failed.map_or_else(|| Error::from(e), Error::frame))?;
         }
         Ok(PARQUET_FILES.iter().map(|s| (*s).to_owned()).collect())
     }
@@ -347,17 +365,17 @@ impl Tables {
         let dates = strs(sg, "date")?;
         // Every asked-for value must name something (themes exactly, units as a part), else
         // the message lists what there is.
-        let check = |asked: &[String], what: &str, exact: bool, known: &[&[&str]]| -> Result<()> {
+        let check = |asked: &[String], what: &str, exact: bool, known: &[Strs]| -> Result<()> {
             let all = || known.iter().flat_map(|k| k.iter());
             for a in asked {
                 if !all().any(|x| {
                     if exact {
-                        *x == a
+                        x == a
                     } else {
                         x.contains(a.as_str())
                     }
                 }) {
-                    let names: BTreeSet<&str> = all().copied().filter(|x| !x.is_empty()).collect();
+                    let names: BTreeSet<&str> = all().filter(|x| !x.is_empty()).collect();
                     return Err(Error::Select(format!(
                         "没有{what}“{a}”。现有{what}：{}",
                         names.into_iter().collect::<Vec<_>>().join("、")
@@ -366,9 +384,9 @@ impl Tables {
             }
             Ok(())
         };
-        check(&f.themes, "主题", true, &[&themes, &groups])?;
+        check(&f.themes, "主题", true, &[themes, groups])?;
         let sub_units = strs(&self.submissions, "unit")?;
-        check(&f.units, "单位", false, &[&units, &sub_units])?;
+        check(&f.units, "单位", false, &[units, sub_units])?;
         let in_dates = |d: &str| {
             (f.from.is_none() && f.to.is_none())
                 || (!d.is_empty()
@@ -385,10 +403,13 @@ impl Tables {
             |u: &str| f.units.is_empty() || f.units.iter().any(|x| u.contains(x.as_str()));
         let mask: BooleanChunked = (0..sg.height())
             .map(|i| {
-                (f.themes.is_empty() || f.themes.iter().any(|t| t == themes[i] || t == groups[i]))
-                    && place_ok(places[i], named[i])
-                    && unit_ok(units[i])
-                    && in_dates(dates[i])
+                (f.themes.is_empty()
+                    || f.themes
+                        .iter()
+                        .any(|t| t == themes.get(i) || t == groups.get(i)))
+                    && place_ok(places.get(i), named.get(i))
+                    && unit_ok(units.get(i))
+                    && in_dates(dates.get(i))
             })
             .collect();
         let suggestions = sg.filter(&mask).map_err(Error::frame)?;
@@ -401,17 +422,17 @@ impl Tables {
         let sb = &self.submissions;
         let (sp, su, sd) = (strs(sb, "place")?, strs(sb, "unit")?, strs(sb, "date")?);
         let mask: BooleanChunked = (0..sb.height())
-            .map(|i| place_ok(sp[i], "") && unit_ok(su[i]) && in_dates(sd[i]))
+            .map(|i| place_ok(sp.get(i), "") && unit_ok(su.get(i)) && in_dates(sd.get(i)))
             .collect();
         let submissions = sb.filter(&mask).map_err(Error::frame)?;
         let cd = &self.cadres;
         let (cp, cu) = (strs(cd, "place")?, strs(cd, "unit")?);
         let mask: BooleanChunked = (0..cd.height())
-            .map(|i| place_ok(cp[i], "") && unit_ok(cu[i]))
+            .map(|i| place_ok(cp.get(i), "") && unit_ok(cu.get(i)))
             .collect();
         let cadres = cd.filter(&mask).map_err(Error::frame)?;
         let keep_ids = |col: &str, df: &DataFrame| -> Result<DataFrame> {
-            let kept: BTreeSet<&str> = strs(&suggestions, col)?.into_iter().collect();
+            let kept: BTreeSet<&str> = strs(&suggestions, col)?.iter().collect();
             let ids = strs(df, "id")?;
             let mask: BooleanChunked = ids.iter().map(|x| kept.contains(x)).collect();
             df.filter(&mask).map_err(Error::frame)
@@ -426,12 +447,33 @@ impl Tables {
     }
 }
 
-/// A string column's values, borrowed from the frame (nulls as empty): a digest of a million
-/// suggestions reads their columns without copying them.
-pub(crate) fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<&'a str>> {
+/// A string column read in place (nulls as empty): a digest of a million suggestions reads their
+/// columns without copying them. A column a table lacks (written by an older version) reads as
+/// empty values.
+#[derive(Clone, Copy)]
+pub(crate) struct Strs<'a>(Option<&'a StringChunked>);
+
+impl<'a> Strs<'a> {
+    /// A column of empty values.
+    pub(crate) fn absent() -> Self {
+        Self(None)
+    }
+    /// Value `i`.
+    pub(crate) fn get(&self, i: usize) -> &'a str {
+        self.0.and_then(|c| c.get(i)).unwrap_or("")
+    }
+    /// The values in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .into_iter()
+            .flat_map(|c| c.iter().map(|x| x.unwrap_or("")))
+    }
+}
+
+/// A string column of a frame, read in place.
+pub(crate) fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Strs<'a>> {
     let c = df.column(name).map_err(Error::frame)?;
-    let ca = c.str().map_err(Error::frame)?;
-    Ok(ca.iter().map(|x| x.unwrap_or("")).collect())
+    Ok(Strs(Some(c.str().map_err(Error::frame)?)))
 }
 
 /// A u32 column (nulls as 0).
