@@ -7,6 +7,7 @@
 //! not become one issue. Deterministic: the same input gives the same issues.
 
 use crate::HashMap;
+use crate::pairs::PairList;
 use diaoyan_text::{Places, Segmenter, Word};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -455,12 +456,10 @@ pub(crate) fn cluster(
     // for callers that build a configuration in code.
     let rows = cfg.rows.clamp(1, MAX_ROWS);
     // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
-    // bucket links its members, and the band's pairs are merged into the running sorted set. Peak
-    // memory is the distinct pairs plus one band's keys, not every band's raw pairs at once.
-    let mut pairs: Vec<u64> = Vec::new();
-    // The previous round's pair list, kept as the next merge's output (its pages are in use
-    // already, so a merge does not fault in fresh memory).
-    let mut spare: Vec<u64> = Vec::new();
+    // bucket links its members, and the band's pairs are merged into the running sorted set
+    // (delta-coded, [`PairList`]). Peak memory is the distinct pairs, about three bytes each,
+    // plus one band's keys and pairs, not every band's raw pairs at once.
+    let mut pairs = PairList::default();
     step(tick, "候选配对", bands);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
@@ -507,11 +506,9 @@ pub(crate) fn cluster(
         drop(keys);
         band.par_sort_unstable();
         band.dedup();
-        merge_sorted(&pairs, &band, &mut spare);
-        std::mem::swap(&mut pairs, &mut spare);
+        pairs = pairs.merged(&band);
         tick(Tick::Done(1));
     }
-    drop(spare);
     // Each vector's main nouns, once (a vector meets many candidate neighbours), kept inline
     // ([`NO_TERM`] where a vector has fewer than three): the pair test below reads two of them
     // per pair, millions of times.
@@ -532,7 +529,9 @@ pub(crate) fn cluster(
         .par_iter()
         .map(|v| norm_where(v, |t| !space.place[t as usize]))
         .collect();
-    let edges: Vec<(u32, u32)> = ticked(tick, "相似核对", &pairs)
+    step(tick, "相似核对", pairs.len());
+    let edges: Vec<(u32, u32)> = pairs
+        .par_iter(|n| tick(Tick::Done(n)))
         .map(unpack)
         .filter(|&(a, b)| {
             // The cheap test first: a pair about different things is never joined.
@@ -618,7 +617,7 @@ pub(crate) fn cluster(
         // tuple).
         let mut group_pairs: Vec<u64> = pairs
             .iter()
-            .map(|&p| unpack(p))
+            .map(unpack)
             .map(|(a, b)| (at[label[a as usize]], at[label[b as usize]]))
             .filter(|(x, y)| x != y)
             .map(|(x, y)| pack(x, y))
@@ -677,48 +676,6 @@ fn unpack(p: u64) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
-/// The sorted union of two sorted, duplicate-free lists, into `out` (cleared first). The two
-/// halves of `a` (and the part of `b` that falls in each) are merged side by side on two
-/// threads when the lists are long.
-fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
-    out.clear();
-    out.resize(a.len() + b.len(), 0);
-    let written = if a.len() + b.len() < 1 << 16 {
-        merge_into(a, b, out)
-    } else {
-        let (al, ah) = a.split_at(a.len() / 2);
-        // Everything of `b` below `a`'s upper half goes with the lower half.
-        let cut = ah
-            .first()
-            .map_or(b.len(), |&x| b.partition_point(|&y| y < x));
-        let (bl, bh) = b.split_at(cut);
-        // The upper half is merged from `mid` on, then moved down to follow the lower half.
-        let mid = al.len() + bl.len();
-        let (lo, hi) = out.split_at_mut(mid);
-        let (nl, nh) = rayon::join(|| merge_into(al, bl, lo), || merge_into(ah, bh, hi));
-        out.copy_within(mid..mid + nh, nl);
-        nl + nh
-    };
-    out.truncate(written);
-}
-
-/// Merges two sorted, duplicate-free lists into `out` (long enough for both), a value both
-/// hold once; returns how many were written.
-fn merge_into(a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
-    let (mut i, mut j, mut k) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        out[k] = x.min(y);
-        k += 1;
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    out[k..k + a.len() - i].copy_from_slice(&a[i..]);
-    k += a.len() - i;
-    out[k..k + b.len() - j].copy_from_slice(&b[j..]);
-    k + b.len() - j
-}
-
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
 /// the average pairwise cosine between the groups.
 fn sum(space: &Space, members: &[usize]) -> Vector {
@@ -770,61 +727,6 @@ mod tests {
         };
         let labels = cluster(&vectorise(&docs, &strict), &strict, &|_| {});
         assert_ne!(labels[0], labels[1]);
-    }
-
-    #[test]
-    fn merged_pair_lists_are_sorted_unions() {
-        let packed = |v: &[(u32, u32)]| v.iter().map(|&(a, b)| pack(a, b)).collect::<Vec<_>>();
-        let a = packed(&[(0, 1), (0, 3), (2, 5)]);
-        let b = packed(&[(0, 2), (3, 0), (4, 6)]);
-        let merge = |a: &[u64], b: &[u64]| {
-            // The output buffer's earlier contents never show.
-            let mut out = vec![99, 98];
-            merge_sorted(a, b, &mut out);
-            out
-        };
-        let merged: Vec<(u32, u32)> = merge(&a, &b).into_iter().map(unpack).collect();
-        assert_eq!(merged, vec![(0, 1), (0, 2), (0, 3), (2, 5), (4, 6)]);
-        assert_eq!(merge(&[], &[7]), vec![7]);
-        assert_eq!(merge(&[7], &[]), vec![7]);
-        assert_eq!(merge(&[], &[]), Vec::<u64>::new());
-    }
-
-    #[test]
-    fn long_pair_lists_merge_on_two_threads_to_the_sorted_union() {
-        // Long enough for the split merge; overlapping ranges, shared values, and a value equal
-        // to the first of `a`'s upper half (where the split falls).
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        for (na, nb, range) in [
-            (70_000, 50_000, 200_000),
-            (100_000, 1_000, 10_000_000),
-            (0, 80_000, 100_000),
-            (80_000, 0, 100_000),
-        ] {
-            let mut a: Vec<u64> = (0..na).map(|_| next() % range).collect();
-            let mut b: Vec<u64> = (0..nb).map(|_| next() % range).collect();
-            a.sort_unstable();
-            a.dedup();
-            if !a.is_empty() {
-                b.push(a[a.len() / 2]);
-            }
-            b.sort_unstable();
-            b.dedup();
-            let mut want: Vec<u64> = a.iter().chain(&b).copied().collect();
-            want.sort_unstable();
-            want.dedup();
-            let mut out = vec![1, 2, 3];
-            merge_sorted(&a, &b, &mut out);
-            assert_eq!(out, want, "{na} + {nb}");
-            merge_sorted(&b, &a, &mut out);
-            assert_eq!(out, want, "{nb} + {na}");
-        }
     }
 
     #[test]

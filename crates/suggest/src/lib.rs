@@ -28,6 +28,7 @@
 
 mod cluster;
 mod extract;
+mod pairs;
 mod themes;
 mod topics;
 

@@ -1,0 +1,250 @@
+//! The candidate pairs of the clustering step: a sorted, duplicate-free list of packed pairs
+//! (`a << 32 | b`), held as blocks of delta-coded varints.
+//!
+//! At a million documents the list is hundreds of millions of pairs: eight bytes each, and the
+//! old and the new list side by side while a band was merged in, it was the largest thing the
+//! suggest stage held. Sorted pairs differ little from one to the next (mostly the same first
+//! document), so a pair takes about three bytes; and a merge consumes the old list block by
+//! block, freeing each once read, so the two lists never stand whole side by side.
+
+use rayon::prelude::*;
+
+/// Pairs per block.
+const BLOCK: u32 = 1 << 14;
+/// Blocks merged on one thread; more are split in two and merged side by side.
+const SPLIT: usize = 8;
+
+/// A sorted, duplicate-free list of packed pairs.
+#[derive(Debug, Default)]
+pub(crate) struct PairList {
+    blocks: Vec<Block>,
+    len: usize,
+}
+
+/// A run of pairs: the first as it is, each next one as the LEB128 varint of its difference from
+/// the one before.
+#[derive(Debug)]
+struct Block {
+    first: u64,
+    count: u32,
+    rest: Vec<u8>,
+}
+
+impl Block {
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut at = 0;
+        let mut prev = self.first;
+        std::iter::once(self.first).chain((1..self.count).map(move |_| {
+            let mut delta = 0u64;
+            let mut shift = 0;
+            loop {
+                let byte = self.rest[at];
+                at += 1;
+                delta |= u64::from(byte & 0x7f) << shift;
+                if byte < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            prev += delta;
+            prev
+        }))
+    }
+}
+
+impl PairList {
+    /// How many pairs.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The pairs in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.blocks.iter().flat_map(Block::iter)
+    }
+
+    /// The pairs in order, a block at a time in parallel; `done(n)` as each block of `n` starts.
+    pub(crate) fn par_iter<'a>(
+        &'a self,
+        done: impl Fn(usize) + Sync + Send + 'a,
+    ) -> impl ParallelIterator<Item = u64> + 'a {
+        self.blocks.par_iter().flat_map_iter(move |b| {
+            done(b.count as usize);
+            b.iter()
+        })
+    }
+
+    /// The sorted union of this list and `band` (sorted, duplicate-free). This list is consumed a
+    /// block at a time; long lists are merged in parts side by side.
+    pub(crate) fn merged(self, band: &[u64]) -> PairList {
+        let blocks = merge_blocks(self.blocks, band);
+        let len = blocks.iter().map(|b| b.count as usize).sum();
+        PairList { blocks, len }
+    }
+}
+
+impl FromIterator<u64> for PairList {
+    /// From pairs in increasing order (a repeat of the one before is dropped).
+    fn from_iter<I: IntoIterator<Item = u64>>(iter: I) -> Self {
+        let mut b = Builder::default();
+        iter.into_iter().for_each(|x| b.push(x));
+        let blocks = b.finish();
+        let len = blocks.iter().map(|b| b.count as usize).sum();
+        PairList { blocks, len }
+    }
+}
+
+/// Merges `band` into `blocks` (both sorted; together they cover a range of pairs).
+fn merge_blocks(mut blocks: Vec<Block>, band: &[u64]) -> Vec<Block> {
+    if blocks.len() >= SPLIT {
+        let high = blocks.split_off(blocks.len() / 2);
+        // Everything of the band below the upper half's first pair goes with the lower half.
+        let cut = band.partition_point(|&y| y < high[0].first);
+        let (band_low, band_high) = band.split_at(cut);
+        let (mut low, high) = rayon::join(
+            || merge_blocks(blocks, band_low),
+            || merge_blocks(high, band_high),
+        );
+        low.extend(high);
+        return low;
+    }
+    let mut out = Builder::default();
+    let mut j = 0;
+    for block in blocks {
+        for x in block.iter() {
+            while j < band.len() && band[j] < x {
+                out.push(band[j]);
+                j += 1;
+            }
+            j += usize::from(j < band.len() && band[j] == x);
+            out.push(x);
+        }
+        // The block is dropped here, once read.
+    }
+    band[j..].iter().for_each(|&y| out.push(y));
+    out.finish()
+}
+
+/// Writes pairs in increasing order into blocks.
+#[derive(Default)]
+struct Builder {
+    done: Vec<Block>,
+    current: Option<Block>,
+    last: u64,
+}
+
+impl Builder {
+    fn push(&mut self, x: u64) {
+        if self.current.is_some() && x == self.last {
+            return;
+        }
+        match &mut self.current {
+            Some(b) if b.count < BLOCK => {
+                let mut delta = x - self.last;
+                while delta >= 0x80 {
+                    b.rest.push((delta as u8) | 0x80);
+                    delta >>= 7;
+                }
+                b.rest.push(delta as u8);
+                b.count += 1;
+            }
+            _ => {
+                self.seal();
+                self.current = Some(Block {
+                    first: x,
+                    count: 1,
+                    rest: Vec::with_capacity(BLOCK as usize * 3),
+                });
+            }
+        }
+        self.last = x;
+    }
+
+    fn seal(&mut self) {
+        if let Some(mut b) = self.current.take() {
+            b.rest.shrink_to_fit();
+            self.done.push(b);
+        }
+    }
+
+    fn finish(mut self) -> Vec<Block> {
+        self.seal();
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn a_list_gives_back_its_pairs_in_order() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        // Small and huge gaps (a varint of one to ten bytes), across several blocks.
+        let mut want: Vec<u64> = (0..100_000).map(|_| next() % 5_000_000).collect();
+        want.extend([0, 1, u64::MAX, u64::MAX - 1, 1 << 40]);
+        let want = sorted(want);
+        let list: PairList = want.iter().copied().collect();
+        assert_eq!(list.len(), want.len());
+        assert!(list.blocks.len() > 4);
+        assert_eq!(list.iter().collect::<Vec<_>>(), want);
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let par: Vec<u64> = list
+            .par_iter(|n| {
+                seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            })
+            .collect();
+        assert_eq!(par, want);
+        assert_eq!(
+            seen.into_inner(),
+            want.len(),
+            "every pair reported done once"
+        );
+        // Far smaller than eight bytes a pair.
+        let bytes: usize = list.blocks.iter().map(|b| b.rest.len() + 8).sum();
+        assert!(bytes * 2 < want.len() * 8, "{bytes} bytes");
+    }
+
+    #[test]
+    fn merging_a_band_gives_the_sorted_union() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        for (na, nb, range) in [
+            (0, 0, 10),
+            (0, 5_000, 100_000),
+            (5_000, 0, 100_000),
+            (3, 4, 10),
+            (200_000, 150_000, 600_000),
+            (300_000, 2_000, 1 << 40),
+            (2_000, 300_000, 1 << 40),
+        ] {
+            let a = sorted((0..na).map(|_| next() % range).collect());
+            let mut b: Vec<u64> = (0..nb).map(|_| next() % range).collect();
+            // Values both hold, among them the first pair of a block (where a split falls).
+            b.extend(a.iter().step_by(BLOCK as usize / 2).copied());
+            let b = sorted(b);
+            let want = sorted(a.iter().chain(&b).copied().collect());
+            let list: PairList = a.iter().copied().collect();
+            let merged = list.merged(&b);
+            assert_eq!(merged.len(), want.len(), "{na} + {nb}");
+            assert_eq!(merged.iter().collect::<Vec<_>>(), want, "{na} + {nb}");
+            // Merging again with the same band changes nothing.
+            let again = merged.merged(&b);
+            assert_eq!(again.iter().collect::<Vec<_>>(), want);
+        }
+    }
+}
