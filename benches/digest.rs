@@ -54,16 +54,19 @@ fn run(n: usize) -> Run {
             let s = &subs[i / 5];
             let (g, t) = THEMES[i % THEMES.len()];
             let issue = (i % 2 == 0 && n_issues > 0).then(|| format!("I{:06}", (i / 2) % n_issues));
+            let topic = issue
+                .as_ref()
+                .map(|x| format!("T{}", &x[1..x.len() - 1]).into());
             Suggestion {
                 id: format!("s{i:015x}"),
-                submission: s.id.clone(),
-                path: s.path.clone(),
-                author: s.author.clone(),
-                unit: s.unit.clone(),
-                place: s.place.clone(),
+                submission: s.id.as_str().into(),
+                path: s.path.as_str().into(),
+                author: s.author.as_str().into(),
+                unit: s.unit.as_str().into(),
+                place: s.place.as_str().into(),
                 places: vec![format!("第{}村{}组", i % 400, i % 9)],
                 subject: s.title.clone(),
-                date: s.date.clone(),
+                date: s.date.as_str().into(),
                 voice: Voice::People,
                 text: format!(
                     "第{}村{}组的机耕路坑洼不平，雨天没法走，建议硬化（第{i}条）",
@@ -75,8 +78,8 @@ fn run(n: usize) -> Run {
                 likes: 0,
                 theme_group: g.into(),
                 theme: t.into(),
-                topic: issue.as_ref().map(|x| format!("T{}", &x[1..x.len() - 1])),
-                issue,
+                topic,
+                issue: issue.map(Into::into),
                 excluded: None,
             }
         })

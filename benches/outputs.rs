@@ -39,13 +39,13 @@ fn bench(c: &mut Criterion) {
     for s in &out.suggestions {
         table.push(vec![
             s.id.clone(),
-            s.path.clone(),
-            s.author.clone(),
-            s.place.clone(),
-            s.date.clone(),
+            s.path.to_string(),
+            s.author.to_string(),
+            s.place.to_string(),
+            s.date.to_string(),
             s.text.clone(),
-            s.theme.clone(),
-            s.issue.clone().unwrap_or_default(),
+            s.theme.to_string(),
+            s.issue.as_deref().unwrap_or_default().to_owned(),
         ]);
     }
     let dir = tempfile::tempdir().expect("temp dir");

@@ -4,8 +4,8 @@ use diaoyan_model::Voice;
 fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestion {
     Suggestion {
         id: id.into(),
-        submission: format!("s{id}"),
-        path: format!("{id}.docx"),
+        submission: format!("s{id}").into(),
+        path: format!("{id}.docx").into(),
         author: "张伟".into(),
         unit: "县委办".into(),
         place: place.into(),
@@ -611,22 +611,22 @@ fn renumbered_issues_and_topics_keep_their_entries() {
             "交通运输",
             &format!("石桥村{i}组机耕路塌方"),
         );
-        s.issue = (!issue.is_empty()).then(|| issue.to_owned());
-        s.topic = (!topic.is_empty()).then(|| topic.to_owned());
+        s.issue = (!issue.is_empty()).then(|| issue.into());
+        s.topic = (!topic.is_empty()).then(|| topic.into());
         s
     };
     // Labels as a run makes them: each group's members.
     let labels = |data: &[Suggestion]| {
-        let group = |f: fn(&Suggestion) -> Option<&String>| {
+        let group = |f: fn(&Suggestion) -> Option<&str>| {
             let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
             for s in data {
                 if let Some(g) = f(s) {
-                    by.entry(g.clone()).or_default().push(s.id.clone());
+                    by.entry(g.to_owned()).or_default().push(s.id.clone());
                 }
             }
             by
         };
-        let (issues, topics) = (group(|s| s.issue.as_ref()), group(|s| s.topic.as_ref()));
+        let (issues, topics) = (group(|s| s.issue.as_deref()), group(|s| s.topic.as_deref()));
         Labels::new(
             issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
             topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),

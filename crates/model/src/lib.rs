@@ -518,6 +518,123 @@ pub struct CadreReport {
     pub reasons: Vec<Reason>,
 }
 
+/// An immutable string shared by reference: the fields every suggestion of a submission repeats
+/// (its submission's id, path, author, unit, place, date) and the few theme names. One copy per
+/// submission instead of one per suggestion: at 1,000,000 documents the suggestions held these
+/// fields some six million times. Reads as a `&str`; serialises exactly as a `String` does.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(std::sync::Arc<str>);
+
+impl Shared {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(s: &str) -> Self {
+        Shared(s.into())
+    }
+}
+
+impl From<String> for Shared {
+    fn from(s: String) -> Self {
+        Shared(s.into())
+    }
+}
+
+impl From<&String> for Shared {
+    fn from(s: &String) -> Self {
+        Shared(s.as_str().into())
+    }
+}
+
+impl From<Shared> for String {
+    fn from(s: Shared) -> Self {
+        s.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        &*self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<Shared> for String {
+    fn eq(&self, other: &Shared) -> bool {
+        self.as_str() == &*other.0
+    }
+}
+
+impl PartialEq<Shared> for str {
+    fn eq(&self, other: &Shared) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Shared> for &str {
+    fn eq(&self, other: &Shared) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shared {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Shared::from)
+    }
+}
+
 /// Whose words a suggestion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -544,15 +661,15 @@ pub struct Suggestion {
     /// Stable id (hash of submission id and span).
     pub id: String,
     /// The submission it comes from.
-    pub submission: String,
+    pub submission: Shared,
     /// The submission's path.
-    pub path: String,
+    pub path: Shared,
     /// Author of the submission (a cadre, or the citizen for an opinion row).
-    pub author: String,
+    pub author: Shared,
     /// Unit.
-    pub unit: String,
+    pub unit: Shared,
     /// Place: the submission's place (contact point, village).
-    pub place: String,
+    pub place: Shared,
     /// Named places the suggestion's own text (or a table row's subject) names, in order
     /// (暮云街道, 丽发新城小区): a sheet's place column is often empty when the message names one.
     #[serde(default)]
@@ -562,7 +679,7 @@ pub struct Suggestion {
     #[serde(default)]
     pub subject: String,
     /// Date `YYYY-MM-DD`, when known.
-    pub date: String,
+    pub date: Shared,
     /// Whose words.
     pub voice: Voice,
     /// The text.
@@ -574,16 +691,16 @@ pub struct Suggestion {
     /// Likes, for opinion rows that have them.
     pub likes: u32,
     /// Theme group (四风, 民生 …), empty when unclassified.
-    pub theme_group: String,
+    pub theme_group: Shared,
     /// Theme (形式主义, 交通运输 …) or 未归类.
-    pub theme: String,
+    pub theme: Shared,
     /// The recurring issue it belongs to, when clustered.
-    pub issue: Option<String>,
+    pub issue: Option<Shared>,
     /// The topic (专题) it belongs to, through its issue or its subject.
     #[serde(default)]
-    pub topic: Option<String>,
+    pub topic: Option<Shared>,
     /// Why it was not clustered (its submission was sent back as hollow or copied), if so.
-    pub excluded: Option<String>,
+    pub excluded: Option<Shared>,
 }
 
 impl Suggestion {

@@ -147,6 +147,10 @@ struct SubmissionLine<'a> {
 /// reads the submissions' texts, which are then let go when the text stage's counts stand in
 /// for them (at a million documents they are gigabytes) — then the digest (with its Parquet
 /// tables) and the workbook side by side.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts and its two records, each borrowed on its own"
+)]
 pub(crate) fn write_all(
     dir: &Path,
     d: &mut RunData,
@@ -155,6 +159,7 @@ pub(crate) fn write_all(
     progress: &dyn crate::Progress,
     index: &mut Option<diaoyan_index::Built>,
     timings: &mut Vec<crate::PartTiming>,
+    max_rows: usize,
 ) -> Result<Vec<String>> {
     let mut clock = std::time::Instant::now();
     let mut lap = |part: &'static str| {
@@ -314,29 +319,59 @@ pub(crate) fn write_all(
             s.text = String::new();
         }
     }
+    // A suggestion list too long for the workbook (more than `max_rows`, XLSX_MAX_ROWS in a run:
+    // 100,000 generated
+    // documents make 561,004) is needed below only by the digest's tables: the digest takes it
+    // and lets it go once its tables are made, before the Parquet files and the digest itself
+    // are written (the end of a large run was its peak: 1M documents held 5.6 M suggestions
+    // beside their tables).
+    let suggestions_left_out = d
+        .suggest
+        .as_ref()
+        .map(|sg| sg.suggestions.len())
+        .filter(|&n| n > max_rows);
+    let taken = std::sync::Mutex::new(match (suggestions_left_out, d.suggest.as_mut()) {
+        (Some(_), Some(sg)) => Some(std::mem::take(&mut sg.suggestions)),
+        _ => None,
+    });
     let d: &RunData = d;
 
     // Excel holds at most 1,048,576 rows a sheet and a workbook is built in memory: tables past
-    // XLSX_MAX_ROWS stay in their CSV files only, and the workbook says so on a notes sheet.
+    // `max_rows` (XLSX_MAX_ROWS in a run) stay in their CSV files only, and the workbook says so
+    // on a notes sheet.
     let mut notes = Table::new("说明", &["工作表", "说明"]);
     // Sheet order in the workbook: topics, issues, suggestions, flags, cadres, duplicates,
     // submissions, unreadable files (the notes list the sheets left out in the lists' order).
     let subs = &d.ingest.submissions;
-    let submissions_sheet = keep(&mut notes, Box::new(submission_rows(d)));
-    let errors_sheet = keep(&mut notes, Box::new(small.errors));
+    let submissions_sheet = keep(&mut notes, max_rows, Box::new(submission_rows(d)));
+    let errors_sheet = keep(&mut notes, max_rows, Box::new(small.errors));
     let mut score_sheets = Vec::new();
     if let (Some(sc), Some(c), Some(p)) = (&d.score, small.cadres, small.pairs) {
         score_sheets = vec![
-            keep(&mut notes, Box::new(flags_rows(subs, sc, reviews))),
-            keep(&mut notes, Box::new(c)),
-            keep(&mut notes, Box::new(p)),
+            keep(
+                &mut notes,
+                max_rows,
+                Box::new(flags_rows(subs, sc, reviews)),
+            ),
+            keep(&mut notes, max_rows, Box::new(c)),
+            keep(&mut notes, max_rows, Box::new(p)),
         ];
     }
     let mut sheets: Vec<Option<Box<dyn Sheet + '_>>> = Vec::new();
     if let (Some(sg), Some(it), Some(tt)) = (&d.suggest, small.issues, small.topics) {
-        let tt = keep(&mut notes, Box::new(tt));
-        let it = keep(&mut notes, Box::new(it));
-        let st = keep(&mut notes, Box::new(suggestions_rows(&sg.suggestions)));
+        let tt = keep(&mut notes, max_rows, Box::new(tt));
+        let it = keep(&mut notes, max_rows, Box::new(it));
+        let st = match suggestions_left_out {
+            Some(n) => {
+                leave_out(&mut notes, max_rows, SUGGESTIONS_SHEET, n);
+                None
+            }
+            None => keep(
+                &mut notes,
+                max_rows,
+                Box::new(suggestions_rows(&sg.suggestions)),
+            ),
+        };
         sheets.extend([tt, it, st]);
     }
     sheets.extend(score_sheets);
@@ -351,17 +386,13 @@ pub(crate) fn write_all(
             return Ok(Vec::new());
         };
         // Parquet copies for analysts, and the written material (书面材料) made from them.
-        let parts = diaoyan_report::RunParts {
-            submissions: subs,
-            stats: d.stats.as_deref(),
-            assessments: d.score.as_ref().map(|s| s.assessments.as_slice()),
-            cadres: d.score.as_ref().map_or(&[], |s| s.cadres.as_slice()),
-            suggestions: &sg.suggestions,
-            issues: &sg.issues,
-            topics: &sg.topics,
-            reviews: &reviews.submissions,
-        };
+        let taken = taken.lock().expect("suggestions taken").take();
+        let mut parts = run_parts(d, sg, reviews);
+        if let Some(all) = &taken {
+            parts.suggestions = all;
+        }
         let tables = diaoyan_report::Tables::from_parts(&parts)?;
+        drop(taken);
         let mut names = tables.write_parquet(dir)?;
         tick();
         let facts = diaoyan_report::Facts {
@@ -402,18 +433,42 @@ pub(crate) fn write_all(
 }
 
 /// `t` when it fits in a workbook sheet; else a line on the notes sheet, and nothing.
-fn keep<'a>(notes: &mut Table, t: Box<dyn Sheet + 'a>) -> Option<Box<dyn Sheet + 'a>> {
-    if t.len() > XLSX_MAX_ROWS {
-        notes.push(vec![
-            t.name().to_owned(),
-            format!(
-                "共 {} 行，超过 {XLSX_MAX_ROWS} 行，未放入本工作簿，请打开同名 CSV 文件",
-                t.len()
-            ),
-        ]);
+fn keep<'a>(
+    notes: &mut Table,
+    max_rows: usize,
+    t: Box<dyn Sheet + 'a>,
+) -> Option<Box<dyn Sheet + 'a>> {
+    if t.len() > max_rows {
+        leave_out(notes, max_rows, t.name(), t.len());
         None
     } else {
         Some(t)
+    }
+}
+
+/// The notes sheet's line for a sheet of `rows` rows left out of the workbook.
+fn leave_out(notes: &mut Table, max_rows: usize, name: &str, rows: usize) {
+    notes.push(vec![
+        name.to_owned(),
+        format!("共 {rows} 行，超过 {max_rows} 行，未放入本工作簿，请打开同名 CSV 文件"),
+    ]);
+}
+
+/// What the digest's tables are made from.
+fn run_parts<'a>(
+    d: &'a RunData,
+    sg: &'a diaoyan_suggest::SuggestOutput,
+    reviews: &'a crate::Reviews,
+) -> diaoyan_report::RunParts<'a> {
+    diaoyan_report::RunParts {
+        submissions: &d.ingest.submissions,
+        stats: d.stats.as_deref(),
+        assessments: d.score.as_ref().map(|s| s.assessments.as_slice()),
+        cadres: d.score.as_ref().map_or(&[], |s| s.cadres.as_slice()),
+        suggestions: &sg.suggestions,
+        issues: &sg.issues,
+        topics: &sg.topics,
+        reviews: &reviews.submissions,
     }
 }
 
@@ -617,9 +672,12 @@ fn pairs_table(pairs: &[diaoyan_model::CopyPair]) -> Table {
     t
 }
 
+/// The name of the suggestions' workbook sheet.
+const SUGGESTIONS_SHEET: &str = "意见建议";
+
 fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
     Rows::new(
-        "意见建议",
+        SUGGESTIONS_SHEET,
         &[
             "ID",
             "材料ID",
@@ -643,27 +701,25 @@ fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
             let s = &suggestions[i];
             vec![
                 s.id.clone(),
-                s.submission.clone(),
-                s.path.clone(),
-                s.author.clone(),
-                s.unit.clone(),
-                s.place.clone(),
+                s.submission.to_string(),
+                s.path.to_string(),
+                s.author.to_string(),
+                s.unit.to_string(),
+                s.place.to_string(),
                 s.places.join("、"),
-                s.date.clone(),
+                s.date.to_string(),
                 s.voice.label().to_owned(),
                 s.subject.clone(),
                 s.text.clone(),
-                s.theme_group.clone(),
-                s.theme.clone(),
-                s.issue.clone().unwrap_or_default(),
-                s.topic.clone().unwrap_or_default(),
-                s.excluded.clone().unwrap_or_else(|| {
-                    if s.issue.is_none() {
-                        "单独反映".into()
-                    } else {
-                        String::new()
-                    }
-                }),
+                s.theme_group.to_string(),
+                s.theme.to_string(),
+                s.issue.as_deref().unwrap_or_default().to_owned(),
+                s.topic.as_deref().unwrap_or_default().to_owned(),
+                match (&s.excluded, &s.issue) {
+                    (Some(why), _) => why.to_string(),
+                    (None, None) => "单独反映".to_owned(),
+                    (None, Some(_)) => String::new(),
+                },
             ]
         },
     )
@@ -849,4 +905,103 @@ fn heat_cells(h: &diaoyan_model::Heat) -> [String; 6] {
         format!("{:.2}", h.concentration),
         h.likes.to_string(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NoProgress, PipelineConfig};
+
+    /// Issue 12: a suggestion list too long for the workbook is handed to the digest and let go
+    /// once its tables are made; every other output is what a run that keeps it writes.
+    #[test]
+    fn a_suggestion_list_too_long_for_the_workbook_is_let_go_and_changes_no_other_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        for i in 0..6 {
+            std::fs::write(
+                input.join(format!("手记{i}.txt")),
+                format!(
+                    "第{i}天，走访石桥村{i}组。群众反映机耕路坑洼不平，建议硬化。\
+                     村民反映三组灌溉水渠渗漏，建议尽快维修。全组共{}户。",
+                    30 + i
+                ),
+            )
+            .unwrap();
+        }
+        let pipeline = PipelineConfig {
+            input: Some(input),
+            ..PipelineConfig::default()
+        }
+        .build()
+        .unwrap();
+        // (limit, output folder, suggestions left after writing)
+        let mut left = Vec::new();
+        for (max_rows, name) in [(XLSX_MAX_ROWS, "kept"), (1, "taken")] {
+            let mut data = pipeline.execute(&NoProgress).unwrap();
+            let made = data.suggest.as_ref().unwrap().suggestions.len();
+            assert!(made > 1, "the texts must give several suggestions: {made}");
+            let dir = tmp.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            let names = write_all(
+                &dir,
+                &mut data,
+                &crate::Reviews::default(),
+                pipeline.segmenter(),
+                &NoProgress,
+                &mut None,
+                &mut Vec::new(),
+                max_rows,
+            )
+            .unwrap();
+            assert!(
+                names.iter().any(|n| n == "suggestions.parquet"),
+                "{names:?}"
+            );
+            assert!(names.iter().any(|n| n == "diaoyan.xlsx"), "{names:?}");
+            left.push((made, data.suggest.unwrap().suggestions.len()));
+        }
+        // Kept under the workbook's limit; let go over it.
+        assert_eq!(left[0].1, left[0].0);
+        assert_eq!(left[1].1, 0);
+        // Every list, Parquet table and digest is the same either way (the workbook differs:
+        // with a limit of one row it holds only its notes).
+        let files = |name: &str| -> Vec<(String, Vec<u8>)> {
+            let dir = tmp.path().join(name);
+            let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .filter(|p| p.file_name().is_some_and(|n| n != "diaoyan.xlsx"))
+                .map(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (n, std::fs::read(&p).unwrap())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let (kept, taken) = (files("kept"), files("taken"));
+        let names: Vec<&str> = kept.iter().map(|f| f.0.as_str()).collect();
+        for want in [
+            "suggestions.parquet",
+            "suggestions.csv",
+            "digest.md",
+            "digest.html",
+            "digest.docx",
+        ] {
+            assert!(names.contains(&want), "{want} missing from {names:?}");
+        }
+        assert_eq!(kept.len(), taken.len());
+        for (a, b) in kept.iter().zip(&taken) {
+            assert_eq!(a.0, b.0);
+            // docx-rs numbers a document's bookmarks from a counter shared by the whole
+            // process, so a second digest.docx written by one process has other numbers
+            // (separate runs write equal files).
+            if a.0 != "digest.docx" {
+                assert!(a.1 == b.1, "{} differs", a.0);
+            }
+        }
+    }
 }

@@ -275,6 +275,7 @@ impl Pipeline {
             progress,
             &mut report.index,
             &mut report.writing,
+            outputs::XLSX_MAX_ROWS,
         )?;
         progress.finish();
         report.outputs.push("run.json".to_owned());
@@ -654,7 +655,7 @@ fn counts(d: &RunData) -> Counts {
         c.suggestions = sg.suggestions.len();
         c.issues = sg.issues.len();
         for s in &sg.suggestions {
-            *c.by_theme.entry(s.theme.clone()).or_default() += 1;
+            *c.by_theme.entry(s.theme.to_string()).or_default() += 1;
         }
     }
     if let Some(stats) = &d.stats {

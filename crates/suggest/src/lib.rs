@@ -40,7 +40,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Submission, Verdict};
+use diaoyan_model::{Shared, Submission, Verdict};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -171,9 +171,9 @@ pub struct FoundPiece {
     /// The suggestion.
     pub text: String,
     /// Theme group.
-    pub theme_group: String,
+    pub theme_group: Shared,
     /// Theme.
-    pub theme: String,
+    pub theme: Shared,
     /// Its clustering words.
     pub words: Vec<ClusterWord>,
     /// Places it names.
@@ -222,6 +222,11 @@ pub struct Suggester {
     taxonomy: Taxonomy,
     model: Option<ThemeModel>,
     places: Places,
+    /// Each theme's (group, name), aligned with the taxonomy's themes: one copy each, shared
+    /// by every suggestion given that theme.
+    names: Vec<(Shared, Shared)>,
+    /// 未归类.
+    unclassified: Shared,
 }
 
 /// What the suggest stage produced.
@@ -252,12 +257,19 @@ impl SuggestConfig {
             Some(p) => Some(ThemeModel::from_json(&read(p)?)?),
             None => None,
         };
+        let names = taxonomy
+            .themes()
+            .iter()
+            .map(|t| (Shared::from(&t.group), Shared::from(&t.name)))
+            .collect();
         Ok(Suggester {
             cfg: self.clone(),
             seg,
             taxonomy,
             model,
             places: Places::builtin(),
+            names,
+            unclassified: Shared::from(UNCLASSIFIED),
         })
     }
 }
@@ -375,25 +387,18 @@ impl Suggester {
     }
 
     /// The theme group and theme of a text (未归类 when nothing fits).
-    pub fn theme_of(&self, text: &str, title: &str) -> (String, String) {
+    pub fn theme_of(&self, text: &str, title: &str) -> (Shared, Shared) {
         if let Some(m) = &self.model {
             let joined = format!("{title}\n{text}");
             let (label, _) = m.predict(&self.seg, &joined);
-            let group = self
-                .taxonomy
-                .themes()
-                .iter()
-                .find(|t| t.name == label)
-                .map(|t| t.group.clone())
-                .unwrap_or_default();
-            return (group, label.to_owned());
+            return match self.names.iter().find(|(_, name)| *name == label) {
+                Some(pair) => pair.clone(),
+                None => (Shared::default(), Shared::from(label)),
+            };
         }
         match self.taxonomy.classify(text, title, None) {
-            Some(i) => {
-                let t = &self.taxonomy.themes()[i];
-                (t.group.clone(), t.name.clone())
-            }
-            None => (String::new(), UNCLASSIFIED.to_owned()),
+            Some(i) => self.names[i].clone(),
+            None => (Shared::default(), self.unclassified.clone()),
         }
     }
 
@@ -493,11 +498,24 @@ impl Suggester {
         // Per suggestion: its clustering words and its submission's subject words (spans).
         let mut spans: Vec<(Vec<ClusterWord>, usize)> = Vec::with_capacity(total);
         let mut subject_spans: Vec<Vec<ClusterWord>> = Vec::with_capacity(subs.len());
+        // Theme names are few: one copy of each.
+        // (Read afresh they share the suggester's copy already; read from the cache they do not.)
+        let mut names: HashMap<Shared, Shared> = HashMap::default();
+        let mut name = |n: Shared| -> Shared { names.entry(n.clone()).or_insert(n).clone() };
         for (i, (s, f)) in subs.iter().zip(found).enumerate() {
             let excluded = verdicts
                 .and_then(|v| v.get(i))
                 .filter(|v| self.cfg.exclude_verdicts.contains(v))
-                .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()));
+                .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()).into());
+            // What every suggestion of this submission repeats: one copy, shared.
+            let (submission, path, author, unit, place, date) = (
+                Shared::from(&s.id),
+                Shared::from(&s.path),
+                Shared::from(&s.author),
+                Shared::from(&s.unit),
+                Shared::from(&s.place),
+                Shared::from(&s.date),
+            );
             // A table row's title is its own subject line (留言主题); a document's title
             // is the document's, not each suggestion's.
             let subject = subject_of(s);
@@ -517,21 +535,21 @@ impl Suggester {
                 }
                 suggestions.push(Suggestion {
                     id,
-                    submission: s.id.clone(),
-                    path: s.path.clone(),
-                    author: s.author.clone(),
-                    unit: s.unit.clone(),
-                    place: s.place.clone(),
+                    submission: submission.clone(),
+                    path: path.clone(),
+                    author: author.clone(),
+                    unit: unit.clone(),
+                    place: place.clone(),
                     places: named,
                     subject: subject.to_owned(),
-                    date: s.date.clone(),
+                    date: date.clone(),
                     voice: p.voice,
                     text: p.text,
                     start: p.start,
                     end: p.end,
                     likes: s.likes.unwrap_or(0),
-                    theme_group: p.theme_group,
-                    theme: p.theme,
+                    theme_group: name(p.theme_group),
+                    theme: name(p.theme),
                     issue: None,
                     topic: None,
                     excluded: excluded.clone(),
@@ -549,11 +567,15 @@ impl Suggester {
         let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         for &i in &active {
-            let (words, subject) = &spans[i];
-            docs.push(tokens_of(&suggestions[i].text, words));
-            subject_docs.push(tokens_of(&suggestions[i].subject, &subject_spans[*subject]));
+            // Each suggestion's word spans are let go as its tokens are made: at 1M documents
+            // the spans of 5.6 M suggestions were held beside all their tokens.
+            let (words, subject) = std::mem::take(&mut spans[i]);
+            docs.push(tokens_of(&suggestions[i].text, &words));
+            subject_docs.push(tokens_of(&suggestions[i].subject, &subject_spans[subject]));
             tick(Tick::Tokenised);
         }
+        drop(spans);
+        drop(subject_spans);
         let space = cluster::vectorise(&docs, &self.cfg.cluster);
         let index: HashMap<&str, u32> = space
             .vocab
@@ -577,8 +599,6 @@ impl Suggester {
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
         drop(subject_docs);
-        drop(spans);
-        drop(subject_spans);
         let labels = cluster::cluster(&space, &self.cfg.cluster, tick);
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &l) in labels.iter().enumerate() {
@@ -663,8 +683,9 @@ impl Suggester {
             .map(|s| issue_of.get(s.id.as_str()).copied())
             .collect();
         drop(issue_of);
+        let issue_ids: Vec<Shared> = issues.iter().map(|i| Shared::from(&i.id)).collect();
         for (s, n) in suggestions.iter_mut().zip(&ids) {
-            s.issue = n.map(|n| issues[n].id.clone());
+            s.issue = n.map(|n| issue_ids[n].clone());
         }
 
         let topics = self.topics(
@@ -828,15 +849,18 @@ impl Suggester {
                 .then(b.mentions.cmp(&a.mentions))
                 .then(a.title.cmp(&b.title))
         });
-        let mut topic_of_id: HashMap<String, String> = HashMap::default();
+        let mut topic_of_id: HashMap<&str, Shared> = HashMap::default();
         for (rank, t) in topics.iter_mut().enumerate() {
             t.id = format!("T{:04}", rank + 1);
+        }
+        for t in &topics {
+            let id = Shared::from(&t.id);
             for m in &t.members {
-                topic_of_id.insert(m.clone(), t.id.clone());
+                topic_of_id.insert(m.as_str(), id.clone());
             }
         }
         for s in suggestions.iter_mut() {
-            s.topic = topic_of_id.get(&s.id).cloned();
+            s.topic = topic_of_id.get(s.id.as_str()).cloned();
         }
         let issue_topic_id: HashMap<&str, &str> = topics
             .iter()
@@ -931,7 +955,7 @@ impl Suggester {
         let theme_group = members
             .iter()
             .find(|s| s.theme == theme)
-            .map(|s| s.theme_group.clone())
+            .map(|s| s.theme_group.to_string())
             .unwrap_or_default();
         Issue {
             id: String::new(),
