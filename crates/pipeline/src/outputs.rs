@@ -198,8 +198,15 @@ pub(crate) fn write_all(
     let (mut written, small, index_done) = {
         let d: &RunData = d;
         let subs = &d.ingest.submissions;
-        write_csv(&dir.join("submissions.csv"), &submission_rows(d))?;
-        tick();
+        // Each file: written, one unit on the bar, its name in the run's outputs.
+        let mut written: Vec<String> = Vec::new();
+        let csv = |written: &mut Vec<String>, name: &str, t: &dyn Sheet| -> Result<()> {
+            write_csv(&dir.join(name), t)?;
+            tick();
+            written.push(name.to_owned());
+            Ok(())
+        };
+        csv(&mut written, "submissions.csv", &submission_rows(d))?;
         let lines: Vec<SubmissionLine> = subs
             .iter()
             .enumerate()
@@ -212,6 +219,7 @@ pub(crate) fn write_all(
         write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
         drop(lines);
         tick();
+        written.push("submissions.jsonl".to_owned());
         let mut small = SmallTables {
             errors: Table::new("无法读取的文件", &["文件", "原因", "说明"]),
             ..SmallTables::default()
@@ -223,48 +231,27 @@ pub(crate) fn write_all(
                 err.detail.clone(),
             ]);
         }
-        write_csv(&dir.join("ingest_errors.csv"), &small.errors)?;
-        tick();
+        csv(&mut written, "ingest_errors.csv", &small.errors)?;
         lap("submissions");
-        let mut written = vec![
-            "submissions.csv".to_owned(),
-            "submissions.jsonl".to_owned(),
-            "ingest_errors.csv".to_owned(),
-        ];
         if let Some(sc) = &d.score {
-            write_csv(&dir.join("flags.csv"), &flags_rows(subs, sc, reviews))?;
-            tick();
+            csv(&mut written, "flags.csv", &flags_rows(subs, sc, reviews))?;
             let p = pairs_table(&sc.pairs);
-            write_csv(&dir.join("duplicates.csv"), &p)?;
-            tick();
+            csv(&mut written, "duplicates.csv", &p)?;
             let c = cadres_table(&sc.cadres);
-            write_csv(&dir.join("cadres.csv"), &c)?;
-            tick();
-            written.extend([
-                "flags.csv".to_owned(),
-                "duplicates.csv".to_owned(),
-                "cadres.csv".to_owned(),
-            ]);
+            csv(&mut written, "cadres.csv", &c)?;
             (small.pairs, small.cadres) = (Some(p), Some(c));
             lap("flags");
         }
         if let Some(sg) = &d.suggest {
-            write_csv(
-                &dir.join("suggestions.csv"),
+            csv(
+                &mut written,
+                "suggestions.csv",
                 &suggestions_rows(&sg.suggestions),
             )?;
-            tick();
             let it = issues_table(&sg.issues, reviews);
-            write_csv(&dir.join("issues.csv"), &it)?;
-            tick();
+            csv(&mut written, "issues.csv", &it)?;
             let tt = topics_table(&sg.topics);
-            write_csv(&dir.join("topics.csv"), &tt)?;
-            tick();
-            written.extend([
-                "suggestions.csv".to_owned(),
-                "issues.csv".to_owned(),
-                "topics.csv".to_owned(),
-            ]);
+            csv(&mut written, "topics.csv", &tt)?;
             (small.issues, small.topics) = (Some(it), Some(tt));
             lap("suggestions");
         }
@@ -320,11 +307,10 @@ pub(crate) fn write_all(
         }
     }
     // A suggestion list too long for the workbook (more than `max_rows`, XLSX_MAX_ROWS in a run:
-    // 100,000 generated
-    // documents make 561,004) is needed below only by the digest's tables: the digest takes it
-    // and lets it go once its tables are made, before the Parquet files and the digest itself
-    // are written (the end of a large run was its peak: 1M documents held 5.6 M suggestions
-    // beside their tables).
+    // 100,000 generated documents make 561,004) is needed below only by the digest's tables: the
+    // digest takes it and lets it go once its tables are made, before the Parquet files and the
+    // digest itself are written (the end of a large run was its peak: 1M documents held 5.6 M
+    // suggestions beside their tables).
     let suggestions_left_out = d
         .suggest
         .as_ref()

@@ -69,6 +69,14 @@ fn frame(cols: Vec<Col>) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns).map_err(Error::frame)
 }
 
+/// A string column made from each of `rows` as the column is built.
+fn each<'a, T>(
+    rows: &'a [T],
+    f: fn(&'a T) -> Cow<'a, str>,
+) -> Box<dyn Iterator<Item = Cow<'a, str>> + 'a> {
+    Box::new(rows.iter().map(f))
+}
+
 fn u(x: usize) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
 }
@@ -86,9 +94,7 @@ impl Tables {
     /// Builds the tables from a run's stage outputs.
     pub fn from_parts(p: &RunParts<'_>) -> Result<Self> {
         let subs = p.submissions;
-        let s = |f: fn(&Submission) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
-            Box::new(subs.iter().map(f))
-        };
+        let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
         let verdicts: Vec<Cow<str>> = match p.assessments {
             Some(a) => a.iter().map(|x| x.verdict.label().into()).collect(),
             None => vec!["".into(); subs.len()],
@@ -141,9 +147,7 @@ impl Tables {
         ])?;
 
         let sg = p.suggestions;
-        let g = |f: fn(&Suggestion) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
-            Box::new(sg.iter().map(f))
-        };
+        let g = |f: fn(&Suggestion) -> Cow<'_, str>| each(sg, f);
         let suggestions = frame(vec![
             Col::Str("id", g(|x| x.id.as_str().into())),
             Col::Str("submission", g(|x| x.submission.as_str().into())),
@@ -174,9 +178,7 @@ impl Tables {
         ])?;
 
         let is = p.issues;
-        let i = |f: fn(&Issue) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
-            Box::new(is.iter().map(f))
-        };
+        let i = |f: fn(&Issue) -> Cow<'_, str>| each(is, f);
         let issues = frame(vec![
             Col::Str("id", i(|x| x.id.as_str().into())),
             Col::Str(
@@ -205,9 +207,7 @@ impl Tables {
         ])?;
 
         let ts = p.topics;
-        let t = |f: fn(&Topic) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
-            Box::new(ts.iter().map(f))
-        };
+        let t = |f: fn(&Topic) -> Cow<'_, str>| each(ts, f);
         let topics = frame(vec![
             Col::Str("id", t(|x| x.id.as_str().into())),
             Col::Str("title", t(|x| x.title.as_str().into())),
@@ -233,9 +233,7 @@ impl Tables {
         ])?;
 
         let cs = p.cadres;
-        let c = |f: fn(&CadreReport) -> Cow<'_, str>| -> Box<dyn Iterator<Item = Cow<'_, str>>> {
-            Box::new(cs.iter().map(f))
-        };
+        let c = |f: fn(&CadreReport) -> Cow<'_, str>| each(cs, f);
         let cadres = frame(vec![
             Col::Str("name", c(|x| x.name.as_str().into())),
             Col::Str("unit", c(|x| x.unit.as_str().into())),
