@@ -650,6 +650,7 @@ pub fn update<'a>(
     register(&index, seg);
     let mut writer: tantivy::IndexWriter<TantivyDocument> =
         index.writer(200_000_000).map_err(|e| write_err(&e))?;
+    writer.set_merge_policy(Box::new(merge_policy()));
     let mut built = Built {
         incremental: prior.is_some(),
         ..Built::default()
@@ -695,6 +696,23 @@ pub fn update<'a>(
     std::fs::rename(&staged, dir).map_err(|e| write_err(&e))?;
     let _ = std::fs::remove_dir_all(&old);
     Ok(built)
+}
+
+/// Segments holding more entries than this are never merged again.
+///
+/// The writer flushes a segment each time a thread's share of its 200 MB is full — some 60,000
+/// to 100,000 entries — and tantivy's default policy then merged them eight at a time, and the
+/// results again: at a million documents (6.6 M entries, 3.6 GB of index) merging rewrote the
+/// index more than once and the index took 194 s instead of 146 s. Left as flushed, such an index
+/// has ~70 segments, and a search takes ~0.2 s instead of ~0.15 s. The small segments an evening
+/// re-run adds are still merged among themselves.
+const MERGE_MAX_ENTRIES: usize = 50_000;
+
+/// Tantivy's log merge policy, leaving full segments as they are ([`MERGE_MAX_ENTRIES`]).
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut p = tantivy::indexer::LogMergePolicy::default();
+    p.set_max_docs_before_merge(MERGE_MAX_ENTRIES);
+    p
 }
 
 /// What to look for: a query (words and syntax, see [`query`]) and filters. Empty fields do not

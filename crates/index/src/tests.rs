@@ -703,3 +703,34 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     let err = Searcher::open(&copy, &seg).err().unwrap().to_string();
     assert!(err.contains("索引不完整"), "{err}");
 }
+
+/// Full segments, as a large build flushes them, are left as they are; the small ones an evening
+/// re-run adds are merged among themselves.
+#[test]
+fn full_segments_are_never_merged_again_small_ones_are() {
+    use tantivy::indexer::MergePolicy;
+    let index = Index::create_in_ram(schema().0);
+    let segments = |docs: u32, n: usize| -> Vec<tantivy::SegmentMeta> {
+        (0..n)
+            .map(|_| index.new_segment_meta(tantivy::index::SegmentId::generate_random(), docs))
+            .collect()
+    };
+    let policy = merge_policy();
+    // Twelve full segments: nothing to merge.
+    let full = segments(MERGE_MAX_ENTRIES as u32 + 40_000, 12);
+    assert!(policy.compute_merge_candidates(&full).is_empty());
+    // Beside them, nine small ones: those nine, and only those, are merged.
+    let small = segments(2_000, 9);
+    let mut all = full.clone();
+    all.extend(small.iter().cloned());
+    let merges = policy.compute_merge_candidates(&all);
+    assert_eq!(merges.len(), 1, "{merges:?}");
+    let mut merged: Vec<_> = merges[0].0.clone();
+    let mut want: Vec<_> = small.iter().map(|s| s.id()).collect();
+    merged.sort();
+    want.sort();
+    assert_eq!(merged, want);
+    // tantivy's own default would have merged the full ones too.
+    let default = tantivy::indexer::LogMergePolicy::default();
+    assert!(!default.compute_merge_candidates(&full).is_empty());
+}

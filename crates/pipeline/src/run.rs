@@ -25,6 +25,91 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// How long one step of a run took: each progress bar (a stage's pass over the texts or one of
+/// its run-wide steps, and the writing of the outputs), with its units of work.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    /// The bar's name, as the terminal shows it (`逐份阅读`, `候选配对`, …).
+    pub step: String,
+    /// Units of work it counted (texts, pairs, files …).
+    pub units: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Passes progress on and times each bar (`run.json` lists them: where a run's time went).
+struct Timed<'p> {
+    inner: &'p dyn Progress,
+    steps: std::sync::Mutex<Steps>,
+}
+
+/// The bars timed so far, and the open one (its name, units and start).
+#[derive(Default)]
+struct Steps {
+    done: Vec<StepTiming>,
+    open: Option<(String, u64, Instant)>,
+}
+
+impl Steps {
+    /// Closes the open bar, if any.
+    fn close(&mut self) {
+        if let Some((step, units, t)) = self.open.take() {
+            self.done.push(StepTiming {
+                step,
+                units,
+                seconds: t.elapsed().as_secs_f64(),
+            });
+        }
+    }
+}
+
+impl<'p> Timed<'p> {
+    fn new(inner: &'p dyn Progress) -> Self {
+        Timed {
+            inner,
+            steps: std::sync::Mutex::default(),
+        }
+    }
+
+    fn steps(&self) -> std::sync::MutexGuard<'_, Steps> {
+        self.steps.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every bar timed, the open one closed.
+    fn finished(&self) -> Vec<StepTiming> {
+        let mut steps = self.steps();
+        steps.close();
+        std::mem::take(&mut steps.done)
+    }
+}
+
+impl Progress for Timed<'_> {
+    fn start(&self, stage: &str, total: u64) {
+        {
+            let mut steps = self.steps();
+            steps.close();
+            steps.open = Some((stage.to_owned(), total, Instant::now()));
+        }
+        self.inner.start(stage, total);
+    }
+
+    fn set_total(&self, total: u64) {
+        if let Some(open) = self.steps().open.as_mut() {
+            open.1 = total;
+        }
+        self.inner.set_total(total);
+    }
+
+    fn advance(&self, n: u64) {
+        self.inner.advance(n);
+    }
+
+    fn finish(&self) {
+        self.steps().close();
+        self.inner.finish();
+    }
+}
+
 /// A validated pipeline with its resources loaded.
 pub struct Pipeline {
     cfg: PipelineConfig,
@@ -120,6 +205,8 @@ pub struct RunReport {
     pub stages: Vec<StageTiming>,
     /// Time spent writing each part of the outputs, in write order.
     pub writing: Vec<PartTiming>,
+    /// Every step with a progress bar, in run order: what the stage times are made of.
+    pub steps: Vec<StepTiming>,
     /// Counts.
     pub counts: Counts,
     /// Output files written, relative to the output folder.
@@ -222,6 +309,8 @@ impl Pipeline {
     /// Runs every configured stage, then writes the outputs. Bad input files are recorded and
     /// counted; only an unreadable input or an unwritable output folder is an error.
     pub fn run(&self, progress: &dyn Progress) -> Result<RunReport> {
+        let timed = Timed::new(progress);
+        let progress: &dyn Progress = &timed;
         let started = chrono::Local::now()
             .format("%Y-%m-%dT%H:%M:%S%:z")
             .to_string();
@@ -255,6 +344,7 @@ impl Pipeline {
             threads: self.pool.current_num_threads(),
             stages: data.timings.clone(),
             writing: Vec::new(),
+            steps: Vec::new(),
             counts: counts(&data),
             outputs: Vec::new(),
             cleaned,
@@ -278,6 +368,7 @@ impl Pipeline {
             outputs::XLSX_MAX_ROWS,
         )?;
         progress.finish();
+        report.steps = timed.finished();
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&staging.path().join("run.json"), &report)?;
@@ -742,8 +833,17 @@ mod tests {
             ..PipelineConfig::default()
         };
         let rec = Recorder::default();
-        cfg.build().unwrap().run(&rec).unwrap();
+        let report = cfg.build().unwrap().run(&rec).unwrap();
         let bars = rec.0.into_inner().unwrap();
+        // run.json times each bar, in order, with its units.
+        let steps: Vec<(&str, u64)> = report
+            .steps
+            .iter()
+            .map(|s| (s.step.as_str(), s.units))
+            .collect();
+        let shown: Vec<(&str, u64)> = bars.iter().map(|b| (b.0.as_str(), b.1)).collect();
+        assert_eq!(steps, shown);
+        assert!(report.steps.iter().all(|s| s.seconds >= 0.0));
         let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
         // The run-wide steps of clustering each have their bar when they have work to do.
         // Each text is read once for the text, score and suggest stages (逐份阅读); the score

@@ -7,7 +7,7 @@
 //! not become one issue. Deterministic: the same input gives the same issues.
 
 use crate::HashMap;
-use crate::pairs::PairList;
+use crate::pairs::{PairList, sort_pairs};
 use diaoyan_text::{Places, Segmenter, Word};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -440,6 +440,10 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// Fills a vector's main-noun slots it has no noun for (no term id is this large).
 const NO_TERM: u32 = u32::MAX;
 
+/// Candidate pairs of several bands gathered before they are sorted and merged into the list
+/// (8 M pairs, 64 MB).
+const PENDING: usize = 1 << 23;
+
 /// Most MinHash rows per band (more would make candidates rarer than any useful setting).
 pub const MAX_ROWS: usize = 16;
 
@@ -456,10 +460,12 @@ pub(crate) fn cluster(
     // for callers that build a configuration in code.
     let rows = cfg.rows.clamp(1, MAX_ROWS);
     // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
-    // bucket links its members, and the band's pairs are merged into the running sorted set
-    // (delta-coded, [`PairList`]). Peak memory is the distinct pairs, about three bytes each,
-    // plus one band's keys and pairs, not every band's raw pairs at once.
+    // bucket links its members, and the pairs of a few bands are merged into the running sorted
+    // set (delta-coded, [`PairList`]). Peak memory is the distinct pairs, about three bytes
+    // each, plus [`PENDING`] raw pairs (or one band's, when larger) and four bytes more a pair
+    // while they are sorted, not every band's raw pairs at once.
     let mut pairs = PairList::default();
+    let mut pending: Vec<u64> = Vec::new();
     step(tick, "候选配对", bands);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
@@ -504,9 +510,17 @@ pub(crate) fn cluster(
             })
             .collect();
         drop(keys);
-        band.par_sort_unstable();
-        band.dedup();
-        pairs = pairs.merged(&band);
+        // Bands are gathered and merged in together once they hold [`PENDING`] pairs: each
+        // band repeats most pairs of the one before, and one sort of many bands' pairs
+        // ([`sort_pairs`]) costs less than a sort and a merge per band.
+        if pending.is_empty() {
+            pending = band;
+        } else {
+            pending.append(&mut band);
+        }
+        if pending.len() >= PENDING || b + 1 == bands {
+            pairs = pairs.merged(&sort_pairs(std::mem::take(&mut pending), n));
+        }
         tick(Tick::Done(1));
     }
     // Each vector's main nouns, once (a vector meets many candidate neighbours), kept inline
@@ -615,6 +629,8 @@ pub(crate) fn cluster(
             .collect();
         // Pairs of groups, packed like the pairs of vectors (one number sorts faster than a
         // tuple).
+        // (Sorted as a whole, not by [`sort_pairs`]: one large group can be in most of these
+        // pairs, and its partners would be sorted on one thread.)
         let mut group_pairs: Vec<u64> = pairs
             .iter()
             .map(unpack)

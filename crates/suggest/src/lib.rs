@@ -881,8 +881,10 @@ impl Suggester {
     ) -> Issue {
         let members: Vec<&Suggestion> = idx.iter().map(|&i| &all[i]).collect();
         // Distinct non-empty values, borrowed from the members (no string per member).
+        // (Hash maps: what is read of them — sizes, the largest count, lists sorted by count and
+        // name — does not depend on their order, and an issue can hold a million members.)
         let count = |f: &dyn for<'s> Fn(&'s Suggestion) -> &'s str| {
-            let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut m: HashMap<&str, usize> = HashMap::default();
             for s in &members {
                 let k = f(s);
                 if !k.is_empty() {
@@ -898,7 +900,7 @@ impl Suggester {
             _ if s.author.is_empty() => &s.submission,
             _ => &s.author,
         });
-        let mut places: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut places: HashMap<&str, usize> = HashMap::default();
         for s in &members {
             for p in s.place_names() {
                 *places.entry(p).or_default() += 1;
@@ -913,10 +915,17 @@ impl Suggester {
             }
         });
         let submissions = count(&|s| &s.submission).len();
+        // Each distinct date read once (members share a few hundred dates).
+        let mut read: HashMap<&str, Option<chrono::NaiveDate>> = HashMap::default();
         let mut dates: Vec<chrono::NaiveDate> = members
             .iter()
-            .filter_map(|s| chrono::NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok())
+            .filter_map(|s| {
+                *read
+                    .entry(&s.date)
+                    .or_insert_with(|| chrono::NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok())
+            })
             .collect();
+        drop(read);
         dates.sort_unstable();
         let concentration = if dates.is_empty() {
             0.0

@@ -94,6 +94,104 @@ impl FromIterator<u64> for PairList {
     }
 }
 
+/// The packed pairs `raw` (in any order, with repeats) of documents below `n`, sorted and without
+/// repeats, in `raw`'s own memory. A counting sort by the first document, then each document's
+/// partners sorted on their own (mostly a few hundred numbers): far fewer comparisons than
+/// sorting the whole list, which, with every band repeating most pairs of the band before, was
+/// most of the candidate step's time. Besides `raw` it holds four bytes a pair and about twenty
+/// a document. (A list where one document is in most pairs sorts its partners on one thread:
+/// use it where pairs spread over many documents.)
+pub(crate) fn sort_pairs(mut raw: Vec<u64>, n: usize) -> Vec<u64> {
+    if raw.is_empty() {
+        return raw;
+    }
+    // `start[a]..start[a + 1]`: where the partners of `a` go.
+    let mut start = vec![0usize; n + 1];
+    for &p in &raw {
+        start[(p >> 32) as usize + 1] += 1;
+    }
+    for a in 0..n {
+        start[a + 1] += start[a];
+    }
+    let mut partner = vec![0u32; raw.len()];
+    {
+        let mut at = start.clone();
+        for &p in &raw {
+            let a = (p >> 32) as usize;
+            partner[at[a]] = p as u32;
+            at[a] += 1;
+        }
+    }
+    // Runs of documents with about the same number of pairs, side by side: first each
+    // document's partners are sorted and their repeats dropped in place (`kept[a]` left) …
+    let parts = rayon::current_num_threads() * 8;
+    let per = raw.len().div_ceil(parts);
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::with_capacity(parts + 1);
+    let mut a = 0;
+    while a < n {
+        let mut b = a + 1;
+        while b < n && start[b + 1] - start[a] < per {
+            b += 1;
+        }
+        runs.push(a..b);
+        a = b;
+    }
+    let mut kept = vec![0u32; n];
+    {
+        let mut jobs = Vec::with_capacity(runs.len());
+        let (mut p_rest, mut k_rest): (&mut [u32], &mut [u32]) = (&mut partner, &mut kept);
+        for docs in &runs {
+            let (p, pt) =
+                std::mem::take(&mut p_rest).split_at_mut(start[docs.end] - start[docs.start]);
+            let (k, kt) = std::mem::take(&mut k_rest).split_at_mut(docs.len());
+            jobs.push((docs.clone(), p, k));
+            (p_rest, k_rest) = (pt, kt);
+        }
+        jobs.into_par_iter().for_each(|(docs, run, kept)| {
+            let mut from = 0;
+            for (a, kept) in docs.zip(kept.iter_mut()) {
+                let len = start[a + 1] - start[a];
+                let seg = &mut run[from..from + len];
+                from += len;
+                seg.sort_unstable();
+                let mut k = 0;
+                for i in 0..seg.len() {
+                    if i == 0 || seg[i] != seg[k - 1] {
+                        seg[k] = seg[i];
+                        k += 1;
+                    }
+                }
+                *kept = k as u32;
+            }
+        });
+    }
+    // … then written out in order over `raw`, each run into its own part of it.
+    let total: usize = kept.iter().map(|&k| k as usize).sum();
+    raw.truncate(total);
+    let mut jobs = Vec::with_capacity(runs.len());
+    let mut out_rest: &mut [u64] = &mut raw;
+    let mut p_rest: &[u32] = &partner;
+    for docs in &runs {
+        let (p, pt) = p_rest.split_at(start[docs.end] - start[docs.start]);
+        let size: usize = kept[docs.clone()].iter().map(|&k| k as usize).sum();
+        let (o, ot) = std::mem::take(&mut out_rest).split_at_mut(size);
+        jobs.push((docs.clone(), p, o));
+        (p_rest, out_rest) = (pt, ot);
+    }
+    jobs.into_par_iter().for_each(|(docs, run, out)| {
+        let (mut from, mut to) = (0, 0);
+        for a in docs {
+            let k = kept[a] as usize;
+            for &b in &run[from..from + k] {
+                out[to] = (a as u64) << 32 | u64::from(b);
+                to += 1;
+            }
+            from += start[a + 1] - start[a];
+        }
+    });
+    raw
+}
+
 /// Merges `band` into `blocks` (both sorted; together they cover a range of pairs).
 fn merge_blocks(mut blocks: Vec<Block>, band: &[u64]) -> Vec<Block> {
     if blocks.len() >= SPLIT {
@@ -190,6 +288,38 @@ mod tests {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    #[test]
+    fn pairs_are_sorted_as_a_whole_sort_sorts_them() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        for (len, n) in [
+            (0, 1),
+            (1, 1),
+            (7, 3),
+            (5_000, 40),
+            (200_000, 5_000),
+            (300_000, 70),
+        ] {
+            // Repeats, documents with no pair, one document with most pairs.
+            let mut raw: Vec<u64> = (0..len)
+                .map(|i| {
+                    let a = if i % 3 == 0 {
+                        n as u64 / 2
+                    } else {
+                        next() % n as u64
+                    };
+                    a << 32 | (next() % 1_000)
+                })
+                .collect();
+            let again: Vec<u64> = raw.iter().step_by(4).copied().collect();
+            raw.extend(again);
+            assert_eq!(
+                sort_pairs(raw.clone(), n),
+                sorted(raw),
+                "{len} pairs of {n}"
+            );
+        }
     }
 
     #[test]
