@@ -703,9 +703,9 @@ pub fn update<'a>(
 /// The writer flushes a segment each time a thread's share of its 200 MB is full — some 60,000
 /// to 100,000 entries — and tantivy's default policy then merged them eight at a time, and the
 /// results again: at a million documents (6.6 M entries, 3.6 GB of index) merging rewrote the
-/// index more than once and the index took 194 s instead of 146 s. Left as flushed, such an index
-/// has ~70 segments, and a search takes ~0.2 s instead of ~0.15 s. The small segments an evening
-/// re-run adds are still merged among themselves.
+/// index more than once: the index took 194 s, against 146–148 s in two runs without those
+/// merges. Left as flushed, such an index has ~50–70 segments, and a search takes ~0.2 s instead of
+/// ~0.15 s. The small segments an evening re-run adds are still merged among themselves.
 const MERGE_MAX_ENTRIES: usize = 50_000;
 
 /// Tantivy's log merge policy, leaving full segments as they are ([`MERGE_MAX_ENTRIES`]).

@@ -843,7 +843,13 @@ mod tests {
             .collect();
         let shown: Vec<(&str, u64)> = bars.iter().map(|b| (b.0.as_str(), b.1)).collect();
         assert_eq!(steps, shown);
-        assert!(report.steps.iter().all(|s| s.seconds >= 0.0));
+        // The bars follow one another: their times fit in the run's.
+        let timed: f64 = report.steps.iter().map(|s| s.seconds).sum();
+        assert!(
+            timed <= report.seconds,
+            "{timed} s of steps in a {} s run",
+            report.seconds
+        );
         let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
         // The run-wide steps of clustering each have their bar when they have work to do.
         // Each text is read once for the text, score and suggest stages (逐份阅读); the score
