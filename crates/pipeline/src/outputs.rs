@@ -161,14 +161,6 @@ pub(crate) fn write_all(
     timings: &mut Vec<crate::PartTiming>,
     max_rows: usize,
 ) -> Result<Vec<String>> {
-    let mut clock = std::time::Instant::now();
-    let mut lap = |part: &'static str| {
-        timings.push(crate::PartTiming {
-            part,
-            seconds: clock.elapsed().as_secs_f64(),
-        });
-        clock = std::time::Instant::now();
-    };
     // The files below: three lists, the workbook, and what the score and suggest stages add.
     let files = 4
         + if d.score.is_some() { 3 } else { 0 }
@@ -198,28 +190,6 @@ pub(crate) fn write_all(
     let (mut written, small, index_done) = {
         let d: &RunData = d;
         let subs = &d.ingest.submissions;
-        // Each file: written, one unit on the bar, its name in the run's outputs.
-        let mut written: Vec<String> = Vec::new();
-        let csv = |written: &mut Vec<String>, name: &str, t: &dyn Sheet| -> Result<()> {
-            write_csv(&dir.join(name), t)?;
-            tick();
-            written.push(name.to_owned());
-            Ok(())
-        };
-        csv(&mut written, "submissions.csv", &submission_rows(d))?;
-        let lines: Vec<SubmissionLine> = subs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SubmissionLine {
-                sub: s,
-                stats: d.stats.as_ref().map(|v| v[i]),
-                assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
-            })
-            .collect();
-        write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
-        drop(lines);
-        tick();
-        written.push("submissions.jsonl".to_owned());
         let mut small = SmallTables {
             errors: Table::new("无法读取的文件", &["文件", "原因", "说明"]),
             ..SmallTables::default()
@@ -231,29 +201,99 @@ pub(crate) fn write_all(
                 err.detail.clone(),
             ]);
         }
-        csv(&mut written, "ingest_errors.csv", &small.errors)?;
-        lap("submissions");
         if let Some(sc) = &d.score {
-            csv(&mut written, "flags.csv", &flags_rows(subs, sc, reviews))?;
-            let p = pairs_table(&sc.pairs);
-            csv(&mut written, "duplicates.csv", &p)?;
-            let c = cadres_table(&sc.cadres);
-            csv(&mut written, "cadres.csv", &c)?;
-            (small.pairs, small.cadres) = (Some(p), Some(c));
-            lap("flags");
+            (small.pairs, small.cadres) =
+                (Some(pairs_table(&sc.pairs)), Some(cadres_table(&sc.cadres)));
         }
         if let Some(sg) = &d.suggest {
-            csv(
-                &mut written,
-                "suggestions.csv",
-                &suggestions_rows(&sg.suggestions),
-            )?;
-            let it = issues_table(&sg.issues, reviews);
-            csv(&mut written, "issues.csv", &it)?;
-            let tt = topics_table(&sg.topics);
-            csv(&mut written, "topics.csv", &tt)?;
-            (small.issues, small.topics) = (Some(it), Some(tt));
-            lap("suggestions");
+            (small.issues, small.topics) = (
+                Some(issues_table(&sg.issues, reviews)),
+                Some(topics_table(&sg.topics)),
+            );
+        }
+        let small_ref = &small;
+        // Each file: written, one unit on the bar, its name in the run's outputs.
+        let csv = |name: &str, t: &dyn Sheet| -> Result<String> {
+            write_csv(&dir.join(name), t)?;
+            tick();
+            Ok(name.to_owned())
+        };
+        // One group of lists, timed as one part of the writing.
+        let lap = |part: &'static str, f: &dyn Fn() -> Result<Vec<String>>| {
+            let t = std::time::Instant::now();
+            let names = f()?;
+            Ok::<_, crate::Error>((names, part, t.elapsed().as_secs_f64()))
+        };
+        let submissions_part = || -> Result<Vec<String>> {
+            // The JSON lines (each submission with its judgement) beside the CSV rows: the
+            // longest of the lists.
+            let jsonl = || -> Result<String> {
+                let lines: Vec<SubmissionLine> = subs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| SubmissionLine {
+                        sub: s,
+                        stats: d.stats.as_ref().map(|v| v[i]),
+                        assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
+                    })
+                    .collect();
+                write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
+                tick();
+                Ok("submissions.jsonl".to_owned())
+            };
+            let (table, lines) = std::thread::scope(|scope| {
+                let lines = scope.spawn(jsonl);
+                let table = csv("submissions.csv", &submission_rows(d));
+                (table, lines.join().expect("list writer panicked"))
+            });
+            Ok(vec![
+                table?,
+                lines?,
+                csv("ingest_errors.csv", &small_ref.errors)?,
+            ])
+        };
+        let flags_part = || -> Result<Vec<String>> {
+            let (Some(sc), Some(p), Some(c)) = (&d.score, &small_ref.pairs, &small_ref.cadres)
+            else {
+                return Ok(Vec::new());
+            };
+            Ok(vec![
+                csv("flags.csv", &flags_rows(subs, sc, reviews))?,
+                csv("duplicates.csv", p)?,
+                csv("cadres.csv", c)?,
+            ])
+        };
+        let suggestions_part = || -> Result<Vec<String>> {
+            let (Some(sg), Some(it), Some(tt)) = (&d.suggest, &small_ref.issues, &small_ref.topics)
+            else {
+                return Ok(Vec::new());
+            };
+            Ok(vec![
+                csv("suggestions.csv", &suggestions_rows(&sg.suggestions))?,
+                csv("issues.csv", it)?,
+                csv("topics.csv", tt)?,
+            ])
+        };
+
+        // The three groups of lists side by side: each is one thread formatting rows and
+        // streaming them to its file (nothing held as cells).
+        let lists = std::thread::scope(|scope| {
+            let flags = scope.spawn(|| lap("flags", &flags_part));
+            let suggestions = scope.spawn(|| lap("suggestions", &suggestions_part));
+            [
+                lap("submissions", &submissions_part),
+                flags.join().expect("list writer panicked"),
+                suggestions.join().expect("list writer panicked"),
+            ]
+        });
+        let mut written: Vec<String> = Vec::new();
+        for part in lists {
+            let (names, part, seconds) = part?;
+            // The submission lists are always written; the others with their stage.
+            if !names.is_empty() || part == "submissions" {
+                timings.push(crate::PartTiming { part, seconds });
+            }
+            written.extend(names);
         }
 
         // The index comes next, alone: its two indexing threads keep both cores busy, and the
