@@ -872,5 +872,45 @@ mod tests {
             assert!(*total > 0, "{name}: no total");
             assert_eq!(done, total, "{name}");
         }
+        // The lists are written side by side, yet timed and listed in a fixed order, each a
+        // whole file: its header and one line a submission.
+        let parts: Vec<&str> = report.writing.iter().map(|w| w.part).collect();
+        assert_eq!(
+            parts,
+            [
+                "submissions",
+                "flags",
+                "suggestions",
+                "index",
+                "digest",
+                "workbook"
+            ]
+        );
+        assert_eq!(
+            report.outputs[..10],
+            [
+                "submissions.csv",
+                "submissions.jsonl",
+                "ingest_errors.csv",
+                "flags.csv",
+                "duplicates.csv",
+                "cadres.csv",
+                "suggestions.csv",
+                "issues.csv",
+                "topics.csv",
+                "index/",
+            ]
+        );
+        let out = dir.path().join("out");
+        let lines = |name: &str| {
+            std::fs::read_to_string(out.join(name))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        assert_eq!(lines("submissions.csv"), 7);
+        assert_eq!(lines("submissions.jsonl"), 6);
+        assert_eq!(lines("flags.csv"), 7);
+        assert!(lines("suggestions.csv") > 1);
     }
 }
