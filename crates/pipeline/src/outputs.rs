@@ -275,8 +275,10 @@ pub(crate) fn write_all(
             ])
         };
 
-        // The three groups of lists side by side: each is one thread formatting rows and
-        // streaming them to its file (nothing held as cells).
+        // The three groups of lists side by side, each list one thread formatting rows and
+        // streaming them to its file (nothing held as cells). Like the digest's and tantivy's,
+        // these threads are outside the `threads` pool: a write error in one group is reported
+        // after the others finish (in the staging folder, so nothing half-written is published).
         let lists = std::thread::scope(|scope| {
             let flags = scope.spawn(|| lap("flags", &flags_part));
             let suggestions = scope.spawn(|| lap("suggestions", &suggestions_part));
