@@ -175,13 +175,19 @@ pub(crate) fn write_all(
     };
     progress.start("写出结果", files + entries);
     let tick = || progress.advance(1);
-    let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
+    // One part of the writing, timed: the files it wrote.
+    let lap = |part: &'static str, f: &dyn Fn() -> Result<Vec<String>>| -> Result<Part> {
         let t = std::time::Instant::now();
         let names = f()?;
-        if !names.is_empty() {
+        Ok((names, part, t.elapsed().as_secs_f64()))
+    };
+    // A part that is one unit on the bar (the lists tick once a file).
+    let timed = |part: &'static str, f: &(dyn Fn() -> Result<Vec<String>> + Sync)| {
+        let done = lap(part, f)?;
+        if !done.0.is_empty() {
             tick();
         }
-        Ok::<_, crate::Error>((names, part, t.elapsed().as_secs_f64()))
+        Ok::<_, crate::Error>(done)
     };
 
     // The lists. The long ones (submissions, flags, suggestions) are never held as cells: their
@@ -211,18 +217,11 @@ pub(crate) fn write_all(
                 Some(topics_table(&sg.topics)),
             );
         }
-        let small_ref = &small;
         // Each file: written, one unit on the bar, its name in the run's outputs.
         let csv = |name: &str, t: &dyn Sheet| -> Result<String> {
             write_csv(&dir.join(name), t)?;
             tick();
             Ok(name.to_owned())
-        };
-        // One group of lists, timed as one part of the writing.
-        let lap = |part: &'static str, f: &dyn Fn() -> Result<Vec<String>>| {
-            let t = std::time::Instant::now();
-            let names = f()?;
-            Ok::<_, crate::Error>((names, part, t.elapsed().as_secs_f64()))
         };
         let submissions_part = || -> Result<Vec<String>> {
             // The JSON lines (each submission with its judgement) beside the CSV rows: the
@@ -249,12 +248,11 @@ pub(crate) fn write_all(
             Ok(vec![
                 table?,
                 lines?,
-                csv("ingest_errors.csv", &small_ref.errors)?,
+                csv("ingest_errors.csv", &small.errors)?,
             ])
         };
         let flags_part = || -> Result<Vec<String>> {
-            let (Some(sc), Some(p), Some(c)) = (&d.score, &small_ref.pairs, &small_ref.cadres)
-            else {
+            let (Some(sc), Some(p), Some(c)) = (&d.score, &small.pairs, &small.cadres) else {
                 return Ok(Vec::new());
             };
             Ok(vec![
@@ -264,8 +262,7 @@ pub(crate) fn write_all(
             ])
         };
         let suggestions_part = || -> Result<Vec<String>> {
-            let (Some(sg), Some(it), Some(tt)) = (&d.suggest, &small_ref.issues, &small_ref.topics)
-            else {
+            let (Some(sg), Some(it), Some(tt)) = (&d.suggest, &small.issues, &small.topics) else {
                 return Ok(Vec::new());
             };
             Ok(vec![
@@ -289,14 +286,7 @@ pub(crate) fn write_all(
             ]
         });
         let mut written: Vec<String> = Vec::new();
-        for part in lists {
-            let (names, part, seconds) = part?;
-            // The submission lists are always written; the others with their stage.
-            if !names.is_empty() || part == "submissions" {
-                timings.push(crate::PartTiming { part, seconds });
-            }
-            written.extend(names);
-        }
+        record(lists, timings, &mut written)?;
 
         // The index comes next, alone: its two indexing threads keep both cores busy, and the
         // digest's tables and the workbook, held at once beside it, were the run's peak memory
@@ -450,14 +440,28 @@ pub(crate) fn write_all(
             workbook,
         ]
     });
-    for r in results {
-        let (names, part, seconds) = r?;
+    record(results, timings, &mut written)?;
+    Ok(written)
+}
+
+/// A part of the writing done: the files it wrote, its name, its seconds.
+type Part = (Vec<String>, &'static str, f64);
+
+/// Each part's files go to the run's outputs and its time to `run.json` (a part that wrote
+/// nothing — its stage did not run — is left out), in the parts' order; the first error stops.
+fn record(
+    parts: impl IntoIterator<Item = Result<Part>>,
+    timings: &mut Vec<crate::PartTiming>,
+    written: &mut Vec<String>,
+) -> Result<()> {
+    for part in parts {
+        let (names, part, seconds) = part?;
         if !names.is_empty() {
             timings.push(crate::PartTiming { part, seconds });
         }
         written.extend(names);
     }
-    Ok(written)
+    Ok(())
 }
 
 /// `t` when it fits in a workbook sheet; else a line on the notes sheet, and nothing.
