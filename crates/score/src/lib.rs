@@ -389,7 +389,7 @@ impl Scorer {
         let analyses: Vec<signals::Analysis> = subs
             .par_iter()
             .map(|s| {
-                let a = self.analyze(&s.text);
+                let a = self.analyze(&s.text).slim();
                 tick(Tick::Measured);
                 a
             })
@@ -399,14 +399,16 @@ impl Scorer {
 
     /// What scoring reads in one text on its own ([`Analysis`]): the per-text half of
     /// [`Scorer::score_with`], a function of the text and this scorer's configuration only.
+    /// Of the text's sentences it keeps those a reason can quote, without their evidence
+    /// ([`Scorer::sentence_roles`] gives every sentence).
     pub fn analyse(&self, text: &str) -> Analysis {
-        self.analyze(text)
+        self.analyze(text).slim()
     }
 
     /// [`Scorer::analyse`] of a text already tagged ([`Segmenter::tag_text`]), so that the
     /// stages reading the same text segment it once.
     pub fn analyse_tagged(&self, tagged: &Tagged<'_>) -> Analysis {
-        self.analyze_tagged(tagged)
+        self.analyze_tagged(tagged).slim()
     }
 
     /// [`Scorer::score_with`] from analyses already made ([`Scorer::analyse`], aligned with
@@ -654,11 +656,7 @@ impl Scorer {
                 .collect::<Vec<_>>()
                 .join("")
         };
-        let hollow_quote = quote(
-            &|x| matches!(x.role, Role::Boilerplate | Role::Process | Role::Sentiment),
-            2,
-            false,
-        );
+        let hollow_quote = quote(&|x| x.is_hollow(), signals::QUOTED, false);
         // Opinion rows are the people's own words, not work to send back: the substance judgement
         // of field writing does not apply to them.
         let is_opinion = kind == Some(Kind::Opinion);
@@ -717,7 +715,7 @@ impl Scorer {
             }
             reasons.push(reason("no_findings", t, severity));
         } else if !is_opinion && sig.facts > 0 {
-            let best = quote(&|x| x.findings > 0, 2, true);
+            let best = quote(&|x| x.findings > 0, signals::QUOTED, true);
             reasons.push(reason(
                 "findings",
                 format!(
@@ -798,6 +796,57 @@ mod tests {
 
     fn scorer() -> Scorer {
         ScoreConfig::default().build(Segmenter::builtin()).unwrap()
+    }
+
+    /// A run keeps a slim analysis per text (only the sentences a reason can quote): judging it
+    /// gives exactly the assessment of the whole analysis, for every text of the bundled sample,
+    /// the report template, and texts whose hollow sentences and ties in findings are many.
+    #[test]
+    fn slim_analysis_is_judged_as_the_whole_one() {
+        let sc = scorer();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora");
+        let mut texts: Vec<String> = walk_txt(&dir.join("sample"));
+        assert!(
+            texts.len() >= 50,
+            "the bundled sample's texts: {}",
+            texts.len()
+        );
+        texts.push(include_str!("../../../corpora/templates/蹲点调研报告范文.txt").to_owned());
+        let hollow = "我们要深入学习贯彻会议精神，切实提高政治站位。";
+        let found = |i: usize| format!("石桥村{i}组有{}户农户，水泵坏了{}台。", 10 + i, i % 3 + 1);
+        texts.push((0..12).map(|i| format!("{hollow}{}", found(i))).collect());
+        texts.push(format!(
+            "{hollow}{hollow}{hollow}走访了五户农户，心情很激动。"
+        ));
+        let mut slimmed = 0;
+        for (i, t) in texts.iter().enumerate() {
+            let whole = sc.analyze(t);
+            let slim = whole.clone().slim();
+            assert!(slim.sentences.len() <= 2 * signals::QUOTED);
+            assert!(slim.sentences.iter().all(|x| x.evidence.is_empty()));
+            slimmed += usize::from(slim.sentences.len() < whole.sentences.len());
+            for kind in [None, Some(Kind::Note), Some(Kind::Report)] {
+                let judge = |a| sc.judge(format!("{i}"), kind, t, a, default_norm(kind), &[]);
+                assert_eq!(judge(slim.clone()), judge(whole.clone()), "text {i}: {t}");
+            }
+        }
+        assert!(
+            slimmed * 2 >= texts.len(),
+            "texts with sentences left out: {slimmed}"
+        );
+    }
+
+    fn walk_txt(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk_txt(&p));
+            } else if p.extension().is_some_and(|x| x == "txt") {
+                out.push(std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+        out
     }
 
     /// Analysing a text from its tagging made once gives exactly the analysis of the text alone;

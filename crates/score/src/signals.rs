@@ -63,7 +63,8 @@ pub struct Sentence {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub signals: Signals,
-    /// Every sentence of the body, in order.
+    /// The body's sentences, in order: every one as read, or, as a run keeps it
+    /// ([`crate::Scorer::analyse`]), only those a reason can quote.
     pub sentences: Vec<Sentence>,
     /// Byte ranges (in the whole text) of boilerplate sentences: stock phrasing, which copy
     /// detection does not count as copying between colleagues.
@@ -76,6 +77,62 @@ pub struct Analysis {
     pub placeholder_examples: Vec<String>,
     /// Characters in a reply letter's formula sentences (salutation, thanks, date).
     pub formula_chars: usize,
+}
+
+/// How many sentences of each kind a reason quotes: the first hollow ones (slogans, process
+/// talk, feelings) of a text sent back, the richest in findings of a text that passes.
+pub(crate) const QUOTED: usize = 2;
+
+impl Sentence {
+    /// Slogans, process talk or feelings: what a text sent back is quoted for.
+    pub(crate) fn is_hollow(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Boilerplate | Role::Process | Role::Sentiment
+        )
+    }
+}
+
+impl Analysis {
+    /// The analysis as the judgement reads it: only the sentences a reason can quote (the first
+    /// [`QUOTED`] hollow ones and the [`QUOTED`] richest in findings, earlier first among
+    /// equals), without their evidence ranges. The judgement of the slim analysis is the
+    /// judgement of the whole one; a run keeps (and caches) a slim analysis per text, a fraction
+    /// of the whole one's size.
+    pub(crate) fn slim(mut self) -> Self {
+        let mut keep = vec![false; self.sentences.len()];
+        for (i, _) in self
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.is_hollow())
+            .take(QUOTED)
+        {
+            keep[i] = true;
+        }
+        let mut rich: Vec<(usize, usize)> = self
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.findings > 0)
+            .map(|(i, x)| (i, x.findings))
+            .collect();
+        rich.sort_by_key(|&(i, f)| (std::cmp::Reverse(f), i));
+        for &(i, _) in rich.iter().take(QUOTED) {
+            keep[i] = true;
+        }
+        let mut i = 0;
+        self.sentences.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        for x in &mut self.sentences {
+            x.evidence = Vec::new();
+        }
+        self.sentences.shrink_to_fit();
+        self.stock.shrink_to_fit();
+        self
+    }
 }
 
 /// Analyses one text (tagged once): sentence roles, findings, diversity, repeats, placeholders.

@@ -11,6 +11,7 @@ pub(crate) struct Piece {
     pub start: usize,
     pub end: usize,
     pub voice: Voice,
+    /// The span's end with its numbering cut off: always `sub.text[end - text.len()..end]`.
     pub text: String,
 }
 
@@ -331,9 +332,11 @@ mod tests {
         }
     }
 
+    /// The pieces' texts and voices; every piece's text is the end of its span in the text.
     fn texts(kind: Kind, text: &str) -> Vec<(String, Voice)> {
         extract(&sub(kind, text), 4)
             .into_iter()
+            .inspect(|p| assert_eq!(&text[p.end - p.text.len()..p.end], p.text, "{text}"))
             .map(|p| (p.text, p.voice))
             .collect()
     }

@@ -168,8 +168,10 @@ pub struct FoundPiece {
     pub end: usize,
     /// Whose words.
     pub voice: Voice,
-    /// The suggestion.
-    pub text: String,
+    /// Where the suggestion's text starts (its numbering cut off): the text is
+    /// `submission.text[from..end]`, taken from the submission rather than copied here (at 1M
+    /// documents the copies of 5.6 M suggestions were ~0.7 GB held from the reading pass on).
+    pub from: usize,
     /// Theme group.
     pub theme_group: Shared,
     /// Theme.
@@ -464,13 +466,15 @@ impl Suggester {
                 };
                 let (t, places) =
                     cluster::tokens_of_words(&self.seg, Some(&self.places), text, words);
+                let from = p.end - p.text.len();
+                debug_assert_eq!(s.text.get(from..p.end), Some(p.text.as_str()));
                 FoundPiece {
                     words: spans_of(&p.text, &t),
                     places,
                     start: p.start,
                     end: p.end,
                     voice: p.voice,
-                    text: p.text,
+                    from,
                     theme_group,
                     theme,
                 }
@@ -544,7 +548,7 @@ impl Suggester {
                     subject: subject.to_owned(),
                     date: date.clone(),
                     voice: p.voice,
-                    text: p.text,
+                    text: s.text[p.from..p.end].to_owned(),
                     start: p.start,
                     end: p.end,
                     likes: s.likes.unwrap_or(0),
