@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
             s.author.to_string(),
             s.place.to_string(),
             s.date.to_string(),
-            s.text.clone(),
+            s.text.to_string(),
             s.theme.to_string(),
             s.issue.as_deref().unwrap_or_default().to_owned(),
         ]);

@@ -20,7 +20,7 @@ fn corpus(n: usize) -> Vec<Submission> {
             }),
             author: d.author,
             date: d.date,
-            text: d.text,
+            text: d.text.into(),
             ..Submission::default()
         })
         .collect()

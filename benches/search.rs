@@ -89,7 +89,7 @@ fn suggestions(n: usize) -> Vec<Suggestion> {
                 },
                 start: 0,
                 end: text.len(),
-                text,
+                text: text.into(),
                 likes: 0,
                 theme_group: "民生".into(),
                 theme: THEMES[i % THEMES.len()].into(),

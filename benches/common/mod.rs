@@ -24,7 +24,7 @@ pub fn rows(n: usize) -> Vec<Submission> {
             author: format!("居民{}", i % 5000),
             place: docs[i % docs.len()].village.clone(),
             date: format!("2024-03-{:02}", 1 + i % 28),
-            text: format!("{}。", sentences[i % sentences.len()]),
+            text: format!("{}。", sentences[i % sentences.len()]).into(),
             ..Submission::default()
         })
         .collect()

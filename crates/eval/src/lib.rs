@@ -502,7 +502,7 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
                     id: r.get("id").cloned().unwrap_or_default(),
                     path: format!("{}#{}", col, r.get("id").cloned().unwrap_or_default()),
                     kind,
-                    text: r[col].clone(),
+                    text: r[col].as_str().into(),
                     ..Submission::default()
                 })
                 .collect()

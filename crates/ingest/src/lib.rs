@@ -596,7 +596,7 @@ fn read_document(
     let sub = Submission {
         path: f.rel.clone(),
         kind: m.kind,
-        text,
+        text: text.into(),
         encoding: encoding.to_owned(),
         warnings,
         ..Submission::default()
@@ -780,7 +780,7 @@ impl TableRows<'_> {
                 path: loc,
                 ref_: cell(cols.id),
                 kind: m.kind.or(file_kind).or(Some(Kind::Opinion)),
-                text,
+                text: text.into(),
                 encoding: self.encoding.to_owned(),
                 likes: cell(cols.likes).parse().ok(),
                 dislikes: cell(cols.dislikes).parse().ok(),

@@ -110,7 +110,7 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
         let path = docs.join(&file);
         match diaoyan_ingest::ingest(&path, &cfg.ingest) {
             Ok(out) if out.submissions.len() == 1 => {
-                data.push((file, label, out.submissions[0].text.clone()))
+                data.push((file, label, out.submissions[0].text.to_string()))
             }
             Ok(out) => problems.push(match out.errors.first() {
                 Some(e) => format!("第 {} 行 {file}：{}（{}）", i + 1, e.reason, e.detail),

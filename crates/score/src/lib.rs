@@ -1001,7 +1001,7 @@ mod tests {
                 author: "陈明".into(),
                 date: "2023-09-23".into(),
                 kind: Some(Kind::Report),
-                text: format!("河口村共350户。{source}"),
+                text: format!("河口村共350户。{source}").into(),
                 ..Submission::default()
             },
         ];

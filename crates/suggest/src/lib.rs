@@ -40,7 +40,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Shared, Submission, Verdict};
+use diaoyan_model::{Excerpt, Shared, Submission, Verdict};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -301,8 +301,8 @@ fn examples_of(all: &[Suggestion], central: &[usize]) -> Vec<String> {
         if examples.len() == 3 {
             break;
         }
-        if !examples.contains(&all[i].text) {
-            examples.push(all[i].text.clone());
+        if !examples.iter().any(|e| *e == *all[i].text) {
+            examples.push(all[i].text.to_string());
         }
     }
     examples
@@ -548,7 +548,7 @@ impl Suggester {
                     subject: subject.to_owned(),
                     date: date.clone(),
                     voice: p.voice,
-                    text: s.text[p.from..p.end].to_owned(),
+                    text: Excerpt::of(&s.text, p.from, p.end),
                     start: p.start,
                     end: p.end,
                     likes: s.likes.unwrap_or(0),
@@ -1150,6 +1150,16 @@ mod tests {
         for i in &out.issues {
             assert!(i.topic.is_some(), "{i:?}");
             assert!(!i.title.contains(" / "), "{i:?}");
+        }
+        // A suggestion's text is the end of its span in its submission's text, and is written
+        // and read back as a plain string.
+        for g in &out.suggestions {
+            let sub = subs.iter().find(|s| *s.id == *g.submission).unwrap();
+            assert!(sub.text[g.start..g.end].ends_with(g.text.as_str()), "{g:?}");
+            let json = serde_json::to_string(g).unwrap();
+            let text = serde_json::to_string(g.text.as_str()).unwrap();
+            assert!(json.contains(&format!("\"text\":{text}")), "{json}");
+            assert_eq!(&serde_json::from_str::<Suggestion>(&json).unwrap(), g);
         }
     }
 
