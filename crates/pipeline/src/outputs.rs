@@ -337,9 +337,9 @@ pub(crate) fn write_all(
         for s in &mut d.ingest.submissions {
             s.text = Default::default();
         }
-        // A suggestion's words are a part of its submission's text (`diaoyan_model::Excerpt`): each keeps a
-        // copy of its own words from here on, so the texts themselves go (1M documents: 1.7 GB
-        // of texts, 0.66 GB of suggestions' words).
+        // A suggestion's words are a part of its submission's text (`diaoyan_model::Excerpt`):
+        // each keeps a copy of its own words from here on, so the texts themselves go (1M
+        // documents: 1.7 GB of texts, 0.66 GB of suggestions' words).
         if let Some(sg) = d.suggest.as_mut() {
             sg.suggestions.iter_mut().for_each(|g| g.text.detach());
         }

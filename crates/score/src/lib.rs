@@ -799,15 +799,16 @@ mod tests {
     }
 
     /// A run keeps a slim analysis per text (only the sentences a reason can quote): judging it
-    /// gives exactly the assessment of the whole analysis, for every text of the bundled sample,
-    /// the report template, and texts whose hollow sentences and ties in findings are many.
+    /// gives exactly the assessment of the whole analysis, for every UTF-8 text of the bundled
+    /// sample (41 of its 72), the report template, and texts with many hollow sentences and ties
+    /// in findings.
     #[test]
     fn slim_analysis_is_judged_as_the_whole_one() {
         let sc = scorer();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora");
         let mut texts: Vec<String> = walk_txt(&dir.join("sample"));
         assert!(
-            texts.len() >= 50,
+            texts.len() >= 30,
             "the bundled sample's texts: {}",
             texts.len()
         );
@@ -843,7 +844,10 @@ mod tests {
             if p.is_dir() {
                 out.extend(walk_txt(&p));
             } else if p.extension().is_some_and(|x| x == "txt") {
-                out.push(std::fs::read_to_string(&p).unwrap_or_default());
+                // The sample's GBK files are left to the ingest tests.
+                if let Ok(t) = std::fs::read_to_string(&p) {
+                    out.push(t);
+                }
             }
         }
         out
