@@ -410,13 +410,13 @@ pub(crate) fn write_all(
             return Ok(Vec::new());
         };
         // Parquet copies for analysts, and the written material (书面材料) made from them.
+        // Suggestions taken from the run are let go field by field as their table is made.
         let taken = taken.lock().expect("suggestions taken").take();
-        let mut parts = run_parts(d, sg, reviews);
-        if let Some(all) = &taken {
-            parts.suggestions = all;
-        }
-        let tables = diaoyan_report::Tables::from_parts(&parts)?;
-        drop(taken);
+        let parts = run_parts(d, sg, reviews);
+        let tables = match taken {
+            Some(all) => diaoyan_report::Tables::from_parts_taking(&parts, all)?,
+            None => diaoyan_report::Tables::from_parts(&parts)?,
+        };
         let mut names = tables.write_parquet(dir)?;
         tick();
         let facts = diaoyan_report::Facts {
