@@ -355,10 +355,12 @@ fn regex_lite_phone() -> impl Fn(&str) -> bool {
     |t: &str| {
         let b = t.as_bytes();
         let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+        // Our ids are 16 hex digits; tantivy names its segments by 32 (in index/.managed.json
+        // and meta.json), which once held an 11-digit run that looked like a phone.
         let in_id = |i: usize| {
             let start = (0..i).rev().take_while(|&j| hex(&b[j])).last().unwrap_or(i);
             let end = (i..b.len()).find(|&j| !hex(&b[j])).unwrap_or(b.len());
-            end - start == 16
+            matches!(end - start, 16 | 32)
         };
         (0..b.len().saturating_sub(10)).any(|i| {
             b[i] == b'1'
@@ -384,6 +386,8 @@ fn the_phone_check_sees_phones_and_not_ids() {
         "17 characters is not one of our ids"
     );
     assert!(!phone("12345678901"));
+    assert!(!phone(r#"["869ad1c37c3a48ae13812345678a4d59.idx"]"#));
+    assert!(phone("869ad1c37c3a48ae13812345678a4d591"), "33 characters");
 }
 
 #[test]

@@ -124,16 +124,16 @@ fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
             }
         };
         columns.push(column);
-        if let Rows::Owned(r) = &mut rows {
-            for x in r.iter_mut() {
-                match name {
-                    "id" => x.id = String::new(),
-                    "places" => x.places = Vec::new(),
-                    "subject" => x.subject = String::new(),
-                    "text" => x.text = Default::default(),
-                    _ => {}
-                }
-            }
+        // The other fields are shared (one per submission or name): clearing them frees nothing.
+        let clear: Option<fn(&mut Suggestion)> = match name {
+            "id" => Some(|x| x.id = String::new()),
+            "places" => Some(|x| x.places = Vec::new()),
+            "subject" => Some(|x| x.subject = String::new()),
+            "text" => Some(|x| x.text = Default::default()),
+            _ => None,
+        };
+        if let (Rows::Owned(r), Some(clear)) = (&mut rows, clear) {
+            r.iter_mut().for_each(clear);
         }
     }
     DataFrame::new_infer_height(columns).map_err(Error::frame)
