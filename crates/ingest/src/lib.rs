@@ -25,7 +25,7 @@ mod table;
 pub use config::{ColumnMap, IngestConfig};
 pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
 
-use diaoyan_model::{Kind, Level};
+use diaoyan_model::{Kind, Level, Shared};
 use meta::Meta;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -591,12 +591,13 @@ fn read_document(
     if raw.trim().is_empty() {
         return Err(err(&f.rel, "空文件", "文档中没有文字"));
     }
-    let text = diaoyan_text::mask_personal(&raw).into_owned();
+    // Masked straight into the shared text (one copy of it, not an owned one first).
+    let text: Shared = diaoyan_text::mask_personal(&raw).as_ref().into();
     let m = meta::from_header(&text, cfg.header_lines);
     let sub = Submission {
         path: f.rel.clone(),
         kind: m.kind,
-        text: text.into(),
+        text,
         encoding: encoding.to_owned(),
         warnings,
         ..Submission::default()

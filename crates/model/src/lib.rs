@@ -545,6 +545,68 @@ pub struct CadreReport {
     pub reasons: Vec<Reason>,
 }
 
+/// What makes a string type of ours read as a `&str` (its `as_str`) — deref, display, debug,
+/// comparison with `str`/`&str`/`String` — and serialise exactly as a `String` does (read back
+/// through its `From<String>`): [`Shared`] and [`Excerpt`].
+macro_rules! reads_as_str {
+    ($t:ty) => {
+        impl std::ops::Deref for $t {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self.as_str(), f)
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl PartialEq<String> for $t {
+            fn eq(&self, other: &String) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(<$t>::from)
+            }
+        }
+    };
+}
+
 /// An immutable string shared by reference: the fields every suggestion of a submission repeats
 /// (its submission's id, path, author, unit, place, date) and the few theme names. One copy per
 /// submission instead of one per suggestion: at 1,000,000 documents the suggestions held these
@@ -559,34 +621,11 @@ impl Shared {
     }
 }
 
-impl std::ops::Deref for Shared {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for Shared {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+reads_as_str!(Shared);
 
 impl std::borrow::Borrow<str> for Shared {
     fn borrow(&self) -> &str {
         &self.0
-    }
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl std::fmt::Display for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&*self.0, f)
     }
 }
 
@@ -614,24 +653,6 @@ impl From<Shared> for String {
     }
 }
 
-impl PartialEq<str> for Shared {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Shared {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
-    }
-}
-
-impl PartialEq<String> for Shared {
-    fn eq(&self, other: &String) -> bool {
-        &*self.0 == other.as_str()
-    }
-}
-
 impl PartialEq<Shared> for String {
     fn eq(&self, other: &Shared) -> bool {
         self.as_str() == &*other.0
@@ -647,18 +668,6 @@ impl PartialEq<Shared> for str {
 impl PartialEq<Shared> for &str {
     fn eq(&self, other: &Shared) -> bool {
         *self == &*other.0
-    }
-}
-
-impl Serialize for Shared {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Shared {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Shared::from)
     }
 }
 
@@ -700,31 +709,6 @@ impl Excerpt {
     }
 }
 
-impl std::ops::Deref for Excerpt {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Excerpt {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Debug for Excerpt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for Excerpt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.as_str(), f)
-    }
-}
-
 impl From<&str> for Excerpt {
     fn from(s: &str) -> Self {
         Excerpt::from(Shared::from(s))
@@ -744,6 +728,8 @@ impl From<Shared> for Excerpt {
     }
 }
 
+reads_as_str!(Excerpt);
+
 impl PartialEq for Excerpt {
     fn eq(&self, other: &Excerpt) -> bool {
         self.as_str() == other.as_str()
@@ -751,36 +737,6 @@ impl PartialEq for Excerpt {
 }
 
 impl Eq for Excerpt {}
-
-impl PartialEq<str> for Excerpt {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Excerpt {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Excerpt {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Serialize for Excerpt {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Excerpt {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Excerpt::from)
-    }
-}
 
 /// Whose words a suggestion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -56,17 +56,17 @@ enum Col<'a> {
 }
 
 fn frame(cols: Vec<Col>) -> Result<DataFrame> {
-    let columns: Vec<Column> = cols
-        .into_iter()
-        .map(|c| match c {
-            Col::Str(n, v) => {
-                StringChunked::from_iter_values(PlSmallStr::from_str(n), v).into_column()
-            }
-            Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), &v),
-            Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), &v),
-        })
-        .collect();
+    let columns: Vec<Column> = cols.into_iter().map(column).collect();
     DataFrame::new_infer_height(columns).map_err(Error::frame)
+}
+
+/// A column made.
+fn column(c: Col) -> Column {
+    match c {
+        Col::Str(n, v) => StringChunked::from_iter_values(PlSmallStr::from_str(n), v).into_column(),
+        Col::U32(n, v) => Column::new(PlSmallStr::from_str(n), &v),
+        Col::F64(n, v) => Column::new(PlSmallStr::from_str(n), &v),
+    }
 }
 
 /// The suggestions a table is made from: borrowed, or owned and let go field by field.
@@ -112,18 +112,14 @@ fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
             Rows::Borrowed(r) => r,
             Rows::Owned(r) => r,
         };
-        let (name, column) = match col {
-            Str(n, f) => (
-                n,
-                StringChunked::from_iter_values(PlSmallStr::from_str(n), sg.iter().map(f))
-                    .into_column(),
+        let (name, col) = match col {
+            Str(n, f) => (n, Col::Str(n, Box::new(sg.iter().map(f)))),
+            Likes => (
+                "likes",
+                Col::U32("likes", sg.iter().map(|x| x.likes).collect()),
             ),
-            Likes => {
-                let v: Vec<u32> = sg.iter().map(|x| x.likes).collect();
-                ("likes", Column::new(PlSmallStr::from_str("likes"), &v))
-            }
         };
-        columns.push(column);
+        columns.push(column(col));
         // The other fields are shared (one per submission or name): clearing them frees nothing.
         let clear: Option<fn(&mut Suggestion)> = match name {
             "id" => Some(|x| x.id = String::new()),
