@@ -239,6 +239,11 @@ pub fn write_jsonl<T: Serialize>(path: &Path, values: &[T]) -> Result<()> {
     })
 }
 
+/// The workbook's zip compression level (rust_xlsxwriter's default is 6). At 100,000 generated
+/// documents `diaoyan.xlsx` took 2.0 s to write at level 6, 1.45 s at 3 and 1.2 s at 1, and
+/// weighed 22, 25.8 and 35 MB: level 3 costs a sixth more disk for a quarter less time.
+const ZIP_LEVEL: u8 = 3;
+
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
 /// Rows are streamed (rust_xlsxwriter's constant-memory sheets: each row goes to a temporary
 /// file as it is written, strings inline), so a sheet of a million rows is never held as cells.
@@ -259,20 +264,7 @@ pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
             .take(31)
             .collect();
         ws.set_name(&name).map_err(|e| write_err(path, e))?;
-        // Column widths first: a streamed sheet cannot go back to its rows.
         let header = t.header();
-        let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
-        t.each_row(&mut |row| {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(display_width(excel_cell(cell)).min(80));
-            }
-            Ok(())
-        })
-        .map_err(|e| write_err(path, e))?;
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(82.0))
-                .map_err(|e| write_err(path, e))?;
-        }
         ws.set_freeze_panes(1, 0).map_err(|e| write_err(path, e))?;
         if !header.is_empty() {
             ws.autofilter(0, 0, t.len() as u32, header.len() as u16 - 1)
@@ -282,6 +274,9 @@ pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
             ws.write_string_with_format(0, c as u16, h, &bold)
                 .map_err(|e| write_err(path, e))?;
         }
+        // Column widths are measured as the rows are written and set after them: a streamed
+        // sheet's column list is written when the workbook is saved, before its rows.
+        let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
         let mut failed = None;
         let mut r = 0u32;
         let visited = t.each_row(&mut |row| {
@@ -289,6 +284,9 @@ pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
             for (c, cell) in row.iter().enumerate() {
                 let cell = excel_cell(cell);
                 let col = c as u16;
+                if let Some(w) = widths.get_mut(c) {
+                    *w = (*w).max(display_width(cell).min(80));
+                }
                 // Counts and scores are numbers (so Excel sorts them); codes with leading
                 // zeros and long digit strings stay text.
                 let number = (!cell.is_empty()
@@ -315,7 +313,12 @@ pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
         if let Err(e) = visited {
             return Err(failed.map_or_else(|| write_err(path, e), |x| write_err(path, x)));
         }
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(82.0))
+                .map_err(|e| write_err(path, e))?;
+        }
     }
+    wb.set_zip_compression_level(ZIP_LEVEL);
     let mut err = None;
     write_atomic_with(path, |out| {
         wb.save_to_writer(out).map_err(|e| {
@@ -474,5 +477,20 @@ mod tests {
             "scores are numbers"
         );
         assert_eq!(xml, sheet_xml(&b));
+        // Widths follow the longest cell of each column (set after the rows are streamed): the
+        // five-character codes and scores are wider than the score's header (得分, width 4), the
+        // long titles capped at 80.
+        let width = |col: usize| -> f64 {
+            let at = xml
+                .find(&format!("<col min=\"{col}\" max=\"{col}\" width=\""))
+                .unwrap_or_else(|| panic!("column {col} has a width: {}", &xml[..600]));
+            let rest = &xml[at..];
+            let v = &rest[rest.find("width=\"").unwrap() + 7..];
+            v[..v.find('"').unwrap()].parse().unwrap()
+        };
+        let (code, title, score) = (width(1), width(2), width(3));
+        assert!((7.0..8.0).contains(&code), "{code}");
+        assert!((7.0..8.0).contains(&score), "{score}");
+        assert!((82.0..83.0).contains(&title), "{title}");
     }
 }
