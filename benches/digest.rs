@@ -59,14 +59,18 @@ fn run(n: usize) -> Run {
                 .map(|x| format!("T{}", &x[1..x.len() - 1]).into());
             Suggestion {
                 id: format!("s{i:015x}"),
-                submission: s.id.as_str().into(),
-                path: s.path.as_str().into(),
-                author: s.author.as_str().into(),
-                unit: s.unit.as_str().into(),
-                place: s.place.as_str().into(),
+                source: std::sync::Arc::new(diaoyan_model::Source {
+                    submission: s.id.as_str().into(),
+                    path: s.path.as_str().into(),
+                    author: s.author.as_str().into(),
+                    unit: s.unit.as_str().into(),
+                    place: s.place.as_str().into(),
+                    subject: s.title.as_str().into(),
+                    date: s.date.as_str().into(),
+                    likes: 0,
+                    excluded: None,
+                }),
                 places: vec![format!("第{}村{}组", i % 400, i % 9)],
-                subject: s.title.clone(),
-                date: s.date.as_str().into(),
                 voice: Voice::People,
                 text: format!(
                     "第{}村{}组的机耕路坑洼不平，雨天没法走，建议硬化（第{i}条）",
@@ -76,12 +80,10 @@ fn run(n: usize) -> Run {
                 .into(),
                 start: 0,
                 end: 0,
-                likes: 0,
                 theme_group: g.into(),
                 theme: t.into(),
                 topic,
                 issue: issue.map(Into::into),
-                excluded: None,
             }
         })
         .collect();

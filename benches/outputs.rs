@@ -39,10 +39,10 @@ fn bench(c: &mut Criterion) {
     for s in &out.suggestions {
         table.push(vec![
             s.id.clone(),
-            s.path.to_string(),
-            s.author.to_string(),
-            s.place.to_string(),
-            s.date.to_string(),
+            s.source.path.to_string(),
+            s.source.author.to_string(),
+            s.source.place.to_string(),
+            s.source.date.to_string(),
             s.text.to_string(),
             s.theme.to_string(),
             s.issue.as_deref().unwrap_or_default().to_owned(),
@@ -54,10 +54,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(out.suggestions.len() as u64));
     g.bench_function(format!("index_{n}"), |b| {
         b.iter(|| {
-            let entries = out
-                .suggestions
-                .iter()
-                .map(|s| diaoyan_index::Entry::suggestion(s, &s.path, "蹲点手记", "", "通过"));
+            let entries = out.suggestions.iter().map(|s| {
+                diaoyan_index::Entry::suggestion(s, &s.source.path, "蹲点手记", "", "通过")
+            });
             diaoyan_index::build(&dir.path().join("index"), &seg, entries).expect("index")
         })
     });

@@ -74,28 +74,30 @@ fn suggestions(n: usize) -> Vec<Suggestion> {
             );
             Suggestion {
                 id: format!("s{i:015x}"),
-                submission: format!("{:016x}", i / 5).into(),
-                path: format!("第{}镇/手记{}.docx", i % 40, i / 5).into(),
-                author: format!("干部{}", i % 500).into(),
-                unit: format!("第{}镇", i % 40).into(),
-                place: place.into(),
+                source: std::sync::Arc::new(diaoyan_model::Source {
+                    submission: format!("{:016x}", i / 5).into(),
+                    path: format!("第{}镇/手记{}.docx", i % 40, i / 5).into(),
+                    author: format!("干部{}", i % 500).into(),
+                    unit: format!("第{}镇", i % 40).into(),
+                    place: place.into(),
+                    subject: Default::default(),
+                    date: format!("2023-09-{:02}", 1 + i % 28).into(),
+                    likes: 0,
+                    excluded: None,
+                }),
                 places: Vec::new(),
-                subject: String::new(),
-                date: format!("2023-09-{:02}", 1 + i % 28).into(),
                 voice: if i % 3 == 0 {
                     Voice::Cadre
                 } else {
                     Voice::People
                 },
                 start: 0,
-                end: text.len(),
+                end: text.len() as u32,
                 text: text.into(),
-                likes: 0,
                 theme_group: "民生".into(),
                 theme: THEMES[i % THEMES.len()].into(),
                 issue: Some(format!("I{:05}", i % 5000).into()),
                 topic: None,
-                excluded: None,
             }
         })
         .collect()

@@ -300,10 +300,10 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                 let hits: Vec<&diaoyan_model::Suggestion> = sg
                     .suggestions
                     .iter()
-                    .filter(|s| s.excluded.is_none())
+                    .filter(|s| s.source.excluded.is_none())
                     .filter(|s| keys.iter().any(|k| s.text.contains(k)))
                     .filter(|s| {
-                        place.is_empty() || s.place.contains(place) || s.text.contains(place)
+                        place.is_empty() || s.source.place.contains(place) || s.text.contains(place)
                     })
                     .collect();
                 let mut per: BTreeMap<&str, usize> = BTreeMap::new();

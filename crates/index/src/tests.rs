@@ -4,24 +4,26 @@ use diaoyan_model::Voice;
 fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestion {
     Suggestion {
         id: id.into(),
-        submission: format!("s{id}").into(),
-        path: format!("{id}.docx").into(),
-        author: "张伟".into(),
-        unit: "县委办".into(),
-        place: place.into(),
+        source: std::sync::Arc::new(diaoyan_model::Source {
+            submission: format!("s{id}").into(),
+            path: format!("{id}.docx").into(),
+            author: "张伟".into(),
+            unit: "县委办".into(),
+            place: place.into(),
+            subject: Default::default(),
+            date: date.into(),
+            likes: 0,
+            excluded: None,
+        }),
         places: Vec::new(),
-        subject: String::new(),
-        date: date.into(),
         voice: Voice::People,
         text: text.into(),
         start: 0,
-        end: text.len(),
-        likes: 0,
+        end: text.len() as u32,
         theme_group: "民生".into(),
         theme: theme.into(),
         issue: None,
         topic: None,
-        excluded: None,
     }
 }
 

@@ -595,7 +595,7 @@ fn index_entries<'a>(
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
     let parts = suggestions.iter().map(move |sg| {
-        let at = position.get(sg.submission.as_str()).copied();
+        let at = position.get(sg.source.submission.as_str()).copied();
         let sub = at.map(|i| &subs[i]);
         let (kind, level) = sub.map_or(("", ""), label);
         diaoyan_index::Entry::suggestion(
@@ -739,21 +739,21 @@ fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
             let s = &suggestions[i];
             vec![
                 s.id.clone(),
-                s.submission.to_string(),
-                s.path.to_string(),
-                s.author.to_string(),
-                s.unit.to_string(),
-                s.place.to_string(),
+                s.source.submission.to_string(),
+                s.source.path.to_string(),
+                s.source.author.to_string(),
+                s.source.unit.to_string(),
+                s.source.place.to_string(),
                 s.places.join("、"),
-                s.date.to_string(),
+                s.source.date.to_string(),
                 s.voice.label().to_owned(),
-                s.subject.clone(),
+                s.source.subject.to_string(),
                 s.text.to_string(),
                 s.theme_group.to_string(),
                 s.theme.to_string(),
                 s.issue.as_deref().unwrap_or_default().to_owned(),
                 s.topic.as_deref().unwrap_or_default().to_owned(),
-                match (&s.excluded, &s.issue) {
+                match (&s.source.excluded, &s.issue) {
                     (Some(why), _) => why.to_string(),
                     (None, None) => "单独反映".to_owned(),
                     (None, Some(_)) => String::new(),

@@ -75,36 +75,65 @@ enum Rows<'a> {
     Owned(&'a mut [Suggestion]),
 }
 
-/// A column of the suggestions table.
+/// A column of the suggestions table: its name, how a row gives its value, and, for the fields
+/// a suggestion holds memory of its own for, how taken rows let that field go once the column
+/// is made (the other fields are shared, one per submission or name: clearing them frees
+/// nothing).
 enum SuggestionCol {
-    Str(&'static str, fn(&Suggestion) -> Cow<'_, str>),
+    Str(
+        &'static str,
+        fn(&Suggestion) -> Cow<'_, str>,
+        Option<fn(&mut Suggestion)>,
+    ),
     Likes,
 }
 
 /// The suggestions table, one column at a time; from owned rows, the fields that hold memory of
-/// their own (words, id, places, subject line) are let go once their column is made.
+/// their own (words, id, places) are let go once their column is made.
 fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
     use SuggestionCol::{Likes, Str};
     let cols: [SuggestionCol; 17] = [
-        Str("id", |x| x.id.as_str().into()),
-        Str("submission", |x| x.submission.as_str().into()),
-        Str("path", |x| x.path.as_str().into()),
-        Str("author", |x| x.author.as_str().into()),
-        Str("unit", |x| x.unit.as_str().into()),
-        Str("place", |x| x.place.as_str().into()),
-        Str("places", |x| x.places.join("、").into()),
-        Str("subject", |x| x.subject.as_str().into()),
-        Str("date", |x| x.date.as_str().into()),
-        Str("voice", |x| x.voice.label().into()),
-        Str("text", |x| x.text.as_str().into()),
+        Str(
+            "id",
+            |x| x.id.as_str().into(),
+            Some(|x| x.id = String::new()),
+        ),
+        Str("submission", |x| x.source.submission.as_str().into(), None),
+        Str("path", |x| x.source.path.as_str().into(), None),
+        Str("author", |x| x.source.author.as_str().into(), None),
+        Str("unit", |x| x.source.unit.as_str().into(), None),
+        Str("place", |x| x.source.place.as_str().into(), None),
+        Str(
+            "places",
+            |x| x.places.join("、").into(),
+            Some(|x| x.places = Vec::new()),
+        ),
+        Str("subject", |x| x.source.subject.as_str().into(), None),
+        Str("date", |x| x.source.date.as_str().into(), None),
+        Str("voice", |x| x.voice.label().into(), None),
+        Str(
+            "text",
+            |x| x.text.as_str().into(),
+            Some(|x| x.text = Default::default()),
+        ),
         Likes,
-        Str("theme_group", |x| x.theme_group.as_str().into()),
-        Str("theme", |x| x.theme.as_str().into()),
-        Str("issue", |x| x.issue.as_deref().unwrap_or_default().into()),
-        Str("topic", |x| x.topic.as_deref().unwrap_or_default().into()),
-        Str("excluded", |x| {
-            x.excluded.as_deref().unwrap_or_default().into()
-        }),
+        Str("theme_group", |x| x.theme_group.as_str().into(), None),
+        Str("theme", |x| x.theme.as_str().into(), None),
+        Str(
+            "issue",
+            |x| x.issue.as_deref().unwrap_or_default().into(),
+            None,
+        ),
+        Str(
+            "topic",
+            |x| x.topic.as_deref().unwrap_or_default().into(),
+            None,
+        ),
+        Str(
+            "excluded",
+            |x| x.source.excluded.as_deref().unwrap_or_default().into(),
+            None,
+        ),
     ];
     let mut columns: Vec<Column> = Vec::with_capacity(cols.len());
     for col in cols {
@@ -112,22 +141,14 @@ fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
             Rows::Borrowed(r) => r,
             Rows::Owned(r) => r,
         };
-        let (name, col) = match col {
-            Str(n, f) => (n, Col::Str(n, Box::new(sg.iter().map(f)))),
+        let (col, clear) = match col {
+            Str(n, f, clear) => (Col::Str(n, Box::new(sg.iter().map(f))), clear),
             Likes => (
-                "likes",
-                Col::U32("likes", sg.iter().map(|x| x.likes).collect()),
+                Col::U32("likes", sg.iter().map(|x| x.source.likes).collect()),
+                None,
             ),
         };
         columns.push(column(col));
-        // The other fields are shared (one per submission or name): clearing them frees nothing.
-        let clear: Option<fn(&mut Suggestion)> = match name {
-            "id" => Some(|x| x.id = String::new()),
-            "places" => Some(|x| x.places = Vec::new()),
-            "subject" => Some(|x| x.subject = String::new()),
-            "text" => Some(|x| x.text = Default::default()),
-            _ => None,
-        };
         if let (Rows::Owned(r), Some(clear)) = (&mut rows, clear) {
             r.iter_mut().for_each(clear);
         }

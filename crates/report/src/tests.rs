@@ -34,24 +34,26 @@ fn sugg(
 ) -> Suggestion {
     Suggestion {
         id: id.into(),
-        submission: s.id.as_str().into(),
-        path: s.path.as_str().into(),
-        author: s.author.as_str().into(),
-        unit: s.unit.as_str().into(),
-        place: s.place.as_str().into(),
+        source: std::sync::Arc::new(diaoyan_model::Source {
+            submission: s.id.as_str().into(),
+            path: s.path.as_str().into(),
+            author: s.author.as_str().into(),
+            unit: s.unit.as_str().into(),
+            place: s.place.as_str().into(),
+            subject: Default::default(),
+            date: s.date.as_str().into(),
+            likes: 0,
+            excluded: None,
+        }),
         places: Vec::new(),
-        subject: String::new(),
-        date: s.date.as_str().into(),
         voice: Voice::People,
         text: text.into(),
         start: 0,
-        end: text.len(),
-        likes: 0,
+        end: text.len() as u32,
         theme_group: theme.0.into(),
         theme: theme.1.into(),
         issue: (!issue.is_empty()).then(|| issue.into()),
         topic: (!topic.is_empty()).then(|| topic.into()),
-        excluded: None,
     }
 }
 

@@ -40,7 +40,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Excerpt, Shared, Submission, Verdict};
+use diaoyan_model::{Excerpt, Shared, Source, Submission, Verdict};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -207,6 +207,12 @@ fn spans_of(text: &str, tokens: &[cluster::Token]) -> Vec<ClusterWord> {
         .collect()
 }
 
+/// A byte offset in a submission's text as a suggestion keeps it (texts are below 4 GiB, as
+/// [`Excerpt`] holds them).
+fn span_at(x: usize) -> u32 {
+    u32::try_from(x).expect("a text below 4 GiB")
+}
+
 /// Byte ranges back into tokens of `text` (ranges that do not fit are left out).
 fn tokens_of<'a>(text: &'a str, words: &[ClusterWord]) -> Vec<cluster::Token<'a>> {
     words
@@ -315,10 +321,10 @@ fn title_of(all: &[Suggestion], central: &[usize], key_words: &[&str]) -> String
     let names_key = |t: &str| key_words.is_empty() || key_words.iter().any(|k| t.contains(k));
     if let Some(&i) = central
         .iter()
-        .find(|&&i| !all[i].subject.is_empty() && names_key(&all[i].subject))
-        .or_else(|| central.iter().find(|&&i| !all[i].subject.is_empty()))
+        .find(|&&i| !all[i].source.subject.is_empty() && names_key(&all[i].source.subject))
+        .or_else(|| central.iter().find(|&&i| !all[i].source.subject.is_empty()))
     {
-        return tidy_title(&all[i].subject);
+        return tidy_title(&all[i].source.subject);
     }
     central
         .first()
@@ -511,18 +517,20 @@ impl Suggester {
                 .and_then(|v| v.get(i))
                 .filter(|v| self.cfg.exclude_verdicts.contains(v))
                 .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()).into());
-            // What every suggestion of this submission repeats: one copy, shared.
-            let (submission, path, author, unit, place, date) = (
-                Shared::from(&s.id),
-                Shared::from(&s.path),
-                Shared::from(&s.author),
-                Shared::from(&s.unit),
-                Shared::from(&s.place),
-                Shared::from(&s.date),
-            );
-            // A table row's title is its own subject line (留言主题); a document's title
-            // is the document's, not each suggestion's.
-            let subject = subject_of(s);
+            // What every suggestion of this submission repeats: one record, shared. A table
+            // row's title is its own subject line (留言主题); a document's title is the
+            // document's, not each suggestion's.
+            let source = std::sync::Arc::new(Source {
+                submission: Shared::from(&s.id),
+                path: Shared::from(&s.path),
+                author: Shared::from(&s.author),
+                unit: Shared::from(&s.unit),
+                place: Shared::from(&s.place),
+                subject: subject_of(s).into(),
+                date: Shared::from(&s.date),
+                likes: s.likes.unwrap_or(0),
+                excluded,
+            });
             for p in f.pieces {
                 let id = format!(
                     "{:016x}",
@@ -539,24 +547,16 @@ impl Suggester {
                 }
                 suggestions.push(Suggestion {
                     id,
-                    submission: submission.clone(),
-                    path: path.clone(),
-                    author: author.clone(),
-                    unit: unit.clone(),
-                    place: place.clone(),
+                    source: source.clone(),
                     places: named,
-                    subject: subject.to_owned(),
-                    date: date.clone(),
                     voice: p.voice,
                     text: Excerpt::of(&s.text, p.from, p.end),
-                    start: p.start,
-                    end: p.end,
-                    likes: s.likes.unwrap_or(0),
+                    start: span_at(p.start),
+                    end: span_at(p.end),
                     theme_group: name(p.theme_group),
                     theme: name(p.theme),
                     issue: None,
                     topic: None,
-                    excluded: excluded.clone(),
                 });
                 spans.push((p.words, subject_spans.len()));
             }
@@ -564,7 +564,7 @@ impl Suggester {
         }
 
         let active: Vec<usize> = (0..suggestions.len())
-            .filter(|&i| suggestions[i].excluded.is_none())
+            .filter(|&i| suggestions[i].source.excluded.is_none())
             .collect();
         tick(Tick::Clustering(active.len()));
         // The clustering words, borrowed from the suggestions (and their subject lines).
@@ -575,7 +575,10 @@ impl Suggester {
             // the spans of 5.6 M suggestions were held beside all their tokens.
             let (words, subject) = std::mem::take(&mut spans[i]);
             docs.push(tokens_of(&suggestions[i].text, &words));
-            subject_docs.push(tokens_of(&suggestions[i].subject, &subject_spans[subject]));
+            subject_docs.push(tokens_of(
+                &suggestions[i].source.subject,
+                &subject_spans[subject],
+            ));
             tick(Tick::Tokenised);
         }
         drop(spans);
@@ -899,10 +902,10 @@ impl Suggester {
         };
         // A person: the citizen of an opinion row; each household or speaker quoted in a cadre's
         // record (the people's voice); the cadre for the cadre's own prose.
-        let people = count(&|s| match (s.voice, s.path.contains('#')) {
+        let people = count(&|s| match (s.voice, s.source.path.contains('#')) {
             (Voice::People, false) => &s.id,
-            _ if s.author.is_empty() => &s.submission,
-            _ => &s.author,
+            _ if s.source.author.is_empty() => &s.source.submission,
+            _ => &s.source.author,
         });
         let mut places: HashMap<&str, usize> = HashMap::default();
         for s in &members {
@@ -910,7 +913,7 @@ impl Suggester {
                 *places.entry(p).or_default() += 1;
             }
         }
-        let units = count(&|s| &s.unit);
+        let units = count(&|s| &s.source.unit);
         let themes = count(&|s| {
             if s.theme == UNCLASSIFIED {
                 ""
@@ -918,15 +921,15 @@ impl Suggester {
                 &s.theme
             }
         });
-        let submissions = count(&|s| &s.submission).len();
+        let submissions = count(&|s| &s.source.submission).len();
         // Each distinct date read once (members share a few hundred dates).
         let mut read: HashMap<&str, Option<chrono::NaiveDate>> = HashMap::default();
         let mut dates: Vec<chrono::NaiveDate> = members
             .iter()
             .filter_map(|s| {
-                *read
-                    .entry(&s.date)
-                    .or_insert_with(|| chrono::NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok())
+                *read.entry(&s.source.date).or_insert_with(|| {
+                    chrono::NaiveDate::parse_from_str(&s.source.date, "%Y-%m-%d").ok()
+                })
             })
             .collect();
         drop(read);
@@ -944,7 +947,7 @@ impl Suggester {
             }
             best as f64 / dates.len() as f64
         };
-        let likes: u32 = members.iter().map(|s| s.likes).sum();
+        let likes: u32 = members.iter().map(|s| s.source.likes).sum();
         let mentions = members.len();
         let heat = Heat {
             total: 0.0,
@@ -1154,8 +1157,11 @@ mod tests {
         // A suggestion's text is the end of its span in its submission's text, and is written
         // and read back as a plain string.
         for g in &out.suggestions {
-            let sub = subs.iter().find(|s| *s.id == *g.submission).unwrap();
-            assert!(sub.text[g.start..g.end].ends_with(g.text.as_str()), "{g:?}");
+            let sub = subs.iter().find(|s| *s.id == *g.source.submission).unwrap();
+            assert!(
+                sub.text[g.start as usize..g.end as usize].ends_with(g.text.as_str()),
+                "{g:?}"
+            );
             let json = serde_json::to_string(g).unwrap();
             let text = serde_json::to_string(g.text.as_str()).unwrap();
             assert!(json.contains(&format!("\"text\":{text}")), "{json}");
