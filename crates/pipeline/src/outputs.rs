@@ -417,20 +417,31 @@ pub(crate) fn write_all(
             Some(all) => diaoyan_report::Tables::from_parts_taking(&parts, all)?,
             None => diaoyan_report::Tables::from_parts(&parts)?,
         };
-        let mut names = tables.write_parquet(dir)?;
-        tick();
         let facts = diaoyan_report::Facts {
             files: d.ingest.files_seen,
             unreadable: d.ingest.errors.len(),
         };
-        names.extend(diaoyan_report::digest_of(
-            &tables,
-            &diaoyan_report::Filter::default(),
-            &facts,
-            dir,
-            "digest",
-            &diaoyan_report::Format::ALL,
-        )?);
+        // The Parquet files beside the written material, both read from the tables.
+        let (parquet, digest) = std::thread::scope(|scope| {
+            let parquet = scope.spawn(|| {
+                let names = tables.write_parquet(dir);
+                if names.is_ok() {
+                    tick();
+                }
+                names
+            });
+            let digest = diaoyan_report::digest_of(
+                &tables,
+                &diaoyan_report::Filter::default(),
+                &facts,
+                dir,
+                "digest",
+                &diaoyan_report::Format::ALL,
+            );
+            (parquet.join().expect("Parquet writer panicked"), digest)
+        });
+        let mut names = parquet?;
+        names.extend(digest?);
         Ok(names)
     };
     let workbook_part = || -> Result<Vec<String>> {

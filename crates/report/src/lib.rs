@@ -196,8 +196,7 @@ impl Format {
 /// Writes the digest as `dir/stem.<ext>` for each format (each file atomically); returns the
 /// file names.
 pub fn write_digest(dir: &Path, stem: &str, d: &Digest, formats: &[Format]) -> Result<Vec<String>> {
-    let mut written = Vec::new();
-    for &f in formats {
+    let write = |f: Format| -> Result<String> {
         let name = format!("{stem}.{}", f.ext());
         let path = dir.join(&name);
         match f {
@@ -222,9 +221,21 @@ pub fn write_digest(dir: &Path, stem: &str, d: &Digest, formats: &[Format]) -> R
                 diaoyan_digest::write_xlsx(&path, &refs)?;
             }
         }
-        written.push(name);
-    }
-    Ok(written)
+        Ok(name)
+    };
+    // The formats side by side (each renders the same digest on its own): at 100,000 documents
+    // they took 0.7 s one after another. The names come back in the formats' order; the first
+    // error, in that order, is the one reported.
+    std::thread::scope(|scope| {
+        let running: Vec<_> = formats
+            .iter()
+            .map(|&f| scope.spawn(move || write(f)))
+            .collect();
+        running
+            .into_iter()
+            .map(|h| h.join().expect("digest writer panicked"))
+            .collect()
+    })
 }
 
 /// Builds the digest of a selection of the tables and writes it (see [`write_digest`]).
