@@ -60,15 +60,8 @@ fn run(n: usize) -> Run {
             Suggestion {
                 id: format!("s{i:015x}"),
                 source: std::sync::Arc::new(diaoyan_model::Source {
-                    submission: s.id.as_str().into(),
-                    path: s.path.as_str().into(),
-                    author: s.author.as_str().into(),
-                    unit: s.unit.as_str().into(),
-                    place: s.place.as_str().into(),
                     subject: s.title.as_str().into(),
-                    date: s.date.as_str().into(),
-                    likes: 0,
-                    excluded: None,
+                    ..diaoyan_model::Source::of(s)
                 }),
                 places: vec![format!("第{}村{}组", i % 400, i % 9)],
                 voice: Voice::People,

@@ -728,11 +728,10 @@ impl Excerpt {
     /// below 4 GiB, as `&whole[start..end]` would.
     pub fn of(whole: &Shared, start: usize, end: usize) -> Excerpt {
         let _ = &whole[start..end];
-        let at = |x: usize| u32::try_from(x).expect("a text below 4 GiB");
         Excerpt {
             whole: whole.clone(),
-            start: at(start),
-            end: at(end),
+            start: text_offset(start),
+            end: text_offset(end),
         }
     }
 
@@ -825,6 +824,30 @@ pub struct Source {
     /// Why its suggestions were not clustered (the submission was sent back as hollow or
     /// copied), if so.
     pub excluded: Option<Shared>,
+}
+
+impl Source {
+    /// The record of submission `s` for its suggestions: its id, path, author, unit, place,
+    /// date and likes; no subject line, not left out of the clustering.
+    pub fn of(s: &Submission) -> Source {
+        Source {
+            submission: Shared::from(&s.id),
+            path: Shared::from(&s.path),
+            author: Shared::from(&s.author),
+            unit: Shared::from(&s.unit),
+            place: Shared::from(&s.place),
+            subject: Shared::default(),
+            date: Shared::from(&s.date),
+            likes: s.likes.unwrap_or(0),
+            excluded: None,
+        }
+    }
+}
+
+/// A byte offset in a text as the model keeps it: texts are held below 4 GiB ([`Excerpt`],
+/// a suggestion's span). Panics on a larger offset.
+pub fn text_offset(x: usize) -> u32 {
+    u32::try_from(x).expect("a text below 4 GiB")
 }
 
 /// One opinion, problem or suggestion taken from a submission.

@@ -34,17 +34,7 @@ fn sugg(
 ) -> Suggestion {
     Suggestion {
         id: id.into(),
-        source: std::sync::Arc::new(diaoyan_model::Source {
-            submission: s.id.as_str().into(),
-            path: s.path.as_str().into(),
-            author: s.author.as_str().into(),
-            unit: s.unit.as_str().into(),
-            place: s.place.as_str().into(),
-            subject: Default::default(),
-            date: s.date.as_str().into(),
-            likes: 0,
-            excluded: None,
-        }),
+        source: std::sync::Arc::new(diaoyan_model::Source::of(s)),
         places: Vec::new(),
         voice: Voice::People,
         text: text.into(),

@@ -253,7 +253,7 @@ fn normalise(text: &str) -> Norm {
 fn offsets_of(text: &str) -> Vec<u32> {
     text.char_indices()
         .filter(|&(_, c)| norm_char(c).is_some())
-        .map(|(i, _)| u32::try_from(i).expect("a text below 4 GiB"))
+        .map(|(i, _)| diaoyan_model::text_offset(i))
         .collect()
 }
 

@@ -40,7 +40,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Excerpt, Shared, Source, Submission, Verdict};
+use diaoyan_model::{Excerpt, Shared, Source, Submission, Verdict, text_offset};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -205,12 +205,6 @@ fn spans_of(text: &str, tokens: &[cluster::Token]) -> Vec<ClusterWord> {
             ClusterWord(start as u32, (start + w.len()) as u32, *place, *noun)
         })
         .collect()
-}
-
-/// A byte offset in a submission's text as a suggestion keeps it (texts are below 4 GiB, as
-/// [`Excerpt`] holds them).
-fn span_at(x: usize) -> u32 {
-    u32::try_from(x).expect("a text below 4 GiB")
 }
 
 /// Byte ranges back into tokens of `text` (ranges that do not fit are left out).
@@ -521,15 +515,9 @@ impl Suggester {
             // row's title is its own subject line (留言主题); a document's title is the
             // document's, not each suggestion's.
             let source = std::sync::Arc::new(Source {
-                submission: Shared::from(&s.id),
-                path: Shared::from(&s.path),
-                author: Shared::from(&s.author),
-                unit: Shared::from(&s.unit),
-                place: Shared::from(&s.place),
                 subject: subject_of(s).into(),
-                date: Shared::from(&s.date),
-                likes: s.likes.unwrap_or(0),
                 excluded,
+                ..Source::of(s)
             });
             for p in f.pieces {
                 let id = format!(
@@ -551,8 +539,8 @@ impl Suggester {
                     places: named,
                     voice: p.voice,
                     text: Excerpt::of(&s.text, p.from, p.end),
-                    start: span_at(p.start),
-                    end: span_at(p.end),
+                    start: text_offset(p.start),
+                    end: text_offset(p.end),
                     theme_group: name(p.theme_group),
                     theme: name(p.theme),
                     issue: None,
