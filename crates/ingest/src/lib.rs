@@ -27,7 +27,6 @@ pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
 
 use diaoyan_model::{Kind, Level, Shared};
 use meta::Meta;
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -174,28 +173,7 @@ pub fn ingest_with(
     }
 
     tick(Tick::Found(walk.files.len()));
-    let results: Vec<FileResult> = walk
-        .files
-        .par_iter()
-        .map(|f| {
-            // A bug in a reader must cost one file, never the batch.
-            READING.set(true);
-            let r = std::panic::catch_unwind(|| read_one(f, cfg));
-            READING.set(false);
-            let r = r.unwrap_or_else(|_| {
-                (
-                    vec![],
-                    vec![err(
-                        &f.rel,
-                        "内部错误",
-                        "读取此文件时程序出错，已跳过；请将此文件提供给维护人员",
-                    )],
-                )
-            });
-            tick(Tick::Read);
-            r
-        })
-        .collect();
+    let results = ahead::read_all(&walk.files, cfg, tick);
 
     for (found, (subs, errs)) in walk.files.iter().zip(results) {
         out.errors.extend(errs);
@@ -418,35 +396,6 @@ fn natural_path_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         }
         _ => a.cmp(b),
     }
-}
-
-/// Reads one file into submissions (one, or one per table row) and per-row errors.
-fn read_one(f: &Found, cfg: &IngestConfig) -> FileResult {
-    let name = file_name(&f.rel);
-    let (_, ext) = stem_ext(name);
-    let size = match std::fs::metadata(&f.abs) {
-        Ok(m) => m.len(),
-        Err(e) => return (vec![], vec![err(&f.rel, "无法读取", io_reason(&e))]),
-    };
-    if size > cfg.max_file_bytes {
-        return (
-            vec![],
-            vec![err(
-                &f.rel,
-                "文件过大",
-                format!(
-                    "{} MB，超过上限 {} MB",
-                    size >> 20,
-                    cfg.max_file_bytes >> 20
-                ),
-            )],
-        );
-    }
-    let bytes = match std::fs::read(&f.abs) {
-        Ok(b) => b,
-        Err(e) => return (vec![], vec![err(&f.rel, "无法读取", io_reason(&e))]),
-    };
-    read_bytes(f, &ext, &bytes, cfg)
 }
 
 /// Reads one file's bytes (`ext` its lower-case extension): every reader, no file system.
@@ -896,12 +845,69 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
     Ok(MetadataFile::Roster(roster))
 }
 
+mod ahead;
 #[cfg(test)]
 mod fuzz;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many read-ahead batches, bad files among good ones: every file is read once and joined
+    /// with its own path's metadata, and each bad one is named with its reason, wherever its
+    /// batch fell.
+    #[test]
+    fn a_folder_many_batches_long_is_read_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let n = ahead::THREADS * ahead::BATCH * 3 + 5;
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for i in 0..n {
+            let sub = root.join(format!("d{}", i % 7));
+            std::fs::create_dir_all(&sub).unwrap();
+            // The date in the name comes back through the file's own path (from_path).
+            let name = format!("d{}/2025-03-{:02}_f{i:04}.txt", i % 7, 1 + i % 28);
+            if i % 13 == 5 {
+                std::fs::write(root.join(&name), "").unwrap();
+                bad.push((name, "空文件"));
+            } else if i % 29 == 3 {
+                std::fs::write(root.join(&name), "x".repeat(2048)).unwrap();
+                bad.push((name, "文件过大"));
+            } else {
+                std::fs::write(root.join(&name), format!("第{i}份：村里的路需要修。")).unwrap();
+                good.push(name);
+            }
+        }
+        let cfg = IngestConfig {
+            max_file_bytes: 1024,
+            ..IngestConfig::default()
+        };
+        let ticks = std::sync::atomic::AtomicUsize::new(0);
+        let out = ingest_with(root, &cfg, &|t| {
+            if t == Tick::Read {
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+        assert_eq!(out.files_seen, n);
+        assert_eq!(ticks.into_inner(), n, "one tick a file");
+        good.sort_by(|a, b| natural_path_cmp(a, b));
+        let paths: Vec<&str> = out.submissions.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, good);
+        for s in &out.submissions {
+            let i: usize = s.path[s.path.len() - 8..s.path.len() - 4].parse().unwrap();
+            assert_eq!(s.text, format!("第{i}份：村里的路需要修。"), "{}", s.path);
+            assert_eq!(s.date, format!("2025-03-{:02}", 1 + i % 28), "{}", s.path);
+        }
+        bad.sort();
+        let errors: Vec<(String, &str)> = out
+            .errors
+            .iter()
+            .map(|e| (e.path.clone(), e.reason.as_str()))
+            .collect();
+        assert_eq!(errors, bad);
+    }
 
     #[test]
     fn every_file_is_accounted_for() {
