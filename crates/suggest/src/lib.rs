@@ -125,6 +125,92 @@ pub enum Tick {
 /// Units of work between two progress reports in a parallel loop over many small items.
 const TICK_CHUNK: usize = 1 << 14;
 
+/// Submissions whose suggestions are built together on every worker (see
+/// [`Suggester::run_found`]).
+const BUILD_BLOCK: usize = 4096;
+
+/// Members an issue's tally counts on one worker (see [`Suggester::issue_of`]).
+const TALLY_CHUNK: usize = 1 << 14;
+
+/// What an issue's heat counts of its members: each distinct non-empty value with its count,
+/// borrowed from the members (no string per member). Hash maps: what is read of them — sizes,
+/// the largest count, lists sorted by count and name — does not depend on their order.
+#[derive(Default)]
+struct Tally<'s> {
+    /// A person: the citizen of an opinion row; each household or speaker quoted in a cadre's
+    /// record (the people's voice); the cadre for the cadre's own prose.
+    people: HashMap<&'s str, usize>,
+    places: HashMap<&'s str, usize>,
+    units: HashMap<&'s str, usize>,
+    themes: HashMap<&'s str, usize>,
+    submissions: HashMap<&'s str, usize>,
+    /// Dates as written.
+    dates: HashMap<&'s str, usize>,
+    likes: u32,
+}
+
+impl<'s> Tally<'s> {
+    fn add(&mut self, s: &'s Suggestion) {
+        let count = |m: &mut HashMap<&'s str, usize>, k: &'s str| {
+            if !k.is_empty() {
+                *m.entry(k).or_default() += 1;
+            }
+        };
+        let person: &str = match (s.voice, s.source.path.contains('#')) {
+            (Voice::People, false) => &s.id,
+            _ if s.source.author.is_empty() => &s.source.submission,
+            _ => &s.source.author,
+        };
+        count(&mut self.people, person);
+        for p in s.place_names() {
+            *self.places.entry(p).or_default() += 1;
+        }
+        count(&mut self.units, &s.source.unit);
+        count(
+            &mut self.themes,
+            if s.theme == UNCLASSIFIED {
+                ""
+            } else {
+                &s.theme
+            },
+        );
+        count(&mut self.submissions, &s.source.submission);
+        if !s.source.date.is_empty() {
+            *self.dates.entry(&s.source.date).or_default() += 1;
+        }
+        self.likes += s.source.likes;
+    }
+
+    /// Both tallies added up (the larger maps take the smaller's counts).
+    fn merge(self, other: Tally<'s>) -> Tally<'s> {
+        fn add<'s>(
+            a: HashMap<&'s str, usize>,
+            b: HashMap<&'s str, usize>,
+        ) -> HashMap<&'s str, usize> {
+            let (mut a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
+            for (k, n) in b {
+                *a.entry(k).or_default() += n;
+            }
+            a
+        }
+        Tally {
+            people: add(self.people, other.people),
+            places: add(self.places, other.places),
+            units: add(self.units, other.units),
+            themes: add(self.themes, other.themes),
+            submissions: add(self.submissions, other.submissions),
+            dates: add(self.dates, other.dates),
+            likes: self.likes + other.likes,
+        }
+    }
+}
+
+/// One submission's suggestions, each with its clustering words, and its subject line's words.
+struct Built {
+    suggestions: Vec<(Suggestion, Vec<ClusterWord>)>,
+    subject_words: Vec<ClusterWord>,
+}
+
 /// Starts a step of `units` units, unless there is nothing to do (a bar never shows `0/0`).
 pub(crate) fn step(tick: &(dyn Fn(Tick) + Sync), name: &'static str, units: usize) {
     if units > 0 {
@@ -287,10 +373,11 @@ fn read_text(p: &PathBuf) -> Result<String> {
 fn central_first(space: &cluster::Space, members: &[usize], active: &[usize]) -> Vec<usize> {
     let centroid = cluster::Dense::of(&cluster::centroid(space, members));
     let mut by_centrality: Vec<(usize, f64)> = members
-        .iter()
+        .par_iter()
         .map(|&k| (active[k], centroid.dot(&space.vectors[k])))
         .collect();
-    by_centrality.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // A total order (ties by index): any sort gives this one.
+    by_centrality.par_sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     by_centrality.into_iter().map(|(i, _)| i).collect()
 }
 
@@ -487,6 +574,58 @@ impl Suggester {
         }
     }
 
+    /// One submission's suggestions from what was found in it; `verdict` its judgement.
+    fn build(&self, s: &Submission, f: Found, verdict: Option<&Verdict>) -> Built {
+        let excluded = verdict
+            .filter(|v| self.cfg.exclude_verdicts.contains(v))
+            .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()).into());
+        // What every suggestion of this submission repeats: one record, shared. A table row's
+        // title is its own subject line (留言主题); a document's title is the document's, not
+        // each suggestion's.
+        let source = std::sync::Arc::new(Source {
+            subject: subject_of(s).into(),
+            excluded,
+            ..Source::of(s)
+        });
+        let suggestions = f
+            .pieces
+            .into_iter()
+            .map(|p| {
+                let id = format!(
+                    "{:016x}",
+                    xxhash_rust::xxh3::xxh3_64(
+                        format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
+                    )
+                );
+                // The places the subject line names come first.
+                let mut named = p.places;
+                for place in f.subject_places.iter().rev() {
+                    if !named.contains(place) {
+                        named.insert(0, place.clone());
+                    }
+                }
+                let sug = Suggestion {
+                    id,
+                    source: source.clone(),
+                    places: named,
+                    voice: p.voice,
+                    text: Excerpt::of(&s.text, p.from, p.end),
+                    start: text_offset(p.start),
+                    end: text_offset(p.end),
+                    theme_group: p.theme_group,
+                    theme: p.theme,
+                    issue: None,
+                    topic: None,
+                };
+                (sug, p.words)
+            })
+            .collect();
+        Built {
+            suggestions,
+            subject_words: f.subject_words,
+        }
+    }
+
     /// [`Suggester::run_with`] from what [`Suggester::find`] read in each submission (aligned
     /// with `subs`): clustering, issues, topics.
     pub fn run_found(
@@ -506,49 +645,26 @@ impl Suggester {
         // (Read afresh they share the suggester's copy already; read from the cache they do not.)
         let mut names: HashMap<Shared, Shared> = HashMap::default();
         let mut name = |n: Shared| -> Shared { names.entry(n.clone()).or_insert(n).clone() };
-        for (i, (s, f)) in subs.iter().zip(found).enumerate() {
-            let excluded = verdicts
-                .and_then(|v| v.get(i))
-                .filter(|v| self.cfg.exclude_verdicts.contains(v))
-                .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()).into());
-            // What every suggestion of this submission repeats: one record, shared. A table
-            // row's title is its own subject line (留言主题); a document's title is the
-            // document's, not each suggestion's.
-            let source = std::sync::Arc::new(Source {
-                subject: subject_of(s).into(),
-                excluded,
-                ..Source::of(s)
-            });
-            for p in f.pieces {
-                let id = format!(
-                    "{:016x}",
-                    xxhash_rust::xxh3::xxh3_64(
-                        format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
-                    )
-                );
-                // The places the subject line names come first.
-                let mut named = p.places;
-                for place in f.subject_places.iter().rev() {
-                    if !named.contains(place) {
-                        named.insert(0, place.clone());
-                    }
+        // Built on every worker a block of submissions at a time (ids, excerpts and places per
+        // suggestion: seconds at 1M documents on one thread), gathered in order; a block's
+        // parts are held twice only while they are moved.
+        let mut found = found.into_iter();
+        for (block, from) in subs.chunks(BUILD_BLOCK).zip((0..).step_by(BUILD_BLOCK)) {
+            let parts: Vec<(Found, usize)> = found.by_ref().take(block.len()).zip(from..).collect();
+            let built: Vec<Built> = block
+                .par_iter()
+                .zip(parts)
+                .map(|(s, (f, i))| self.build(s, f, verdicts.and_then(|v| v.get(i))))
+                .collect();
+            for b in built {
+                for (mut sug, words) in b.suggestions {
+                    sug.theme_group = name(sug.theme_group);
+                    sug.theme = name(sug.theme);
+                    suggestions.push(sug);
+                    spans.push((words, subject_spans.len()));
                 }
-                suggestions.push(Suggestion {
-                    id,
-                    source: source.clone(),
-                    places: named,
-                    voice: p.voice,
-                    text: Excerpt::of(&s.text, p.from, p.end),
-                    start: text_offset(p.start),
-                    end: text_offset(p.end),
-                    theme_group: name(p.theme_group),
-                    theme: name(p.theme),
-                    issue: None,
-                    topic: None,
-                });
-                spans.push((p.words, subject_spans.len()));
+                subject_spans.push(b.subject_words);
             }
-            subject_spans.push(f.subject_words);
         }
 
         let active: Vec<usize> = (0..suggestions.len())
@@ -558,16 +674,28 @@ impl Suggester {
         // The clustering words, borrowed from the suggestions (and their subject lines).
         let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
         let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
-        for &i in &active {
-            // Each suggestion's word spans are let go as its tokens are made: at 1M documents
-            // the spans of 5.6 M suggestions were held beside all their tokens.
-            let (words, subject) = std::mem::take(&mut spans[i]);
-            docs.push(tokens_of(&suggestions[i].text, &words));
-            subject_docs.push(tokens_of(
-                &suggestions[i].source.subject,
-                &subject_spans[subject],
-            ));
-            tick(Tick::Tokenised);
+        // Made on every worker a block at a time; each suggestion's word spans are let go once
+        // its tokens are made (at 1M documents the spans of 5.6 M suggestions were held beside
+        // all their tokens).
+        for block in active.chunks(BUILD_BLOCK * 4) {
+            let made: Vec<(Vec<cluster::Token>, Vec<cluster::Token>)> = block
+                .par_iter()
+                .map(|&i| {
+                    let (words, subject) = &spans[i];
+                    tick(Tick::Tokenised);
+                    (
+                        tokens_of(&suggestions[i].text, words),
+                        tokens_of(&suggestions[i].source.subject, &subject_spans[*subject]),
+                    )
+                })
+                .collect();
+            for &i in block {
+                spans[i] = Default::default();
+            }
+            for (d, sd) in made {
+                docs.push(d);
+                subject_docs.push(sd);
+            }
         }
         drop(spans);
         drop(subject_spans);
@@ -595,29 +723,42 @@ impl Suggester {
         drop(docs);
         drop(subject_docs);
         let labels = cluster::cluster(&space, &self.cfg.cluster, tick);
-        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (k, &l) in labels.iter().enumerate() {
-            groups.entry(l).or_default().push(k);
-        }
-        let groups: Vec<Vec<usize>> = groups
-            .into_values()
-            .filter(|m| m.len() >= self.cfg.min_mentions.max(1))
-            .collect();
-
-        // Class-based TF-IDF for key words: tf(t, issue) · ln(1 + A / f(t)).
-        let mut term_total: HashMap<u32, f32> = HashMap::default();
-        let mut per_group: Vec<HashMap<u32, f32>> = Vec::with_capacity(groups.len());
-        for members in &groups {
-            let mut tf: HashMap<u32, f32> = HashMap::default();
-            for &k in members {
-                for &(t, _) in &space.vectors[k].terms {
-                    *tf.entry(t).or_default() += 1.0;
+        // Groups in the order of their labels (a label is its group's first member).
+        let groups: Vec<Vec<usize>> = {
+            let mut at: Vec<u32> = vec![u32::MAX; labels.len()];
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            for (k, &l) in labels.iter().enumerate() {
+                if at[l] == u32::MAX {
+                    at[l] = groups.len() as u32;
+                    groups.push(Vec::new());
                 }
+                groups[at[l] as usize].push(k);
             }
-            for (&t, &c) in &tf {
+            groups
+                .into_iter()
+                .filter(|m| m.len() >= self.cfg.min_mentions.max(1))
+                .collect()
+        };
+
+        // Class-based TF-IDF for key words: tf(t, issue) · ln(1 + A / f(t)). Counts, so the
+        // same in any order: each group's on a worker of its own, the totals over the groups'.
+        let per_group: Vec<HashMap<u32, f32>> = groups
+            .par_iter()
+            .map(|members| {
+                let mut tf: HashMap<u32, f32> = HashMap::default();
+                for &k in members {
+                    for &(t, _) in &space.vectors[k].terms {
+                        *tf.entry(t).or_default() += 1.0;
+                    }
+                }
+                tf
+            })
+            .collect();
+        let mut term_total: HashMap<u32, f32> = HashMap::default();
+        for tf in &per_group {
+            for (&t, &c) in tf {
                 *term_total.entry(t).or_default() += c;
             }
-            per_group.push(tf);
         }
         let avg = per_group
             .iter()
@@ -626,7 +767,7 @@ impl Suggester {
             / per_group.len().max(1) as f32;
 
         step(tick, "问题汇总", groups.len());
-        let mut issues: Vec<Issue> = groups
+        let mut issues: Vec<(Issue, Vec<usize>)> = groups
             .par_iter()
             .zip(&per_group)
             .map(|(members, tf)| {
@@ -654,30 +795,25 @@ impl Suggester {
                 let title = title_of(&suggestions, &central, &key_words);
                 let mut issue = self.issue_of(&suggestions, &idx, title, examples);
                 issue.keywords = key_words.join(" / ");
-                issue
+                (issue, idx)
             })
             .collect();
-        issues.sort_by(|a, b| {
+        issues.sort_by(|(a, _), (b, _)| {
             b.heat
                 .total
                 .total_cmp(&a.heat.total)
                 .then(b.mentions.cmp(&a.mentions))
                 .then(a.title.cmp(&b.title))
         });
-        for (rank, issue) in issues.iter_mut().enumerate() {
+        // Each suggestion's issue, by the members' places in `suggestions`.
+        let mut ids: Vec<Option<usize>> = vec![None; suggestions.len()];
+        for (rank, (issue, idx)) in issues.iter_mut().enumerate() {
             issue.id = format!("I{:04}", rank + 1);
-        }
-        let mut issue_of: HashMap<&str, usize> = HashMap::default();
-        for (n, issue) in issues.iter().enumerate() {
-            for m in &issue.members {
-                issue_of.insert(m.as_str(), n);
+            for &i in idx.iter() {
+                ids[i] = Some(rank);
             }
         }
-        let ids: Vec<Option<usize>> = suggestions
-            .iter()
-            .map(|s| issue_of.get(s.id.as_str()).copied())
-            .collect();
-        drop(issue_of);
+        let mut issues: Vec<Issue> = issues.into_iter().map(|(i, _)| i).collect();
         let issue_ids: Vec<Shared> = issues.iter().map(|i| Shared::from(&i.id)).collect();
         for (s, n) in suggestions.iter_mut().zip(&ids) {
             s.issue = n.map(|n| issue_ids[n].clone());
@@ -724,12 +860,15 @@ impl Suggester {
                 topic_of[k] = Some(o);
             }
         }
-        let k_of: HashMap<usize, usize> = active.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        let mut k_of: Vec<Option<u32>> = vec![None; suggestions.len()];
+        for (k, &i) in active.iter().enumerate() {
+            k_of[i] = Some(k as u32);
+        }
         // Issue → topic by majority of its members.
         let mut issue_topic: Vec<Option<usize>> = vec![None; issues.len()];
         let mut issue_members: Vec<Vec<usize>> = vec![Vec::new(); issues.len()];
         for (i, n) in issue_at.iter().enumerate() {
-            if let (Some(n), Some(&k)) = (n, k_of.get(&i)) {
+            if let (Some(n), Some(k)) = (n, k_of[i].map(|k| k as usize)) {
                 issue_members[*n].push(k);
             }
         }
@@ -796,8 +935,10 @@ impl Suggester {
                 });
             }
         }
-        let mut topics: Vec<Topic> = drafts
-            .into_iter()
+        // Each topic on a worker of its own; each keeps its members' places in `suggestions`.
+        let all: &[Suggestion] = suggestions;
+        let mut topics: Vec<(Topic, Vec<usize>)> = drafts
+            .into_par_iter()
             .map(|d| {
                 let idx: Vec<usize> = d.members.iter().map(|&k| active[k]).collect();
                 let key_words: Vec<&str> = d
@@ -806,20 +947,17 @@ impl Suggester {
                     .map(|&t| space.vocab[t as usize].as_str())
                     .collect();
                 let central = central_first(space, &d.members, active);
-                let examples = examples_of(suggestions, &central);
+                let examples = examples_of(all, &central);
                 let (title, keywords) = if d.keys.is_empty() {
                     let only = &issues[d.issues[0]];
                     (only.title.clone(), only.keywords.clone())
                 } else {
-                    (
-                        title_of(suggestions, &central, &key_words),
-                        key_words.join(" / "),
-                    )
+                    (title_of(all, &central, &key_words), key_words.join(" / "))
                 };
-                let summary = self.issue_of(suggestions, &idx, title, examples);
+                let summary = self.issue_of(all, &idx, title, examples);
                 let mut member_issues: Vec<&Issue> = d.issues.iter().map(|&n| &issues[n]).collect();
                 member_issues.sort_by(|a, b| a.id.cmp(&b.id));
-                Topic {
+                let topic = Topic {
                     id: String::new(),
                     title: summary.title,
                     keywords,
@@ -834,29 +972,28 @@ impl Suggester {
                     issues: member_issues.iter().map(|i| i.id.clone()).collect(),
                     examples: summary.examples,
                     members: summary.members,
-                }
+                };
+                (topic, idx)
             })
             .collect();
-        topics.sort_by(|a, b| {
+        topics.sort_by(|(a, _), (b, _)| {
             b.heat
                 .total
                 .total_cmp(&a.heat.total)
                 .then(b.mentions.cmp(&a.mentions))
                 .then(a.title.cmp(&b.title))
         });
-        let mut topic_of_id: HashMap<&str, Shared> = HashMap::default();
-        for (rank, t) in topics.iter_mut().enumerate() {
-            t.id = format!("T{:04}", rank + 1);
+        for s in suggestions.iter_mut() {
+            s.topic = None;
         }
-        for t in &topics {
+        for (rank, (t, idx)) in topics.iter_mut().enumerate() {
+            t.id = format!("T{:04}", rank + 1);
             let id = Shared::from(&t.id);
-            for m in &t.members {
-                topic_of_id.insert(m.as_str(), id.clone());
+            for &i in idx.iter() {
+                suggestions[i].topic = Some(id.clone());
             }
         }
-        for s in suggestions.iter_mut() {
-            s.topic = topic_of_id.get(s.id.as_str()).cloned();
-        }
+        let topics: Vec<Topic> = topics.into_iter().map(|(t, _)| t).collect();
         let issue_topic_id: HashMap<&str, &str> = topics
             .iter()
             .flat_map(|t| t.issues.iter().map(move |i| (i.as_str(), t.id.as_str())))
@@ -875,67 +1012,53 @@ impl Suggester {
         examples: Vec<String>,
     ) -> Issue {
         let members: Vec<&Suggestion> = idx.iter().map(|&i| &all[i]).collect();
-        // Distinct non-empty values, borrowed from the members (no string per member).
-        // (Hash maps: what is read of them — sizes, the largest count, lists sorted by count and
-        // name — does not depend on their order, and an issue can hold a million members.)
-        let count = |f: &dyn for<'s> Fn(&'s Suggestion) -> &'s str| {
-            let mut m: HashMap<&str, usize> = HashMap::default();
-            for s in &members {
-                let k = f(s);
-                if !k.is_empty() {
-                    *m.entry(k).or_default() += 1;
+        // Counted on every worker over a share of the members, then added up: an issue can
+        // hold a million members, and one thread counting them left the other core idle.
+        let Tally {
+            people,
+            places,
+            units,
+            themes,
+            submissions,
+            dates: date_counts,
+            likes,
+        } = members
+            .par_chunks(TALLY_CHUNK)
+            .map(|chunk| {
+                let mut t = Tally::default();
+                for s in chunk {
+                    t.add(s);
                 }
-            }
-            m
-        };
-        // A person: the citizen of an opinion row; each household or speaker quoted in a cadre's
-        // record (the people's voice); the cadre for the cadre's own prose.
-        let people = count(&|s| match (s.voice, s.source.path.contains('#')) {
-            (Voice::People, false) => &s.id,
-            _ if s.source.author.is_empty() => &s.source.submission,
-            _ => &s.source.author,
-        });
-        let mut places: HashMap<&str, usize> = HashMap::default();
-        for s in &members {
-            for p in s.place_names() {
-                *places.entry(p).or_default() += 1;
-            }
-        }
-        let units = count(&|s| &s.source.unit);
-        let themes = count(&|s| {
-            if s.theme == UNCLASSIFIED {
-                ""
-            } else {
-                &s.theme
-            }
-        });
-        let submissions = count(&|s| &s.source.submission).len();
-        // Each distinct date read once (members share a few hundred dates).
-        let mut read: HashMap<&str, Option<chrono::NaiveDate>> = HashMap::default();
-        let mut dates: Vec<chrono::NaiveDate> = members
-            .iter()
-            .filter_map(|s| {
-                *read.entry(&s.source.date).or_insert_with(|| {
-                    chrono::NaiveDate::parse_from_str(&s.source.date, "%Y-%m-%d").ok()
-                })
+                t
+            })
+            .reduce(Tally::default, Tally::merge);
+        let submissions = submissions.len();
+        // Each distinct date read once (members share a few hundred dates), with its count.
+        let mut dates: Vec<(chrono::NaiveDate, usize)> = date_counts
+            .into_iter()
+            .filter_map(|(d, n)| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| (d, n))
             })
             .collect();
-        drop(read);
         dates.sort_unstable();
-        let concentration = if dates.is_empty() {
+        let dated: usize = dates.iter().map(|d| d.1).sum();
+        // The most members dated within seven days of each other.
+        let concentration = if dated == 0 {
             0.0
         } else {
-            let mut best = 0;
-            let mut j = 0;
+            let (mut best, mut within, mut j) = (0, 0, 0);
             for i in 0..dates.len() {
-                while (dates[i] - dates[j]).num_days() >= 7 {
+                within += dates[i].1;
+                while (dates[i].0 - dates[j].0).num_days() >= 7 {
+                    within -= dates[j].1;
                     j += 1;
                 }
-                best = best.max(i - j + 1);
+                best = best.max(within);
             }
-            best as f64 / dates.len() as f64
+            best as f64 / dated as f64
         };
-        let likes: u32 = members.iter().map(|s| s.source.likes).sum();
         let mentions = members.len();
         let heat = Heat {
             total: 0.0,
@@ -976,8 +1099,8 @@ impl Suggester {
             mentions,
             submissions,
             places: place_list.into_iter().map(|(p, _)| p.to_owned()).collect(),
-            first: dates.first().map(|d| d.to_string()).unwrap_or_default(),
-            last: dates.last().map(|d| d.to_string()).unwrap_or_default(),
+            first: dates.first().map(|d| d.0.to_string()).unwrap_or_default(),
+            last: dates.last().map(|d| d.0.to_string()).unwrap_or_default(),
             examples,
             members: members.iter().map(|s| s.id.clone()).collect(),
         }
@@ -988,6 +1111,122 @@ impl Suggester {
 mod tests {
     use super::*;
     use diaoyan_model::Kind;
+
+    /// An issue larger than one worker's share ([`TALLY_CHUNK`]) is counted in parts; its heat
+    /// equals a plain count of its members: people, places, units, submissions, likes, the
+    /// busiest seven days, the first and last dates and the commonest theme.
+    #[test]
+    fn an_issue_counted_in_parts_equals_a_plain_count() {
+        let sg = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let n = TALLY_CHUNK * 2 + 777;
+        let sources: Vec<std::sync::Arc<Source>> = (0..n / 3)
+            .map(|j| {
+                std::sync::Arc::new(Source {
+                    submission: format!("sub{j}").into(),
+                    path: format!("c/{j}.txt").into(),
+                    author: if j % 11 == 0 {
+                        "".into()
+                    } else {
+                        format!("干部{}", j % 97).into()
+                    },
+                    unit: format!("单位{}", j % 13).into(),
+                    place: if j % 5 == 0 {
+                        "".into()
+                    } else {
+                        format!("村{}", j % 41).into()
+                    },
+                    // Days spread over three months, some unreadable, some missing.
+                    date: match j % 17 {
+                        0 => "".into(),
+                        1 => "某日".into(),
+                        _ => format!("2025-{:02}-{:02}", 3 + (j * 7) % 3, 1 + (j * 13) % 28).into(),
+                    },
+                    likes: (j % 4) as u32,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let all: Vec<Suggestion> = (0..n)
+            .map(|i| Suggestion {
+                id: format!("s{i}"),
+                source: sources[i % sources.len()].clone(),
+                places: vec![format!("组{}", i % 7)],
+                voice: if i % 3 == 0 {
+                    Voice::People
+                } else {
+                    Voice::Cadre
+                },
+                text: Excerpt::from("路不好走"),
+                start: 0,
+                end: 12,
+                theme_group: "".into(),
+                theme: if i % 9 == 0 {
+                    "道路交通".into()
+                } else {
+                    UNCLASSIFIED.into()
+                },
+                issue: None,
+                topic: None,
+            })
+            .collect();
+        let idx: Vec<usize> = (0..n).filter(|i| i % 10 != 4).collect();
+        let issue = sg.issue_of(&all, &idx, "标题".into(), vec![]);
+
+        let members: Vec<&Suggestion> = idx.iter().map(|&i| &all[i]).collect();
+        let distinct = |f: &dyn Fn(&Suggestion) -> String| {
+            members
+                .iter()
+                .map(|s| f(s))
+                .filter(|k| !k.is_empty())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        let people = distinct(&|s| match (s.voice, s.source.path.contains('#')) {
+            (Voice::People, false) => s.id.clone(),
+            _ if s.source.author.is_empty() => s.source.submission.to_string(),
+            _ => s.source.author.to_string(),
+        });
+        let places: std::collections::BTreeSet<&str> =
+            members.iter().flat_map(|s| s.place_names()).collect();
+        let mut dates: Vec<chrono::NaiveDate> = members
+            .iter()
+            .filter_map(|s| chrono::NaiveDate::parse_from_str(&s.source.date, "%Y-%m-%d").ok())
+            .collect();
+        dates.sort();
+        // Members dated in the seven days ending on each date (the dates sorted).
+        let busiest = dates
+            .iter()
+            .map(|&d| {
+                let to = dates.partition_point(|&x| x <= d);
+                to - dates.partition_point(|&x| (d - x).num_days() >= 7)
+            })
+            .max()
+            .unwrap();
+        assert_eq!(issue.mentions, members.len());
+        assert_eq!(issue.heat.people, people);
+        assert_eq!(issue.heat.places, places.len());
+        assert_eq!(issue.heat.units, distinct(&|s| s.source.unit.to_string()));
+        assert_eq!(
+            issue.submissions,
+            distinct(&|s| s.source.submission.to_string())
+        );
+        assert_eq!(
+            issue.heat.likes,
+            members.iter().map(|s| s.source.likes).sum::<u32>()
+        );
+        let concentration = (busiest as f64 / dates.len() as f64 * 1000.0).round() / 1000.0;
+        assert_eq!(issue.heat.concentration, concentration);
+        assert!(
+            concentration > 0.0 && concentration < 1.0,
+            "{concentration}"
+        );
+        assert_eq!(issue.first, dates[0].to_string());
+        assert_eq!(issue.last, dates[dates.len() - 1].to_string());
+        assert_eq!(issue.theme, "道路交通");
+        assert_eq!(issue.members.len(), members.len());
+    }
 
     fn row(i: usize, subject: &str, text: &str) -> Submission {
         Submission {
