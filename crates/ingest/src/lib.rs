@@ -27,6 +27,7 @@ pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
 
 use diaoyan_model::{Kind, Level, Shared};
 use meta::Meta;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -175,37 +176,53 @@ pub fn ingest_with(
     tick(Tick::Found(walk.files.len()));
     let results = ahead::read_all(&walk.files, cfg, tick);
 
-    for (found, (subs, errs)) in walk.files.iter().zip(results) {
-        out.errors.extend(errs);
-        for (mut sub, inner) in subs {
-            let from_manifest = manifest
-                .get(&sub.path)
-                .or_else(|| manifest.get(file_name(&sub.path)))
-                .cloned()
-                .unwrap_or_default();
-            // The file's own path: a table row's path adds `#row`, and a name may hold `#`.
-            let from_path = meta::from_path(&found.rel, &out.roster);
-            let author = [&from_manifest.author, &inner.author, &from_path.author]
+    // Each file's submissions take their metadata (manifest, roster, their own text, their
+    // path) and their ids on every worker; gathered in walk order.
+    let roster = &out.roster;
+    let done: Vec<(Vec<Submission>, Vec<FileError>)> = walk
+        .files
+        .par_iter()
+        .zip(results)
+        .map(|(found, (subs, errs))| {
+            let subs = subs
                 .into_iter()
-                .find(|a| !a.is_empty())
-                .cloned()
-                .unwrap_or_default();
-            let from_roster = meta::from_roster(&author, &out.roster);
-            let m = from_manifest.or(&from_roster).or(&inner).or(&from_path);
-            sub.author = m.author;
-            sub.unit = m.unit;
-            sub.level = m.level;
-            sub.place = m.place;
-            sub.kind = sub.kind.or(m.kind);
-            sub.date = m.date;
-            sub.day = m.day;
-            sub.title = m.title;
-            sub.id = stable_id(&sub.path, &sub.ref_, &sub.text);
-            out.submissions.push(sub);
-        }
+                .map(|(mut sub, inner)| {
+                    let from_manifest = manifest
+                        .get(&sub.path)
+                        .or_else(|| manifest.get(file_name(&sub.path)))
+                        .cloned()
+                        .unwrap_or_default();
+                    // The file's own path: a table row's path adds `#row`, and a name may hold `#`.
+                    let from_path = meta::from_path(&found.rel, roster);
+                    let author = [&from_manifest.author, &inner.author, &from_path.author]
+                        .into_iter()
+                        .find(|a| !a.is_empty())
+                        .cloned()
+                        .unwrap_or_default();
+                    let from_roster = meta::from_roster(&author, roster);
+                    let m = from_manifest.or(&from_roster).or(&inner).or(&from_path);
+                    sub.author = m.author;
+                    sub.unit = m.unit;
+                    sub.level = m.level;
+                    sub.place = m.place;
+                    sub.kind = sub.kind.or(m.kind);
+                    sub.date = m.date;
+                    sub.day = m.day;
+                    sub.title = m.title;
+                    sub.id = stable_id(&sub.path, &sub.ref_, &sub.text);
+                    sub
+                })
+                .collect();
+            (subs, errs)
+        })
+        .collect();
+    for (subs, errs) in done {
+        out.errors.extend(errs);
+        out.submissions.extend(subs);
     }
+    // Stable, as `sort_by` is: the same order.
     out.submissions
-        .sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
+        .par_sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
     out.errors.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }

@@ -591,6 +591,10 @@ impl Pipeline {
             .zip(ts)
             .zip(ta)
             .zip(tf)
+            // Pieces of at most this many submissions: a worker left with a long piece at the
+            // end read on alone (4 s at 1M with the other core idle), as a piece being read
+            // cannot be shared.
+            .with_max_len(READ_PIECE)
             .map(|(((s, st), an), fo)| {
                 let need = text && st.is_none()
                     || scorer.is_some() && an.is_none()
@@ -682,6 +686,9 @@ fn missing(stage: StageName) -> Error {
         reason: "内部错误：该阶段未能初始化，请将配置文件提供给维护人员".into(),
     }
 }
+
+/// Most submissions one worker reads as a piece in the reading pass (see `read_once`).
+const READ_PIECE: usize = 64;
 
 /// The progress bar of the pass that reads each text once for several stages.
 const READING: &str = "逐份阅读";
