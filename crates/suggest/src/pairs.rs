@@ -58,7 +58,8 @@ impl PairList {
         self.len
     }
 
-    /// The pairs in order.
+    /// The pairs in order, on one thread (the clustering reads them with [`PairList::par_iter`]).
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.blocks.iter().flat_map(Block::iter)
     }
