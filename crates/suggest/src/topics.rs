@@ -131,17 +131,37 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
 
 /// The suggestions holding each key word (in their text or their subject line), in order.
 fn holders(keys: &[Vec<u32>], subject: &[Vec<u32>]) -> HashMap<u32, Vec<usize>> {
-    let mut out: HashMap<u32, Vec<usize>> = HashMap::default();
-    for (k, (text, subj)) in keys.iter().zip(subject).enumerate() {
-        let mut mine: Vec<u32> = text.iter().chain(subj).copied().collect();
-        mine.sort_unstable();
-        mine.dedup();
-        for t in mine {
-            out.entry(t).or_default().push(k);
+    // A run of suggestions on each worker, the runs' lists joined in order: each word's holders
+    // stay in increasing order, as one pass over all of them gives.
+    let parts: Vec<HashMap<u32, Vec<usize>>> = keys
+        .par_chunks(HOLDERS_RUN)
+        .zip(subject.par_chunks(HOLDERS_RUN))
+        .enumerate()
+        .map(|(r, (keys, subject))| {
+            let mut out: HashMap<u32, Vec<usize>> = HashMap::default();
+            for (k, (text, subj)) in keys.iter().zip(subject).enumerate() {
+                let mut mine: Vec<u32> = text.iter().chain(subj).copied().collect();
+                mine.sort_unstable();
+                mine.dedup();
+                for t in mine {
+                    out.entry(t).or_default().push(r * HOLDERS_RUN + k);
+                }
+            }
+            out
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    for part in parts {
+        for (t, mut ks) in part {
+            out.entry(t).or_default().append(&mut ks);
         }
     }
     out
 }
+
+/// Suggestions one worker lists the holders of (see [`holders`]).
+const HOLDERS_RUN: usize = 1 << 16;
 
 /// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
 /// text) and `subject[k]` those of its subject line (counted first).
@@ -206,7 +226,7 @@ pub(crate) fn find(
         forms.entry(u).or_default().push(t);
     }
     let canonical_sets = |sets: &[Vec<u32>]| -> Vec<Vec<u32>> {
-        sets.iter()
+        sets.par_iter()
             .map(|ks| {
                 let mut v: Vec<u32> = ks.iter().map(|&t| canonical(t)).collect();
                 v.sort_unstable();
@@ -315,6 +335,37 @@ pub(crate) fn find(
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// Holders listed in runs on every worker equal one pass over all suggestions: the same
+    /// words, each with its suggestions in increasing order, once each.
+    #[test]
+    fn holders_in_runs_equal_one_pass() {
+        let n = HOLDERS_RUN * 2 + 1234;
+        let keys: Vec<Vec<u32>> = (0..n)
+            .map(|k| vec![(k % 7) as u32, (k % 1000) as u32 + 10])
+            .collect();
+        let subject: Vec<Vec<u32>> = (0..n)
+            .map(|k| {
+                if k % 3 == 0 {
+                    vec![(k % 7) as u32, 5000]
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        let got: BTreeMap<u32, Vec<usize>> = holders(&keys, &subject).into_iter().collect();
+        let mut want: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for k in 0..n {
+            let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
+            mine.sort_unstable();
+            mine.dedup();
+            for t in mine {
+                want.entry(t).or_default().push(k);
+            }
+        }
+        assert_eq!(got, want);
+        assert_eq!(got[&5000].len(), n.div_ceil(3));
+    }
 
     /// The sums of [`coherence`] taken with ordered maps, as it was first written: the flat
     /// list must give the very same number, to the last bit (ties between candidates hang on it).
