@@ -184,6 +184,9 @@ pub fn ingest_with(
         .par_iter()
         .zip(results)
         .map(|(found, (subs, errs))| {
+            // The file's own path: a table row's path adds `#row`, and a name may hold `#`.
+            // (Once per file, not per table row.)
+            let from_path = meta::from_path(&found.rel, roster);
             let subs = subs
                 .into_iter()
                 .map(|(mut sub, inner)| {
@@ -192,8 +195,6 @@ pub fn ingest_with(
                         .or_else(|| manifest.get(file_name(&sub.path)))
                         .cloned()
                         .unwrap_or_default();
-                    // The file's own path: a table row's path adds `#row`, and a name may hold `#`.
-                    let from_path = meta::from_path(&found.rel, roster);
                     let author = [&from_manifest.author, &inner.author, &from_path.author]
                         .into_iter()
                         .find(|a| !a.is_empty())

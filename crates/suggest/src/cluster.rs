@@ -255,14 +255,11 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
             acc
         })
         .reduce(HashMap::default, |a, b| {
-            let (mut a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
-            for (w, x) in b {
-                let e = a.entry(w).or_default();
+            crate::merge_maps(a, b, |e: &mut WordCount, x| {
                 e.df += x.df;
                 e.place |= x.place;
                 e.noun |= x.noun;
-            }
-            a
+            })
         });
     let n = docs.len().max(1) as f64;
     // Very common words carry no issue; in small runs every word is kept.

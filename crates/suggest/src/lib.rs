@@ -181,18 +181,9 @@ impl<'s> Tally<'s> {
         self.likes += s.source.likes;
     }
 
-    /// Both tallies added up (the larger maps take the smaller's counts).
+    /// Both tallies added up.
     fn merge(self, other: Tally<'s>) -> Tally<'s> {
-        fn add<'s>(
-            a: HashMap<&'s str, usize>,
-            b: HashMap<&'s str, usize>,
-        ) -> HashMap<&'s str, usize> {
-            let (mut a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
-            for (k, n) in b {
-                *a.entry(k).or_default() += n;
-            }
-            a
-        }
+        let add = |a, b| merge_maps(a, b, |x: &mut usize, y| *x += y);
         Tally {
             people: add(self.people, other.people),
             places: add(self.places, other.places),
@@ -203,6 +194,20 @@ impl<'s> Tally<'s> {
             likes: self.likes + other.likes,
         }
     }
+}
+
+/// Two maps of per-worker counts as one: the larger takes the smaller's entries, each joined
+/// with `add` (for counts and flags, so the same whichever map is larger).
+pub(crate) fn merge_maps<K: std::hash::Hash + Eq, V: Default>(
+    a: HashMap<K, V>,
+    b: HashMap<K, V>,
+    add: impl Fn(&mut V, V),
+) -> HashMap<K, V> {
+    let (mut a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
+    for (k, v) in b {
+        add(a.entry(k).or_default(), v);
+    }
+    a
 }
 
 /// One submission's suggestions, each with its clustering words, and its subject line's words.
@@ -805,19 +810,17 @@ impl Suggester {
                 .then(b.mentions.cmp(&a.mentions))
                 .then(a.title.cmp(&b.title))
         });
-        // Each suggestion's issue, by the members' places in `suggestions`.
+        // Each suggestion's issue (built with none), by the members' places in `suggestions`.
         let mut ids: Vec<Option<usize>> = vec![None; suggestions.len()];
         for (rank, (issue, idx)) in issues.iter_mut().enumerate() {
             issue.id = format!("I{:04}", rank + 1);
+            let id = Shared::from(&issue.id);
             for &i in idx.iter() {
                 ids[i] = Some(rank);
+                suggestions[i].issue = Some(id.clone());
             }
         }
         let mut issues: Vec<Issue> = issues.into_iter().map(|(i, _)| i).collect();
-        let issue_ids: Vec<Shared> = issues.iter().map(|i| Shared::from(&i.id)).collect();
-        for (s, n) in suggestions.iter_mut().zip(&ids) {
-            s.issue = n.map(|n| issue_ids[n].clone());
-        }
 
         let topics = self.topics(
             tick,
