@@ -10,7 +10,8 @@
 //! carries), process (logistics and method talk), sentiment (feelings, scenery, praise) or other.
 
 use crate::lexicon::{Boilerplate, Concrete, Hit};
-use diaoyan_text::{Places, Word, is_han};
+use crate::scan::per_sentence;
+use diaoyan_text::{Places, Span, Word, is_han};
 use regex::{Regex, RegexSet};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -80,6 +81,10 @@ pub(crate) struct Roles {
     /// Stock-name patterns (老张, 张大爷), matched against a whole word.
     stock_names: RegexSet,
 }
+
+/// Units of a local figure, for looking one up.
+static LOCAL_UNIT_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| LOCAL_UNITS.split('|').collect());
 
 impl Roles {
     /// The place recogniser built from this lexicon's generic words.
@@ -180,21 +185,86 @@ impl SentenceFacts {
     }
 }
 
-/// Reads one sentence: its facts and its role. `bp` are the sentence's boilerplate hits.
+/// A figure's number and unit, as byte ranges from the start of its match.
+type FigureParts = (usize, usize, usize, usize);
+
+/// A text's searches for [`read_sentence`], done once over the whole text and handed out by
+/// sentence ([`per_sentence`]).
+pub(crate) struct Scan {
+    roles: Vec<Vec<Hit>>,
+    figures: Vec<Vec<(usize, usize, FigureParts)>>,
+    blanks: Vec<Vec<(usize, usize, ())>>,
+    masked_places: Vec<Vec<(usize, usize, ())>>,
+    objects: Vec<Vec<(usize, usize, ())>>,
+}
+
+/// What [`Scan`] found in one sentence, as byte ranges of the sentence.
+pub(crate) struct Marks<'a> {
+    roles: &'a [Hit],
+    figures: &'a [(usize, usize, FigureParts)],
+    blanks: usize,
+    masked_places: usize,
+    objects: &'a [(usize, usize, ())],
+}
+
+impl Scan {
+    /// The searches of the sentences `spans` of `text`.
+    pub(crate) fn of(text: &str, spans: &[Span], roles: &Roles, co: &Concrete) -> Scan {
+        let found = |re: &'static Regex| {
+            per_sentence(text, spans, |s| {
+                re.find_iter(s).map(|m| (m.start(), m.end(), ()))
+            })
+        };
+        Scan {
+            roles: roles.phrases.hits_by_sentence(text, spans),
+            figures: per_sentence(text, spans, |s| {
+                FIGURE.captures_iter(s).map(|m| {
+                    let all = m.get(0).expect("match");
+                    let (num, unit) = (m.name("num").expect("num"), m.name("unit").expect("unit"));
+                    let at = all.start();
+                    let parts = (
+                        num.start() - at,
+                        num.end() - at,
+                        unit.start() - at,
+                        unit.end() - at,
+                    );
+                    (at, all.end(), parts)
+                })
+            }),
+            blanks: found(&BLANK_FIGURE),
+            masked_places: found(&MASKED_PLACE),
+            objects: per_sentence(text, spans, |s| co.find(s)),
+        }
+    }
+
+    /// What was found in sentence `i`.
+    pub(crate) fn sentence(&self, i: usize) -> Marks<'_> {
+        Marks {
+            roles: &self.roles[i],
+            figures: &self.figures[i],
+            blanks: self.blanks[i].len(),
+            masked_places: self.masked_places[i].len(),
+            objects: &self.objects[i],
+        }
+    }
+}
+
+/// Reads one sentence: its facts and its role. `marks` are what the text's searches found in
+/// it ([`Scan`]), `bp` its boilerplate hits.
 pub(crate) fn read_sentence(
     s: &str,
     words: &[Word],
     roles: &Roles,
-    co: &Concrete,
+    marks: &Marks<'_>,
     bp: &[Hit],
 ) -> (SentenceFacts, Role) {
     let mut f = SentenceFacts::default();
-    let role_hits = roles.phrases.hits(s);
+    let role_hits = marks.roles;
     // Feeling words, counted once the places are known (幸福湾, 阳光小区 are names).
     let mut feelings: Vec<(usize, usize)> = Vec::new();
     let mut place_spans: Vec<(usize, usize)> = Vec::new();
     let mut slogans: Vec<(usize, usize)> = bp.iter().map(|h| (h.start, h.end)).collect();
-    for h in &role_hits {
+    for h in role_hits {
         let c = Some(h.category);
         if c == roles.process {
             f.process += 1;
@@ -223,15 +293,14 @@ pub(crate) fn read_sentence(
             .iter()
             .any(|h| Some(h.category) == roles.process && h.start >= from && h.end <= to)
     };
-    for m in FIGURE.captures_iter(s) {
-        let all = m.get(0).expect("match");
-        let num = &m["num"];
-        let unit = &m["unit"];
-        if s[..all.start()]
+    for &(start, end, (n0, n1, u0, u1)) in marks.figures {
+        let num = &s[start + n0..start + n1];
+        let unit = &s[start + u0..start + u1];
+        if s[..start]
             .chars()
             .next_back()
             .is_some_and(|c| c.is_ascii_alphabetic())
-            || inside(all.start(), all.end())
+            || inside(start, end)
         {
             continue;
         }
@@ -244,7 +313,7 @@ pub(crate) fn read_sentence(
         if !digits && num.chars().count() == 1 && !"二两三四五六七八九十".contains(num) {
             continue;
         }
-        if !LOCAL_UNITS.split('|').any(|u| u == unit) {
+        if !LOCAL_UNIT_SET.contains(unit) {
             continue;
         }
         // 两个联系村, 三个组: a counted 个 is a figure only in digits.
@@ -254,18 +323,19 @@ pub(crate) fn read_sentence(
         // Counts of the work itself: visits, people met, forms — when the clause talks about
         // the work and the unit counts units visited.
         let countable = matches!(unit, "户" | "人" | "名" | "个" | "家" | "所" | "条" | "口");
-        if countable && clause_has_process(all.start()) {
+        if countable && clause_has_process(start) {
             f.process_figures += 1;
             continue;
         }
         f.local_figures += 1;
-        f.evidence.push((all.start(), all.end()));
+        f.evidence.push((start, end));
     }
-    f.blanks = BLANK_FIGURE.find_iter(s).count();
-    f.masked_places = MASKED_PLACE.find_iter(s).count();
-    f.objects = co
-        .find(s)
-        .into_iter()
+    f.blanks = marks.blanks;
+    f.masked_places = marks.masked_places;
+    f.objects = marks
+        .objects
+        .iter()
+        .map(|&(a, b, ())| (a, b))
         .filter(|&(a, b)| !inside(a, b))
         .inspect(|&e| f.evidence.push(e))
         .count();
@@ -350,7 +420,12 @@ mod tests {
         let co = Concrete::parse(BUILTIN_CONCRETE);
         let seg = Segmenter::builtin();
         let words = seg.tag(s);
-        read_sentence(s, &words, &roles, &co, &bp.hits(s))
+        let whole = [Span {
+            start: 0,
+            end: s.len(),
+        }];
+        let scan = Scan::of(s, &whole, &roles, &co);
+        read_sentence(s, &words, &roles, &scan.sentence(0), &bp.hits(s))
     }
 
     /// Real-shaped sentences (written for this test) and the role a careful reader gives them.

@@ -1,6 +1,8 @@
 //! Boilerplate (套话) and concrete-object lexicons.
 
+use crate::scan::per_sentence;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use diaoyan_text::Span;
 use regex::{Regex, RegexSet};
 
 /// The boilerplate lexicon shipped with the binary.
@@ -28,6 +30,9 @@ pub(crate) struct Boilerplate {
     /// may stop early (and use the patterns' literal prefixes) says so faster than the set's
     /// overlapping search.
     any_pattern: Regex,
+    /// Whether every pattern is [`context_free`], so patterns can be searched over a whole
+    /// text at once.
+    context_free: bool,
     pub categories: Vec<String>,
 }
 
@@ -71,10 +76,12 @@ impl Boilerplate {
             .expect("each pattern compiled on its own");
         let any_pattern = Regex::new(&any_of(patterns.iter().map(|(re, _)| re.as_str())))
             .expect("each pattern compiled on its own");
+        let context_free = patterns.iter().all(|(re, _)| context_free(re.as_str()));
         (
             Boilerplate {
                 phrases,
                 phrase_category,
+                context_free,
                 patterns,
                 pattern_set,
                 any_pattern,
@@ -85,37 +92,82 @@ impl Boilerplate {
     }
 
     /// Non-overlapping hits in a sentence, longest first where they overlap.
+    #[cfg(test)]
     pub fn hits(&self, s: &str) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = self
-            .phrases
-            .find_iter(s)
-            .map(|m| Hit {
-                start: m.start(),
-                end: m.end(),
-                category: self.phrase_category[m.pattern().as_usize()],
+        let whole = Span {
+            start: 0,
+            end: s.len(),
+        };
+        self.hits_by_sentence(s, &[whole]).pop().unwrap_or_default()
+    }
+
+    /// [`Boilerplate::hits`] of each sentence of `text`, searched once over the whole text
+    /// where that finds the same ([`per_sentence`]).
+    pub fn hits_by_sentence(&self, text: &str, spans: &[Span]) -> Vec<Vec<Hit>> {
+        let hit = |(start, end, category)| Hit {
+            start,
+            end,
+            category,
+        };
+        let mut found: Vec<Vec<Hit>> = per_sentence(text, spans, |s| {
+            self.phrases.find_iter(s).map(|m| {
+                (
+                    m.start(),
+                    m.end(),
+                    self.phrase_category[m.pattern().as_usize()],
+                )
             })
-            .collect();
-        if self.any_pattern.is_match(s) {
-            for i in self.pattern_set.matches(s).iter() {
-                let (re, c) = &self.patterns[i];
-                for m in re.find_iter(s) {
-                    hits.push(Hit {
-                        start: m.start(),
-                        end: m.end(),
-                        category: *c,
+        })
+        .into_iter()
+        .map(|v| v.into_iter().map(hit).collect())
+        .collect();
+        if self.context_free {
+            // A pattern with no look-around matches in a sentence only if it matches in the
+            // text: the patterns absent from the text are absent from every sentence.
+            if self.any_pattern.is_match(text) {
+                for i in self.pattern_set.matches(text).iter() {
+                    let (re, c) = &self.patterns[i];
+                    let each = per_sentence(text, spans, |s| {
+                        re.find_iter(s).map(|m| (m.start(), m.end(), *c))
                     });
+                    for (f, e) in found.iter_mut().zip(each) {
+                        f.extend(e.into_iter().map(hit));
+                    }
+                }
+            }
+        } else {
+            for (k, sp) in spans.iter().enumerate() {
+                let s = sp.of(text);
+                if !self.any_pattern.is_match(s) {
+                    continue;
+                }
+                for i in self.pattern_set.matches(s).iter() {
+                    let (re, c) = &self.patterns[i];
+                    found[k].extend(re.find_iter(s).map(|m| hit((m.start(), m.end(), *c))));
                 }
             }
         }
-        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
-        for h in hits {
-            if out.last().is_none_or(|l| h.start >= l.end) {
-                out.push(h);
+        for hits in &mut found {
+            hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+            let mut kept = 0;
+            for j in 0..hits.len() {
+                if kept == 0 || hits[j].start >= hits[kept - 1].end {
+                    hits[kept] = hits[j];
+                    kept += 1;
+                }
             }
+            hits.truncate(kept);
         }
-        out
+        found
     }
+}
+
+/// Whether a regex decides each match by the matched characters alone: no anchors, no word
+/// boundaries (see [`per_sentence`]).
+fn context_free(pattern: &str) -> bool {
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .is_ok_and(|hir| hir.properties().look_set().is_empty())
 }
 
 /// The automaton finding a lexicon's literal phrases, longest first where they overlap. A DFA
@@ -160,11 +212,8 @@ impl Concrete {
     }
 
     /// Byte ranges of concrete objects in `s`.
-    pub fn find(&self, s: &str) -> Vec<(usize, usize)> {
-        self.words
-            .find_iter(s)
-            .map(|m| (m.start(), m.end()))
-            .collect()
+    pub fn find(&self, s: &str) -> impl Iterator<Item = (usize, usize, ())> {
+        self.words.find_iter(s).map(|m| (m.start(), m.end(), ()))
     }
 }
 
@@ -210,5 +259,81 @@ mod tests {
             assert!(w[0].end <= w[1].start);
         }
         assert!(b.hits("三组机耕路有两处塌方").is_empty());
+    }
+
+    /// Each sentence's hits as the sentence alone gives them: every phrase and every pattern
+    /// searched in it, sorted, overlaps dropped (written out here, apart from the code).
+    fn alone(b: &Boilerplate, s: &str) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = b
+            .phrases
+            .find_iter(s)
+            .map(|m| Hit {
+                start: m.start(),
+                end: m.end(),
+                category: b.phrase_category[m.pattern().as_usize()],
+            })
+            .collect();
+        for (re, c) in &b.patterns {
+            hits.extend(re.find_iter(s).map(|m| Hit {
+                start: m.start(),
+                end: m.end(),
+                category: *c,
+            }));
+        }
+        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        let mut out: Vec<Hit> = Vec::new();
+        for h in hits {
+            if out.last().is_none_or(|l| h.start >= l.end) {
+                out.push(h);
+            }
+        }
+        out
+    }
+
+    /// The sample campaign's texts, and texts made to put a pattern across sentence edges:
+    /// hits found over a whole text equal each sentence's own, for the built-in lexicon, for
+    /// one whose patterns reach across `！` and a line break, and for one with an anchored
+    /// pattern (searched sentence by sentence).
+    #[test]
+    fn hits_over_a_whole_text_equal_each_sentences_own() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/sample/campaign");
+        let mut texts: Vec<String> = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("sample campaign") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "txt") {
+                    // The sample's GBK and broken files are other tests' business.
+                    texts.extend(std::fs::read_to_string(&p).ok());
+                }
+            }
+        }
+        assert!(texts.len() >= 20, "{}", texts.len());
+        texts.push("以产业！发展为抓手。进一步\n加强管理，以\n服务为载体！高度重视".into());
+        let reaching = format!(
+            "{BUILTIN_BOILERPLATE}\n口号\tre:以[^，。；]{{1,12}}为(?:抓手|载体)\n空泛措施\tre:进一步\\s*加强\n"
+        );
+        let anchored = format!("{BUILTIN_BOILERPLATE}\n口号\tre:^以[^，。；]{{1,12}}为\n");
+        let mut compared = 0;
+        for (lexicon, whole_text) in [
+            (BUILTIN_BOILERPLATE.to_owned(), true),
+            (reaching, true),
+            (anchored, false),
+        ] {
+            let (b, bad) = Boilerplate::parse(&lexicon);
+            assert!(bad.is_empty(), "{bad:?}");
+            assert_eq!(b.context_free, whole_text);
+            for t in &texts {
+                let spans = diaoyan_text::sentences(t);
+                let got = b.hits_by_sentence(t, &spans);
+                for (sp, g) in spans.iter().zip(&got) {
+                    assert_eq!(g, &alone(&b, sp.of(t)), "{:?}", sp.of(t));
+                    compared += g.len();
+                }
+            }
+        }
+        assert!(compared > 300, "{compared}");
     }
 }

@@ -21,6 +21,7 @@ mod findings;
 mod learn;
 mod lexicon;
 mod rules;
+mod scan;
 mod signals;
 
 pub use findings::Role;

@@ -1,7 +1,8 @@
 //! Per-text signals: every sentence read for its facts and role (see `findings`), then counted.
 
-use crate::findings::{Role, Roles, read_sentence};
+use crate::findings::{Role, Roles, Scan, read_sentence};
 use crate::lexicon::{Boilerplate, Concrete};
+use crate::scan::per_sentence;
 use diaoyan_model::Signals;
 use diaoyan_text::{Segmenter, Tagged, is_han, sentences};
 use regex::Regex;
@@ -162,7 +163,14 @@ pub(crate) fn analyze(
     let mut content: Vec<&str> = Vec::new();
     let mut places: FxHashSet<String> = FxHashSet::default();
     let mut persons: FxHashSet<String> = FxHashSet::default();
-    for span in sentences(body) {
+    let spans = sentences(body);
+    // The searches of every sentence, each done once over the body.
+    let scan = Scan::of(body, &spans, roles, co);
+    let boiler = bp.hits_by_sentence(body, &spans);
+    let asks = per_sentence(body, &spans, |s| {
+        SUGGESTION.find_iter(s).map(|m| (m.start(), m.end(), ()))
+    });
+    for (i, span) in spans.iter().enumerate() {
         let s = span.of(body);
         // The sentence's letters (Han characters, letters, digits): what makes it a repeat.
         key.clear();
@@ -171,10 +179,10 @@ pub(crate) fn analyze(
         if han == 0 {
             continue;
         }
-        let hits = bp.hits(s);
+        let hits = &boiler[i];
         // One segmentation serves the facts and the content words.
         let words = tagged.words(base + span.start, base + span.end);
-        let (f, mut role) = read_sentence(s, &words, roles, co, &hits);
+        let (f, mut role) = read_sentence(s, &words, roles, &scan.sentence(i), hits);
         if reply_letter
             && role != Role::Finding
             && (s.chars().count() <= FORMULA_MAX_CHARS && REPLY_FORMULA.is_match(s)
@@ -187,7 +195,7 @@ pub(crate) fn analyze(
         } else {
             0
         };
-        let suggestion = SUGGESTION.is_match(s);
+        let suggestion = !asks[i].is_empty();
         let sig = &mut a.signals;
         if role == Role::Formula {
             sig.formula_sentences += 1;
