@@ -48,8 +48,12 @@ static KEY: LazyLock<Regex> = LazyLock::new(|| {
 /// `key：value` pairs on one line. A value runs to the next key, and stops earlier at `，,；;`,
 /// a tab or two spaces.
 fn fields(line: &str) -> Vec<(String, String)> {
-    let keys: Vec<_> = KEY.captures_iter(line).collect();
     let mut out = Vec::new();
+    // Every key ends in a colon (most lines have none).
+    if !line.contains([':', '：']) {
+        return out;
+    }
+    let keys: Vec<_> = KEY.captures_iter(line).collect();
     for (i, c) in keys.iter().enumerate() {
         let whole = c.get(0).expect("group 0");
         let end = keys

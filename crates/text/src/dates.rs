@@ -92,6 +92,10 @@ fn excel_serial(s: &str) -> Option<(String, Option<String>)> {
 /// Finds the first date anywhere in a string (a header line, a file name). Compact `20230921`
 /// forms count only when not glued to other digits.
 pub fn find_date(s: &str) -> Option<String> {
+    // Both forms start with the year's first two digits (most lines have none).
+    if !s.contains("19") && !s.contains("20") {
+        return None;
+    }
     for c in DATE.captures_iter(s) {
         let m = c.get(0).expect("group 0");
         if glued_digit(s, m.start(), m.end()) {
@@ -123,6 +127,10 @@ fn glued_digit(s: &str, start: usize, end: usize) -> bool {
 
 /// Finds a day-of-stay cue (`第3天`, `第三天`, `第十二天`) and returns the day number.
 pub fn find_day(s: &str) -> Option<u32> {
+    // The cue starts with 第 (most lines have none).
+    if !s.contains('第') {
+        return None;
+    }
     let c = DAY.captures(s)?;
     let n = &c[1];
     n.parse().ok().or_else(|| chinese_number(n))

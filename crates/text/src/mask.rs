@@ -58,6 +58,10 @@ fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     let mut last = 0;
     for m in DIGIT_RUN.find_iter(text) {
         let s = m.as_str();
+        // Most runs are short figures (286户, 2023年): left as they are, without a copy.
+        if !s.contains(['-', '－']) && s.chars().count() < 10 {
+            continue;
+        }
         // Classify on a half-width copy; star the characters as written.
         let half: String = s
             .chars()
