@@ -208,6 +208,16 @@ pub struct Print {
     read: Read,
 }
 
+impl Print {
+    /// Its fingerprints (none for a short text).
+    fn fingerprints(&self) -> &[u64] {
+        match &self.read {
+            Read::Fingerprints(f) => f,
+            _ => &[],
+        }
+    }
+}
+
 /// The content of a [`Print`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Read {
@@ -450,6 +460,18 @@ pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, Copy
     detect_with(docs, cfg, None, &|| {})
 }
 
+/// Most entries of the fingerprint index held at once (16 M: 256 MB).
+const INDEX_SHARD: usize = 1 << 24;
+
+/// How many leading bits of a fingerprint choose its range of the index: `0` (one range) up
+/// to `shard` entries, then as many as keep each range near that size.
+fn shard_bits(entries: usize, shard: usize) -> u32 {
+    entries
+        .div_ceil(shard.max(1))
+        .next_power_of_two()
+        .trailing_zeros()
+}
+
 /// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (what an earlier
 /// run left, [`CopyMemo`]), the fingerprints of texts found there and the pairs of two texts
 /// found there are taken over instead of computed again; the memo is then replaced by this
@@ -459,6 +481,17 @@ pub(crate) fn detect_with(
     cfg: &CopyConfig,
     memo: Option<&mut CopyMemo>,
     tick: &(dyn Fn() + Sync),
+) -> (Vec<CopyPair>, CopyStats) {
+    detect_in(docs, cfg, memo, tick, INDEX_SHARD)
+}
+
+/// [`detect_with`], holding at most about `shard` entries of the fingerprint index at once.
+fn detect_in(
+    docs: &[CopyDoc],
+    cfg: &CopyConfig,
+    memo: Option<&mut CopyMemo>,
+    tick: &(dyn Fn() + Sync),
+    shard: usize,
 ) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
     let mut stats = CopyStats {
@@ -504,49 +537,50 @@ pub(crate) fn detect_with(
         }
     }
 
-    // Fingerprint index: (hash, doc), sorted by hash.
-    let mut index: Vec<(u64, u32)> = Vec::with_capacity(
-        read.iter()
-            .map(|p| match &p.read {
-                Read::Fingerprints(f) => f.len(),
-                _ => 0,
-            })
-            .sum(),
-    );
-    for (i, p) in read.iter().enumerate() {
-        if let Read::Fingerprints(f) = &p.read {
-            index.extend(f.iter().map(|&h| (h, i as u32)));
-        }
-    }
+    // Fingerprint index: (hash, doc), sorted by hash, built and read one range of hash values
+    // at a time ([`INDEX_SHARD`]): at a million texts the whole index was 170 M entries,
+    // 2.7 GB beside the prints, the run's peak. Each text's fingerprints are sorted, so its part
+    // of a range is a slice.
+    stats.fingerprints = read.iter().map(|p| p.fingerprints().len()).sum();
+    let bits = shard_bits(stats.fingerprints, shard);
+    let shard_of = |h: u64| if bits == 0 { 0 } else { h >> (64 - bits) };
     let lens: Vec<usize> = read.iter().map(|p| p.chars).collect();
-    // Kept for the next run only when there is one to keep them for.
-    let read = keys.as_ref().map(|_| read);
-    index.par_sort_unstable();
-    stats.fingerprints = index.len();
 
     let cap = ((docs.len() as f64 * cfg.max_bucket_share) as usize).clamp(4, cfg.max_bucket.max(4));
     let mut candidates: Vec<(u32, u32)> = Vec::new();
-    let mut start = 0;
-    while start < index.len() {
-        let mut end = start + 1;
-        while end < index.len() && index[end].0 == index[start].0 {
-            end += 1;
+    for range in 0..1u64 << bits {
+        let mut index: Vec<(u64, u32)> = Vec::new();
+        for (i, p) in read.iter().enumerate() {
+            let f = p.fingerprints();
+            let from = f.partition_point(|&h| shard_of(h) < range);
+            let to = f.partition_point(|&h| shard_of(h) <= range);
+            index.extend(f[from..to].iter().map(|&h| (h, i as u32)));
         }
-        let group = &index[start..end];
-        if group.len() > cap {
-            stats.common_fingerprints += 1;
-        } else {
-            for x in 0..group.len() {
-                for y in x + 1..group.len() {
-                    let (a, b) = (group[x].1, group[y].1);
-                    if eligible(&docs[a as usize], &docs[b as usize]) {
-                        candidates.push((a.min(b), a.max(b)));
+        index.par_sort_unstable();
+        let mut start = 0;
+        while start < index.len() {
+            let mut end = start + 1;
+            while end < index.len() && index[end].0 == index[start].0 {
+                end += 1;
+            }
+            let group = &index[start..end];
+            if group.len() > cap {
+                stats.common_fingerprints += 1;
+            } else {
+                for x in 0..group.len() {
+                    for y in x + 1..group.len() {
+                        let (a, b) = (group[x].1, group[y].1);
+                        if eligible(&docs[a as usize], &docs[b as usize]) {
+                            candidates.push((a.min(b), a.max(b)));
+                        }
                     }
                 }
             }
+            start = end;
         }
-        start = end;
     }
+    // Kept for the next run only when there is one to keep them for.
+    let read = keys.as_ref().map(|_| read);
     candidates.par_sort_unstable();
     let mut counted: Vec<(u32, u32)> = Vec::new();
     let mut i = 0;
@@ -1131,6 +1165,67 @@ mod tests {
         };
         assert_eq!(ab(&pairs), Some(CopyDirection::BFromA));
         assert_eq!(ab(&again), Some(CopyDirection::AFromB));
+    }
+
+    /// The fingerprint index read one range of hash values at a time finds the same pairs and
+    /// counts as the whole index at once, whatever the ranges.
+    #[test]
+    fn an_index_read_in_ranges_finds_what_the_whole_index_finds() {
+        assert_eq!(shard_bits(0, 16), 0);
+        assert_eq!(shard_bits(16, 16), 0);
+        assert_eq!(shard_bits(17, 16), 1);
+        assert_eq!(shard_bits(170, 16), 4);
+        // Twelve pairs of texts, each pair sharing a passage of its own, the rest of each text
+        // its own too (figures and names tell them apart).
+        let villages = ["河口", "柳溪", "石桥", "青山", "红旗", "新塘"];
+        let passage = |p: usize| {
+            let v = villages[p % villages.len()];
+            format!(
+                "{v}村{g}组的水渠去年被山洪冲垮了{a}处，至今没有修复，{h}户村民的{m}亩稻田靠人工挑水。\
+                 {v}村到镇上的路有{k}公里没有硬化，一下雨车就进不来，{c}户种柑橘的只能低价卖给上门的贩子。\
+                 村里{o}位老人独居，最远的一户离卫生室{d}里路。",
+                g = p + 1,
+                a = p + 2,
+                h = 30 + p,
+                m = 100 + 7 * p,
+                k = 3 + p,
+                c = 11 + p,
+                o = 5 + p,
+                d = 8 + p,
+            )
+        };
+        let own = |i: usize| {
+            format!(
+                "第{i}天走访了{n}户，记下{w}条意见。村主任说今年的{y}万元项目资金还没有到位，{z}个自然组的路灯坏了一半。",
+                n = 10 + i,
+                w = 3 + i,
+                y = 20 + i,
+                z = 2 + i,
+            )
+        };
+        let texts: Vec<String> = (0..24)
+            .map(|i| match i % 2 {
+                0 => format!("{}{}", passage(i / 2), own(i)),
+                _ => format!("{}{}", own(i), passage(i / 2)),
+            })
+            .collect();
+        let names: Vec<String> = (0..texts.len()).map(|i| format!("t{i}")).collect();
+        let docs: Vec<CopyDoc> = texts
+            .iter()
+            .zip(&names)
+            .map(|(t, n)| doc(n, n, "2023-09-21", t))
+            .collect();
+        let cfg = CopyConfig::default();
+        let (whole, whole_stats) = detect_in(&docs, &cfg, None, &|| {}, usize::MAX);
+        assert_eq!(whole.len(), 12, "{whole:?}");
+        for shard in [1, 7, 100] {
+            let (ranged, stats) = detect_in(&docs, &cfg, None, &|| {}, shard);
+            assert!(shard_bits(stats.fingerprints, shard) > 0);
+            assert_eq!(ranged, whole, "ranges of {shard}");
+            assert_eq!(stats.candidates, whole_stats.candidates);
+            assert_eq!(stats.common_fingerprints, whole_stats.common_fingerprints);
+            assert_eq!(stats.fingerprints, whole_stats.fingerprints);
+        }
     }
 
     #[test]
