@@ -129,11 +129,16 @@ impl Taxonomy {
     /// also counts 垃圾), title matches twice.
     pub fn evidence(&self, text: &str, title: &str) -> Vec<f64> {
         let mut score = vec![0.0; self.themes.len()];
+        // The seeds seen in one text: a handful, so a list searched in place (no hashing, no
+        // allocation for a text with none).
+        let mut seen: Vec<usize> = Vec::new();
         for (t, weight) in [(text, 1.0), (title, 2.0)] {
-            let mut seen = std::collections::HashSet::new();
+            seen.clear();
             for m in self.matcher.find_overlapping_iter(t) {
-                if seen.insert(m.pattern()) {
-                    score[self.seed_theme[m.pattern().as_usize()]] += weight;
+                let p = m.pattern().as_usize();
+                if !seen.contains(&p) {
+                    seen.push(p);
+                    score[self.seed_theme[p]] += weight;
                 }
             }
         }
