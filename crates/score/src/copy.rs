@@ -775,18 +775,30 @@ fn measure(
         }
     };
     let hy = window_hashes(if x_is_a { &nb.chars } else { &na.chars }, k);
-    let hits: Vec<u64> = hy.iter().copied().filter(|&h| px.s.contains(h)).collect();
+    // Which of y's windows x has (each looked up once); those are the shared windows.
+    let mut hits: Vec<u64> = Vec::new();
+    let x_has: Vec<bool> = hy
+        .iter()
+        .map(|&h| {
+            let has = px.s.contains(h);
+            if has {
+                hits.push(h);
+            }
+            has
+        })
+        .collect();
     let shared = WindowSet::of(&hits);
     drop(hits);
-    // Each text's windows, and a set holding exactly those of the other text's windows it can
-    // share.
-    let (ha, in_b, hb, in_a): (&[u64], &WindowSet, &[u64], &WindowSet) = if x_is_a {
-        (&px.h, &shared, &hy, &px.s)
+    // And which of x's windows y has: those among the shared windows.
+    let y_has: Vec<bool> = px.h.iter().map(|&h| shared.contains(h)).collect();
+    // Each text's windows marked when the other text has them.
+    let (in_b, in_a): (&[bool], &[bool]) = if x_is_a {
+        (&y_has, &x_has)
     } else {
-        (&hy, &px.s, &px.h, &shared)
+        (&x_has, &y_has)
     };
-    let (raw_a, raw_longest) = shared_runs(ha, in_b, k, cfg.min_run_chars, |_| true);
-    let (raw_b, _) = shared_runs(hb, in_a, k, cfg.min_run_chars, |_| true);
+    let (raw_a, raw_longest) = shared_runs(in_b, k, cfg.min_run_chars, |_| true);
+    let (raw_b, _) = shared_runs(in_a, k, cfg.min_run_chars, |_| true);
     // Leaving stock phrasing out below only removes runs, so a pair whose runs already fall
     // short of the bars is no copy: most candidates end here.
     if !passes(cfg, raw_a, raw_b, na.chars.len(), nb.chars.len()) {
@@ -814,8 +826,8 @@ fn measure(
         let offsets_b = offsets_of(docs[b].text);
         let keep_a = |r: &(usize, usize)| !mostly_stock(&offsets_a, *r, docs[a].stock);
         let keep_b = |r: &(usize, usize)| !mostly_stock(&offsets_b, *r, docs[b].stock);
-        let (shared_a, longest) = shared_runs(ha, in_b, k, cfg.min_run_chars, keep_a);
-        let (shared_b, _) = shared_runs(hb, in_a, k, cfg.min_run_chars, keep_b);
+        let (shared_a, longest) = shared_runs(in_b, k, cfg.min_run_chars, keep_a);
+        let (shared_b, _) = shared_runs(in_a, k, cfg.min_run_chars, keep_b);
         (shared_a, shared_b, longest)
     };
     if !passes(cfg, shared_a, shared_b, na.chars.len(), nb.chars.len()) {
@@ -886,18 +898,18 @@ fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) 
     }
 }
 
-/// Characters of a text in runs of at least `min_run` characters covered by shingles found in
-/// `other`, and the longest run (start, end) in normalised character positions.
+/// Characters of a text in runs of at least `min_run` characters covered by its shingles the
+/// other text has (`has[i]`: the shingle at character `i`), and the longest run (start, end) in
+/// normalised character positions.
 fn shared_runs(
-    h: &[u64],
-    other: &WindowSet,
+    has: &[bool],
     k: usize,
     min_run: usize,
     keep: impl Fn(&(usize, usize)) -> bool,
 ) -> (usize, (usize, usize)) {
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    for (i, x) in h.iter().enumerate() {
-        if other.contains(*x) {
+    for (i, &x) in has.iter().enumerate() {
+        if x {
             match runs.last_mut() {
                 Some((_, e)) if i <= *e => *e = i + k,
                 _ => runs.push((i, i + k)),
