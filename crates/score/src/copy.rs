@@ -472,6 +472,33 @@ fn shard_bits(entries: usize, shard: usize) -> u32 {
         .trailing_zeros()
 }
 
+/// The eligible pairs of texts sharing a fingerprint of `index` (sorted by hash), added to
+/// `out`; a fingerprint held by more than `cap` texts is stock phrasing, left out and counted
+/// (the count is returned).
+fn pairs_in_groups(
+    index: &[(u64, u32)],
+    cap: usize,
+    docs: &[CopyDoc],
+    out: &mut Vec<(u32, u32)>,
+) -> usize {
+    let mut common = 0;
+    for group in index.chunk_by(|x, y| x.0 == y.0) {
+        if group.len() > cap {
+            common += 1;
+            continue;
+        }
+        for x in 0..group.len() {
+            for y in x + 1..group.len() {
+                let (a, b) = (group[x].1, group[y].1);
+                if eligible(&docs[a as usize], &docs[b as usize]) {
+                    out.push((a.min(b), a.max(b)));
+                }
+            }
+        }
+    }
+    common
+}
+
 /// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (what an earlier
 /// run left, [`CopyMemo`]), the fingerprints of texts found there and the pairs of two texts
 /// found there are taken over instead of computed again; the memo is then replaced by this
@@ -538,9 +565,9 @@ fn detect_in(
     }
 
     // Fingerprint index: (hash, doc), sorted by hash, built and read one range of hash values
-    // at a time ([`INDEX_SHARD`]): at a million texts the whole index was 170 M entries,
-    // 2.7 GB beside the prints, the run's peak. Each text's fingerprints are sorted, so its part
-    // of a range is a slice.
+    // at a time ([`INDEX_SHARD`]): at a million texts the whole index was 54 M entries, 864 MB
+    // beside the prints, part of the copy stage's peak. Each text's fingerprints are sorted, so
+    // its part of a range is a slice.
     stats.fingerprints = read.iter().map(|p| p.fingerprints().len()).sum();
     let bits = shard_bits(stats.fingerprints, shard);
     let shard_of = |h: u64| if bits == 0 { 0 } else { h >> (64 - bits) };
@@ -557,27 +584,7 @@ fn detect_in(
             index.extend(f[from..to].iter().map(|&h| (h, i as u32)));
         }
         index.par_sort_unstable();
-        let mut start = 0;
-        while start < index.len() {
-            let mut end = start + 1;
-            while end < index.len() && index[end].0 == index[start].0 {
-                end += 1;
-            }
-            let group = &index[start..end];
-            if group.len() > cap {
-                stats.common_fingerprints += 1;
-            } else {
-                for x in 0..group.len() {
-                    for y in x + 1..group.len() {
-                        let (a, b) = (group[x].1, group[y].1);
-                        if eligible(&docs[a as usize], &docs[b as usize]) {
-                            candidates.push((a.min(b), a.max(b)));
-                        }
-                    }
-                }
-            }
-            start = end;
-        }
+        stats.common_fingerprints += pairs_in_groups(&index, cap, docs, &mut candidates);
     }
     // Kept for the next run only when there is one to keep them for.
     let read = keys.as_ref().map(|_| read);
