@@ -149,14 +149,8 @@ impl Boilerplate {
         }
         for hits in &mut found {
             hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-            let mut kept = 0;
-            for j in 0..hits.len() {
-                if kept == 0 || hits[j].start >= hits[kept - 1].end {
-                    hits[kept] = hits[j];
-                    kept += 1;
-                }
-            }
-            hits.truncate(kept);
+            // A hit overlapping the last one kept is dropped.
+            hits.dedup_by(|h, kept| h.start < kept.end);
         }
         found
     }

@@ -28,7 +28,7 @@ where
     if spans.is_empty() {
         return out;
     }
-    if let Some(()) = whole(text, spans, &find, &mut out) {
+    if whole(text, spans, &find, &mut out).is_some() {
         return out;
     }
     for (o, sp) in out.iter_mut().zip(spans) {
