@@ -570,9 +570,17 @@ impl Pipeline {
         // A stage that does not run reads nothing and keeps nothing.
         let on = [text, scorer.is_some(), suggester.is_some()];
         let of = |i: usize| cache.filter(|_| on[i]);
-        let mut ks = Kept::<TextStats>::load(of(0), "text", subs, text_keys);
-        let mut ka = Kept::<diaoyan_score::Analysis>::load(of(1), "score", subs, text_keys);
-        let mut kf = Kept::<diaoyan_suggest::Found>::load(of(2), "suggest", subs, suggest_keys);
+        // The three stages' files are decoded side by side (a re-run at 100k: 0.45 s one after
+        // the other).
+        let (mut ks, (mut ka, mut kf)) = rayon::join(
+            || Kept::<TextStats>::load(of(0), "text", subs, text_keys),
+            || {
+                rayon::join(
+                    || Kept::<diaoyan_score::Analysis>::load(of(1), "score", subs, text_keys),
+                    || Kept::<diaoyan_suggest::Found>::load(of(2), "suggest", subs, suggest_keys),
+                )
+            },
+        );
         let (ts, ta, tf) = (ks.take(), ka.take(), kf.take());
         let read = [
             if on[0] { to_read(&ts) } else { 0 },
@@ -608,23 +616,35 @@ impl Pipeline {
                 (st, (an, fo))
             })
             .unzip();
-        let mut r = Reading::default();
-        if on[0] {
-            let stats: Vec<TextStats> = stats.into_iter().flatten().collect();
-            let reuse = ks.finish(of(0), &stats, read[0]);
-            r.stats = Some((stats, reuse));
+        // Each stage's results kept (and its cache file written) side by side.
+        let stats = || {
+            on[0].then(|| {
+                let stats: Vec<TextStats> = stats.into_iter().flatten().collect();
+                let reuse = ks.finish(of(0), &stats, read[0]);
+                (stats, reuse)
+            })
+        };
+        let analyses = || {
+            on[1].then(|| {
+                let analyses: Vec<diaoyan_score::Analysis> =
+                    analyses.into_iter().flatten().collect();
+                let reuse = ka.finish(of(1), &analyses, read[1]);
+                (analyses, reuse)
+            })
+        };
+        let found = || {
+            on[2].then(|| {
+                let found: Vec<diaoyan_suggest::Found> = found.into_iter().flatten().collect();
+                let reuse = kf.finish(of(2), &found, read[2]);
+                (found, reuse)
+            })
+        };
+        let (stats, (analyses, found)) = rayon::join(stats, || rayon::join(analyses, found));
+        Reading {
+            stats,
+            analyses,
+            found,
         }
-        if on[1] {
-            let analyses: Vec<diaoyan_score::Analysis> = analyses.into_iter().flatten().collect();
-            let reuse = ka.finish(of(1), &analyses, read[1]);
-            r.analyses = Some((analyses, reuse));
-        }
-        if on[2] {
-            let found: Vec<diaoyan_suggest::Found> = found.into_iter().flatten().collect();
-            let reuse = kf.finish(of(2), &found, read[2]);
-            r.found = Some((found, reuse));
-        }
-        r
     }
 
     /// The segmenter this pipeline built (when a stage needs words).

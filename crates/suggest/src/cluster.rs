@@ -522,23 +522,17 @@ pub(crate) fn cluster(
             .collect();
         keys.par_sort_unstable();
         // Each bucket links its members (the first `bucket_cap` of a large one to every other).
-        let cap = cfg.bucket_cap;
-        let mut band: Vec<u64> = keys
-            .par_chunk_by(|a, b| a.0 == b.0)
-            .flat_map_iter(|group| {
-                (1..group.len())
-                    .flat_map(move |x| (0..x.min(cap)).map(move |y| pack(group[y].1, group[x].1)))
-            })
-            .collect();
-        drop(keys);
         // Bands are gathered and merged in together once they hold [`PENDING`] pairs: each
         // band repeats most pairs of the one before, and one sort of many bands' pairs
-        // ([`sort_pairs`]) costs less than a sort and a merge per band.
-        if pending.is_empty() {
-            pending = band;
-        } else {
-            pending.append(&mut band);
-        }
+        // ([`sort_pairs`]) costs less than a sort and a merge per band. A band's pairs go
+        // straight onto the pending ones (collected on their own and then appended, they were
+        // copied once more).
+        let cap = cfg.bucket_cap;
+        pending.par_extend(keys.par_chunk_by(|a, b| a.0 == b.0).flat_map_iter(|group| {
+            (1..group.len())
+                .flat_map(move |x| (0..x.min(cap)).map(move |y| pack(group[y].1, group[x].1)))
+        }));
+        drop(keys);
         if pending.len() >= PENDING || b + 1 == bands {
             pairs = pairs.merged(&sort_pairs(std::mem::take(&mut pending), n));
         }
