@@ -736,3 +736,52 @@ fn full_segments_are_never_merged_again_small_ones_are() {
     let default = tantivy::indexer::LogMergePolicy::default();
     assert!(!default.compute_merge_candidates(&full).is_empty());
 }
+
+/// Every token a tokenizer gives for `text`: (text, start, end, position).
+fn stream(t: &mut JiebaTokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {
+    let mut s = t.token_stream(text);
+    let mut out = Vec::new();
+    while s.advance() {
+        let k = s.token();
+        out.push((k.text.clone(), k.offset_from, k.offset_to, k.position));
+    }
+    out
+}
+
+#[test]
+fn a_remembered_value_gives_the_words_a_fresh_cut_gives() {
+    let seg = Segmenter::builtin();
+    let long = "石桥村机耕路去年塌方了两处，至今没有修复，群众出行很不方便。".repeat(4);
+    assert!(long.len() > REMEMBERED);
+    // Values as one field meets them entry after entry: repeats, a change, a value seen two
+    // values back, case that folds, an empty value, a long text twice.
+    let values = [
+        "县委办公室",
+        "县委办公室",
+        "石桥村",
+        "县委办公室",
+        "G107国道",
+        "g107国道",
+        "",
+        "",
+        long.as_str(),
+        long.as_str(),
+        "石桥村",
+        "石桥村",
+    ];
+    let mut kept = JiebaTokenizer::new(&seg);
+    let mut remembered = 0;
+    for (i, v) in values.iter().enumerate() {
+        let was = kept.last.as_ref().is_some_and(|(t, _)| t == v);
+        remembered += usize::from(was);
+        let fresh = stream(&mut JiebaTokenizer::new(&seg), v);
+        assert_eq!(stream(&mut kept, v), fresh, "value {i}: {v:?}");
+        if !v.is_empty() {
+            assert!(!fresh.is_empty(), "value {i} has words: {v:?}");
+        }
+    }
+    // The short repeats (县委办公室, the empty value, 石桥村) came from memory; the long text
+    // never did.
+    assert_eq!(remembered, 3);
+    assert!(kept.last.as_ref().is_some_and(|(t, _)| t == "石桥村"));
+}
