@@ -467,6 +467,9 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// Fills a vector's main-noun slots it has no noun for (no term id is this large).
 const NO_TERM: u32 = u32::MAX;
 
+/// Candidate pairs tested together ([`cluster`]).
+const BATCH: usize = 16;
+
 /// What the pair test reads of a vector ([`cluster`]).
 #[repr(align(32))]
 struct Pre<'a> {
@@ -488,7 +491,7 @@ pub(crate) fn cluster(
     cfg: &ClusterConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
 ) -> Vec<usize> {
-    use crate::{Tick, step, ticked};
+    use crate::{Tick, step, ticked_chunks};
     let n = space.vectors.len();
     let bands = cfg.bands.max(1);
     // Checked when the pipeline file is read ([`ClusterConfig::check`]); kept in range here too
@@ -574,26 +577,45 @@ pub(crate) fn cluster(
         })
         .collect();
     step(tick, "相似核对", pairs.len());
+    let joined = |a: u32, b: u32| {
+        let (pa, pb) = (&pre[a as usize], &pre[b as usize]);
+        // The cheap test first: a pair about different things is never joined.
+        if !pa
+            .things
+            .iter()
+            .any(|t| *t != NO_TERM && pb.things.contains(t))
+        {
+            return false;
+        }
+        let (all, content) =
+            cosine_and_content(space, pa.terms, pb.terms, pa.content_norm, pb.content_norm);
+        if content < cfg.content_threshold {
+            return false;
+        }
+        all >= cfg.threshold
+            || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
+    };
+    // Tested [`BATCH`] pairs at a time: first each second vector's slot is read, then its first
+    // term, so the batch's waits on memory overlap. (At 1M documents nothing of this is in cache,
+    // and a pair waited for its slot and then for its terms before the next pair's waits began:
+    // a pair cost twice what it does at 100k.)
     let edges: Vec<(u32, u32)> = pairs
-        .par_iter(|n| tick(Tick::Done(n)))
-        .map(unpack)
-        .filter(|&(a, b)| {
-            let (pa, pb) = (&pre[a as usize], &pre[b as usize]);
-            // The cheap test first: a pair about different things is never joined.
-            if !pa
-                .things
-                .iter()
-                .any(|t| *t != NO_TERM && pb.things.contains(t))
-            {
-                return false;
+        .par_blocks(|n| tick(Tick::Done(n)))
+        .flat_map_iter(|block| {
+            let block: Vec<(u32, u32)> = block.map(unpack).collect();
+            let mut out = Vec::new();
+            for batch in block.chunks(BATCH) {
+                let mut touched = 0u32;
+                for &(_, b) in batch {
+                    touched ^= pre[b as usize].things[0];
+                }
+                for &(_, b) in batch {
+                    touched ^= pre[b as usize].terms.first().map_or(0, |t| t.0);
+                }
+                std::hint::black_box(touched);
+                out.extend(batch.iter().copied().filter(|&(a, b)| joined(a, b)));
             }
-            let (all, content) =
-                cosine_and_content(space, pa.terms, pb.terms, pa.content_norm, pb.content_norm);
-            if content < cfg.content_threshold {
-                return false;
-            }
-            all >= cfg.threshold
-                || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
+            out
         })
         .collect();
     drop(pre);
@@ -672,24 +694,51 @@ pub(crate) fn cluster(
             .collect();
         group_pairs.par_sort_unstable();
         group_pairs.dedup();
-        let merges: Vec<(u32, u32)> = ticked(tick, "问题归并", &group_pairs)
-            .map(unpack)
-            .filter(|&(x, y)| {
-                let (x, y) = (x as usize, y as usize);
-                if !things[x].iter().any(|t| things[y].contains(t)) {
-                    return false;
+        let merged = |x: u32, y: u32| {
+            let (x, y) = (x as usize, y as usize);
+            if !things[x].iter().any(|t| things[y].contains(t)) {
+                return false;
+            }
+            let dot = match (&dense[x], &dense[y]) {
+                (Some(d), _) => d.dot(&sums[y]),
+                (None, Some(d)) => d.dot(&sums[x]),
+                (None, None) => cosine(&sums[x], &sums[y]),
+            };
+            let bar = if same_place(space, &sums[x].terms, &sums[y].terms) {
+                cfg.merge_threshold.min(cfg.place_thing_threshold)
+            } else {
+                cfg.merge_threshold
+            };
+            dot / (members[x].len() * members[y].len()) as f64 >= bar
+        };
+        // [`BATCH`] pairs at a time, as the pairs of vectors above: the second groups' records,
+        // then their first nouns and terms, are read for the whole batch before it is tested.
+        let merges: Vec<(u32, u32)> = ticked_chunks(tick, "问题归并", &group_pairs)
+            .flat_map_iter(|chunk| {
+                let mut out = Vec::new();
+                for batch in chunk.chunks(BATCH) {
+                    let mut touched = 0usize;
+                    for &p in batch {
+                        let y = unpack(p).1 as usize;
+                        touched ^= things[y].len()
+                            ^ sums[y].terms.len()
+                            ^ members[y].len()
+                            ^ usize::from(dense[y].is_some());
+                    }
+                    for &p in batch {
+                        let y = unpack(p).1 as usize;
+                        touched ^= things[y].first().map_or(0, |&t| t as usize)
+                            ^ sums[y].terms.first().map_or(0, |t| t.0 as usize);
+                    }
+                    std::hint::black_box(touched);
+                    out.extend(
+                        batch
+                            .iter()
+                            .map(|&p| unpack(p))
+                            .filter(|&(x, y)| merged(x, y)),
+                    );
                 }
-                let dot = match (&dense[x], &dense[y]) {
-                    (Some(d), _) => d.dot(&sums[y]),
-                    (None, Some(d)) => d.dot(&sums[x]),
-                    (None, None) => cosine(&sums[x], &sums[y]),
-                };
-                let bar = if same_place(space, &sums[x].terms, &sums[y].terms) {
-                    cfg.merge_threshold.min(cfg.place_thing_threshold)
-                } else {
-                    cfg.merge_threshold
-                };
-                dot / (members[x].len() * members[y].len()) as f64 >= bar
+                out
             })
             .collect();
         if merges.is_empty() {

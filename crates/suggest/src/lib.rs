@@ -223,17 +223,17 @@ pub(crate) fn step(tick: &(dyn Fn(Tick) + Sync), name: &'static str, units: usiz
     }
 }
 
-/// A step over many small items: starts it ([`step`]) and yields the items in parallel, reporting
-/// them done a chunk at a time.
-pub(crate) fn ticked<'a, T: Copy + Send + Sync>(
+/// A step over many small items: starts it ([`step`]) and yields the items in parallel a chunk
+/// at a time, reporting each chunk done as it starts.
+pub(crate) fn ticked_chunks<'a, T: Send + Sync>(
     tick: &'a (dyn Fn(Tick) + Sync),
     name: &'static str,
     items: &'a [T],
-) -> impl ParallelIterator<Item = T> + 'a {
+) -> impl ParallelIterator<Item = &'a [T]> + 'a {
     step(tick, name, items.len());
-    items.par_chunks(TICK_CHUNK).flat_map_iter(move |chunk| {
+    items.par_chunks(TICK_CHUNK).map(move |chunk| {
         tick(Tick::Done(chunk.len()));
-        chunk.iter().copied()
+        chunk
     })
 }
 

@@ -69,7 +69,16 @@ impl PairList {
         &'a self,
         done: impl Fn(usize) + Sync + Send + 'a,
     ) -> impl ParallelIterator<Item = u64> + 'a {
-        self.blocks.par_iter().flat_map_iter(move |b| {
+        self.par_blocks(done).flat_map_iter(|b| b)
+    }
+
+    /// The pairs in order, each block's as one sequence, the blocks in parallel; `done(n)` as
+    /// each block of `n` starts.
+    pub(crate) fn par_blocks<'a>(
+        &'a self,
+        done: impl Fn(usize) + Sync + Send + 'a,
+    ) -> impl ParallelIterator<Item = impl Iterator<Item = u64> + 'a> + 'a {
+        self.blocks.par_iter().map(move |b| {
             done(b.count as usize);
             b.iter()
         })
