@@ -617,14 +617,14 @@ impl Pipeline {
             })
             .unzip();
         // Each stage's results kept (and its cache file written) side by side.
-        let stats = || {
+        let keep_stats = || {
             on[0].then(|| {
                 let stats: Vec<TextStats> = stats.into_iter().flatten().collect();
                 let reuse = ks.finish(of(0), &stats, read[0]);
                 (stats, reuse)
             })
         };
-        let analyses = || {
+        let keep_analyses = || {
             on[1].then(|| {
                 let analyses: Vec<diaoyan_score::Analysis> =
                     analyses.into_iter().flatten().collect();
@@ -632,14 +632,15 @@ impl Pipeline {
                 (analyses, reuse)
             })
         };
-        let found = || {
+        let keep_found = || {
             on[2].then(|| {
                 let found: Vec<diaoyan_suggest::Found> = found.into_iter().flatten().collect();
                 let reuse = kf.finish(of(2), &found, read[2]);
                 (found, reuse)
             })
         };
-        let (stats, (analyses, found)) = rayon::join(stats, || rayon::join(analyses, found));
+        let (stats, (analyses, found)) =
+            rayon::join(keep_stats, || rayon::join(keep_analyses, keep_found));
         Reading {
             stats,
             analyses,
