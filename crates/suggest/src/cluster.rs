@@ -596,8 +596,9 @@ pub(crate) fn cluster(
     // Tested [`BATCH`] pairs at a time: first each second vector's slot is read, then its first
     // term, so the batch's waits on memory overlap. (At 1M documents nothing of this is in cache,
     // and a pair waited for its slot and then for its terms before the next pair's waits began:
-    // a pair cost twice what it does at 100k. The whole step there went 12.7–14.4 → 8.5 s, of
-    // which the test was 8.8 s before; packing the slot alone, without batches, changed nothing.)
+    // a pair cost twice what it does at 100k. The whole step there went 12.7–14.4 → 8.0–8.8 s,
+    // of which the test was 8.8 s before; packing the slot alone, without batches, changed
+    // nothing.)
     let edges: Vec<(u32, u32)> = pairs
         .par_blocks(|n| tick(Tick::Done(n)))
         .flat_map_iter(|block| {
