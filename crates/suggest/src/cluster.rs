@@ -467,8 +467,42 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// Fills a vector's main-noun slots it has no noun for (no term id is this large).
 const NO_TERM: u32 = u32::MAX;
 
-/// Candidate pairs tested together ([`cluster`]).
+/// Pairs tested together ([`kept_in_batches`]).
 const BATCH: usize = 16;
+
+/// The packed pairs `(a, b)` of `pairs` that `keep` accepts, in order, tested [`BATCH`] at a
+/// time: for a whole batch, `first(b)` and then `then(b)` read what the test will need of each
+/// second member (`then` what `first` leads to) before any pair of it is tested. The reads of a
+/// batch do not wait on one another, so their waits on memory overlap. (At 1M documents nothing
+/// of this is in cache, and pair after pair waited for its second vector's slot and then for its
+/// terms: a pair cost twice what it does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并
+/// 8.6–9.5 → 5.8 s; packing the slot alone, without batches, changed nothing.) What the reads
+/// give is only handed to `black_box`, which keeps the compiler from leaving them out.
+fn kept_in_batches(
+    pairs: &[u64],
+    first: impl Fn(usize) -> usize,
+    then: impl Fn(usize) -> usize,
+    keep: impl Fn(u32, u32) -> bool,
+) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for batch in pairs.chunks(BATCH) {
+        let mut touched = 0;
+        for &p in batch {
+            touched ^= first(unpack(p).1 as usize);
+        }
+        for &p in batch {
+            touched ^= then(unpack(p).1 as usize);
+        }
+        std::hint::black_box(touched);
+        out.extend(
+            batch
+                .iter()
+                .map(|&p| unpack(p))
+                .filter(|&(a, b)| keep(a, b)),
+        );
+    }
+    out
+}
 
 /// What the pair test reads of a vector ([`cluster`]).
 #[repr(align(32))]
@@ -593,29 +627,17 @@ pub(crate) fn cluster(
         all >= cfg.threshold
             || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
     };
-    // Tested [`BATCH`] pairs at a time: first each second vector's slot is read, then its first
-    // term, so the batch's waits on memory overlap. (At 1M documents nothing of this is in cache,
-    // and a pair waited for its slot and then for its terms before the next pair's waits began:
-    // a pair cost twice what it does at 100k. The whole step there went 12.7–14.4 → 8.0–8.8 s,
-    // of which the test was 8.8 s before; packing the slot alone, without batches, changed
-    // nothing.)
+    // In batches: the second vector's slot, then its first term, read ahead.
     let edges: Vec<(u32, u32)> = pairs
         .par_blocks(|n| tick(Tick::Done(n)))
         .flat_map_iter(|block| {
-            let block: Vec<(u32, u32)> = block.map(unpack).collect();
-            let mut out = Vec::new();
-            for batch in block.chunks(BATCH) {
-                let mut touched = 0u32;
-                for &(_, b) in batch {
-                    touched ^= pre[b as usize].things[0];
-                }
-                for &(_, b) in batch {
-                    touched ^= pre[b as usize].terms.first().map_or(0, |t| t.0);
-                }
-                std::hint::black_box(touched);
-                out.extend(batch.iter().copied().filter(|&(a, b)| joined(a, b)));
-            }
-            out
+            let block: Vec<u64> = block.collect();
+            kept_in_batches(
+                &block,
+                |b| pre[b].things[0] as usize,
+                |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
+                joined,
+            )
         })
         .collect();
     drop(pre);
@@ -711,34 +733,24 @@ pub(crate) fn cluster(
             };
             dot / (members[x].len() * members[y].len()) as f64 >= bar
         };
-        // [`BATCH`] pairs at a time, as the pairs of vectors above: the second groups' records,
-        // then their first nouns and terms, are read for the whole batch before it is tested.
+        // In batches, as the pairs of vectors above: the second group's records, then its
+        // first noun and term, read ahead.
         let merges: Vec<(u32, u32)> = ticked_chunks(tick, "问题归并", &group_pairs)
             .flat_map_iter(|chunk| {
-                let mut out = Vec::new();
-                for batch in chunk.chunks(BATCH) {
-                    let mut touched = 0usize;
-                    for &p in batch {
-                        let y = unpack(p).1 as usize;
-                        touched ^= things[y].len()
+                kept_in_batches(
+                    chunk,
+                    |y| {
+                        things[y].len()
                             ^ sums[y].terms.len()
                             ^ members[y].len()
-                            ^ usize::from(dense[y].is_some());
-                    }
-                    for &p in batch {
-                        let y = unpack(p).1 as usize;
-                        touched ^= things[y].first().map_or(0, |&t| t as usize)
-                            ^ sums[y].terms.first().map_or(0, |t| t.0 as usize);
-                    }
-                    std::hint::black_box(touched);
-                    out.extend(
-                        batch
-                            .iter()
-                            .map(|&p| unpack(p))
-                            .filter(|&(x, y)| merged(x, y)),
-                    );
-                }
-                out
+                            ^ usize::from(dense[y].is_some())
+                    },
+                    |y| {
+                        things[y].first().map_or(0, |&t| t as usize)
+                            ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
+                    },
+                    merged,
+                )
             })
             .collect();
         if merges.is_empty() {
