@@ -783,16 +783,12 @@ fn measure(
     };
     let hy = window_hashes(if x_is_a { &nb.chars } else { &na.chars }, k);
     // Which of y's windows x has (each looked up once); those are the shared windows.
-    let mut hits: Vec<u64> = Vec::new();
-    let x_has: Vec<bool> = hy
+    let x_has: Vec<bool> = hy.iter().map(|&h| px.s.contains(h)).collect();
+    let hits: Vec<u64> = hy
         .iter()
-        .map(|&h| {
-            let has = px.s.contains(h);
-            if has {
-                hits.push(h);
-            }
-            has
-        })
+        .zip(&x_has)
+        .filter(|&(_, &has)| has)
+        .map(|(&h, _)| h)
         .collect();
     let shared = WindowSet::of(&hits);
     drop(hits);
