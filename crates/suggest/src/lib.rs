@@ -122,9 +122,6 @@ pub enum Tick {
     Done(usize),
 }
 
-/// Units of work between two progress reports in a parallel loop over many small items.
-const TICK_CHUNK: usize = 1 << 14;
-
 /// Submissions whose suggestions are built together on every worker (see
 /// [`Suggester::run_found`]).
 const BUILD_BLOCK: usize = 4096;
@@ -221,20 +218,6 @@ pub(crate) fn step(tick: &(dyn Fn(Tick) + Sync), name: &'static str, units: usiz
     if units > 0 {
         tick(Tick::Step(name, units));
     }
-}
-
-/// A step over many small items: starts it ([`step`]) and yields the items in parallel a chunk
-/// at a time, reporting each chunk done as it starts.
-pub(crate) fn ticked_chunks<'a, T: Send + Sync>(
-    tick: &'a (dyn Fn(Tick) + Sync),
-    name: &'static str,
-    items: &'a [T],
-) -> impl ParallelIterator<Item = &'a [T]> + 'a {
-    step(tick, name, items.len());
-    items.par_chunks(TICK_CHUNK).map(move |chunk| {
-        tick(Tick::Done(chunk.len()));
-        chunk
-    })
 }
 
 /// What the suggest stage reads in one submission on its own ([`Suggester::find`]): its

@@ -58,18 +58,11 @@ impl PairList {
         self.len
     }
 
-    /// The pairs in order, on one thread (the clustering reads them with [`PairList::par_iter`]).
+    /// The pairs in order, on one thread (the clustering reads them with
+    /// [`PairList::par_blocks`]).
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.blocks.iter().flat_map(Block::iter)
-    }
-
-    /// The pairs in order, a block at a time in parallel; `done(n)` as each block of `n` starts.
-    pub(crate) fn par_iter<'a>(
-        &'a self,
-        done: impl Fn(usize) + Sync + Send + 'a,
-    ) -> impl ParallelIterator<Item = u64> + 'a {
-        self.par_blocks(done).flat_map_iter(|b| b)
     }
 
     /// The pairs in order, each block's as one sequence, the blocks in parallel; `done(n)` as
@@ -82,6 +75,19 @@ impl PairList {
             done(b.count as usize);
             b.iter()
         })
+    }
+
+    /// The blocks in consecutive parts of about `pairs` pairs, each part's blocks in parallel,
+    /// each block's pairs as one sequence.
+    pub(crate) fn blocks_in_parts(
+        &self,
+        pairs: usize,
+    ) -> impl Iterator<Item = impl ParallelIterator<Item = impl Iterator<Item = u64> + '_>> + '_
+    {
+        let per = (pairs / BLOCK as usize).max(1);
+        self.blocks
+            .chunks(per)
+            .map(|part| part.par_iter().map(Block::iter))
     }
 
     /// The sorted union of this list and `band` (sorted, duplicate-free). This list is consumed a
@@ -388,11 +394,21 @@ mod tests {
         assert_eq!(list.iter().collect::<Vec<_>>(), want);
         let seen = std::sync::atomic::AtomicUsize::new(0);
         let par: Vec<u64> = list
-            .par_iter(|n| {
+            .par_blocks(|n| {
                 seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
             })
+            .flat_map_iter(|b| b)
             .collect();
         assert_eq!(par, want);
+        // In parts of about 50,000 pairs: every pair once, in order, in a few parts.
+        let mut parts = 0;
+        let mut in_parts: Vec<u64> = Vec::new();
+        for part in list.blocks_in_parts(50_000) {
+            parts += 1;
+            in_parts.extend(part.flat_map_iter(|b| b).collect::<Vec<u64>>());
+        }
+        assert_eq!(in_parts, want);
+        assert!((2..list.blocks.len()).contains(&parts), "{parts} parts");
         assert_eq!(
             seen.into_inner(),
             want.len(),
