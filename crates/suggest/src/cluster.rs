@@ -695,7 +695,7 @@ pub(crate) fn cluster(
         let sums: Vec<Cow<'_, Vector>> = (0..groups.len())
             .into_par_iter()
             .map(|x| match groups.of(x) {
-                &[d] => Cow::Borrowed(&space.vectors[d as usize]),
+                &[d] => Cow::Borrowed(&space.vectors[d]),
                 m => Cow::Owned(sum(space, m)),
             })
             .collect();
