@@ -704,8 +704,8 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys: Vec<Vec<u32>> = docs.par_iter().map(|d| key_terms(d)).collect();
-        let subject_keys: Vec<Vec<u32>> = subject_docs.par_iter().map(|d| key_terms(d)).collect();
+        let keys = topics::Sets::build(docs.len(), |k| key_terms(&docs[k]));
+        let subject_keys = topics::Sets::build(subject_docs.len(), |k| key_terms(&subject_docs[k]));
         drop(index);
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
@@ -835,8 +835,8 @@ impl Suggester {
         active: &[usize],
         issue_at: &[Option<usize>],
         labels: &[usize],
-        keys: &[Vec<u32>],
-        subject_keys: &[Vec<u32>],
+        keys: &topics::Sets,
+        subject_keys: &topics::Sets,
     ) -> Vec<Topic> {
         let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics, tick);
         // k → raw topic.
