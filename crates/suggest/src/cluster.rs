@@ -7,6 +7,7 @@
 //! not become one issue. Deterministic: the same input gives the same issues.
 
 use crate::HashMap;
+use crate::lists::Lists;
 use crate::pairs::{PairList, sort_pairs};
 use diaoyan_text::{Places, Segmenter, Word};
 use rayon::prelude::*;
@@ -688,13 +689,12 @@ pub(crate) fn cluster(
             *a = label_at.len() as u32;
             label_at.push(l);
         }
-        // Each group's members (in order), one list cut at `start`: a group is mostly a
-        // single member, and a list of its own each was ~40 bytes a group (4 M groups at 1M).
-        let groups = Members::gather(&label, &at, label_at.len());
+        // Each group's members, in order (most groups have one).
+        let groups = Lists::grouped(label_at.len(), n, |d| at[label[d]] as usize);
         // A group of one sums to its member's vector (0 + w is w): that vector, not a copy.
         let sums: Vec<Cow<'_, Vector>> = (0..groups.len())
             .into_par_iter()
-            .map(|x| match groups.of(x) {
+            .map(|x| match groups.get(x) {
                 &[d] => Cow::Borrowed(&space.vectors[d]),
                 m => Cow::Owned(sum(space, m)),
             })
@@ -715,8 +715,8 @@ pub(crate) fn cluster(
         // delta-coded list. (Held whole, eight bytes a pair, they were the run's peak memory at
         // 1M documents: 632 MB. Each merge rewrites the list so far, so parts are large: in
         // ten parts, the 7.4 M pairs of 100k documents took 0.18 s instead of 0.10 s whole.)
-        // (Sorted as a whole, not by [`sort_pairs`]: one large group can be in most of these
-        // pairs, and its partners would be sorted on one thread.)
+        // (Each part sorted as a whole, not by [`sort_pairs`]: one large group can be in most of
+        // these pairs, and its partners would be sorted on one thread.)
         let mut group_pairs = PairList::default();
         for part in pairs.blocks_in_parts(4 * PENDING) {
             let mut raw: Vec<u64> = part
@@ -792,46 +792,6 @@ pub(crate) fn cluster(
         }
     }
     label.iter().map(|&l| first[l]).collect()
-}
-
-/// The members of each group, in order, as one list: group `x`'s are
-/// `docs[start[x]..start[x + 1]]`.
-struct Members {
-    start: Vec<usize>,
-    docs: Vec<usize>,
-}
-
-impl Members {
-    /// The members of `groups` groups, where `at[label[d]]` is the group of `d`.
-    fn gather(label: &[usize], at: &[u32], groups: usize) -> Members {
-        let mut start = vec![0usize; groups + 1];
-        for &l in label {
-            start[at[l] as usize + 1] += 1;
-        }
-        for x in 0..groups {
-            start[x + 1] += start[x];
-        }
-        let mut next = start[..groups].to_vec();
-        let mut docs = vec![0usize; label.len()];
-        for (d, &l) in label.iter().enumerate() {
-            let x = at[l] as usize;
-            docs[next[x]] = d;
-            next[x] += 1;
-        }
-        Members { start, docs }
-    }
-
-    fn len(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    fn of(&self, x: usize) -> &[usize] {
-        &self.docs[self.start[x]..self.start[x + 1]]
-    }
-
-    fn size(&self, x: usize) -> usize {
-        self.start[x + 1] - self.start[x]
-    }
 }
 
 /// A candidate pair as one sortable number: the smaller document in the high half, so the

@@ -28,6 +28,7 @@
 
 mod cluster;
 mod extract;
+mod lists;
 mod pairs;
 mod themes;
 mod topics;
@@ -704,8 +705,8 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys = topics::Sets::build(docs.len(), |k| key_terms(&docs[k]));
-        let subject_keys = topics::Sets::build(subject_docs.len(), |k| key_terms(&subject_docs[k]));
+        let keys = lists::Lists::build(docs.len(), |k| key_terms(&docs[k]));
+        let subject_keys = lists::Lists::build(subject_docs.len(), |k| key_terms(&subject_docs[k]));
         drop(index);
         // The token lists are the largest transient structure at scale; the vectors replace them.
         drop(docs);
@@ -835,8 +836,8 @@ impl Suggester {
         active: &[usize],
         issue_at: &[Option<usize>],
         labels: &[usize],
-        keys: &topics::Sets,
-        subject_keys: &topics::Sets,
+        keys: &lists::Lists<u32>,
+        subject_keys: &lists::Lists<u32>,
     ) -> Vec<Topic> {
         let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics, tick);
         // k → raw topic.

@@ -22,6 +22,7 @@
 
 use crate::HashMap;
 use crate::cluster::{Space, Vector};
+use crate::lists::Lists;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +131,7 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
 }
 
 /// The suggestions holding each key word (in their text or their subject line), in order.
-fn holders(keys: &Sets, subject: &Sets) -> HashMap<u32, Vec<usize>> {
+fn holders(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, Vec<usize>> {
     // A run of suggestions on each worker, the runs' lists joined in order: each word's holders
     // stay in increasing order, as one pass over all of them gives.
     let n = keys.len();
@@ -163,54 +164,12 @@ fn holders(keys: &Sets, subject: &Sets) -> HashMap<u32, Vec<usize>> {
 /// Suggestions one worker lists the holders of (see [`holders`]).
 const HOLDERS_RUN: usize = 1 << 16;
 
-/// Sets of word ids, one per suggestion, in one list: set `k` is `items[start[k]..start[k + 1]]`.
-/// (A list of its own each cost a 24-byte header and a heap block: 4.2 M suggestions at 1M
-/// documents, twice over with the subject lines' sets, most of them empty.)
-pub(crate) struct Sets {
-    start: Vec<usize>,
-    items: Vec<u32>,
-}
-
-/// Sets [`Sets::build`] makes side by side before adding them to the list.
-const SETS_BLOCK: usize = 1 << 16;
-
-impl Sets {
-    /// The sets `set(0)`, …, `set(n - 1)`, made on every worker a block at a time.
-    pub(crate) fn build(n: usize, set: impl Fn(usize) -> Vec<u32> + Sync) -> Sets {
-        let mut start = Vec::with_capacity(n + 1);
-        start.push(0);
-        let mut items = Vec::new();
-        for from in (0..n).step_by(SETS_BLOCK) {
-            let block: Vec<Vec<u32>> = (from..n.min(from + SETS_BLOCK))
-                .into_par_iter()
-                .map(&set)
-                .collect();
-            for s in block {
-                items.extend_from_slice(&s);
-                start.push(items.len());
-            }
-        }
-        items.shrink_to_fit();
-        Sets { start, items }
-    }
-
-    /// How many sets.
-    pub(crate) fn len(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    /// Set `k`.
-    pub(crate) fn get(&self, k: usize) -> &[u32] {
-        &self.items[self.start[k]..self.start[k + 1]]
-    }
-}
-
 /// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
 /// text) and `subject[k]` those of its subject line (counted first).
 pub(crate) fn find(
     space: &Space,
-    keys: &Sets,
-    subject: &Sets,
+    keys: &Lists<u32>,
+    subject: &Lists<u32>,
     label: &[usize],
     cfg: &TopicConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
@@ -271,8 +230,8 @@ pub(crate) fn find(
     for (&t, &u) in &canon {
         forms.entry(u).or_default().push(t);
     }
-    let canonical_sets = |sets: &Sets| -> Sets {
-        Sets::build(sets.len(), |k| {
+    let canonical_sets = |sets: &Lists<u32>| -> Lists<u32> {
+        Lists::build(sets.len(), |k| {
             let mut v: Vec<u32> = sets.get(k).iter().map(|&t| canonical(t)).collect();
             v.sort_unstable();
             v.dedup();
@@ -398,8 +357,8 @@ mod tests {
             })
             .collect();
         let got: BTreeMap<u32, Vec<usize>> = holders(
-            &Sets::build(n, |k| keys[k].clone()),
-            &Sets::build(n, |k| subject[k].clone()),
+            &Lists::build(n, |k| keys[k].clone()),
+            &Lists::build(n, |k| subject[k].clone()),
         )
         .into_iter()
         .collect();
