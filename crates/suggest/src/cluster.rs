@@ -473,38 +473,46 @@ const NO_TERM: u32 = u32::MAX;
 /// Pairs tested together ([`kept_in_batches`]).
 const BATCH: usize = 16;
 
-/// The packed pairs `(a, b)` of `pairs` that `keep` accepts, in order, tested [`BATCH`] at a
-/// time: for a whole batch, `first(b)` and then `then(b)` read what the test will need of each
-/// second member (`then` what `first` leads to) before any pair of it is tested. The reads of a
-/// batch do not wait on one another, so their waits on memory overlap. (At 1M documents nothing
-/// of this is in cache, and pair after pair waited for its second vector's slot and then for its
-/// terms: a pair cost twice what it does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并
-/// 8.6–9.5 → 5.8 s; packing the slot alone, without batches, changed nothing.) What the reads
-/// give is only handed to `black_box`, which keeps the compiler from leaving them out.
+/// The pairs `(a, b)` of `pairs` that `keep` accepts, in order: each block of the list on a
+/// worker (`done(n)` as a block of `n` starts), tested [`BATCH`] at a time: for a whole batch,
+/// `first(b)` and then `then(b)` read what the test will need of each second member (`then` what
+/// `first` leads to) before any pair of it is tested. The reads of a batch do not wait on one
+/// another, so their waits on memory overlap. (At 1M documents nothing of this is in cache, and
+/// pair after pair waited for its second vector's slot and then for its terms: a pair cost twice
+/// what it does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并 8.6–9.5 → 5.8 s; packing
+/// the slot alone, without batches, changed nothing.) What the reads give is only handed to
+/// `black_box`, which keeps the compiler from leaving them out.
 fn kept_in_batches(
-    pairs: &[u64],
-    first: impl Fn(usize) -> usize,
-    then: impl Fn(usize) -> usize,
-    keep: impl Fn(u32, u32) -> bool,
+    pairs: &PairList,
+    done: impl Fn(usize) + Sync + Send,
+    first: impl Fn(usize) -> usize + Sync,
+    then: impl Fn(usize) -> usize + Sync,
+    keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for batch in pairs.chunks(BATCH) {
-        let mut touched = 0;
-        for &p in batch {
-            touched ^= first(unpack(p).1 as usize);
-        }
-        for &p in batch {
-            touched ^= then(unpack(p).1 as usize);
-        }
-        std::hint::black_box(touched);
-        out.extend(
-            batch
-                .iter()
-                .map(|&p| unpack(p))
-                .filter(|&(a, b)| keep(a, b)),
-        );
-    }
-    out
+    pairs
+        .par_blocks(done)
+        .flat_map_iter(|block| {
+            let block: Vec<u64> = block.collect();
+            let mut out = Vec::new();
+            for batch in block.chunks(BATCH) {
+                let mut touched = 0;
+                for &p in batch {
+                    touched ^= first(unpack(p).1 as usize);
+                }
+                for &p in batch {
+                    touched ^= then(unpack(p).1 as usize);
+                }
+                std::hint::black_box(touched);
+                out.extend(
+                    batch
+                        .iter()
+                        .map(|&p| unpack(p))
+                        .filter(|&(a, b)| keep(a, b)),
+                );
+            }
+            out
+        })
+        .collect()
 }
 
 /// What the pair test reads of a vector ([`cluster`]).
@@ -631,18 +639,13 @@ pub(crate) fn cluster(
             || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
     };
     // In batches: the second vector's slot, then its first term, read ahead.
-    let edges: Vec<(u32, u32)> = pairs
-        .par_blocks(|n| tick(Tick::Done(n)))
-        .flat_map_iter(|block| {
-            let block: Vec<u64> = block.collect();
-            kept_in_batches(
-                &block,
-                |b| pre[b].things[0] as usize,
-                |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
-                joined,
-            )
-        })
-        .collect();
+    let edges = kept_in_batches(
+        &pairs,
+        |n| tick(Tick::Done(n)),
+        |b| pre[b].things[0] as usize,
+        |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
+        joined,
+    );
     drop(pre);
     let mut parent: Vec<usize> = (0..n).collect();
     for (a, b) in edges {
@@ -752,26 +755,21 @@ pub(crate) fn cluster(
         // In batches, as the pairs of vectors above: the second group's records, then its
         // first noun and term, read ahead.
         step(tick, "问题归并", group_pairs.len());
-        let merges: Vec<(u32, u32)> = group_pairs
-            .par_blocks(|n| tick(Tick::Done(n)))
-            .flat_map_iter(|block| {
-                let block: Vec<u64> = block.collect();
-                kept_in_batches(
-                    &block,
-                    |y| {
-                        things[y].len()
-                            ^ sums[y].terms.len()
-                            ^ groups.size(y)
-                            ^ usize::from(dense[y].is_some())
-                    },
-                    |y| {
-                        things[y].first().map_or(0, |&t| t as usize)
-                            ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
-                    },
-                    merged,
-                )
-            })
-            .collect();
+        let merges = kept_in_batches(
+            &group_pairs,
+            |n| tick(Tick::Done(n)),
+            |y| {
+                things[y].len()
+                    ^ sums[y].terms.len()
+                    ^ groups.size(y)
+                    ^ usize::from(dense[y].is_some())
+            },
+            |y| {
+                things[y].first().map_or(0, |&t| t as usize)
+                    ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
+            },
+            merged,
+        );
         if merges.is_empty() {
             break;
         }
