@@ -573,6 +573,8 @@ pub struct Built {
 
 /// The file beside tantivy's own that says how an index was built.
 const META: &str = "diaoyan-index.json";
+/// The key in [`META`] listing the segments of the last full build.
+const BUILT: &str = "full_build_segments";
 
 /// What an index must have been built with to be updated: this format, this version of
 /// diaoyan, the same lexicons.
@@ -605,15 +607,30 @@ pub fn build<'a>(
     update(dir, None, seg, entries, &Labels::default())
 }
 
-/// Links (or copies) the files of `previous` into `to` and returns the fingerprints of its
-/// live entries, when it can be updated: built with the same format, version and lexicons,
-/// no entry twice.
-fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
+/// What an update takes over from the index it updates: the fingerprints of its live entries,
+/// and the segments its last full build wrote ([`Guarded`]).
+struct Prior {
+    fps: HashSet<u64>,
+    built: HashSet<tantivy::index::SegmentId>,
+}
+
+/// Links (or copies) the files of `previous` into `to` and returns what an update takes over,
+/// when it can be updated: built with the same format, version and lexicons, no entry twice.
+fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<Prior> {
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(previous.join(META)).ok()?).ok()?;
-    if m != meta(seg) {
+    let want = meta(seg);
+    if ["format", "version", "lexicons"]
+        .iter()
+        .any(|k| m.get(k) != want.get(k))
+    {
         return None;
     }
+    let built = m[BUILT]
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().and_then(|s| s.parse().ok()))
+        .collect::<Option<HashSet<tantivy::index::SegmentId>>>()?;
     for e in std::fs::read_dir(previous).ok()? {
         let e = e.ok()?;
         // The files diaoyan writes itself are written anew (a link would be written through).
@@ -642,7 +659,7 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<HashSet<u64>> {
             }
         }
     }
-    Some(fps)
+    Some(Prior { fps, built })
 }
 
 /// Builds the index of `entries` at `dir`, updating `previous` (an index written by this
@@ -688,12 +705,21 @@ pub fn update<'a>(
     register(&index, seg);
     let mut writer: tantivy::IndexWriter<TantivyDocument> =
         index.writer(200_000_000).map_err(|e| write_err(&e))?;
-    writer.set_merge_policy(Box::new(merge_policy()));
+    // A full build's segments are left as flushed; an update merges only what updates added.
+    let (mut old, full_build) = match prior {
+        Some(Prior { fps, built }) => {
+            writer.set_merge_policy(Box::new(Guarded::new(built.clone())));
+            (fps, Some(built))
+        }
+        None => {
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            (HashSet::new(), None)
+        }
+    };
     let mut built = Built {
-        incremental: prior.is_some(),
+        incremental: full_build.is_some(),
         ..Built::default()
     };
-    let mut old = prior.unwrap_or_default();
     let keys = labels.keys();
     for e in entries {
         let e = Entry {
@@ -720,9 +746,19 @@ pub fn update<'a>(
     }
     writer.commit().map_err(|e| write_err(&e))?;
     writer.wait_merging_threads().map_err(|e| write_err(&e))?;
+    // The full build's segments, still there (an update never merges them; one whose entries
+    // were all removed is gone).
+    let now = index.searchable_segment_ids().map_err(|e| write_err(&e))?;
+    let kept: Vec<String> = now
+        .iter()
+        .filter(|id| full_build.as_ref().is_none_or(|b| b.contains(id)))
+        .map(|id| id.uuid_string())
+        .collect();
+    let mut m = meta(seg);
+    m[BUILT] = kept.into();
     std::fs::write(
         tmp.path().join(META),
-        serde_json::to_vec(&meta(seg)).map_err(|e| write_err(&e))?,
+        serde_json::to_vec(&m).map_err(|e| write_err(&e))?,
     )
     .map_err(|e| write_err(&e))?;
     std::fs::write(tmp.path().join(labels::FILE), labels.to_bytes()).map_err(|e| write_err(&e))?;
@@ -783,20 +819,45 @@ impl tantivy::query::Weight for Gone {
 }
 
 /// Segments holding more entries than this are never merged again.
-///
-/// The writer flushes a segment each time a thread's share of its 200 MB is full — some 60,000
-/// to 100,000 entries — and tantivy's default policy then merged them eight at a time, and the
-/// results again: at a million documents (6.6 M entries, 3.6 GB of index) merging rewrote the
-/// index more than once: the index took 194 s, against 146–148 s in two runs without those
-/// merges. Left as flushed, such an index has ~50–70 segments, and a search takes ~0.2 s instead of
-/// ~0.15 s. The small segments an evening re-run adds are still merged among themselves.
 const MERGE_MAX_ENTRIES: usize = 50_000;
 
-/// Tantivy's log merge policy, leaving full segments as they are ([`MERGE_MAX_ENTRIES`]).
-fn merge_policy() -> tantivy::indexer::LogMergePolicy {
-    let mut p = tantivy::indexer::LogMergePolicy::default();
-    p.set_max_docs_before_merge(MERGE_MAX_ENTRIES);
-    p
+/// The merge policy of an update: tantivy's log merge policy ([`MERGE_MAX_ENTRIES`]) over the
+/// segments updates added, never touching those the last full build wrote.
+///
+/// A full build merges nothing: the writer flushes a segment each time a thread's share of its
+/// 200 MB is full, and the whole submissions fill it fast — about 35,000 to a segment on the
+/// generated corpus (the suggestions about 240,000) — so at a million documents 29 segments of
+/// submissions fell under any size bar and were merged eight at a time, rewriting 1.0 M of the
+/// 6.6 M entries and most of the index's bytes: the index took 146–155 s, against 83 s without
+/// the merges (run 2026-12-03; 53 segments instead of 32, searches 0.07–0.17 s either way).
+/// An update left to tantivy's policy would merge those same segments on the first evening; the
+/// small ones each evening adds are merged among themselves.
+#[derive(Debug)]
+struct Guarded {
+    built: HashSet<tantivy::index::SegmentId>,
+    inner: tantivy::indexer::LogMergePolicy,
+}
+
+impl Guarded {
+    fn new(built: HashSet<tantivy::index::SegmentId>) -> Guarded {
+        let mut inner = tantivy::indexer::LogMergePolicy::default();
+        inner.set_max_docs_before_merge(MERGE_MAX_ENTRIES);
+        Guarded { built, inner }
+    }
+}
+
+impl tantivy::indexer::MergePolicy for Guarded {
+    fn compute_merge_candidates(
+        &self,
+        segments: &[tantivy::SegmentMeta],
+    ) -> Vec<tantivy::indexer::MergeCandidate> {
+        let added: Vec<tantivy::SegmentMeta> = segments
+            .iter()
+            .filter(|s| !self.built.contains(&s.id()))
+            .cloned()
+            .collect();
+        self.inner.compute_merge_candidates(&added)
+    }
 }
 
 /// What to look for: a query (words and syntax, see [`query`]) and filters. Empty fields do not

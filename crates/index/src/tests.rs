@@ -706,10 +706,10 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     assert!(err.contains("索引不完整"), "{err}");
 }
 
-/// Full segments, as a large build flushes them, are left as they are; the small ones an evening
-/// re-run adds are merged among themselves.
+/// An update never merges the segments of the last full build, whatever their size; the small
+/// ones evening re-runs add are merged among themselves.
 #[test]
-fn full_segments_are_never_merged_again_small_ones_are() {
+fn a_full_builds_segments_are_never_merged_small_added_ones_are() {
     use tantivy::indexer::MergePolicy;
     let index = Index::create_in_ram(schema().0);
     let segments = |docs: u32, n: usize| -> Vec<tantivy::SegmentMeta> {
@@ -717,11 +717,16 @@ fn full_segments_are_never_merged_again_small_ones_are() {
             .map(|_| index.new_segment_meta(tantivy::index::SegmentId::generate_random(), docs))
             .collect()
     };
-    let policy = merge_policy();
-    // Twelve full segments: nothing to merge.
-    let full = segments(MERGE_MAX_ENTRIES as u32 + 40_000, 12);
+    // A full build: twelve small segments (as whole submissions flush) and four large ones.
+    let mut full = segments(30_000, 12);
+    full.extend(segments(MERGE_MAX_ENTRIES as u32 + 40_000, 4));
+    let policy = Guarded::new(full.iter().map(|s| s.id()).collect());
     assert!(policy.compute_merge_candidates(&full).is_empty());
-    // Beside them, nine small ones: those nine, and only those, are merged.
+    // tantivy's own policy, even with the size bar, would have merged the small ones.
+    let mut log = tantivy::indexer::LogMergePolicy::default();
+    log.set_max_docs_before_merge(MERGE_MAX_ENTRIES);
+    assert!(!log.compute_merge_candidates(&full).is_empty());
+    // Beside them, nine small ones evenings added: those nine, and only those, are merged.
     let small = segments(2_000, 9);
     let mut all = full.clone();
     all.extend(small.iter().cloned());
@@ -732,9 +737,65 @@ fn full_segments_are_never_merged_again_small_ones_are() {
     merged.sort();
     want.sort();
     assert_eq!(merged, want);
-    // tantivy's own default would have merged the full ones too.
-    let default = tantivy::indexer::LogMergePolicy::default();
-    assert!(!default.compute_merge_candidates(&full).is_empty());
+}
+
+/// A full build records its segments; an update keeps the record (less any segment gone), so
+/// the next update still leaves them alone.
+#[test]
+fn the_full_builds_segments_are_recorded_and_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let seg = Segmenter::builtin();
+    let at = dir.path().join("index");
+    let recorded = |at: &Path| -> Vec<String> {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(at.join(META)).unwrap()).unwrap();
+        let mut v: Vec<String> = m[BUILT]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let live = |at: &Path| -> Vec<String> {
+        let mut v: Vec<String> = Index::open_in_dir(at)
+            .unwrap()
+            .searchable_segment_ids()
+            .unwrap()
+            .iter()
+            .map(|id| id.uuid_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let mk = |i: usize| {
+        sugg(
+            &i.to_string(),
+            "石桥村",
+            "2023-09-18",
+            "交通运输",
+            &format!("石桥村{i}组机耕路塌方"),
+        )
+    };
+    let before: Vec<Suggestion> = (0..40).map(mk).collect();
+    update(&at, None, &seg, entries(&before, ""), &Labels::default()).unwrap();
+    let first = recorded(&at);
+    assert!(!first.is_empty());
+    assert_eq!(first, live(&at));
+    // An update adding one entry: the full build's segments are still the recorded ones.
+    let after: Vec<Suggestion> = (0..41).map(mk).collect();
+    let up = update(
+        &at,
+        Some(&at),
+        &seg,
+        entries(&after, ""),
+        &Labels::default(),
+    )
+    .unwrap();
+    assert!(up.incremental && up.added == 1, "{up:?}");
+    assert_eq!(recorded(&at), first);
+    assert!(live(&at).len() > first.len());
 }
 
 /// Every token a tokenizer gives for `text`: (text, start, end, position).
