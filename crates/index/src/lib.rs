@@ -325,8 +325,7 @@ fn fold_slow(c: char) -> Option<char> {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         c => c,
     };
-    c.is_alphanumeric()
-        .then(|| c.to_lowercase().next().unwrap_or(c))
+    diaoyan_text::is_alnum(c).then(|| c.to_lowercase().next().unwrap_or(c))
 }
 
 /// One token per letter, digit or Han character, positions counting only those.

@@ -1,7 +1,7 @@
 //! Suggestion extraction: the opinions, problems and suggestions in a submission.
 
 use diaoyan_model::{Kind, Submission, Voice};
-use diaoyan_text::{body_start, is_han, sentences};
+use diaoyan_text::{body_start, is_alnum, is_han, sentences};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -165,9 +165,7 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
 }
 
 fn key(s: &str) -> Vec<char> {
-    s.chars()
-        .filter(|&c| is_han(c) || c.is_alphanumeric())
-        .collect()
+    s.chars().filter(|&c| is_han(c) || is_alnum(c)).collect()
 }
 
 /// The distinct character bigrams of `k`, each packed into one number, sorted.

@@ -30,6 +30,51 @@ pub fn is_han(c: char) -> bool {
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0xF900..=0xFAFF)
 }
 
+/// `char::is_alphanumeric`, answered without the Unicode tables for what texts are mostly made
+/// of: ASCII, common Han characters and Chinese punctuation. (The table lookup for `，` and `。`
+/// was ~2 % of a run's CPU, spread over copy detection, segmentation and scoring.)
+pub fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if matches!(c as u32, 0x4E00..=0x9FFF) {
+        return true;
+    }
+    if matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '？'
+            | '！'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '（'
+            | '）'
+            | '《'
+            | '》'
+            | '【'
+            | '】'
+            | '…'
+            | '—'
+            | '·'
+            | '\u{3000}'
+            | '〈'
+            | '〉'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '～'
+    ) {
+        return false;
+    }
+    c.is_alphanumeric()
+}
+
 /// Normalises text for matching: full-width ASCII letters, digits and `%+-./:` become half-width;
 /// every kind of space (ideographic, no-break, tab) becomes one ASCII space and runs of spaces
 /// collapse; `\r\n` and `\r` become `\n`. Chinese punctuation (，。；：“”《》) is kept as it is.
@@ -98,6 +143,20 @@ mod tests {
         ($($input:expr => $want:expr),* $(,)?) => {
             $( assert_eq!(normalize($input), $want, "input: {:?}", $input); )*
         };
+    }
+
+    /// Every code point: the fast paths never answer differently from the Unicode tables.
+    #[test]
+    fn is_alnum_is_is_alphanumeric() {
+        let mut differ = Vec::new();
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            if is_alnum(c) != c.is_alphanumeric() {
+                differ.push(c);
+            }
+        }
+        assert!(differ.is_empty(), "{differ:?}");
+        assert!(is_alnum('村') && is_alnum('a') && is_alnum('７') && is_alnum('々'));
+        assert!(!is_alnum('，') && !is_alnum('。') && !is_alnum(' '));
     }
 
     #[test]

@@ -318,7 +318,7 @@ fn in_block(c: char) -> bool {
 }
 
 fn is_word(w: &str) -> bool {
-    w.chars().any(|c| c.is_alphanumeric())
+    w.chars().any(crate::is_alnum)
 }
 
 #[cfg(test)]
