@@ -779,7 +779,7 @@ fn the_full_builds_segments_are_recorded_and_carried_over() {
         )
     };
     let before: Vec<Suggestion> = (0..40).map(mk).collect();
-    update(&at, None, &seg, entries(&before, ""), &Labels::default()).unwrap();
+    build(&at, &seg, entries(&before, "")).unwrap();
     let first = recorded(&at);
     assert!(!first.is_empty());
     assert_eq!(first, live(&at));
