@@ -29,13 +29,13 @@ struct Run {
 fn run(n: usize) -> Run {
     let subs: Vec<Submission> = (0..n.div_ceil(5))
         .map(|i| Submission {
-            id: format!("{i:016x}"),
-            path: format!("意见表.xlsx#{}", i + 2),
+            id: format!("{i:016x}").into(),
+            path: format!("意见表.xlsx#{}", i + 2).into(),
             kind: Some(Kind::Opinion),
-            author: format!("村民{i}"),
-            unit: format!("第{}镇", i % 40),
-            place: format!("第{}村", i % 400),
-            date: format!("2023-09-{:02}", 1 + i % 28),
+            author: format!("村民{i}").into(),
+            unit: format!("第{}镇", i % 40).into(),
+            place: format!("第{}村", i % 400).into(),
+            date: format!("2023-09-{:02}", 1 + i % 28).into(),
             title: format!("关于第{}村道路的意见", i % 400),
             ..Default::default()
         })

@@ -11,15 +11,15 @@ fn corpus(n: usize) -> Vec<Submission> {
         .into_iter()
         .enumerate()
         .map(|(i, d)| Submission {
-            id: format!("{i:08}"),
-            path: d.path,
+            id: format!("{i:08}").into(),
+            path: d.path.into(),
             kind: Some(if d.kind == "report" {
                 Kind::Report
             } else {
                 Kind::Note
             }),
-            author: d.author,
-            date: d.date,
+            author: d.author.into(),
+            date: d.date.into(),
             text: d.text.into(),
             ..Submission::default()
         })

@@ -18,12 +18,12 @@ pub fn rows(n: usize) -> Vec<Submission> {
         .collect();
     (0..n)
         .map(|i| Submission {
-            id: format!("{i:08}"),
-            path: format!("opinions.xlsx#{}", i + 2),
+            id: format!("{i:08}").into(),
+            path: format!("opinions.xlsx#{}", i + 2).into(),
             kind: Some(Kind::Opinion),
-            author: format!("居民{}", i % 5000),
-            place: docs[i % docs.len()].village.clone(),
-            date: format!("2024-03-{:02}", 1 + i % 28),
+            author: format!("居民{}", i % 5000).into(),
+            place: docs[i % docs.len()].village.as_str().into(),
+            date: format!("2024-03-{:02}", 1 + i % 28).into(),
             text: format!("{}。", sentences[i % sentences.len()]).into(),
             ..Submission::default()
         })

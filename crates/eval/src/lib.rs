@@ -499,8 +499,8 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
             rows.iter()
                 .filter(|r| !r.get(col).is_none_or(|t| t.trim().is_empty()))
                 .map(|r| Submission {
-                    id: r.get("id").cloned().unwrap_or_default(),
-                    path: format!("{}#{}", col, r.get("id").cloned().unwrap_or_default()),
+                    id: r.get("id").cloned().unwrap_or_default().into(),
+                    path: format!("{}#{}", col, r.get("id").cloned().unwrap_or_default()).into(),
                     kind,
                     text: r[col].as_str().into(),
                     ..Submission::default()
@@ -527,7 +527,7 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
     let pick = |(i, s): &(usize, f64)| {
         (
-            reply_subs[*i].id.clone(),
+            reply_subs[*i].id.to_string(),
             *s,
             opening(&reply_subs[*i].text, 50),
         )

@@ -191,7 +191,7 @@ pub fn ingest_with(
                 .into_iter()
                 .map(|(mut sub, inner)| {
                     let from_manifest = manifest
-                        .get(&sub.path)
+                        .get(sub.path.as_str())
                         .or_else(|| manifest.get(file_name(&sub.path)))
                         .cloned()
                         .unwrap_or_default();
@@ -202,15 +202,15 @@ pub fn ingest_with(
                         .unwrap_or_default();
                     let from_roster = meta::from_roster(&author, roster);
                     let m = from_manifest.or(&from_roster).or(&inner).or(&from_path);
-                    sub.author = m.author;
-                    sub.unit = m.unit;
+                    sub.author = m.author.into();
+                    sub.unit = m.unit.into();
                     sub.level = m.level;
-                    sub.place = m.place;
+                    sub.place = m.place.into();
                     sub.kind = sub.kind.or(m.kind);
-                    sub.date = m.date;
+                    sub.date = m.date.into();
                     sub.day = m.day;
                     sub.title = m.title;
-                    sub.id = stable_id(&sub.path, &sub.ref_, &sub.text);
+                    sub.id = stable_id(&sub.path, &sub.ref_, &sub.text).into();
                     sub
                 })
                 .collect();
@@ -562,7 +562,7 @@ fn read_document(
     let text: Shared = diaoyan_text::mask_personal(&raw).as_ref().into();
     let m = meta::from_header(&text, cfg.header_lines);
     let sub = Submission {
-        path: f.rel.clone(),
+        path: f.rel.as_str().into(),
         kind: m.kind,
         text,
         encoding: encoding.to_owned(),
@@ -745,7 +745,7 @@ impl TableRows<'_> {
         let file_kind = Kind::from_label(file_name(&self.f.rel));
         self.subs.push((
             Submission {
-                path: loc,
+                path: loc.into(),
                 ref_: cell(cols.id),
                 kind: m.kind.or(file_kind).or(Some(Kind::Opinion)),
                 text: text.into(),

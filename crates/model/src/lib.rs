@@ -172,24 +172,24 @@ impl Level {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
     /// Stable id: a hash of the path, the row ref and the text (16 hex digits).
-    pub id: String,
+    pub id: Shared,
     /// Path relative to the input root, `/`-separated; a table row adds `#行N`.
-    pub path: String,
+    pub path: Shared,
     /// The row's own id column (编号/留言编号/id) for table rows; empty for documents.
     #[serde(rename = "ref")]
     pub ref_: String,
     /// What it is, when known.
     pub kind: Option<Kind>,
     /// Who wrote or raised it.
-    pub author: String,
+    pub author: Shared,
     /// The author's unit (单位).
-    pub unit: String,
+    pub unit: Shared,
     /// The author's level, when known.
     pub level: Option<Level>,
     /// The contact point, village or place it speaks of.
-    pub place: String,
+    pub place: Shared,
     /// The date, `YYYY-MM-DD`, when known.
-    pub date: String,
+    pub date: Shared,
     /// The day of the stay (第3天), when stated.
     pub day: Option<u32>,
     /// The title (标题/主题, or the first heading line).
@@ -491,7 +491,7 @@ pub struct Signals {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     /// The submission id.
-    pub id: String,
+    pub id: Shared,
     /// 0–100, more substance = higher.
     pub score: f64,
     /// The verdict.
@@ -688,6 +688,12 @@ impl From<&String> for Shared {
     }
 }
 
+impl From<&Shared> for Shared {
+    fn from(s: &Shared) -> Self {
+        s.clone()
+    }
+}
+
 impl From<Shared> for String {
     fn from(s: Shared) -> Self {
         s.0.to_string()
@@ -828,16 +834,17 @@ pub struct Source {
 
 impl Source {
     /// The record of submission `s` for its suggestions: its id, path, author, unit, place,
-    /// date and likes; no subject line, not left out of the clustering.
+    /// date (the submission's own shared strings, not copies) and likes; no subject line, not
+    /// left out of the clustering.
     pub fn of(s: &Submission) -> Source {
         Source {
-            submission: Shared::from(&s.id),
-            path: Shared::from(&s.path),
-            author: Shared::from(&s.author),
-            unit: Shared::from(&s.unit),
-            place: Shared::from(&s.place),
+            submission: s.id.clone(),
+            path: s.path.clone(),
+            author: s.author.clone(),
+            unit: s.unit.clone(),
+            place: s.place.clone(),
             subject: Shared::default(),
-            date: Shared::from(&s.date),
+            date: s.date.clone(),
             likes: s.likes.unwrap_or(0),
             excluded: None,
         }

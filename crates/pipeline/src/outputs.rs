@@ -541,15 +541,15 @@ fn submission_rows(d: &RunData) -> Rows<'_> {
             st.as_ref().map(|x| f(x).to_string()).unwrap_or_default()
         };
         vec![
-            s.id.clone(),
-            s.path.clone(),
+            s.id.to_string(),
+            s.path.to_string(),
             s.ref_.clone(),
             s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
-            s.author.clone(),
-            s.unit.clone(),
+            s.author.to_string(),
+            s.unit.to_string(),
             s.level.map(|l| l.label().to_owned()).unwrap_or_default(),
-            s.place.clone(),
-            s.date.clone(),
+            s.place.to_string(),
+            s.date.to_string(),
             s.day.map(|d| d.to_string()).unwrap_or_default(),
             s.title.clone(),
             num(|x| x.chars),
@@ -648,7 +648,7 @@ fn flags_rows<'a>(
     let n = subs.len().min(sc.assessments.len());
     Rows::new("材料审查", FLAG_COLUMNS, n, move |i| {
         let (s, a) = (&subs[i], &sc.assessments[i]);
-        let review = reviews.submissions.get(&s.id);
+        let review = reviews.submissions.get(s.id.as_str());
         let sig = &a.signals;
         let share = if sig.sentences == 0 {
             0.0
@@ -656,9 +656,9 @@ fn flags_rows<'a>(
             sig.boilerplate_sentences as f64 / sig.sentences as f64
         };
         vec![
-            s.id.clone(),
-            s.path.clone(),
-            s.author.clone(),
+            s.id.to_string(),
+            s.path.to_string(),
+            s.author.to_string(),
             s.kind.map(|k| k.label().to_owned()).unwrap_or_default(),
             format!("{:.1}", a.score),
             a.verdict.label().to_owned(),

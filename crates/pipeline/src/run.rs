@@ -688,7 +688,7 @@ pub(crate) fn read_references(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             for mut s in out.submissions {
-                s.path = format!("{prefix}/{}", s.path);
+                s.path = format!("{prefix}/{}", s.path).into();
                 refs.push(s);
             }
             errors.extend(out.errors.into_iter().map(|mut e| {

@@ -220,7 +220,7 @@ impl Tables {
                 .collect(),
             None => vec!["".into(); subs.len()],
         };
-        let review = |i: usize| p.reviews.get(&subs[i].id);
+        let review = |i: usize| p.reviews.get(subs[i].id.as_str());
         let reviews: Vec<Cow<str>> = (0..subs.len())
             .map(|i| review(i).map_or("", |r| r.0.as_str()).into())
             .collect();

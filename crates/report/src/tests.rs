@@ -12,9 +12,9 @@ const EVIL: &str = "<script>document.title='PWNED'</script><img src=x onerror=\"
 fn sub(id: &str, unit: &str, place: &str, date: &str, text: &str) -> Submission {
     Submission {
         id: id.into(),
-        path: format!("材料/{id}.docx"),
+        path: format!("材料/{id}.docx").into(),
         kind: Some(Kind::Note),
-        author: format!("干部{id}"),
+        author: format!("干部{id}").into(),
         unit: unit.into(),
         place: place.into(),
         date: date.into(),
@@ -382,7 +382,7 @@ fn a_long_redo_list_is_shortened_in_the_body_and_whole_in_the_workbook() {
         r.subs
             .push(sub(&id, "县农业局", "河口村", "2023-09-21", "高度重视。"));
         r.assessments.push(Assessment {
-            id,
+            id: id.into(),
             score: i as f64 / 10.0,
             verdict: Verdict::Redo,
             reasons: Vec::new(),

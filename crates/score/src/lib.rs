@@ -47,7 +47,7 @@ pub fn detect_copies_with(
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
 
-use diaoyan_model::{Cadre, CopyDirection, Kind, Submission};
+use diaoyan_model::{Cadre, CopyDirection, Kind, Shared, Submission};
 use diaoyan_text::{Segmenter, Tagged};
 use lexicon::{Boilerplate, Concrete};
 use rayon::prelude::*;
@@ -363,7 +363,7 @@ impl Scorer {
     /// Scores one text on its own (no copy detection, default length norms) — `diaoyan check`.
     pub fn assess_text(&self, text: &str, kind: Option<Kind>) -> Assessment {
         let a = self.analyze(text);
-        self.judge(String::new(), kind, text, a, default_norm(kind), &[])
+        self.judge(Shared::default(), kind, text, a, default_norm(kind), &[])
     }
 
     /// Scores a whole run: signals for every submission (in parallel), copy detection across
@@ -526,7 +526,7 @@ impl Scorer {
     /// strongest findings.
     fn judge(
         &self,
-        id: String,
+        id: Shared,
         kind: Option<Kind>,
         text: &str,
         a: signals::Analysis,
@@ -778,6 +778,12 @@ impl Scorer {
             ));
         }
         reasons.sort_by_key(|x| std::cmp::Reverse(x.severity));
+        // Kept for the whole run, one list per submission: exact sizes (grown by pushes, the
+        // lists had room for four reasons, 22 MB at 100k documents, and texts room to spare).
+        for r in &mut reasons {
+            r.text.shrink_to_fit();
+        }
+        reasons.shrink_to_fit();
         let verdict = reasons
             .iter()
             .map(|r| r.severity)
@@ -830,7 +836,8 @@ mod tests {
             assert!(slim.sentences.iter().all(|x| x.evidence.is_empty()));
             slimmed += usize::from(slim.sentences.len() < whole.sentences.len());
             for kind in [None, Some(Kind::Note), Some(Kind::Report)] {
-                let judge = |a| sc.judge(format!("{i}"), kind, t, a, default_norm(kind), &[]);
+                let judge =
+                    |a| sc.judge(format!("{i}").into(), kind, t, a, default_norm(kind), &[]);
                 assert_eq!(judge(slim.clone()), judge(whole.clone()), "text {i}: {t}");
             }
         }
@@ -933,6 +940,12 @@ mod tests {
                 .any(|t| t.starts_with("全文未见具体发现") && t.contains("例：“高度重视")),
             "{texts:?}"
         );
+        // Kept for every submission of a run: no room beyond the reasons and their words.
+        assert!(a.reasons.len() >= 2);
+        assert_eq!(a.reasons.capacity(), a.reasons.len());
+        for r in &a.reasons {
+            assert_eq!(r.text.capacity(), r.text.len(), "{}", r.text);
+        }
     }
 
     #[test]

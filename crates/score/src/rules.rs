@@ -180,14 +180,14 @@ fn check_one(
         name: name.to_owned(),
         unit: cadre
             .map(|c| c.unit.clone())
-            .or_else(|| first.map(|s| s.unit.clone()))
+            .or_else(|| first.map(|s| s.unit.to_string()))
             .unwrap_or_default(),
         level: cadre
             .and_then(|c| c.level)
             .or_else(|| first.and_then(|s| s.level)),
         place: cadre
             .map(|c| c.place.clone())
-            .or_else(|| first.map(|s| s.place.clone()))
+            .or_else(|| first.map(|s| s.place.to_string()))
             .unwrap_or_default(),
         submissions: mine.len(),
         redo: mine
@@ -237,7 +237,7 @@ fn check_one(
         }
         marks += HOUSE_MARK.captures_iter(&s.text).count();
     }
-    let mut per_date: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_date: BTreeMap<&str, usize> = BTreeMap::new();
     for s in of(Kind::Note) {
         let n: usize = NOTE_COUNT
             .captures_iter(&s.text)
@@ -248,9 +248,9 @@ fn check_one(
             })
             .sum();
         let key = if s.date.is_empty() {
-            s.path.clone()
+            s.path.as_str()
         } else {
-            s.date.clone()
+            s.date.as_str()
         };
         let e = per_date.entry(key).or_default();
         *e = (*e).max(n);
@@ -282,7 +282,7 @@ fn check_one(
         }
     }
     r.forums = of(Kind::Minutes)
-        .map(|s| (s.path.clone(), forum_speakers(&s.text)))
+        .map(|s| (s.path.to_string(), forum_speakers(&s.text)))
         .collect();
 
     // Reasons.
@@ -415,8 +415,8 @@ mod tests {
 
     fn sub(kind: Kind, date: &str, text: &str) -> Submission {
         Submission {
-            id: format!("{kind:?}{date}"),
-            path: format!("王强/{date}.txt"),
+            id: format!("{kind:?}{date}").into(),
+            path: format!("王强/{date}.txt").into(),
             kind: Some(kind),
             author: "王强".into(),
             date: date.into(),

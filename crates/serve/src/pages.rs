@@ -284,7 +284,7 @@ pub fn redo(s: &Store, d: &Decisions, p: &HashMap<String, String>) -> Result<Res
     b.push_str("<table><tr><th>得分</th><th>结论</th><th>审核意见</th><th>材料</th><th>作者</th><th>类型</th><th>主要理由</th></tr>");
     for (doc, a) in rows.iter().skip((page_no - 1) * PER).take(PER) {
         let review = d
-            .get(&(DecisionTarget::Submission, doc.sub.id.clone()))
+            .get(&(DecisionTarget::Submission, doc.sub.id.to_string()))
             .map(Decision::label)
             .unwrap_or_default();
         let _ = write!(
@@ -368,7 +368,7 @@ pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respons
         })
         .unwrap_or_default();
     let marks = evidence::marks(&sub.text, &reasons);
-    let decision = d.get(&(DecisionTarget::Submission, sub.id.clone()));
+    let decision = d.get(&(DecisionTarget::Submission, sub.id.to_string()));
     if let Some(a) = &doc.assessment {
         let _ = write!(
             b,
@@ -466,7 +466,7 @@ pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respons
         b.push_str("</ul>");
     }
     let title = if sub.title.is_empty() {
-        &sub.path
+        sub.path.as_str()
     } else {
         &sub.title
     };
@@ -923,7 +923,7 @@ pub fn decision(
             (
                 DecisionTarget::Submission,
                 machine,
-                doc.sub.path.clone(),
+                doc.sub.path.to_string(),
                 Vec::new(),
                 verdict,
             )

@@ -169,7 +169,7 @@ impl Store {
         let by_id = docs
             .iter()
             .enumerate()
-            .map(|(i, d)| (d.sub.id.clone(), i))
+            .map(|(i, d)| (d.sub.id.to_string(), i))
             .collect();
         // The dictionary the index was built with (the built-in one when the run's lexicon files
         // are gone: matching is by characters, only ranking uses words).

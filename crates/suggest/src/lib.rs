@@ -19,7 +19,7 @@
 //! let subs: Vec<Submission> = ["石桥村三组机耕路坑洼不平，雨天没法走。", "石桥村三组的机耕路有两处塌方，雨天没法走。"]
 //!     .iter()
 //!     .enumerate()
-//!     .map(|(i, t)| Submission { id: i.to_string(), kind: Some(Kind::Opinion), author: format!("村民{i}"), text: (*t).into(), ..Default::default() })
+//!     .map(|(i, t)| Submission { id: i.to_string().into(), kind: Some(Kind::Opinion), author: format!("村民{i}").into(), text: (*t).into(), ..Default::default() })
 //!     .collect();
 //! let out = s.run(&subs, None);
 //! assert_eq!(out.issues.len(), 1);
@@ -593,6 +593,7 @@ impl Suggester {
                         named.insert(0, place.clone());
                     }
                 }
+                named.shrink_to_fit();
                 let sug = Suggestion {
                     id,
                     source: source.clone(),
@@ -1217,11 +1218,11 @@ mod tests {
 
     fn row(i: usize, subject: &str, text: &str) -> Submission {
         Submission {
-            id: format!("r{i}"),
-            path: format!("留言.xlsx#{}", i + 2),
+            id: format!("r{i}").into(),
+            path: format!("留言.xlsx#{}", i + 2).into(),
             ref_: format!("{}", i + 2),
             kind: Some(Kind::Opinion),
-            author: format!("网友{i}"),
+            author: format!("网友{i}").into(),
             title: subject.into(),
             text: text.into(),
             ..Default::default()
