@@ -237,12 +237,28 @@ struct WordCount {
     noun: bool,
 }
 
+#[cfg(test)]
 pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
+    vectorise_with(docs.len(), |k| docs[k].clone(), &|| {}, cfg)
+}
+
+/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k)` makes when asked (twice each;
+/// `done` is called as each document's vector is made): the
+/// run keeps each suggestion's words as byte ranges (12 bytes a word) and makes its tokens
+/// (24 bytes a word) only while it is read, rather than holding every suggestion's tokens
+/// beside the vectors (1M documents: the run's peak).
+pub(crate) fn vectorise_with<'a>(
+    n_docs: usize,
+    tokens: impl Fn(usize) -> Vec<Token<'a>> + Sync,
+    done: &(dyn Fn() + Sync),
+    cfg: &ClusterConfig,
+) -> Space {
     // Each word's document frequency and whether it was ever a place or a noun, counted on
     // every worker over a share of the documents and then added up (counts and flags, so
     // the same whatever the shares): at 1M documents one thread counting took 3 s.
-    let words: HashMap<&str, WordCount> = docs
-        .par_iter()
+    let words: HashMap<&str, WordCount> = (0..n_docs)
+        .into_par_iter()
+        .map(&tokens)
         .fold(HashMap::default, |mut acc: HashMap<&str, WordCount>, d| {
             let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
             seen.sort_unstable();
@@ -250,7 +266,7 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
             for w in seen {
                 acc.entry(w).or_default().df += 1;
             }
-            for &(w, p, n) in d {
+            for &(w, p, n) in &d {
                 let e = acc.entry(w).or_default();
                 e.place |= p;
                 e.noun |= n;
@@ -264,9 +280,9 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
                 e.noun |= x.noun;
             })
         });
-    let n = docs.len().max(1) as f64;
+    let n = n_docs.max(1) as f64;
     // Very common words carry no issue; in small runs every word is kept.
-    let max_df = if docs.len() < 50 {
+    let max_df = if n_docs < 50 {
         u32::MAX
     } else {
         (cfg.max_df * n).ceil() as u32
@@ -282,11 +298,12 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
         .enumerate()
         .map(|(i, w)| (*w, i as u32))
         .collect();
-    let vectors = docs
-        .par_iter()
-        .map(|d| {
+    let vectors = (0..n_docs)
+        .into_par_iter()
+        .map(|k| {
+            done();
             let mut tf: HashMap<u32, f32> = HashMap::default();
-            for (w, _, _) in d {
+            for (w, _, _) in &tokens(k) {
                 if let Some(&i) = index.get(w) {
                     *tf.entry(i).or_default() += 1.0;
                 }

@@ -661,35 +661,23 @@ impl Suggester {
             .filter(|&i| suggestions[i].source.excluded.is_none())
             .collect();
         tick(Tick::Clustering(active.len()));
-        // The clustering words, borrowed from the suggestions (and their subject lines).
-        let mut docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
-        let mut subject_docs: Vec<Vec<cluster::Token>> = Vec::with_capacity(active.len());
-        // Made on every worker a block at a time; each suggestion's word spans are let go once
-        // its tokens are made (at 1M documents the spans of 5.6 M suggestions were held beside
-        // all their tokens).
-        for block in active.chunks(BUILD_BLOCK * 4) {
-            let made: Vec<(Vec<cluster::Token>, Vec<cluster::Token>)> = block
-                .par_iter()
-                .map(|&i| {
-                    let (words, subject) = &spans[i];
-                    tick(Tick::Tokenised);
-                    (
-                        tokens_of(&suggestions[i].text, words),
-                        tokens_of(&suggestions[i].source.subject, &subject_spans[*subject]),
-                    )
-                })
-                .collect();
-            for &i in block {
-                spans[i] = Default::default();
-            }
-            for (d, sd) in made {
-                docs.push(d);
-                subject_docs.push(sd);
-            }
-        }
-        drop(spans);
-        drop(subject_spans);
-        let space = cluster::vectorise(&docs, &self.cfg.cluster);
+        // The clustering words, borrowed from the suggestions (and their subject lines): made
+        // from the kept byte ranges each time they are read, never all held at once (at 1M
+        // documents every suggestion's tokens beside the vectors were the run's peak).
+        let words = |k: usize| {
+            let i = active[k];
+            tokens_of(&suggestions[i].text, &spans[i].0)
+        };
+        let subject_words = |k: usize| {
+            let i = active[k];
+            tokens_of(&suggestions[i].source.subject, &subject_spans[spans[i].1])
+        };
+        let space = cluster::vectorise_with(
+            active.len(),
+            words,
+            &|| tick(Tick::Tokenised),
+            &self.cfg.cluster,
+        );
         let index: HashMap<&str, u32> = space
             .vocab
             .iter()
@@ -706,12 +694,11 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys = lists::Lists::build(docs.len(), |k| key_terms(&docs[k]));
-        let subject_keys = lists::Lists::build(subject_docs.len(), |k| key_terms(&subject_docs[k]));
+        let keys = lists::Lists::build(active.len(), |k| key_terms(&words(k)));
+        let subject_keys = lists::Lists::build(active.len(), |k| key_terms(&subject_words(k)));
         drop(index);
-        // The token lists are the largest transient structure at scale; the vectors replace them.
-        drop(docs);
-        drop(subject_docs);
+        drop(spans);
+        drop(subject_spans);
         let labels = cluster::cluster(&space, &self.cfg.cluster, tick);
         // Groups in the order of their labels (a label is its group's first member).
         let groups: Vec<Vec<usize>> = {
