@@ -688,12 +688,6 @@ impl From<&String> for Shared {
     }
 }
 
-impl From<&Shared> for Shared {
-    fn from(s: &Shared) -> Self {
-        s.clone()
-    }
-}
-
 impl From<Shared> for String {
     fn from(s: Shared) -> Self {
         s.0.to_string()

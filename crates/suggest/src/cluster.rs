@@ -242,11 +242,11 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
     vectorise_with(docs.len(), |k| docs[k].clone(), &|| {}, cfg)
 }
 
-/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k)` makes when asked (twice each;
-/// `done` is called as each document's vector is made): the
-/// run keeps each suggestion's words as byte ranges (12 bytes a word) and makes its tokens
-/// (24 bytes a word) only while it is read, rather than holding every suggestion's tokens
-/// beside the vectors (1M documents: the run's peak).
+/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k)` makes when asked (twice each);
+/// `done` is called as each document's vector is made. The run keeps each suggestion's words
+/// as byte ranges (12 bytes a word) and makes its tokens (24 bytes a word) only while they are
+/// read, rather than holding every suggestion's tokens beside the vectors (1M documents: the
+/// clustering step's peak).
 pub(crate) fn vectorise_with<'a>(
     n_docs: usize,
     tokens: impl Fn(usize) -> Vec<Token<'a>> + Sync,
