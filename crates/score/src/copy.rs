@@ -451,6 +451,8 @@ fn winnow(h: &[u64], w: usize) -> Vec<u64> {
     }
     out.sort_unstable();
     out.dedup();
+    // Held for every text through the copy stage (54 M at a million texts).
+    out.shrink_to_fit();
     out
 }
 
@@ -472,21 +474,24 @@ fn shard_bits(entries: usize, shard: usize) -> u32 {
         .trailing_zeros()
 }
 
-/// The eligible pairs of texts sharing a fingerprint of `index` (sorted by hash), added to
-/// `out`; a fingerprint held by more than `cap` texts is stock phrasing, left out and counted
-/// (the count is returned).
-fn pairs_in_groups(
-    index: &[(u64, u32)],
-    cap: usize,
-    docs: &[CopyDoc],
-    out: &mut Vec<(u32, u32)>,
-) -> usize {
-    let mut common = 0;
-    for group in index.chunk_by(|x, y| x.0 == y.0) {
-        if group.len() > cap {
-            common += 1;
-            continue;
-        }
+/// The eligible pairs of texts sharing a fingerprint of `index` (sorted by hash), sorted; a
+/// fingerprint held by more than `cap` texts is stock phrasing, left out and counted (the count
+/// is returned with the pairs). The list is made at its size, counted before it is filled (at a
+/// million texts tens of millions of pairs, most sharing one fingerprint: grown by doubling,
+/// the list was the copy stage's peak).
+fn pairs_in_groups(index: &[(u64, u32)], cap: usize, docs: &[CopyDoc]) -> (Vec<(u32, u32)>, usize) {
+    let groups = || {
+        index
+            .chunk_by(|x, y| x.0 == y.0)
+            .filter(|g| g.len() >= 2 && g.len() <= cap)
+    };
+    let common = index
+        .chunk_by(|x, y| x.0 == y.0)
+        .filter(|g| g.len() > cap)
+        .count();
+    let most: usize = groups().map(|g| g.len() * (g.len() - 1) / 2).sum();
+    let mut out = Vec::with_capacity(most);
+    for group in groups() {
         for x in 0..group.len() {
             for y in x + 1..group.len() {
                 let (a, b) = (group[x].1, group[y].1);
@@ -496,7 +501,44 @@ fn pairs_in_groups(
             }
         }
     }
-    common
+    out.par_sort_unstable();
+    (out, common)
+}
+
+/// The pairs found at least `min` times in `lists` (each sorted), in order: the lists merged,
+/// not joined (joined, they were held twice while the whole was made).
+fn found_in(lists: &[Vec<(u32, u32)>], min: usize) -> Vec<(u32, u32)> {
+    use std::cmp::Reverse;
+    let mut out = Vec::new();
+    let mut keep = |run: Option<((u32, u32), usize)>| {
+        if let Some((p, _)) = run.filter(|&(_, n)| n >= min) {
+            out.push(p);
+        }
+    };
+    let mut run: Option<((u32, u32), usize)> = None;
+    let mut add = |p: (u32, u32)| match &mut run {
+        Some((q, n)) if *q == p => *n += 1,
+        _ => keep(run.replace((p, 1))),
+    };
+    if let [list] = lists {
+        list.iter().for_each(|&p| add(p));
+    } else {
+        let mut heads: std::collections::BinaryHeap<Reverse<((u32, u32), usize)>> = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(l, list)| list.first().map(|&p| Reverse((p, l))))
+            .collect();
+        let mut at = vec![0usize; lists.len()];
+        while let Some(Reverse((p, l))) = heads.pop() {
+            at[l] += 1;
+            if let Some(&next) = lists[l].get(at[l]) {
+                heads.push(Reverse((next, l)));
+            }
+            add(p);
+        }
+    }
+    keep(run);
+    out
 }
 
 /// [`detect`], calling `tick` once per document fingerprinted. With a `memo` (what an earlier
@@ -574,33 +616,31 @@ fn detect_in(
     let lens: Vec<usize> = read.iter().map(|p| p.chars).collect();
 
     let cap = ((docs.len() as f64 * cfg.max_bucket_share) as usize).clamp(4, cfg.max_bucket.max(4));
-    let mut candidates: Vec<(u32, u32)> = Vec::new();
+    // Each range's candidate pairs (one entry per fingerprint two texts share), sorted.
+    let mut candidates: Vec<Vec<(u32, u32)>> = Vec::new();
     for range in 0..1u64 << bits {
-        let mut index: Vec<(u64, u32)> = Vec::new();
-        for (i, p) in read.iter().enumerate() {
-            let f = p.fingerprints();
+        let part = |f: &[u64]| {
             let from = f.partition_point(|&h| shard_of(h) < range);
             let to = f.partition_point(|&h| shard_of(h) <= range);
-            index.extend(f[from..to].iter().map(|&h| (h, i as u32)));
+            from..to
+        };
+        // Made at its size: grown by doubling it was up to twice that.
+        let size = read.iter().map(|p| part(p.fingerprints()).len()).sum();
+        let mut index: Vec<(u64, u32)> = Vec::with_capacity(size);
+        for (i, p) in read.iter().enumerate() {
+            let f = p.fingerprints();
+            index.extend(f[part(f)].iter().map(|&h| (h, i as u32)));
         }
         index.par_sort_unstable();
-        stats.common_fingerprints += pairs_in_groups(&index, cap, docs, &mut candidates);
+        let (pairs, common) = pairs_in_groups(&index, cap, docs);
+        drop(index);
+        stats.common_fingerprints += common;
+        candidates.push(pairs);
     }
     // Kept for the next run only when there is one to keep them for.
     let read = keys.as_ref().map(|_| read);
-    candidates.par_sort_unstable();
-    let mut counted: Vec<(u32, u32)> = Vec::new();
-    let mut i = 0;
-    while i < candidates.len() {
-        let mut j = i + 1;
-        while j < candidates.len() && candidates[j] == candidates[i] {
-            j += 1;
-        }
-        if j - i >= cfg.min_fingerprints {
-            counted.push(candidates[i]);
-        }
-        i = j;
-    }
+    let mut counted = found_in(&candidates, cfg.min_fingerprints.max(1));
+    drop(candidates);
     for ids in exact.values() {
         for x in 0..ids.len() {
             for y in x + 1..ids.len() {
@@ -1241,6 +1281,39 @@ mod tests {
             assert_eq!(stats.common_fingerprints, whole_stats.common_fingerprints);
             assert_eq!(stats.fingerprints, whole_stats.fingerprints);
         }
+    }
+
+    #[test]
+    fn pairs_merged_from_sorted_lists_are_counted_as_in_one_list() {
+        // Pseudo-random lists of pairs, some pairs in several lists and several times in one.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as u32
+        };
+        for lists_n in [1, 2, 3, 7] {
+            let mut lists: Vec<Vec<(u32, u32)>> = (0..lists_n)
+                .map(|_| (0..60).map(|_| (next(6), next(6))).collect())
+                .collect();
+            lists.push(Vec::new());
+            for l in &mut lists {
+                l.sort_unstable();
+            }
+            let mut all: Vec<(u32, u32)> = lists.concat();
+            all.sort_unstable();
+            for min in 1..5 {
+                let want: Vec<(u32, u32)> = all
+                    .chunk_by(|a, b| a == b)
+                    .filter(|g| g.len() >= min)
+                    .map(|g| g[0])
+                    .collect();
+                assert!(!want.is_empty());
+                assert_eq!(found_in(&lists, min), want, "{lists_n} lists, min {min}");
+            }
+        }
+        assert!(found_in(&[], 1).is_empty());
     }
 
     #[test]

@@ -210,8 +210,8 @@ pub(crate) fn merge_maps<K: std::hash::Hash + Eq, V: Default>(
 
 /// One submission's suggestions, each with its clustering words, and its subject line's words.
 struct Built {
-    suggestions: Vec<(Suggestion, Vec<ClusterWord>)>,
-    subject_words: Vec<ClusterWord>,
+    suggestions: Vec<(Suggestion, Box<[ClusterWord]>)>,
+    subject_words: Box<[ClusterWord]>,
 }
 
 /// Starts a step of `units` units, unless there is nothing to do (a bar never shows `0/0`).
@@ -229,7 +229,7 @@ pub struct Found {
     /// The submission's suggestions, in order.
     pub pieces: Vec<FoundPiece>,
     /// Clustering words of the subject line (a table row's title).
-    pub subject_words: Vec<ClusterWord>,
+    pub subject_words: Box<[ClusterWord]>,
     /// Places the subject line names.
     pub subject_places: Vec<String>,
 }
@@ -238,28 +238,66 @@ pub struct Found {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FoundPiece {
     /// Byte range in the submission's text.
-    pub start: usize,
+    pub start: u32,
     /// End of the byte range.
-    pub end: usize,
+    pub end: u32,
     /// Whose words.
     pub voice: Voice,
     /// Where the suggestion's text starts (its numbering cut off): the text is
     /// `submission.text[from..end]`, taken from the submission rather than copied here (at 1M
     /// documents the copies of 5.6 M suggestions were ~0.7 GB held from the reading pass on).
-    pub from: usize,
+    pub from: u32,
     /// Theme group.
     pub theme_group: Shared,
     /// Theme.
     pub theme: Shared,
     /// Its clustering words.
-    pub words: Vec<ClusterWord>,
+    pub words: Box<[ClusterWord]>,
     /// Places it names.
     pub places: Vec<String>,
 }
 
-/// A clustering word: byte range in its text, whether it names a place, whether it is a noun.
+/// A clustering word in 8 bytes: its byte range in its text, whether it names a place and
+/// whether it is a noun (the flags in the top bits of the end). At a million documents the
+/// 57 M words of every suggestion are held from the reading pass to clustering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClusterWord(pub u32, pub u32, pub bool, pub bool);
+pub struct ClusterWord {
+    start: u32,
+    end: u32,
+}
+
+impl ClusterWord {
+    const PLACE: u32 = 1 << 31;
+    const NOUN: u32 = 1 << 30;
+    /// The furthest a word's end can be into its text (1 GiB; input files are at most 256 MiB
+    /// unless configured otherwise).
+    const END: u32 = Self::NOUN - 1;
+
+    /// The word at `start..end` of its text; `None` when it ends further in than [`Self::END`].
+    pub fn new(start: usize, end: usize, place: bool, noun: bool) -> Option<ClusterWord> {
+        let end = u32::try_from(end).ok().filter(|&e| e <= Self::END)?;
+        let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        Some(ClusterWord {
+            start: start as u32,
+            end: end | flag(place, Self::PLACE) | flag(noun, Self::NOUN),
+        })
+    }
+
+    /// Its byte range in its text.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.end & Self::END) as usize
+    }
+
+    /// Whether it names a place.
+    pub fn place(self) -> bool {
+        self.end & Self::PLACE != 0
+    }
+
+    /// Whether it is a noun.
+    pub fn noun(self) -> bool {
+        self.end & Self::NOUN != 0
+    }
+}
 
 /// The subject line of a submission: a table row's title (留言主题); empty for a document.
 fn subject_of(s: &Submission) -> &str {
@@ -270,14 +308,15 @@ fn subject_of(s: &Submission) -> &str {
     }
 }
 
-/// Tokens (slices of `text`) as byte ranges of `text`.
-fn spans_of(text: &str, tokens: &[cluster::Token]) -> Vec<ClusterWord> {
+/// Tokens (slices of `text`) as byte ranges of `text` (those too far in to be kept left out,
+/// [`ClusterWord::new`]).
+fn spans_of(text: &str, tokens: &[cluster::Token]) -> Box<[ClusterWord]> {
     let base = text.as_ptr() as usize;
     tokens
         .iter()
-        .map(|(w, place, noun)| {
+        .filter_map(|(w, place, noun)| {
             let start = w.as_ptr() as usize - base;
-            ClusterWord(start as u32, (start + w.len()) as u32, *place, *noun)
+            ClusterWord::new(start, start + w.len(), *place, *noun)
         })
         .collect()
 }
@@ -286,9 +325,7 @@ fn spans_of(text: &str, tokens: &[cluster::Token]) -> Vec<ClusterWord> {
 fn tokens_of<'a>(text: &'a str, words: &[ClusterWord]) -> Vec<cluster::Token<'a>> {
     words
         .iter()
-        .filter_map(|&ClusterWord(a, b, place, noun)| {
-            text.get(a as usize..b as usize).map(|w| (w, place, noun))
-        })
+        .filter_map(|&w| text.get(w.range()).map(|t| (t, w.place(), w.noun())))
         .collect()
 }
 
@@ -524,7 +561,7 @@ impl Suggester {
     fn find_with(&self, s: &Submission, tagged: Option<&Tagged<'_>>) -> Found {
         let subject = subject_of(s);
         let (subject_words, subject_places) = if subject.is_empty() {
-            (Vec::new(), Vec::new())
+            (Box::default(), Vec::new())
         } else {
             let (t, p) = cluster::tokens_and_places(&self.seg, Some(&self.places), subject);
             (spans_of(subject, &t), p)
@@ -547,10 +584,10 @@ impl Suggester {
                 FoundPiece {
                     words: spans_of(&p.text, &t),
                     places,
-                    start: p.start,
-                    end: p.end,
+                    start: text_offset(p.start),
+                    end: text_offset(p.end),
                     voice: p.voice,
-                    from,
+                    from: text_offset(from),
                     theme_group,
                     theme,
                 }
@@ -599,9 +636,9 @@ impl Suggester {
                     source: source.clone(),
                     places: named,
                     voice: p.voice,
-                    text: Excerpt::of(&s.text, p.from, p.end),
-                    start: text_offset(p.start),
-                    end: text_offset(p.end),
+                    text: Excerpt::of(&s.text, p.from as usize, p.end as usize),
+                    start: p.start,
+                    end: p.end,
                     theme_group: p.theme_group,
                     theme: p.theme,
                     issue: None,
@@ -629,8 +666,8 @@ impl Suggester {
         let total: usize = found.iter().map(|f| f.pieces.len()).sum();
         let mut suggestions: Vec<Suggestion> = Vec::with_capacity(total);
         // Per suggestion: its clustering words and its submission's subject words (spans).
-        let mut spans: Vec<(Vec<ClusterWord>, usize)> = Vec::with_capacity(total);
-        let mut subject_spans: Vec<Vec<ClusterWord>> = Vec::with_capacity(subs.len());
+        let mut spans: Vec<(Box<[ClusterWord]>, u32)> = Vec::with_capacity(total);
+        let mut subject_spans: Vec<Box<[ClusterWord]>> = Vec::with_capacity(subs.len());
         // Theme names are few: one copy of each.
         // (Read afresh they share the suggester's copy already; read from the cache they do not.)
         let mut names: HashMap<Shared, Shared> = HashMap::default();
@@ -651,7 +688,7 @@ impl Suggester {
                     sug.theme_group = name(sug.theme_group);
                     sug.theme = name(sug.theme);
                     suggestions.push(sug);
-                    spans.push((words, subject_spans.len()));
+                    spans.push((words, subject_spans.len() as u32));
                 }
                 subject_spans.push(b.subject_words);
             }
@@ -670,7 +707,10 @@ impl Suggester {
         };
         let subject_words = |k: usize| {
             let i = active[k];
-            tokens_of(&suggestions[i].source.subject, &subject_spans[spans[i].1])
+            tokens_of(
+                &suggestions[i].source.subject,
+                &subject_spans[spans[i].1 as usize],
+            )
         };
         let space = cluster::vectorise_with(
             active.len(),
@@ -1086,6 +1126,30 @@ impl Suggester {
 mod tests {
     use super::*;
     use diaoyan_model::Kind;
+
+    /// A clustering word keeps its range and both flags in 8 bytes; a word ending beyond what
+    /// the end can hold is left out rather than read wrong.
+    #[test]
+    fn a_clustering_word_keeps_its_range_and_flags_in_eight_bytes() {
+        assert_eq!(std::mem::size_of::<ClusterWord>(), 8);
+        for (place, noun) in [(false, false), (true, false), (false, true), (true, true)] {
+            let w = ClusterWord::new(7, 19, place, noun).unwrap();
+            assert_eq!((w.range(), w.place(), w.noun()), (7..19, place, noun));
+        }
+        let far = ClusterWord::END as usize;
+        assert_eq!(
+            ClusterWord::new(far - 3, far, true, true).unwrap().range(),
+            far - 3..far
+        );
+        assert!(ClusterWord::new(far - 3, far + 1, false, false).is_none());
+        assert!(ClusterWord::new(0, usize::MAX, false, false).is_none());
+        let text = "河口村的机耕路";
+        let tokens: Vec<cluster::Token> =
+            vec![(&text[..9], true, true), (&text[12..], false, true)];
+        let spans = spans_of(text, &tokens);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(tokens_of(text, &spans), tokens);
+    }
 
     /// An issue larger than one worker's share ([`TALLY_CHUNK`]) is counted in parts; its heat
     /// equals a plain count of its members: people, places, units, submissions, likes, the
