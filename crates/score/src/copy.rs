@@ -665,29 +665,16 @@ fn detect_in(
         prints,
     } = earlier;
     drop(prints);
-    // The normalised texts of the pairs to verify (those not taken over from the earlier run).
-    let mut needed = vec![false; docs.len()];
-    for &(a, b) in &counted {
-        let (a, b) = copier_first(docs, a as usize, b as usize);
-        if !keys
-            .as_ref()
-            .is_some_and(|ks| earlier.contains_key(&(ks[a], ks[b])))
-        {
-            needed[a] = true;
-            needed[b] = true;
-        }
-    }
-    let norms: Vec<Option<Norm>> = docs
-        .par_iter()
-        .zip(&needed)
-        .map(|(d, &needed)| needed.then(|| normalise(d.text)))
-        .collect();
-    drop(needed);
+    // A pair's normalised texts are made when it is measured (its group's first text once for
+    // the group): made beforehand for every text of a pair to verify, they were the copy stage's
+    // peak (4 bytes a character; at a million texts most texts are in some candidate pair).
     let verified: Vec<(usize, usize, Option<PairKey>, Option<Measured>)> = groups
         .par_iter()
         .flat_map_iter(|g| {
             let first = g[0].0 as usize;
-            // The first text's shingles, computed once for its group when a pair needs them.
+            // The first text's normalised text and shingles, made once for its group when a
+            // pair needs them.
+            let first_norm = std::cell::OnceCell::new();
             let known = std::cell::OnceCell::new();
             g.iter()
                 .map(|&(a, b)| {
@@ -696,14 +683,16 @@ fn detect_in(
                     let measured = match key.and_then(|key| earlier.get(&key)) {
                         Some(m) => m.clone(),
                         None => {
-                            let known = (lens[first] >= cfg.short_chars).then(|| {
-                                (
-                                    first,
-                                    known
-                                        .get_or_init(|| Shingled::of(normalised(&norms, first), k)),
-                                )
-                            });
-                            measure(docs, &norms, a, b, k, cfg, known)
+                            let nf = first_norm.get_or_init(|| normalise(docs[first].text));
+                            let other = normalise(docs[if a == first { b } else { a }].text);
+                            let (na, nb) = if a == first {
+                                (nf, &other)
+                            } else {
+                                (&other, nf)
+                            };
+                            let known = (lens[first] >= cfg.short_chars)
+                                .then(|| (first, known.get_or_init(|| Shingled::of(nf, k))));
+                            measure(docs, (na, nb), a, b, k, cfg, known)
                         }
                     };
                     (a, b, key, measured)
@@ -758,12 +747,6 @@ impl Shingled {
 }
 
 /// The normalised text of a document in a pair being verified.
-fn normalised(norms: &[Option<Norm>], i: usize) -> &Norm {
-    norms[i]
-        .as_ref()
-        .expect("every text of a pair to verify is normalised")
-}
-
 /// A candidate pair in the order it is measured: references always sit on the `b` side.
 fn copier_first(docs: &[CopyDoc], a: usize, b: usize) -> (usize, usize) {
     if docs[a].reference { (b, a) } else { (a, b) }
@@ -790,17 +773,16 @@ fn print_of(text: &str, cfg: &CopyConfig, chars: &mut Vec<char>, hashes: &mut Ve
 }
 
 /// Verifies one candidate pair exactly (in [`copier_first`] order): `None` when it is no copy.
-/// `known` is one text's shingles, already computed.
+/// `na` and `nb` are the two texts normalised; `known` is one text's shingles, already computed.
 fn measure(
     docs: &[CopyDoc],
-    norms: &[Option<Norm>],
+    (na, nb): (&Norm, &Norm),
     a: usize,
     b: usize,
     k: usize,
     cfg: &CopyConfig,
     known: Option<(usize, &Shingled)>,
 ) -> Option<Measured> {
-    let (na, nb) = (normalised(norms, a), normalised(norms, b));
     let short = na.chars.len() < cfg.short_chars || nb.chars.len() < cfg.short_chars;
     if short {
         return (na.chars == nb.chars).then(|| Measured {
@@ -1117,12 +1099,18 @@ mod tests {
         let k = cfg.shingle;
         for (x, y, copy) in [(&copier, SOURCE, true), (&copier, other, false)] {
             let docs = [doc("a", "甲", "", x), doc("b", "乙", "", y)];
-            let norms: Vec<Option<Norm>> = docs.iter().map(|d| Some(normalise(d.text))).collect();
-            let [sa, sb] = [0, 1].map(|i| Shingled::of(normalised(&norms, i), k));
-            let plain = measure(&docs, &norms, 0, 1, k, &cfg, None);
+            let [na, nb] = [0, 1].map(|i| normalise(docs[i].text));
+            let [sa, sb] = [&na, &nb].map(|n| Shingled::of(n, k));
+            let plain = measure(&docs, (&na, &nb), 0, 1, k, &cfg, None);
             assert_eq!(plain.is_some(), copy, "{plain:?}");
-            assert_eq!(measure(&docs, &norms, 0, 1, k, &cfg, Some((0, &sa))), plain);
-            assert_eq!(measure(&docs, &norms, 0, 1, k, &cfg, Some((1, &sb))), plain);
+            assert_eq!(
+                measure(&docs, (&na, &nb), 0, 1, k, &cfg, Some((0, &sa))),
+                plain
+            );
+            assert_eq!(
+                measure(&docs, (&na, &nb), 0, 1, k, &cfg, Some((1, &sb))),
+                plain
+            );
             if let Some(m) = plain {
                 let (ha, hb): (HashSet<u64>, HashSet<u64>) = (
                     sa.h.iter().copied().collect(),
@@ -1132,7 +1120,7 @@ mod tests {
                 let jaccard = both as f64 / (ha.len() + hb.len() - both) as f64;
                 assert!((m.similarity - jaccard).abs() < 1e-12, "{m:?} {jaccard}");
                 // The source is inside the copier whole: all of it is in shared passages.
-                assert_eq!(m.shared_b, normalised(&norms, 1).chars.len());
+                assert_eq!(m.shared_b, nb.chars.len());
                 assert!(m.containment_a > 0.7 && m.containment_a < 1.0, "{m:?}");
             }
         }
