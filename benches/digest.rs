@@ -58,7 +58,7 @@ fn run(n: usize) -> Run {
                 .as_ref()
                 .map(|x| format!("T{}", &x[1..x.len() - 1]).into());
             Suggestion {
-                id: format!("s{i:015x}"),
+                id: format!("s{i:015x}").as_str().into(),
                 source: std::sync::Arc::new(diaoyan_model::Source {
                     subject: s.title.as_str().into(),
                     ..diaoyan_model::Source::of(s)

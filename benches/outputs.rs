@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
     );
     for s in &out.suggestions {
         table.push(vec![
-            s.id.clone(),
+            s.id.to_string(),
             s.source.path.to_string(),
             s.source.author.to_string(),
             s.source.place.to_string(),

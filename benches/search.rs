@@ -73,7 +73,7 @@ fn suggestions(n: usize) -> Vec<Suggestion> {
                 3 + i % 40
             );
             Suggestion {
-                id: format!("s{i:015x}"),
+                id: format!("s{i:015x}").as_str().into(),
                 source: std::sync::Arc::new(diaoyan_model::Source {
                     submission: format!("{:016x}", i / 5).into(),
                     path: format!("第{}镇/手记{}.docx", i % 40, i / 5).into(),

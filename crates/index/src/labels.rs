@@ -24,11 +24,11 @@ impl Labels {
     /// The labels of `issues` and `topics`, each given as its id and member suggestion ids; a
     /// group's key is its smallest member id (members belong to one issue and one topic, so
     /// keys are distinct). Entries whose issue or topic is not among these keep the id itself.
-    pub fn new<'a>(
-        issues: impl IntoIterator<Item = (&'a str, &'a [String])>,
-        topics: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    pub fn new<'a, M: Ord + std::fmt::Display + 'a>(
+        issues: impl IntoIterator<Item = (&'a str, &'a [M])>,
+        topics: impl IntoIterator<Item = (&'a str, &'a [M])>,
     ) -> Labels {
-        let keyed = |groups: &mut dyn Iterator<Item = (&'a str, &'a [String])>| {
+        let keyed = |groups: &mut dyn Iterator<Item = (&'a str, &'a [M])>| {
             let mut v: Vec<(String, String)> = groups
                 .filter_map(|(id, members)| {
                     let key = members.iter().min()?;

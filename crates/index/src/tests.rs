@@ -623,7 +623,7 @@ fn renumbered_issues_and_topics_keep_their_entries() {
             let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
             for s in data {
                 if let Some(g) = f(s) {
-                    by.entry(g.to_owned()).or_default().push(s.id.clone());
+                    by.entry(g.to_owned()).or_default().push(s.id.to_string());
                 }
             }
             by

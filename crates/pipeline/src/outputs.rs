@@ -749,7 +749,7 @@ fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
         |i| {
             let s = &suggestions[i];
             vec![
-                s.id.clone(),
+                s.id.to_string(),
                 s.source.submission.to_string(),
                 s.source.path.to_string(),
                 s.source.author.to_string(),

@@ -61,7 +61,7 @@ pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
         .map(|i| diaoyan_digest::IssueRef {
             id: &i.id,
             title: &i.title,
-            members: i.members.iter().map(String::as_str).collect(),
+            members: i.members.iter().map(|m| m.as_str()).collect(),
         })
         .collect();
     let mut r = Reviews {

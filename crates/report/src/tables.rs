@@ -89,15 +89,11 @@ enum SuggestionCol {
 }
 
 /// The suggestions table, one column at a time; from owned rows, the fields that hold memory of
-/// their own (words, id, places) are let go once their column is made.
+/// their own (words, places) are let go once their column is made.
 fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
     use SuggestionCol::{Likes, Str};
     let cols: [SuggestionCol; 17] = [
-        Str(
-            "id",
-            |x| x.id.as_str().into(),
-            Some(|x| x.id = String::new()),
-        ),
+        Str("id", |x| x.id.as_str().into(), None),
         Str("submission", |x| x.source.submission.as_str().into(), None),
         Str("path", |x| x.source.path.as_str().into(), None),
         Str("author", |x| x.source.author.as_str().into(), None),

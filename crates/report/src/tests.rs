@@ -143,7 +143,7 @@ fn run() -> Run {
         first: "2023-09-18".into(),
         last: "2023-09-19".into(),
         examples: vec![EVIL.into()],
-        members: members.iter().map(|m| (*m).to_owned()).collect(),
+        members: members.iter().map(|&m| m.into()).collect(),
     };
     let issues = vec![
         issue(
@@ -175,7 +175,7 @@ fn run() -> Run {
         last: "2023-09-19".into(),
         issues: vec![issue.into()],
         examples: Vec::new(),
-        members: members.iter().map(|m| (*m).to_owned()).collect(),
+        members: members.iter().map(|&m| m.into()).collect(),
     };
     let topics = vec![
         topic(

@@ -41,7 +41,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Excerpt, Shared, Source, Submission, Verdict, text_offset};
+use diaoyan_model::{Excerpt, Shared, ShortId, Source, Submission, Verdict, text_offset};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -617,12 +617,9 @@ impl Suggester {
             .pieces
             .into_iter()
             .map(|p| {
-                let id = format!(
-                    "{:016x}",
-                    xxhash_rust::xxh3::xxh3_64(
-                        format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes()
-                    )
-                );
+                let id = ShortId::hex(xxhash_rust::xxh3::xxh3_64(
+                    format!("{}\0{}\0{}", s.id, p.start, p.end).as_bytes(),
+                ));
                 // The places the subject line names come first.
                 let mut named = p.places;
                 for place in f.subject_places.iter().rev() {
@@ -1117,7 +1114,7 @@ impl Suggester {
             first: dates.first().map(|d| d.0.to_string()).unwrap_or_default(),
             last: dates.last().map(|d| d.0.to_string()).unwrap_or_default(),
             examples,
-            members: members.iter().map(|s| s.id.clone()).collect(),
+            members: members.iter().map(|s| s.id).collect(),
         }
     }
 }
@@ -1189,7 +1186,7 @@ mod tests {
             .collect();
         let all: Vec<Suggestion> = (0..n)
             .map(|i| Suggestion {
-                id: format!("s{i}"),
+                id: format!("s{i}").as_str().into(),
                 source: sources[i % sources.len()].clone(),
                 places: vec![format!("组{}", i % 7)],
                 voice: if i % 3 == 0 {
@@ -1223,7 +1220,7 @@ mod tests {
                 .len()
         };
         let people = distinct(&|s| match (s.voice, s.source.path.contains('#')) {
-            (Voice::People, false) => s.id.clone(),
+            (Voice::People, false) => s.id.to_string(),
             _ if s.source.author.is_empty() => s.source.submission.to_string(),
             _ => s.source.author.to_string(),
         });
