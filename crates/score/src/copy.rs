@@ -746,7 +746,6 @@ impl Shingled {
     }
 }
 
-/// The normalised text of a document in a pair being verified.
 /// A candidate pair in the order it is measured: references always sit on the `b` side.
 fn copier_first(docs: &[CopyDoc], a: usize, b: usize) -> (usize, usize) {
     if docs[a].reference { (b, a) } else { (a, b) }

@@ -244,7 +244,7 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
 
 /// [`vectorise`] of `n_docs` documents whose tokens `tokens(k)` makes when asked (twice each);
 /// `done` is called as each document's vector is made. The run keeps each suggestion's words
-/// as byte ranges (12 bytes a word) and makes its tokens (24 bytes a word) only while they are
+/// as byte ranges (8 bytes a word) and makes its tokens (24 bytes a word) only while they are
 /// read, rather than holding every suggestion's tokens beside the vectors (1M documents: the
 /// clustering step's peak).
 pub(crate) fn vectorise_with<'a>(
