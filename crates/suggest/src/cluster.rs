@@ -8,7 +8,7 @@
 
 use crate::HashMap;
 use crate::lists::Lists;
-use crate::pairs::{PairList, sort_pairs};
+use crate::pairs::{Buckets, PAIR_PARTS, PairList};
 use diaoyan_text::{Places, Segmenter, Word};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -540,9 +540,8 @@ struct Pre<'a> {
     content_norm: f32,
 }
 
-/// Candidate pairs of several bands gathered before they are sorted and merged into the list
-/// (8 M pairs, 64 MB).
-const PENDING: usize = 1 << 23;
+/// Candidate pairs turned into pairs of groups at a time (32 M pairs, 256 MB).
+const GROUP_PART: usize = 1 << 25;
 
 /// Most MinHash rows per band (more would make candidates rarer than any useful setting).
 pub const MAX_ROWS: usize = 16;
@@ -559,14 +558,12 @@ pub(crate) fn cluster(
     // Checked when the pipeline file is read ([`ClusterConfig::check`]); kept in range here too
     // for callers that build a configuration in code.
     let rows = cfg.rows.clamp(1, MAX_ROWS);
-    // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, each
-    // bucket links its members, and the pairs of a few bands are merged into the running sorted
-    // set (delta-coded, [`PairList`]). Peak memory is the distinct pairs, about three bytes
-    // each, plus [`PENDING`] raw pairs (or one band's, when larger) and four bytes more a pair
-    // while they are sorted, not every band's raw pairs at once.
-    let mut pairs = PairList::default();
-    let mut pending: Vec<u64> = Vec::new();
-    step(tick, "候选配对", bands);
+    // Candidate pairs, one band at a time: the (band key, doc) list of a band is sorted, and
+    // each bucket is kept ([`Buckets`]: about a byte a member); then each document that leads a
+    // bucket gathers its later partners from all its buckets at once, into the sorted list of
+    // distinct pairs (delta-coded, [`PairList`], about three bytes a pair).
+    let mut buckets = Buckets::new(cfg.bucket_cap);
+    step(tick, "候选配对", bands + PAIR_PARTS);
     for b in 0..bands {
         // Each word's hash under each of the band's seeds, computed once per word rather than
         // once per occurrence: `hashed[t * rows + r]`.
@@ -600,23 +597,17 @@ pub(crate) fn cluster(
             })
             .collect();
         keys.par_sort_unstable();
-        // Each bucket links its members (the first `bucket_cap` of a large one to every other).
-        // Bands are gathered and merged in together once they hold [`PENDING`] pairs: each
-        // band repeats most pairs of the one before, and one sort of many bands' pairs
-        // ([`sort_pairs`]) costs less than a sort and a merge per band. A band's pairs go
-        // straight onto the pending ones (collected on their own and then appended, they were
-        // copied once more).
-        let cap = cfg.bucket_cap;
-        pending.par_extend(keys.par_chunk_by(|a, b| a.0 == b.0).flat_map_iter(|group| {
-            (1..group.len())
-                .flat_map(move |x| (0..x.min(cap)).map(move |y| pack(group[y].1, group[x].1)))
-        }));
-        drop(keys);
-        if pending.len() >= PENDING || b + 1 == bands {
-            pairs = pairs.merged(&sort_pairs(std::mem::take(&mut pending), n));
+        // Each bucket links each of its first `bucket_cap` members to every member after it.
+        let mut members: Vec<u32> = Vec::new();
+        for group in keys.chunk_by(|a, b| a.0 == b.0) {
+            members.clear();
+            members.extend(group.iter().map(|k| k.1));
+            buckets.add(&members);
         }
+        drop(keys);
         tick(Tick::Done(1));
     }
+    let pairs = buckets.pairs(n, |k| tick(Tick::Done(k)));
     // What the pair test below reads of each vector, millions of times and in no order the
     // memory favours, in one 32-byte slot: its terms (where they lie), its three main nouns
     // that are not place names ([`NO_TERM`] filling) and its norm over its words that are not
@@ -735,10 +726,11 @@ pub(crate) fn cluster(
         // delta-coded list. (Held whole, eight bytes a pair, they were the run's peak memory at
         // 1M documents: 632 MB. Each merge rewrites the list so far, so parts are large: in
         // ten parts, the 7.4 M pairs of 100k documents took 0.18 s instead of 0.10 s whole.)
-        // (Each part sorted as a whole, not by [`sort_pairs`]: one large group can be in most of
-        // these pairs, and its partners would be sorted on one thread.)
+        // (Each part sorted as a whole, not by the first document and then each document's
+        // partners: one large group can be in most of these pairs, and its partners would be
+        // sorted on one thread.)
         let mut group_pairs = PairList::default();
-        for part in pairs.blocks_in_parts(4 * PENDING) {
+        for part in pairs.blocks_in_parts(GROUP_PART) {
             let mut raw: Vec<u64> = part
                 .flat_map_iter(|block| {
                     block

@@ -1,5 +1,6 @@
 //! The candidate pairs of the clustering step: a sorted, duplicate-free list of packed pairs
-//! (`a << 32 | b`), held as blocks of delta-coded varints.
+//! (`a << 32 | b`), held as blocks of delta-coded varints; and the band buckets they are made
+//! from ([`Buckets`]).
 //!
 //! At a million documents the list is hundreds of millions of pairs: eight bytes each, and the
 //! old and the new list side by side while a band was merged in, it was the largest thing the
@@ -110,145 +111,160 @@ impl FromIterator<u64> for PairList {
     }
 }
 
-/// The packed pairs `raw` (in any order, with repeats) of documents below `n`, sorted and without
-/// repeats, in `raw`'s own memory. A counting sort by the first document, then each document's
-/// partners sorted on their own (mostly a few hundred numbers): far fewer comparisons than
-/// sorting the whole list, which, with every band repeating most pairs of the band before, was
-/// most of the candidate step's time. Besides `raw` it holds four bytes a pair and about twenty
-/// a document. (A list where one document is in most pairs sorts its partners on one thread:
-/// use it where pairs spread over many documents.)
-pub(crate) fn sort_pairs(mut raw: Vec<u64>, n: usize) -> Vec<u64> {
-    if raw.is_empty() {
-        return raw;
+/// The buckets of every band, from which the candidate pairs are read: each bucket of two or
+/// more vectors links each of its first `cap` members to every member after it.
+///
+/// Every band repeats most pairs of the band before (10,000 documents: 27 M pairs from the
+/// buckets, 4 M distinct), so pairs made band by band had to be sorted to drop the repeats, and
+/// that sort was most of the candidate step. Instead the buckets are kept, small (each bucket's
+/// members in increasing order as delta-coded varints: about a byte a member, as members are
+/// close together), and each document that leads a bucket (one of its first `cap` members, with
+/// members after it) gathers its later partners from all its buckets at once, dropping repeats
+/// with a bit per vector. The partners come out in order, document by document: the sorted list
+/// with no sort and no merge.
+#[derive(Debug)]
+pub(crate) struct Buckets {
+    cap: usize,
+    /// The members of every bucket, each bucket's first as a varint of itself, the rest as
+    /// varints of their difference from the member before.
+    bytes: Vec<u8>,
+    /// Bucket `k` is `bytes[starts[k]..starts[k + 1]]`.
+    starts: Vec<usize>,
+    /// `doc << 32 | bucket`, for each document and each bucket it leads.
+    leads: Vec<u64>,
+}
+
+/// The parts [`Buckets::pairs`] reads the leading documents in (by about the same number of
+/// members to look at), each on a worker and reported done as one unit.
+pub(crate) const PAIR_PARTS: usize = 64;
+
+impl Buckets {
+    /// No buckets yet; each of the first `cap` members of a bucket (at least one) leads it.
+    pub(crate) fn new(cap: usize) -> Self {
+        Buckets {
+            cap: cap.max(1),
+            bytes: Vec::new(),
+            starts: vec![0],
+            leads: Vec::new(),
+        }
     }
-    // `start[a]..start[a + 1]`: where the partners of `a` go. Counted and placed by every
-    // worker for a range of first documents of its own, each reading the whole list (reading
-    // in order is cheap; the scattered counts and writes are what took the time, on one
-    // thread: a third of the candidate step).
-    let workers = rayon::current_num_threads().clamp(1, 8);
-    let mut start = vec![0usize; n + 1];
-    {
-        let per = n.div_ceil(workers).max(1);
-        start[1..]
-            .par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(w, count)| {
-                let base = w * per;
-                for &p in &raw {
-                    if let Some(c) = ((p >> 32) as usize)
-                        .checked_sub(base)
-                        .and_then(|a| count.get_mut(a))
-                    {
-                        *c += 1;
-                    }
-                }
-            });
+
+    /// Adds a bucket: its members, in strictly increasing order (a bucket of one links nothing
+    /// and is not kept).
+    pub(crate) fn add(&mut self, members: &[u32]) {
+        if members.len() < 2 {
+            return;
+        }
+        debug_assert!(members.windows(2).all(|w| w[0] < w[1]));
+        let bucket = (self.starts.len() - 1) as u64;
+        assert!(bucket < 1 << 32, "more buckets than a pair can name");
+        for &a in &members[..self.cap.min(members.len() - 1)] {
+            self.leads.push(u64::from(a) << 32 | bucket);
+        }
+        let mut prev = 0;
+        for &m in members {
+            put_varint(&mut self.bytes, u64::from(m - prev));
+            prev = m;
+        }
+        self.starts.push(self.bytes.len());
     }
-    for a in 0..n {
-        start[a + 1] += start[a];
-    }
-    let mut partner = vec![0u32; raw.len()];
-    {
-        // Ranges of first documents holding about the same number of pairs.
-        let per = raw.len().div_ceil(workers);
-        let mut jobs = Vec::with_capacity(workers);
-        let mut rest: &mut [u32] = &mut partner;
-        let mut a = 0;
-        while a < n {
-            let mut b = start
-                .partition_point(|&s| s < start[a] + per)
-                .clamp(a + 1, n);
-            while b < n && start[b] == start[a] {
-                b += 1;
+
+    /// The members of bucket `k`, in order.
+    fn members(&self, k: usize) -> impl Iterator<Item = u32> + '_ {
+        let mut bytes = &self.bytes[self.starts[k]..self.starts[k + 1]];
+        let mut prev = 0u32;
+        std::iter::from_fn(move || {
+            if bytes.is_empty() {
+                return None;
             }
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(start[b] - start[a]);
-            jobs.push((a..b, part));
+            prev += take_varint(&mut bytes) as u32;
+            Some(prev)
+        })
+    }
+
+    /// The candidate pairs of vectors below `n`: sorted, each once. `done(1)` as each of (at
+    /// most) [`PAIR_PARTS`] parts is read; the rest of the parts once all are.
+    pub(crate) fn pairs(mut self, n: usize, done: impl Fn(usize) + Sync) -> PairList {
+        self.leads.par_sort_unstable();
+        let this = &self;
+        // Runs of leads of one document, cut into parts of about the same number of members.
+        let size = |l: u64| {
+            let k = l as u32 as usize;
+            this.starts[k + 1] - this.starts[k]
+        };
+        let total: usize = this.leads.iter().map(|&l| size(l)).sum();
+        let per = total.div_ceil(PAIR_PARTS).max(1);
+        let mut parts: Vec<&[u64]> = Vec::with_capacity(PAIR_PARTS + 1);
+        let mut rest: &[u64] = &this.leads;
+        while !rest.is_empty() {
+            let (mut at, mut got) = (0, 0);
+            while at < rest.len() && (got < per || rest[at] >> 32 == rest[at - 1] >> 32) {
+                got += size(rest[at]);
+                at += 1;
+            }
+            let (part, tail) = rest.split_at(at);
+            parts.push(part);
             rest = tail;
-            a = b;
         }
-        jobs.into_par_iter().for_each(|(docs, part)| {
-            let mut at: Vec<usize> = start[docs.clone()]
-                .iter()
-                .map(|&s| s - start[docs.start])
-                .collect();
-            for &p in &raw {
-                let a = (p >> 32) as usize;
-                if docs.contains(&a) {
-                    let slot = &mut at[a - docs.start];
-                    part[*slot] = p as u32;
-                    *slot += 1;
-                }
-            }
-        });
-    }
-    // Runs of documents with about the same number of pairs, side by side: first each
-    // document's partners are sorted and their repeats dropped in place (`kept[a]` left) …
-    let parts = rayon::current_num_threads() * 8;
-    let per = raw.len().div_ceil(parts);
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::with_capacity(parts + 1);
-    let mut a = 0;
-    while a < n {
-        let mut b = a + 1;
-        while b < n && start[b + 1] - start[a] < per {
-            b += 1;
-        }
-        runs.push(a..b);
-        a = b;
-    }
-    let mut kept = vec![0u32; n];
-    {
-        let mut jobs = Vec::with_capacity(runs.len());
-        let (mut p_rest, mut k_rest): (&mut [u32], &mut [u32]) = (&mut partner, &mut kept);
-        for docs in &runs {
-            let (p, pt) =
-                std::mem::take(&mut p_rest).split_at_mut(start[docs.end] - start[docs.start]);
-            let (k, kt) = std::mem::take(&mut k_rest).split_at_mut(docs.len());
-            jobs.push((docs.clone(), p, k));
-            (p_rest, k_rest) = (pt, kt);
-        }
-        jobs.into_par_iter().for_each(|(docs, run, kept)| {
-            let mut from = 0;
-            for (a, kept) in docs.zip(kept.iter_mut()) {
-                let len = start[a + 1] - start[a];
-                let seg = &mut run[from..from + len];
-                from += len;
-                seg.sort_unstable();
-                let mut k = 0;
-                for i in 0..seg.len() {
-                    if i == 0 || seg[i] != seg[k - 1] {
-                        seg[k] = seg[i];
-                        k += 1;
+        let reported = parts.len().min(PAIR_PARTS);
+        let blocks: Vec<Vec<Block>> = parts
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let mut seen = vec![0u64; n.div_ceil(64)];
+                let mut partners: Vec<u32> = Vec::new();
+                let mut out = Builder::default();
+                for run in part.chunk_by(|x, y| x >> 32 == y >> 32) {
+                    let a = (run[0] >> 32) as u32;
+                    for &l in run {
+                        for m in this.members(l as u32 as usize).filter(|&m| m > a) {
+                            let (w, bit) = (m as usize / 64, 1u64 << (m % 64));
+                            if seen[w] & bit == 0 {
+                                seen[w] |= bit;
+                                partners.push(m);
+                            }
+                        }
                     }
+                    partners.sort_unstable();
+                    for &m in &partners {
+                        seen[m as usize / 64] = 0;
+                        out.push(u64::from(a) << 32 | u64::from(m));
+                    }
+                    partners.clear();
                 }
-                *kept = k as u32;
-            }
-        });
+                if i < reported {
+                    done(1);
+                }
+                out.finish()
+            })
+            .collect();
+        done(PAIR_PARTS - reported);
+        let blocks: Vec<Block> = blocks.into_iter().flatten().collect();
+        let len = blocks.iter().map(|b| b.count as usize).sum();
+        PairList { blocks, len }
     }
-    // … then written out in order over `raw`, each run into its own part of it.
-    let total: usize = kept.iter().map(|&k| k as usize).sum();
-    raw.truncate(total);
-    let mut jobs = Vec::with_capacity(runs.len());
-    let mut out_rest: &mut [u64] = &mut raw;
-    let mut p_rest: &[u32] = &partner;
-    for docs in &runs {
-        let (p, pt) = p_rest.split_at(start[docs.end] - start[docs.start]);
-        let size: usize = kept[docs.clone()].iter().map(|&k| k as usize).sum();
-        let (o, ot) = std::mem::take(&mut out_rest).split_at_mut(size);
-        jobs.push((docs.clone(), p, o));
-        (p_rest, out_rest) = (pt, ot);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
     }
-    jobs.into_par_iter().for_each(|(docs, run, out)| {
-        let (mut from, mut to) = (0, 0);
-        for a in docs {
-            let k = kept[a] as usize;
-            for &b in &run[from..from + k] {
-                out[to] = (a as u64) << 32 | u64::from(b);
-                to += 1;
-            }
-            from += start[a + 1] - start[a];
+    out.push(x as u8);
+}
+
+fn take_varint(bytes: &mut &[u8]) -> u64 {
+    let mut x = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[0];
+        *bytes = &bytes[1..];
+        x |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return x;
         }
-    });
-    raw
+        shift += 7;
+    }
 }
 
 /// Merges `band` into `blocks` (both sorted; together they cover a range of pairs).
@@ -350,34 +366,54 @@ mod tests {
     }
 
     #[test]
-    fn pairs_are_sorted_as_a_whole_sort_sorts_them() {
+    fn buckets_give_each_pair_of_a_leader_and_a_later_member_once_in_order() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
-        for (len, n) in [
-            (0, 1),
-            (1, 1),
-            (7, 3),
-            (5_000, 40),
-            (200_000, 5_000),
-            (300_000, 70),
+        for (bands, n, cap) in [
+            (0, 5, 8),
+            (1, 1, 8),
+            (3, 10, 1),
+            (24, 400, 8),
+            (6, 70_000, 3),
         ] {
-            // Repeats, documents with no pair, one document with most pairs.
-            let mut raw: Vec<u64> = (0..len)
-                .map(|i| {
-                    let a = if i % 3 == 0 {
-                        n as u64 / 2
-                    } else {
-                        next() % n as u64
-                    };
-                    a << 32 | (next() % 1_000)
-                })
-                .collect();
-            let again: Vec<u64> = raw.iter().step_by(4).copied().collect();
-            raw.extend(again);
+            let mut buckets = Buckets::new(cap);
+            let mut want: Vec<u64> = Vec::new();
+            for _ in 0..bands {
+                // Every vector in one bucket of the band (as a band's sorted keys give them),
+                // with many buckets of one, a few large ones and one holding a fifth of all.
+                let mut key: Vec<(u64, u32)> = (0..n as u32)
+                    .map(|d| {
+                        let k = match next() % 10 {
+                            0 | 1 => 0,
+                            2..=5 => 1 + next() % 20,
+                            _ => 100 + next() % (n as u64),
+                        };
+                        (k, d)
+                    })
+                    .collect();
+                key.sort_unstable();
+                for group in key.chunk_by(|x, y| x.0 == y.0) {
+                    let members: Vec<u32> = group.iter().map(|k| k.1).collect();
+                    buckets.add(&members);
+                    // What the bands made before: the first `cap` members to each later one.
+                    for x in 1..members.len() {
+                        for y in 0..x.min(cap) {
+                            want.push(u64::from(members[y]) << 32 | u64::from(members[x]));
+                        }
+                    }
+                }
+            }
+            let want = sorted(want);
+            let parts = std::sync::atomic::AtomicUsize::new(0);
+            let list = buckets.pairs(n, |k| {
+                parts.fetch_add(k, std::sync::atomic::Ordering::Relaxed);
+            });
+            assert_eq!(list.len(), want.len(), "{bands} bands of {n}");
             assert_eq!(
-                sort_pairs(raw.clone(), n),
-                sorted(raw),
-                "{len} pairs of {n}"
+                list.iter().collect::<Vec<_>>(),
+                want,
+                "{bands} bands of {n}"
             );
+            assert_eq!(parts.into_inner(), PAIR_PARTS, "every part reported once");
         }
     }
 
