@@ -406,11 +406,16 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             println!("无法读取的文件及原因见 {out}/ingest_errors.csv");
         }
     }
-    Ok(if c.errors > 0 {
+    let code = if c.errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process ends next: its dictionaries, automata and thread pool are left for the system
+    // to free rather than taken apart one allocation at a time (about 0.1 s at the end of every
+    // run). Everything is written and in place by now.
+    std::mem::forget(pipeline);
+    Ok(code)
 }
 
 fn serve(a: ServeArgs) -> Result<ExitCode> {
