@@ -490,47 +490,49 @@ const NO_TERM: u32 = u32::MAX;
 /// Pairs tested together ([`kept_in_batches`]).
 const BATCH: usize = 16;
 
-/// The pairs `(a, b)` of `pairs` that `keep` accepts, in order: each block of the list on a
-/// worker (`done(n)` as a block of `n` starts), tested [`BATCH`] at a time: for a whole batch,
-/// `first(b)` and then `then(b)` read what the test will need of each second member (`then` what
-/// `first` leads to) before any pair of it is tested. The reads of a batch do not wait on one
-/// another, so their waits on memory overlap. (At 1M documents nothing of this is in cache, and
-/// pair after pair waited for its second vector's slot and then for its terms: a pair cost twice
-/// what it does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并 8.6–9.5 → 5.8 s; packing
-/// the slot alone, without batches, changed nothing.) What the reads give is only handed to
+/// The pairs `(a, b)` of a part of a list ([`PairList::blocks_in_parts`]) that `keep` accepts,
+/// in order: each block on a worker, tested [`BATCH`] at a time: for a whole batch, `first(b)`
+/// and then `then(b)` read what the test will need of each second member (`then` what `first`
+/// leads to) before any pair of it is tested. The reads of a batch do not wait on one another,
+/// so their waits on memory overlap. (At 1M documents nothing of this is in cache, and pair after
+/// pair waited for its second vector's slot and then for its terms: a pair cost twice what it
+/// does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并 8.6–9.5 → 5.8 s; packing the
+/// slot alone, without batches, changed nothing.) What the reads give is only handed to
 /// `black_box`, which keeps the compiler from leaving them out.
-fn kept_in_batches(
-    pairs: &PairList,
-    done: impl Fn(usize) + Sync + Send,
+fn kept_in_batches<I: Iterator<Item = u64>>(
+    part: impl ParallelIterator<Item = I>,
     first: impl Fn(usize) -> usize + Sync,
     then: impl Fn(usize) -> usize + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<(u32, u32)> {
-    pairs
-        .par_blocks(done)
-        .flat_map_iter(|block| {
-            let block: Vec<u64> = block.collect();
-            let mut out = Vec::new();
-            for batch in block.chunks(BATCH) {
-                let mut touched = 0;
-                for &p in batch {
-                    touched ^= first(unpack(p).1 as usize);
-                }
-                for &p in batch {
-                    touched ^= then(unpack(p).1 as usize);
-                }
-                std::hint::black_box(touched);
-                out.extend(
-                    batch
-                        .iter()
-                        .map(|&p| unpack(p))
-                        .filter(|&(a, b)| keep(a, b)),
-                );
+    part.flat_map_iter(|block| {
+        let block: Vec<u64> = block.collect();
+        let mut out = Vec::new();
+        for batch in block.chunks(BATCH) {
+            let mut touched = 0;
+            for &p in batch {
+                touched ^= first(unpack(p).1 as usize);
             }
-            out
-        })
-        .collect()
+            for &p in batch {
+                touched ^= then(unpack(p).1 as usize);
+            }
+            std::hint::black_box(touched);
+            out.extend(
+                batch
+                    .iter()
+                    .map(|&p| unpack(p))
+                    .filter(|&(a, b)| keep(a, b)),
+            );
+        }
+        out
+    })
+    .collect()
 }
+
+/// Candidate pairs tested a part at a time, their kept pairs joined before the next part is
+/// tested (4 M pairs: at 1M documents three in four of the 79 M candidates are kept, 0.5 GB held
+/// at once as one list).
+const KEPT_PART: usize = 1 << 22;
 
 /// What the pair test reads of a vector ([`cluster`]).
 #[repr(align(32))]
@@ -647,18 +649,21 @@ pub(crate) fn cluster(
             || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
     };
     // In batches: the second vector's slot, then its first term, read ahead.
-    let edges = kept_in_batches(
-        &pairs,
-        |n| tick(Tick::Done(n)),
-        |b| pre[b].things[0] as usize,
-        |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
-        joined,
-    );
-    drop(pre);
+    // Joined a part at a time, in order ([`KEPT_PART`]).
     let mut parent: Vec<usize> = (0..n).collect();
-    for (a, b) in edges {
-        union(&mut parent, a as usize, b as usize);
+    let done = |n| tick(Tick::Done(n));
+    for part in pairs.blocks_in_parts(KEPT_PART, &done) {
+        let edges = kept_in_batches(
+            part,
+            |b| pre[b].things[0] as usize,
+            |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
+            joined,
+        );
+        for (a, b) in edges {
+            union(&mut parent, a as usize, b as usize);
+        }
     }
+    drop(pre);
     let mut label: Vec<usize> = (0..n).map(|x| find(&mut parent, x)).collect();
 
     // Split off members far from their group's centroid.
@@ -730,7 +735,7 @@ pub(crate) fn cluster(
         // partners: one large group can be in most of these pairs, and its partners would be
         // sorted on one thread.)
         let mut group_pairs = PairList::default();
-        for part in pairs.blocks_in_parts(GROUP_PART) {
+        for part in pairs.blocks_in_parts(GROUP_PART, &|_| ()) {
             let mut raw: Vec<u64> = part
                 .flat_map_iter(|block| {
                     block
@@ -764,28 +769,32 @@ pub(crate) fn cluster(
         // In batches, as the pairs of vectors above: the second group's records, then its
         // first noun and term, read ahead.
         step(tick, "问题归并", group_pairs.len());
-        let merges = kept_in_batches(
-            &group_pairs,
-            |n| tick(Tick::Done(n)),
-            |y| {
-                things[y].len()
-                    ^ sums[y].terms.len()
-                    ^ groups.size(y)
-                    ^ usize::from(dense[y].is_some())
-            },
-            |y| {
-                things[y].first().map_or(0, |&t| t as usize)
-                    ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
-            },
-            merged,
-        );
-        if merges.is_empty() {
-            break;
-        }
         // Places are in label order, so the smallest place of a merged set is its smallest label.
         let mut gp: Vec<usize> = (0..label_at.len()).collect();
-        for (x, y) in merges {
-            union(&mut gp, x as usize, y as usize);
+        let mut merged_any = false;
+        let done = |n| tick(Tick::Done(n));
+        for part in group_pairs.blocks_in_parts(KEPT_PART, &done) {
+            let merges = kept_in_batches(
+                part,
+                |y| {
+                    things[y].len()
+                        ^ sums[y].terms.len()
+                        ^ groups.size(y)
+                        ^ usize::from(dense[y].is_some())
+                },
+                |y| {
+                    things[y].first().map_or(0, |&t| t as usize)
+                        ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
+                },
+                merged,
+            );
+            merged_any |= !merges.is_empty();
+            for (x, y) in merges {
+                union(&mut gp, x as usize, y as usize);
+            }
+        }
+        if !merged_any {
+            break;
         }
         for l in &mut label {
             *l = label_at[find(&mut gp, at[*l] as usize)];

@@ -60,35 +60,27 @@ impl PairList {
     }
 
     /// The pairs in order, on one thread (the clustering reads them with
-    /// [`PairList::par_blocks`]).
+    /// [`PairList::blocks_in_parts`]).
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.blocks.iter().flat_map(Block::iter)
     }
 
-    /// The pairs in order, each block's as one sequence, the blocks in parallel; `done(n)` as
-    /// each block of `n` starts.
-    pub(crate) fn par_blocks<'a>(
-        &'a self,
-        done: impl Fn(usize) + Sync + Send + 'a,
-    ) -> impl ParallelIterator<Item = impl Iterator<Item = u64> + 'a> + 'a {
-        self.blocks.par_iter().map(move |b| {
-            done(b.count as usize);
-            b.iter()
-        })
-    }
-
     /// The blocks in consecutive parts of about `pairs` pairs, each part's blocks in parallel,
-    /// each block's pairs as one sequence.
-    pub(crate) fn blocks_in_parts(
-        &self,
+    /// each block's pairs as one sequence; `done(n)` as each block of `n` starts.
+    pub(crate) fn blocks_in_parts<'a>(
+        &'a self,
         pairs: usize,
-    ) -> impl Iterator<Item = impl ParallelIterator<Item = impl Iterator<Item = u64> + '_>> + '_
+        done: &'a (impl Fn(usize) + Sync),
+    ) -> impl Iterator<Item = impl ParallelIterator<Item = impl Iterator<Item = u64> + 'a> + 'a> + 'a
     {
         let per = (pairs / BLOCK as usize).max(1);
-        self.blocks
-            .chunks(per)
-            .map(|part| part.par_iter().map(Block::iter))
+        self.blocks.chunks(per).map(move |part| {
+            part.par_iter().map(move |b| {
+                done(b.count as usize);
+                b.iter()
+            })
+        })
     }
 
     /// The sorted union of this list and `band` (sorted, duplicate-free). This list is consumed a
@@ -428,28 +420,32 @@ mod tests {
         assert_eq!(list.len(), want.len());
         assert!(list.blocks.len() > 4);
         assert_eq!(list.iter().collect::<Vec<_>>(), want);
+        // In one part, its blocks in parallel.
         let seen = std::sync::atomic::AtomicUsize::new(0);
-        let par: Vec<u64> = list
-            .par_blocks(|n| {
-                seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-            })
-            .flat_map_iter(|b| b)
-            .collect();
+        let whole = |n| {
+            seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        };
+        let mut one = list.blocks_in_parts(usize::MAX, &whole);
+        let par: Vec<u64> = one.next().unwrap().flat_map_iter(|b| b).collect();
+        assert!(one.next().is_none());
         assert_eq!(par, want);
         // In parts of about 50,000 pairs: every pair once, in order, in a few parts.
         let mut parts = 0;
         let mut in_parts: Vec<u64> = Vec::new();
-        for part in list.blocks_in_parts(50_000) {
+        let in_parts_done = std::sync::atomic::AtomicUsize::new(0);
+        let count = |n| {
+            in_parts_done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        };
+        for part in list.blocks_in_parts(50_000, &count) {
             parts += 1;
             in_parts.extend(part.flat_map_iter(|b| b).collect::<Vec<u64>>());
         }
         assert_eq!(in_parts, want);
         assert!((2..list.blocks.len()).contains(&parts), "{parts} parts");
-        assert_eq!(
-            seen.into_inner(),
-            want.len(),
-            "every pair reported done once"
-        );
+        drop(one);
+        for done in [seen.into_inner(), in_parts_done.into_inner()] {
+            assert_eq!(done, want.len(), "every pair reported done once");
+        }
         // Far smaller than eight bytes a pair.
         let bytes: usize = list.blocks.iter().map(|b| b.rest.len() + 8).sum();
         assert!(bytes * 2 < want.len() * 8, "{bytes} bytes");
