@@ -33,21 +33,10 @@ struct Block {
 
 impl Block {
     fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        let mut at = 0;
+        let mut rest = &self.rest[..];
         let mut prev = self.first;
         std::iter::once(self.first).chain((1..self.count).map(move |_| {
-            let mut delta = 0u64;
-            let mut shift = 0;
-            loop {
-                let byte = self.rest[at];
-                at += 1;
-                delta |= u64::from(byte & 0x7f) << shift;
-                if byte < 0x80 {
-                    break;
-                }
-                shift += 7;
-            }
-            prev += delta;
+            prev += take_varint(&mut rest);
             prev
         }))
     }
@@ -86,7 +75,11 @@ impl PairList {
     /// The sorted union of this list and `band` (sorted, duplicate-free). This list is consumed a
     /// block at a time; long lists are merged in parts side by side.
     pub(crate) fn merged(self, band: &[u64]) -> PairList {
-        let blocks = merge_blocks(self.blocks, band);
+        PairList::of_blocks(merge_blocks(self.blocks, band))
+    }
+
+    /// The list these blocks hold, in order.
+    fn of_blocks(blocks: Vec<Block>) -> PairList {
         let len = blocks.iter().map(|b| b.count as usize).sum();
         PairList { blocks, len }
     }
@@ -97,9 +90,7 @@ impl FromIterator<u64> for PairList {
     fn from_iter<I: IntoIterator<Item = u64>>(iter: I) -> Self {
         let mut b = Builder::default();
         iter.into_iter().for_each(|x| b.push(x));
-        let blocks = b.finish();
-        let len = blocks.iter().map(|b| b.count as usize).sum();
-        PairList { blocks, len }
+        PairList::of_blocks(b.finish())
     }
 }
 
@@ -231,12 +222,11 @@ impl Buckets {
             })
             .collect();
         done(PAIR_PARTS - reported);
-        let blocks: Vec<Block> = blocks.into_iter().flatten().collect();
-        let len = blocks.iter().map(|b| b.count as usize).sum();
-        PairList { blocks, len }
+        PairList::of_blocks(blocks.into_iter().flatten().collect())
     }
 }
 
+/// Appends `x` as a LEB128 varint (seven bits a byte, the high bit set on all but the last).
 fn put_varint(out: &mut Vec<u8>, mut x: u64) {
     while x >= 0x80 {
         out.push((x as u8) | 0x80);
@@ -245,6 +235,8 @@ fn put_varint(out: &mut Vec<u8>, mut x: u64) {
     out.push(x as u8);
 }
 
+/// Reads the LEB128 varint at the start of `bytes` and moves past it.
+#[inline]
 fn take_varint(bytes: &mut &[u8]) -> u64 {
     let mut x = 0u64;
     let mut shift = 0;
@@ -305,12 +297,7 @@ impl Builder {
         }
         match &mut self.current {
             Some(b) if b.count < BLOCK => {
-                let mut delta = x - self.last;
-                while delta >= 0x80 {
-                    b.rest.push((delta as u8) | 0x80);
-                    delta >>= 7;
-                }
-                b.rest.push(delta as u8);
+                put_varint(&mut b.rest, x - self.last);
                 b.count += 1;
             }
             _ => {
