@@ -190,6 +190,11 @@ impl Segmenter {
         }
     }
 
+    /// The dictionary, waited for if it is still being built.
+    fn jieba(&self) -> &jieba_rs::Jieba {
+        self.inner.jieba.get()
+    }
+
     /// Identifies the lexicons this segmenter was built from (an index built with other
     /// lexicons cuts words differently and must be rebuilt).
     pub fn fingerprint(&self) -> u64 {
@@ -198,9 +203,7 @@ impl Segmenter {
 
     /// Every token, punctuation and spaces included, in order (HMM on for unknown words).
     pub fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.inner
-            .jieba
-            .get()
+        self.jieba()
             .cut(text, true)
             .into_iter()
             .map(|t| t.word)
@@ -211,9 +214,7 @@ impl Segmenter {
     /// 机耕路 gives 机耕 and 机耕路), for a full-text index. Punctuation and spaces are left out.
     pub fn search_spans(&self, text: &str) -> Vec<(usize, usize)> {
         let base = text.as_ptr() as usize;
-        self.inner
-            .jieba
-            .get()
+        self.jieba()
             .cut_for_search(text, true)
             .into_iter()
             .map(|t| t.word)
@@ -227,9 +228,7 @@ impl Segmenter {
 
     /// Words only: tokens that contain a letter, digit or Han character.
     pub fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.inner
-            .jieba
-            .get()
+        self.jieba()
             .cut(text, true)
             .into_iter()
             .map(|t| t.word)
@@ -248,9 +247,7 @@ impl Segmenter {
 
     /// Words with part-of-speech tags and byte spans (slower than [`words`](Self::words)).
     pub fn tag<'a>(&'a self, text: &'a str) -> Vec<Word<'a>> {
-        self.inner
-            .jieba
-            .get()
+        self.jieba()
             .tag(text, true)
             .into_iter()
             .filter(|t| is_word(t.word))
@@ -270,7 +267,7 @@ impl Segmenter {
 
     /// Whether the dictionary knows a word (default or user dictionary).
     pub fn knows(&self, w: &str) -> bool {
-        self.inner.jieba.get().has_word(w)
+        self.jieba().has_word(w)
     }
 
     /// A whole text tagged once ([`tag`](Self::tag) of all of it), for the several readers of
