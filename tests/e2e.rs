@@ -2492,11 +2492,30 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     let (corpus, out) = generated_and_run(tmp.path(), 300);
     let n = run_json(&out)["counts"]["submissions"].as_u64().unwrap();
     let first = run_json(&out)["cache"].clone();
+    // One submission per document (the generated campaign has no tables).
+    let files = n;
     for stage in ["text", "score", "suggest"] {
         assert_eq!(first[stage]["reused"], 0, "{first}");
         assert_eq!(first[stage]["read"].as_u64(), Some(n), "{first}");
     }
-    // Nothing changed: every text is taken from the cache, the outputs are the same.
+    // Every file was read, and none kept: they were written moments before (a file rewritten
+    // within one tick of the clock would look unchanged). Once they are older they are kept.
+    assert_eq!(first["files"]["read"].as_u64(), Some(files), "{first}");
+    let now = std::time::SystemTime::now();
+    for f in walk(&corpus) {
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(now - std::time::Duration::from_secs(3600))
+            .unwrap();
+    }
+    assert_exit(&run_quiet(&corpus, &out), 0);
+    let kept = run_json(&out)["cache"]["files"].clone();
+    assert_eq!(kept["reused"], 0, "{kept}");
+    assert_eq!(kept["read"].as_u64(), Some(files), "{kept}");
+    // Nothing changed: no file is read again, every text is taken from the cache, the outputs
+    // are the same.
     let before = comparable_outputs(&out);
     let o = diaoyan(&[
         "run",
@@ -2511,7 +2530,13 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
         said.contains(&format!("{n} 份材料未变，重新分析 0 份")),
         "{said}"
     );
+    assert!(
+        said.contains(&format!("{files} 个文件自上次运行后未改动")),
+        "{said}"
+    );
     let again = run_json(&out)["cache"].clone();
+    assert_eq!(again["files"]["reused"].as_u64(), Some(files), "{again}");
+    assert_eq!(again["files"]["read"], 0, "{again}");
     for stage in ["text", "score", "suggest"] {
         assert_eq!(again[stage]["reused"].as_u64(), Some(n), "{again}");
         assert_eq!(again[stage]["read"], 0, "{again}");
@@ -2530,6 +2555,15 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     add_change_remove(&corpus, "补记：河口村五组路灯有3盏不亮，村民建议尽快维修。");
     assert_exit(&run_quiet(&corpus, &out), 0);
     let third = run_json(&out)["cache"].clone();
+    // The new and the changed file are read; the changed one's and the removed one's earlier
+    // reading is dropped.
+    assert_eq!(third["files"]["read"], 2, "{third}");
+    assert_eq!(third["files"]["unused"], 2, "{third}");
+    assert_eq!(
+        third["files"]["reused"].as_u64(),
+        Some(files - 2),
+        "{third}"
+    );
     for stage in ["text", "score", "suggest"] {
         assert_eq!(third[stage]["read"], 2, "{stage}: {third}");
         // The changed text's old result and the removed file's are dropped.
@@ -2597,8 +2631,8 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let c = run_json(&out)["cache"].clone();
     assert_eq!(c["suggest"]["reused"], 0, "{c}");
     assert_eq!(c["score"]["reused"], 0, "{c}");
-    // Only the files of the current stamp are kept: one per stage's texts, the copy pairs and
-    // the texts' fingerprints.
+    // Only the files of the current stamp are kept: what was read from the input files, one
+    // per stage's texts, the copy pairs and the texts' fingerprints.
     let mut kept: Vec<String> = std::fs::read_dir(out.join(diaoyan_pipeline::CACHE_DIR))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -2610,7 +2644,7 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let stages: Vec<&str> = kept.iter().map(|n| n.split_once('-').unwrap().0).collect();
     assert_eq!(
         stages,
-        ["copies", "prints", "score", "suggest", "text"],
+        ["copies", "files", "prints", "score", "suggest", "text"],
         "{kept:?}"
     );
 }

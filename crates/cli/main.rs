@@ -365,6 +365,14 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         if let Some(holder) = &report.stale_lock {
             println!("上一次运行（{holder}）没有正常结束，已接管输出目录。");
         }
+        if let Some(r) = report.cache.as_ref().and_then(|u| u.files)
+            && r.reused > 0
+        {
+            println!(
+                "{} 个文件自上次运行后未改动（大小和修改时间相同），沿用上次读取的内容；读取新增或改动的文件 {} 个。",
+                r.reused, r.read
+            );
+        }
         if let Some(r) = report.cache.as_ref().and_then(|u| u.score.or(u.suggest))
             && r.reused > 0
         {

@@ -4,6 +4,7 @@
 //! Here [`THREADS`] threads fetch the bytes, several requests in flight, and the pool's workers
 //! parse what they hand over.
 
+use crate::memo::Seen;
 use crate::{
     FileResult, Found, IngestConfig, READING, Tick, err, file_name, io_reason, read_bytes, stem_ext,
 };
@@ -27,15 +28,32 @@ const QUEUE: usize = 8;
 /// of large workbooks must not be held in memory at once.
 const BYTES: u64 = 64 << 20;
 
-/// One file's bytes, lower-case extension and the bytes it holds of the [`Budget`], or why
-/// it could not be read.
+/// One file's bytes, lower-case extension, the bytes it holds of the [`Budget`] and its size
+/// and times (when it can be kept for the next run); or that it is unchanged since an earlier
+/// run read it; or why it could not be read.
 enum Fetched {
     Bytes {
         ext: String,
         bytes: Vec<u8>,
         held: u64,
+        seen: Option<Seen>,
     },
+    Unchanged(Seen),
     Failed(FileError),
+}
+
+/// What became of one file: what reading it gave (`None`: unchanged since the earlier run that
+/// read it, [`Reading::known`]), and its size and times when it can be kept.
+pub(crate) type Outcome = (Option<FileResult>, Option<Seen>);
+
+/// What the fetchers compare each file with.
+#[derive(Clone, Copy)]
+pub(crate) struct Reading<'a> {
+    /// When the run started ([`Seen::of`]).
+    pub started: std::time::SystemTime,
+    /// Each file's size and times when an earlier run read it (aligned with the files; empty
+    /// when there was none).
+    pub known: &'a [Option<Seen>],
 }
 
 /// The bytes fetched and not yet parsed.
@@ -110,14 +128,16 @@ impl Drop for CloseOnDrop<'_> {
     }
 }
 
-/// Reads and parses every file: [`THREADS`] threads fetch the bytes, the current pool's
-/// workers parse them as they come. Results in the order of `files`.
+/// Reads and parses every file that is not unchanged since an earlier run read it: [`THREADS`]
+/// threads fetch the bytes, the current pool's workers parse them as they come. Outcomes in the
+/// order of `files`.
 pub(crate) fn read_all(
     files: &[Found],
     cfg: &IngestConfig,
     tick: &(dyn Fn(Tick) + Sync),
-) -> Vec<FileResult> {
-    read_within(files, cfg, tick, BYTES).0
+    reading: Reading<'_>,
+) -> Vec<Outcome> {
+    read_within(files, cfg, tick, reading, BYTES).0
 }
 
 /// [`read_all`] holding at most `cap` fetched bytes (or one larger file); also returns the
@@ -126,16 +146,17 @@ fn read_within(
     files: &[Found],
     cfg: &IngestConfig,
     tick: &(dyn Fn(Tick) + Sync),
+    reading: Reading<'_>,
     cap: u64,
-) -> (Vec<FileResult>, u64) {
+) -> (Vec<Outcome>, u64) {
     let (tx, rx) = mpsc::sync_channel::<(usize, Vec<Fetched>)>(QUEUE);
     let next = AtomicUsize::new(0);
     let budget = Budget::new(cap);
     let threads = THREADS.min(files.len().div_ceil(BATCH));
-    let mut batches: Vec<(usize, Vec<FileResult>)> = std::thread::scope(|scope| {
+    let mut batches: Vec<(usize, Vec<Outcome>)> = std::thread::scope(|scope| {
         for _ in 0..threads {
             let (tx, next, budget) = (tx.clone(), &next, &budget);
-            scope.spawn(move || fetcher(files, cfg, next, budget, &tx));
+            scope.spawn(move || fetcher(files, cfg, reading, next, budget, &tx));
         }
         drop(tx);
         let _close = CloseOnDrop(&budget);
@@ -165,6 +186,7 @@ fn read_within(
 fn fetcher(
     files: &[Found],
     cfg: &IngestConfig,
+    reading: Reading<'_>,
     next: &AtomicUsize,
     budget: &Budget,
     tx: &mpsc::SyncSender<(usize, Vec<Fetched>)>,
@@ -178,13 +200,17 @@ fn fetcher(
         let mut start = from;
         let mut batch = Vec::with_capacity(to - from);
         for (i, f) in files.iter().enumerate().take(to).skip(from) {
-            let size = match std::fs::metadata(&f.abs) {
-                Ok(m) => m.len(),
+            let (size, seen) = match std::fs::metadata(&f.abs) {
+                Ok(m) => (m.len(), Seen::of(&m, reading.started)),
                 Err(e) => {
                     batch.push(Fetched::Failed(err(&f.rel, "无法读取", io_reason(&e))));
                     continue;
                 }
             };
+            if let Some(seen) = seen.filter(|s| reading.known.get(i) == Some(&Some(*s))) {
+                batch.push(Fetched::Unchanged(seen));
+                continue;
+            }
             if size > cfg.max_file_bytes {
                 batch.push(Fetched::Failed(err(
                     &f.rel,
@@ -214,6 +240,7 @@ fn fetcher(
                     ext: stem_ext(file_name(&f.rel)).1,
                     bytes,
                     held: size,
+                    seen,
                 },
                 Err(e) => {
                     budget.give(size);
@@ -229,27 +256,38 @@ fn fetcher(
 }
 
 /// Parses one fetched file and gives its bytes back to the budget.
-fn parse(f: &Found, fetched: Fetched, cfg: &IngestConfig, budget: &Budget) -> FileResult {
+fn parse(f: &Found, fetched: Fetched, cfg: &IngestConfig, budget: &Budget) -> Outcome {
     match fetched {
-        Fetched::Bytes { ext, bytes, held } => {
+        Fetched::Bytes {
+            ext,
+            bytes,
+            held,
+            seen,
+        } => {
             // A bug in a reader must cost one file, never the batch.
             READING.set(true);
             let r = std::panic::catch_unwind(|| read_bytes(f, &ext, &bytes, cfg));
             READING.set(false);
             drop(bytes);
             budget.give(held);
-            r.unwrap_or_else(|_| {
-                (
-                    vec![],
-                    vec![err(
-                        &f.rel,
-                        "内部错误",
-                        "读取此文件时程序出错，已跳过；请将此文件提供给维护人员",
-                    )],
-                )
-            })
+            match r {
+                Ok(r) => (Some(r), seen),
+                // Read again next time: the fault may be fixed by then.
+                Err(_) => (
+                    Some((
+                        vec![],
+                        vec![err(
+                            &f.rel,
+                            "内部错误",
+                            "读取此文件时程序出错，已跳过；请将此文件提供给维护人员",
+                        )],
+                    )),
+                    None,
+                ),
+            }
         }
-        Fetched::Failed(e) => (vec![], vec![e]),
+        Fetched::Unchanged(seen) => (None, Some(seen)),
+        Fetched::Failed(e) => (Some((vec![], vec![e])), None),
     }
 }
 
@@ -276,9 +314,13 @@ mod tests {
             });
         }
         let cap = 4096;
-        let (results, peak) = read_within(&files, &IngestConfig::default(), &|_| {}, cap);
+        let fresh = Reading {
+            started: std::time::SystemTime::now(),
+            known: &[],
+        };
+        let (results, peak) = read_within(&files, &IngestConfig::default(), &|_| {}, fresh, cap);
         assert_eq!(results.len(), files.len());
-        for (i, (subs, errors)) in results.iter().enumerate() {
+        for (i, (subs, errors)) in results.iter().map(|r| r.0.as_ref().unwrap()).enumerate() {
             assert!(errors.is_empty(), "{errors:?}");
             assert!(
                 subs[0].0.text.starts_with(&format!("第{i}份。")),
@@ -289,9 +331,12 @@ mod tests {
         assert!(peak <= cap.max(largest), "held {peak} bytes at once");
         assert!(peak > 0);
         // With no budget to speak of, one file at a time, and still every file.
-        let (results, peak) = read_within(&files, &IngestConfig::default(), &|_| {}, 1);
+        let (results, peak) = read_within(&files, &IngestConfig::default(), &|_| {}, fresh, 1);
         assert_eq!(
-            results.iter().filter(|r| r.0.len() == 1).count(),
+            results
+                .iter()
+                .filter(|r| r.0.as_ref().is_some_and(|r| r.0.len() == 1))
+                .count(),
             files.len()
         );
         assert_eq!(peak, largest);

@@ -18,12 +18,14 @@
 mod config;
 mod decode;
 mod docx;
+mod memo;
 mod meta;
 mod pdf;
 mod table;
 
 pub use config::{ColumnMap, IngestConfig};
 pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
+pub use memo::{FileMemo, MemoUse};
 
 use diaoyan_model::{Kind, Level, Shared};
 use meta::Meta;
@@ -135,6 +137,19 @@ pub fn ingest_with(
     cfg: &IngestConfig,
     tick: &(dyn Fn(Tick) + Sync),
 ) -> Result<IngestOutput> {
+    ingest_memo(input, cfg, tick, None).map(|(out, _)| out)
+}
+
+/// [`ingest_with`], taking over what an earlier run read from the files unchanged since (see
+/// [`FileMemo`]): with a `memo`, those files are not read again, and the memo is replaced by
+/// this run's. The output is the same as without it. Also says how the memo was used.
+pub fn ingest_memo(
+    input: &Path,
+    cfg: &IngestConfig,
+    tick: &(dyn Fn(Tick) + Sync),
+    memo: Option<&mut FileMemo>,
+) -> Result<(IngestOutput, Option<MemoUse>)> {
+    let started = std::time::SystemTime::now();
     let meta = std::fs::metadata(input).map_err(|e| Error::Input {
         path: input.display().to_string(),
         reason: io_reason(&e),
@@ -174,7 +189,72 @@ pub fn ingest_with(
     }
 
     tick(Tick::Found(walk.files.len()));
-    let results = ahead::read_all(&walk.files, cfg, tick);
+    // The earlier run's files, when it read this same folder.
+    let root = std::fs::canonicalize(input)
+        .unwrap_or_else(|_| input.to_path_buf())
+        .to_string_lossy()
+        .into_owned();
+    let mut memo = memo;
+    let mut earlier = memo
+        .as_deref_mut()
+        .map(std::mem::take)
+        .filter(|m| m.root == root)
+        .map(FileMemo::into_map)
+        .unwrap_or_default();
+    let known: Vec<Option<memo::Seen>> = if earlier.is_empty() {
+        Vec::new()
+    } else {
+        walk.files
+            .iter()
+            .map(|f| earlier.get(&f.rel).map(|k| k.seen))
+            .collect()
+    };
+    let outcomes = ahead::read_all(
+        &walk.files,
+        cfg,
+        tick,
+        ahead::Reading {
+            started,
+            known: &known,
+        },
+    );
+    drop(known);
+    // Unchanged files' results are taken over; what this run read is kept for the next.
+    let mut used = MemoUse::default();
+    let mut kept = Vec::new();
+    let results: Vec<FileResult> = walk
+        .files
+        .iter()
+        .zip(outcomes)
+        .map(|(f, (result, seen))| {
+            let (read, errors) = match result {
+                Some(r) => {
+                    used.read += 1;
+                    r
+                }
+                None => {
+                    used.reused += 1;
+                    let k = earlier.remove(&f.rel).expect("an unchanged file was kept");
+                    (k.read, k.errors)
+                }
+            };
+            if let (Some(seen), Some(_)) = (seen, &memo) {
+                kept.push(memo::Known {
+                    path: f.rel.clone(),
+                    seen,
+                    read: read.clone(),
+                    errors: errors.clone(),
+                });
+            }
+            (read, errors)
+        })
+        .collect();
+    used.unused = earlier.len();
+    drop(earlier);
+    let used = memo.map(|m| {
+        *m = FileMemo { root, files: kept };
+        used
+    });
 
     // Each file's submissions take their metadata (manifest, roster, their own text, their
     // path) and their ids on every worker; gathered in walk order.
@@ -225,7 +305,7 @@ pub fn ingest_with(
     out.submissions
         .par_sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
     out.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    Ok((out, used))
 }
 
 /// Whether `dir` holds diaoyan's outputs: a `run.json` that diaoyan wrote (its `tool` field, or
@@ -870,6 +950,101 @@ mod fuzz;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sets a file's modification time `secs` seconds back from now.
+    fn age(path: &Path, secs: u64) {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    /// A re-run takes over the files unchanged since the last one read them and reads the rest;
+    /// what it gives equals reading everything, with the manifest's fields applied afresh.
+    #[test]
+    fn unchanged_files_are_taken_over_and_the_output_is_what_reading_them_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        let write = |name: &str, text: &str| {
+            std::fs::write(root.join(name), text).unwrap();
+            age(&root.join(name), 3600);
+        };
+        for i in 0..40 {
+            write(
+                &format!("a/f{i:02}.txt"),
+                &format!("姓名：干部{i}\n第{i}份：三组机耕路有{i}处塌方。"),
+            );
+        }
+        write("a/empty.txt", " ");
+        write("清单.csv", "文件,单位\na/f01.txt,县交通局\n");
+        let cfg = IngestConfig::default();
+        let read = |memo: Option<&mut FileMemo>| ingest_memo(root, &cfg, &|_| {}, memo).unwrap();
+        let json = |o: &IngestOutput| serde_json::to_value(o).unwrap();
+
+        let mut memo = FileMemo::default();
+        let (first, used) = read(Some(&mut memo));
+        assert_eq!(
+            used,
+            Some(MemoUse {
+                reused: 0,
+                read: 41,
+                unused: 0
+            })
+        );
+        // Every file is kept, the unreadable one with its reason.
+        assert_eq!(memo.len(), 41);
+        assert_eq!(json(&first), json(&read(None).0));
+
+        // Nothing changed: nothing is read, the same output.
+        let (again, used) = read(Some(&mut memo));
+        assert_eq!(used.unwrap().reused, 41);
+        assert_eq!(used.unwrap().read, 0);
+        assert_eq!(json(&again), json(&first));
+        assert_eq!(again.errors.len(), 1, "{:?}", again.errors);
+
+        // One file changed (same length, other time), one gone, one new (just written: read
+        // and not kept until it is older), and the manifest names another unit.
+        std::fs::write(
+            root.join("a/f03.txt"),
+            "姓名：干部3\n第3份：五组水渠有3处渗漏。",
+        )
+        .unwrap();
+        age(&root.join("a/f03.txt"), 1800);
+        std::fs::remove_file(root.join("a/f04.txt")).unwrap();
+        std::fs::write(root.join("a/new.txt"), "第新份：河口村路灯不亮。").unwrap();
+        write("清单.csv", "文件,单位\na/f01.txt,县水利局\n");
+        let (third, used) = read(Some(&mut memo));
+        assert_eq!(
+            used,
+            Some(MemoUse {
+                reused: 39,
+                read: 2,
+                unused: 2
+            })
+        );
+        assert_eq!(json(&third), json(&read(None).0));
+        assert_eq!(memo.len(), 40, "the new file is kept only once it is older");
+        let by_path = |p: &str| third.submissions.iter().find(|s| s.path == p).unwrap();
+        assert!(by_path("a/f03.txt").text.contains("水渠"));
+        assert_eq!(by_path("a/f01.txt").unit, "县水利局");
+
+        // Another folder with the same names is never taken for this one.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(other.path().join("a")).unwrap();
+        std::fs::copy(root.join("a/f05.txt"), other.path().join("a/f05.txt")).unwrap();
+        age(&other.path().join("a/f05.txt"), 3600);
+        let (_, used) = ingest_memo(other.path(), &cfg, &|_| {}, Some(&mut memo)).unwrap();
+        assert_eq!(used.unwrap().reused, 0);
+        assert_eq!(
+            used.unwrap().unused,
+            0,
+            "a memo of another folder is set aside whole"
+        );
+    }
 
     /// Many read-ahead batches, bad files among good ones: every file is read once and joined
     /// with its own path's metadata, and each bad one is named with its reason, wherever its

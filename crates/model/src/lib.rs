@@ -668,7 +668,22 @@ macro_rules! reads_as_str {
 
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d).map(<$t>::from)
+                // Made from the bytes read where the format lends them (one copy, not a
+                // `String` and then the shared copy).
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$t, E> {
+                        Ok(<$t>::from(s))
+                    }
+                    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<$t, E> {
+                        Ok(<$t>::from(s))
+                    }
+                }
+                d.deserialize_str(Visitor)
             }
         }
     };

@@ -1,6 +1,9 @@
 //! What the stages read in each text on its own, kept between runs in the output folder
 //! (`OUT/.diaoyan-cache/`), so an evening re-run reads only the texts that are new or changed.
 //!
+//! First, what ingest read from each input file ([`diaoyan_ingest::FileMemo`]): a file whose
+//! size and times are unchanged is not read again.
+//!
 //! Three per-text results are kept: the text stage's counts, the score stage's [`Analysis`]
 //! and the suggest stage's [`Found`], each keyed by a hash of exactly what it depends on (the
 //! text; for suggestions also the kind, title and whether it is a table row). Run-wide steps —
@@ -58,6 +61,8 @@ impl Reuse {
 pub struct CacheUse {
     /// The cache's stamp (what it was made with).
     pub stamp: String,
+    /// Input files: unchanged ones are not read again.
+    pub files: Option<Reuse>,
     /// Text stage.
     pub text: Option<Reuse>,
     /// Score stage.
@@ -67,6 +72,7 @@ pub struct CacheUse {
 }
 
 /// The per-text results of earlier runs into one output folder.
+#[derive(Clone)]
 pub(crate) struct Cache {
     dir: PathBuf,
     stamp: String,
@@ -211,6 +217,26 @@ impl Cache {
 }
 
 impl Cache {
+    /// What the last run read from each input file, under this stamp (empty when nothing was
+    /// kept).
+    pub(crate) fn load_files(&self) -> diaoyan_ingest::FileMemo {
+        self.read::<u8, diaoyan_ingest::FileMemo>("files")
+            .pop()
+            .map(|(_, m)| m)
+            .unwrap_or_default()
+    }
+
+    /// Keeps what this run read from each input file for the next run.
+    pub(crate) fn save_files(&self, memo: &diaoyan_ingest::FileMemo) {
+        self.write(
+            "files",
+            &FileOut {
+                stamp: &self.stamp,
+                entries: vec![(0u8, memo)],
+            },
+        );
+    }
+
     /// What the last run's copy detection left under this stamp (empty when nothing was kept):
     /// the candidate pairs it verified — an entry's key is the pair's two text keys, one after
     /// the other — and every text's fingerprints.
@@ -361,6 +387,7 @@ fn stamp(cfg: &PipelineConfig, lexicons: u64) -> u64 {
     }
     h.update(&lexicons.to_le_bytes());
     let parts = serde_json::json!({
+        "ingest": cfg.ingest,
         "text": cfg.text,
         "score": cfg.score,
         "suggest": cfg.suggest,
