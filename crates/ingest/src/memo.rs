@@ -37,7 +37,7 @@ impl Seen {
     /// file was modified less than [`RACY`] before `started` (or after it).
     pub(crate) fn of(m: &std::fs::Metadata, started: SystemTime) -> Option<Seen> {
         let modified = m.modified().ok()?;
-        if modified + RACY > started {
+        if modified.checked_add(RACY).is_none_or(|t| t > started) {
             return None;
         }
         Some(Seen {
