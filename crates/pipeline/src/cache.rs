@@ -49,6 +49,16 @@ pub struct Reuse {
     pub unused: usize,
 }
 
+impl From<diaoyan_ingest::MemoUse> for Reuse {
+    fn from(u: diaoyan_ingest::MemoUse) -> Reuse {
+        Reuse {
+            reused: u.reused,
+            read: u.read,
+            unused: u.unused,
+        }
+    }
+}
+
 impl Reuse {
     /// Whether the cache must be written again: something was read, or something dropped.
     pub(crate) fn changed(&self) -> bool {
@@ -227,7 +237,7 @@ impl Cache {
     }
 
     /// Keeps what this run read from each input file for the next run.
-    pub(crate) fn save_files(&self, memo: &diaoyan_ingest::FileMemo) {
+    fn save_files(&self, memo: &diaoyan_ingest::FileMemo) {
         self.write(
             "files",
             &FileOut {
@@ -235,6 +245,27 @@ impl Cache {
                 entries: vec![(0u8, memo)],
             },
         );
+    }
+
+    /// [`Cache::save_files`] on a thread of its own while the stages go on (at 100k files,
+    /// 190 MB); the handle is to be joined before the run ends. Saved here and now when no
+    /// thread can be started.
+    pub(crate) fn save_files_aside(
+        &self,
+        memo: diaoyan_ingest::FileMemo,
+    ) -> Option<std::thread::JoinHandle<()>> {
+        let memo = std::sync::Arc::new(memo);
+        let (cache, kept) = (self.clone(), memo.clone());
+        match std::thread::Builder::new()
+            .name("diaoyan-keep-files".to_owned())
+            .spawn(move || cache.save_files(&kept))
+        {
+            Ok(h) => Some(h),
+            Err(_) => {
+                self.save_files(&memo);
+                None
+            }
+        }
     }
 
     /// What the last run's copy detection left under this stamp (empty when nothing was kept):

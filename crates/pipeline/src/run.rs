@@ -410,7 +410,7 @@ impl Pipeline {
         });
         let mut reading: Option<Reading> = None;
         // What was read from the input files is kept for the next run on a thread of its own
-        // while the stages go on (at 100k files, 190 MB), and waited for at the end.
+        // ([`crate::cache::Cache::save_files_aside`]), waited for at the end.
         let mut saving: Option<std::thread::JoinHandle<()>> = None;
         let done = self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
@@ -430,25 +430,9 @@ impl Pipeline {
                             memo.as_mut(),
                         )?;
                         if let (Some(c), Some(m), Some(u)) = (cache, memo, used) {
-                            let reuse = crate::cache::Reuse {
-                                reused: u.reused,
-                                read: u.read,
-                                unused: u.unused,
-                            };
+                            let reuse = crate::cache::Reuse::from(u);
                             if reuse.changed() {
-                                let m = std::sync::Arc::new(m);
-                                let (c2, m2) = (c.clone(), m.clone());
-                                // Saved here when no thread can be started.
-                                saving = match std::thread::Builder::new()
-                                    .name("diaoyan-keep-files".to_owned())
-                                    .spawn(move || c2.save_files(&m2))
-                                {
-                                    Ok(h) => Some(h),
-                                    Err(_) => {
-                                        c.save_files(&m);
-                                        None
-                                    }
-                                };
+                                saving = c.save_files_aside(m);
                             }
                             if let Some(cu) = cache_use.as_mut() {
                                 cu.files = Some(reuse);
