@@ -137,18 +137,23 @@ pub fn ingest_with(
     cfg: &IngestConfig,
     tick: &(dyn Fn(Tick) + Sync),
 ) -> Result<IngestOutput> {
-    ingest_memo(input, cfg, tick, None).map(|(out, _)| out)
+    ingest_memo(input, cfg, tick, None::<fn() -> FileMemo>).map(|(out, _)| out)
 }
 
 /// [`ingest_with`], taking over what an earlier run read from the files unchanged since (see
-/// [`FileMemo`]): with a `memo`, those files are not read again, and the memo is replaced by
-/// this run's. The output is the same as without it. Also says how the memo was used.
+/// [`FileMemo`]): with an `earlier` memo, those files are not read again. The output is the
+/// same as without it. Also returns this run's memo, for the next run, and how the earlier one
+/// was used.
+///
+/// `earlier` is called once, when the input has been walked: whoever loads the memo from disk
+/// can do it while the folder is walked (at 100,000 files, 0.42 s to load beside a 0.34 s
+/// walk).
 pub fn ingest_memo(
     input: &Path,
     cfg: &IngestConfig,
     tick: &(dyn Fn(Tick) + Sync),
-    memo: Option<&mut FileMemo>,
-) -> Result<(IngestOutput, Option<MemoUse>)> {
+    earlier: Option<impl FnOnce() -> FileMemo>,
+) -> Result<(IngestOutput, Option<(FileMemo, MemoUse)>)> {
     let started = std::time::SystemTime::now();
     let meta = std::fs::metadata(input).map_err(|e| Error::Input {
         path: input.display().to_string(),
@@ -194,10 +199,9 @@ pub fn ingest_memo(
         .unwrap_or_else(|_| input.to_path_buf())
         .to_string_lossy()
         .into_owned();
-    let mut memo = memo;
-    let mut earlier = memo
-        .as_deref_mut()
-        .map(std::mem::take)
+    let keeping = earlier.is_some();
+    let mut earlier = earlier
+        .map(|load| load())
         .filter(|m| m.root == root)
         .map(FileMemo::into_map)
         .unwrap_or_default();
@@ -238,7 +242,7 @@ pub fn ingest_memo(
                     (k.read, k.errors)
                 }
             };
-            if let (Some(seen), Some(_)) = (seen, &memo) {
+            if let (Some(seen), true) = (seen, keeping) {
                 kept.push(memo::Known {
                     path: f.rel.clone(),
                     seen,
@@ -251,10 +255,7 @@ pub fn ingest_memo(
         .collect();
     used.unused = earlier.len();
     drop(earlier);
-    let used = memo.map(|m| {
-        *m = FileMemo { root, files: kept };
-        used
-    });
+    let kept = keeping.then_some((FileMemo { root, files: kept }, used));
 
     // Each file's submissions take their metadata (manifest, roster, their own text, their
     // path) and their ids on every worker; gathered in walk order.
@@ -305,7 +306,7 @@ pub fn ingest_memo(
     out.submissions
         .par_sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
     out.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((out, used))
+    Ok((out, kept))
 }
 
 /// Whether `dir` holds diaoyan's outputs: a `run.json` that diaoyan wrote (its `tool` field, or
@@ -982,7 +983,23 @@ mod tests {
         write("a/empty.txt", " ");
         write("清单.csv", "文件,单位\na/f01.txt,县交通局\n");
         let cfg = IngestConfig::default();
-        let read = |memo: Option<&mut FileMemo>| ingest_memo(root, &cfg, &|_| {}, memo).unwrap();
+        // With a memo: the earlier one is handed over and replaced by the one returned.
+        let read_from = |root: &Path, memo: Option<&mut FileMemo>| match memo {
+            Some(m) => {
+                let earlier = std::mem::take(m);
+                let (out, kept) = ingest_memo(root, &cfg, &|_| {}, Some(move || earlier)).unwrap();
+                let (next, used) = kept.expect("a memo is returned when one was given");
+                *m = next;
+                (out, Some(used))
+            }
+            None => {
+                let (out, kept) =
+                    ingest_memo(root, &cfg, &|_| {}, None::<fn() -> FileMemo>).unwrap();
+                assert!(kept.is_none());
+                (out, None)
+            }
+        };
+        let read = |memo: Option<&mut FileMemo>| read_from(root, memo);
         let json = |o: &IngestOutput| serde_json::to_value(o).unwrap();
 
         let mut memo = FileMemo::default();
@@ -1037,7 +1054,7 @@ mod tests {
         std::fs::create_dir_all(other.path().join("a")).unwrap();
         std::fs::copy(root.join("a/f05.txt"), other.path().join("a/f05.txt")).unwrap();
         age(&other.path().join("a/f05.txt"), 3600);
-        let (_, used) = ingest_memo(other.path(), &cfg, &|_| {}, Some(&mut memo)).unwrap();
+        let (_, used) = read_from(other.path(), Some(&mut memo));
         assert_eq!(used.unwrap().reused, 0);
         assert_eq!(
             used.unwrap().unused,

@@ -236,6 +236,26 @@ impl Cache {
             .unwrap_or_default()
     }
 
+    /// [`Cache::load_files`] started now on a thread of its own; the function returned waits
+    /// for it. Ingest calls that function once the input folder is walked, so loading and
+    /// walking overlap (100,000 files: the memo took 0.42 s to load, the walk 0.34 s, one after
+    /// the other). Loaded when called if no thread can be started; a load that failed some
+    /// other way gives an empty memo (every file is read). A run that stops before calling it
+    /// does not wait for the load.
+    pub(crate) fn load_files_aside(
+        &self,
+    ) -> impl FnOnce() -> diaoyan_ingest::FileMemo + Send + use<> {
+        let cache = self.clone();
+        let aside = std::thread::Builder::new()
+            .name("diaoyan-load-files".to_owned())
+            .spawn(move || cache.load_files());
+        let cache = self.clone();
+        move || match aside {
+            Ok(h) => h.join().unwrap_or_default(),
+            Err(_) => cache.load_files(),
+        }
+    }
+
     /// Keeps what this run read from each input file for the next run.
     fn save_files(&self, memo: &diaoyan_ingest::FileMemo) {
         self.write(

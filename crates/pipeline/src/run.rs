@@ -418,18 +418,18 @@ impl Pipeline {
                 match stage {
                     StageName::Ingest => {
                         progress.start(stage.label(), 0);
-                        // Files unchanged since the last run are not read again.
-                        let mut memo = cache.map(|c| c.load_files());
-                        let (out, used) = diaoyan_ingest::ingest_memo(
+                        // Files unchanged since the last run are not read again. What the
+                        // last run read is loaded while the input folder is walked.
+                        let (out, kept) = diaoyan_ingest::ingest_memo(
                             &input,
                             &ingest_cfg,
                             &|tick| match tick {
                                 diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
                                 diaoyan_ingest::Tick::Read => progress.advance(1),
                             },
-                            memo.as_mut(),
+                            cache.map(|c| c.load_files_aside()),
                         )?;
-                        if let (Some(c), Some(m), Some(u)) = (cache, memo, used) {
+                        if let (Some(c), Some((m, u))) = (cache, kept) {
                             let reuse = crate::cache::Reuse::from(u);
                             if reuse.changed() {
                                 saving = c.save_files_aside(m);
