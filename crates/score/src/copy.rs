@@ -353,9 +353,18 @@ impl std::hash::Hasher for KeyIsHash {
 /// linear probing in a power-of-two table at most half full. The values are well mixed already,
 /// so their low bits pick the slot; for the few thousand values of one text this costs a
 /// fraction of a general hash set, and copy verification builds one or two per candidate pair.
+///
+/// Most values looked up are not there (most candidate pairs are no copy), so a bit per value
+/// chosen by its high bits, in a bitmap of 16 bits per value, answers first: a clear bit means
+/// absent without touching the table. The bitmap (16 KB for 8,000 windows) stays in the
+/// fastest cache where the table does not; the lookups were two thirds of verifying a pair
+/// (10k documents: 57 k pairs, 8% of the run's CPU time on the main pool).
 struct WindowSet {
     /// 0 marks an empty slot; the value 0 itself is kept in `zero`.
     slots: Vec<u64>,
+    /// Bit `x >> shift` set for each value `x` kept.
+    bits: Vec<u64>,
+    shift: u32,
     zero: bool,
     len: usize,
 }
@@ -364,8 +373,11 @@ impl WindowSet {
     fn of(values: &[u64]) -> WindowSet {
         let cap = (values.len() * 2).next_power_of_two().max(16);
         let mask = cap - 1;
+        let nbits = (values.len() * 16).next_power_of_two().max(1024);
         let mut s = WindowSet {
             slots: vec![0; cap],
+            bits: vec![0; nbits / 64],
+            shift: 64 - nbits.trailing_zeros(),
             zero: false,
             len: 0,
         };
@@ -375,6 +387,8 @@ impl WindowSet {
                 s.zero = true;
                 continue;
             }
+            let bit = (x >> s.shift) as usize;
+            s.bits[bit / 64] |= 1 << (bit % 64);
             let mut i = x as usize & mask;
             loop {
                 let y = s.slots[i];
@@ -395,6 +409,10 @@ impl WindowSet {
     fn contains(&self, x: u64) -> bool {
         if x == 0 {
             return self.zero;
+        }
+        let bit = (x >> self.shift) as usize;
+        if self.bits[bit / 64] & (1 << (bit % 64)) == 0 {
+            return false;
         }
         let mask = self.slots.len() - 1;
         let mut i = x as usize & mask;
@@ -993,14 +1011,15 @@ mod tests {
 
     #[test]
     fn window_sets_agree_with_a_general_hash_set() {
-        // Mixed values with repeats, 0 among them, and values colliding in the low bits.
+        // Mixed values with repeats, 0 among them, values colliding in the low bits (the table's
+        // slot) and in the high bits (the bitmap's bit).
         let mut a: Vec<u64> = (0..3000u64)
             .map(|i| xxh3_64(&(i % 1700).to_le_bytes()))
             .collect();
-        a.extend([0, 0, 1 << 40, 2 << 40, 3 << 40]);
+        a.extend([0, 0, 1 << 40, 2 << 40, 3 << 40, 7 << 60 | 1, 7 << 60 | 2]);
         let b: Vec<u64> = (1000..2500u64)
             .map(|i| xxh3_64(&i.to_le_bytes()))
-            .chain([0, 2 << 40])
+            .chain([0, 2 << 40, 7 << 60 | 2, 7 << 60 | 3])
             .collect();
         let (sa, sb) = (WindowSet::of(&a), WindowSet::of(&b));
         let (ha, hb): (HashSet<u64>, HashSet<u64>) =
@@ -1023,7 +1042,7 @@ mod tests {
                 assert_eq!(s.contains(x), both.contains(&x), "{x}");
             }
         }
-        for x in a.iter().chain(&b).copied().chain([5, 4 << 40]) {
+        for x in a.iter().chain(&b).copied().chain([5, 4 << 40, 7 << 60 | 4]) {
             assert_eq!(sa.contains(x), ha.contains(&x), "{x}");
             assert_eq!(sb.contains(x), hb.contains(&x), "{x}");
         }
