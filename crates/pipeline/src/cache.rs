@@ -239,9 +239,9 @@ impl Cache {
     /// [`Cache::load_files`] started now on a thread of its own; the function returned waits
     /// for it. Ingest calls that function once the input folder is walked, so loading and
     /// walking overlap (100,000 files: the memo took 0.42 s to load, the walk 0.34 s, one after
-    /// the other). Loaded when called if no thread can be started; a load that failed some
-    /// other way gives an empty memo (every file is read). A run that stops before calling it
-    /// does not wait for the load.
+    /// the other). Loaded when called if no thread can be started; a load that panicked gives
+    /// an empty memo (every file is read), as an unreadable file does. A run that stops before
+    /// calling it does not wait for the load.
     pub(crate) fn load_files_aside(
         &self,
     ) -> impl FnOnce() -> diaoyan_ingest::FileMemo + Send + use<> {

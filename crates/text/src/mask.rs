@@ -224,7 +224,7 @@ mod tests {
             x ^= x << 17;
             let mut text = String::new();
             for i in 0..(x % 24) {
-                text.push_str(pieces[((x >> (i % 40)) as usize ^ i as usize * 7) % pieces.len()]);
+                text.push_str(pieces[((x >> (i % 40)) as usize ^ (i as usize * 7)) % pieces.len()]);
             }
             let got = mask_numbers(&text);
             assert_eq!(got, mask_digit_runs(&text), "{text:?}");
