@@ -296,6 +296,19 @@ fn shingles_into(chars: &[char], k: usize, out: &mut Vec<u64>) {
 /// The values are then mixed (a bijection) so every bit is usable by a hash set that takes the
 /// key as its own hash.
 fn window_hashes(c: &[char], k: usize) -> Vec<u64> {
+    rolling_hashes(c.iter().copied(), k, c.len())
+}
+
+/// [`window_hashes`] of a text's normalised characters ([`normalise`]) without making them: the
+/// other text of a candidate pair is hashed straight from its bytes (no `Vec<char>` of four
+/// bytes a character written and read again for each pair).
+fn window_hashes_of_text(text: &str, k: usize) -> Vec<u64> {
+    rolling_hashes(text.chars().filter_map(norm_char), k, text.len() / 3)
+}
+
+/// The rolling hashes of [`window_hashes`] over `chars` (about `hint` of them), the last `k`
+/// characters held in a ring.
+fn rolling_hashes(chars: impl Iterator<Item = char>, k: usize, hint: usize) -> Vec<u64> {
     const P: u64 = (1 << 61) - 1;
     const BASE: u64 = 0x1d2f_4b69_a3c7_e58d % P;
     // Below 2P back below P.
@@ -311,21 +324,28 @@ fn window_hashes(c: &[char], k: usize) -> Vec<u64> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    if k == 0 || c.len() < k {
+    if k == 0 {
         return Vec::new();
     }
     // BASE^(k-1): the weight of the character leaving the window.
     let top = (1..k).fold(1, |p, _| mul(p, BASE));
-    let mut h = c[..k]
-        .iter()
-        .fold(0, |h, &x| red(mul(h, BASE) + u64::from(x)));
-    let mut out = Vec::with_capacity(c.len() - k + 1);
-    out.push(mix(h));
-    for i in k..c.len() {
-        let gone = mul(u64::from(c[i - k]), top);
-        h = red(h + P - gone);
-        h = red(mul(h, BASE) + u64::from(c[i]));
-        out.push(mix(h));
+    // Character `i` is kept at `i % k` until character `i + k` takes its place.
+    let mut ring = vec![0u64; k];
+    let (mut at, mut seen, mut h) = (0, 0usize, 0u64);
+    let mut out = Vec::with_capacity(hint.saturating_sub(k - 1));
+    for c in chars {
+        let x = u64::from(c);
+        if seen >= k {
+            let gone = mul(ring[at], top);
+            h = red(h + P - gone);
+        }
+        h = red(mul(h, BASE) + x);
+        ring[at] = x;
+        at = if at + 1 == k { 0 } else { at + 1 };
+        seen += 1;
+        if seen >= k {
+            out.push(mix(h));
+        }
     }
     out
 }
@@ -699,11 +719,30 @@ fn detect_in(
                 .map(|&(a, b)| {
                     let (a, b) = copier_first(docs, a as usize, b as usize);
                     let key = keys.as_ref().map(|ks| (ks[a], ks[b]));
+                    let other = if a == first { b } else { a };
                     let measured = match key.and_then(|key| earlier.get(&key)) {
                         Some(m) => m.clone(),
+                        // Both long (the usual case): the other text's windows are hashed
+                        // straight from its bytes.
+                        None if lens[first] >= cfg.short_chars
+                            && lens[other] >= cfg.short_chars =>
+                        {
+                            let nf = first_norm.get_or_init(|| normalise(docs[first].text));
+                            let first_windows = known.get_or_init(|| Shingled::of(nf, k));
+                            let hy = window_hashes_of_text(docs[other].text, k);
+                            measure_windows(
+                                docs,
+                                (a, b),
+                                (lens[a], lens[b]),
+                                (a == first, first_windows),
+                                &hy,
+                                k,
+                                cfg,
+                            )
+                        }
                         None => {
                             let nf = first_norm.get_or_init(|| normalise(docs[first].text));
-                            let other = normalise(docs[if a == first { b } else { a }].text);
+                            let other = normalise(docs[other].text);
                             let (na, nb) = if a == first {
                                 (nf, &other)
                             } else {
@@ -826,6 +865,29 @@ fn measure(
         }
     };
     let hy = window_hashes(if x_is_a { &nb.chars } else { &na.chars }, k);
+    measure_windows(
+        docs,
+        (a, b),
+        (na.chars.len(), nb.chars.len()),
+        (x_is_a, px),
+        &hy,
+        k,
+        cfg,
+    )
+}
+
+/// [`measure`] once the texts are long enough to compare by windows: `len_a` and `len_b` are
+/// their lengths in normalised characters, `px` the windows of one of them (`a` when `x_is_a`)
+/// and `hy` the window hashes of the other, in order.
+fn measure_windows(
+    docs: &[CopyDoc],
+    (a, b): (usize, usize),
+    (len_a, len_b): (usize, usize),
+    (x_is_a, px): (bool, &Shingled),
+    hy: &[u64],
+    k: usize,
+    cfg: &CopyConfig,
+) -> Option<Measured> {
     // Which of y's windows x has (each looked up once); those are the shared windows.
     let x_has: Vec<bool> = hy.iter().map(|&h| px.s.contains(h)).collect();
     let hits: Vec<u64> = hy
@@ -848,7 +910,7 @@ fn measure(
     let (raw_b, _) = shared_runs(in_a, k, cfg.min_run_chars, |_| true);
     // Leaving stock phrasing out below only removes runs, so a pair whose runs already fall
     // short of the bars is no copy: most candidates end here.
-    if !passes(cfg, raw_a, raw_b, na.chars.len(), nb.chars.len()) {
+    if !passes(cfg, raw_a, raw_b, len_a, len_b) {
         return None;
     }
     let inter = shared.len();
@@ -858,9 +920,9 @@ fn measure(
     // Where the normalised characters of `a` stand in its text (for the excerpt, and with
     // `b`'s for the stock phrasing): only the few pairs that get this far need them.
     let offsets_a = offsets_of(docs[a].text);
-    debug_assert_eq!(offsets_a.len(), na.chars.len());
-    let union = px.s.len() + WindowSet::of(&hy).len() - inter;
-    let whole = (raw_a as f64 / na.chars.len() as f64).max(raw_b as f64 / nb.chars.len() as f64);
+    debug_assert_eq!(offsets_a.len(), len_a);
+    let union = px.s.len() + WindowSet::of(hy).len() - inter;
+    let whole = (raw_a as f64 / len_a as f64).max(raw_b as f64 / len_b as f64);
     // Against a reference every shared run counts. Between colleagues a run lying in stock
     // phrasing does not — unless the texts are near-identical: handing in a colleague's
     // hollow note is still handing in a copy.
@@ -877,11 +939,11 @@ fn measure(
         let (shared_b, _) = shared_runs(in_a, k, cfg.min_run_chars, keep_b);
         (shared_a, shared_b, longest)
     };
-    if !passes(cfg, shared_a, shared_b, na.chars.len(), nb.chars.len()) {
+    if !passes(cfg, shared_a, shared_b, len_a, len_b) {
         return None;
     }
-    let ca = shared_a as f64 / na.chars.len() as f64;
-    let cb = shared_b as f64 / nb.chars.len() as f64;
+    let ca = shared_a as f64 / len_a as f64;
+    let cb = shared_b as f64 / len_b as f64;
     let (s, e) = longest;
     let from = offsets_a[s] as usize;
     let to = offsets_a.get(e).map_or(docs[a].text.len(), |&o| o as usize);
@@ -1063,6 +1125,28 @@ mod tests {
         let empty = WindowSet::of(&[]);
         assert_eq!((empty.len(), shared(&a, &empty).len()), (0, 0));
         assert!(!empty.contains(0) && !empty.contains(7));
+    }
+
+    #[test]
+    fn window_hashes_of_a_text_equal_those_of_its_normalised_characters() {
+        for text in [
+            "三组机耕路有两处塌方，三组机耕路有两处塌方。村民说自来水经常停水ABC123",
+            "ＡＢＣ１２３，全角字母数字：与半角相同！  空格\n换行\t制表",
+            "短",
+            "",
+            "，。！？",
+            "一二三四五六七",
+            "一二三四五六七八",
+        ] {
+            let n = normalise(text);
+            for k in [2, 3, 7, 8, 16] {
+                assert_eq!(
+                    window_hashes_of_text(text, k),
+                    window_hashes(&n.chars, k),
+                    "{text:?} k={k}"
+                );
+            }
+        }
     }
 
     #[test]
