@@ -714,7 +714,7 @@ fn detect_in(
             // The first text's normalised text and shingles, made once for its group when a
             // pair needs them.
             let first_norm = std::cell::OnceCell::new();
-            let known = std::cell::OnceCell::new();
+            let first_shingled = std::cell::OnceCell::new();
             g.iter()
                 .map(|&(a, b)| {
                     let (a, b) = copier_first(docs, a as usize, b as usize);
@@ -728,7 +728,7 @@ fn detect_in(
                             && lens[other] >= cfg.short_chars =>
                         {
                             let nf = first_norm.get_or_init(|| normalise(docs[first].text));
-                            let first_windows = known.get_or_init(|| Shingled::of(nf, k));
+                            let first_windows = first_shingled.get_or_init(|| Shingled::of(nf, k));
                             let hy = window_hashes_of_text(docs[other].text, k);
                             measure_windows(
                                 docs,
@@ -748,9 +748,8 @@ fn detect_in(
                             } else {
                                 (&other, nf)
                             };
-                            let known = (lens[first] >= cfg.short_chars)
-                                .then(|| (first, known.get_or_init(|| Shingled::of(nf, k))));
-                            measure(docs, (na, nb), a, b, k, cfg, known)
+                            // A short text: compared for equality only.
+                            measure(docs, (na, nb), a, b, k, cfg)
                         }
                     };
                     (a, b, key, measured)
@@ -830,7 +829,8 @@ fn print_of(text: &str, cfg: &CopyConfig, chars: &mut Vec<char>, hashes: &mut Ve
 }
 
 /// Verifies one candidate pair exactly (in [`copier_first`] order): `None` when it is no copy.
-/// `na` and `nb` are the two texts normalised; `known` is one text's shingles, already computed.
+/// `na` and `nb` are the two texts normalised. (Detection calls it for pairs with a short
+/// text; two long texts go to [`measure_windows`] with their group's first text's windows.)
 fn measure(
     docs: &[CopyDoc],
     (na, nb): (&Norm, &Norm),
@@ -838,7 +838,6 @@ fn measure(
     b: usize,
     k: usize,
     cfg: &CopyConfig,
-    known: Option<(usize, &Shingled)>,
 ) -> Option<Measured> {
     let short = na.chars.len() < cfg.short_chars || nb.chars.len() < cfg.short_chars;
     if short {
@@ -851,26 +850,12 @@ fn measure(
             excerpt: docs[a].text.trim().to_owned(),
         });
     }
-    // One text's windows as a set (the text already known for its group, else `a`), the
-    // other's only in order: a window of either text is in the other exactly when it is among
-    // the windows the two share, and that set is small for most candidates. The other text's
-    // own set is built only for a pair that turns out to be a copy (for the Jaccard union).
-    let own;
-    let (x_is_a, px): (bool, &Shingled) = match known {
-        Some((j, known)) if j == b => (false, known),
-        Some((j, known)) if j == a => (true, known),
-        _ => {
-            own = Shingled::of(na, k);
-            (true, &own)
-        }
-    };
-    let hy = window_hashes(if x_is_a { &nb.chars } else { &na.chars }, k);
     measure_windows(
         docs,
         (a, b),
         (na.chars.len(), nb.chars.len()),
-        (x_is_a, px),
-        &hy,
+        (true, &Shingled::of(na, k)),
+        &window_hashes(&nb.chars, k),
         k,
         cfg,
     )
@@ -878,7 +863,10 @@ fn measure(
 
 /// [`measure`] once the texts are long enough to compare by windows: `len_a` and `len_b` are
 /// their lengths in normalised characters, `px` the windows of one of them (`a` when `x_is_a`)
-/// and `hy` the window hashes of the other, in order.
+/// and `hy` the window hashes of the other, in order. One text's windows as a set, the
+/// other's only in order: a window of either text is in the other exactly when it is among the
+/// windows the two share, and that set is small for most candidates. The other text's own set
+/// is built only for a pair that turns out to be a copy (for the Jaccard union).
 fn measure_windows(
     docs: &[CopyDoc],
     (a, b): (usize, usize),
@@ -1217,14 +1205,28 @@ mod tests {
             let docs = [doc("a", "甲", "", x), doc("b", "乙", "", y)];
             let [na, nb] = [0, 1].map(|i| normalise(docs[i].text));
             let [sa, sb] = [&na, &nb].map(|n| Shingled::of(n, k));
-            let plain = measure(&docs, (&na, &nb), 0, 1, k, &cfg, None);
+            let plain = measure(&docs, (&na, &nb), 0, 1, k, &cfg);
             assert_eq!(plain.is_some(), copy, "{plain:?}");
+            let lens = (na.chars.len(), nb.chars.len());
             assert_eq!(
-                measure(&docs, (&na, &nb), 0, 1, k, &cfg, Some((0, &sa))),
+                measure_windows(&docs, (0, 1), lens, (true, &sa), &sb.h, k, &cfg),
                 plain
             );
             assert_eq!(
-                measure(&docs, (&na, &nb), 0, 1, k, &cfg, Some((1, &sb))),
+                measure_windows(&docs, (0, 1), lens, (false, &sb), &sa.h, k, &cfg),
+                plain
+            );
+            // As detection hashes the other text: straight from its bytes.
+            assert_eq!(
+                measure_windows(
+                    &docs,
+                    (0, 1),
+                    lens,
+                    (false, &sb),
+                    &window_hashes_of_text(docs[0].text, k),
+                    k,
+                    &cfg
+                ),
                 plain
             );
             if let Some(m) = plain {
