@@ -711,8 +711,8 @@ fn detect_in(
         .par_iter()
         .flat_map_iter(|g| {
             let first = g[0].0 as usize;
-            // The first text's normalised text and shingles, made once for its group when a
-            // pair needs them.
+            // The first text's normalised text (pairs with a short text) and its shingles
+            // (two long texts), each made once for its group when a pair needs it.
             let first_norm = std::cell::OnceCell::new();
             let first_shingled = std::cell::OnceCell::new();
             g.iter()
@@ -722,13 +722,13 @@ fn detect_in(
                     let other = if a == first { b } else { a };
                     let measured = match key.and_then(|key| earlier.get(&key)) {
                         Some(m) => m.clone(),
-                        // Both long (the usual case): the other text's windows are hashed
-                        // straight from its bytes.
+                        // Both long (the usual case): both texts' windows are hashed straight
+                        // from their bytes (the first text's once for its group).
                         None if lens[first] >= cfg.short_chars
                             && lens[other] >= cfg.short_chars =>
                         {
-                            let nf = first_norm.get_or_init(|| normalise(docs[first].text));
-                            let first_windows = first_shingled.get_or_init(|| Shingled::of(nf, k));
+                            let first_windows = first_shingled
+                                .get_or_init(|| Shingled::of_text(docs[first].text, k));
                             let hy = window_hashes_of_text(docs[other].text, k);
                             measure_windows(
                                 docs,
@@ -797,7 +797,16 @@ struct Shingled {
 
 impl Shingled {
     fn of(n: &Norm, k: usize) -> Shingled {
-        let h = window_hashes(&n.chars, k);
+        Shingled::of_hashes(window_hashes(&n.chars, k))
+    }
+
+    /// [`Shingled::of`] the normalised characters of `text`, hashed from its bytes
+    /// ([`window_hashes_of_text`]).
+    fn of_text(text: &str, k: usize) -> Shingled {
+        Shingled::of_hashes(window_hashes_of_text(text, k))
+    }
+
+    fn of_hashes(h: Vec<u64>) -> Shingled {
         let s = WindowSet::of(&h);
         Shingled { h, s }
     }
@@ -1216,7 +1225,20 @@ mod tests {
                 measure_windows(&docs, (0, 1), lens, (false, &sb), &sa.h, k, &cfg),
                 plain
             );
-            // As detection hashes the other text: straight from its bytes.
+            // As detection hashes both texts of a long pair: straight from their bytes.
+            assert_eq!(
+                measure_windows(
+                    &docs,
+                    (0, 1),
+                    lens,
+                    (true, &Shingled::of_text(docs[0].text, k)),
+                    &window_hashes_of_text(docs[1].text, k),
+                    k,
+                    &cfg
+                ),
+                plain
+            );
+            // The other text alone from its bytes.
             assert_eq!(
                 measure_windows(
                     &docs,
