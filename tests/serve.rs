@@ -151,6 +151,14 @@ impl Browser {
     }
 
     fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params) {
+            Ok(v) => v,
+            Err(e) => panic!("{method}: {e}"),
+        }
+    }
+
+    /// One DevTools call; `Err` carries the protocol's error object.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next += 1;
         let id = self.next;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -165,8 +173,11 @@ impl Browser {
             let Ok(text) = m.to_text() else { continue };
             let v: Value = serde_json::from_str(text).unwrap_or_default();
             if v["id"] == id {
-                assert!(v["error"].is_null(), "{method}: {}", v["error"]);
-                return v["result"].clone();
+                return if v["error"].is_null() {
+                    Ok(v["result"].clone())
+                } else {
+                    Err(v["error"].clone())
+                };
             }
         }
     }
@@ -184,16 +195,43 @@ impl Browser {
         r["result"]["value"].clone()
     }
 
+    /// Evaluates `js` while a navigation may be under way: `None` when the page's context went
+    /// away mid-call ("Inspected target navigated or closed", "Cannot find context", ...), which
+    /// only means "ask again"; a script exception still fails the test.
+    fn eval_during_navigation(&mut self, js: &str) -> Option<Value> {
+        let r = self
+            .try_call(
+                "Runtime.evaluate",
+                json!({"expression": js, "returnByValue": true}),
+            )
+            .ok()?;
+        if r["exceptionDetails"].is_null() {
+            Some(r["result"]["value"].clone())
+        } else {
+            let text = r["exceptionDetails"].to_string();
+            // A context destroyed under a running script is navigation, not a bug.
+            assert!(
+                text.contains("destroyed") || text.contains("navigat"),
+                "{js}: {text}"
+            );
+            None
+        }
+    }
+
     fn nav_id(&mut self) -> Value {
         self.eval("performance.timeOrigin")
     }
 
-    /// Waits until a new page (different navigation) has loaded.
+    /// Waits until a new page (different navigation) has loaded. Evaluations that race the
+    /// navigation are asked again (CI once failed on exactly that race).
     fn wait_new_page(&mut self, before: &Value) {
         let t = Instant::now();
         loop {
-            let now = self.nav_id();
-            if &now != before && self.eval("document.readyState") == "complete" {
+            if let Some(now) = self.eval_during_navigation("performance.timeOrigin")
+                && &now != before
+                && self.eval_during_navigation("document.readyState")
+                    == Some(Value::from("complete"))
+            {
                 return;
             }
             assert!(t.elapsed() < Duration::from_secs(20), "no navigation");
@@ -210,7 +248,8 @@ impl Browser {
     /// Runs `js` (a click, a form submission) and waits for the page it leads to.
     fn act(&mut self, js: &str) {
         let before = self.nav_id();
-        self.eval(js);
+        // The action itself may navigate before its result comes back.
+        self.eval_during_navigation(js);
         self.wait_new_page(&before);
     }
 
