@@ -706,6 +706,162 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     assert!(err.contains("索引不完整"), "{err}");
 }
 
+/// A large issue that gains a member sorting below all of its old ones and loses the member
+/// its key named keeps its key: only the added and the removed entries change (keyed by the
+/// smallest member alone, every entry of the issue was re-added — 83,120 of them at 10k).
+#[test]
+fn an_issue_that_gains_and_loses_members_keeps_its_entries() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let mk = |id: &str, issue: &str| {
+        let mut s = sugg(
+            id,
+            "石桥村",
+            "2023-09-18",
+            "交通运输",
+            &format!("石桥村{id}组机耕路塌方"),
+        );
+        s.issue = Some(issue.into());
+        s.topic = Some("T0001".into());
+        s
+    };
+    let groups = |data: &[Suggestion], f: fn(&Suggestion) -> Option<&str>| {
+        let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for s in data {
+            if let Some(g) = f(s) {
+                by.entry(g.to_owned()).or_default().push(s.id.to_string());
+            }
+        }
+        by
+    };
+    let labels = |previous: &Labels, data: &[Suggestion]| {
+        let (issues, topics) = (
+            groups(data, |s| s.issue.as_deref()),
+            groups(data, |s| s.topic.as_deref()),
+        );
+        Labels::after(
+            previous,
+            issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+            topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+        )
+    };
+    // I0001: members 10–19 (its key names 10); I0002: 20–25.
+    let before: Vec<Suggestion> = (10..26)
+        .map(|i| mk(&i.to_string(), if i < 20 { "I0001" } else { "I0002" }))
+        .collect();
+    let first = labels(&Labels::default(), &before);
+    update(&at, None, &seg, entries(&before, ""), &first).unwrap();
+    // Next evening: 10 is gone, 05 joins the first issue, and the two swap ranks.
+    let after: Vec<Suggestion> = std::iter::once(mk("05", "I0002"))
+        .chain((11..26).map(|i| mk(&i.to_string(), if i < 20 { "I0002" } else { "I0001" })))
+        .collect();
+    let previous = Labels::of_index(&at).expect("the table beside the index");
+    assert_eq!(previous, first);
+    let up = update(
+        &at,
+        Some(&at),
+        &seg,
+        entries(&after, ""),
+        &labels(&previous, &after),
+    )
+    .unwrap();
+    assert!(up.incremental);
+    assert_eq!((up.kept, up.added, up.removed), (15, 1, 1), "{up:?}");
+    let s = Searcher::open(&at, &seg).unwrap();
+    let issue = |id: &str| Search {
+        issue: id.into(),
+        ..Search::default()
+    };
+    assert_eq!(
+        ids(&s, issue("I0001")),
+        ["20", "21", "22", "23", "24", "25"]
+    );
+    assert_eq!(ids(&s, issue("I0002")).len(), 10);
+    assert_eq!(ids(&s, issue("I0002"))[0], "05");
+    // The same answers as a full build of the new run (fresh keys).
+    let full = dir.path().join("full");
+    update(
+        &full,
+        None,
+        &seg,
+        entries(&after, ""),
+        &labels(&Labels::default(), &after),
+    )
+    .unwrap();
+    assert_eq!(
+        everything(&Searcher::open(&full, &seg).unwrap()),
+        everything(&s)
+    );
+}
+
+/// Carried keys: a merge keeps one of the two keys, a split keeps the key on the part holding
+/// most anchors and keys the other part afresh, and no two groups ever share a key — even when
+/// the member a carried key names now sits in another group.
+#[test]
+fn carried_keys_survive_merges_and_splits_and_stay_distinct() {
+    let of = |groups: &[(&str, Vec<&str>)], previous: &Labels| {
+        let owned: Vec<(String, Vec<String>)> = groups
+            .iter()
+            .map(|(id, m)| (id.to_string(), m.iter().map(|x| x.to_string()).collect()))
+            .collect();
+        let l = Labels::after(
+            previous,
+            owned.iter().map(|(id, m)| (id.as_str(), m.as_slice())),
+            std::iter::empty(),
+        );
+        let keys = l.keys();
+        let by_id: Vec<(String, String)> = owned
+            .iter()
+            .map(|(id, _)| (id.clone(), keys.issue(id).to_owned()))
+            .collect();
+        (l, by_id)
+    };
+    let key = |v: &[(String, String)], id: &str| v.iter().find(|(i, _)| i == id).unwrap().1.clone();
+    let (l0, k0) = of(
+        &[
+            ("I0001", vec!["a1", "a2", "a3", "a4", "a5", "a6"]),
+            ("I0002", vec!["b1", "b2", "b3"]),
+            ("I0003", vec!["c1", "c2", "c3", "c4", "c5", "c6"]),
+        ],
+        &Labels::default(),
+    );
+    assert_eq!(key(&k0, "I0001"), "ka1");
+    // I0001 and I0002 merge; I0003 splits: c1 (its key member) goes alone, c2–c5 (four anchors)
+    // stay together with c6.
+    let (_, k1) = of(
+        &[
+            ("I0001", vec!["c2", "c3", "c4", "c5", "c6"]),
+            (
+                "I0002",
+                vec!["a1", "a2", "a3", "b1", "b2", "b3", "a4", "a5", "a6"],
+            ),
+            ("I0003", vec!["c1"]),
+        ],
+        &l0,
+    );
+    assert_eq!(
+        key(&k1, "I0002"),
+        "ka1",
+        "the merge keeps the key with most anchors"
+    );
+    assert_eq!(
+        key(&k1, "I0001"),
+        "kc1",
+        "the larger part of the split keeps the key"
+    );
+    let fresh = key(&k1, "I0003");
+    assert!(fresh.starts_with('k') && fresh != "kc1", "{fresh}");
+    let mut all: Vec<&String> = k1.iter().map(|(_, k)| k).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 3, "distinct keys: {k1:?}");
+    // Every key still reads back as its id.
+    let ids = l0.ids();
+    assert_eq!(ids.issue("ka1"), "I0001");
+    assert_eq!(ids.issue("kb1"), "I0002");
+}
+
 /// An update never merges the segments of the last full build, whatever their size; the small
 /// ones evening re-runs add are merged among themselves.
 #[test]

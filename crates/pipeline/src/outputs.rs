@@ -313,7 +313,13 @@ pub(crate) fn write_all(
                         pending = 0;
                     }
                 }),
-                &diaoyan_index::Labels::new(
+                // Keys carried over from the previous index's table: a group that only
+                // gained or lost members keeps its entries.
+                &diaoyan_index::Labels::after(
+                    &previous
+                        .as_deref()
+                        .and_then(diaoyan_index::Labels::of_index)
+                        .unwrap_or_default(),
                     sg.issues
                         .iter()
                         .map(|i| (i.id.as_str(), i.members.as_slice())),
