@@ -81,6 +81,9 @@ fn http(port: u16, request: &str) -> (u16, String) {
     (status, resp)
 }
 
+/// What tells one page load from the next.
+const NAV_ID: &str = "performance.timeOrigin";
+
 /// Headless Chromium over the DevTools protocol.
 struct Browser {
     child: Child,
@@ -182,11 +185,18 @@ impl Browser {
         }
     }
 
-    fn eval(&mut self, js: &str) -> Value {
-        let r = self.call(
+    /// `Runtime.evaluate` of `js`: the protocol's reply, or its error object.
+    fn evaluate(&mut self, js: &str) -> Result<Value, Value> {
+        self.try_call(
             "Runtime.evaluate",
             json!({"expression": js, "returnByValue": true}),
-        );
+        )
+    }
+
+    fn eval(&mut self, js: &str) -> Value {
+        let r = self
+            .evaluate(js)
+            .unwrap_or_else(|e| panic!("Runtime.evaluate: {e}"));
         assert!(
             r["exceptionDetails"].is_null(),
             "{js}: {}",
@@ -195,16 +205,12 @@ impl Browser {
         r["result"]["value"].clone()
     }
 
-    /// Evaluates `js` while a navigation may be under way: `None` when the page's context went
-    /// away mid-call ("Inspected target navigated or closed", "Cannot find context", ...), which
-    /// only means "ask again"; a script exception still fails the test.
+    /// Evaluates `js` while a navigation may be under way: `None` when the call failed (the
+    /// page's context went away mid-call: "Inspected target navigated or closed", "Cannot find
+    /// context", ...), which only means "ask again" — a caller that keeps getting `None` fails
+    /// on its own timeout; a script exception other than a destroyed context fails the test.
     fn eval_during_navigation(&mut self, js: &str) -> Option<Value> {
-        let r = self
-            .try_call(
-                "Runtime.evaluate",
-                json!({"expression": js, "returnByValue": true}),
-            )
-            .ok()?;
+        let r = self.evaluate(js).ok()?;
         if r["exceptionDetails"].is_null() {
             Some(r["result"]["value"].clone())
         } else {
@@ -219,7 +225,7 @@ impl Browser {
     }
 
     fn nav_id(&mut self) -> Value {
-        self.eval("performance.timeOrigin")
+        self.eval(NAV_ID)
     }
 
     /// Waits until a new page (different navigation) has loaded. Evaluations that race the
@@ -227,7 +233,7 @@ impl Browser {
     fn wait_new_page(&mut self, before: &Value) {
         let t = Instant::now();
         loop {
-            if let Some(now) = self.eval_during_navigation("performance.timeOrigin")
+            if let Some(now) = self.eval_during_navigation(NAV_ID)
                 && &now != before
                 && self.eval_during_navigation("document.readyState")
                     == Some(Value::from("complete"))

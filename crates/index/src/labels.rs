@@ -164,14 +164,12 @@ where
             .then_with(|| prev[a.1].0.cmp(&prev[b.1].0))
             .then(a.2.cmp(&b.2))
     });
+    // Keys given so far (previous keys are distinct, so a carried one is its label taken).
     let mut key: Vec<Option<String>> = vec![None; groups.len()];
-    let mut label_taken = vec![false; prev.len()];
     let mut taken: HashSet<String> = HashSet::new();
     for (_, l, g) in claims {
-        if key[g].is_none() && !label_taken[l] {
-            label_taken[l] = true;
+        if key[g].is_none() && taken.insert(prev[l].0.clone()) {
             key[g] = Some(prev[l].0.clone());
-            taken.insert(prev[l].0.clone());
         }
     }
     let mut out: Vec<((String, String), Vec<String>)> = Vec::with_capacity(groups.len());

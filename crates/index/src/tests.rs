@@ -600,6 +600,26 @@ fn equal_scores_come_newest_first_in_the_same_order_however_the_index_was_built(
     }
 }
 
+/// Labels as a run makes them from `data`'s issues and topics (each group's members), keys
+/// carried over from `previous`.
+fn labels_after(previous: &Labels, data: &[Suggestion]) -> Labels {
+    let group = |f: fn(&Suggestion) -> Option<&str>| {
+        let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for s in data {
+            if let Some(g) = f(s) {
+                by.entry(g.to_owned()).or_default().push(s.id.to_string());
+            }
+        }
+        by
+    };
+    let (issues, topics) = (group(|s| s.issue.as_deref()), group(|s| s.topic.as_deref()));
+    Labels::after(
+        previous,
+        issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+        topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+    )
+}
+
 #[test]
 fn renumbered_issues_and_topics_keep_their_entries() {
     let seg = Segmenter::builtin();
@@ -617,23 +637,7 @@ fn renumbered_issues_and_topics_keep_their_entries() {
         s.topic = (!topic.is_empty()).then(|| topic.into());
         s
     };
-    // Labels as a run makes them: each group's members.
-    let labels = |data: &[Suggestion]| {
-        let group = |f: fn(&Suggestion) -> Option<&str>| {
-            let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-            for s in data {
-                if let Some(g) = f(s) {
-                    by.entry(g.to_owned()).or_default().push(s.id.to_string());
-                }
-            }
-            by
-        };
-        let (issues, topics) = (group(|s| s.issue.as_deref()), group(|s| s.topic.as_deref()));
-        Labels::new(
-            issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
-            topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
-        )
-    };
+    let labels = |data: &[Suggestion]| labels_after(&Labels::default(), data);
     let before: Vec<Suggestion> = (0..10)
         .map(|i| mk(i, if i < 6 { "I0001" } else { "I0002" }, "T0001"))
         .collect();
@@ -726,31 +730,11 @@ fn an_issue_that_gains_and_loses_members_keeps_its_entries() {
         s.topic = Some("T0001".into());
         s
     };
-    let groups = |data: &[Suggestion], f: fn(&Suggestion) -> Option<&str>| {
-        let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for s in data {
-            if let Some(g) = f(s) {
-                by.entry(g.to_owned()).or_default().push(s.id.to_string());
-            }
-        }
-        by
-    };
-    let labels = |previous: &Labels, data: &[Suggestion]| {
-        let (issues, topics) = (
-            groups(data, |s| s.issue.as_deref()),
-            groups(data, |s| s.topic.as_deref()),
-        );
-        Labels::after(
-            previous,
-            issues.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
-            topics.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
-        )
-    };
     // I0001: members 10–19 (its key names 10); I0002: 20–25.
     let before: Vec<Suggestion> = (10..26)
         .map(|i| mk(&i.to_string(), if i < 20 { "I0001" } else { "I0002" }))
         .collect();
-    let first = labels(&Labels::default(), &before);
+    let first = labels_after(&Labels::default(), &before);
     update(&at, None, &seg, entries(&before, ""), &first).unwrap();
     // Next evening: 10 is gone, 05 joins the first issue, and the two swap ranks.
     let after: Vec<Suggestion> = std::iter::once(mk("05", "I0002"))
@@ -763,7 +747,7 @@ fn an_issue_that_gains_and_loses_members_keeps_its_entries() {
         Some(&at),
         &seg,
         entries(&after, ""),
-        &labels(&previous, &after),
+        &labels_after(&previous, &after),
     )
     .unwrap();
     assert!(up.incremental);
@@ -786,7 +770,7 @@ fn an_issue_that_gains_and_loses_members_keeps_its_entries() {
         None,
         &seg,
         entries(&after, ""),
-        &labels(&Labels::default(), &after),
+        &labels_after(&Labels::default(), &after),
     )
     .unwrap();
     assert_eq!(

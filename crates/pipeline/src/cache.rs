@@ -167,28 +167,27 @@ impl Cache {
         else {
             return Vec::new();
         };
-        // Pass 1: the magic, then the hash of everything before the last 8 bytes.
+        // Pass 1: the magic, then the hash of everything before the last 8 bytes (hashed the
+        // way `write` hashed it, through `Hashing`).
         let verified = (|| -> std::io::Result<bool> {
-            let mut h = xxhash_rust::xxh3::Xxh3::new();
             let mut head = [0u8; MAGIC.len()];
             f.read_exact(&mut head)?;
             if &head != MAGIC {
                 return Ok(false);
             }
-            h.update(&head);
-            let mut buf = vec![0u8; BUF];
-            let mut left = body - MAGIC.len() as u64;
-            while left > 0 {
-                let n = f.read(&mut buf[..left.min(BUF as u64) as usize])?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                h.update(&buf[..n]);
-                left -= n as u64;
+            let mut h = Hashing {
+                inner: &mut std::io::sink(),
+                hash: xxhash_rust::xxh3::Xxh3::new(),
+            };
+            h.write_all(&head)?;
+            let rest = body - MAGIC.len() as u64;
+            let mut r = std::io::BufReader::with_capacity(BUF, (&mut f).take(rest));
+            if std::io::copy(&mut r, &mut h)? != rest {
+                return Ok(false);
             }
             let mut sum = [0u8; 8];
             f.read_exact(&mut sum)?;
-            Ok(h.digest().to_le_bytes() == sum)
+            Ok(h.hash.digest().to_le_bytes() == sum)
         })();
         if !matches!(verified, Ok(true)) {
             return Vec::new();
