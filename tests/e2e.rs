@@ -2648,3 +2648,55 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
         "{kept:?}"
     );
 }
+
+/// A campaign large enough that loose links chain many problems together: every listed issue
+/// stays about one thing. (Before issues were parted by what their members are about, a
+/// 3,000-document campaign listed one issue of 3,144 suggestions — electricity, street lights,
+/// dykes, roads — in which 7% named its own first keyword.)
+#[test]
+fn issues_of_a_large_campaign_are_each_about_one_thing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, out) = generated_and_run(tmp.path(), 3000);
+    let issues = read_csv(&out.join("issues.csv"));
+    let suggestions = read_csv(&out.join("suggestions.csv"));
+    let mut members: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &suggestions {
+        if !s["问题编号"].is_empty() {
+            members.entry(&s["问题编号"]).or_default().push(&s["内容"]);
+        }
+    }
+    let mut checked = 0;
+    for issue in &issues {
+        let texts = &members[issue["问题编号"].as_str()];
+        if texts.len() < 30 {
+            continue;
+        }
+        checked += 1;
+        // Its two leading keywords: most of its members name one of them.
+        let keywords: Vec<&str> = issue["关键词"]
+            .split('/')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .collect();
+        let naming = texts
+            .iter()
+            .filter(|t| keywords.iter().any(|k| t.contains(k)))
+            .count();
+        assert!(
+            naming * 2 >= texts.len(),
+            "{} ({} suggestions, keywords {:?}): only {naming} name a keyword",
+            issue["问题编号"],
+            texts.len(),
+            keywords
+        );
+    }
+    assert!(checked >= 10, "{checked} issues of 30 or more suggestions");
+    // And no issue swallows a large share of the campaign.
+    let largest = members.values().map(Vec::len).max().unwrap();
+    assert!(
+        largest * 10 < suggestions.len(),
+        "largest issue {largest} of {} suggestions",
+        suggestions.len()
+    );
+}
