@@ -666,30 +666,40 @@ pub(crate) fn cluster(
     drop(pre);
     let mut label: Vec<usize> = (0..n).map(|x| find(&mut parent, x)).collect();
 
-    // Split off members far from their group's centroid.
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
+    // Split off members far from their group's centroid; part chains of several problems.
+    refine_all(space, cfg, &mut label, Refine::StraysAndChains);
+    merge_groups(space, cfg, &pairs, &mut label, tick);
+    // Merging can still chain problems through groups of growing size (each joining the next
+    // larger): a merged group most of whose members are far from its centroid is parted again;
+    // a merged group that is one problem stays as it is.
+    refine_all(space, cfg, &mut label, Refine::Chains);
+    // Relabel each group by its smallest member.
+    let mut first: Vec<usize> = vec![usize::MAX; n];
     for (d, &l) in label.iter().enumerate() {
-        groups.entry(l).or_default().push(d);
+        if first[l] == usize::MAX {
+            first[l] = d;
+        }
     }
-    let moved: Vec<Vec<(usize, usize)>> = groups
-        .par_iter()
-        .filter(|(_, m)| m.len() >= 3)
-        .map(|(_, members)| {
-            let mut moved = Vec::new();
-            refine(space, cfg, members, true, &mut moved);
-            moved
-        })
-        .collect();
-    for (d, l) in moved.into_iter().flatten() {
-        label[d] = l;
-    }
-    // Average-link merges between groups that candidate pairs connect, two rounds.
+    label.iter().map(|&l| first[l]).collect()
+}
+
+/// Average-link merges between groups that candidate pairs connect, two rounds: `label` (each
+/// document's group, labelled by one of its members) is updated in place.
+fn merge_groups(
+    space: &Space,
+    cfg: &ClusterConfig,
+    pairs: &PairList,
+    label: &mut [usize],
+    tick: &(dyn Fn(crate::Tick) + Sync),
+) {
+    use crate::{Tick, step};
+    let n = label.len();
     for _ in 0..2 {
         // The groups in the order of their labels: `at[l]` is the place of group `l`, so the
         // per-group facts below are vectors, and pairs of places sort as pairs of labels did.
         // (Each label present is marked 0 first, then numbered in order.)
         let mut at: Vec<u32> = vec![u32::MAX; n];
-        for &l in &label {
+        for &l in label.iter() {
             at[l] = 0;
         }
         let mut label_at: Vec<usize> = Vec::new();
@@ -712,6 +722,34 @@ pub(crate) fn cluster(
         let things: Vec<Vec<u32>> = sums
             .par_iter()
             .map(|v| leading_things(space, v, 5))
+            .collect();
+        // …and the places at least half its members name: two groups are about the same place
+        // only if such a place is common to both (a large group spanning many villages names
+        // nearly every place once or twice, and is about none of them). A group of one or two
+        // names all its places.
+        let places: Vec<Vec<u32>> = (0..groups.len())
+            .into_par_iter()
+            .map(|x| {
+                let members = groups.get(x);
+                let mut named: Vec<u32> = Vec::new();
+                for &d in members {
+                    named.extend(
+                        space.vectors[d]
+                            .terms
+                            .iter()
+                            .map(|t| t.0)
+                            .filter(|&t| space.place[t as usize]),
+                    );
+                }
+                named.sort_unstable();
+                let mut leading: Vec<u32> = named
+                    .chunk_by(|a, b| a == b)
+                    .filter(|c| c.len() * 2 >= members.len())
+                    .map(|c| c[0])
+                    .collect();
+                leading.dedup();
+                leading
+            })
             .collect();
         let dense: Vec<Option<Dense>> = sums
             .par_iter()
@@ -741,23 +779,32 @@ pub(crate) fn cluster(
             raw.dedup();
             group_pairs = group_pairs.merged(&raw);
         }
-        let merged = |x: u32, y: u32| {
-            let (x, y) = (x as usize, y as usize);
-            if !things[x].iter().any(|t| things[y].contains(t)) {
-                return false;
-            }
+        // The average pairwise cosine of two groups.
+        let average = |x: usize, y: usize| {
             let dot = match (&dense[x], &dense[y]) {
                 (Some(d), _) => d.dot(&sums[y]),
                 (None, Some(d)) => d.dot(&sums[x]),
                 (None, None) => cosine(&sums[x], &sums[y]),
             };
-            let bar = if same_place(space, &sums[x].terms, &sums[y].terms) {
+            dot / (groups.size(x) * groups.size(y)) as f64
+        };
+        let merged = |x: u32, y: u32| {
+            let (x, y) = (x as usize, y as usize);
+            if !things[x].iter().any(|t| things[y].contains(t)) {
+                return false;
+            }
+            let bar = if places[x].iter().any(|p| places[y].binary_search(p).is_ok()) {
                 cfg.merge_threshold.min(cfg.place_thing_threshold)
             } else {
                 cfg.merge_threshold
             };
-            dot / (groups.size(x) * groups.size(y)) as f64 >= bar
+            average(x, y) >= bar
         };
+        // Each group joins at most one larger group: the one it is most like (ties: the first).
+        // Joining every pair that passes would let one suggestion that tells two problems at
+        // once join both, and through it the two problems (at 1M documents a group of 342,608
+        // about pensions, grants, power and crop insurance).
+        let mut best: Vec<(f64, u32)> = vec![(f64::NEG_INFINITY, u32::MAX); label_at.len()];
         // In batches, as the pairs of vectors above: the second group's records, then its
         // first noun and term, read ahead.
         step(tick, "问题归并", group_pairs.len());
@@ -782,24 +829,62 @@ pub(crate) fn cluster(
             );
             merged_any |= !merges.is_empty();
             for (x, y) in merges {
-                union(&mut gp, x as usize, y as usize);
+                let (x, y) = (x as usize, y as usize);
+                let (small, large) = if (groups.size(x), x) < (groups.size(y), y) {
+                    (x, y)
+                } else {
+                    (y, x)
+                };
+                let score = average(x, y);
+                let b = &mut best[small];
+                if score > b.0 || score == b.0 && (large as u32) < b.1 {
+                    *b = (score, large as u32);
+                }
             }
         }
         if !merged_any {
             break;
         }
-        for l in &mut label {
+        for (small, &(_, large)) in best.iter().enumerate() {
+            if large != u32::MAX {
+                union(&mut gp, small, large as usize);
+            }
+        }
+        for l in label.iter_mut() {
             *l = label_at[find(&mut gp, at[*l] as usize)];
         }
     }
-    // Relabel each group by its smallest member.
-    let mut first: Vec<usize> = vec![usize::MAX; n];
+}
+
+/// What [`refine`] does to a group.
+#[derive(Clone, Copy, PartialEq)]
+enum Refine {
+    /// Members far from the centroid leave it alone; a chain is parted.
+    StraysAndChains,
+    /// Only a chain is parted.
+    Chains,
+    /// Only members far from the centroid leave (a part of a chain).
+    Strays,
+}
+
+/// [`refine`] of every group of three or more, relabelling the members that move.
+fn refine_all(space: &Space, cfg: &ClusterConfig, label: &mut [usize], how: Refine) {
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
     for (d, &l) in label.iter().enumerate() {
-        if first[l] == usize::MAX {
-            first[l] = d;
-        }
+        groups.entry(l).or_default().push(d);
     }
-    label.iter().map(|&l| first[l]).collect()
+    let moved: Vec<Vec<(usize, usize)>> = groups
+        .par_iter()
+        .filter(|(_, m)| m.len() >= 3)
+        .map(|(_, members)| {
+            let mut moved = Vec::new();
+            refine(space, cfg, members, how, &mut moved);
+            moved
+        })
+        .collect();
+    for (d, l) in moved.into_iter().flatten() {
+        label[d] = l;
+    }
 }
 
 /// The members of a group (in order) that leave it, each with its new label: members less
@@ -807,12 +892,12 @@ pub(crate) fn cluster(
 /// most members are that far, the group is not one problem but a chain of several (A~B~C~…:
 /// at 10,000 documents a chain of 98,894 suggestions about houses, water, schools and loans,
 /// every one of them far from its centroid): it is parted by each member's heaviest noun
-/// that is not a place name (`by_thing`), and each part is refined again on its own.
+/// that is not a place name, and each part loses its own far members.
 fn refine(
     space: &Space,
     cfg: &ClusterConfig,
     members: &[usize],
-    by_thing: bool,
+    how: Refine,
     moved: &mut Vec<(usize, usize)>,
 ) {
     if members.len() < 3 {
@@ -824,8 +909,10 @@ fn refine(
         .copied()
         .filter(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
         .collect();
-    if far.len() * 2 <= members.len() || !by_thing {
-        moved.extend(far.into_iter().map(|d| (d, d)));
+    if far.len() * 2 <= members.len() || how == Refine::Strays {
+        if how != Refine::Chains {
+            moved.extend(far.into_iter().map(|d| (d, d)));
+        }
         return;
     }
     let mut parts: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
@@ -841,7 +928,7 @@ fn refine(
         moved.extend(part.iter().map(|&d| (d, part[0])));
         let at = moved.len() - part.len();
         let before = moved.len();
-        refine(space, cfg, part, false, moved);
+        refine(space, cfg, part, Refine::Strays, moved);
         // Members that left the part again: their own label, not the part's.
         let left: HashMap<usize, usize> = moved.drain(before..).collect();
         for m in &mut moved[at..] {
@@ -969,7 +1056,7 @@ mod tests {
             "the premise: each member is far from the chain's centroid"
         );
         let mut moved = Vec::new();
-        refine(&space, &cfg, &members, true, &mut moved);
+        refine(&space, &cfg, &members, Refine::StraysAndChains, &mut moved);
         let label: HashMap<usize, usize> = moved.into_iter().collect();
         assert_eq!(label.len(), 36, "every member has its part's label");
         for d in 0..36 {
@@ -979,8 +1066,13 @@ mod tests {
         // Refined without parting (as each part is), members that fit nowhere stand alone
         // rather than stay in a group they do not fit.
         let mut alone = Vec::new();
-        refine(&space, &cfg, &members, false, &mut alone);
+        refine(&space, &cfg, &members, Refine::Strays, &mut alone);
         assert_eq!(alone, (0..36).map(|d| (d, d)).collect::<Vec<_>>());
+        // A chain that merging made is parted the same way.
+        let mut after_merge = Vec::new();
+        refine(&space, &cfg, &members, Refine::Chains, &mut after_merge);
+        let again: HashMap<usize, usize> = after_merge.into_iter().collect();
+        assert_eq!(again, label);
     }
 
     #[test]
@@ -1002,10 +1094,109 @@ mod tests {
             &space,
             &ClusterConfig::default(),
             &members,
-            true,
+            Refine::StraysAndChains,
             &mut moved,
         );
         assert_eq!(moved, vec![(9, 9)], "only the stray leaves, alone");
+        // After merging only chains are parted: a merged group that is one problem keeps even
+        // its strays (the merge judged the groups as wholes).
+        let mut after_merge = Vec::new();
+        refine(
+            &space,
+            &ClusterConfig::default(),
+            &members,
+            Refine::Chains,
+            &mut after_merge,
+        );
+        assert!(after_merge.is_empty());
+    }
+
+    #[test]
+    fn a_suggestion_telling_two_problems_does_not_merge_them() {
+        // Two problems of four tellings each, and one suggestion that tells both.
+        let a = |d: usize| {
+            vec![
+                ("柑橘".to_owned(), 1.0, true),
+                (format!("a{d}"), 0.3, false),
+            ]
+        };
+        let b = |d: usize| {
+            vec![
+                ("路灯".to_owned(), 1.0, true),
+                (format!("b{d}"), 0.3, false),
+            ]
+        };
+        let mut docs: Vec<Vec<(String, f32, bool)>> = (0..4).map(a).chain((0..4).map(b)).collect();
+        docs.push(vec![
+            ("柑橘".to_owned(), 1.0, true),
+            ("路灯".to_owned(), 1.0, true),
+        ]);
+        let space = space_of(&docs);
+        // Every pair is a candidate; the tellings of each problem are already one group.
+        let pairs: PairList = (0..9u32)
+            .flat_map(|x| (x + 1..9).map(move |y| pack(x, y)))
+            .collect();
+        let cfg = ClusterConfig::default();
+        let mut label = vec![0, 0, 0, 0, 4, 4, 4, 4, 8];
+        merge_groups(&space, &cfg, &pairs, &mut label, &|_| {});
+        // The two-problem suggestion joins the problem it is most like (a tie: the first).
+        assert_eq!(label, vec![0, 0, 0, 0, 4, 4, 4, 4, 0]);
+        // It is like both, which merging every passing pair would have joined through it.
+        let sums = [sum(&space, &[0, 1, 2, 3]), sum(&space, &[4, 5, 6, 7])];
+        for s in &sums {
+            let average = cosine(s, &space.vectors[8]) / 4.0;
+            assert!(average >= cfg.merge_threshold, "{average}");
+        }
+        assert!(
+            cosine(&sums[0], &sums[1]) < 1e-6,
+            "the problems themselves share nothing"
+        );
+    }
+
+    #[test]
+    fn groups_are_at_the_same_place_only_if_most_of_each_names_it() {
+        // Two groups about the same thing, told in other words, whose average cosine (0.36)
+        // lies between the same-place bar (0.25) and the general one (0.45).
+        let space_with = |place: &dyn Fn(usize) -> String| {
+            let member = |who: &str, d: usize| {
+                let mut v = vec![
+                    ("水渠".to_owned(), 1.0, true),
+                    (format!("{who}{d}"), 1.3, false),
+                ];
+                v.push((place(d), 0.5, false));
+                v
+            };
+            let docs: Vec<_> = (0..4)
+                .map(|d| member("a", d))
+                .chain((0..4).map(|d| member("b", d)))
+                .collect();
+            let mut space = space_of(&docs);
+            for (t, w) in space.vocab.iter().enumerate() {
+                space.place[t] = w.ends_with('村');
+            }
+            space
+        };
+        let pairs: PairList = (0..8u32)
+            .flat_map(|x| (x + 1..8).map(move |y| pack(x, y)))
+            .collect();
+        let cfg = ClusterConfig::default();
+        let merged = |space: &Space| {
+            let mut label = vec![0, 0, 0, 0, 4, 4, 4, 4];
+            merge_groups(space, &cfg, &pairs, &mut label, &|_| {});
+            label[4] == label[0]
+        };
+        // Each member in another village: each group names all four once, is about none.
+        let spread = space_with(&|d| format!("村{d}村"));
+        let sums = [sum(&spread, &[0, 1, 2, 3]), sum(&spread, &[4, 5, 6, 7])];
+        let average = cosine(&sums[0], &sums[1]) / 16.0;
+        assert!((0.25..0.45).contains(&average), "{average}");
+        assert!(same_place(&spread, &sums[0].terms, &sums[1].terms));
+        assert!(
+            !merged(&spread),
+            "a village one member in four names is not the place"
+        );
+        // Every member in the same village: the same place, the lower bar.
+        assert!(merged(&space_with(&|_| "石桥村".to_owned())));
     }
 
     #[test]
