@@ -742,13 +742,11 @@ fn merge_groups(
                     );
                 }
                 named.sort_unstable();
-                let mut leading: Vec<u32> = named
+                named
                     .chunk_by(|a, b| a == b)
                     .filter(|c| c.len() * 2 >= members.len())
                     .map(|c| c[0])
-                    .collect();
-                leading.dedup();
-                leading
+                    .collect()
             })
             .collect();
         let dense: Vec<Option<Dense>> = sums
@@ -890,8 +888,8 @@ fn refine_all(space: &Space, cfg: &ClusterConfig, label: &mut [usize], how: Refi
 /// The members of a group (in order) that leave it, each with its new label: members less
 /// similar than [`ClusterConfig::centroid_min`] to the group's centroid leave it alone. When
 /// most members are that far, the group is not one problem but a chain of several (A~B~C~…:
-/// at 10,000 documents a chain of 98,894 suggestions about houses, water, schools and loans,
-/// every one of them far from its centroid): it is parted by each member's heaviest noun
+/// at 10,000 documents one "issue" held 86,500 of 211,195 suggestions — houses, water, school
+/// dormitories, loans — every one of them far from its centroid): it is parted by each member's heaviest noun
 /// that is not a place name, and each part loses its own far members.
 fn refine(
     space: &Space,
