@@ -53,6 +53,14 @@ fn words(w: &str) -> Search {
     }
 }
 
+/// A search of one issue's entries.
+fn in_issue(id: &str) -> Search {
+    Search {
+        issue: id.into(),
+        ..Search::default()
+    }
+}
+
 #[test]
 fn words_and_filters_narrow_the_hits() {
     let seg = Segmenter::builtin();
@@ -654,13 +662,9 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     assert!(up.incremental);
     assert_eq!((up.kept, up.added, up.removed), (9, 1, 1), "{up:?}");
     let s = Searcher::open(&at, &seg).unwrap();
-    let issue = |id: &str| Search {
-        issue: id.into(),
-        ..Search::default()
-    };
-    assert_eq!(ids(&s, issue("I0001")), ["6", "7", "8", "9"]);
-    assert_eq!(ids(&s, issue("i0002")).len(), 6);
-    assert!(ids(&s, issue("I0003")).is_empty());
+    assert_eq!(ids(&s, in_issue("I0001")), ["6", "7", "8", "9"]);
+    assert_eq!(ids(&s, in_issue("i0002")).len(), 6);
+    assert!(ids(&s, in_issue("I0003")).is_empty());
     assert_eq!(ids(&s, words("机耕路 专题:T0001")).len(), 9);
     // Hits carry the new ids; counts by issue and topic show them too, most hits first.
     let found = s
@@ -703,7 +707,7 @@ fn renumbered_issues_and_topics_keep_their_entries() {
     )
     .unwrap();
     let old = Searcher::open(&copy, &seg).unwrap();
-    assert_eq!(ids(&old, issue("I0001")).len(), 6);
+    assert_eq!(ids(&old, in_issue("I0001")).len(), 6);
     // An index without its table is refused in Chinese, not read with the keys as ids.
     std::fs::remove_file(copy.join("diaoyan-labels.json")).unwrap();
     let err = Searcher::open(&copy, &seg).err().unwrap().to_string();
@@ -753,16 +757,12 @@ fn an_issue_that_gains_and_loses_members_keeps_its_entries() {
     assert!(up.incremental);
     assert_eq!((up.kept, up.added, up.removed), (15, 1, 1), "{up:?}");
     let s = Searcher::open(&at, &seg).unwrap();
-    let issue = |id: &str| Search {
-        issue: id.into(),
-        ..Search::default()
-    };
     assert_eq!(
-        ids(&s, issue("I0001")),
+        ids(&s, in_issue("I0001")),
         ["20", "21", "22", "23", "24", "25"]
     );
-    assert_eq!(ids(&s, issue("I0002")).len(), 10);
-    assert_eq!(ids(&s, issue("I0002"))[0], "05");
+    assert_eq!(ids(&s, in_issue("I0002")).len(), 10);
+    assert_eq!(ids(&s, in_issue("I0002"))[0], "05");
     // The same answers as a full build of the new run (fresh keys).
     let full = dir.path().join("full");
     update(

@@ -499,12 +499,12 @@ const BATCH: usize = 16;
 /// does at 100k. 相似核对 went 12.7–14.4 → 8.0–8.8 s, 问题归并 8.6–9.5 → 5.8 s; packing the
 /// slot alone, without batches, changed nothing.) What the reads give is only handed to
 /// `black_box`, which keeps the compiler from leaving them out.
-fn kept_in_batches<I: Iterator<Item = u64>>(
+fn kept_in_batches<I: Iterator<Item = u64>, T: Send>(
     part: impl ParallelIterator<Item = I>,
     first: impl Fn(usize) -> usize + Sync,
     then: impl Fn(usize) -> usize + Sync,
-    keep: impl Fn(u32, u32) -> bool + Sync,
-) -> Vec<(u32, u32)> {
+    keep: impl Fn(u32, u32) -> Option<T> + Sync,
+) -> Vec<T> {
     part.flat_map_iter(|block| {
         let block: Vec<u64> = block.collect();
         let mut out = Vec::new();
@@ -517,12 +517,10 @@ fn kept_in_batches<I: Iterator<Item = u64>>(
                 touched ^= then(unpack(p).1 as usize);
             }
             std::hint::black_box(touched);
-            out.extend(
-                batch
-                    .iter()
-                    .map(|&p| unpack(p))
-                    .filter(|&(a, b)| keep(a, b)),
-            );
+            out.extend(batch.iter().filter_map(|&p| {
+                let (a, b) = unpack(p);
+                keep(a, b)
+            }));
         }
         out
     })
@@ -657,7 +655,7 @@ pub(crate) fn cluster(
             part,
             |b| pre[b].things[0] as usize,
             |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
-            joined,
+            |a, b| joined(a, b).then_some((a, b)),
         );
         for (a, b) in edges {
             union(&mut parent, a as usize, b as usize);
@@ -786,17 +784,19 @@ fn merge_groups(
             };
             dot / (groups.size(x) * groups.size(y)) as f64
         };
+        // A pair of groups that may merge, with its average cosine.
         let merged = |x: u32, y: u32| {
             let (x, y) = (x as usize, y as usize);
             if !things[x].iter().any(|t| things[y].contains(t)) {
-                return false;
+                return None;
             }
             let bar = if places[x].iter().any(|p| places[y].binary_search(p).is_ok()) {
                 cfg.merge_threshold.min(cfg.place_thing_threshold)
             } else {
                 cfg.merge_threshold
             };
-            average(x, y) >= bar
+            let score = average(x, y);
+            (score >= bar).then_some((x, y, score))
         };
         // Each group joins at most one larger group: the one it is most like (ties: the first).
         // Joining every pair that passes would let one suggestion that tells two problems at
@@ -826,14 +826,12 @@ fn merge_groups(
                 merged,
             );
             merged_any |= !merges.is_empty();
-            for (x, y) in merges {
-                let (x, y) = (x as usize, y as usize);
+            for (x, y, score) in merges {
                 let (small, large) = if (groups.size(x), x) < (groups.size(y), y) {
                     (x, y)
                 } else {
                     (y, x)
                 };
-                let score = average(x, y);
                 let b = &mut best[small];
                 if score > b.0 || score == b.0 && (large as u32) < b.1 {
                     *b = (score, large as u32);
@@ -922,18 +920,15 @@ fn refine(
         parts.entry(thing).or_default().push(d);
     }
     for part in parts.values() {
-        // Each part takes its smallest member as its label; a part of one stands alone.
-        moved.extend(part.iter().map(|&d| (d, part[0])));
-        let at = moved.len() - part.len();
-        let before = moved.len();
-        refine(space, cfg, part, Refine::Strays, moved);
-        // Members that left the part again: their own label, not the part's.
-        let left: HashMap<usize, usize> = moved.drain(before..).collect();
-        for m in &mut moved[at..] {
-            if let Some(&l) = left.get(&m.0) {
-                m.1 = l;
-            }
-        }
+        // Each part takes its smallest member as its label (a part of one stands alone); its
+        // far members leave it, each with its own label.
+        let mut strays = Vec::new();
+        refine(space, cfg, part, Refine::Strays, &mut strays);
+        let strays: std::collections::HashSet<usize> = strays.into_iter().map(|m| m.0).collect();
+        moved.extend(
+            part.iter()
+                .map(|&d| (d, if strays.contains(&d) { d } else { part[0] })),
+        );
     }
 }
 
