@@ -872,9 +872,9 @@ fn refine_all(space: &Space, cfg: &ClusterConfig, label: &mut [usize], how: Refi
     let moved: Vec<Vec<(usize, usize)>> = groups
         .par_iter()
         .filter(|(_, m)| m.len() >= 3)
-        .map(|(_, members)| {
+        .map(|(&l, members)| {
             let mut moved = Vec::new();
-            refine(space, cfg, members, how, &mut moved);
+            refine(space, cfg, members, l, how, &mut moved);
             moved
         })
         .collect();
@@ -888,26 +888,42 @@ fn refine_all(space: &Space, cfg: &ClusterConfig, label: &mut [usize], how: Refi
 /// most members are that far, the group is not one problem but a chain of several (A~B~C~…:
 /// at 10,000 documents one "issue" held 86,500 of 211,195 suggestions — houses, water, school
 /// dormitories, loans — every one of them far from its centroid): it is parted by each member's heaviest noun
-/// that is not a place name, and each part loses its own far members.
+/// that is not a place name, and each part loses its own far members. `label` is the group's
+/// label (one of its members): when that member leaves, the others take the smallest of them.
 fn refine(
     space: &Space,
     cfg: &ClusterConfig,
     members: &[usize],
+    label: usize,
     how: Refine,
     moved: &mut Vec<(usize, usize)>,
 ) {
     if members.len() < 3 {
         return;
     }
+    debug_assert!(members.is_sorted());
     let centroid = Dense::of(&centroid(space, members));
-    let far: Vec<usize> = members
+    let is_far: Vec<bool> = members
         .iter()
-        .copied()
-        .filter(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
+        .map(|&d| centroid.dot(&space.vectors[d]) < cfg.centroid_min)
         .collect();
-    if far.len() * 2 <= members.len() || how == Refine::Strays {
-        if how != Refine::Chains {
-            moved.extend(far.into_iter().map(|d| (d, d)));
+    let far = is_far.iter().filter(|&&f| f).count();
+    if far * 2 <= members.len() || how == Refine::Strays {
+        if how != Refine::Chains && far > 0 {
+            let mut near = Vec::with_capacity(members.len() - far);
+            for (&d, &f) in members.iter().zip(&is_far) {
+                if f {
+                    moved.push((d, d));
+                } else {
+                    near.push(d);
+                }
+            }
+            // A far member keeping the group's label would stay in it: the others take the
+            // smallest of them (members are in order).
+            let label_leaves = members.binary_search(&label).is_ok_and(|i| is_far[i]);
+            if let Some(&first) = near.first().filter(|_| label_leaves) {
+                moved.extend(near.iter().map(|&d| (d, first)));
+            }
         }
         return;
     }
@@ -920,15 +936,16 @@ fn refine(
         parts.entry(thing).or_default().push(d);
     }
     for part in parts.values() {
-        // Each part takes its smallest member as its label (a part of one stands alone); its
-        // far members leave it, each with its own label.
+        // Each part takes its smallest member that stays as its label (a part of one stands
+        // alone); its far members leave it, each with its own label.
         let mut strays = Vec::new();
-        refine(space, cfg, part, Refine::Strays, &mut strays);
+        refine(space, cfg, part, usize::MAX, Refine::Strays, &mut strays);
         let strays: std::collections::HashSet<usize> = strays.into_iter().map(|m| m.0).collect();
-        moved.extend(
-            part.iter()
-                .map(|&d| (d, if strays.contains(&d) { d } else { part[0] })),
-        );
+        let first = part.iter().copied().find(|d| !strays.contains(d));
+        moved.extend(part.iter().map(|&d| match first {
+            Some(f) if !strays.contains(&d) => (d, f),
+            _ => (d, d),
+        }));
     }
 }
 
@@ -1049,7 +1066,14 @@ mod tests {
             "the premise: each member is far from the chain's centroid"
         );
         let mut moved = Vec::new();
-        refine(&space, &cfg, &members, Refine::StraysAndChains, &mut moved);
+        refine(
+            &space,
+            &cfg,
+            &members,
+            0,
+            Refine::StraysAndChains,
+            &mut moved,
+        );
         let label: HashMap<usize, usize> = moved.into_iter().collect();
         assert_eq!(label.len(), 36, "every member has its part's label");
         for d in 0..36 {
@@ -1059,11 +1083,11 @@ mod tests {
         // Refined without parting (as each part is), members that fit nowhere stand alone
         // rather than stay in a group they do not fit.
         let mut alone = Vec::new();
-        refine(&space, &cfg, &members, Refine::Strays, &mut alone);
+        refine(&space, &cfg, &members, 0, Refine::Strays, &mut alone);
         assert_eq!(alone, (0..36).map(|d| (d, d)).collect::<Vec<_>>());
         // A chain that merging made is parted the same way.
         let mut after_merge = Vec::new();
-        refine(&space, &cfg, &members, Refine::Chains, &mut after_merge);
+        refine(&space, &cfg, &members, 0, Refine::Chains, &mut after_merge);
         let again: HashMap<usize, usize> = after_merge.into_iter().collect();
         assert_eq!(again, label);
     }
@@ -1087,6 +1111,7 @@ mod tests {
             &space,
             &ClusterConfig::default(),
             &members,
+            0,
             Refine::StraysAndChains,
             &mut moved,
         );
@@ -1098,10 +1123,44 @@ mod tests {
             &space,
             &ClusterConfig::default(),
             &members,
+            0,
             Refine::Chains,
             &mut after_merge,
         );
         assert!(after_merge.is_empty());
+    }
+
+    /// A stray that is the group's label leaves it too: the others take a label of their own.
+    #[test]
+    fn a_stray_holding_the_groups_label_leaves_it() {
+        let mut docs: Vec<Vec<(String, f32, bool)>> = vec![vec![("路灯".to_owned(), 1.0, true)]];
+        docs.extend((0..9).map(|d| {
+            vec![
+                ("机耕路".to_owned(), 1.0, true),
+                (format!("said{d}"), 0.4, false),
+            ]
+        }));
+        let space = space_of(&docs);
+        let members: Vec<usize> = (0..10).collect();
+        let mut label = vec![0; 10];
+        refine_all(
+            &space,
+            &ClusterConfig::default(),
+            &mut label,
+            Refine::StraysAndChains,
+        );
+        assert_eq!(label, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+        // Labelled by a member that stays, nothing but the stray moves.
+        let mut moved = Vec::new();
+        refine(
+            &space,
+            &ClusterConfig::default(),
+            &members,
+            5,
+            Refine::StraysAndChains,
+            &mut moved,
+        );
+        assert_eq!(moved, vec![(0, 0)]);
     }
 
     #[test]
