@@ -65,6 +65,7 @@ fn run(n: usize) -> Run {
                 }),
                 places: vec![format!("第{}村{}组", i % 400, i % 9)],
                 voice: Voice::People,
+                empty: false,
                 text: format!(
                     "第{}村{}组的机耕路坑洼不平，雨天没法走，建议硬化（第{i}条）",
                     i % 400,

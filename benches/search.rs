@@ -91,6 +91,7 @@ fn suggestions(n: usize) -> Vec<Suggestion> {
                 } else {
                     Voice::People
                 },
+                empty: false,
                 start: 0,
                 end: text.len() as u32,
                 text: text.into(),

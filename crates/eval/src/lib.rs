@@ -300,7 +300,7 @@ pub fn eval_sample(cfg: PipelineConfig, truth_dir: &Path) -> Result<SampleEval> 
                 let hits: Vec<&diaoyan_model::Suggestion> = sg
                     .suggestions
                     .iter()
-                    .filter(|s| s.source.excluded.is_none())
+                    .filter(|s| s.left_out().is_none())
                     .filter(|s| keys.iter().any(|k| s.text.contains(k)))
                     .filter(|s| {
                         place.is_empty() || s.source.place.contains(place) || s.text.contains(place)

@@ -17,6 +17,7 @@ fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestio
         }),
         places: Vec::new(),
         voice: Voice::People,
+        empty: false,
         text: text.into(),
         start: 0,
         end: text.len() as u32,

@@ -333,6 +333,7 @@ mod tests {
             source: source.clone(),
             places: vec!["石桥村".into()],
             voice: Voice::People,
+            empty: false,
             text: Excerpt::of(&text, 0, text.len()),
             start: 0,
             end: text.len() as u32,
@@ -1016,6 +1017,11 @@ pub struct Suggestion {
     pub places: Vec<String>,
     /// Whose words.
     pub voice: Voice,
+    /// It stands wholly in sentences that state nothing about the place and ask for nothing —
+    /// 套话 and feelings, as scoring read them: the writer's prose, not an opinion. Kept and
+    /// searchable, not clustered into an issue.
+    #[serde(default)]
+    pub empty: bool,
     /// The text.
     pub text: Excerpt,
     /// Byte span in the submission's text.
@@ -1033,7 +1039,19 @@ pub struct Suggestion {
     pub topic: Option<Shared>,
 }
 
+/// Why a suggestion that [`Suggestion::empty`] marks is not clustered.
+pub const EMPTY_NOTE: &str = "只有套话或感受，不计入问题清单";
+
 impl Suggestion {
+    /// Why it is left out of the issue lists, if it is: its submission was sent back, or it
+    /// says nothing about the place ([`EMPTY_NOTE`]).
+    pub fn left_out(&self) -> Option<&str> {
+        match &self.source.excluded {
+            Some(why) => Some(why),
+            None => self.empty.then_some(EMPTY_NOTE),
+        }
+    }
+
     /// Where it is about: the submission's place, or else the places the suggestion itself names.
     pub fn place_names(&self) -> Vec<&str> {
         if self.source.place.is_empty() {

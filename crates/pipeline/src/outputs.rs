@@ -770,8 +770,8 @@ fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
                 s.theme.to_string(),
                 s.issue.as_deref().unwrap_or_default().to_owned(),
                 s.topic.as_deref().unwrap_or_default().to_owned(),
-                match (&s.source.excluded, &s.issue) {
-                    (Some(why), _) => why.to_string(),
+                match (s.left_out(), &s.issue) {
+                    (Some(why), _) => why.to_owned(),
                     (None, None) => "单独反映".to_owned(),
                     (None, Some(_)) => String::new(),
                 },

@@ -465,8 +465,14 @@ impl Pipeline {
                         };
                         d.references = self.references(&mut d.ingest.errors)?;
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
-                        let (analyses, reuse) =
+                        let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
+                        read.empty = Some(
+                            analyses
+                                .iter_mut()
+                                .map(|a| std::mem::take(&mut a.empty))
+                                .collect(),
+                        );
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
                                 progress.advance(1)
@@ -512,10 +518,18 @@ impl Pipeline {
                         };
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
                         let (found, reuse) = read.found.take().expect("read for the suggest stage");
-                        let verdicts: Option<Vec<diaoyan_model::Verdict>> = d
-                            .score
-                            .as_ref()
-                            .map(|s| s.assessments.iter().map(|a| a.verdict).collect());
+                        let empty = read.empty.take().unwrap_or_default();
+                        let judged: Option<Vec<diaoyan_suggest::Judged>> =
+                            d.score.as_ref().map(|s| {
+                                s.assessments
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, a)| diaoyan_suggest::Judged {
+                                        verdict: a.verdict,
+                                        empty: empty.get(i).map_or(&[], Vec::as_slice),
+                                    })
+                                    .collect()
+                            });
                         let tick = |t| match t {
                             diaoyan_suggest::Tick::Read | diaoyan_suggest::Tick::Tokenised => {
                                 progress.advance(1)
@@ -534,7 +548,7 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.suggest = reuse;
                         }
-                        d.suggest = Some(sg.run_found(subs, found, verdicts.as_deref(), &tick));
+                        d.suggest = Some(sg.run_found(subs, found, judged.as_deref(), &tick));
                     }
                 }
                 progress.finish();
@@ -675,6 +689,7 @@ impl Pipeline {
             stats,
             analyses,
             found,
+            empty: None,
         }
     }
 
@@ -756,6 +771,9 @@ struct Reading {
     stats: Option<(Vec<TextStats>, Option<crate::cache::Reuse>)>,
     analyses: Option<(Vec<diaoyan_score::Analysis>, Option<crate::cache::Reuse>)>,
     found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
+    /// What the score stage leaves for the suggest stage: each submission's sentences that
+    /// state nothing about the place ([`diaoyan_score::Analysis::empty`]).
+    empty: Option<Vec<Vec<(u32, u32)>>>,
 }
 
 /// Counts characters, Han characters, sentences and words of one text (tagged once).

@@ -127,7 +127,7 @@ fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
         ),
         Str(
             "excluded",
-            |x| x.source.excluded.as_deref().unwrap_or_default().into(),
+            |x| x.left_out().unwrap_or_default().into(),
             None,
         ),
     ];

@@ -37,6 +37,7 @@ fn sugg(
         source: std::sync::Arc::new(diaoyan_model::Source::of(s)),
         places: Vec::new(),
         voice: Voice::People,
+        empty: false,
         text: text.into(),
         start: 0,
         end: text.len() as u32,

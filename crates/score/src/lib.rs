@@ -807,6 +807,49 @@ mod tests {
         ScoreConfig::default().build(Segmenter::builtin()).unwrap()
     }
 
+    /// The sentences a suggestion is left out of the issues for are the 套话 (process talk with
+    /// two stock phrases among them) and the feelings, in order, kept by a run's slim analysis;
+    /// not other process talk (it also takes in concrete asks), not findings.
+    #[test]
+    fn empty_sentences_are_boilerplate_and_feelings() {
+        let sc = scorer();
+        let empty = [
+            "建议切实加强宣传引导，营造良好氛围，切实增强群众获得感幸福感安全感。",
+            "看到乡亲们的笑脸，我心里很感动。",
+            "驻村工作队坚持攻坚克难，抓细抓实政策宣传，推动工作再上新台阶。",
+        ];
+        let not = [
+            "今天走访了五户农户。",
+            "石桥村三组有12户没有自来水。",
+            "群众要求停电前提前3天通知。",
+        ];
+        let t = format!(
+            "蹲点手记\n\n{}{}{}{}{}{}",
+            empty[0], not[0], empty[1], not[1], empty[2], not[2]
+        );
+        let whole = sc.analyze_tagged(&sc.seg.tag_text(&t));
+        let roles: Vec<(Role, &str)> = whole
+            .sentences
+            .iter()
+            .map(|x| (x.role, &t[x.start..x.end]))
+            .collect();
+        let has = |r: Role| roles.iter().any(|&(x, _)| x == r);
+        assert!(
+            has(Role::Boilerplate)
+                && has(Role::Sentiment)
+                && has(Role::Process)
+                && has(Role::Finding),
+            "{roles:?}"
+        );
+        let got: Vec<&str> = whole
+            .empty
+            .iter()
+            .map(|&(a, b)| &t[a as usize..b as usize])
+            .collect();
+        assert_eq!(got, empty, "{roles:?}");
+        assert_eq!(sc.analyse_tagged(&sc.seg.tag_text(&t)).empty, whole.empty);
+    }
+
     /// A run keeps a slim analysis per text (only the sentences a reason can quote): judging it
     /// gives exactly the assessment of the whole analysis, for every UTF-8 text of the bundled
     /// sample (41 of its 72), the report template, and texts with many hollow sentences and ties

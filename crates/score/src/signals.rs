@@ -70,6 +70,12 @@ pub struct Analysis {
     /// Byte ranges (in the whole text) of boilerplate sentences: stock phrasing, which copy
     /// detection does not count as copying between colleagues.
     pub stock: Vec<(usize, usize)>,
+    /// Byte ranges (in the whole text) of the sentences that state nothing about the place and
+    /// ask for nothing: 套话 (also process talk carrying two stock phrases) and feelings. A
+    /// suggestion standing wholly in them is the writer's prose, not an opinion, and is not
+    /// clustered into an issue. (Not other process talk: read sentence by sentence it also takes
+    /// in concrete asks — 停电前提前3天通知, 定期家访.)
+    pub empty: Vec<(u32, u32)>,
     /// The first boilerplate sentence.
     pub boiler_example: Option<String>,
     /// The first repeated sentence.
@@ -132,6 +138,7 @@ impl Analysis {
         }
         self.sentences.shrink_to_fit();
         self.stock.shrink_to_fit();
+        self.empty.shrink_to_fit();
         self
     }
 }
@@ -268,6 +275,14 @@ pub(crate) fn analyze(
                 Vec::new()
             },
         });
+        // Process talk with stock phrasing in it twice (坚持攻坚克难，抓细抓实政策宣传，推动工作再上
+        // 新台阶) is 套话 all the same; method words outweighed it for the judgement.
+        if matches!(role, Role::Boilerplate | Role::Sentiment)
+            || role == Role::Process && hits.len() >= 2
+        {
+            let at = |x: usize| u32::try_from(base + x).unwrap_or(u32::MAX);
+            a.empty.push((at(span.start), at(span.end)));
+        }
     }
     let sig = &mut a.signals;
     sig.named_places = places.len();

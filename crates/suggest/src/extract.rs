@@ -44,6 +44,13 @@ static CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"困难户|上访户|种养专业户|个体工商户|低保户|五保户|特困户|贫困户|困难群众")
         .expect("static regex")
 });
+/// Counts of the work itself (记录问题39个, 收集意见建议27条, 梳理出12个问题): how many
+/// problems or suggestions were gathered, not one of them.
+static COUNTED: LazyLock<Regex> = LazyLock::new(|| {
+    let n = r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:余|多)?\s*(?:个|条|件|项|类)";
+    let what = r"(?:意见建议|意见和建议|问题|意见|建议|诉求)";
+    Regex::new(&format!(r"{what}\s*{n}|{n}\s*{what}")).expect("static regex")
+});
 /// Someone other than the writer is speaking.
 static SPEAKER_CUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"群众|村民|老百姓|乡亲|居民|老人|大爷|大妈|大叔|大姐|阿姨|师傅|户主|说|讲|提到|谈到|反映|提出|盼望|诉求")
@@ -143,8 +150,10 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
                 continue;
             }
             let in_section = section != Section::Other;
-            // Household categories (困难户, 上访户) are who was visited, not a problem raised.
+            // Household categories (困难户, 上访户) are who was visited, not a problem raised;
+            // counts of problems gathered are the work, not a problem.
             let cue_text = CATEGORY.replace_all(s, "");
+            let cue_text = COUNTED.replace_all(&cue_text, "");
             if people.is_none() && !in_section && !CUE.is_match(&cue_text) {
                 continue;
             }
@@ -386,6 +395,16 @@ mod tests {
                 Kind::Note,
                 "手记\n\n群众反映路灯坏了。群众反映路灯坏了！群众反映路灯都坏了。",
                 vec![("群众反映路灯坏了。", People)],
+            ),
+            // How many problems and suggestions were gathered is the work, not one of them; a
+            // counted problem told with its content still is one.
+            (
+                Kind::Note,
+                "手记\n\n今天共走访22户，记录问题39个，下一步逐项跟踪。召开院坝会3次，收集意见建议27条。梳理出5个问题。发放征求意见表15份，收集意见和建议二十余条。走访一个困难家庭，孩子上学没有车。群众反映的2个问题：渠道漏水、路灯不亮。",
+                vec![
+                    ("走访一个困难家庭，孩子上学没有车。", Cadre),
+                    ("群众反映的2个问题：渠道漏水、路灯不亮。", People),
+                ],
             ),
         ];
         for (kind, text, want) in cases {

@@ -41,7 +41,7 @@ pub use themes::{
 };
 pub use topics::TopicConfig;
 
-use diaoyan_model::{Excerpt, Shared, ShortId, Source, Submission, Verdict, text_offset};
+use diaoyan_model::{Excerpt, Kind, Shared, ShortId, Source, Submission, Verdict, text_offset};
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -121,6 +121,53 @@ pub enum Tick {
     Step(&'static str, usize),
     /// This many more units of the current step are done.
     Done(usize),
+}
+
+/// What scoring judged of one submission that decides whether its suggestions are clustered.
+#[derive(Debug, Clone, Copy)]
+pub struct Judged<'a> {
+    /// The submission's verdict ([`SuggestConfig::exclude_verdicts`] are left out).
+    pub verdict: Verdict,
+    /// Byte ranges of its sentences that state nothing about the place (套话, feelings), in
+    /// order: a suggestion standing wholly in them is left out
+    /// ([`Suggestion::empty`]). Not read for a table row, which is someone's opinion as a whole.
+    pub empty: &'a [(u32, u32)],
+}
+
+impl Judged<'_> {
+    /// A verdict alone, with no sentence read as empty.
+    pub fn verdict(verdict: Verdict) -> Judged<'static> {
+        Judged {
+            verdict,
+            empty: &[],
+        }
+    }
+}
+
+/// Whether `text[from..to]` stands wholly in `spans` (sorted, not overlapping): no letter or
+/// digit of it lies outside them, and it meets at least one.
+fn within(text: &str, from: usize, to: usize, spans: &[(u32, u32)]) -> bool {
+    let has_letters = |a: usize, b: usize| {
+        a < b
+            && text.get(a..b).is_none_or(|t| {
+                t.chars()
+                    .any(|c| diaoyan_text::is_han(c) || diaoyan_text::is_alnum(c))
+            })
+    };
+    let first = spans.partition_point(|&(_, end)| (end as usize) <= from);
+    let mut at = from;
+    let mut met = false;
+    for &(a, b) in spans[first..]
+        .iter()
+        .take_while(|&&(a, _)| (a as usize) < to)
+    {
+        if has_letters(at, a as usize) {
+            return false;
+        }
+        met = true;
+        at = at.max(b as usize);
+    }
+    met && !has_letters(at, to)
 }
 
 /// Submissions whose suggestions are built together on every worker (see
@@ -540,7 +587,9 @@ impl Suggester {
                 f
             })
             .collect();
-        self.run_found(subs, found, verdicts, tick)
+        let judged: Option<Vec<Judged>> =
+            verdicts.map(|v| v.iter().map(|&v| Judged::verdict(v)).collect());
+        self.run_found(subs, found, judged.as_deref(), tick)
     }
 
     /// What this suggester reads in one submission on its own ([`Found`]): the per-submission
@@ -601,8 +650,9 @@ impl Suggester {
     }
 
     /// One submission's suggestions from what was found in it; `verdict` its judgement.
-    fn build(&self, s: &Submission, f: Found, verdict: Option<&Verdict>) -> Built {
-        let excluded = verdict
+    fn build(&self, s: &Submission, f: Found, judged: Option<&Judged>) -> Built {
+        let excluded = judged
+            .map(|j| &j.verdict)
             .filter(|v| self.cfg.exclude_verdicts.contains(v))
             .map(|v| format!("材料结论为“{}”，不计入问题清单", v.label()).into());
         // What every suggestion of this submission repeats: one record, shared. A table row's
@@ -613,6 +663,10 @@ impl Suggester {
             excluded,
             ..Source::of(s)
         });
+        let empty: &[(u32, u32)] = match judged {
+            Some(j) if s.kind != Some(Kind::Opinion) => j.empty,
+            _ => &[],
+        };
         let suggestions = f
             .pieces
             .into_iter()
@@ -633,6 +687,7 @@ impl Suggester {
                     source: source.clone(),
                     places: named,
                     voice: p.voice,
+                    empty: within(&s.text, p.from as usize, p.end as usize, empty),
                     text: Excerpt::of(&s.text, p.from as usize, p.end as usize),
                     start: p.start,
                     end: p.end,
@@ -651,12 +706,13 @@ impl Suggester {
     }
 
     /// [`Suggester::run_with`] from what [`Suggester::find`] read in each submission (aligned
-    /// with `subs`): clustering, issues, topics.
+    /// with `subs`): clustering, issues, topics. `judged[i]`, when given, is what scoring
+    /// judged of `subs[i]`.
     pub fn run_found(
         &self,
         subs: &[Submission],
         found: Vec<Found>,
-        verdicts: Option<&[Verdict]>,
+        judged: Option<&[Judged]>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> SuggestOutput {
         assert_eq!(subs.len(), found.len(), "one finding per submission");
@@ -678,7 +734,7 @@ impl Suggester {
             let built: Vec<Built> = block
                 .par_iter()
                 .zip(parts)
-                .map(|(s, (f, i))| self.build(s, f, verdicts.and_then(|v| v.get(i))))
+                .map(|(s, (f, i))| self.build(s, f, judged.and_then(|v| v.get(i))))
                 .collect();
             for b in built {
                 for (mut sug, words) in b.suggestions {
@@ -692,7 +748,7 @@ impl Suggester {
         }
 
         let active: Vec<usize> = (0..suggestions.len())
-            .filter(|&i| suggestions[i].source.excluded.is_none())
+            .filter(|&i| suggestions[i].left_out().is_none())
             .collect();
         tick(Tick::Clustering(active.len()));
         // The clustering words, borrowed from the suggestions (and their subject lines): made
@@ -1194,6 +1250,7 @@ mod tests {
                 } else {
                     Voice::Cadre
                 },
+                empty: false,
                 text: Excerpt::from("路不好走"),
                 start: 0,
                 end: 12,
@@ -1275,6 +1332,91 @@ mod tests {
             text: text.into(),
             ..Default::default()
         }
+    }
+
+    /// A suggestion stands in the empty sentences only if every letter of it does: the gaps
+    /// between two sentences (punctuation, spaces) do not count, a word outside does.
+    #[test]
+    fn a_suggestion_is_empty_only_if_all_its_letters_stand_in_empty_sentences() {
+        let t = "建议切实加强组织领导。 希望营造良好氛围！路灯坏了。";
+        let at = |s: &str| t.find(s).unwrap() as u32;
+        let a = (at("建议"), at("。 希望"));
+        let b = (at("希望"), at("！路灯"));
+        let end_b = at("路灯") as usize;
+        assert!(within(t, 0, end_b, &[a, b]));
+        assert!(within(t, at("希望") as usize, end_b, &[a, b]));
+        assert!(!within(t, 0, end_b, &[a]), "希望… lies outside");
+        assert!(!within(t, 0, t.len(), &[a, b]), "路灯坏了 lies outside");
+        assert!(!within(t, 0, end_b, &[]), "no empty sentence");
+        assert!(!within(t, at("路灯") as usize, t.len(), &[a, b]));
+    }
+
+    /// What scoring read as 套话 or feelings is kept and shown, but left out of the issues; a
+    /// table row is someone's opinion whatever its words; a submission sent back keeps its own
+    /// note.
+    #[test]
+    fn empty_suggestions_are_kept_but_not_clustered() {
+        let hollow = "建议切实加强组织领导，营造良好氛围。";
+        let note = |i: usize| Submission {
+            id: format!("n{i}").into(),
+            path: format!("n{i}.txt").into(),
+            kind: Some(Kind::Note),
+            text: format!(
+                "蹲点手记\n\n{hollow}石桥村三组机耕路塌方{}处，建议尽快修复。\n",
+                i + 2
+            )
+            .into(),
+            ..Default::default()
+        };
+        let mut subs: Vec<Submission> = (0..4).map(note).collect();
+        subs.push(row(9, "加强领导", hollow));
+        let span = |s: &Submission| {
+            let from = s.text.find(hollow).unwrap() as u32;
+            vec![(from, from + hollow.len() as u32)]
+        };
+        let empty: Vec<Vec<(u32, u32)>> = subs.iter().map(span).collect();
+        let verdict = |i: usize| if i == 3 { Verdict::Redo } else { Verdict::Pass };
+        let judged: Vec<Judged> = empty
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Judged {
+                verdict: verdict(i),
+                empty: e,
+            })
+            .collect();
+        let sg = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let out = sg.run_found(&subs, found, Some(&judged), &|_| {});
+        let of = |sub: &str, text: &str| {
+            out.suggestions
+                .iter()
+                .find(|x| &*x.source.submission == sub && x.text.contains(text))
+                .unwrap_or_else(|| panic!("{sub}: {text}"))
+        };
+        for i in 0..3 {
+            let e = of(&format!("n{i}"), "组织领导");
+            assert!(e.empty && e.issue.is_none(), "{e:?}");
+            assert_eq!(e.left_out(), Some(diaoyan_model::EMPTY_NOTE));
+            let real = of(&format!("n{i}"), "机耕路");
+            assert!(!real.empty && real.issue.is_some(), "{real:?}");
+        }
+        let sent_back = of("n3", "组织领导");
+        assert!(sent_back.empty);
+        assert_eq!(
+            sent_back.left_out(),
+            Some("材料结论为“退回重写”，不计入问题清单")
+        );
+        let opinion = of("r9", "组织领导");
+        assert!(
+            !opinion.empty && opinion.left_out().is_none(),
+            "{opinion:?}"
+        );
+        // Without what scoring read, nothing is empty.
+        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let plain = sg.run_found(&subs, found, None, &|_| {});
+        assert!(plain.suggestions.iter().all(|x| !x.empty));
     }
 
     /// Reading a submission from its text tagged once gives exactly what reading it alone gives:
