@@ -150,11 +150,7 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
                 continue;
             }
             let in_section = section != Section::Other;
-            // Household categories (困难户, 上访户) are who was visited, not a problem raised;
-            // counts of problems gathered are the work, not a problem.
-            let cue_text = CATEGORY.replace_all(s, "");
-            let cue_text = COUNTED.replace_all(&cue_text, "");
-            if people.is_none() && !in_section && !CUE.is_match(&cue_text) {
+            if people.is_none() && !in_section && !has_cue(s) {
                 continue;
             }
             let voice = match people {
@@ -171,6 +167,16 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
         }
     }
     dedup(pieces)
+}
+
+/// Whether a sentence carries a cue of its own: household categories (困难户, 上访户) are who
+/// was visited, not a problem raised, and counts of problems gathered are the work, not a
+/// problem.
+fn has_cue(s: &str) -> bool {
+    CUE.is_match(s) && {
+        let rest = CATEGORY.replace_all(s, "");
+        CUE.is_match(&COUNTED.replace_all(&rest, ""))
+    }
 }
 
 fn key(s: &str) -> Vec<char> {

@@ -649,7 +649,8 @@ impl Suggester {
         }
     }
 
-    /// One submission's suggestions from what was found in it; `verdict` its judgement.
+    /// One submission's suggestions from what was found in it; `judged` what scoring judged of
+    /// it.
     fn build(&self, s: &Submission, f: Found, judged: Option<&Judged>) -> Built {
         let excluded = judged
             .map(|j| &j.verdict)
