@@ -467,12 +467,8 @@ impl Pipeline {
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
                         let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
-                        read.empty = Some(
-                            analyses
-                                .iter_mut()
-                                .map(|a| std::mem::take(&mut a.empty))
-                                .collect(),
-                        );
+                        let found = read.found.as_ref().map(|f| f.0.as_slice());
+                        read.empty = Some(EmptySpans::take_from(&mut analyses, found));
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
                                 progress.advance(1)
@@ -526,7 +522,7 @@ impl Pipeline {
                                     .enumerate()
                                     .map(|(i, a)| diaoyan_suggest::Judged {
                                         verdict: a.verdict,
-                                        empty: empty.get(i).map_or(&[], Vec::as_slice),
+                                        empty: empty.get(i),
                                     })
                                     .collect()
                             });
@@ -773,7 +769,56 @@ struct Reading {
     found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
     /// What the score stage leaves for the suggest stage: each submission's sentences that
     /// state nothing about the place ([`diaoyan_score::Analysis::empty`]).
-    empty: Option<Vec<Vec<(u32, u32)>>>,
+    empty: Option<EmptySpans>,
+}
+
+/// Each submission's empty sentences ([`diaoyan_score::Analysis::empty`]) that meet one of its
+/// suggestions — the only ones the suggest stage reads — in one vector cut by offsets: held
+/// through the clustering, a vector per submission was a million small blocks at 1M documents.
+#[derive(Default)]
+struct EmptySpans {
+    spans: Vec<(u32, u32)>,
+    /// Where submission `i`'s spans end in `spans`.
+    ends: Vec<usize>,
+}
+
+impl EmptySpans {
+    /// Takes the empty sentences out of `analyses`, keeping those that meet a suggestion of
+    /// `found` (aligned with them; all of them when the suggest stage read nothing).
+    fn take_from(
+        analyses: &mut [diaoyan_score::Analysis],
+        found: Option<&[diaoyan_suggest::Found]>,
+    ) -> EmptySpans {
+        let mut e = EmptySpans {
+            spans: Vec::new(),
+            ends: Vec::with_capacity(analyses.len()),
+        };
+        for (i, a) in analyses.iter_mut().enumerate() {
+            let spans = std::mem::take(&mut a.empty);
+            match found.and_then(|f| f.get(i)) {
+                Some(f) => e.spans.extend(
+                    spans
+                        .into_iter()
+                        .filter(|&(a, b)| f.pieces.iter().any(|p| a < p.end && p.from < b)),
+                ),
+                None => e.spans.extend(spans),
+            }
+            e.ends.push(e.spans.len());
+        }
+        e.spans.shrink_to_fit();
+        e
+    }
+
+    /// Submission `i`'s spans (none past the end).
+    fn get(&self, i: usize) -> &[(u32, u32)] {
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        let start = i
+            .checked_sub(1)
+            .and_then(|j| self.ends.get(j))
+            .copied()
+            .unwrap_or(0);
+        &self.spans[start.min(end)..end]
+    }
 }
 
 /// Counts characters, Han characters, sentences and words of one text (tagged once).
@@ -835,6 +880,47 @@ fn counts(d: &RunData) -> Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The suggest stage is handed the empty sentences that meet a suggestion, per submission,
+    /// in order; the others are let go, and so are the analyses' own copies.
+    #[test]
+    fn empty_sentences_kept_are_those_meeting_a_suggestion() {
+        let piece = |from: u32, end: u32| diaoyan_suggest::FoundPiece {
+            start: from.saturating_sub(3),
+            end,
+            voice: diaoyan_model::Voice::Cadre,
+            from,
+            theme_group: Default::default(),
+            theme: Default::default(),
+            words: Box::default(),
+            places: Vec::new(),
+        };
+        let found = |pieces: Vec<diaoyan_suggest::FoundPiece>| diaoyan_suggest::Found {
+            pieces,
+            ..Default::default()
+        };
+        let analysis = |empty: Vec<(u32, u32)>| diaoyan_score::Analysis {
+            empty,
+            ..Default::default()
+        };
+        let mut analyses = vec![
+            analysis(vec![(0, 10), (10, 20), (30, 40)]),
+            analysis(vec![]),
+            analysis(vec![(5, 9)]),
+        ];
+        let found = [
+            found(vec![piece(12, 35)]),
+            found(vec![piece(0, 50)]),
+            found(vec![]),
+        ];
+        let e = EmptySpans::take_from(&mut analyses, Some(&found));
+        assert_eq!(e.get(0), [(10, 20), (30, 40)]);
+        assert!(e.get(1).is_empty() && e.get(2).is_empty() && e.get(3).is_empty());
+        assert!(analyses.iter().all(|a| a.empty.is_empty()));
+        let mut analyses = vec![analysis(vec![(0, 10)]), analysis(vec![(3, 4)])];
+        let all = EmptySpans::take_from(&mut analyses, None);
+        assert_eq!((all.get(0), all.get(1)), (&[(0, 10)][..], &[(3, 4)][..]));
+    }
 
     #[test]
     fn every_listed_stage_runs() {
