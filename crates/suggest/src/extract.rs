@@ -47,7 +47,8 @@ static CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
 /// Counts of the work itself (记录问题39个, 收集意见建议27条, 梳理出12个问题): how many
 /// problems or suggestions were gathered, not one of them.
 static COUNTED: LazyLock<Regex> = LazyLock::new(|| {
-    let n = r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:余|多)?\s*(?:个|条|件|项|类)";
+    // Not a lone 一: 一个问题 is an article, not a count (另一个问题是…).
+    let n = r"(?:\d+|[二两三四五六七八九十][一二两三四五六七八九十百千]*|一[一二两三四五六七八九十百千]+)\s*(?:余|多)?\s*(?:个|条|件|项|类)";
     let what = r"(?:意见建议|意见和建议|问题|意见|建议|诉求)";
     Regex::new(&format!(r"{what}\s*{n}|{n}\s*{what}")).expect("static regex")
 });
@@ -406,10 +407,11 @@ mod tests {
             // counted problem told with its content still is one.
             (
                 Kind::Note,
-                "手记\n\n今天共走访22户，记录问题39个，下一步逐项跟踪。召开院坝会3次，收集意见建议27条。梳理出5个问题。发放征求意见表15份，收集意见和建议二十余条。走访一个困难家庭，孩子上学没有车。群众反映的2个问题：渠道漏水、路灯不亮。",
+                "手记\n\n今天共走访22户，记录问题39个，下一步逐项跟踪。召开院坝会3次，收集意见建议27条。梳理出5个问题。发放征求意见表15份，收集意见和建议二十余条。走访一个困难家庭，孩子上学没有车。群众反映的2个问题：渠道漏水、路灯不亮。另一个问题是去镇上的路坑坑洼洼。",
                 vec![
                     ("走访一个困难家庭，孩子上学没有车。", Cadre),
                     ("群众反映的2个问题：渠道漏水、路灯不亮。", People),
+                    ("另一个问题是去镇上的路坑坑洼洼。", Cadre),
                 ],
             ),
         ];
