@@ -156,7 +156,7 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
             }
             let voice = match people {
                 Some(true) => Voice::People,
-                _ if SPEAKER_CUE.is_match(s) => Voice::People,
+                _ if speaks(s) => Voice::People,
                 _ => Voice::Cadre,
             };
             pieces.push(Piece {
@@ -168,6 +168,21 @@ pub(crate) fn extract(sub: &Submission, min_han: usize) -> Vec<Piece> {
         }
     }
     dedup(pieces)
+}
+
+/// People named in passing, not speaking (为群众办实事, 人民群众的获得感, 村民委员会, 村民座谈会),
+/// and words holding 说 or 讲 that are no speaking (说明, 宣讲).
+static IN_PASSING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"为(?:广大|人民)?群众|服务群众|联系群众|带动群众|帮助群众|让群众|群众的|干部群众|人民群众|广大群众|困难群众|群众路线|群众获得感|群众满意|群众利益|群众生活|群众增收|村民委员会|村民小组|村民代表大会|村民座谈会|村民大会|村民们的|老百姓的|说明|宣讲|讲解|讲座|述说|听说",
+    )
+    .expect("static regex")
+});
+
+/// Whether someone of the place speaks in a sentence ([`SPEAKER_CUE`]), once the people it
+/// only names in passing are left aside.
+fn speaks(s: &str) -> bool {
+    SPEAKER_CUE.is_match(s) && SPEAKER_CUE.is_match(&IN_PASSING.replace_all(s, "，"))
 }
 
 /// Whether a sentence carries a cue of its own: household categories (困难户, 上访户) are who
@@ -412,6 +427,16 @@ mod tests {
                     ("走访一个困难家庭，孩子上学没有车。", Cadre),
                     ("群众反映的2个问题：渠道漏水、路灯不亮。", People),
                     ("另一个问题是去镇上的路坑坑洼洼。", Cadre),
+                ],
+            ),
+            // People named in passing are the writer's prose; people who speak are not.
+            (
+                Kind::Report,
+                "调研报告\n\n部分道路设施还不够完善，与群众的期盼还有一定差距。服务群众的能力有待提升，建议加强培训。村民谈到：水渠漏水没人修。",
+                vec![
+                    ("部分道路设施还不够完善，与群众的期盼还有一定差距。", Cadre),
+                    ("服务群众的能力有待提升，建议加强培训。", Cadre),
+                    ("村民谈到：水渠漏水没人修。", People),
                 ],
             ),
         ];
