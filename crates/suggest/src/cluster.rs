@@ -1065,15 +1065,7 @@ mod tests {
                 .all(|&d| whole.dot(&space.vectors[d]) < cfg.centroid_min),
             "the premise: each member is far from the chain's centroid"
         );
-        let mut moved = Vec::new();
-        refine(
-            &space,
-            &cfg,
-            &members,
-            0,
-            Refine::StraysAndChains,
-            &mut moved,
-        );
+        let moved = refined(&space, &members, 0, Refine::StraysAndChains);
         let label: HashMap<usize, usize> = moved.into_iter().collect();
         assert_eq!(label.len(), 36, "every member has its part's label");
         for d in 0..36 {
@@ -1082,19 +1074,30 @@ mod tests {
         }
         // Refined without parting (as each part is), members that fit nowhere stand alone
         // rather than stay in a group they do not fit.
-        let mut alone = Vec::new();
-        refine(&space, &cfg, &members, 0, Refine::Strays, &mut alone);
+        let alone = refined(&space, &members, 0, Refine::Strays);
         assert_eq!(alone, (0..36).map(|d| (d, d)).collect::<Vec<_>>());
         // A chain that merging made is parted the same way.
-        let mut after_merge = Vec::new();
-        refine(&space, &cfg, &members, 0, Refine::Chains, &mut after_merge);
+        let after_merge = refined(&space, &members, 0, Refine::Chains);
         let again: HashMap<usize, usize> = after_merge.into_iter().collect();
         assert_eq!(again, label);
     }
 
-    #[test]
-    fn a_coherent_group_only_loses_its_strays() {
-        // Nine tellings of one problem and one stray that a chain pulled in.
+    /// What [`refine`] moves of `members` (labelled `label`) with the default configuration.
+    fn refined(space: &Space, members: &[usize], label: usize, how: Refine) -> Vec<(usize, usize)> {
+        let mut moved = Vec::new();
+        refine(
+            space,
+            &ClusterConfig::default(),
+            members,
+            label,
+            how,
+            &mut moved,
+        );
+        moved
+    }
+
+    /// Nine tellings of one problem and, at `stray`, one stray that a chain pulled in.
+    fn one_problem_and_a_stray(stray: usize) -> Space {
         let mut docs: Vec<Vec<(String, f32, bool)>> = (0..9)
             .map(|d| {
                 vec![
@@ -1103,45 +1106,25 @@ mod tests {
                 ]
             })
             .collect();
-        docs.push(vec![("路灯".to_owned(), 1.0, true)]);
-        let space = space_of(&docs);
-        let mut moved = Vec::new();
+        docs.insert(stray, vec![("路灯".to_owned(), 1.0, true)]);
+        space_of(&docs)
+    }
+
+    #[test]
+    fn a_coherent_group_only_loses_its_strays() {
+        let space = one_problem_and_a_stray(9);
         let members: Vec<usize> = (0..10).collect();
-        refine(
-            &space,
-            &ClusterConfig::default(),
-            &members,
-            0,
-            Refine::StraysAndChains,
-            &mut moved,
-        );
+        let moved = refined(&space, &members, 0, Refine::StraysAndChains);
         assert_eq!(moved, vec![(9, 9)], "only the stray leaves, alone");
         // After merging only chains are parted: a merged group that is one problem keeps even
         // its strays (the merge judged the groups as wholes).
-        let mut after_merge = Vec::new();
-        refine(
-            &space,
-            &ClusterConfig::default(),
-            &members,
-            0,
-            Refine::Chains,
-            &mut after_merge,
-        );
-        assert!(after_merge.is_empty());
+        assert!(refined(&space, &members, 0, Refine::Chains).is_empty());
     }
 
     /// A stray that is the group's label leaves it too: the others take a label of their own.
     #[test]
     fn a_stray_holding_the_groups_label_leaves_it() {
-        let mut docs: Vec<Vec<(String, f32, bool)>> = vec![vec![("路灯".to_owned(), 1.0, true)]];
-        docs.extend((0..9).map(|d| {
-            vec![
-                ("机耕路".to_owned(), 1.0, true),
-                (format!("said{d}"), 0.4, false),
-            ]
-        }));
-        let space = space_of(&docs);
-        let members: Vec<usize> = (0..10).collect();
+        let space = one_problem_and_a_stray(0);
         let mut label = vec![0; 10];
         refine_all(
             &space,
@@ -1151,16 +1134,11 @@ mod tests {
         );
         assert_eq!(label, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
         // Labelled by a member that stays, nothing but the stray moves.
-        let mut moved = Vec::new();
-        refine(
-            &space,
-            &ClusterConfig::default(),
-            &members,
-            5,
-            Refine::StraysAndChains,
-            &mut moved,
+        let members: Vec<usize> = (0..10).collect();
+        assert_eq!(
+            refined(&space, &members, 5, Refine::StraysAndChains),
+            vec![(0, 0)]
         );
-        assert_eq!(moved, vec![(0, 0)]);
     }
 
     #[test]
