@@ -278,15 +278,15 @@ impl Digest {
         let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
         let sdates: Vec<&str> = b_date.iter().filter(|d| !d.is_empty()).collect();
         let sg = &t.suggestions;
-        let s_text = strs(sg, "text")?;
-        let s_author = strs(sg, "author")?;
-        let s_unit = strs(sg, "unit")?;
-        let s_date = strs(sg, "date")?;
-        let s_path = strs(sg, "path")?;
-        let s_voice = strs(sg, "voice")?;
-        let s_issue = strs(sg, "issue")?;
-        let s_place = strs(sg, "place")?;
-        let s_places = strs(sg, "places")?;
+        let s_text = sg.strs("text")?;
+        let s_author = sg.strs("author")?;
+        let s_unit = sg.strs("unit")?;
+        let s_date = sg.strs("date")?;
+        let s_path = sg.strs("path")?;
+        let s_voice = sg.strs("voice")?;
+        let s_issue = sg.strs("issue")?;
+        let s_place = sg.strs("place")?;
+        let s_places = sg.places()?;
         let cd = &t.cadres;
         let c = |n: &str| strs(cd, n);
         let cn = |n: &str| nums(cd, n);
@@ -357,7 +357,7 @@ impl Digest {
         };
         let overview = Overview {
             submissions: sb.height(),
-            by_kind: counts(sb, "kind")?
+            by_kind: counts(strs(sb, "kind")?)
                 .into_iter()
                 .map(|(k, n)| (if k.is_empty() { "其他".into() } else { k }, n))
                 .collect(),
@@ -365,7 +365,7 @@ impl Digest {
             places: places.len(),
             units: units.len(),
             households,
-            suggestions: sg.height(),
+            suggestions: sg.len(),
             people_voice: s_voice.iter().filter(|v| *v == "群众").count(),
             in_issues: s_issue.iter().filter(|v| !v.is_empty()).count(),
             issues: t.issues.height(),
@@ -430,15 +430,15 @@ impl Digest {
             }
             out
         };
-        let by_issue = positions(sg, "issue")?;
-        let by_topic = positions(sg, "topic")?;
+        let by_issue = positions(sg.strs("issue")?);
+        let by_topic = positions(sg.strs("topic")?);
         let places_of = |rows: &[usize]| -> Vec<String> {
             let mut m: HashMap<&str, usize> = HashMap::new();
             for &i in rows {
                 if !s_place.get(i).is_empty() {
                     *m.entry(s_place.get(i)).or_default() += 1;
                 } else {
-                    for p in s_places.get(i).split('、').filter(|x| !x.is_empty()) {
+                    for p in s_places.of(i) {
                         *m.entry(p).or_default() += 1;
                     }
                 }
@@ -523,9 +523,9 @@ impl Digest {
         topics.sort_by(|a, b| b.heat.total_cmp(&a.heat).then(a.id.cmp(&b.id)));
 
         // Themes: 四风 first, then by weight; 未归类 last.
-        let theme_counts: Vec<(String, usize)> = counts(sg, "theme")?;
-        let groups = strs(sg, "theme_group")?;
-        let themes_col = strs(sg, "theme")?;
+        let theme_counts: Vec<(String, usize)> = counts(sg.strs("theme")?);
+        let groups = sg.strs("theme_group")?;
+        let themes_col = sg.strs("theme")?;
         let group_of: HashMap<&str, &str> = themes_col.iter().zip(groups.iter()).collect();
         let mut themes: Vec<ThemeBlock> = theme_counts
             .iter()
@@ -557,7 +557,7 @@ impl Digest {
             )
         });
 
-        let mut timeline: Vec<(String, usize)> = counts(sg, "date")?
+        let mut timeline: Vec<(String, usize)> = counts(sg.strs("date")?)
             .into_iter()
             .filter(|(d, _)| !d.is_empty())
             .collect();
@@ -585,9 +585,9 @@ impl Digest {
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));
 
         // Units: submissions and verdicts (polars group-by), suggestions, cadres.
-        let sub_rows = positions(sb, "unit")?;
-        let sug_units: HashMap<String, usize> = counts(sg, "unit")?.into_iter().collect();
-        let cad_units: HashMap<String, usize> = counts(cd, "unit")?.into_iter().collect();
+        let sub_rows = positions(strs(sb, "unit")?);
+        let sug_units: HashMap<String, usize> = counts(sg.strs("unit")?).into_iter().collect();
+        let cad_units: HashMap<String, usize> = counts(strs(cd, "unit")?).into_iter().collect();
         let mut unit_names: BTreeSet<String> = sub_rows.keys().cloned().collect();
         unit_names.extend(sug_units.keys().cloned());
         unit_names.extend(cad_units.keys().cloned());

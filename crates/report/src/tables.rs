@@ -11,11 +11,11 @@ use std::path::Path;
 
 /// The tables of one run (column names are the English field names; see `ARCHITECTURE.md`).
 #[derive(Debug, Clone)]
-pub struct Tables {
+pub struct Tables<'a> {
     /// One row per submission: metadata, size, and the judgement (verdict, score, reasons).
     pub submissions: DataFrame,
     /// One row per suggestion.
-    pub suggestions: DataFrame,
+    pub suggestions: SuggestionTable<'a>,
     /// One row per recurring issue.
     pub issues: DataFrame,
     /// One row per topic.
@@ -46,6 +46,103 @@ pub struct RunParts<'a> {
     pub reviews: &'a HashMap<String, (String, String)>,
 }
 
+/// The suggestions table: read back from Parquet, or the run's own suggestions read where they
+/// are. A frame of them costs about 780 bytes a row (17 string columns, each submission's fields
+/// copied into every one of its suggestions' rows): 313 of the 758 MB live at a 100k run's peak,
+/// and at 1M documents more than the suggestions themselves.
+#[derive(Debug, Clone)]
+pub enum SuggestionTable<'a> {
+    /// Read back from `suggestions.parquet` (or narrowed by a [`Filter`]).
+    Frame(DataFrame),
+    /// The run's suggestions, not copied.
+    Rows(&'a [Suggestion]),
+}
+
+/// How a string column of the suggestions table reads from a suggestion (`places` is a list:
+/// [`SuggestionTable::places`]).
+fn suggestion_field(name: &str) -> Option<fn(&Suggestion) -> &str> {
+    Some(match name {
+        "id" => |x| x.id.as_str(),
+        "submission" => |x| x.source.submission.as_str(),
+        "path" => |x| x.source.path.as_str(),
+        "author" => |x| x.source.author.as_str(),
+        "unit" => |x| x.source.unit.as_str(),
+        "place" => |x| x.source.place.as_str(),
+        "subject" => |x| x.source.subject.as_str(),
+        "date" => |x| x.source.date.as_str(),
+        "voice" => |x| x.voice.label(),
+        "text" => |x| x.text.as_str(),
+        "theme_group" => |x| x.theme_group.as_str(),
+        "theme" => |x| x.theme.as_str(),
+        "issue" => |x| x.issue.as_deref().unwrap_or_default(),
+        "topic" => |x| x.topic.as_deref().unwrap_or_default(),
+        "excluded" => |x| x.left_out().unwrap_or_default(),
+        _ => return None,
+    })
+}
+
+impl SuggestionTable<'_> {
+    /// Number of suggestions.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Frame(df) => df.height(),
+            Self::Rows(r) => r.len(),
+        }
+    }
+
+    /// No suggestion.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The table as a polars frame (the run's rows copied into one).
+    pub fn to_frame(&self) -> Result<DataFrame> {
+        match self {
+            Self::Frame(df) => Ok(df.clone()),
+            Self::Rows(r) => suggestions_frame(r),
+        }
+    }
+
+    /// A string column, read in place.
+    pub(crate) fn strs(&self, name: &str) -> Result<Strs<'_>> {
+        match self {
+            Self::Frame(df) => strs(df, name),
+            Self::Rows(r) => suggestion_field(name)
+                .map(|f| Strs::Rows(r, f))
+                .ok_or_else(|| Error::frame(format!("no column {name}"))),
+        }
+    }
+
+    /// The places each suggestion names (the `places` column, split).
+    pub(crate) fn places(&self) -> Result<Places<'_>> {
+        match self {
+            Self::Frame(df) => Ok(Places::Joined(strs(df, "places")?)),
+            Self::Rows(r) => Ok(Places::Rows(r)),
+        }
+    }
+}
+
+/// The places of each suggestion: a joined column or the run's own lists.
+#[derive(Clone, Copy)]
+pub(crate) enum Places<'a> {
+    Joined(Strs<'a>),
+    Rows(&'a [Suggestion]),
+}
+
+impl<'a> Places<'a> {
+    /// The places of row `i`, as the joined column splits (`、` between names).
+    pub(crate) fn of(&self, i: usize) -> Vec<&'a str> {
+        let split = |s: &'a str| s.split('、').filter(|x| !x.is_empty());
+        match *self {
+            Self::Joined(c) => split(c.get(i)).collect(),
+            Self::Rows(r) => r
+                .get(i)
+                .map(|x| x.places.iter().flat_map(|p| split(p)).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// A column under construction.
 enum Col<'a> {
     /// Borrowed where the value is a field as it is, owned where it is made (joined lists);
@@ -69,87 +166,67 @@ fn column(c: Col) -> Column {
     }
 }
 
-/// The suggestions a table is made from: borrowed, or owned and let go field by field.
-enum Rows<'a> {
-    Borrowed(&'a [Suggestion]),
-    Owned(&'a mut [Suggestion]),
-}
+/// The suggestions table's columns, in order (`places` and `likes` are not strings of one
+/// field: joined, and a number).
+const SUGGESTION_COLUMNS: [&str; 17] = [
+    "id",
+    "submission",
+    "path",
+    "author",
+    "unit",
+    "place",
+    "places",
+    "subject",
+    "date",
+    "voice",
+    "text",
+    "likes",
+    "theme_group",
+    "theme",
+    "issue",
+    "topic",
+    "excluded",
+];
 
-/// A column of the suggestions table: its name, how a row gives its value, and, for the fields
-/// a suggestion holds memory of its own for, how taken rows let that field go once the column
-/// is made (the other fields are shared, one per submission or name: clearing them frees
-/// nothing).
-enum SuggestionCol {
-    Str(
-        &'static str,
-        fn(&Suggestion) -> Cow<'_, str>,
-        Option<fn(&mut Suggestion)>,
-    ),
-    Likes,
-}
-
-/// The suggestions table, one column at a time; from owned rows, the fields that hold memory of
-/// their own (words, places) are let go once their column is made.
-fn suggestions_frame(mut rows: Rows<'_>) -> Result<DataFrame> {
-    use SuggestionCol::{Likes, Str};
-    let cols: [SuggestionCol; 17] = [
-        Str("id", |x| x.id.as_str().into(), None),
-        Str("submission", |x| x.source.submission.as_str().into(), None),
-        Str("path", |x| x.source.path.as_str().into(), None),
-        Str("author", |x| x.source.author.as_str().into(), None),
-        Str("unit", |x| x.source.unit.as_str().into(), None),
-        Str("place", |x| x.source.place.as_str().into(), None),
-        Str(
-            "places",
-            |x| x.places.join("、").into(),
-            Some(|x| x.places = Vec::new()),
-        ),
-        Str("subject", |x| x.source.subject.as_str().into(), None),
-        Str("date", |x| x.source.date.as_str().into(), None),
-        Str("voice", |x| x.voice.label().into(), None),
-        Str(
-            "text",
-            |x| x.text.as_str().into(),
-            Some(|x| x.text = Default::default()),
-        ),
-        Likes,
-        Str("theme_group", |x| x.theme_group.as_str().into(), None),
-        Str("theme", |x| x.theme.as_str().into(), None),
-        Str(
-            "issue",
-            |x| x.issue.as_deref().unwrap_or_default().into(),
-            None,
-        ),
-        Str(
-            "topic",
-            |x| x.topic.as_deref().unwrap_or_default().into(),
-            None,
-        ),
-        Str(
-            "excluded",
-            |x| x.left_out().unwrap_or_default().into(),
-            None,
-        ),
-    ];
-    let mut columns: Vec<Column> = Vec::with_capacity(cols.len());
-    for col in cols {
-        let sg: &[Suggestion] = match &rows {
-            Rows::Borrowed(r) => r,
-            Rows::Owned(r) => r,
-        };
-        let (col, clear) = match col {
-            Str(n, f, clear) => (Col::Str(n, Box::new(sg.iter().map(f))), clear),
-            Likes => (
-                Col::U32("likes", sg.iter().map(|x| x.source.likes).collect()),
-                None,
-            ),
-        };
-        columns.push(column(col));
-        if let (Rows::Owned(r), Some(clear)) = (&mut rows, clear) {
-            r.iter_mut().for_each(clear);
-        }
-    }
+/// The suggestions as a frame, one column at a time.
+fn suggestions_frame(sg: &[Suggestion]) -> Result<DataFrame> {
+    let columns: Vec<Column> = SUGGESTION_COLUMNS
+        .iter()
+        .map(|&name| {
+            column(match (name, suggestion_field(name)) {
+                ("likes", _) => Col::U32(name, sg.iter().map(|x| x.source.likes).collect()),
+                ("places", _) => Col::Str(
+                    name,
+                    Box::new(sg.iter().map(|x| Cow::Owned(x.places.join("、")))),
+                ),
+                (_, Some(f)) => Col::Str(name, Box::new(sg.iter().map(move |x| f(x).into()))),
+                (_, None) => unreachable!("every suggestion column has a field"),
+            })
+        })
+        .collect();
     DataFrame::new_infer_height(columns).map_err(Error::frame)
+}
+
+/// Rows of the suggestions written to Parquet at a time (one row group each): a frame of them
+/// is about 50 MB.
+const SUGGESTION_BATCH: usize = 1 << 16;
+
+/// The suggestions into a Parquet file, `batch` rows (one row group) at a time.
+fn write_batches<W: std::io::Write>(
+    writer: ParquetWriter<W>,
+    rows: &[Suggestion],
+    batch: usize,
+) -> PolarsResult<()> {
+    let first = suggestions_frame(&rows[..rows.len().min(batch)])
+        .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+    let mut batched = writer.batched(first.schema())?;
+    batched.write_batch(&first)?;
+    drop(first);
+    for chunk in rows.chunks(batch).skip(1) {
+        let df = suggestions_frame(chunk).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        batched.write_batch(&df)?;
+    }
+    batched.finish().map(|_| ())
 }
 
 /// A string column made from each of `rows` as the column is built.
@@ -173,25 +250,15 @@ pub const PARQUET_FILES: [&str; 5] = [
     "cadres.parquet",
 ];
 
-impl Tables {
-    /// Builds the tables from a run's stage outputs.
-    pub fn from_parts(p: &RunParts<'_>) -> Result<Self> {
-        let suggestions = suggestions_frame(Rows::Borrowed(p.suggestions))?;
-        Self::around(p, suggestions)
-    }
-
-    /// [`Tables::from_parts`] taking the suggestions (`p.suggestions` is not read): each
-    /// suggestion's words, id and places are let go as soon as their column is made (its
-    /// submission's fields are shared: see [`diaoyan_model::Source`]), and the suggestions themselves before the other tables are made. At 1M documents
-    /// the 5.6 M suggestions beside all the tables were the run's peak.
-    pub fn from_parts_taking(p: &RunParts<'_>, mut suggestions: Vec<Suggestion>) -> Result<Self> {
-        let frame = suggestions_frame(Rows::Owned(&mut suggestions))?;
-        drop(suggestions);
-        Self::around(p, frame)
+impl<'a> Tables<'a> {
+    /// Builds the tables from a run's stage outputs; the suggestions are read where they are
+    /// ([`SuggestionTable::Rows`]), not copied into a frame.
+    pub fn from_parts(p: &RunParts<'a>) -> Result<Self> {
+        Self::around(p, SuggestionTable::Rows(p.suggestions))
     }
 
     /// The tables around a suggestions table already made.
-    fn around(p: &RunParts<'_>, suggestions: DataFrame) -> Result<Self> {
+    fn around(p: &RunParts<'_>, suggestions: SuggestionTable<'a>) -> Result<Self> {
         let subs = p.submissions;
         let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
         let verdicts: Vec<Cow<str>> = match p.assessments {
@@ -357,29 +424,41 @@ impl Tables {
         })
     }
 
-    /// Writes the Parquet copies into `dir` (each file atomically); returns their names.
+    /// Writes the Parquet copies into `dir` (each file atomically); returns their names. The
+    /// run's own suggestions go in row groups of [`SUGGESTION_BATCH`], each made into a frame
+    /// and let go once written: no frame of them all is ever held.
     pub fn write_parquet(&self, dir: &Path) -> Result<Vec<String>> {
-        let frames = [
-            &self.submissions,
-            &self.suggestions,
-            &self.issues,
-            &self.topics,
-            &self.cadres,
-        ];
-        for (name, df) in PARQUET_FILES.iter().zip(frames) {
-            // Streamed into the file: a million suggestions' Parquet is never one buffer.
-            let mut df = df.clone();
+        self.write_parquet_in(dir, SUGGESTION_BATCH)
+    }
+
+    /// [`Tables::write_parquet`], the run's suggestions `batch` rows at a time.
+    pub(crate) fn write_parquet_in(&self, dir: &Path, batch: usize) -> Result<Vec<String>> {
+        for (name, table) in PARQUET_FILES.iter().zip([
+            Some(&self.submissions),
+            None,
+            Some(&self.issues),
+            Some(&self.topics),
+            Some(&self.cadres),
+        ]) {
             let mut failed = None;
+            // A polars error is kept as it is, the writer given an I/O error in its place.
+            let mut keep = |e: PolarsError| {
+                let io = std::io::Error::other(e.to_string());
+                failed = Some(e);
+                io
+            };
             diaoyan_digest::write_atomic_with(&dir.join(name), |w| {
-                ParquetWriter::new(w)
-                    .with_compression(ParquetCompression::Snappy)
-                    .finish(&mut df)
-                    .map(|_| ())
-                    .map_err(|e| {
-                        let io = std::io::Error::other(e.to_string());
-                        failed = Some(e);
-                        io
-                    })
+                let writer = ParquetWriter::new(w).with_compression(ParquetCompression::Snappy);
+                match (table, &self.suggestions) {
+                    // Streamed into the file: a million suggestions' Parquet is never one buffer.
+                    (Some(df), _) | (None, SuggestionTable::Frame(df)) => writer
+                        .finish(&mut df.clone())
+                        .map(|_| ())
+                        .map_err(&mut keep),
+                    (None, SuggestionTable::Rows(rows)) => {
+                        write_batches(writer, rows, batch).map_err(&mut keep)
+                    }
+                }
             })
             .map_err(|e| failed.map_or_else(|| Error::from(e), Error::frame))?;
         }
@@ -387,7 +466,7 @@ impl Tables {
     }
 
     /// Reads the Parquet copies a run left in `dir`.
-    pub fn read_parquet(dir: &Path) -> Result<Self> {
+    pub fn read_parquet(dir: &Path) -> Result<Tables<'static>> {
         let read = |name: &str| -> Result<DataFrame> {
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|e| Error::Missing {
@@ -406,9 +485,9 @@ impl Tables {
                     reason: format!("文件已损坏：{e}"),
                 })
         };
-        Ok(Self {
+        Ok(Tables {
             submissions: read(PARQUET_FILES[0])?,
-            suggestions: read(PARQUET_FILES[1])?,
+            suggestions: SuggestionTable::Frame(read(PARQUET_FILES[1])?),
             issues: read(PARQUET_FILES[2])?,
             topics: read(PARQUET_FILES[3])?,
             cadres: read(PARQUET_FILES[4])?,
@@ -422,7 +501,8 @@ impl Tables {
         if f.is_empty() {
             return Ok(self.clone());
         }
-        let sg = &self.suggestions;
+        // A selection is a frame of its own (the run's rows copied, then filtered).
+        let sg = &self.suggestions.to_frame()?;
         let themes = strs(sg, "theme")?;
         let groups = strs(sg, "theme_group")?;
         let places = strs(sg, "place")?;
@@ -507,7 +587,7 @@ impl Tables {
             issues: keep_ids("issue", &self.issues)?,
             topics: keep_ids("topic", &self.topics)?,
             submissions,
-            suggestions,
+            suggestions: SuggestionTable::Frame(suggestions),
             cadres,
         })
     }
@@ -517,29 +597,42 @@ impl Tables {
 /// columns without copying them. A column a table lacks (written by an older version) reads as
 /// empty values.
 #[derive(Clone, Copy)]
-pub(crate) struct Strs<'a>(Option<&'a StringChunked>);
+pub(crate) enum Strs<'a> {
+    /// A column a table lacks.
+    Absent,
+    /// A frame's column.
+    Chunked(&'a StringChunked),
+    /// A field of the run's own suggestions.
+    Rows(&'a [Suggestion], fn(&Suggestion) -> &str),
+}
 
 impl<'a> Strs<'a> {
     /// A column of empty values.
     pub(crate) fn absent() -> Self {
-        Self(None)
+        Self::Absent
     }
     /// Value `i`.
     pub(crate) fn get(&self, i: usize) -> &'a str {
-        self.0.and_then(|c| c.get(i)).unwrap_or("")
+        match *self {
+            Self::Absent => "",
+            Self::Chunked(c) => c.get(i).unwrap_or(""),
+            Self::Rows(r, f) => r.get(i).map_or("", f),
+        }
     }
     /// The values in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .into_iter()
-            .flat_map(|c| c.iter().map(|x| x.unwrap_or("")))
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match *self {
+            Self::Absent => Box::new(std::iter::empty()),
+            Self::Chunked(c) => Box::new(c.iter().map(|x| x.unwrap_or(""))),
+            Self::Rows(r, f) => Box::new(r.iter().map(f)),
+        }
     }
 }
 
 /// A string column of a frame, read in place.
 pub(crate) fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Strs<'a>> {
     let c = df.column(name).map_err(Error::frame)?;
-    Ok(Strs(Some(c.str().map_err(Error::frame)?)))
+    Ok(Strs::Chunked(c.str().map_err(Error::frame)?))
 }
 
 /// A u32 column (nulls as 0).
@@ -556,33 +649,21 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
     Ok(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
-/// Row counts per distinct value of a string column (polars group-by), most first, then by value.
-pub(crate) fn counts(df: &DataFrame, name: &str) -> Result<Vec<(String, usize)>> {
-    let mut out: Vec<(String, usize)> = positions(df, name)?
+/// Row counts per distinct value of a string column, most first, then by value.
+pub(crate) fn counts(col: Strs<'_>) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = positions(col)
         .into_iter()
         .map(|(k, rows)| (k, rows.len()))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(out)
+    out
 }
 
-/// Row positions per distinct value of a string column (polars group-by), in first-seen order.
-pub(crate) fn positions(df: &DataFrame, name: &str) -> Result<HashMap<String, Vec<usize>>> {
-    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
-    if df.height() == 0 {
-        return Ok(out);
+/// Row positions (ascending) per distinct value of a string column.
+pub(crate) fn positions(col: Strs<'_>) -> HashMap<String, Vec<usize>> {
+    let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, v) in col.iter().enumerate() {
+        rows.entry(v).or_default().push(i);
     }
-    let gb = df.group_by_stable([name]).map_err(Error::frame)?;
-    let keys = gb.keys();
-    let key = keys[0].str().map_err(Error::frame)?;
-    for (k, g) in key.iter().zip(gb.get_groups().iter()) {
-        let rows: Vec<usize> = match g {
-            GroupsIndicator::Idx((_, idx)) => idx.iter().map(|&x| x as usize).collect(),
-            GroupsIndicator::Slice([first, len]) => {
-                (first as usize..(first + len) as usize).collect()
-            }
-        };
-        out.insert(k.unwrap_or("").to_owned(), rows);
-    }
-    Ok(out)
+    rows.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
