@@ -896,8 +896,8 @@ impl Suggester {
             &active,
             &ids,
             &labels,
-            &keys,
-            &subject_keys,
+            keys,
+            subject_keys,
         );
         SuggestOutput {
             suggestions,
@@ -918,8 +918,8 @@ impl Suggester {
         active: &[usize],
         issue_at: &[Option<usize>],
         labels: &[usize],
-        keys: &lists::Lists<u32>,
-        subject_keys: &lists::Lists<u32>,
+        keys: lists::Lists<u32>,
+        subject_keys: lists::Lists<u32>,
     ) -> Vec<Topic> {
         let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics, tick);
         // k → raw topic.

@@ -55,21 +55,71 @@ pub(crate) struct RawTopic {
     pub members: Vec<usize>,
 }
 
+/// Per-term sums a worker reuses from one candidate to the next ([`coherence`]): one slot per
+/// word of the vocabulary, and the words a sum touched (to add them in word order and clear
+/// them after).
+pub(crate) struct Sums {
+    sum: Vec<f64>,
+    seen: Vec<bool>,
+    touched: Vec<u32>,
+}
+
+impl Sums {
+    pub(crate) fn new(vocab: usize) -> Sums {
+        Sums {
+            sum: vec![0.0; vocab],
+            seen: vec![false; vocab],
+            touched: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, t: u32, w: f64) {
+        let i = t as usize;
+        if !self.seen[i] {
+            self.seen[i] = true;
+            self.touched.push(t);
+        }
+        self.sum[i] += w;
+    }
+
+    /// Σ over the touched words, in word order, of the word's sum squared; then clears them.
+    fn squares(&mut self) -> f64 {
+        self.touched.sort_unstable();
+        let out = self
+            .touched
+            .iter()
+            .map(|&t| {
+                let s = self.sum[t as usize];
+                s * s
+            })
+            .sum();
+        for &t in &self.touched {
+            self.sum[t as usize] = 0.0;
+            self.seen[t as usize] = false;
+        }
+        self.touched.clear();
+        out
+    }
+}
+
 /// The mean cosine between members of *different* issues (`label[k]`; a suggestion in no issue
 /// is its own), with the terms `out` (the key word and its longer forms) taken out of every vector. Pairs inside one issue are left out:
 /// two tight issues that share one word are not a topic, while many different personal cases
 /// of one policy are.
-fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> f64 {
-    // Every kept weight as (issue, term, weight), in member order. The sums below add them per
-    // term and per issue in member order, and square and add those sums in term order and then
-    // issue order, every run alike (a float sum taken in another order could flip a tie
-    // between equally strong candidates). Sorting one flat list does what ordered maps did,
-    // at a fraction of their cost.
-    let mut items: Vec<(usize, u32, f64)> = Vec::new();
-    // Members per issue; a member with nothing but the key word is one of its own.
-    let mut issues: Vec<usize> = Vec::with_capacity(members.len());
+///
+/// The sums are added per word in member order and their squares in word order, then issue
+/// order, every run alike (a float sum taken in another order could flip a tie between equally
+/// strong candidates; a test checks the result against ordered maps to the last bit). They go
+/// into `sums`, one slot per word: a flat list of every (issue, word, weight) sorted twice did
+/// the same, but at 1M documents a broad candidate's list (its members × their words × 24
+/// bytes, and a sort's scratch) on each worker at once was the end of clustering's peak.
+fn coherence(space: &Space, members: &[u32], out: &[u32], label: &[usize], sums: &mut Sums) -> f64 {
+    // Kept members as (issue, member, norm without `out`), in member order; a member with
+    // nothing but the key word counts as an issue of its own sharing nothing.
+    let mut kept: Vec<(usize, usize, f64)> = Vec::with_capacity(members.len());
     let mut alone = 0usize;
     for &k in members {
+        let k = k as usize;
         let v: &Vector = &space.vectors[k];
         let rest: f64 = v
             .terms
@@ -78,84 +128,125 @@ fn coherence(space: &Space, members: &[usize], out: &[u32], label: &[usize]) -> 
             .map(|(_, w)| f64::from(*w) * f64::from(*w))
             .sum();
         if rest <= 1e-12 {
-            // Nothing but the key word: counts as a member sharing nothing more.
             alone += 1;
             continue;
         }
-        let norm = rest.sqrt();
-        issues.push(label[k]);
-        for &(x, w) in &v.terms {
-            if !out.contains(&x) {
-                items.push((label[k], x, f64::from(w) / norm));
-            }
-        }
+        kept.push((label[k], k, rest.sqrt()));
     }
-    let n = (issues.len() + alone) as f64;
-    issues.sort_unstable();
+    let n = (kept.len() + alone) as f64;
+    // Stable: within one issue the members stay in member order.
+    let mut by_issue = kept.clone();
+    by_issue.sort_by_key(|x| x.0);
     let within_pairs: f64 = alone as f64
-        + issues
-            .chunk_by(|a, b| a == b)
+        + by_issue
+            .chunk_by(|a, b| a.0 == b.0)
             .map(|c| (c.len() as f64) * (c.len() as f64))
             .sum::<f64>();
     let cross_pairs = n * n - within_pairs;
     if cross_pairs <= 0.0 {
         return 0.0;
     }
-    // The squared length of the sum of each run's weights (runs of equal `key`, each summed
-    // in list order), added in run order. Stable sorts keep member order within a run.
-    fn squares<K: PartialEq>(
-        items: &[(usize, u32, f64)],
-        key: impl Fn(&(usize, u32, f64)) -> K,
-    ) -> f64 {
-        items
-            .chunk_by(|a, b| key(a) == key(b))
-            .map(|run| {
-                let s = run.iter().fold(0.0, |s, x| s + x.2);
-                s * s
-            })
-            .sum()
-    }
-    // Σ over terms (in order) of the term's sum over all members, squared …
-    items.sort_by_key(|x| x.1);
-    let total = squares(&items, |x| x.1);
-    // … and Σ over issues (in order) of the same within the issue. (Stable sorts: within one
-    // issue and term the weights are still in member order.)
-    items.sort_by_key(|x| (x.0, x.1));
-    let per_issue: f64 = items
+    let add = |sums: &mut Sums, &(_, k, norm): &(usize, usize, f64)| {
+        for &(x, w) in &space.vectors[k].terms {
+            if !out.contains(&x) {
+                sums.add(x, f64::from(w) / norm);
+            }
+        }
+    };
+    // Σ over words of the word's sum over all members, squared …
+    kept.iter().for_each(|m| add(sums, m));
+    let total = sums.squares();
+    // … and Σ over issues (in order) of the same within the issue.
+    let per_issue: Vec<f64> = by_issue
         .chunk_by(|a, b| a.0 == b.0)
-        .map(|issue| squares(issue, |x| x.1))
-        .sum();
+        .map(|issue| {
+            issue.iter().for_each(|m| add(sums, m));
+            sums.squares()
+        })
+        .collect();
+    let per_issue: f64 = per_issue.iter().sum();
     // ‖Σv‖² − Σ_g ‖Σ_g v‖² = the sum over ordered pairs from different groups of v_j·v_k.
     let cross = total - per_issue;
     (cross / cross_pairs).max(0.0)
 }
 
+/// Each suggestion of `run` with its key words (in its text or its subject line, once each).
+fn each_with_words(
+    keys: &Lists<u32>,
+    subject: &Lists<u32>,
+    run: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, &[u32]),
+) {
+    let mut mine: Vec<u32> = Vec::new();
+    for k in run {
+        mine.clear();
+        mine.extend(keys.get(k).iter().chain(subject.get(k)));
+        mine.sort_unstable();
+        mine.dedup();
+        f(k, &mine);
+    }
+}
+
+/// The runs of [`HOLDERS_RUN`] suggestions the workers take.
+fn runs(n: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+    (0..n.div_ceil(HOLDERS_RUN))
+        .into_par_iter()
+        .map(move |r| r * HOLDERS_RUN..n.min((r + 1) * HOLDERS_RUN))
+}
+
+/// How many suggestions hold each key word ([`holders`]' list lengths, without the lists).
+fn holder_counts(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, usize> {
+    runs(keys.len())
+        .map(|run| {
+            let mut out: HashMap<u32, usize> = HashMap::default();
+            each_with_words(keys, subject, run, |_, words| {
+                for &t in words {
+                    *out.entry(t).or_default() += 1;
+                }
+            });
+            out
+        })
+        .reduce(HashMap::default, |mut a, b| {
+            for (t, c) in b {
+                *a.entry(t).or_default() += c;
+            }
+            a
+        })
+}
+
 /// The suggestions holding each key word (in their text or their subject line), in order.
-fn holders(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, Vec<usize>> {
+fn holders(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, Vec<u32>> {
     // A run of suggestions on each worker, the runs' lists joined in order: each word's holders
     // stay in increasing order, as one pass over all of them gives.
-    let n = keys.len();
-    let parts: Vec<HashMap<u32, Vec<usize>>> = (0..n.div_ceil(HOLDERS_RUN))
-        .into_par_iter()
-        .map(|r| {
-            let mut out: HashMap<u32, Vec<usize>> = HashMap::default();
-            for k in r * HOLDERS_RUN..n.min((r + 1) * HOLDERS_RUN) {
-                let mut mine: Vec<u32> =
-                    keys.get(k).iter().chain(subject.get(k)).copied().collect();
-                mine.sort_unstable();
-                mine.dedup();
-                for t in mine {
-                    out.entry(t).or_default().push(k);
+    let parts: Vec<HashMap<u32, Vec<u32>>> = runs(keys.len())
+        .map(|run| {
+            let mut out: HashMap<u32, Vec<u32>> = HashMap::default();
+            each_with_words(keys, subject, run, |k, words| {
+                for &t in words {
+                    out.entry(t).or_default().push(k as u32);
                 }
-            }
+            });
             out
         })
         .collect();
-    let mut parts = parts.into_iter();
-    let mut out = parts.next().unwrap_or_default();
+    // Each word's list made at its full length before the runs' parts are copied in (each part
+    // let go once copied): grown by doubling, the lists and their old copies beside the parts
+    // were the top of clustering's memory at 1M documents.
+    let mut sizes: HashMap<u32, usize> = HashMap::default();
+    for part in &parts {
+        for (&t, ks) in part {
+            *sizes.entry(t).or_default() += ks.len();
+        }
+    }
+    let mut out: HashMap<u32, Vec<u32>> = sizes
+        .into_iter()
+        .map(|(t, len)| (t, Vec::with_capacity(len)))
+        .collect();
     for part in parts {
-        for (t, mut ks) in part {
-            out.entry(t).or_default().append(&mut ks);
+        for (t, ks) in part {
+            out.get_mut(&t)
+                .expect("every word counted")
+                .extend_from_slice(&ks);
         }
     }
     out
@@ -168,8 +259,8 @@ const HOLDERS_RUN: usize = 1 << 16;
 /// text) and `subject[k]` those of its subject line (counted first).
 pub(crate) fn find(
     space: &Space,
-    keys: &Lists<u32>,
-    subject: &Lists<u32>,
+    keys: Lists<u32>,
+    subject: Lists<u32>,
     label: &[usize],
     cfg: &TopicConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
@@ -187,10 +278,10 @@ pub(crate) fn find(
     // A longer form of a key word counts as the word (补课费 → 补课, 停车位 → 车位, 养猪场 → 养猪):
     // the longest key word that starts or ends it, when that word is a key word of enough
     // suggestions itself. Place names keep their own form (丽发新城小区 is not 小区).
-    let raw = holders(keys, subject);
+    let raw = holder_counts(&keys, &subject);
     let by_word: HashMap<&str, u32> = raw
         .iter()
-        .filter(|(_, m)| m.len() >= min_size)
+        .filter(|(_, m)| **m >= min_size)
         .map(|(&t, _)| (space.vocab[t as usize].as_str(), t))
         .collect();
     let mut canon: HashMap<u32, u32> = HashMap::default();
@@ -221,8 +312,6 @@ pub(crate) fn find(
             canon.insert(t, u);
         }
     }
-    // The first holders are let go before the second are listed (at 1M documents each is
-    // some 200 MB).
     drop(by_word);
     drop(raw);
     let canonical = |t: u32| canon.get(&t).copied().unwrap_or(t);
@@ -238,24 +327,33 @@ pub(crate) fn find(
             v
         })
     };
-    let keys = canonical_sets(keys);
-    let subject = canonical_sets(subject);
+    // The key words as found are let go once their canonical forms are made (shadowing
+    // would keep them to the end).
+    let (found_keys, found_subject) = (keys, subject);
+    let keys = canonical_sets(&found_keys);
+    drop(found_keys);
+    let subject = canonical_sets(&found_subject);
+    drop(found_subject);
     // Candidates with their strength, strongest first (the word breaks ties: deterministic).
-    let held: Vec<(u32, Vec<usize>)> = holders(&keys, &subject)
+    let held: Vec<(u32, Vec<u32>)> = holders(&keys, &subject)
         .into_iter()
         .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
         .collect();
     // Each candidate's coherence on its own (in parallel); the sort below fixes the order.
     crate::step(tick, "专题归并", held.len());
-    let mut cands: Vec<(u32, f64, Vec<usize>)> = held
+    let mut cands: Vec<(u32, f64, Vec<u32>)> = held
         .into_par_iter()
-        .filter_map(|(t, m)| {
-            tick(crate::Tick::Done(1));
-            let mut out = vec![t];
-            out.extend(forms.get(&t).into_iter().flatten().copied());
-            let c = coherence(space, &m, &out, label);
-            (c >= cfg.min_coherence).then(|| (t, c * (m.len() as f64).ln(), m))
-        })
+        .map_init(
+            || Sums::new(space.vocab.len()),
+            |sums, (t, m)| {
+                tick(crate::Tick::Done(1));
+                let mut out = vec![t];
+                out.extend(forms.get(&t).into_iter().flatten().copied());
+                let c = coherence(space, &m, &out, label, sums);
+                (c >= cfg.min_coherence).then(|| (t, c * (m.len() as f64).ln(), m))
+            },
+        )
+        .flatten()
         .collect();
     cands.sort_by(|a, b| {
         b.1.total_cmp(&a.1)
@@ -266,6 +364,7 @@ pub(crate) fn find(
     let mut topics: Vec<RawTopic> = Vec::new();
     let mut owner: Vec<Vec<u32>> = vec![Vec::new(); n]; // accepted topics holding each k
     for (t, _, members) in cands {
+        let members: Vec<usize> = members.into_iter().map(|k| k as usize).collect();
         let mut overlap: HashMap<u32, usize> = HashMap::default();
         for &k in &members {
             for &o in &owner[k] {
@@ -340,7 +439,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// Holders listed in runs on every worker equal one pass over all suggestions: the same
-    /// words, each with its suggestions in increasing order, once each.
+    /// words, each with its suggestions in increasing order, once each; their counts alone
+    /// are the lists' lengths.
     #[test]
     fn holders_in_runs_equal_one_pass() {
         let n = HOLDERS_RUN * 2 + 1234;
@@ -356,19 +456,22 @@ mod tests {
                 }
             })
             .collect();
-        let got: BTreeMap<u32, Vec<usize>> = holders(
-            &Lists::build(n, |k| keys[k].clone()),
-            &Lists::build(n, |k| subject[k].clone()),
-        )
-        .into_iter()
-        .collect();
-        let mut want: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        let (keys_l, subject_l) = (
+            Lists::build(n, |k| keys[k].clone()),
+            Lists::build(n, |k| subject[k].clone()),
+        );
+        let got: BTreeMap<u32, Vec<u32>> = holders(&keys_l, &subject_l).into_iter().collect();
+        // The counts alone are the lists' lengths.
+        let counts: BTreeMap<u32, usize> = holder_counts(&keys_l, &subject_l).into_iter().collect();
+        let lengths: BTreeMap<u32, usize> = got.iter().map(|(&t, m)| (t, m.len())).collect();
+        assert_eq!(counts, lengths);
+        let mut want: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for k in 0..n {
             let mut mine: Vec<u32> = keys[k].iter().chain(&subject[k]).copied().collect();
             mine.sort_unstable();
             mine.dedup();
             for t in mine {
-                want.entry(t).or_default().push(k);
+                want.entry(t).or_default().push(k as u32);
             }
         }
         assert_eq!(got, want);
@@ -455,6 +558,8 @@ mod tests {
             .map(|k| if k % 3 == 0 { k } else { (k / 7) * 7 })
             .collect();
         let mut checked = 0;
+        // One set of sums for every round, as a worker keeps it: each leaves it clear.
+        let mut sums = Sums::new(space.vocab.len());
         for round in 0..60 {
             let size = 1 + (next() % 120) as usize;
             let mut members: Vec<usize> = (0..size).map(|_| (next() % n as u64) as usize).collect();
@@ -466,7 +571,8 @@ mod tests {
                 vec![0, 3, 4]
             };
             let want = coherence_by_maps(&space, &members, &out, &label);
-            let got = coherence(&space, &members, &out, &label);
+            let as_u32: Vec<u32> = members.iter().map(|&k| k as u32).collect();
+            let got = coherence(&space, &as_u32, &out, &label, &mut sums);
             assert_eq!(
                 got.to_bits(),
                 want.to_bits(),
