@@ -11,7 +11,7 @@
 //! sets, and the shared passages themselves.
 
 use diaoyan_model::{CopyDirection, CopyPair};
-use diaoyan_text::{is_alnum, is_han};
+use diaoyan_text::is_text_char;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -240,7 +240,7 @@ struct Norm {
 /// A character as copy detection sees it: Han, letters and digits, full-width ASCII folded and
 /// lower-cased; `None` for what does not count (spaces, punctuation).
 fn norm_char(c: char) -> Option<char> {
-    if !(is_han(c) || is_alnum(c)) {
+    if !is_text_char(c) {
         return None;
     }
     let c = match c {

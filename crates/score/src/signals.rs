@@ -4,7 +4,7 @@ use crate::findings::{Role, Roles, Scan, read_sentence};
 use crate::lexicon::{Boilerplate, Concrete};
 use crate::scan::per_sentence;
 use diaoyan_model::Signals;
-use diaoyan_text::{Segmenter, Tagged, is_alnum, is_han, sentences};
+use diaoyan_text::{Segmenter, Tagged, is_text_char, sentences};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
@@ -181,7 +181,7 @@ pub(crate) fn analyze(
         let s = span.of(body);
         // The sentence's letters (Han characters, letters, digits): what makes it a repeat.
         key.clear();
-        key.extend(s.chars().filter(|&c| is_han(c) || is_alnum(c)));
+        key.extend(s.chars().filter(|&c| is_text_char(c)));
         let han = key.chars().count();
         if han == 0 {
             continue;

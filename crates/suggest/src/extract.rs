@@ -1,7 +1,7 @@
 //! Suggestion extraction: the opinions, problems and suggestions in a submission.
 
 use diaoyan_model::{Kind, Submission, Voice};
-use diaoyan_text::{body_start, is_alnum, is_han, sentences};
+use diaoyan_text::{body_start, is_han, is_text_char, sentences};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -196,7 +196,7 @@ fn has_cue(s: &str) -> bool {
 }
 
 fn key(s: &str) -> Vec<char> {
-    s.chars().filter(|&c| is_han(c) || is_alnum(c)).collect()
+    s.chars().filter(|&c| is_text_char(c)).collect()
 }
 
 /// The distinct character bigrams of `k`, each packed into one number, sorted.

@@ -149,10 +149,9 @@ impl Judged<'_> {
 fn within(text: &str, from: usize, to: usize, spans: &[(u32, u32)]) -> bool {
     let has_letters = |a: usize, b: usize| {
         a < b
-            && text.get(a..b).is_none_or(|t| {
-                t.chars()
-                    .any(|c| diaoyan_text::is_han(c) || diaoyan_text::is_alnum(c))
-            })
+            && text
+                .get(a..b)
+                .is_none_or(|t| t.chars().any(diaoyan_text::is_text_char))
     };
     let first = spans.partition_point(|&(_, end)| (end as usize) <= from);
     let mut at = from;

@@ -30,6 +30,13 @@ pub fn is_han(c: char) -> bool {
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0xF900..=0xFAFF)
 }
 
+/// A character that counts as text: a Han character ([`is_han`], extensions and compatibility
+/// ideographs included), a letter or a digit — not a space or punctuation. What copy detection,
+/// repeated-sentence keys and suggestion boundaries compare.
+pub fn is_text_char(c: char) -> bool {
+    is_han(c) || is_alnum(c)
+}
+
 /// `char::is_alphanumeric`, answered without the Unicode tables for what texts are mostly made
 /// of: ASCII, common Han characters and Chinese punctuation. (The table lookup for `，` and `。`
 /// was ~2 % of a run's CPU, spread over copy detection, segmentation and scoring.)
@@ -157,6 +164,18 @@ mod tests {
         assert!(differ.is_empty(), "{differ:?}");
         assert!(is_alnum('村') && is_alnum('a') && is_alnum('７') && is_alnum('々'));
         assert!(!is_alnum('，') && !is_alnum('。') && !is_alnum(' '));
+    }
+
+    /// Text characters: Han (extension B included), letters and digits; never a space or
+    /// punctuation.
+    #[test]
+    fn text_chars_are_han_letters_and_digits() {
+        for c in ['村', '\u{20001}', '\u{F900}', 'a', 'Z', '7', '７', 'é'] {
+            assert!(is_text_char(c), "{c:?}");
+        }
+        for c in ['，', '。', ' ', '\u{3000}', '-', '“', '\n'] {
+            assert!(!is_text_char(c), "{c:?}");
+        }
     }
 
     #[test]
