@@ -217,14 +217,17 @@ fn write_batches<W: std::io::Write>(
     rows: &[Suggestion],
     batch: usize,
 ) -> PolarsResult<()> {
-    let first = suggestions_frame(&rows[..rows.len().min(batch)])
-        .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+    let frame = |chunk: &[Suggestion]| {
+        suggestions_frame(chunk).map_err(|e| polars_err!(ComputeError: "{e}"))
+    };
+    let mut chunks = rows.chunks(batch);
+    // The first batch (an empty one when there are no suggestions) gives the schema.
+    let first = frame(chunks.next().unwrap_or_default())?;
     let mut batched = writer.batched(first.schema())?;
     batched.write_batch(&first)?;
     drop(first);
-    for chunk in rows.chunks(batch).skip(1) {
-        let df = suggestions_frame(chunk).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        batched.write_batch(&df)?;
+    for chunk in chunks {
+        batched.write_batch(&frame(chunk)?)?;
     }
     batched.finish().map(|_| ())
 }
@@ -651,10 +654,11 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
 
 /// Row counts per distinct value of a string column, most first, then by value.
 pub(crate) fn counts(col: Strs<'_>) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = positions(col)
-        .into_iter()
-        .map(|(k, rows)| (k, rows.len()))
-        .collect();
+    let mut n: HashMap<&str, usize> = HashMap::new();
+    for v in col.iter() {
+        *n.entry(v).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = n.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     out
 }

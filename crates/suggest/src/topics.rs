@@ -133,19 +133,6 @@ fn coherence(space: &Space, members: &[u32], out: &[u32], label: &[usize], sums:
         }
         kept.push((label[k], k, rest.sqrt()));
     }
-    let n = (kept.len() + alone) as f64;
-    // Stable: within one issue the members stay in member order.
-    let mut by_issue = kept.clone();
-    by_issue.sort_by_key(|x| x.0);
-    let within_pairs: f64 = alone as f64
-        + by_issue
-            .chunk_by(|a, b| a.0 == b.0)
-            .map(|c| (c.len() as f64) * (c.len() as f64))
-            .sum::<f64>();
-    let cross_pairs = n * n - within_pairs;
-    if cross_pairs <= 0.0 {
-        return 0.0;
-    }
     let add = |sums: &mut Sums, &(_, k, norm): &(usize, usize, f64)| {
         for &(x, w) in &space.vectors[k].terms {
             if !out.contains(&x) {
@@ -153,18 +140,29 @@ fn coherence(space: &Space, members: &[u32], out: &[u32], label: &[usize], sums:
             }
         }
     };
-    // Σ over words of the word's sum over all members, squared …
+    // Σ over words of the word's sum over all members (in member order), squared …
     kept.iter().for_each(|m| add(sums, m));
     let total = sums.squares();
+    // … then the members by issue (stable: within one issue still in member order).
+    let n = (kept.len() + alone) as f64;
+    kept.sort_by_key(|x| x.0);
+    let within_pairs: f64 = alone as f64
+        + kept
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|c| (c.len() as f64) * (c.len() as f64))
+            .sum::<f64>();
+    let cross_pairs = n * n - within_pairs;
+    if cross_pairs <= 0.0 {
+        return 0.0;
+    }
     // … and Σ over issues (in order) of the same within the issue.
-    let per_issue: Vec<f64> = by_issue
+    let per_issue: f64 = kept
         .chunk_by(|a, b| a.0 == b.0)
         .map(|issue| {
             issue.iter().for_each(|m| add(sums, m));
             sums.squares()
         })
-        .collect();
-    let per_issue: f64 = per_issue.iter().sum();
+        .sum();
     // ‖Σv‖² − Σ_g ‖Σ_g v‖² = the sum over ordered pairs from different groups of v_j·v_k.
     let cross = total - per_issue;
     (cross / cross_pairs).max(0.0)
