@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
                 path: &s.path,
                 author: &s.author,
                 date: &s.date,
-                text: &s.text,
+                text: s.text.as_str().into(),
                 reference: false,
                 stock: &[],
             })

@@ -229,10 +229,10 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// Writes values as JSON Lines (one object a line).
-pub fn write_jsonl<T: Serialize>(path: &Path, values: &[T]) -> Result<()> {
+pub fn write_jsonl<T: Serialize>(path: &Path, values: impl IntoIterator<Item = T>) -> Result<()> {
     write_atomic_with(path, |out| {
         for v in values {
-            serde_json::to_writer(&mut *out, v)?;
+            serde_json::to_writer(&mut *out, &v)?;
             out.write_all(b"\n")?;
         }
         Ok(())

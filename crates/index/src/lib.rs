@@ -167,7 +167,7 @@ pub struct Entry<'a> {
     /// Title: the submission's title or a message's subject line.
     pub title: &'a str,
     /// The text.
-    pub text: &'a str,
+    pub text: std::borrow::Cow<'a, str>,
 }
 
 impl<'a> Entry<'a> {
@@ -197,7 +197,7 @@ impl<'a> Entry<'a> {
             issue: s.issue.as_deref().unwrap_or(""),
             topic: s.topic.as_deref().unwrap_or(""),
             title,
-            text: &s.text,
+            text: std::borrow::Cow::Borrowed(&s.text),
         }
     }
 }
@@ -507,7 +507,7 @@ fn fingerprint(e: &Entry) -> u64 {
         e.issue,
         e.topic,
         e.title,
-        e.text,
+        &e.text,
     ] {
         h.update(part.as_bytes());
         h.update(&[0xff]);
@@ -549,9 +549,9 @@ fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     exact(f.issue, e.issue);
     exact(f.topic, e.topic);
     doc.add_text(f.title, e.title);
-    doc.add_text(f.text, e.text);
+    doc.add_text(f.text, &e.text);
     doc.add_text(f.chars, e.title);
-    doc.add_text(f.chars, e.text);
+    doc.add_text(f.chars, &e.text);
     doc
 }
 

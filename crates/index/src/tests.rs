@@ -301,7 +301,7 @@ fn snippets_mark_the_words_in_the_best_passage() {
         kind: "蹲点手记",
         verdict: "复核",
         title: "第三天手记",
-        text: &long,
+        text: long.as_str().into(),
         ..Entry::default()
     }];
     build(

@@ -207,6 +207,20 @@ pub struct Submission {
     pub warnings: Vec<String>,
 }
 
+/// The texts of a run's submissions, by position. In memory they are the submissions' own
+/// (`&[Submission]` is a `Texts`); a large run moves them out of memory once each text has been
+/// read, and later stages read them back one at a time from there.
+pub trait Texts: Sync {
+    /// The text of submission `i`.
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str>;
+}
+
+impl Texts for &[Submission] {
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(self[i].text.as_str())
+    }
+}
+
 /// An input file (or table row) that could not be turned into a submission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileError {

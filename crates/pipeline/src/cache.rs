@@ -650,7 +650,7 @@ mod tests {
                 path: ["a", "b"][i],
                 author: ["甲", "乙"][i],
                 date: "",
-                text: t,
+                text: (*t).into(),
                 reference: false,
                 stock: &[],
             })

@@ -58,6 +58,11 @@ pub struct PipelineConfig {
     /// Keep what each text was read to say in the output folder (`.diaoyan-cache/`), so a
     /// re-run reads only new or changed texts (default true).
     pub cache: bool,
+    /// Megabytes of text a run holds in memory from start to end: above this (a run into an
+    /// output folder reading more text), the texts move to a temporary file in the output
+    /// folder once they have been read, and later steps read them back one at a time (1M
+    /// documents, 1.7 GB of text: less memory, a little slower). 0 = always (default 1024).
+    pub texts_in_memory_mb: u64,
     /// How files are read.
     pub ingest: IngestConfig,
     /// Lexicons.
@@ -82,6 +87,7 @@ impl Default for PipelineConfig {
             ],
             threads: 0,
             cache: true,
+            texts_in_memory_mb: 1024,
             ingest: IngestConfig::default(),
             text: TextConfig::default(),
             score: diaoyan_score::ScoreConfig::default(),

@@ -21,6 +21,7 @@ mod lock;
 mod outputs;
 mod review;
 mod run;
+mod texts;
 mod train;
 
 pub use cache::{CACHE_DIR, CacheUse, Reuse};

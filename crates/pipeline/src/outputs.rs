@@ -131,7 +131,7 @@ pub const SUBMISSION_COLUMNS: &[&str] = &[
 #[derive(Serialize)]
 struct SubmissionLine<'a> {
     #[serde(flatten)]
-    sub: &'a diaoyan_model::Submission,
+    sub: std::borrow::Cow<'a, diaoyan_model::Submission>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stats: Option<diaoyan_model::TextStats>,
     /// Score, verdict and reasons (score stage).
@@ -227,16 +227,19 @@ pub(crate) fn write_all(
             // The JSON lines (each submission with its judgement) beside the CSV rows: the
             // longest of the lists.
             let jsonl = || -> Result<String> {
-                let lines: Vec<SubmissionLine> = subs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| SubmissionLine {
-                        sub: s,
-                        stats: d.stats.as_ref().map(|v| v[i]),
-                        assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
-                    })
-                    .collect();
-                write_jsonl(&dir.join("submissions.jsonl"), &lines)?;
+                // Streamed: with the texts out of memory each line reads its text back.
+                let lines = subs.iter().enumerate().map(|(i, s)| SubmissionLine {
+                    sub: match d.kept() {
+                        Some(k) => std::borrow::Cow::Owned(Submission {
+                            text: k.text(i).into_owned().into(),
+                            ..s.clone()
+                        }),
+                        None => std::borrow::Cow::Borrowed(s),
+                    },
+                    stats: d.stats.as_ref().map(|v| v[i]),
+                    assessment: d.score.as_ref().map(|sc| &sc.assessments[i]),
+                });
+                write_jsonl(&dir.join("submissions.jsonl"), lines)?;
                 tick();
                 Ok("submissions.jsonl".to_owned())
             };
@@ -306,7 +309,7 @@ pub(crate) fn write_all(
                 &dir.join("index"),
                 previous.as_deref().filter(|p| p.is_dir()),
                 seg,
-                index_entries(subs, d.score.as_ref(), &sg.suggestions).inspect(|_| {
+                index_entries(subs, d.kept(), d.score.as_ref(), &sg.suggestions).inspect(|_| {
                     pending += 1;
                     if pending == BATCH {
                         progress.advance(pending);
@@ -562,6 +565,7 @@ fn submission_rows(d: &RunData) -> Rows<'_> {
 /// submission's title, kind, cadre level and verdict.
 fn index_entries<'a>(
     subs: &'a [Submission],
+    texts: Option<&'a dyn diaoyan_model::Texts>,
     score: Option<&'a ScoreOutput>,
     suggestions: &'a [diaoyan_model::Suggestion],
 ) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
@@ -592,7 +596,10 @@ fn index_entries<'a>(
             level,
             verdict: verdict_of(i),
             title: &s.title,
-            text: &s.text,
+            text: match texts {
+                Some(t) => t.text(i),
+                None => std::borrow::Cow::Borrowed(&s.text),
+            },
             ..diaoyan_index::Entry::default()
         }
     });

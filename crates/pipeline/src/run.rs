@@ -164,6 +164,9 @@ pub struct Counts {
     pub skipped_outputs: Vec<String>,
     /// Bytes of text ingested (UTF-8).
     pub text_bytes: usize,
+    /// Whether the texts left memory once read, for a temporary file in the output folder
+    /// (more than `texts_in_memory_mb` of them).
+    pub texts_in_file: bool,
     /// Sentences (when the text stage ran).
     pub sentences: usize,
     /// Words (when the text stage ran).
@@ -241,6 +244,25 @@ pub struct RunData {
     pub timings: Vec<StageTiming>,
     /// How the stages used the per-text cache (runs into an output folder only).
     pub cache: Option<crate::cache::CacheUse>,
+    /// The submissions' texts, when a run into an output folder moved them out of memory after
+    /// reading them ([`RunData::text`] reads them either way).
+    kept: Option<crate::texts::Kept>,
+}
+
+impl RunData {
+    /// The text of submission `i`: its own, or read back from where the run kept it.
+    pub fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        use diaoyan_model::Texts;
+        match &self.kept {
+            Some(k) => k.text(i),
+            None => std::borrow::Cow::Borrowed(&self.ingest.submissions[i].text),
+        }
+    }
+
+    /// Where the texts are, when they left memory.
+    pub(crate) fn kept(&self) -> Option<&dyn diaoyan_model::Texts> {
+        self.kept.as_ref().map(|k| k as &dyn diaoyan_model::Texts)
+    }
 }
 
 impl PipelineConfig {
@@ -328,8 +350,12 @@ impl Pipeline {
             )),
             _ => None,
         };
-        let mut data =
-            self.execute_excluding(progress, std::slice::from_ref(&out_dir), cache.as_ref())?;
+        let mut data = self.execute_excluding(
+            progress,
+            std::slice::from_ref(&out_dir),
+            cache.as_ref(),
+            Some(&out_dir),
+        )?;
         let reviews = crate::review::load(
             &out_dir,
             &data.ingest.submissions,
@@ -387,16 +413,21 @@ impl Pipeline {
 
     /// Runs every configured stage and returns the results in memory, writing nothing.
     pub fn execute(&self, progress: &dyn Progress) -> Result<RunData> {
-        self.execute_excluding(progress, &[], None)
+        self.execute_excluding(progress, &[], None, None)
     }
 
     /// [`Pipeline::execute`], never reading the folders in `exclude` (the run's own outputs).
+    /// With `keep_out` (the output folder), the texts leave memory once read
+    /// ([`crate::texts::Kept`]) when the text stage runs (its counts stand in for the texts where
+    /// the digest counts characters).
     fn execute_excluding(
         &self,
         progress: &dyn Progress,
         exclude: &[PathBuf],
         cache: Option<&crate::cache::Cache>,
+        keep_out: Option<&std::path::Path>,
     ) -> Result<RunData> {
+        let keep_out = keep_out.filter(|_| self.cfg.stages.contains(&StageName::Text));
         let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
         let ingest_cfg = diaoyan_ingest::IngestConfig {
             exclude: exclude.to_vec(),
@@ -446,6 +477,7 @@ impl Pipeline {
                             suggest: None,
                             timings: Vec::new(),
                             cache: None,
+                            kept: None,
                         });
                     }
                     StageName::Text => {
@@ -454,6 +486,7 @@ impl Pipeline {
                         };
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
                         let (stats, reuse) = read.stats.take().expect("read for the text stage");
+                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         if let Some(u) = cache_use.as_mut() {
                             u.text = reuse;
                         }
@@ -467,6 +500,7 @@ impl Pipeline {
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
                         let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
+                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         let found = read.found.as_ref().map(|f| f.0.as_slice());
                         read.empty = Some(EmptySpans::take_from(&mut analyses, found));
                         let tick = |t| match t {
@@ -488,8 +522,14 @@ impl Pipeline {
                         let kept = memo
                             .as_ref()
                             .map_or((0, 0), |m| (m.pairs.len(), m.prints.len()));
-                        d.score = Some(scorer.score_analysed(
+                        let all: &[diaoyan_model::Submission] = subs;
+                        let texts: &dyn diaoyan_model::Texts = match &d.kept {
+                            Some(k) => k,
+                            None => &all,
+                        };
+                        d.score = Some(scorer.score_kept(
                             subs,
+                            texts,
                             analyses,
                             &d.references,
                             &d.ingest.roster,
@@ -514,6 +554,7 @@ impl Pipeline {
                         };
                         let read = self.read_once(&mut reading, d, cache, progress, stage);
                         let (found, reuse) = read.found.take().expect("read for the suggest stage");
+                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         let empty = read.empty.take().unwrap_or_default();
                         let judged: Option<Vec<diaoyan_suggest::Judged>> =
                             d.score.as_ref().map(|s| {
@@ -544,7 +585,9 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.suggest = reuse;
                         }
-                        d.suggest = Some(sg.run_found(subs, found, judged.as_deref(), &tick));
+                        let texts = d.kept.as_ref().map(|k| k as &dyn diaoyan_model::Texts);
+                        d.suggest =
+                            Some(sg.run_found_kept(subs, texts, found, judged.as_deref(), &tick));
                     }
                 }
                 progress.finish();
@@ -741,6 +784,23 @@ pub(crate) fn read_references(
     }
 }
 
+/// Once the texts have been read (the first of the text, score and suggest stages reads them
+/// all), they leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]), once,
+/// when there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`).
+fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory_mb: u64) {
+    if let (Some(dir), None) = (keep_out, &d.kept) {
+        let bytes: u64 = d
+            .ingest
+            .submissions
+            .iter()
+            .map(|s| s.text.len() as u64)
+            .sum();
+        if bytes > in_memory_mb.saturating_mul(1 << 20) {
+            d.kept = crate::texts::Kept::take(&mut d.ingest.submissions, dir);
+        }
+    }
+}
+
 /// A listed stage whose resources were not built: a bug, reported rather than skipped.
 fn missing(stage: StageName) -> Error {
     Error::Config {
@@ -846,7 +906,11 @@ fn counts(d: &RunData) -> Counts {
         skipped: d.ingest.skipped.len(),
         skipped_files: d.ingest.skipped.clone(),
         skipped_outputs: d.ingest.skipped_outputs.clone(),
-        text_bytes: subs.iter().map(|s| s.text.len()).sum(),
+        text_bytes: match &d.kept {
+            Some(k) => k.bytes(),
+            None => subs.iter().map(|s| s.text.len()).sum(),
+        },
+        texts_in_file: d.kept.is_some(),
         ..Counts::default()
     };
     for s in subs {

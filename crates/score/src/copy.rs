@@ -10,10 +10,11 @@
 //! near linear. Candidate pairs are then verified exactly: Jaccard and containment of the k-gram
 //! sets, and the shared passages themselves.
 
-use diaoyan_model::{CopyDirection, CopyPair};
+use diaoyan_model::{CopyDirection, CopyPair, Texts};
 use diaoyan_text::is_text_char;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use xxhash_rust::xxh3::xxh3_64;
@@ -129,12 +130,47 @@ pub struct CopyDoc<'a> {
     /// Date `YYYY-MM-DD` or empty.
     pub date: &'a str,
     /// The text.
-    pub text: &'a str,
+    pub text: DocText<'a>,
     /// A reference text (template): only ever a source.
     pub reference: bool,
     /// Byte ranges of stock phrasing (boilerplate sentences). Between colleagues, a shared run
     /// lying mostly in stock phrasing is not copying; against a reference it still is.
     pub stock: &'a [(usize, usize)],
+}
+
+/// A text being compared: borrowed, or read back one at a time from where a large run keeps
+/// its texts out of memory ([`Texts`]).
+#[derive(Clone, Copy)]
+pub enum DocText<'a> {
+    /// The text itself.
+    Here(&'a str),
+    /// Text `i` of a run's texts.
+    Kept(&'a dyn Texts, usize),
+}
+
+impl<'a> DocText<'a> {
+    /// The text (read back when kept out of memory).
+    pub fn get(&self) -> Cow<'a, str> {
+        match *self {
+            DocText::Here(s) => Cow::Borrowed(s),
+            DocText::Kept(t, i) => t.text(i),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for DocText<'a> {
+    fn from(s: &'a str) -> Self {
+        DocText::Here(s)
+    }
+}
+
+impl std::fmt::Debug for DocText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocText::Here(s) => f.debug_tuple("Here").field(s).finish(),
+            DocText::Kept(_, i) => f.debug_tuple("Kept").field(i).finish(),
+        }
+    }
 }
 
 /// What verifying a candidate pair measured: a function of the two texts (with their stock
@@ -621,7 +657,7 @@ fn detect_in(
     // unchanged text's print and its verified pairs are taken over.
     let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
         docs.par_iter()
-            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.as_bytes()))
+            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.get().as_bytes()))
             .collect()
     });
     let mut memo = memo;
@@ -652,7 +688,7 @@ fn detect_in(
         .map_init(
             || (Vec::new(), Vec::new()),
             |(chars, hashes), (d, known)| {
-                let print = known.unwrap_or_else(|| print_of(d.text, cfg, chars, hashes));
+                let print = known.unwrap_or_else(|| print_of(&d.text.get(), cfg, chars, hashes));
                 tick();
                 print
             },
@@ -743,8 +779,8 @@ fn detect_in(
                             && lens[other] >= cfg.short_chars =>
                         {
                             let first_windows = first_shingled
-                                .get_or_init(|| Shingled::of_text(docs[first].text, k));
-                            let hy = window_hashes_of_text(docs[other].text, k);
+                                .get_or_init(|| Shingled::of_text(&docs[first].text.get(), k));
+                            let hy = window_hashes_of_text(&docs[other].text.get(), k);
                             measure_windows(
                                 docs,
                                 (a, b),
@@ -756,8 +792,8 @@ fn detect_in(
                             )
                         }
                         None => {
-                            let nf = first_norm.get_or_init(|| normalise(docs[first].text));
-                            let other = normalise(docs[other].text);
+                            let nf = first_norm.get_or_init(|| normalise(&docs[first].text.get()));
+                            let other = normalise(&docs[other].text.get());
                             let (na, nb) = if a == first {
                                 (nf, &other)
                             } else {
@@ -871,7 +907,7 @@ fn measure(
             containment_b: 1.0,
             shared_a: na.chars.len(),
             shared_b: nb.chars.len(),
-            excerpt: docs[a].text.trim().to_owned(),
+            excerpt: docs[a].text.get().trim().to_owned(),
         });
     }
     measure_windows(
@@ -931,7 +967,8 @@ fn measure_windows(
     }
     // Where the normalised characters of `a` stand in its text (for the excerpt, and with
     // `b`'s for the stock phrasing): only the few pairs that get this far need them.
-    let offsets_a = offsets_of(docs[a].text);
+    let text_a = docs[a].text.get();
+    let offsets_a = offsets_of(&text_a);
     debug_assert_eq!(offsets_a.len(), len_a);
     let union = px.s.len() + WindowSet::of(hy).len() - inter;
     let whole = (raw_a as f64 / len_a as f64).max(raw_b as f64 / len_b as f64);
@@ -944,7 +981,7 @@ fn measure_windows(
     let (shared_a, shared_b, longest) = if stock_counts {
         (raw_a, raw_b, raw_longest)
     } else {
-        let offsets_b = offsets_of(docs[b].text);
+        let offsets_b = offsets_of(&docs[b].text.get());
         let keep_a = |r: &(usize, usize)| !mostly_stock(&offsets_a, *r, docs[a].stock);
         let keep_b = |r: &(usize, usize)| !mostly_stock(&offsets_b, *r, docs[b].stock);
         let (shared_a, longest) = shared_runs(in_b, k, cfg.min_run_chars, keep_a);
@@ -958,14 +995,14 @@ fn measure_windows(
     let cb = shared_b as f64 / len_b as f64;
     let (s, e) = longest;
     let from = offsets_a[s] as usize;
-    let to = offsets_a.get(e).map_or(docs[a].text.len(), |&o| o as usize);
+    let to = offsets_a.get(e).map_or(text_a.len(), |&o| o as usize);
     Some(Measured {
         similarity: inter as f64 / union as f64,
         containment_a: ca,
         containment_b: cb,
         shared_a,
         shared_b,
-        excerpt: excerpt_of(&docs[a].text[from..to]),
+        excerpt: excerpt_of(&text_a[from..to]),
     })
 }
 
@@ -1183,7 +1220,7 @@ mod tests {
             path: id,
             author,
             date,
-            text,
+            text: text.into(),
             reference: false,
             stock: &[],
         }
@@ -1227,7 +1264,7 @@ mod tests {
         let k = cfg.shingle;
         for (x, y, copy) in [(&copier, SOURCE, true), (&copier, other, false)] {
             let docs = [doc("a", "甲", "", x), doc("b", "乙", "", y)];
-            let [na, nb] = [0, 1].map(|i| normalise(docs[i].text));
+            let [na, nb] = [0, 1].map(|i| normalise(&docs[i].text.get()));
             let [sa, sb] = [&na, &nb].map(|n| Shingled::of(n, k));
             let plain = measure(&docs, (&na, &nb), 0, 1, k, &cfg);
             assert_eq!(plain.is_some(), copy, "{plain:?}");
@@ -1246,8 +1283,8 @@ mod tests {
                     &docs,
                     (0, 1),
                     lens,
-                    (true, &Shingled::of_text(docs[0].text, k)),
-                    &window_hashes_of_text(docs[1].text, k),
+                    (true, &Shingled::of_text(&docs[0].text.get(), k)),
+                    &window_hashes_of_text(&docs[1].text.get(), k),
                     k,
                     &cfg
                 ),
@@ -1260,7 +1297,7 @@ mod tests {
                     (0, 1),
                     lens,
                     (false, &sb),
-                    &window_hashes_of_text(docs[0].text, k),
+                    &window_hashes_of_text(&docs[0].text.get(), k),
                     k,
                     &cfg
                 ),

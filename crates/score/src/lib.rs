@@ -28,7 +28,9 @@ pub use findings::Role;
 pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_lines, figures};
 pub use signals::{Analysis, Sentence};
 
-pub use copy::{CopyConfig, CopyDoc, CopyMemo, CopyStats, Measured, PairKey, PairMemo, Print};
+pub use copy::{
+    CopyConfig, CopyDoc, CopyMemo, CopyStats, DocText, Measured, PairKey, PairMemo, Print,
+};
 
 /// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
 pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
@@ -47,7 +49,7 @@ pub fn detect_copies_with(
 pub use diaoyan_model::{Assessment, CadreReport, CopyPair, Reason, Signals, Verdict};
 pub use rules::{CategoryRule, RulesConfig};
 
-use diaoyan_model::{Cadre, CopyDirection, Kind, Shared, Submission};
+use diaoyan_model::{Cadre, CopyDirection, Kind, Shared, Submission, Texts};
 use diaoyan_text::{Segmenter, Tagged};
 use lexicon::{Boilerplate, Concrete};
 use rayon::prelude::*;
@@ -426,9 +428,28 @@ impl Scorer {
         memo: Option<&mut CopyMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> ScoreOutput {
+        self.score_kept(subs, &subs, analyses, references, roster, memo, tick)
+    }
+
+    /// [`Scorer::score_analysed`] with the texts read from `texts` (aligned with `subs`), one at
+    /// a time, rather than from the submissions: a large run keeps them out of memory.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "score_analysed's parts and where the texts are, each borrowed on its own"
+    )]
+    pub fn score_kept(
+        &self,
+        subs: &[Submission],
+        texts: &dyn Texts,
+        analyses: Vec<Analysis>,
+        references: &[Submission],
+        roster: &[Cadre],
+        memo: Option<&mut CopyMemo>,
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> ScoreOutput {
         assert_eq!(subs.len(), analyses.len(), "one analysis per submission");
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
-        let (pairs, copy_stats) = self.copies(subs, &stock, references, memo, tick);
+        let (pairs, copy_stats) = self.copies(subs, texts, &stock, references, memo, tick);
 
         // Length norms: the median of each kind in this run (at least 5 texts), else defaults.
         let mut lens: HashMap<Option<Kind>, Vec<usize>> = HashMap::new();
@@ -458,12 +479,20 @@ impl Scorer {
         let assessments: Vec<Assessment> = subs
             .par_iter()
             .zip(analyses)
-            .map(|(s, a)| {
+            .enumerate()
+            .map(|(i, (s, a))| {
                 let mine: Vec<&CopyPair> = by_id.get(s.id.as_str()).cloned().unwrap_or_default();
-                self.judge(s.id.clone(), s.kind, &s.text, a, norms[&s.kind], &mine)
+                self.judge(
+                    s.id.clone(),
+                    s.kind,
+                    &texts.text(i),
+                    a,
+                    norms[&s.kind],
+                    &mine,
+                )
             })
             .collect();
-        let cadres = rules::check(subs, &assessments, roster, &self.cfg.rules);
+        let cadres = rules::check(subs, texts, &assessments, roster, &self.cfg.rules);
         ScoreOutput {
             assessments,
             pairs,
@@ -479,6 +508,7 @@ impl Scorer {
     fn copies(
         &self,
         subs: &[Submission],
+        texts: &dyn Texts,
         stock: &[&[(usize, usize)]],
         references: &[Submission],
         memo: Option<&mut CopyMemo>,
@@ -494,13 +524,14 @@ impl Scorer {
         let mut docs: Vec<CopyDoc> = subs
             .iter()
             .zip(stock)
-            .filter(|(s, _)| s.kind != Some(Kind::Opinion))
-            .map(|(s, st)| CopyDoc {
+            .enumerate()
+            .filter(|(_, (s, _))| s.kind != Some(Kind::Opinion))
+            .map(|(i, (s, st))| CopyDoc {
                 id: &s.id,
                 path: &s.path,
                 author: &s.author,
                 date: &s.date,
-                text: &s.text,
+                text: DocText::Kept(texts, i),
                 reference: false,
                 stock: st,
             })
@@ -510,7 +541,7 @@ impl Scorer {
             path: &r.path,
             author: &r.author,
             date: "",
-            text: &r.text,
+            text: r.text.as_str().into(),
             reference: true,
             stock: &[],
         }));

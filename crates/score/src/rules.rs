@@ -1,7 +1,9 @@
 //! Campaign rules, per cadre: the stay, daily notes, household quota, 四必到/五必访, forums.
 
 use chrono::NaiveDate;
-use diaoyan_model::{Assessment, Cadre, CadreReport, Kind, Level, Reason, Submission, Verdict};
+use diaoyan_model::{
+    Assessment, Cadre, CadreReport, Kind, Level, Reason, Submission, Texts, Verdict,
+};
 use diaoyan_text::chinese_number;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -119,6 +121,7 @@ fn reason(code: &str, text: String, severity: Verdict) -> Reason {
 /// Checks every cadre in the roster, and every author of notes, visit records or reports.
 pub(crate) fn check(
     subs: &[Submission],
+    texts: &dyn Texts,
     assessments: &[Assessment],
     roster: &[Cadre],
     cfg: &RulesConfig,
@@ -154,6 +157,7 @@ pub(crate) fn check(
                 name,
                 mine,
                 subs,
+                texts,
                 assessments,
                 on_roster.get(name).copied(),
                 cfg,
@@ -166,6 +170,7 @@ fn check_one(
     name: &str,
     mine: &[usize],
     subs: &[Submission],
+    texts: &dyn Texts,
     assessments: &[Assessment],
     cadre: Option<&Cadre>,
     cfg: &RulesConfig,
@@ -174,6 +179,12 @@ fn check_one(
         mine.iter()
             .map(|&i| &subs[i])
             .filter(move |s| s.kind == Some(k))
+    };
+    // The texts of one kind, read where the run keeps them (out of memory in a large run).
+    let texts_of = |k: Kind| {
+        mine.iter()
+            .filter(move |&&i| subs[i].kind == Some(k))
+            .map(|&i| (&subs[i], texts.text(i)))
     };
     let first = mine.first().map(|&i| &subs[i]);
     let mut r = CadreReport {
@@ -230,17 +241,17 @@ fn check_one(
     // Households: distinct heads in visit records, or the counts stated in notes.
     let mut heads = BTreeSet::new();
     let mut marks = 0usize;
-    for s in of(Kind::Visit) {
-        for c in HEAD.captures_iter(&s.text) {
+    for (_, text) in texts_of(Kind::Visit) {
+        for c in HEAD.captures_iter(&text) {
             let group = c.get(2).map_or("", |m| m.as_str());
             heads.insert(format!("{}|{group}", &c[1]));
         }
-        marks += HOUSE_MARK.captures_iter(&s.text).count();
+        marks += HOUSE_MARK.captures_iter(&text).count();
     }
     let mut per_date: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in of(Kind::Note) {
+    for (s, text) in texts_of(Kind::Note) {
         let n: usize = NOTE_COUNT
-            .captures_iter(&s.text)
+            .captures_iter(&text)
             .filter_map(|c| {
                 c[1].parse::<usize>()
                     .ok()
@@ -269,9 +280,8 @@ fn check_one(
     // Categories reached, in visit records and notes.
     let seen_text: String = mine
         .iter()
-        .map(|&i| &subs[i])
-        .filter(|s| matches!(s.kind, Some(Kind::Visit | Kind::Note)))
-        .map(|s| s.text.as_str())
+        .filter(|&&i| matches!(subs[i].kind, Some(Kind::Visit | Kind::Note)))
+        .map(|&i| texts.text(i))
         .collect::<Vec<_>>()
         .join("\n");
     for c in &cfg.categories {
@@ -281,8 +291,8 @@ fn check_one(
             r.categories_missing.push(c.name.clone());
         }
     }
-    r.forums = of(Kind::Minutes)
-        .map(|s| (s.path.to_string(), forum_speakers(&s.text)))
+    r.forums = texts_of(Kind::Minutes)
+        .map(|(s, text)| (s.path.to_string(), forum_speakers(&text)))
         .collect();
 
     // Reasons.
@@ -457,7 +467,13 @@ mod tests {
                 signals: Default::default(),
             })
             .collect();
-        let r = &check(&subs, &assessments, &roster, &RulesConfig::default())[0];
+        let r = &check(
+            &subs,
+            &subs.as_slice(),
+            &assessments,
+            &roster,
+            &RulesConfig::default(),
+        )[0];
         assert_eq!(r.days, 4);
         assert_eq!(r.missing_dates, vec!["2023-09-20", "2023-09-22"]);
         assert_eq!(r.households, 12, "6 + 6 from notes beats 2 heads");

@@ -1,0 +1,134 @@
+//! A run's texts kept out of memory once each has been read.
+//!
+//! After the reading pass (segmentation, analysis, extraction) every later step reads a
+//! submission's text only now and then: copy detection fingerprints each text once and verifies a
+//! few pairs, judgement quotes sentences, the suggestions copy their own words, and the outputs
+//! write each text once (the JSON lines, the index). Held in memory all that time the texts were
+//! the largest single part of a large run (1M documents: 1.7 GB of 6.5 GB). They go to an
+//! unnamed file in the output folder instead (deleted when the run ends, however it ends) and
+//! are read back one at a time; the operating system's file cache, not the process, holds them.
+
+use diaoyan_model::{Shared, Submission, Texts};
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+
+/// The texts of a run's submissions, in a file, by position.
+pub(crate) struct Kept {
+    file: std::fs::File,
+    /// Where text `i` starts in the file, and its length in bytes.
+    at: Vec<(u64, u32)>,
+}
+
+impl Kept {
+    /// Moves the texts of `subs` to an unnamed file in `dir`, leaving each submission's text
+    /// empty. `None` when the file cannot be written: the texts then stay where they were (a
+    /// full disk costs memory, never a result).
+    pub(crate) fn take(subs: &mut [Submission], dir: &Path) -> Option<Kept> {
+        let file = tempfile::tempfile_in(dir).ok()?;
+        let mut at = Vec::with_capacity(subs.len());
+        {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+            let mut pos = 0u64;
+            for s in subs.iter() {
+                let len = u32::try_from(s.text.len()).ok()?;
+                w.write_all(s.text.as_bytes()).ok()?;
+                at.push((pos, len));
+                pos += u64::from(len);
+            }
+            w.flush().ok()?;
+        }
+        for s in subs.iter_mut() {
+            s.text = Shared::default();
+        }
+        Some(Kept { file, at })
+    }
+
+    /// Bytes of all the texts.
+    pub(crate) fn bytes(&self) -> usize {
+        self.at.iter().map(|&(_, len)| len as usize).sum()
+    }
+}
+
+impl Texts for Kept {
+    /// Panics when the file written a moment ago cannot be read back (it was removed, or the
+    /// disk failed): the run stops and the previous outputs stay as they were.
+    fn text(&self, i: usize) -> Cow<'_, str> {
+        let (pos, len) = self.at[i];
+        let mut buf = vec![0u8; len as usize];
+        read_exact_at(&self.file, &mut buf, pos).unwrap_or_else(|e| {
+            panic!("无法读回输出目录中暂存的材料文本（{e}），本次运行中止，原有输出不变")
+        });
+        // Written from a `str` a moment ago: valid UTF-8 unless the disk changed it.
+        Cow::Owned(
+            String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()),
+        )
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(f: &std::fs::File, buf: &mut [u8], pos: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_exact_at(f: &std::fs::File, mut buf: &mut [u8], mut pos: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(f, buf, pos) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_taken_out_read_back_the_same() {
+        let texts = [
+            "",
+            "河口村垃圾池十来天才清运一次。",
+            "a\u{1F600}b",
+            "三组机耕路有两处塌方。",
+        ];
+        let mut subs: Vec<Submission> = texts
+            .iter()
+            .map(|t| Submission {
+                text: (*t).into(),
+                ..Submission::default()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let kept = Kept::take(&mut subs, dir.path()).expect("a writable folder");
+        assert!(
+            subs.iter().all(|s| s.text.is_empty()),
+            "the texts left memory"
+        );
+        assert_eq!(kept.bytes(), texts.iter().map(|t| t.len()).sum::<usize>());
+        // Read back in any order, any number of times.
+        for i in [3, 0, 2, 1, 3] {
+            assert_eq!(kept.text(i), texts[i]);
+        }
+        // The file is unnamed: nothing is left in the folder.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_unwritable_folder_leaves_the_texts_in_memory() {
+        let mut subs = vec![Submission {
+            text: "村里的路灯坏了三盏。".into(),
+            ..Submission::default()
+        }];
+        let missing = tempfile::tempdir().unwrap().path().join("gone");
+        assert!(Kept::take(&mut subs, &missing).is_none());
+        assert_eq!(&*subs[0].text, "村里的路灯坏了三盏。");
+    }
+}
