@@ -2794,22 +2794,24 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let sample = std::fs::read_to_string(repo.join("pipelines/sample.toml")).unwrap();
     let pipelines = repo.join("pipelines");
-    let forced = format!(
-        "texts_in_memory_mb = 0\n{}",
-        sample.replace("\"../", &format!("\"{}/../", pipelines.display()))
-    );
-    let file = tmp.path().join("forced.toml");
-    std::fs::write(&file, forced).unwrap();
-    let out = tmp.path().join("out");
-    let o = diaoyan(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_exit(&o, 0);
-    let memory = sample_output();
+    let sample = sample.replace("\"../", &format!("\"{}/../", pipelines.display()));
+    // The same pipeline twice: the texts forced out of memory, and held in memory.
+    let run = |name: &str, mb: u64| {
+        let file = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&file, format!("texts_in_memory_mb = {mb}\n{sample}")).unwrap();
+        let out = tmp.path().join(name);
+        let o = diaoyan(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_exit(&o, 0);
+        out
+    };
+    let out = run("file", 0);
+    let memory = &run("memory", 1 << 20);
     assert_eq!(run_json(memory)["counts"]["texts_in_file"], false);
     let counts = run_json(&out)["counts"].clone();
     assert_eq!(counts["texts_in_file"], true, "{counts}");

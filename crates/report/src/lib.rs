@@ -214,10 +214,7 @@ pub fn write_digest(dir: &Path, stem: &str, d: &Digest, formats: &[Format]) -> R
             }
             Format::Xlsx => {
                 let tables = xlsx::tables(d);
-                let refs: Vec<&dyn diaoyan_digest::Sheet> = tables
-                    .iter()
-                    .map(|t| t as &dyn diaoyan_digest::Sheet)
-                    .collect();
+                let refs: Vec<&dyn diaoyan_digest::Sheet> = tables.iter().map(|t| &**t).collect();
                 diaoyan_digest::write_xlsx(&path, &refs)?;
             }
         }

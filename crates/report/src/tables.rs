@@ -240,6 +240,14 @@ fn each<'a, T>(
     Box::new(rows.iter().map(f))
 }
 
+/// A string column of `n` values, value `i` made by `f(i)` as the column is built.
+fn made<'x>(
+    n: usize,
+    f: impl Fn(usize) -> Cow<'x, str> + 'x,
+) -> Box<dyn Iterator<Item = Cow<'x, str>> + 'x> {
+    Box::new((0..n).map(f))
+}
+
 fn u(x: usize) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
 }
@@ -264,35 +272,32 @@ impl<'a> Tables<'a> {
     fn around(p: &RunParts<'_>, suggestions: SuggestionTable<'a>) -> Result<Self> {
         let subs = p.submissions;
         let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
-        let verdicts: Vec<Cow<str>> = match p.assessments {
-            Some(a) => a.iter().map(|x| x.verdict.label().into()).collect(),
-            None => vec!["".into(); subs.len()],
+        // The columns made from the judgement and the reviews are made as the frame is built
+        // (at a million documents the joined reasons alone were ~0.4 GB held beside it).
+        let n = subs.len();
+        let verdicts = match p.assessments {
+            Some(a) => made(n, move |i| a[i].verdict.label().into()),
+            None => made(n, |_| "".into()),
         };
         let scores: Vec<f64> = match p.assessments {
             Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
             None => vec![f64::NAN; subs.len()],
         };
-        let reasons: Vec<Cow<str>> = match p.assessments {
-            Some(a) => a
-                .iter()
-                .map(|x| {
-                    x.reasons
-                        .iter()
-                        .map(|r| r.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                        .into()
-                })
-                .collect(),
-            None => vec!["".into(); subs.len()],
+        let reasons = match p.assessments {
+            Some(a) => made(n, move |i| {
+                a[i].reasons
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .into()
+            }),
+            None => made(n, |_| "".into()),
         };
-        let review = |i: usize| p.reviews.get(subs[i].id.as_str());
-        let reviews: Vec<Cow<str>> = (0..subs.len())
-            .map(|i| review(i).map_or("", |r| r.0.as_str()).into())
-            .collect();
-        let review_verdicts: Vec<Cow<str>> = (0..subs.len())
-            .map(|i| review(i).map_or("", |r| r.1.as_str()).into())
-            .collect();
+        let reviews_of = p.reviews;
+        let review = move |i: usize| reviews_of.get(subs[i].id.as_str());
+        let reviews = made(n, move |i| review(i).map_or("", |r| r.0.as_str()).into());
+        let review_verdicts = made(n, move |i| review(i).map_or("", |r| r.1.as_str()).into());
         let chars: Vec<u32> = match p.stats {
             Some(st) => st.iter().map(|x| u(x.han)).collect(),
             None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
@@ -308,11 +313,11 @@ impl<'a> Tables<'a> {
             Col::Str("date", s(|x| x.date.as_str().into())),
             Col::Str("title", s(|x| x.title.as_str().into())),
             Col::U32("han", chars),
-            Col::Str("verdict", Box::new(verdicts.into_iter())),
+            Col::Str("verdict", verdicts),
             Col::F64("score", scores),
-            Col::Str("reasons", Box::new(reasons.into_iter())),
-            Col::Str("review", Box::new(reviews.into_iter())),
-            Col::Str("review_verdict", Box::new(review_verdicts.into_iter())),
+            Col::Str("reasons", reasons),
+            Col::Str("review", reviews),
+            Col::Str("review_verdict", review_verdicts),
         ])?;
 
         let is = p.issues;

@@ -455,6 +455,15 @@ fn a_long_redo_list_is_shortened_in_the_body_and_whole_in_the_workbook() {
     // Lowest score first.
     assert!(section.contains("**材料/x0.docx**"));
     let sheets = crate::xlsx::tables(&d);
-    let redo = sheets.iter().find(|t| t.name == "需退回重写").unwrap();
-    assert_eq!(redo.rows.len(), n + 1);
+    let redo = sheets.iter().find(|t| t.name() == "需退回重写").unwrap();
+    assert_eq!(redo.len(), n + 1);
+    // Every row is there, lowest score first.
+    let mut rows = Vec::new();
+    redo.each_row(&mut |r| {
+        rows.push(r.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(rows.len(), n + 1);
+    assert_eq!(rows[0][0], "材料/x0.docx");
 }

@@ -2,10 +2,10 @@
 //! each topic and issue), 需退回重写, 干部情况, 单位汇总.
 
 use crate::digest::{Digest, places_text, span, unit_grid};
-use diaoyan_digest::Table;
+use diaoyan_digest::{Rows, Sheet, Table};
 
 /// The workbook's sheets.
-pub(crate) fn tables(d: &Digest) -> Vec<Table> {
+pub(crate) fn tables(d: &Digest) -> Vec<Box<dyn Sheet + '_>> {
     let mut topics = Table::new(
         "问题专题",
         &[
@@ -87,7 +87,9 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
             }
         }
     }
-    let mut redo = Table::new(
+    // Every sent-back text (at a million documents, hundreds of thousands): each row is made
+    // as it is written, not held as a table beside the digest's own list.
+    let redo = Rows::new(
         "需退回重写",
         &[
             "文件",
@@ -99,19 +101,21 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
             "原因",
             "审核意见",
         ],
+        d.redo.len(),
+        |i| {
+            let r = &d.redo[i];
+            vec![
+                r.path.clone(),
+                r.kind.clone(),
+                r.author.clone(),
+                r.unit.clone(),
+                r.date.clone(),
+                format!("{:.1}", r.score),
+                r.reasons.join("\n"),
+                r.review.clone(),
+            ]
+        },
     );
-    for r in &d.redo {
-        redo.push(vec![
-            r.path.clone(),
-            r.kind.clone(),
-            r.author.clone(),
-            r.unit.clone(),
-            r.date.clone(),
-            format!("{:.1}", r.score),
-            r.reasons.join("\n"),
-            r.review.clone(),
-        ]);
-    }
     let mut cadres = Table::new(
         "干部情况",
         &[
@@ -162,5 +166,12 @@ pub(crate) fn tables(d: &Digest) -> Vec<Table> {
     for row in grid.rows {
         units.push(row);
     }
-    vec![topics, issues, quotes, redo, cadres, units]
+    vec![
+        Box::new(topics),
+        Box::new(issues),
+        Box::new(quotes),
+        Box::new(redo),
+        Box::new(cadres),
+        Box::new(units),
+    ]
 }
