@@ -2862,4 +2862,16 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
         .filter(|n| !n.starts_with(".diaoyan-cache") && n != ".diaoyan.lock")
         .collect();
     assert_eq!(names, memory_names);
+    // Run again into the same folder: the analyses come from the cache, the texts again go to
+    // a file, and the outputs still equal the in-memory run's.
+    let again = run("file", 0);
+    let cache = run_json(&again)["cache"].clone();
+    assert!(cache["text"]["reused"].as_u64().unwrap() > 0, "{cache}");
+    assert_eq!(cache["text"]["read"], 0, "{cache}");
+    assert_eq!(run_json(&again)["counts"]["texts_in_file"], true);
+    let a = comparable_outputs(&again);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs in the cached re-run");
+    }
 }
