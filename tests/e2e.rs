@@ -1501,6 +1501,25 @@ fn run_json(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap()
 }
 
+/// Every hit of `diaoyan search QUERY --type all` in a run's output folder (up to 1000), as the
+/// JSON objects it prints.
+fn search_all(out: &Path, q: &str) -> Vec<serde_json::Value> {
+    let o = diaoyan(&[
+        "search",
+        q,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+        "--type",
+        "all",
+        "--limit",
+        "1000",
+    ]);
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["hits"].as_array().unwrap().clone()
+}
+
 /// Issue 11.1: `cd 材料 && diaoyan run --input .` twice, and `--out 材料/结果`: the outputs are
 /// never read back as input, and run.json and the summary say they were skipped.
 #[test]
@@ -2518,21 +2537,7 @@ fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
     assert!(a == b, "the updated index differs from a full build");
     for q in ["机耕路 塌方", "路灯", "补记"] {
         let ids = |out: &Path| {
-            let o = diaoyan(&[
-                "search",
-                q,
-                "--out",
-                out.to_str().unwrap(),
-                "--json",
-                "--type",
-                "all",
-                "--limit",
-                "1000",
-            ]);
-            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-            let mut ids: Vec<String> = v["hits"]
-                .as_array()
-                .unwrap()
+            let mut ids: Vec<String> = search_all(out, q)
                 .iter()
                 .map(|h| h["id"].to_string())
                 .collect();
@@ -2823,45 +2828,38 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
     // The campaign rules read the texts: a cadre's households and forums come from them.
     let cadres = std::fs::read_to_string(out.join("cadres.csv")).unwrap();
     assert!(cadres.lines().count() > 3, "{cadres}");
-    let (a, b) = (comparable_outputs(&out), comparable_outputs(memory));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (name, bytes) in &a {
-        assert!(bytes == &b[name], "{name} differs from the in-memory run's");
-    }
+    let expected = comparable_outputs(memory);
+    let same_outputs = |dir: &Path, what: &str| {
+        let a = comparable_outputs(dir);
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &a {
+            assert!(bytes == &expected[name], "{name} differs {what}");
+        }
+    };
+    same_outputs(&out, "from the in-memory run's");
     for q in ["机耕路", "路灯", "低保"] {
         let hits = |out: &Path| {
-            let o = diaoyan(&[
-                "search",
-                q,
-                "--out",
-                out.to_str().unwrap(),
-                "--json",
-                "--type",
-                "all",
-                "--limit",
-                "1000",
-            ]);
-            assert_exit(&o, 0);
-            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-            let hits = v["hits"].as_array().unwrap().clone();
-            hits.iter().map(|h| h.to_string()).collect::<Vec<_>>()
+            search_all(out, q)
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
         };
         let found = hits(&out);
         assert!(!found.is_empty(), "{q}");
         assert_eq!(found, hits(memory), "{q}");
     }
     // The temporary file is unnamed: the output folder holds only what a run writes.
-    let names: BTreeSet<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with(".diaoyan-cache") && n != ".diaoyan.lock")
-        .collect();
-    let memory_names: BTreeSet<String> = std::fs::read_dir(memory)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with(".diaoyan-cache") && n != ".diaoyan.lock")
-        .collect();
-    assert_eq!(names, memory_names);
+    let names = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with(".diaoyan-cache") && n != ".diaoyan.lock")
+            .collect()
+    };
+    assert_eq!(names(&out), names(memory));
     // Run again into the same folder: the analyses come from the cache, the texts again go to
     // a file, and the outputs still equal the in-memory run's.
     let again = run("file", 0);
@@ -2869,9 +2867,5 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
     assert!(cache["text"]["reused"].as_u64().unwrap() > 0, "{cache}");
     assert_eq!(cache["text"]["read"], 0, "{cache}");
     assert_eq!(run_json(&again)["counts"]["texts_in_file"], true);
-    let a = comparable_outputs(&again);
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (name, bytes) in &a {
-        assert!(bytes == &b[name], "{name} differs in the cached re-run");
-    }
+    same_outputs(&again, "in the cached re-run");
 }

@@ -4,7 +4,6 @@ use crate::Result;
 use crate::run::RunData;
 use diaoyan_digest::{Rows, Sheet, Table, write_csv, write_jsonl};
 use diaoyan_model::Submission;
-use diaoyan_score::ScoreOutput;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -309,7 +308,7 @@ pub(crate) fn write_all(
                 &dir.join("index"),
                 previous.as_deref().filter(|p| p.is_dir()),
                 seg,
-                index_entries(subs, d.kept(), d.score.as_ref(), &sg.suggestions).inspect(|_| {
+                index_entries(d, &sg.suggestions).inspect(|_| {
                     pending += 1;
                     if pending == BATCH {
                         progress.advance(pending);
@@ -564,11 +563,10 @@ fn submission_rows(d: &RunData) -> Rows<'_> {
 /// What the keyword index holds: every whole submission, then every suggestion, each with its
 /// submission's title, kind, cadre level and verdict.
 fn index_entries<'a>(
-    subs: &'a [Submission],
-    texts: Option<&'a dyn diaoyan_model::Texts>,
-    score: Option<&'a ScoreOutput>,
+    d: &'a RunData,
     suggestions: &'a [diaoyan_model::Suggestion],
 ) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
+    let (subs, score) = (&d.ingest.submissions, d.score.as_ref());
     // Judgements are aligned with submissions by position.
     let verdict_of = move |i: usize| score.map_or("", |sc| sc.assessments[i].verdict.label());
     let label = |s: &Submission| {
@@ -596,10 +594,7 @@ fn index_entries<'a>(
             level,
             verdict: verdict_of(i),
             title: &s.title,
-            text: match texts {
-                Some(t) => t.text(i),
-                None => std::borrow::Cow::Borrowed(&s.text),
-            },
+            text: d.text(i),
             ..diaoyan_index::Entry::default()
         }
     });

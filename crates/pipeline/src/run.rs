@@ -523,10 +523,7 @@ impl Pipeline {
                             .as_ref()
                             .map_or((0, 0), |m| (m.pairs.len(), m.prints.len()));
                         let all: &[diaoyan_model::Submission] = subs;
-                        let texts: &dyn diaoyan_model::Texts = match &d.kept {
-                            Some(k) => k,
-                            None => &all,
-                        };
+                        let texts = d.kept().unwrap_or(&all);
                         d.score = Some(scorer.score_kept(
                             subs,
                             texts,
@@ -585,9 +582,13 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.suggest = reuse;
                         }
-                        let texts = d.kept.as_ref().map(|k| k as &dyn diaoyan_model::Texts);
-                        d.suggest =
-                            Some(sg.run_found_kept(subs, texts, found, judged.as_deref(), &tick));
+                        d.suggest = Some(sg.run_found_kept(
+                            subs,
+                            d.kept(),
+                            found,
+                            judged.as_deref(),
+                            &tick,
+                        ));
                     }
                 }
                 progress.finish();
