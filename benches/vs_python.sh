@@ -3,6 +3,11 @@
 # the same generated corpus: wall time, peak memory, and the ratio.
 #
 #   bash benches/vs_python.sh [DOCS] [SEED]        # default 10000 docs, seed 42
+#   ROUNDS=3 bash benches/vs_python.sh             # both sides 3 times, alternating; medians
+#
+# This machine's speed drifts by ±15% from one run to the next (and by a third between days):
+# with ROUNDS above 1 the two programs take turns, each round's times are printed, and the
+# ratio is that of the medians.
 #
 # Then adds 1% new or changed files and times the re-run into the same output folder.
 #
@@ -12,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=${1:-10000}
 SEED=${2:-42}
+ROUNDS=${ROUNDS:-1}
 BASE=${BASELINE:-../shared/baseline}
 VENV=${VENV:-target/pyref-venv}
 WORK=$(mktemp -d)
@@ -46,15 +52,29 @@ measure() {
   echo "$wall $peak"
 }
 
-echo "== diaoyan"
-read -r d_wall d_peak < <(measure diaoyan target/release/diaoyan run --input "$WORK/corpus" --out "$WORK/out-rust" --quiet)
-echo "== Python 参照程序"
+# One round: diaoyan, then the reference, each into a fresh output folder.
+d_walls=(); d_peaks=(); p_walls=(); p_peaks=()
+for round in $(seq 1 "$ROUNDS"); do
+  rm -rf "$WORK/out-rust" "$WORK/out-py"
+  echo "== diaoyan（第 $round 轮）"
+  read -r w p < <(measure diaoyan target/release/diaoyan run --input "$WORK/corpus" --out "$WORK/out-rust" --quiet)
+  d_walls+=("$w"); d_peaks+=("$p")
+  echo "== Python 参照程序（第 $round 轮）"
+  read -r w p < <(measure python "$VENV/bin/python" "$BASE/pipeline.py" "$WORK/corpus" "$WORK/out-py")
+  p_walls+=("$w"); p_peaks+=("$p")
+  [ "$ROUNDS" -gt 1 ] && awk -v r="$round" -v d="${d_walls[-1]}" -v p="${p_walls[-1]}" \
+    'BEGIN { printf "第 %d 轮：diaoyan %.1f 秒，Python %.1f 秒，%.1f×\n", r, d, p, p / d }'
+done
+# The middle value (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+d_wall=$(median "${d_walls[@]}"); d_peak=$(median "${d_peaks[@]}")
+p_wall=$(median "${p_walls[@]}"); p_peak=$(median "${p_peaks[@]}")
 # The reference's peak counts its largest worker too (timings.json); GNU time sees the main process.
-read -r p_wall p_peak < <(measure python "$VENV/bin/python" "$BASE/pipeline.py" "$WORK/corpus" "$WORK/out-py")
 p_worker=$("$VENV/bin/python" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('peak_rss_worker_mb') or t.get('peak_rss_workers_mb') or '')" "$WORK/out-py/timings.json" 2>/dev/null || true)
 
 echo
 printf '语料 %s 份（%s MB），%s 核\n' "$DOCS" "$MB" "$(nproc)"
+[ "$ROUNDS" -gt 1 ] && printf '（%s 轮交替运行，下面是中位数）\n' "$ROUNDS"
 printf '%-10s %10s %12s\n' "程序" "用时（秒）" "峰值内存（MB）"
 printf '%-10s %10.1f %12d\n' "diaoyan" "$d_wall" $((d_peak / 1024))
 printf '%-10s %10.1f %12d\n' "Python" "$p_wall" $((p_peak / 1024))

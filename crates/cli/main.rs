@@ -13,7 +13,9 @@ mod progress;
 
 // glibc's malloc keeps freed memory in per-thread arenas: a run's resident memory was about
 // twice its live heap (heaptrack, 10k documents: 654 MB heap, 1.2 GB RSS), and allocation
-// took ~6 % of the CPU. mimalloc returns memory and allocates faster.
+// took ~6 % of the CPU. mimalloc returns memory and allocates faster. The `system-alloc` feature
+// leaves it out, for heap profilers that see only the system allocator (massif).
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
