@@ -1501,19 +1501,20 @@ fn run_json(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap()
 }
 
-/// Every hit of `diaoyan search QUERY --type all` in a run's output folder (up to 1000), as the
-/// JSON objects it prints.
+/// Every hit of `diaoyan search QUERY --type all` in a run's output folder (up to 100,000), as
+/// the JSON objects it prints. The query comes after `--`, so it may start with `-`.
 fn search_all(out: &Path, q: &str) -> Vec<serde_json::Value> {
     let o = diaoyan(&[
         "search",
-        q,
         "--out",
         out.to_str().unwrap(),
         "--json",
         "--type",
         "all",
         "--limit",
-        "1000",
+        "100000",
+        "--",
+        q,
     ]);
     assert_exit(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -2505,23 +2506,7 @@ fn a_rerun_updates_the_index_to_what_a_full_build_gives() {
     assert_exit(&run_quiet(&corpus, &full), 0);
     assert_eq!(run_json(&full)["index"]["entries"], ix["entries"]);
     let everything = |out: &Path| -> Vec<String> {
-        let o = diaoyan(&[
-            "search",
-            "--out",
-            out.to_str().unwrap(),
-            "--type",
-            "all",
-            "--json",
-            "--limit",
-            "100000",
-            "--",
-            "-不存在的词",
-        ]);
-        assert_exit(&o, 0);
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let mut hits: Vec<String> = v["hits"]
-            .as_array()
-            .unwrap()
+        let mut hits: Vec<String> = search_all(out, "-不存在的词")
             .iter()
             .map(|h| {
                 let mut h = h.clone();
