@@ -331,8 +331,12 @@ mod tests {
     fn a_suggestion_holds_its_own_fields_and_shares_its_submissions() {
         use std::mem::size_of;
         assert_eq!(size_of::<std::sync::Arc<Source>>(), 8);
+        // One pointer a shared string, and none more for an absent one.
+        assert_eq!(size_of::<Shared>(), 8);
+        assert_eq!(size_of::<Option<Shared>>(), 8);
+        assert_eq!(size_of::<Excerpt>(), 16);
         assert!(
-            size_of::<Suggestion>() <= 152,
+            size_of::<Suggestion>() <= 112,
             "{}",
             size_of::<Suggestion>()
         );
@@ -408,11 +412,11 @@ mod tests {
         assert_ne!(Excerpt::of(&whole, 0, at), e);
         assert_eq!(Excerpt::of(&whole, 0, 0), "");
         // Detached, it keeps its words and no longer holds the whole text.
-        let held = std::sync::Arc::strong_count(&whole.0);
+        let held = arcstr::ArcStr::strong_count(&whole.0).expect("made at run time");
         let mut own = e.clone();
-        assert_eq!(std::sync::Arc::strong_count(&whole.0), held + 1);
+        assert_eq!(arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"), held + 1);
         own.detach();
-        assert_eq!(std::sync::Arc::strong_count(&whole.0), held);
+        assert_eq!(arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"), held);
         assert_eq!(own, e);
         // Not on a character boundary, or past the end: refused, as slicing would be.
         assert!(std::panic::catch_unwind(|| Excerpt::of(&whole, 1, 3)).is_err());
@@ -708,8 +712,12 @@ macro_rules! reads_as_str {
 /// repeat ([`Source`]), the few theme names, issue and topic ids. One copy instead of one per
 /// suggestion: at 1,000,000 documents the suggestions held these fields some six million
 /// times. Reads as a `&str`; serialises exactly as a `String` does.
+///
+/// One pointer wide ([`arcstr::ArcStr`] keeps the length beside the count, in the shared
+/// block), where an `Arc<str>` is two: a suggestion holds five of them (its text's, theme group,
+/// theme, issue, topic), 5.6 M suggestions at 1,000,000 documents.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(std::sync::Arc<str>);
+pub struct Shared(arcstr::ArcStr);
 
 impl Shared {
     /// The text.
@@ -746,7 +754,7 @@ impl From<&String> for Shared {
 
 impl From<Shared> for String {
     fn from(s: Shared) -> Self {
-        s.0.to_string()
+        s.as_str().to_owned()
     }
 }
 

@@ -12,7 +12,9 @@ use std::path::Path;
 /// The tables of one run (column names are the English field names; see `ARCHITECTURE.md`).
 #[derive(Debug, Clone)]
 pub struct Tables<'a> {
-    /// One row per submission: metadata, size, and the judgement (verdict, score, reasons).
+    /// One row per submission: metadata, size, and the judgement (verdict, score, reasons). In
+    /// the tables of a run ([`Tables::from_parts`]) the reasons are those of the submissions
+    /// sent back only (the digest quotes no others); the Parquet copy has every row's.
     pub submissions: DataFrame,
     /// One row per suggestion.
     pub suggestions: SuggestionTable<'a>,
@@ -22,6 +24,10 @@ pub struct Tables<'a> {
     pub topics: DataFrame,
     /// One row per cadre.
     pub cadres: DataFrame,
+    /// The stage outputs the tables were made from ([`Tables::from_parts`]): the Parquet copy of
+    /// the submissions is then written from them, with every row's reasons, while
+    /// [`Tables::submissions`] holds only the reasons the digest quotes.
+    run: Option<RunParts<'a>>,
 }
 
 /// The stage outputs a digest is made of (plain data, borrowed).
@@ -207,29 +213,103 @@ fn suggestions_frame(sg: &[Suggestion]) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns).map_err(Error::frame)
 }
 
-/// Rows of the suggestions written to Parquet at a time (one row group each): a frame of them
-/// is about 50 MB.
-const SUGGESTION_BATCH: usize = 1 << 16;
+/// Rows of a run's own suggestions or submissions written to Parquet at a time (one row group
+/// each): a frame of that many suggestions is about 50 MB.
+const ROW_BATCH: usize = 1 << 16;
 
-/// The suggestions into a Parquet file, `batch` rows (one row group) at a time.
+/// `n` rows into a Parquet file, `batch` rows (one row group) at a time, each batch made into a
+/// frame by `frame` and let go once written.
 fn write_batches<W: std::io::Write>(
     writer: ParquetWriter<W>,
-    rows: &[Suggestion],
+    n: usize,
     batch: usize,
+    frame: impl Fn(std::ops::Range<usize>) -> Result<DataFrame>,
 ) -> PolarsResult<()> {
-    let frame = |chunk: &[Suggestion]| {
-        suggestions_frame(chunk).map_err(|e| polars_err!(ComputeError: "{e}"))
-    };
-    let mut chunks = rows.chunks(batch);
-    // The first batch (an empty one when there are no suggestions) gives the schema.
-    let first = frame(chunks.next().unwrap_or_default())?;
+    let frame = |r| frame(r).map_err(|e| polars_err!(ComputeError: "{e}"));
+    let batch = batch.max(1);
+    // The first batch (an empty one when there are no rows) gives the schema.
+    let first = frame(0..n.min(batch))?;
     let mut batched = writer.batched(first.schema())?;
     batched.write_batch(&first)?;
     drop(first);
-    for chunk in chunks {
-        batched.write_batch(&frame(chunk)?)?;
+    for start in (batch..n).step_by(batch) {
+        batched.write_batch(&frame(start..n.min(start + batch))?)?;
     }
     batched.finish().map(|_| ())
+}
+
+/// Which reasons the submissions frame holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reasons {
+    /// Every submission's (the Parquet copy).
+    All,
+    /// Those of the submissions sent back (their verdict, or the reviewer's, is 退回重写): the
+    /// only ones the digest quotes ([`crate::Digest::build`]); the others are empty.
+    SentBack,
+}
+
+/// Rows `rows` of the run's submissions as a frame (the columns made as the frame is built: at a
+/// million documents the joined reasons alone were ~0.4 GB held beside it).
+fn submissions_frame(
+    p: &RunParts<'_>,
+    rows: std::ops::Range<usize>,
+    which: Reasons,
+) -> Result<DataFrame> {
+    let subs = &p.submissions[rows.clone()];
+    let assessments = p.assessments.map(|a| &a[rows.clone()]);
+    let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
+    let n = subs.len();
+    let reviews_of = p.reviews;
+    let review = move |i: usize| reviews_of.get(subs[i].id.as_str());
+    let redo = diaoyan_model::Verdict::Redo.label();
+    let verdicts = match assessments {
+        Some(a) => made(n, move |i| a[i].verdict.label().into()),
+        None => made(n, |_| "".into()),
+    };
+    let scores: Vec<f64> = match assessments {
+        Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
+        None => vec![f64::NAN; n],
+    };
+    let reasons = match assessments {
+        Some(a) => made(n, move |i| {
+            let quoted = which == Reasons::All
+                || a[i].verdict.label() == redo
+                || review(i).is_some_and(|r| r.1 == redo);
+            if !quoted {
+                return "".into();
+            }
+            a[i].reasons
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into()
+        }),
+        None => made(n, |_| "".into()),
+    };
+    let reviews = made(n, move |i| review(i).map_or("", |r| r.0.as_str()).into());
+    let review_verdicts = made(n, move |i| review(i).map_or("", |r| r.1.as_str()).into());
+    let chars: Vec<u32> = match p.stats {
+        Some(st) => st[rows].iter().map(|x| u(x.han)).collect(),
+        None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
+    };
+    frame(vec![
+        Col::Str("id", s(|x| x.id.as_str().into())),
+        Col::Str("path", s(|x| x.path.as_str().into())),
+        Col::Str("kind", s(|x| x.kind.map_or("", |k| k.label()).into())),
+        Col::Str("author", s(|x| x.author.as_str().into())),
+        Col::Str("unit", s(|x| x.unit.as_str().into())),
+        Col::Str("level", s(|x| x.level.map_or("", |l| l.label()).into())),
+        Col::Str("place", s(|x| x.place.as_str().into())),
+        Col::Str("date", s(|x| x.date.as_str().into())),
+        Col::Str("title", s(|x| x.title.as_str().into())),
+        Col::U32("han", chars),
+        Col::Str("verdict", verdicts),
+        Col::F64("score", scores),
+        Col::Str("reasons", reasons),
+        Col::Str("review", reviews),
+        Col::Str("review_verdict", review_verdicts),
+    ])
 }
 
 /// A string column made from each of `rows` as the column is built.
@@ -268,57 +348,11 @@ impl<'a> Tables<'a> {
         Self::around(p, SuggestionTable::Rows(p.suggestions))
     }
 
-    /// The tables around a suggestions table already made.
-    fn around(p: &RunParts<'_>, suggestions: SuggestionTable<'a>) -> Result<Self> {
-        let subs = p.submissions;
-        let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
-        // The columns made from the judgement and the reviews are made as the frame is built
-        // (at a million documents the joined reasons alone were ~0.4 GB held beside it).
-        let n = subs.len();
-        let verdicts = match p.assessments {
-            Some(a) => made(n, move |i| a[i].verdict.label().into()),
-            None => made(n, |_| "".into()),
-        };
-        let scores: Vec<f64> = match p.assessments {
-            Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
-            None => vec![f64::NAN; subs.len()],
-        };
-        let reasons = match p.assessments {
-            Some(a) => made(n, move |i| {
-                a[i].reasons
-                    .iter()
-                    .map(|r| r.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into()
-            }),
-            None => made(n, |_| "".into()),
-        };
-        let reviews_of = p.reviews;
-        let review = move |i: usize| reviews_of.get(subs[i].id.as_str());
-        let reviews = made(n, move |i| review(i).map_or("", |r| r.0.as_str()).into());
-        let review_verdicts = made(n, move |i| review(i).map_or("", |r| r.1.as_str()).into());
-        let chars: Vec<u32> = match p.stats {
-            Some(st) => st.iter().map(|x| u(x.han)).collect(),
-            None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
-        };
-        let submissions = frame(vec![
-            Col::Str("id", s(|x| x.id.as_str().into())),
-            Col::Str("path", s(|x| x.path.as_str().into())),
-            Col::Str("kind", s(|x| x.kind.map_or("", |k| k.label()).into())),
-            Col::Str("author", s(|x| x.author.as_str().into())),
-            Col::Str("unit", s(|x| x.unit.as_str().into())),
-            Col::Str("level", s(|x| x.level.map_or("", |l| l.label()).into())),
-            Col::Str("place", s(|x| x.place.as_str().into())),
-            Col::Str("date", s(|x| x.date.as_str().into())),
-            Col::Str("title", s(|x| x.title.as_str().into())),
-            Col::U32("han", chars),
-            Col::Str("verdict", verdicts),
-            Col::F64("score", scores),
-            Col::Str("reasons", reasons),
-            Col::Str("review", reviews),
-            Col::Str("review_verdict", review_verdicts),
-        ])?;
+    /// The tables around a suggestions table already made. The submissions' reasons are those
+    /// of the submissions sent back only ([`Reasons::SentBack`]): the digest quotes no others,
+    /// and at a million documents all of them were ~0.36 GB of the frame, at the run's peak.
+    fn around(p: &RunParts<'a>, suggestions: SuggestionTable<'a>) -> Result<Self> {
+        let submissions = submissions_frame(p, 0..p.submissions.len(), Reasons::SentBack)?;
 
         let is = p.issues;
         let i = |f: fn(&Issue) -> Cow<'_, str>| each(is, f);
@@ -429,24 +463,41 @@ impl<'a> Tables<'a> {
             issues,
             topics,
             cadres,
+            run: Some(*p),
         })
     }
 
-    /// Writes the Parquet copies into `dir` (each file atomically); returns their names. The
-    /// run's own suggestions go in row groups of [`SUGGESTION_BATCH`], each made into a frame
-    /// and let go once written: no frame of them all is ever held.
+    /// Writes the Parquet copies into `dir` (each file atomically); returns their names. A run's
+    /// own suggestions and submissions go in row groups of [`ROW_BATCH`], each made into a frame
+    /// and let go once written: no frame of all the suggestions is ever held, and the
+    /// submissions' copy has every row's reasons.
     pub fn write_parquet(&self, dir: &Path) -> Result<Vec<String>> {
-        self.write_parquet_in(dir, SUGGESTION_BATCH)
+        self.write_parquet_in(dir, ROW_BATCH)
     }
 
-    /// [`Tables::write_parquet`], the run's suggestions `batch` rows at a time.
+    /// [`Tables::write_parquet`], the run's suggestions and submissions `batch` rows at a time.
     pub(crate) fn write_parquet_in(&self, dir: &Path, batch: usize) -> Result<Vec<String>> {
+        // The run's own rows (submissions, suggestions) are written in batches from where they
+        // are; the other tables, and tables read back, as the frames they are.
+        enum Source<'t> {
+            Frame(&'t DataFrame),
+            Submissions(&'t RunParts<'t>),
+            Suggestions(&'t [Suggestion]),
+        }
+        let submissions = match &self.run {
+            Some(p) => Source::Submissions(p),
+            None => Source::Frame(&self.submissions),
+        };
+        let suggestions = match &self.suggestions {
+            SuggestionTable::Frame(df) => Source::Frame(df),
+            SuggestionTable::Rows(rows) => Source::Suggestions(rows),
+        };
         for (name, table) in PARQUET_FILES.iter().zip([
-            Some(&self.submissions),
-            None,
-            Some(&self.issues),
-            Some(&self.topics),
-            Some(&self.cadres),
+            submissions,
+            suggestions,
+            Source::Frame(&self.issues),
+            Source::Frame(&self.topics),
+            Source::Frame(&self.cadres),
         ]) {
             let mut failed = None;
             // A polars error is kept as it is, the writer given an I/O error in its place.
@@ -457,16 +508,19 @@ impl<'a> Tables<'a> {
             };
             diaoyan_digest::write_atomic_with(&dir.join(name), |w| {
                 let writer = ParquetWriter::new(w).with_compression(ParquetCompression::Snappy);
-                match (table, &self.suggestions) {
-                    // Streamed into the file: a million suggestions' Parquet is never one buffer.
-                    (Some(df), _) | (None, SuggestionTable::Frame(df)) => writer
-                        .finish(&mut df.clone())
-                        .map(|_| ())
-                        .map_err(&mut keep),
-                    (None, SuggestionTable::Rows(rows)) => {
-                        write_batches(writer, rows, batch).map_err(&mut keep)
+                match &table {
+                    Source::Frame(df) => writer.finish(&mut (*df).clone()).map(|_| ()),
+                    // Streamed into the file: a million rows' Parquet is never one buffer.
+                    Source::Submissions(p) => {
+                        write_batches(writer, p.submissions.len(), batch, |r| {
+                            submissions_frame(p, r, Reasons::All)
+                        })
                     }
+                    Source::Suggestions(rows) => write_batches(writer, rows.len(), batch, |r| {
+                        suggestions_frame(&rows[r])
+                    }),
                 }
+                .map_err(&mut keep)
             })
             .map_err(|e| failed.map_or_else(|| Error::from(e), Error::frame))?;
         }
@@ -499,6 +553,7 @@ impl<'a> Tables<'a> {
             issues: read(PARQUET_FILES[2])?,
             topics: read(PARQUET_FILES[3])?,
             cadres: read(PARQUET_FILES[4])?,
+            run: None,
         })
     }
 
@@ -597,6 +652,8 @@ impl<'a> Tables<'a> {
             submissions,
             suggestions: SuggestionTable::Frame(suggestions),
             cadres,
+            // A selection is frames only (its submissions' reasons as the frame had them).
+            run: None,
         })
     }
 }

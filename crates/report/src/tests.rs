@@ -242,15 +242,38 @@ fn parquet_round_trip_keeps_every_table() {
     let back = Tables::read_parquet(dir.path()).unwrap();
     let frame = |t: &Tables| t.suggestions.to_frame().unwrap();
     assert!(frame(&back).equals_missing(&frame(&t)));
-    assert!(back.submissions.equals_missing(&t.submissions));
     assert!(back.topics.equals(&t.topics));
     assert_eq!(back.cadres.height(), 1);
-    // Written a few rows (one row group) at a time, the suggestions read back the same.
+    // The run's own submissions frame holds the reasons of the submissions sent back only (the
+    // digest quotes no others); the Parquet copy holds every row's, and is otherwise the frame.
+    let reasons = |df: &polars::prelude::DataFrame| -> Vec<String> {
+        crate::tables::strs(df, "reasons")
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (held, kept) = (reasons(&t.submissions), reasons(&back.submissions));
+    let want: Vec<String> = r
+        .assessments
+        .iter()
+        .map(|a| {
+            let all: Vec<&str> = a.reasons.iter().map(|x| x.text.as_str()).collect();
+            all.join("\n")
+        })
+        .collect();
+    assert_eq!(kept, want);
+    assert_eq!(held, ["", "", want[2].as_str()]);
+    let without = |df: &polars::prelude::DataFrame| df.drop("reasons").unwrap();
+    assert!(without(&back.submissions).equals_missing(&without(&t.submissions)));
+    // Written a few rows (one row group) at a time, the suggestions and the submissions read
+    // back the same.
     let small = tempfile::tempdir().unwrap();
     t.write_parquet_in(small.path(), 2).unwrap();
     let batched = Tables::read_parquet(small.path()).unwrap();
     assert!(frame(&batched).equals_missing(&frame(&t)));
-    assert!(r.suggestions.len() > 4, "several row groups");
+    assert!(batched.submissions.equals_missing(&back.submissions));
+    assert!(r.suggestions.len() > 4 && r.subs.len() > 2, "several row groups");
     // A missing table is a Chinese message naming the file.
     std::fs::remove_file(dir.path().join("topics.parquet")).unwrap();
     let e = Tables::read_parquet(dir.path()).unwrap_err().to_string();
@@ -270,6 +293,9 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
     source.place = "".into();
     r.suggestions[1].source = std::sync::Arc::new(source);
     r.suggestions[1].places = vec!["石桥村".into(), "白沙镇".into()];
+    // A text that passed and that the reviewer sent back: the digest quotes its reasons too.
+    r.reviews
+        .insert("a".into(), ("改为退回重写".into(), "退回重写".into()));
     let t = tables(&r);
     assert!(matches!(t.suggestions, SuggestionTable::Rows(_)));
     let dir = tempfile::tempdir().unwrap();
@@ -287,6 +313,15 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
         let of = |t: &Tables| Digest::build(&t.select(&f).unwrap(), &facts, "全部").unwrap();
         let (rows, parquet) = (of(&t), of(&back));
         assert!(rows.overview.suggestions > 0);
+        let sent_back: Vec<(&str, usize)> = rows
+            .redo
+            .iter()
+            .map(|x| (x.path.as_str(), x.reasons.len()))
+            .collect();
+        assert!(
+            sent_back.len() == 2 && sent_back.iter().all(|(_, n)| *n > 0),
+            "{sent_back:?}"
+        );
         if f.is_empty() {
             let road = rows.topics.iter().find(|t| t.id == "T0001").unwrap();
             assert!(
