@@ -414,9 +414,15 @@ mod tests {
         // Detached, it keeps its words and no longer holds the whole text.
         let held = arcstr::ArcStr::strong_count(&whole.0).expect("made at run time");
         let mut own = e.clone();
-        assert_eq!(arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"), held + 1);
+        assert_eq!(
+            arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"),
+            held + 1
+        );
         own.detach();
-        assert_eq!(arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"), held);
+        assert_eq!(
+            arcstr::ArcStr::strong_count(&whole.0).expect("made at run time"),
+            held
+        );
         assert_eq!(own, e);
         // Not on a character boundary, or past the end: refused, as slicing would be.
         assert!(std::panic::catch_unwind(|| Excerpt::of(&whole, 1, 3)).is_err());

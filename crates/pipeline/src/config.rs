@@ -60,8 +60,9 @@ pub struct PipelineConfig {
     pub cache: bool,
     /// Megabytes of text a run holds in memory from start to end: above this (a run into an
     /// output folder reading more text), the texts move to a temporary file in the output
-    /// folder once they have been read, and later steps read them back one at a time (1M
-    /// documents, 1.7 GB of text: less memory, a little slower). 0 = always (default 1024).
+    /// folder as soon as the cache has keyed them, before the reading pass, and every step
+    /// reads them back one at a time (1M documents, 1.7 GB of text: less memory, a little
+    /// slower). 0 = always (default 1024).
     pub texts_in_memory_mb: u64,
     /// How files are read.
     pub ingest: IngestConfig,

@@ -164,8 +164,8 @@ pub struct Counts {
     pub skipped_outputs: Vec<String>,
     /// Bytes of text ingested (UTF-8).
     pub text_bytes: usize,
-    /// Whether the texts left memory once read, for a temporary file in the output folder
-    /// (more than `texts_in_memory_mb` of them).
+    /// Whether the texts left memory before the reading pass, for a temporary file in the
+    /// output folder (more than `texts_in_memory_mb` of them).
     pub texts_in_file: bool,
     /// Sentences (when the text stage ran).
     pub sentences: usize,
@@ -417,7 +417,7 @@ impl Pipeline {
     }
 
     /// [`Pipeline::execute`], never reading the folders in `exclude` (the run's own outputs).
-    /// With `keep_out` (the output folder), the texts leave memory once read
+    /// With `keep_out` (the output folder), the texts leave memory before the reading pass
     /// ([`crate::texts::Kept`]) when the text stage runs (its counts stand in for the texts where
     /// the digest counts characters).
     fn execute_excluding(
@@ -484,7 +484,8 @@ impl Pipeline {
                         let (Some(d), Some(_)) = (data.as_mut(), self.segmenter.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        let read = self.read_once(&mut reading, d, cache, progress, stage, keep_out);
+                        let read =
+                            self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (stats, reuse) = read.stats.take().expect("read for the text stage");
                         keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         if let Some(u) = cache_use.as_mut() {
@@ -497,7 +498,8 @@ impl Pipeline {
                             return Err(missing(stage));
                         };
                         d.references = self.references(&mut d.ingest.errors)?;
-                        let read = self.read_once(&mut reading, d, cache, progress, stage, keep_out);
+                        let read =
+                            self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
                         keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
@@ -549,7 +551,8 @@ impl Pipeline {
                         let (Some(d), Some(sg)) = (data.as_mut(), self.suggester.as_ref()) else {
                             return Err(missing(stage));
                         };
-                        let read = self.read_once(&mut reading, d, cache, progress, stage, keep_out);
+                        let read =
+                            self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (found, reuse) = read.found.take().expect("read for the suggest stage");
                         keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         let empty = read.empty.take().unwrap_or_default();
@@ -812,9 +815,10 @@ pub(crate) fn read_references(
     }
 }
 
-/// Once the texts have been read (the first of the text, score and suggest stages reads them
-/// all), they leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]), once,
-/// when there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`).
+/// The texts leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]), once,
+/// when there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`): before
+/// the reading pass (once the cache has keyed them), or else after the first stage that
+/// reads them.
 fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory_mb: u64) {
     if let (Some(dir), None) = (keep_out, &d.kept) {
         let bytes: u64 = d

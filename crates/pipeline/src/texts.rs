@@ -1,12 +1,14 @@
-//! A run's texts kept out of memory once each has been read.
+//! A run's texts kept out of memory.
 //!
-//! After the reading pass (segmentation, analysis, extraction) every later step reads a
-//! submission's text only now and then: copy detection fingerprints each text once and verifies a
-//! few pairs, judgement quotes sentences, the suggestions copy their own words, and the outputs
-//! write each text once (the JSON lines, the index). Held in memory all that time the texts were
-//! the largest single part of a large run (1M documents: 1.7 GB of 6.5 GB). They go to an
-//! unnamed file in the output folder instead (deleted when the run ends, however it ends) and
-//! are read back one at a time; the operating system's file cache, not the process, holds them.
+//! Each step reads a submission's text only now and then: the reading pass (segmentation,
+//! analysis, extraction) once, copy detection fingerprints each text once and verifies a few
+//! pairs, judgement quotes sentences, the suggestions copy their own words, and the outputs write
+//! each text once (the JSON lines, the index). Held in memory all that time the texts were the
+//! largest single part of a large run (1M documents: 1.7 GB of 6.5 GB), and beside the reading
+//! pass's results they were its peak. They go to an unnamed file in the output folder instead
+//! (deleted when the run ends, however it ends) as soon as the cache has keyed them, before the
+//! reading pass, and are read back one at a time; the operating system's file cache, not the
+//! process, holds them.
 
 use diaoyan_model::{Shared, Submission, Texts};
 use std::borrow::Cow;

@@ -516,9 +516,9 @@ impl<'a> Tables<'a> {
                             submissions_frame(p, r, Reasons::All)
                         })
                     }
-                    Source::Suggestions(rows) => write_batches(writer, rows.len(), batch, |r| {
-                        suggestions_frame(&rows[r])
-                    }),
+                    Source::Suggestions(rows) => {
+                        write_batches(writer, rows.len(), batch, |r| suggestions_frame(&rows[r]))
+                    }
                 }
                 .map_err(&mut keep)
             })

@@ -273,7 +273,10 @@ fn parquet_round_trip_keeps_every_table() {
     let batched = Tables::read_parquet(small.path()).unwrap();
     assert!(frame(&batched).equals_missing(&frame(&t)));
     assert!(batched.submissions.equals_missing(&back.submissions));
-    assert!(r.suggestions.len() > 4 && r.subs.len() > 2, "several row groups");
+    assert!(
+        r.suggestions.len() > 4 && r.subs.len() > 2,
+        "several row groups"
+    );
     // A missing table is a Chinese message naming the file.
     std::fs::remove_file(dir.path().join("topics.parquet")).unwrap();
     let e = Tables::read_parquet(dir.path()).unwrap_err().to_string();
