@@ -555,6 +555,22 @@ fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     doc
 }
 
+/// Why writing the index failed, for a reviewer: tantivy's own words follow in brackets. Its
+/// indexing threads report a full disk only as a killed writer (a 1M run's output is ~9 GB), so
+/// that, and the system's own "no space" message, name the likely cause in Chinese.
+fn write_reason(detail: &str) -> String {
+    let lower = detail.to_lowercase();
+    if lower.contains("no space left") || lower.contains("disk full") {
+        format!("磁盘空间不足，请清理输出目录所在的磁盘后重新运行（{detail}）")
+    } else if lower.contains("index writer was killed") {
+        format!(
+            "写入中途失败，最常见的原因是磁盘空间不足，请检查输出目录所在的磁盘后重新运行（{detail}）"
+        )
+    } else {
+        detail.to_owned()
+    }
+}
+
 /// What building the index did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Built {
@@ -677,7 +693,7 @@ pub fn update<'a>(
 ) -> Result<Built> {
     let write_err = |e: &dyn std::fmt::Display| Error::Write {
         path: dir.to_path_buf(),
-        reason: e.to_string(),
+        reason: write_reason(&e.to_string()),
     };
     let parent = dir
         .parent()

@@ -987,3 +987,24 @@ fn a_remembered_value_gives_the_words_a_fresh_cut_gives() {
     assert_eq!(remembered, 3);
     assert!(kept.last.as_ref().is_some_and(|(t, _)| t == "石桥村"));
 }
+
+/// A write that fails for want of disk space says so in Chinese: tantivy reports a full disk
+/// only as a killed writer (what a 1M run into a nearly full disk gave).
+#[test]
+fn a_full_disk_is_named_in_chinese() {
+    let killed = "An error occurred in a thread: 'An index writer was killed.. A worker thread \
+                  encountered an error (io::Error most likely) or panicked.'";
+    let said = write_reason(killed);
+    assert!(
+        said.contains("磁盘空间不足") && said.contains(killed),
+        "{said}"
+    );
+    let full = "No space left on device (os error 28)";
+    assert!(
+        write_reason(full).starts_with("磁盘空间不足"),
+        "{}",
+        write_reason(full)
+    );
+    let other = "Permission denied (os error 13)";
+    assert_eq!(write_reason(other), other);
+}
