@@ -565,7 +565,7 @@ impl Digest {
 
         // Sent back, lowest score first.
         let mut redo: Vec<RedoItem> = (0..sb.height())
-            .filter(|&i| verdicts.get(i) == "退回重写" || b_review_verdict.get(i) == "退回重写")
+            .filter(|&i| sent_back(verdicts.get(i), b_review_verdict.get(i)))
             .map(|i| RedoItem {
                 path: b_path.get(i).to_owned(),
                 kind: b_kind.get(i).to_owned(),
@@ -630,6 +630,13 @@ impl Digest {
 }
 
 /// Places of a row, as a list (for renderers).
+/// Whether a submission is on the list sent back: its verdict, or the reviewer's, is 退回重写.
+/// The run's submissions frame keeps the reasons of these only ([`crate::tables`]).
+pub(crate) fn sent_back(verdict: &str, review_verdict: &str) -> bool {
+    let redo = diaoyan_model::Verdict::Redo.label();
+    verdict == redo || review_verdict == redo
+}
+
 pub(crate) fn places_text(p: &[String], n: usize) -> String {
     let mut s = p.iter().take(n).cloned().collect::<Vec<_>>().join("、");
     if p.len() > n {

@@ -243,8 +243,8 @@ fn write_batches<W: std::io::Write>(
 enum Reasons {
     /// Every submission's (the Parquet copy).
     All,
-    /// Those of the submissions sent back (their verdict, or the reviewer's, is 退回重写): the
-    /// only ones the digest quotes ([`crate::Digest::build`]); the others are empty.
+    /// Those of the submissions sent back ([`crate::digest::sent_back`]): the only ones the
+    /// digest quotes ([`crate::Digest::build`]); the others are empty.
     SentBack,
 }
 
@@ -261,7 +261,6 @@ fn submissions_frame(
     let n = subs.len();
     let reviews_of = p.reviews;
     let review = move |i: usize| reviews_of.get(subs[i].id.as_str());
-    let redo = diaoyan_model::Verdict::Redo.label();
     let verdicts = match assessments {
         Some(a) => made(n, move |i| a[i].verdict.label().into()),
         None => made(n, |_| "".into()),
@@ -273,8 +272,10 @@ fn submissions_frame(
     let reasons = match assessments {
         Some(a) => made(n, move |i| {
             let quoted = which == Reasons::All
-                || a[i].verdict.label() == redo
-                || review(i).is_some_and(|r| r.1 == redo);
+                || crate::digest::sent_back(
+                    a[i].verdict.label(),
+                    review(i).map_or("", |r| r.1.as_str()),
+                );
             if !quoted {
                 return "".into();
             }
