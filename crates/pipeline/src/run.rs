@@ -487,7 +487,6 @@ impl Pipeline {
                         let read =
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (stats, reuse) = read.stats.take().expect("read for the text stage");
-                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         if let Some(u) = cache_use.as_mut() {
                             u.text = reuse;
                         }
@@ -502,7 +501,6 @@ impl Pipeline {
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
-                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         let found = read.found.as_ref().map(|f| f.0.as_slice());
                         read.empty = Some(EmptySpans::take_from(&mut analyses, found));
                         let tick = |t| match t {
@@ -554,7 +552,6 @@ impl Pipeline {
                         let read =
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (found, reuse) = read.found.take().expect("read for the suggest stage");
-                        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
                         let empty = read.empty.take().unwrap_or_default();
                         let judged: Option<Vec<diaoyan_suggest::Judged>> =
                             d.score.as_ref().map(|s| {
@@ -640,26 +637,19 @@ impl Pipeline {
             let label = if readers > 1 { READING } else { stage.label() };
             progress.start(label, d.ingest.submissions.len() as u64);
         }
-        reading.get_or_insert_with(|| {
-            self.read(
-                d,
-                cache,
-                &|d| keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb),
-                &|| progress.advance(1),
-            )
-        })
+        reading.get_or_insert_with(|| self.read(d, cache, keep_out, &|| progress.advance(1)))
     }
 
     /// The pass of [`Pipeline::read_once`]: each stage's results kept in the cache are taken
     /// over; a text any stage must read afresh is tagged once and read by each such stage.
     ///
-    /// `keep_out` is called once the cache has keyed the texts, before the pass: it may move
-    /// them out of memory ([`RunData::kept`]), and the pass then reads each back.
+    /// Once the cache has keyed the texts, before the pass, they may leave memory for a file in
+    /// `keep_out` ([`keep_texts_out`]); the pass then reads each back.
     fn read(
         &self,
         d: &mut RunData,
         cache: Option<&crate::cache::Cache>,
-        keep_out: &dyn Fn(&mut RunData),
+        keep_out: Option<&std::path::Path>,
         tick: &(dyn Fn() + Sync),
     ) -> Reading {
         use crate::cache::{Kept, suggest_keys, text_keys};
@@ -686,7 +676,7 @@ impl Pipeline {
             },
         );
         // The cache's keys are made from the texts in memory; only then may they leave it.
-        keep_out(d);
+        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
         let (subs, kept) = (&d.ingest.submissions, d.kept());
         let (ts, ta, tf) = (ks.take(), ka.take(), kf.take());
         let read = [
@@ -815,10 +805,9 @@ pub(crate) fn read_references(
     }
 }
 
-/// The texts leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]), once,
-/// when there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`): before
-/// the reading pass (once the cache has keyed them), or else after the first stage that
-/// reads them.
+/// The texts leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]) when
+/// there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`): called once,
+/// by the reading pass, after the cache has keyed them and before any text is read.
 fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory_mb: u64) {
     if let (Some(dir), None) = (keep_out, &d.kept) {
         let bytes: u64 = d
