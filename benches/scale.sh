@@ -114,16 +114,8 @@ measure 全量运行 out
 CHANGE=$((DOCS / 200))
 rm -rf "$WORK/more"
 "$BIN" gen --docs "$CHANGE" --seed $((SEED + 1)) --out "$WORK/more" >/dev/null
-mkdir -p "$IN/补交"
-i=0
-while IFS= read -r f; do
-  i=$((i + 1))
-  cp "$f" "$IN/补交/补交$i.${f##*.}"
-done < <(find "$WORK/more" -type f -name '*.txt' | sort)
-mapfile -t texts < <(find "$IN" -type f -name '*.txt' -not -path '*/补交/*' | sort)
-for f in "${texts[@]:0:$CHANGE}"; do
-  echo "补记：三组反映灌溉水渠有2处渗漏，涉及农户6户。" >>"$f"
-done
+source benches/rerun_change.sh
+change_corpus "$IN" "$WORK/more" "$CHANGE"
 sleep 4
 measure 再次运行 out
 awk -v r="$(cat "$WORK/再次运行.wall")" -v f="$(cat "$WORK/全量运行.wall")" \

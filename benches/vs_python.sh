@@ -87,17 +87,8 @@ awk -v p="$p_wall" -v d="$d_wall" -v mb="$MB" 'BEGIN {
 CHANGE=$((DOCS / 200))
 if [ "$CHANGE" -gt 0 ]; then
   "$VENV/bin/python" "$BASE/make_corpus.py" "$WORK/more" "$CHANGE" --seed $((SEED + 1)) >/dev/null 2>&1
-  mkdir -p "$WORK/corpus/补交"
-  i=0
-  find "$WORK/more" -type f -name '*.txt' | sort | while read -r f; do
-    i=$((i + 1))
-    cp "$f" "$WORK/corpus/补交/补交$i.txt"
-  done
-  # (No `head` in a pipeline: under pipefail its early exit would fail the script.)
-  mapfile -t texts < <(find "$WORK/corpus" -type f -name '*.txt' -not -path '*/补交/*' | sort)
-  for f in "${texts[@]:0:$CHANGE}"; do
-    echo "补记：三组反映灌溉水渠有2处渗漏，涉及农户6户。" >>"$f"
-  done
+  source benches/rerun_change.sh
+  change_corpus "$WORK/corpus" "$WORK/more" "$CHANGE"
   read -r r_wall r_peak < <(measure rerun target/release/diaoyan run --input "$WORK/corpus" --out "$WORK/out-rust" --quiet)
   printf '再次运行（新增 %s 份、改动 %s 份）：%.1f 秒，峰值 %d MB，为全量运行的 %.0f%%\n' \
     "$CHANGE" "$CHANGE" "$r_wall" $((r_peak / 1024)) "$(awk -v r="$r_wall" -v d="$d_wall" 'BEGIN { print 100 * r / d }')"
