@@ -84,6 +84,7 @@ fn suggestions(n: usize) -> Vec<Suggestion> {
                     date: format!("2023-09-{:02}", 1 + i % 28).into(),
                     likes: 0,
                     excluded: None,
+                    kept: Default::default(),
                 }),
                 places: Vec::new(),
                 voice: if i % 3 == 0 {

@@ -197,7 +197,7 @@ impl<'a> Entry<'a> {
             issue: s.issue.as_deref().unwrap_or(""),
             topic: s.topic.as_deref().unwrap_or(""),
             title,
-            text: std::borrow::Cow::Borrowed(&s.text),
+            text: s.read(),
         }
     }
 }

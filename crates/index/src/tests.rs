@@ -14,6 +14,7 @@ fn sugg(id: &str, place: &str, date: &str, theme: &str, text: &str) -> Suggestio
             date: date.into(),
             likes: 0,
             excluded: None,
+            kept: Default::default(),
         }),
         places: Vec::new(),
         voice: Voice::People,

@@ -346,8 +346,9 @@ pub(crate) fn write_all(
             s.text = Default::default();
         }
         // A suggestion's words are a part of its submission's text (`diaoyan_model::Excerpt`):
-        // each keeps a copy of its own words from here on, so the texts themselves go (1M
-        // documents: 1.7 GB of texts, 0.66 GB of suggestions' words).
+        // each keeps a copy of its own words from here on, so the texts themselves go. (A run
+        // whose texts are kept out of memory never held them: its suggestions read their words
+        // there, and have nothing to detach.)
         if let Some(sg) = d.suggest.as_mut() {
             sg.suggestions.iter_mut().for_each(|g| g.text.detach());
         }
@@ -757,7 +758,7 @@ fn suggestions_rows(suggestions: &[diaoyan_model::Suggestion]) -> Rows<'_> {
                 s.source.date.to_string(),
                 s.voice.label().to_owned(),
                 s.source.subject.to_string(),
-                s.text.to_string(),
+                s.read().into_owned(),
                 s.theme_group.to_string(),
                 s.theme.to_string(),
                 s.issue.as_deref().unwrap_or_default().to_owned(),

@@ -245,8 +245,9 @@ pub struct RunData {
     /// How the stages used the per-text cache (runs into an output folder only).
     pub cache: Option<crate::cache::CacheUse>,
     /// The submissions' texts, when a run into an output folder moved them out of memory after
-    /// reading them ([`RunData::text`] reads them either way).
-    kept: Option<crate::texts::Kept>,
+    /// reading them ([`RunData::text`] reads them either way). Shared with the suggestions,
+    /// which read their words there ([`diaoyan_model::Suggestion::read`]).
+    kept: Option<std::sync::Arc<crate::texts::Kept>>,
 }
 
 impl RunData {
@@ -261,7 +262,14 @@ impl RunData {
 
     /// Where the texts are, when they left memory.
     pub(crate) fn kept(&self) -> Option<&dyn diaoyan_model::Texts> {
-        self.kept.as_ref().map(|k| k as &dyn diaoyan_model::Texts)
+        self.kept.as_deref().map(|k| k as &dyn diaoyan_model::Texts)
+    }
+
+    /// [`RunData::kept`], shared.
+    fn kept_shared(&self) -> Option<std::sync::Arc<dyn diaoyan_model::Texts>> {
+        self.kept
+            .clone()
+            .map(|k| k as std::sync::Arc<dyn diaoyan_model::Texts>)
     }
 }
 
@@ -584,7 +592,7 @@ impl Pipeline {
                         }
                         d.suggest = Some(sg.run_found_kept(
                             subs,
-                            d.kept(),
+                            d.kept_shared(),
                             found,
                             judged.as_deref(),
                             &tick,
@@ -817,7 +825,7 @@ fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory
             .map(|s| s.text.len() as u64)
             .sum();
         if bytes > in_memory_mb.saturating_mul(1 << 20) {
-            d.kept = crate::texts::Kept::take(&mut d.ingest.submissions, dir);
+            d.kept = crate::texts::Kept::take(&mut d.ingest.submissions, dir).map(Into::into);
         }
     }
 }

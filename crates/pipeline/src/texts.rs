@@ -2,8 +2,9 @@
 //!
 //! Each step reads a submission's text only now and then: the reading pass (segmentation,
 //! analysis, extraction) once, copy detection fingerprints each text once and verifies a few
-//! pairs, judgement quotes sentences, the suggestions copy their own words, and the outputs write
-//! each text once (the JSON lines, the index). Held in memory all that time the texts were the
+//! pairs, judgement quotes sentences, the suggestions read their own words (clustering, titles,
+//! the lists, the index, the digest: [`diaoyan_model::Suggestion::read`], a byte range each), and
+//! the outputs write each text once (the JSON lines, the index). Held in memory all that time the texts were the
 //! largest single part of a large run (1M documents: 1.7 GB of 6.5 GB), and beside the reading
 //! pass's results they were its peak. They go to an unnamed file in the output folder instead
 //! (deleted when the run ends, however it ends) as soon as the cache has keyed them, before the
@@ -56,12 +57,23 @@ impl Texts for Kept {
     /// Panics when the file written a moment ago cannot be read back (it was removed, or the
     /// disk failed): the run stops and the previous outputs stay as they were.
     fn text(&self, i: usize) -> Cow<'_, str> {
+        let len = self.at[i].1 as usize;
+        self.part(i, 0..len)
+    }
+
+    /// Reads those bytes only (a suggestion's words, not its whole submission).
+    fn part(&self, i: usize, range: std::ops::Range<usize>) -> Cow<'_, str> {
         let (pos, len) = self.at[i];
-        let mut buf = vec![0u8; len as usize];
-        read_exact_at(&self.file, &mut buf, pos).unwrap_or_else(|e| {
+        assert!(
+            range.start <= range.end && range.end <= len as usize,
+            "a part of text {i} ({range:?}) within its {len} bytes"
+        );
+        let mut buf = vec![0u8; range.len()];
+        read_exact_at(&self.file, &mut buf, pos + range.start as u64).unwrap_or_else(|e| {
             panic!("无法读回输出目录中暂存的材料文本（{e}），本次运行中止，原有输出不变")
         });
-        // Written from a `str` a moment ago: valid UTF-8 unless the disk changed it.
+        // Written from a `str` a moment ago, and cut on its character boundaries: valid UTF-8
+        // unless the disk changed it.
         Cow::Owned(
             String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()),
         )
@@ -115,10 +127,15 @@ mod tests {
             "the texts left memory"
         );
         assert_eq!(kept.bytes(), texts.iter().map(|t| t.len()).sum::<usize>());
-        // Read back in any order, any number of times.
+        // Read back in any order, any number of times, whole or in part.
         for i in [3, 0, 2, 1, 3] {
             assert_eq!(kept.text(i), texts[i]);
         }
+        let at = texts[3].find("机耕路").unwrap();
+        assert_eq!(kept.part(3, at..texts[3].len()), "机耕路有两处塌方。");
+        assert_eq!(kept.part(2, 1..5), "\u{1F600}");
+        assert_eq!(kept.part(0, 0..0), "");
+        assert!(std::panic::catch_unwind(|| kept.part(1, 0..texts[1].len() + 1)).is_err());
         // The file is unnamed: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

@@ -278,7 +278,7 @@ impl Digest {
         let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
         let sdates: Vec<&str> = b_date.iter().filter(|d| !d.is_empty()).collect();
         let sg = &t.suggestions;
-        let s_text = sg.strs("text")?;
+        let s_text = sg.texts()?;
         let s_author = sg.strs("author")?;
         let s_unit = sg.strs("unit")?;
         let s_date = sg.strs("date")?;
@@ -403,7 +403,7 @@ impl Digest {
             }
             source.push_str(&file);
             Quote {
-                text: s_text.get(i).to_owned(),
+                text: s_text.get(i).into_owned(),
                 source,
             }
         };
@@ -412,7 +412,7 @@ impl Digest {
         let quotes_of = |rows: &[usize], examples: &str| -> Vec<Quote> {
             let mut order: Vec<usize> = Vec::new();
             for ex in examples.split('\n').filter(|x| !x.is_empty()) {
-                if let Some(&i) = rows.iter().find(|&&i| s_text.get(i) == ex) {
+                if let Some(&i) = rows.iter().find(|&&i| s_text.is(i, ex)) {
                     order.push(i);
                 }
             }
@@ -424,7 +424,7 @@ impl Digest {
                 if out.len() == 3 {
                     break;
                 }
-                if !out.iter().any(|q| q.text == s_text.get(i)) {
+                if !out.iter().any(|q| s_text.is(i, &q.text)) {
                     out.push(quote(i));
                 }
             }

@@ -77,7 +77,6 @@ fn suggestion_field(name: &str) -> Option<fn(&Suggestion) -> &str> {
         "subject" => |x| x.source.subject.as_str(),
         "date" => |x| x.source.date.as_str(),
         "voice" => |x| x.voice.label(),
-        "text" => |x| x.text.as_str(),
         "theme_group" => |x| x.theme_group.as_str(),
         "theme" => |x| x.theme.as_str(),
         "issue" => |x| x.issue.as_deref().unwrap_or_default(),
@@ -119,11 +118,47 @@ impl SuggestionTable<'_> {
         }
     }
 
+    /// The texts (the `text` column), read in place.
+    pub(crate) fn texts(&self) -> Result<TextCol<'_>> {
+        match self {
+            Self::Frame(df) => Ok(TextCol::Strs(strs(df, "text")?)),
+            Self::Rows(r) => Ok(TextCol::Rows(r)),
+        }
+    }
+
     /// The places each suggestion names (the `places` column, split).
     pub(crate) fn places(&self) -> Result<Places<'_>> {
         match self {
             Self::Frame(df) => Ok(Places::Joined(strs(df, "places")?)),
             Self::Rows(r) => Ok(Places::Rows(r)),
+        }
+    }
+}
+
+/// The suggestions' texts: a frame's column, or the run's own suggestions, whose texts a large
+/// run reads back from outside memory one at a time ([`Suggestion::read`]).
+#[derive(Clone, Copy)]
+pub(crate) enum TextCol<'a> {
+    Strs(Strs<'a>),
+    Rows(&'a [Suggestion]),
+}
+
+impl<'a> TextCol<'a> {
+    /// Text `i` (empty past the end).
+    pub(crate) fn get(&self, i: usize) -> Cow<'a, str> {
+        match *self {
+            Self::Strs(c) => Cow::Borrowed(c.get(i)),
+            Self::Rows(r) => r.get(i).map_or(Cow::Borrowed(""), Suggestion::read),
+        }
+    }
+
+    /// Whether text `i` is `text`: a text of another length is not read.
+    pub(crate) fn is(&self, i: usize, text: &str) -> bool {
+        match *self {
+            Self::Strs(c) => c.get(i) == text,
+            Self::Rows(r) => r
+                .get(i)
+                .is_some_and(|x| x.text.range().len() == text.len() && x.read() == text),
         }
     }
 }
@@ -205,6 +240,8 @@ fn suggestions_frame(sg: &[Suggestion]) -> Result<DataFrame> {
                     name,
                     Box::new(sg.iter().map(|x| Cow::Owned(x.places.join("、")))),
                 ),
+                // Read back from outside memory where a large run keeps the texts.
+                ("text", _) => Col::Str(name, Box::new(sg.iter().map(Suggestion::read))),
                 (_, Some(f)) => Col::Str(name, Box::new(sg.iter().map(move |x| f(x).into()))),
                 (_, None) => unreachable!("every suggestion column has a field"),
             })

@@ -227,6 +227,14 @@ pub(crate) struct Space {
     pub vectors: Vec<Vector>,
 }
 
+/// The count of word `w` in `acc`, made (with a copy of the word) when first met.
+fn count<'m>(acc: &'m mut HashMap<Box<str>, WordCount>, w: &str) -> &'m mut WordCount {
+    if !acc.contains_key(w) {
+        acc.insert(w.into(), WordCount::default());
+    }
+    acc.get_mut(w).expect("just made")
+}
+
 /// What [`vectorise`] counts of a word over all documents.
 #[derive(Default, Clone, Copy)]
 struct WordCount {
@@ -239,40 +247,46 @@ struct WordCount {
 
 #[cfg(test)]
 pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
-    vectorise_with(docs.len(), |k| docs[k].clone(), &|| {}, cfg)
+    vectorise_with(docs.len(), |k, f| f(&docs[k]), &|| {}, cfg)
 }
 
-/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k)` makes when asked (twice each);
-/// `done` is called as each document's vector is made. The run keeps each suggestion's words
-/// as byte ranges (8 bytes a word) and makes its tokens (24 bytes a word) only while they are
-/// read, rather than holding every suggestion's tokens beside the vectors (1M documents: the
-/// clustering step's peak).
-pub(crate) fn vectorise_with<'a>(
+/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k, f)` makes when asked and hands to
+/// `f` (twice each); `done` is called as each document's vector is made. The run keeps each
+/// suggestion's words as byte ranges (8 bytes a word) and makes its tokens (24 bytes a word)
+/// only while they are read, rather than holding every suggestion's tokens beside the vectors
+/// (1M documents: the clustering step's peak); a large run reads the words themselves back
+/// from outside memory for the moment they are read ([`diaoyan_model::Suggestion::read`]).
+pub(crate) fn vectorise_with(
     n_docs: usize,
-    tokens: impl Fn(usize) -> Vec<Token<'a>> + Sync,
+    tokens: impl Fn(usize, &mut dyn FnMut(&[Token<'_>])) + Sync,
     done: &(dyn Fn() + Sync),
     cfg: &ClusterConfig,
 ) -> Space {
     // Each word's document frequency and whether it was ever a place or a noun, counted on
     // every worker over a share of the documents and then added up (counts and flags, so
-    // the same whatever the shares): at 1M documents one thread counting took 3 s.
-    let words: HashMap<&str, WordCount> = (0..n_docs)
+    // the same whatever the shares): at 1M documents one thread counting took 3 s. A word is
+    // copied once a share, when first met (the tokens are gone once read).
+    let words: HashMap<Box<str>, WordCount> = (0..n_docs)
         .into_par_iter()
-        .map(&tokens)
-        .fold(HashMap::default, |mut acc: HashMap<&str, WordCount>, d| {
-            let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for w in seen {
-                acc.entry(w).or_default().df += 1;
-            }
-            for &(w, p, n) in &d {
-                let e = acc.entry(w).or_default();
-                e.place |= p;
-                e.noun |= n;
-            }
-            acc
-        })
+        .fold(
+            HashMap::default,
+            |mut acc: HashMap<Box<str>, WordCount>, k| {
+                tokens(k, &mut |d| {
+                    let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
+                    seen.sort_unstable();
+                    seen.dedup();
+                    for w in seen {
+                        count(&mut acc, w).df += 1;
+                    }
+                    for &(w, p, n) in d {
+                        let e = count(&mut acc, w);
+                        e.place |= p;
+                        e.noun |= n;
+                    }
+                });
+                acc
+            },
+        )
         .reduce(HashMap::default, |a, b| {
             crate::merge_maps(a, b, |e: &mut WordCount, x| {
                 e.df += x.df;
@@ -290,7 +304,7 @@ pub(crate) fn vectorise_with<'a>(
     let mut vocab: Vec<&str> = words
         .iter()
         .filter(|(_, x)| x.df <= max_df)
-        .map(|(w, _)| *w)
+        .map(|(w, _)| &**w)
         .collect();
     vocab.sort_unstable();
     let index: HashMap<&str, u32> = vocab
@@ -303,11 +317,13 @@ pub(crate) fn vectorise_with<'a>(
         .map(|k| {
             done();
             let mut tf: HashMap<u32, f32> = HashMap::default();
-            for (w, _, _) in &tokens(k) {
-                if let Some(&i) = index.get(w) {
-                    *tf.entry(i).or_default() += 1.0;
+            tokens(k, &mut |d| {
+                for (w, _, _) in d {
+                    if let Some(&i) = index.get(w) {
+                        *tf.entry(i).or_default() += 1.0;
+                    }
                 }
-            }
+            });
             let mut terms: Vec<(u32, f32)> = tf
                 .into_iter()
                 .map(|(i, c)| {
@@ -334,8 +350,8 @@ pub(crate) fn vectorise_with<'a>(
         })
         .collect();
     Space {
-        place: vocab.iter().map(|w| words[w].place).collect(),
-        noun: vocab.iter().map(|w| words[w].noun).collect(),
+        place: vocab.iter().map(|&w| words[w].place).collect(),
+        noun: vocab.iter().map(|&w| words[w].noun).collect(),
         vocab: vocab.into_iter().map(str::to_owned).collect(),
         vectors,
     }

@@ -42,7 +42,7 @@ pub use themes::{
 pub use topics::TopicConfig;
 
 use diaoyan_model::{
-    Excerpt, Kind, Shared, ShortId, Source, Submission, Texts, Verdict, text_offset,
+    Excerpt, KeptText, Kind, Shared, ShortId, Source, Submission, Texts, Verdict, text_offset,
 };
 use diaoyan_text::{Places, Segmenter, Tagged};
 use rayon::prelude::*;
@@ -52,6 +52,7 @@ use std::collections::BTreeMap;
 /// hash for their integer and word keys, not SipHash.
 pub(crate) type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Errors building a suggester.
 #[derive(Debug, thiserror::Error)]
@@ -462,8 +463,9 @@ fn examples_of(all: &[Suggestion], central: &[usize]) -> Vec<String> {
         if examples.len() == 3 {
             break;
         }
-        if !examples.iter().any(|e| *e == *all[i].text) {
-            examples.push(all[i].text.to_string());
+        let text = all[i].read();
+        if !examples.iter().any(|e| *e == *text) {
+            examples.push(text.into_owned());
         }
     }
     examples
@@ -483,7 +485,7 @@ fn title_of(all: &[Suggestion], central: &[usize], key_words: &[&str]) -> String
     }
     central
         .first()
-        .map(|&i| tidy_title(&all[i].text))
+        .map(|&i| tidy_title(&all[i].read()))
         .unwrap_or_default()
 }
 
@@ -652,12 +654,13 @@ impl Suggester {
 
     /// One submission's suggestions from what was found in it; `judged` what scoring judged of
     /// it.
-    /// `kept` is the submission's text when it was read back from outside memory
-    /// ([`Suggester::run_found_kept`]): each suggestion then keeps a copy of its own words.
+    /// `kept` is where the submission's text is when a large run keeps it out of memory, and
+    /// its position there ([`Suggester::run_found_kept`]): each suggestion then holds the range
+    /// of its words, read there when needed ([`Suggestion::read`]).
     fn build(
         &self,
         s: &Submission,
-        kept: Option<&str>,
+        kept: Option<(&Arc<dyn Texts>, usize)>,
         f: Found,
         judged: Option<&Judged>,
     ) -> Built {
@@ -671,12 +674,19 @@ impl Suggester {
         let source = std::sync::Arc::new(Source {
             subject: subject_of(s).into(),
             excluded,
+            kept: kept.map_or_else(KeptText::default, |(t, i)| KeptText::new(t.clone(), i)),
             ..Source::of(s)
         });
         let empty: &[(u32, u32)] = match judged {
             Some(j) if s.kind != Some(Kind::Opinion) => j.empty,
             _ => &[],
         };
+        // A text kept out of memory is read back only to see whether a suggestion stands wholly
+        // in sentences judged empty.
+        let back = kept
+            .filter(|_| !empty.is_empty() && !f.pieces.is_empty())
+            .map(|(t, i)| t.text(i));
+        let text = back.as_deref().unwrap_or(&s.text);
         let suggestions = f
             .pieces
             .into_iter()
@@ -698,9 +708,9 @@ impl Suggester {
                     source: source.clone(),
                     places: named,
                     voice: p.voice,
-                    empty: within(kept.unwrap_or(&s.text), from, end, empty),
+                    empty: within(text, from, end, empty),
                     text: match kept {
-                        Some(t) => Excerpt::from(&t[from..end]),
+                        Some(_) => Excerpt::outside(from, end),
                         None => Excerpt::of(&s.text, from, end),
                     },
                     start: p.start,
@@ -732,13 +742,14 @@ impl Suggester {
         self.run_found_kept(subs, None, found, judged, tick)
     }
 
-    /// [`Suggester::run_found`] with the texts read from `texts` (aligned with `subs`), one at a
-    /// time, when a large run keeps them out of memory: each suggestion keeps a copy of its own
-    /// words (at 1M documents about 0.7 GB, against 1.7 GB of whole texts).
+    /// [`Suggester::run_found`] with the texts read from `texts` (aligned with `subs`) when a
+    /// large run keeps them out of memory: each suggestion holds only the byte range of its
+    /// words and reads them there when they are needed ([`Suggestion::read`]; at 1M documents
+    /// copies of the words were 0.75 GB, held from here to the last output).
     pub fn run_found_kept(
         &self,
         subs: &[Submission],
-        texts: Option<&dyn Texts>,
+        texts: Option<Arc<dyn Texts>>,
         found: Vec<Found>,
         judged: Option<&[Judged]>,
         tick: &(dyn Fn(Tick) + Sync),
@@ -763,9 +774,8 @@ impl Suggester {
                 .par_iter()
                 .zip(parts)
                 .map(|(s, (f, i))| {
-                    // Read back only for a submission with suggestions.
-                    let kept = texts.filter(|_| !f.pieces.is_empty()).map(|t| t.text(i));
-                    self.build(s, kept.as_deref(), f, judged.and_then(|v| v.get(i)))
+                    let kept = texts.as_ref().map(|t| (t, i));
+                    self.build(s, kept, f, judged.and_then(|v| v.get(i)))
                 })
                 .collect();
             for b in built {
@@ -786,9 +796,9 @@ impl Suggester {
         // The clustering words, borrowed from the suggestions (and their subject lines): made
         // from the kept byte ranges each time they are read, never all held at once (at 1M
         // documents every suggestion's tokens beside the vectors were the run's peak).
-        let words = |k: usize| {
+        let words = |k: usize, f: &mut dyn FnMut(&[cluster::Token])| {
             let i = active[k];
-            tokens_of(&suggestions[i].text, &spans[i].0)
+            f(&tokens_of(&suggestions[i].read(), &spans[i].0))
         };
         let subject_words = |k: usize| {
             let i = active[k];
@@ -819,7 +829,11 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys = lists::Lists::build(active.len(), |k| key_terms(&words(k)));
+        let keys = lists::Lists::build(active.len(), |k| {
+            let mut v = Vec::new();
+            words(k, &mut |d| v = key_terms(d));
+            v
+        });
         let subject_keys = lists::Lists::build(active.len(), |k| key_terms(&subject_words(k)));
         drop(index);
         drop(spans);
@@ -1449,6 +1463,92 @@ mod tests {
         let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
         let plain = sg.run_found(&subs, found, None, &|_| {});
         assert!(plain.suggestions.iter().all(|x| !x.empty));
+    }
+
+    /// A large run's texts kept out of memory: its suggestions hold no words, only their ranges,
+    /// and read them there; the clustering, the issues, the topics and every suggestion read
+    /// the same as a run whose texts are in memory.
+    #[test]
+    fn texts_kept_out_of_memory_cluster_and_read_the_same() {
+        struct Elsewhere(Vec<String>, std::sync::atomic::AtomicUsize);
+        impl Texts for Elsewhere {
+            fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+                self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                std::borrow::Cow::Owned(self.0[i].clone())
+            }
+        }
+        let hollow = "建议切实加强组织领导，营造良好氛围。";
+        let things = ["机耕路塌方", "路灯坏了", "垃圾池满了"];
+        let mut subs: Vec<Submission> = (0..9)
+            .map(|i| Submission {
+                id: format!("n{i}").into(),
+                path: format!("n{i}.txt").into(),
+                kind: Some(Kind::Note),
+                text: format!(
+                    "蹲点手记\n\n{hollow}石桥村三组{}{}处，建议尽快修复。\n",
+                    things[i % 3],
+                    i + 2
+                )
+                .into(),
+                ..Default::default()
+            })
+            .collect();
+        subs.push(row(9, "加强领导", hollow));
+        let empty: Vec<Vec<(u32, u32)>> = subs
+            .iter()
+            .map(|s| {
+                let from = s.text.find(hollow).unwrap() as u32;
+                vec![(from, from + hollow.len() as u32)]
+            })
+            .collect();
+        let judged: Vec<Judged> = empty
+            .iter()
+            .map(|e| Judged {
+                verdict: Verdict::Pass,
+                empty: e,
+            })
+            .collect();
+        let sg = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let inside = sg.run_found(&subs, found.clone(), Some(&judged), &|_| {});
+        // The texts leave the submissions, as a large run's do.
+        let kept = Arc::new(Elsewhere(
+            subs.iter().map(|s| s.text.to_string()).collect(),
+            Default::default(),
+        ));
+        for s in &mut subs {
+            s.text = Shared::default();
+        }
+        let outside = sg.run_found_kept(
+            &subs,
+            Some(kept.clone() as Arc<dyn Texts>),
+            found,
+            Some(&judged),
+            &|_| {},
+        );
+        assert!(
+            kept.1.load(std::sync::atomic::Ordering::Relaxed) > 0,
+            "the words were read where the texts are"
+        );
+        assert!(
+            inside.issues.iter().any(|i| i.mentions >= 3),
+            "{:?}",
+            inside.issues
+        );
+        assert_eq!(outside.issues, inside.issues);
+        assert_eq!(outside.topics, inside.topics);
+        assert_eq!(outside.suggestions.len(), inside.suggestions.len());
+        for (o, i) in outside.suggestions.iter().zip(&inside.suggestions) {
+            assert!(o.text.is_outside() && !i.text.is_outside());
+            assert_eq!(o.read(), i.read());
+            assert_eq!(
+                (o.empty, &o.issue, &o.topic, &o.theme, &o.places),
+                (i.empty, &i.issue, &i.topic, &i.theme, &i.places)
+            );
+        }
+        assert!(outside.suggestions.iter().any(|g| g.empty));
     }
 
     /// Reading a submission from its text tagged once gives exactly what reading it alone gives:
