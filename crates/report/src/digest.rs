@@ -1,7 +1,7 @@
 //! The digest's content as plain data, aggregated from the [`Tables`]: what every renderer
 //! (Word, web page, Markdown, Excel) lays out in its own way.
 
-use crate::tables::{Strs, counts, floats, nums, positions, strs};
+use crate::tables::{counts, floats, nums, positions, strs};
 use crate::{Facts, Result, Tables};
 use std::collections::{BTreeSet, HashMap};
 
@@ -255,27 +255,19 @@ impl Digest {
     /// Aggregates the tables.
     pub fn build(t: &Tables, facts: &Facts, scope: &str) -> Result<Self> {
         let sb = &t.submissions;
-        let verdicts = strs(sb, "verdict")?;
+        let verdicts = sb.strs("verdict")?;
         let count_v = |v: &str| verdicts.iter().filter(|x| *x == v).count();
         // The submissions' columns (and the cadres' rows) are read once.
-        let (b_path, b_kind, b_author, b_unit, b_date, b_score, b_reasons) = (
-            strs(sb, "path")?,
-            strs(sb, "kind")?,
-            strs(sb, "author")?,
-            strs(sb, "unit")?,
-            strs(sb, "date")?,
-            floats(sb, "score")?,
-            strs(sb, "reasons")?,
+        let (b_path, b_kind, b_author, b_unit, b_date, b_score) = (
+            sb.strs("path")?,
+            sb.strs("kind")?,
+            sb.strs("author")?,
+            sb.strs("unit")?,
+            sb.strs("date")?,
+            sb.scores()?,
         );
         // Reviewer decisions (absent from tables written before they existed).
-        let optional = |name: &str| -> Result<Strs> {
-            if sb.column(name).is_ok() {
-                strs(sb, name)
-            } else {
-                Ok(Strs::absent())
-            }
-        };
-        let (b_review, b_review_verdict) = (optional("review")?, optional("review_verdict")?);
+        let (b_review, b_review_verdict) = (sb.strs("review")?, sb.strs("review_verdict")?);
         let sdates: Vec<&str> = b_date.iter().filter(|d| !d.is_empty()).collect();
         let sg = &t.suggestions;
         let s_text = sg.texts()?;
@@ -331,7 +323,8 @@ impl Digest {
             })
             .collect();
         let households: u64 = cadres.iter().map(|c| u64::from(c.households)).sum();
-        let mut places: BTreeSet<String> = strs(sb, "place")?
+        let mut places: BTreeSet<String> = sb
+            .strs("place")?
             .iter()
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
@@ -346,7 +339,7 @@ impl Digest {
         let cadre_count = if cd.height() > 0 {
             cd.height()
         } else {
-            let levels = strs(sb, "level")?;
+            let levels = sb.strs("level")?;
             b_author
                 .iter()
                 .zip(levels.iter())
@@ -357,7 +350,7 @@ impl Digest {
         };
         let overview = Overview {
             submissions: sb.height(),
-            by_kind: counts(strs(sb, "kind")?)
+            by_kind: counts(sb.strs("kind")?)
                 .into_iter()
                 .map(|(k, n)| (if k.is_empty() { "其他".into() } else { k }, n))
                 .collect(),
@@ -566,26 +559,23 @@ impl Digest {
         // Sent back, lowest score first.
         let mut redo: Vec<RedoItem> = (0..sb.height())
             .filter(|&i| sent_back(verdicts.get(i), b_review_verdict.get(i)))
-            .map(|i| RedoItem {
-                path: b_path.get(i).to_owned(),
-                kind: b_kind.get(i).to_owned(),
-                author: b_author.get(i).to_owned(),
-                unit: b_unit.get(i).to_owned(),
-                date: b_date.get(i).to_owned(),
-                score: b_score[i],
-                reasons: b_reasons
-                    .get(i)
-                    .lines()
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                review: b_review.get(i).to_owned(),
+            .map(|i| -> Result<RedoItem> {
+                Ok(RedoItem {
+                    path: b_path.get(i).to_owned(),
+                    kind: b_kind.get(i).to_owned(),
+                    author: b_author.get(i).to_owned(),
+                    unit: b_unit.get(i).to_owned(),
+                    date: b_date.get(i).to_owned(),
+                    score: b_score[i],
+                    reasons: sb.reasons(i)?,
+                    review: b_review.get(i).to_owned(),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         redo.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.path.cmp(&b.path)));
 
         // Units: submissions and verdicts (polars group-by), suggestions, cadres.
-        let sub_rows = positions(strs(sb, "unit")?);
+        let sub_rows = positions(sb.strs("unit")?);
         let sug_units: HashMap<String, usize> = counts(sg.strs("unit")?).into_iter().collect();
         let cad_units: HashMap<String, usize> = counts(strs(cd, "unit")?).into_iter().collect();
         let mut unit_names: BTreeSet<String> = sub_rows.keys().cloned().collect();
@@ -631,7 +621,6 @@ impl Digest {
 
 /// Places of a row, as a list (for renderers).
 /// Whether a submission is on the list sent back: its verdict, or the reviewer's, is 退回重写.
-/// The run's submissions frame keeps the reasons of these only ([`crate::tables`]).
 pub(crate) fn sent_back(verdict: &str, review_verdict: &str) -> bool {
     let redo = diaoyan_model::Verdict::Redo.label();
     verdict == redo || review_verdict == redo

@@ -20,7 +20,7 @@ pub use digest::{
     CadreRow, Digest, FOUR_WINDS, IssueBlock, Overview, Quote, REDO_SHOWN, RedoItem,
     TOPICS_PER_THEME, ThemeBlock, TopicBlock, UnitRow,
 };
-pub use tables::{PARQUET_FILES, RunParts, SuggestionTable, Tables};
+pub use tables::{PARQUET_FILES, RunParts, SubmissionTable, SuggestionTable, Tables};
 
 use std::path::Path;
 

@@ -12,10 +12,8 @@ use std::path::Path;
 /// The tables of one run (column names are the English field names; see `ARCHITECTURE.md`).
 #[derive(Debug, Clone)]
 pub struct Tables<'a> {
-    /// One row per submission: metadata, size, and the judgement (verdict, score, reasons). In
-    /// the tables of a run ([`Tables::from_parts`]) the reasons are those of the submissions
-    /// sent back only (the digest quotes no others); the Parquet copy has every row's.
-    pub submissions: DataFrame,
+    /// One row per submission: metadata, size, and the judgement (verdict, score, reasons).
+    pub submissions: SubmissionTable<'a>,
     /// One row per suggestion.
     pub suggestions: SuggestionTable<'a>,
     /// One row per recurring issue.
@@ -24,10 +22,6 @@ pub struct Tables<'a> {
     pub topics: DataFrame,
     /// One row per cadre.
     pub cadres: DataFrame,
-    /// The stage outputs the tables were made from ([`Tables::from_parts`]): the Parquet copy of
-    /// the submissions is then written from them, with every row's reasons, while
-    /// [`Tables::submissions`] holds only the reasons the digest quotes.
-    run: Option<RunParts<'a>>,
 }
 
 /// The stage outputs a digest is made of (plain data, borrowed).
@@ -62,6 +56,104 @@ pub enum SuggestionTable<'a> {
     Frame(DataFrame),
     /// The run's suggestions, not copied.
     Rows(&'a [Suggestion]),
+}
+
+/// The submissions table: read back from Parquet, or the run's own submissions (with their
+/// judgements and the reviewers' decisions) read where they are. A frame of them was about 690
+/// bytes a row: 0.7 GB at a million documents, held through the digest, the run's peak then.
+#[derive(Debug, Clone)]
+pub enum SubmissionTable<'a> {
+    /// Read back from `submissions.parquet` (or narrowed by a [`Filter`]).
+    Frame(DataFrame),
+    /// The run's submissions, not copied.
+    Rows(RunParts<'a>),
+}
+
+/// How a string column of the submissions table reads from a submission (the judgement's and
+/// the reviewers' columns are read from those: [`SubmissionTable::strs`]).
+fn submission_field(name: &str) -> Option<fn(&Submission) -> &str> {
+    Some(match name {
+        "id" => |x| x.id.as_str(),
+        "path" => |x| x.path.as_str(),
+        "kind" => |x| x.kind.map_or("", |k| k.label()),
+        "author" => |x| x.author.as_str(),
+        "unit" => |x| x.unit.as_str(),
+        "level" => |x| x.level.map_or("", |l| l.label()),
+        "place" => |x| x.place.as_str(),
+        "date" => |x| x.date.as_str(),
+        "title" => |x| x.title.as_str(),
+        _ => return None,
+    })
+}
+
+impl SubmissionTable<'_> {
+    /// Number of submissions.
+    pub fn height(&self) -> usize {
+        match self {
+            Self::Frame(df) => df.height(),
+            Self::Rows(p) => p.submissions.len(),
+        }
+    }
+
+    /// The table as a polars frame (the run's rows copied into one, with every reason).
+    pub fn to_frame(&self) -> Result<DataFrame> {
+        match self {
+            Self::Frame(df) => Ok(df.clone()),
+            Self::Rows(p) => submissions_frame(p, 0..p.submissions.len()),
+        }
+    }
+
+    /// A string column, read in place; a review column a table lacks (written before reviews
+    /// existed) reads as empty values.
+    pub(crate) fn strs(&self, name: &str) -> Result<Strs<'_>> {
+        match self {
+            Self::Frame(df) if name.starts_with("review") && df.column(name).is_err() => {
+                Ok(Strs::Absent)
+            }
+            Self::Frame(df) => strs(df, name),
+            Self::Rows(p) => match (name, submission_field(name)) {
+                (_, Some(f)) => Ok(Strs::Subs(p.submissions, f)),
+                ("verdict", _) => Ok(p.assessments.map_or(Strs::Absent, Strs::Verdicts)),
+                ("review", _) => Ok(Strs::Reviews(p.submissions, p.reviews, false)),
+                ("review_verdict", _) => Ok(Strs::Reviews(p.submissions, p.reviews, true)),
+                _ => Err(Error::frame(format!("no column {name}"))),
+            },
+        }
+    }
+
+    /// The scores (one decimal; NaN where there is none).
+    pub(crate) fn scores(&self) -> Result<Vec<f64>> {
+        match self {
+            Self::Frame(df) => floats(df, "score"),
+            Self::Rows(p) => Ok(match p.assessments {
+                Some(a) => a.iter().map(|x| score_of(x.score)).collect(),
+                None => vec![f64::NAN; p.submissions.len()],
+            }),
+        }
+    }
+
+    /// Why submission `i` was judged as it was, one reason a line.
+    pub(crate) fn reasons(&self, i: usize) -> Result<Vec<String>> {
+        let lines = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        match self {
+            Self::Frame(df) => Ok(lines(strs(df, "reasons")?.get(i))),
+            Self::Rows(p) => Ok(p
+                .assessments
+                .and_then(|a| a.get(i))
+                .map(|a| a.reasons.iter().flat_map(|r| lines(&r.text)).collect())
+                .unwrap_or_default()),
+        }
+    }
+}
+
+/// A score as the tables hold it: one decimal.
+fn score_of(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 /// How a string column of the suggestions table reads from a suggestion (`places` is a list:
@@ -275,23 +367,9 @@ fn write_batches<W: std::io::Write>(
     batched.finish().map(|_| ())
 }
 
-/// Which reasons the submissions frame holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reasons {
-    /// Every submission's (the Parquet copy).
-    All,
-    /// Those of the submissions sent back ([`crate::digest::sent_back`]): the only ones the
-    /// digest quotes ([`crate::Digest::build`]); the others are empty.
-    SentBack,
-}
-
 /// Rows `rows` of the run's submissions as a frame (the columns made as the frame is built: at a
 /// million documents the joined reasons alone were ~0.4 GB held beside it).
-fn submissions_frame(
-    p: &RunParts<'_>,
-    rows: std::ops::Range<usize>,
-    which: Reasons,
-) -> Result<DataFrame> {
+fn submissions_frame(p: &RunParts<'_>, rows: std::ops::Range<usize>) -> Result<DataFrame> {
     let subs = &p.submissions[rows.clone()];
     let assessments = p.assessments.map(|a| &a[rows.clone()]);
     let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
@@ -303,19 +381,11 @@ fn submissions_frame(
         None => made(n, |_| "".into()),
     };
     let scores: Vec<f64> = match assessments {
-        Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
+        Some(a) => a.iter().map(|x| score_of(x.score)).collect(),
         None => vec![f64::NAN; n],
     };
     let reasons = match assessments {
         Some(a) => made(n, move |i| {
-            let quoted = which == Reasons::All
-                || crate::digest::sent_back(
-                    a[i].verdict.label(),
-                    review(i).map_or("", |r| r.1.as_str()),
-                );
-            if !quoted {
-                return "".into();
-            }
             a[i].reasons
                 .iter()
                 .map(|r| r.text.as_str())
@@ -386,11 +456,10 @@ impl<'a> Tables<'a> {
         Self::around(p, SuggestionTable::Rows(p.suggestions))
     }
 
-    /// The tables around a suggestions table already made. The submissions' reasons are those
-    /// of the submissions sent back only ([`Reasons::SentBack`]): the digest quotes no others,
-    /// and at a million documents all of them were ~0.36 GB of the frame, at the run's peak.
+    /// The tables around a suggestions table already made; the submissions are read where they
+    /// are ([`SubmissionTable::Rows`]).
     fn around(p: &RunParts<'a>, suggestions: SuggestionTable<'a>) -> Result<Self> {
-        let submissions = submissions_frame(p, 0..p.submissions.len(), Reasons::SentBack)?;
+        let submissions = SubmissionTable::Rows(*p);
 
         let is = p.issues;
         let i = |f: fn(&Issue) -> Cow<'_, str>| each(is, f);
@@ -501,7 +570,6 @@ impl<'a> Tables<'a> {
             issues,
             topics,
             cadres,
-            run: Some(*p),
         })
     }
 
@@ -522,9 +590,9 @@ impl<'a> Tables<'a> {
             Submissions(&'t RunParts<'t>),
             Suggestions(&'t [Suggestion]),
         }
-        let submissions = match &self.run {
-            Some(p) => Source::Submissions(p),
-            None => Source::Frame(&self.submissions),
+        let submissions = match &self.submissions {
+            SubmissionTable::Rows(p) => Source::Submissions(p),
+            SubmissionTable::Frame(df) => Source::Frame(df),
         };
         let suggestions = match &self.suggestions {
             SuggestionTable::Frame(df) => Source::Frame(df),
@@ -551,7 +619,7 @@ impl<'a> Tables<'a> {
                     // Streamed into the file: a million rows' Parquet is never one buffer.
                     Source::Submissions(p) => {
                         write_batches(writer, p.submissions.len(), batch, |r| {
-                            submissions_frame(p, r, Reasons::All)
+                            submissions_frame(p, r)
                         })
                     }
                     Source::Suggestions(rows) => {
@@ -586,12 +654,11 @@ impl<'a> Tables<'a> {
                 })
         };
         Ok(Tables {
-            submissions: read(PARQUET_FILES[0])?,
+            submissions: SubmissionTable::Frame(read(PARQUET_FILES[0])?),
             suggestions: SuggestionTable::Frame(read(PARQUET_FILES[1])?),
             issues: read(PARQUET_FILES[2])?,
             topics: read(PARQUET_FILES[3])?,
             cadres: read(PARQUET_FILES[4])?,
-            run: None,
         })
     }
 
@@ -632,7 +699,7 @@ impl<'a> Tables<'a> {
             Ok(())
         };
         check(&f.themes, "主题", true, &[themes, groups])?;
-        let sub_units = strs(&self.submissions, "unit")?;
+        let sub_units = self.submissions.strs("unit")?;
         check(&f.units, "单位", false, &[units, sub_units])?;
         let in_dates = |d: &str| {
             (f.from.is_none() && f.to.is_none())
@@ -667,11 +734,11 @@ impl<'a> Tables<'a> {
             )));
         }
         let sb = &self.submissions;
-        let (sp, su, sd) = (strs(sb, "place")?, strs(sb, "unit")?, strs(sb, "date")?);
+        let (sp, su, sd) = (sb.strs("place")?, sb.strs("unit")?, sb.strs("date")?);
         let mask: BooleanChunked = (0..sb.height())
             .map(|i| place_ok(sp.get(i), "") && unit_ok(su.get(i)) && in_dates(sd.get(i)))
             .collect();
-        let submissions = sb.filter(&mask).map_err(Error::frame)?;
+        let submissions = sb.to_frame()?.filter(&mask).map_err(Error::frame)?;
         let cd = &self.cadres;
         let (cp, cu) = (strs(cd, "place")?, strs(cd, "unit")?);
         let mask: BooleanChunked = (0..cd.height())
@@ -687,11 +754,9 @@ impl<'a> Tables<'a> {
         Ok(Self {
             issues: keep_ids("issue", &self.issues)?,
             topics: keep_ids("topic", &self.topics)?,
-            submissions,
+            submissions: SubmissionTable::Frame(submissions),
             suggestions: SuggestionTable::Frame(suggestions),
             cadres,
-            // A selection is frames only (its submissions' reasons as the frame had them).
-            run: None,
         })
     }
 }
@@ -707,19 +772,32 @@ pub(crate) enum Strs<'a> {
     Chunked(&'a StringChunked),
     /// A field of the run's own suggestions.
     Rows(&'a [Suggestion], fn(&Suggestion) -> &str),
+    /// A field of the run's own submissions.
+    Subs(&'a [Submission], fn(&Submission) -> &str),
+    /// The run's verdicts.
+    Verdicts(&'a [Assessment]),
+    /// A reviewer's decision on each of the run's submissions (what they decided, or with
+    /// `true` the verdict that now holds), empty where there is none.
+    Reviews(
+        &'a [Submission],
+        &'a HashMap<String, (String, String)>,
+        bool,
+    ),
 }
 
 impl<'a> Strs<'a> {
-    /// A column of empty values.
-    pub(crate) fn absent() -> Self {
-        Self::Absent
-    }
     /// Value `i`.
     pub(crate) fn get(&self, i: usize) -> &'a str {
         match *self {
             Self::Absent => "",
             Self::Chunked(c) => c.get(i).unwrap_or(""),
             Self::Rows(r, f) => r.get(i).map_or("", f),
+            Self::Subs(r, f) => r.get(i).map_or("", f),
+            Self::Verdicts(a) => a.get(i).map_or("", |x| x.verdict.label()),
+            Self::Reviews(r, reviews, held) => r
+                .get(i)
+                .and_then(|x| reviews.get(x.id.as_str()))
+                .map_or("", |(what, verdict)| if held { verdict } else { what }),
         }
     }
     /// The values in order.
@@ -728,6 +806,12 @@ impl<'a> Strs<'a> {
             Self::Absent => Box::new(std::iter::empty()),
             Self::Chunked(c) => Box::new(c.iter().map(|x| x.unwrap_or(""))),
             Self::Rows(r, f) => Box::new(r.iter().map(f)),
+            Self::Subs(r, f) => Box::new(r.iter().map(f)),
+            Self::Verdicts(a) => Box::new(a.iter().map(|x| x.verdict.label())),
+            Self::Reviews(r, ..) => {
+                let col = *self;
+                Box::new((0..r.len()).map(move |i| col.get(i)))
+            }
         }
     }
 }

@@ -234,7 +234,9 @@ fn tables(r: &Run) -> Tables<'_> {
 
 #[test]
 fn parquet_round_trip_keeps_every_table() {
-    let r = run();
+    let mut r = run();
+    r.reviews
+        .insert("a".into(), ("改为退回重写".into(), "退回重写".into()));
     let t = tables(&r);
     let dir = tempfile::tempdir().unwrap();
     let names = t.write_parquet(dir.path()).unwrap();
@@ -244,35 +246,70 @@ fn parquet_round_trip_keeps_every_table() {
     assert!(frame(&back).equals_missing(&frame(&t)));
     assert!(back.topics.equals(&t.topics));
     assert_eq!(back.cadres.height(), 1);
-    // The run's own submissions frame holds the reasons of the submissions sent back only (the
-    // digest quotes no others); the Parquet copy holds every row's, and is otherwise the frame.
-    let reasons = |df: &polars::prelude::DataFrame| -> Vec<String> {
-        crate::tables::strs(df, "reasons")
+    // The run's submissions are read where they are: every column, score and reason reads as
+    // the Parquet copy's (which holds every row's reasons).
+    let (rows, copy) = (&t.submissions, &back.submissions);
+    assert!(matches!(rows, crate::tables::SubmissionTable::Rows(_)));
+    assert!(matches!(copy, crate::tables::SubmissionTable::Frame(_)));
+    assert!(
+        copy.to_frame()
+            .unwrap()
+            .equals_missing(&rows.to_frame().unwrap())
+    );
+    for name in [
+        "id",
+        "path",
+        "kind",
+        "author",
+        "unit",
+        "level",
+        "place",
+        "date",
+        "title",
+        "verdict",
+        "review",
+        "review_verdict",
+    ] {
+        let col = |t: &crate::tables::SubmissionTable| -> Vec<String> {
+            let c = t.strs(name).unwrap();
+            c.iter().map(str::to_owned).collect()
+        };
+        assert_eq!(col(rows), col(copy), "{name}");
+    }
+    let decided = rows.strs("review_verdict").unwrap();
+    assert_eq!(decided.iter().filter(|v| *v == "退回重写").count(), 1);
+    assert_eq!(rows.height(), copy.height());
+    let scores = |t: &crate::tables::SubmissionTable| -> Vec<String> {
+        t.scores()
             .unwrap()
             .iter()
-            .map(str::to_owned)
+            .map(|x| format!("{x:?}"))
             .collect()
     };
-    let (held, kept) = (reasons(&t.submissions), reasons(&back.submissions));
-    let want: Vec<String> = r
+    assert_eq!(scores(rows), scores(copy));
+    let want: Vec<Vec<String>> = r
         .assessments
         .iter()
-        .map(|a| {
-            let all: Vec<&str> = a.reasons.iter().map(|x| x.text.as_str()).collect();
-            all.join("\n")
-        })
+        .map(|a| a.reasons.iter().map(|x| x.text.clone()).collect())
         .collect();
-    assert_eq!(kept, want);
-    assert_eq!(held, ["", "", want[2].as_str()]);
-    let without = |df: &polars::prelude::DataFrame| df.drop("reasons").unwrap();
-    assert!(without(&back.submissions).equals_missing(&without(&t.submissions)));
+    assert!(want.iter().any(|w| !w.is_empty()));
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(&rows.reasons(i).unwrap(), w);
+        assert_eq!(&copy.reasons(i).unwrap(), w);
+    }
     // Written a few rows (one row group) at a time, the suggestions and the submissions read
     // back the same.
     let small = tempfile::tempdir().unwrap();
     t.write_parquet_in(small.path(), 2).unwrap();
     let batched = Tables::read_parquet(small.path()).unwrap();
     assert!(frame(&batched).equals_missing(&frame(&t)));
-    assert!(batched.submissions.equals_missing(&back.submissions));
+    assert!(
+        batched
+            .submissions
+            .to_frame()
+            .unwrap()
+            .equals_missing(&copy.to_frame().unwrap())
+    );
     assert!(
         r.suggestions.len() > 4 && r.subs.len() > 2,
         "several row groups"
