@@ -63,7 +63,7 @@ fn run(n: usize) -> Run {
                     subject: s.title.as_str().into(),
                     ..diaoyan_model::Source::of(s)
                 }),
-                places: vec![format!("第{}村{}组", i % 400, i % 9)],
+                places: vec![format!("第{}村{}组", i % 400, i % 9).into()],
                 voice: Voice::People,
                 empty: false,
                 text: format!(

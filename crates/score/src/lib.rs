@@ -286,9 +286,12 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-fn reason(code: &str, text: String, severity: Verdict) -> Reason {
+/// A reason: its code shared, its text without spare capacity (held for every submission
+/// until the last output).
+fn reason(code: &'static str, mut text: String, severity: Verdict) -> Reason {
+    text.shrink_to_fit();
     Reason {
-        code: code.to_owned(),
+        code: Reason::code_of(code),
         text,
         severity,
     }

@@ -110,9 +110,12 @@ fn cn_date(iso: &str) -> String {
     }
 }
 
-fn reason(code: &str, text: String, severity: Verdict) -> Reason {
+/// A reason: its code shared, its text without spare capacity (held for every submission
+/// until the last output).
+fn reason(code: &'static str, mut text: String, severity: Verdict) -> Reason {
+    text.shrink_to_fit();
     Reason {
-        code: code.to_owned(),
+        code: Reason::code_of(code),
         text,
         severity,
     }
