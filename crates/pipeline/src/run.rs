@@ -511,6 +511,16 @@ impl Pipeline {
                             read.analyses.take().expect("read for the score stage");
                         let found = read.found.as_ref().map(|f| f.0.as_slice());
                         read.empty = Some(EmptySpans::take_from(&mut analyses, found));
+                        // A large run's findings wait in a file while copy detection and
+                        // judgement run.
+                        if let (Some(dir), true) = (keep_out, d.kept.is_some())
+                            && let Some((found, reuse)) = read.found.take()
+                        {
+                            match crate::texts::KeptFound::take(found, dir) {
+                                Ok(kept) => read.found_kept = Some((kept, reuse)),
+                                Err(found) => read.found = Some((found, reuse)),
+                            }
+                        }
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
                                 progress.advance(1)
@@ -559,7 +569,20 @@ impl Pipeline {
                         };
                         let read =
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
-                        let (found, reuse) = read.found.take().expect("read for the suggest stage");
+                        let (found, reuse) = match (read.found.take(), read.found_kept.take()) {
+                            (Some((found, reuse)), _) => {
+                                let total = found.iter().map(|f| f.pieces.len()).sum();
+                                let all: Box<dyn Iterator<Item = _>> = Box::new(found.into_iter());
+                                ((all, total), reuse)
+                            }
+                            (None, Some((kept, reuse))) => {
+                                let (count, total) = kept.counts();
+                                assert_eq!(count, d.ingest.submissions.len(), "one finding each");
+                                let all: Box<dyn Iterator<Item = _>> = Box::new(kept.read_back());
+                                ((all, total), reuse)
+                            }
+                            (None, None) => unreachable!("read for the suggest stage"),
+                        };
                         let empty = read.empty.take().unwrap_or_default();
                         let judged: Option<Vec<diaoyan_suggest::Judged>> =
                             d.score.as_ref().map(|s| {
@@ -590,10 +613,11 @@ impl Pipeline {
                         if let Some(u) = cache_use.as_mut() {
                             u.suggest = reuse;
                         }
-                        d.suggest = Some(sg.run_found_kept(
+                        d.suggest = Some(sg.run_found_from(
                             subs,
                             d.kept_shared(),
-                            found,
+                            found.0,
+                            found.1,
                             judged.as_deref(),
                             &tick,
                         ));
@@ -758,6 +782,7 @@ impl Pipeline {
             analyses,
             found,
             empty: None,
+            found_kept: None,
         }
     }
 
@@ -856,6 +881,9 @@ struct Reading {
     stats: Option<(Vec<TextStats>, Option<crate::cache::Reuse>)>,
     analyses: Option<(Vec<diaoyan_score::Analysis>, Option<crate::cache::Reuse>)>,
     found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
+    /// The same, moved to a file while copy detection and judgement run, when the run keeps
+    /// its texts out of memory ([`crate::texts::KeptFound`]).
+    found_kept: Option<(crate::texts::KeptFound, Option<crate::cache::Reuse>)>,
     /// What the score stage leaves for the suggest stage: each submission's sentences that
     /// state nothing about the place ([`diaoyan_score::Analysis::empty`]).
     empty: Option<EmptySpans>,

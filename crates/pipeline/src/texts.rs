@@ -3,10 +3,10 @@
 //! Each step reads a submission's text only now and then: the reading pass (segmentation,
 //! analysis, extraction) once, copy detection fingerprints each text once and verifies a few
 //! pairs, judgement quotes sentences, the suggestions read their own words (clustering, titles,
-//! the lists, the index, the digest: [`diaoyan_model::Suggestion::read`], a byte range each), and
-//! the outputs write each text once (the JSON lines, the index). Held in memory all that time the texts were the
-//! largest single part of a large run (1M documents: 1.7 GB of 6.5 GB), and beside the reading
-//! pass's results they were its peak. They go to an unnamed file in the output folder instead
+//! the lists, the index, the digest: [`diaoyan_model::Suggestion::read`], a byte range each),
+//! and the outputs write each text once (the JSON lines, the index). Held in memory all that
+//! time the texts were the largest single part of a large run (1M documents: 1.7 GB of 6.5 GB),
+//! and beside the reading pass's results they were its peak. They go to an unnamed file in the output folder instead
 //! (deleted when the run ends, however it ends) as soon as the cache has keyed them, before the
 //! reading pass, and are read back one at a time; the operating system's file cache, not the
 //! process, holds them.
@@ -116,6 +116,70 @@ impl Texts for Kept {
     }
 }
 
+/// What the reading pass found for the suggest stage (one [`Found`] per submission, in order),
+/// in an unnamed file while copy detection and judgement run: at 1M documents the findings
+/// (5.6 M suggestions, 57 M clustering words) were about 1 GB held idle through copy
+/// detection, the run's highest point then. Read back in order, one at a time, as the suggest
+/// stage builds its suggestions.
+pub(crate) struct KeptFound {
+    file: std::fs::File,
+    count: usize,
+    pieces: usize,
+}
+
+impl KeptFound {
+    /// Moves `found` to an unnamed file in `dir`; given back when the file cannot be written
+    /// (a full disk costs memory, never a result).
+    pub(crate) fn take(
+        found: Vec<diaoyan_suggest::Found>,
+        dir: &Path,
+    ) -> Result<KeptFound, Vec<diaoyan_suggest::Found>> {
+        let write = || -> Option<std::fs::File> {
+            let file = tempfile::tempfile_in(dir).ok()?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+            for f in &found {
+                bincode::serde::encode_into_std_write(f, &mut w, bincode::config::standard())
+                    .ok()?;
+            }
+            w.flush().ok()?;
+            drop(w);
+            Some(file)
+        };
+        match write() {
+            Some(file) => Ok(KeptFound {
+                file,
+                count: found.len(),
+                pieces: found.iter().map(|f| f.pieces.len()).sum(),
+            }),
+            None => Err(found),
+        }
+    }
+
+    /// How many findings (submissions), and how many suggestions in all.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.count, self.pieces)
+    }
+
+    /// The findings, read back in order. Panics when the file written a moment ago cannot be
+    /// read back: the run stops and the previous outputs stay as they were.
+    pub(crate) fn read_back(self) -> impl Iterator<Item = diaoyan_suggest::Found> {
+        use std::io::Seek;
+        let mut file = self.file;
+        let back = file.seek(std::io::SeekFrom::Start(0));
+        let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+        let fail = |e: &dyn std::fmt::Display| -> ! {
+            panic!("无法读回输出目录中暂存的意见摘取结果（{e}），本次运行中止，原有输出不变")
+        };
+        if let Err(e) = back {
+            fail(&e);
+        }
+        (0..self.count).map(move |_| {
+            bincode::serde::decode_from_std_read(&mut r, bincode::config::standard())
+                .unwrap_or_else(|e| fail(&e))
+        })
+    }
+}
+
 #[cfg(unix)]
 fn read_exact_at(f: &std::fs::File, buf: &mut [u8], pos: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(f, buf, pos)
@@ -192,6 +256,39 @@ mod tests {
         assert_eq!(other.text(4).len(), big.len());
         // The file is unnamed: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// Findings moved to a file read back equal, in order; a folder that cannot be written
+    /// gives them back.
+    #[test]
+    fn findings_kept_out_of_memory_read_back_the_same() {
+        let sg = diaoyan_suggest::SuggestConfig::default()
+            .build(diaoyan_text::Segmenter::builtin())
+            .unwrap();
+        let subs: Vec<Submission> = [
+            "蹲点手记\n\n群众反映石桥村三组机耕路塌方两处，建议尽快修复。\n",
+            "",
+            "座谈会记录\n\n张三：河口村垃圾池十来天才清运一次。\n李四：路灯坏了三盏。\n",
+        ]
+        .iter()
+        .map(|t| Submission {
+            text: (*t).into(),
+            ..Submission::default()
+        })
+        .collect();
+        let found: Vec<diaoyan_suggest::Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let pieces: usize = found.iter().map(|f| f.pieces.len()).sum();
+        assert!(pieces >= 2, "{found:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let kept = KeptFound::take(found.clone(), dir.path()).expect("a writable folder");
+        assert_eq!(kept.counts(), (3, pieces));
+        assert_eq!(kept.read_back().collect::<Vec<_>>(), found);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let missing = dir.path().join("gone");
+        let back = KeptFound::take(found.clone(), &missing)
+            .err()
+            .expect("given back");
+        assert_eq!(back, found);
     }
 
     #[test]

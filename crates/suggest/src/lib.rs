@@ -756,6 +756,21 @@ impl Suggester {
     ) -> SuggestOutput {
         assert_eq!(subs.len(), found.len(), "one finding per submission");
         let total: usize = found.iter().map(|f| f.pieces.len()).sum();
+        self.run_found_from(subs, texts, found.into_iter(), total, judged, tick)
+    }
+
+    /// [`Suggester::run_found_kept`] with the findings read one at a time from `found` (one
+    /// per submission, in order; `total` suggestions in all), where a large run kept them out
+    /// of memory while copy detection ran.
+    pub fn run_found_from(
+        &self,
+        subs: &[Submission],
+        texts: Option<Arc<dyn Texts>>,
+        found: impl Iterator<Item = Found>,
+        total: usize,
+        judged: Option<&[Judged]>,
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> SuggestOutput {
         let mut suggestions: Vec<Suggestion> = Vec::with_capacity(total);
         // Per suggestion: its clustering words and its submission's subject words (spans).
         let mut spans: Vec<(Box<[ClusterWord]>, u32)> = Vec::with_capacity(total);
@@ -767,9 +782,10 @@ impl Suggester {
         // Built on every worker a block of submissions at a time (ids, excerpts and places per
         // suggestion: seconds at 1M documents on one thread), gathered in order; a block's
         // parts are held twice only while they are moved.
-        let mut found = found.into_iter();
+        let mut found = found;
         for (block, from) in subs.chunks(BUILD_BLOCK).zip((0..).step_by(BUILD_BLOCK)) {
             let parts: Vec<(Found, usize)> = found.by_ref().take(block.len()).zip(from..).collect();
+            assert_eq!(parts.len(), block.len(), "one finding per submission");
             let built: Vec<Built> = block
                 .par_iter()
                 .zip(parts)
