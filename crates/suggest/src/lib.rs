@@ -1389,6 +1389,27 @@ mod tests {
         assert_eq!(issue.members.len(), members.len());
     }
 
+    /// What scoring judged of each submission: `verdict(i)`, and its empty sentences.
+    fn judged_as(empty: &[Vec<(u32, u32)>], verdict: impl Fn(usize) -> Verdict) -> Vec<Judged<'_>> {
+        empty
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Judged {
+                verdict: verdict(i),
+                empty: e,
+            })
+            .collect()
+    }
+
+    /// The default suggester, and what it finds in each of `subs`.
+    fn found_in(subs: &[Submission]) -> (Suggester, Vec<Found>) {
+        let sg = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let found = subs.iter().map(|s| sg.find(s)).collect();
+        (sg, found)
+    }
+
     fn row(i: usize, subject: &str, text: &str) -> Submission {
         Submission {
             id: format!("r{i}").into(),
@@ -1444,18 +1465,8 @@ mod tests {
         };
         let empty: Vec<Vec<(u32, u32)>> = subs.iter().map(span).collect();
         let verdict = |i: usize| if i == 3 { Verdict::Redo } else { Verdict::Pass };
-        let judged: Vec<Judged> = empty
-            .iter()
-            .enumerate()
-            .map(|(i, e)| Judged {
-                verdict: verdict(i),
-                empty: e,
-            })
-            .collect();
-        let sg = SuggestConfig::default()
-            .build(Segmenter::builtin())
-            .unwrap();
-        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let judged = judged_as(&empty, verdict);
+        let (sg, found) = found_in(&subs);
         let out = sg.run_found(&subs, found, Some(&judged), &|_| {});
         let of = |sub: &str, text: &str| {
             out.suggestions
@@ -1523,17 +1534,8 @@ mod tests {
                 vec![(from, from + hollow.len() as u32)]
             })
             .collect();
-        let judged: Vec<Judged> = empty
-            .iter()
-            .map(|e| Judged {
-                verdict: Verdict::Pass,
-                empty: e,
-            })
-            .collect();
-        let sg = SuggestConfig::default()
-            .build(Segmenter::builtin())
-            .unwrap();
-        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let judged = judged_as(&empty, |_| Verdict::Pass);
+        let (sg, found) = found_in(&subs);
         let inside = sg.run_found(&subs, found.clone(), Some(&judged), &|_| {});
         // The texts leave the submissions, as a large run's do.
         let kept = Arc::new(Elsewhere(
