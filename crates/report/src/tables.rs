@@ -111,13 +111,9 @@ impl SubmissionTable<'_> {
                 Ok(Strs::Absent)
             }
             Self::Frame(df) => strs(df, name),
-            Self::Rows(p) => match (name, submission_field(name)) {
-                (_, Some(f)) => Ok(Strs::Subs(p.submissions, f)),
-                ("verdict", _) => Ok(p.assessments.map_or(Strs::Absent, Strs::Verdicts)),
-                ("review", _) => Ok(Strs::Reviews(p.submissions, p.reviews, false)),
-                ("review_verdict", _) => Ok(Strs::Reviews(p.submissions, p.reviews, true)),
-                _ => Err(Error::frame(format!("no column {name}"))),
-            },
+            Self::Rows(p) => {
+                row_strs(p, name).ok_or_else(|| Error::frame(format!("no column {name}")))
+            }
         }
     }
 
@@ -125,10 +121,7 @@ impl SubmissionTable<'_> {
     pub(crate) fn scores(&self) -> Result<Vec<f64>> {
         match self {
             Self::Frame(df) => floats(df, "score"),
-            Self::Rows(p) => Ok(match p.assessments {
-                Some(a) => a.iter().map(|x| score_of(x.score)).collect(),
-                None => vec![f64::NAN; p.submissions.len()],
-            }),
+            Self::Rows(p) => Ok(row_scores(p)),
         }
     }
 
@@ -151,9 +144,28 @@ impl SubmissionTable<'_> {
     }
 }
 
-/// A score as the tables hold it: one decimal.
-fn score_of(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
+/// String column `name` of the run's submissions, read from the submission, its assessment or
+/// the reviewers' decisions (a verdict is empty where nothing was judged); `None` for a column
+/// they do not have as a string (`han`, `score`, `reasons`).
+fn row_strs<'a>(p: &RunParts<'a>, name: &str) -> Option<Strs<'a>> {
+    Some(match (name, submission_field(name)) {
+        (_, Some(f)) => Strs::Subs(p.submissions, f),
+        ("verdict", _) => p
+            .assessments
+            .map_or(Strs::Subs(p.submissions, |_| ""), Strs::Verdicts),
+        ("review", _) => Strs::Reviews(p.submissions, p.reviews, false),
+        ("review_verdict", _) => Strs::Reviews(p.submissions, p.reviews, true),
+        _ => return None,
+    })
+}
+
+/// The scores of the run's submissions as the tables hold them: one decimal, NaN where nothing
+/// was judged.
+fn row_scores(p: &RunParts<'_>) -> Vec<f64> {
+    match p.assessments {
+        Some(a) => a.iter().map(|x| (x.score * 10.0).round() / 10.0).collect(),
+        None => vec![f64::NAN; p.submissions.len()],
+    }
 }
 
 /// How a string column of the suggestions table reads from a suggestion (`places` is a list:
@@ -367,24 +379,22 @@ fn write_batches<W: std::io::Write>(
     batched.finish().map(|_| ())
 }
 
-/// Rows `rows` of the run's submissions as a frame (the columns made as the frame is built: at a
-/// million documents the joined reasons alone were ~0.4 GB held beside it).
+/// Rows `rows` of the run's submissions as a frame: each column read from the rows as
+/// [`SubmissionTable::Rows`] reads it, made as the frame is built (at a million documents the
+/// joined reasons alone were ~0.4 GB held beside it).
 fn submissions_frame(p: &RunParts<'_>, rows: std::ops::Range<usize>) -> Result<DataFrame> {
-    let subs = &p.submissions[rows.clone()];
-    let assessments = p.assessments.map(|a| &a[rows.clone()]);
-    let s = |f: fn(&Submission) -> Cow<'_, str>| each(subs, f);
-    let n = subs.len();
-    let reviews_of = p.reviews;
-    let review = move |i: usize| reviews_of.get(subs[i].id.as_str());
-    let verdicts = match assessments {
-        Some(a) => made(n, move |i| a[i].verdict.label().into()),
-        None => made(n, |_| "".into()),
+    let part = RunParts {
+        submissions: &p.submissions[rows.clone()],
+        stats: p.stats.map(|st| &st[rows.clone()]),
+        assessments: p.assessments.map(|a| &a[rows]),
+        ..*p
     };
-    let scores: Vec<f64> = match assessments {
-        Some(a) => a.iter().map(|x| score_of(x.score)).collect(),
-        None => vec![f64::NAN; n],
+    let n = part.submissions.len();
+    let col = |name: &'static str| {
+        let c = row_strs(&part, name).expect("a string column of the submissions");
+        Col::Str(name, Box::new(c.iter().map(Cow::Borrowed)))
     };
-    let reasons = match assessments {
+    let reasons = match part.assessments {
         Some(a) => made(n, move |i| {
             a[i].reasons
                 .iter()
@@ -395,29 +405,29 @@ fn submissions_frame(p: &RunParts<'_>, rows: std::ops::Range<usize>) -> Result<D
         }),
         None => made(n, |_| "".into()),
     };
-    let reviews = made(n, move |i| review(i).map_or("", |r| r.0.as_str()).into());
-    let review_verdicts = made(n, move |i| review(i).map_or("", |r| r.1.as_str()).into());
-    let chars: Vec<u32> = match p.stats {
-        Some(st) => st[rows].iter().map(|x| u(x.han)).collect(),
-        None => subs.iter().map(|x| u(x.text.chars().count())).collect(),
+    let chars: Vec<u32> = match part.stats {
+        Some(st) => st.iter().map(|x| u(x.han)).collect(),
+        None => part
+            .submissions
+            .iter()
+            .map(|x| u(x.text.chars().count()))
+            .collect(),
     };
-    frame(vec![
-        Col::Str("id", s(|x| x.id.as_str().into())),
-        Col::Str("path", s(|x| x.path.as_str().into())),
-        Col::Str("kind", s(|x| x.kind.map_or("", |k| k.label()).into())),
-        Col::Str("author", s(|x| x.author.as_str().into())),
-        Col::Str("unit", s(|x| x.unit.as_str().into())),
-        Col::Str("level", s(|x| x.level.map_or("", |l| l.label()).into())),
-        Col::Str("place", s(|x| x.place.as_str().into())),
-        Col::Str("date", s(|x| x.date.as_str().into())),
-        Col::Str("title", s(|x| x.title.as_str().into())),
+    let mut cols: Vec<Col> = [
+        "id", "path", "kind", "author", "unit", "level", "place", "date", "title",
+    ]
+    .into_iter()
+    .map(col)
+    .collect();
+    cols.extend([
         Col::U32("han", chars),
-        Col::Str("verdict", verdicts),
-        Col::F64("score", scores),
+        col("verdict"),
+        Col::F64("score", row_scores(&part)),
         Col::Str("reasons", reasons),
-        Col::Str("review", reviews),
-        Col::Str("review_verdict", review_verdicts),
-    ])
+        col("review"),
+        col("review_verdict"),
+    ]);
+    frame(cols)
 }
 
 /// A string column made from each of `rows` as the column is built.
