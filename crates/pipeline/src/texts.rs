@@ -44,10 +44,8 @@ impl Kept {
     /// empty. `None` when the file cannot be written: the texts then stay where they were (a
     /// full disk costs memory, never a result).
     pub(crate) fn take(subs: &mut [Submission], dir: &Path) -> Option<Kept> {
-        let file = tempfile::tempfile_in(dir).ok()?;
         let mut at = Vec::with_capacity(subs.len());
-        {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+        let file = unnamed_file(dir, |w| {
             let mut pos = 0u64;
             for s in subs.iter() {
                 let len = u32::try_from(s.text.len()).ok()?;
@@ -55,8 +53,8 @@ impl Kept {
                 at.push((pos, len));
                 pos += u64::from(len);
             }
-            w.flush().ok()?;
-        }
+            Some(())
+        })?;
         for s in subs.iter_mut() {
             s.text = Shared::default();
         }
@@ -134,18 +132,13 @@ impl KeptFound {
         found: Vec<diaoyan_suggest::Found>,
         dir: &Path,
     ) -> Result<KeptFound, Vec<diaoyan_suggest::Found>> {
-        let write = || -> Option<std::fs::File> {
-            let file = tempfile::tempfile_in(dir).ok()?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+        let file = unnamed_file(dir, |w| {
             for f in &found {
-                bincode::serde::encode_into_std_write(f, &mut w, bincode::config::standard())
-                    .ok()?;
+                bincode::serde::encode_into_std_write(f, w, bincode::config::standard()).ok()?;
             }
-            w.flush().ok()?;
-            drop(w);
-            Some(file)
-        };
-        match write() {
+            Some(())
+        });
+        match file {
             Some(file) => Ok(KeptFound {
                 file,
                 count: found.len(),
@@ -178,6 +171,21 @@ impl KeptFound {
                 .unwrap_or_else(|e| fail(&e))
         })
     }
+}
+
+/// An unnamed file in `dir` (deleted when closed, however the run ends) holding what `write`
+/// wrote through a buffer; `None` when it cannot be made or written.
+fn unnamed_file(
+    dir: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> Option<()>,
+) -> Option<std::fs::File> {
+    let file = tempfile::tempfile_in(dir).ok()?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+        write(&mut w)?;
+        w.flush().ok()?;
+    }
+    Some(file)
 }
 
 #[cfg(unix)]
