@@ -509,17 +509,14 @@ impl Pipeline {
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
                         let (mut analyses, reuse) =
                             read.analyses.take().expect("read for the score stage");
-                        let found = read.found.as_ref().map(|f| f.0.as_slice());
+                        let found = read.found.as_ref().and_then(|f| f.0.in_memory());
                         read.empty = Some(EmptySpans::take_from(&mut analyses, found));
                         // A large run's findings wait in a file while copy detection and
                         // judgement run.
                         if let (Some(dir), true) = (keep_out, d.kept.is_some())
                             && let Some((found, reuse)) = read.found.take()
                         {
-                            match crate::texts::KeptFound::take(found, dir) {
-                                Ok(kept) => read.found_kept = Some((kept, reuse)),
-                                Err(found) => read.found = Some((found, reuse)),
-                            }
+                            read.found = Some((found.keep_out(dir), reuse));
                         }
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
@@ -569,20 +566,9 @@ impl Pipeline {
                         };
                         let read =
                             self.read_once(&mut reading, d, cache, progress, stage, keep_out);
-                        let (found, reuse) = match (read.found.take(), read.found_kept.take()) {
-                            (Some((found, reuse)), _) => {
-                                let total = found.iter().map(|f| f.pieces.len()).sum();
-                                let all: Box<dyn Iterator<Item = _>> = Box::new(found.into_iter());
-                                ((all, total), reuse)
-                            }
-                            (None, Some((kept, reuse))) => {
-                                let (count, total) = kept.counts();
-                                assert_eq!(count, d.ingest.submissions.len(), "one finding each");
-                                let all: Box<dyn Iterator<Item = _>> = Box::new(kept.read_back());
-                                ((all, total), reuse)
-                            }
-                            (None, None) => unreachable!("read for the suggest stage"),
-                        };
+                        let (found, reuse) = read.found.take().expect("read for the suggest stage");
+                        let (found, count, total) = found.read_back();
+                        assert_eq!(count, d.ingest.submissions.len(), "one finding each");
                         let empty = read.empty.take().unwrap_or_default();
                         let judged: Option<Vec<diaoyan_suggest::Judged>> =
                             d.score.as_ref().map(|s| {
@@ -616,8 +602,8 @@ impl Pipeline {
                         d.suggest = Some(sg.run_found_from(
                             subs,
                             d.kept_shared(),
-                            found.0,
-                            found.1,
+                            found,
+                            total,
                             judged.as_deref(),
                             &tick,
                         ));
@@ -772,7 +758,7 @@ impl Pipeline {
             on[2].then(|| {
                 let found: Vec<diaoyan_suggest::Found> = found.into_iter().flatten().collect();
                 let reuse = kf.finish(of(2), &found, read[2]);
-                (found, reuse)
+                (Findings::Here(found), reuse)
             })
         };
         let (stats, (analyses, found)) =
@@ -782,7 +768,6 @@ impl Pipeline {
             analyses,
             found,
             empty: None,
-            found_kept: None,
         }
     }
 
@@ -880,13 +865,60 @@ fn to_read<T>(taken: &[Option<T>]) -> usize {
 struct Reading {
     stats: Option<(Vec<TextStats>, Option<crate::cache::Reuse>)>,
     analyses: Option<(Vec<diaoyan_score::Analysis>, Option<crate::cache::Reuse>)>,
-    found: Option<(Vec<diaoyan_suggest::Found>, Option<crate::cache::Reuse>)>,
-    /// The same, moved to a file while copy detection and judgement run, when the run keeps
-    /// its texts out of memory ([`crate::texts::KeptFound`]).
-    found_kept: Option<(crate::texts::KeptFound, Option<crate::cache::Reuse>)>,
+    found: Option<(Findings, Option<crate::cache::Reuse>)>,
     /// What the score stage leaves for the suggest stage: each submission's sentences that
     /// state nothing about the place ([`diaoyan_score::Analysis::empty`]).
     empty: Option<EmptySpans>,
+}
+
+/// What the reading pass found for the suggest stage, one [`diaoyan_suggest::Found`] per
+/// submission: in memory, or moved to a file while copy detection and judgement run, when the
+/// run keeps its texts out of memory ([`crate::texts::KeptFound`]).
+enum Findings {
+    Here(Vec<diaoyan_suggest::Found>),
+    Kept(crate::texts::KeptFound),
+}
+
+impl Findings {
+    /// The findings, when they are in memory.
+    fn in_memory(&self) -> Option<&[diaoyan_suggest::Found]> {
+        match self {
+            Findings::Here(found) => Some(found),
+            Findings::Kept(_) => None,
+        }
+    }
+
+    /// The findings moved to an unnamed file in `dir`, or left in memory when it cannot be
+    /// written.
+    fn keep_out(self, dir: &std::path::Path) -> Findings {
+        match self {
+            Findings::Here(found) => match crate::texts::KeptFound::take(found, dir) {
+                Ok(kept) => Findings::Kept(kept),
+                Err(found) => Findings::Here(found),
+            },
+            kept => kept,
+        }
+    }
+
+    /// The findings in order, with how many there are and how many suggestions they hold.
+    fn read_back(
+        self,
+    ) -> (
+        Box<dyn Iterator<Item = diaoyan_suggest::Found>>,
+        usize,
+        usize,
+    ) {
+        match self {
+            Findings::Here(found) => {
+                let (count, total) = (found.len(), found.iter().map(|f| f.pieces.len()).sum());
+                (Box::new(found.into_iter()), count, total)
+            }
+            Findings::Kept(kept) => {
+                let (count, total) = kept.counts();
+                (Box::new(kept.read_back()), count, total)
+            }
+        }
+    }
 }
 
 /// Each submission's empty sentences ([`diaoyan_score::Analysis::empty`]) that meet one of its
