@@ -54,6 +54,8 @@ pub(crate) struct Reading<'a> {
     /// Each file's size and times when an earlier run read it (aligned with the files; empty
     /// when there was none).
     pub known: &'a [Option<Seen>],
+    /// Where each file read is handed, as soon as it is parsed, to be kept for the next run.
+    pub keep: Option<&'a dyn crate::KeepFiles>,
 }
 
 /// The bytes fetched and not yet parsed.
@@ -168,6 +170,14 @@ fn read_within(
                     .zip(&files[from..])
                     .map(|(fetched, f)| {
                         let r = parse(f, fetched, cfg, &budget);
+                        if let ((Some((read, errors)), Some(seen)), Some(k)) = (&r, reading.keep) {
+                            k.file(crate::KeptFile {
+                                path: f.rel.clone(),
+                                seen: *seen,
+                                read: read.clone(),
+                                errors: errors.clone(),
+                            });
+                        }
                         tick(Tick::Read);
                         r
                     })
@@ -317,6 +327,7 @@ mod tests {
         let fresh = Reading {
             started: std::time::SystemTime::now(),
             known: &[],
+            keep: None,
         };
         let (results, peak) = read_within(&files, &IngestConfig::default(), &|_| {}, fresh, cap);
         assert_eq!(results.len(), files.len());

@@ -22,6 +22,8 @@
 //! [`Analysis`]: diaoyan_score::Analysis
 //! [`Found`]: diaoyan_suggest::Found
 
+mod files;
+
 use crate::PipelineConfig;
 use diaoyan_model::Submission;
 use rayon::prelude::*;
@@ -100,6 +102,12 @@ struct FileIn<K, T> {
     entries: Vec<(K, T)>,
 }
 
+/// What a cache file's contents are read from: the file after the magic, buffered.
+type Reading = std::io::BufReader<std::io::Take<std::fs::File>>;
+
+/// What a cache file's contents are written to: a buffer before the hashing writer.
+type Writing<'h, 'w> = std::io::BufWriter<&'h mut Hashing<'w>>;
+
 /// The start of every cache file (format and its version).
 const MAGIC: &[u8; 8] = b"DYCACHE2";
 
@@ -147,28 +155,42 @@ impl Cache {
 
     /// The entries of `stage`'s file under this cache's stamp (none when there is no such file
     /// or it cannot be read).
+    fn read<K: DeserializeOwned, T: DeserializeOwned>(&self, stage: &str) -> Vec<(K, T)> {
+        self.read_with(stage, |r| {
+            match bincode::serde::decode_from_std_read::<FileIn<K, T>, _, _>(
+                r,
+                bincode::config::standard(),
+            ) {
+                Ok(file) if file.stamp == self.stamp => Some(file.entries),
+                _ => None,
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    /// What `decode` makes of `stage`'s file (everything after the magic; `None` when there is
+    /// no such file, it cannot be read, or `decode` finds it is not what it expects).
     ///
     /// The file is read twice through a 1 MB buffer, never whole: first to check its hash (a
     /// file cut short or changed is not decoded), then to decode it. Reading it whole first put
     /// the file's bytes and everything decoded from them in fresh memory side by side (1M
     /// documents: a 1.94 GB memo of what each file gave), and the kernel's zeroing of those
     /// fresh pages was a third of the re-run's CPU while it loaded.
-    fn read<K: DeserializeOwned, T: DeserializeOwned>(&self, stage: &str) -> Vec<(K, T)> {
+    fn read_with<R>(
+        &self,
+        stage: &str,
+        decode: impl FnOnce(&mut Reading) -> Option<R>,
+    ) -> Option<R> {
         use std::io::{Read, Seek};
         const BUF: usize = 1 << 20;
-        let Ok(mut f) = std::fs::File::open(self.path(stage)) else {
-            return Vec::new();
-        };
-        let Some(body) = f
+        let mut f = std::fs::File::open(self.path(stage)).ok()?;
+        let body = f
             .metadata()
             .ok()
             .and_then(|m| m.len().checked_sub(8))
-            .filter(|&n| n >= MAGIC.len() as u64)
-        else {
-            return Vec::new();
-        };
+            .filter(|&n| n >= MAGIC.len() as u64)?;
         // Pass 1: the magic, then the hash of everything before the last 8 bytes (hashed the
-        // way `write` hashed it, through `Hashing`).
+        // way `write_with` hashed it, through `Hashing`).
         let verified = (|| -> std::io::Result<bool> {
             let mut head = [0u8; MAGIC.len()];
             f.read_exact(&mut head)?;
@@ -190,23 +212,13 @@ impl Cache {
             Ok(h.hash.digest().to_le_bytes() == sum)
         })();
         if !matches!(verified, Ok(true)) {
-            return Vec::new();
+            return None;
         }
         // Pass 2: decode the body, read again (the output folder is locked: nothing wrote it
         // in between).
-        if f.seek(std::io::SeekFrom::Start(MAGIC.len() as u64))
-            .is_err()
-        {
-            return Vec::new();
-        }
+        f.seek(std::io::SeekFrom::Start(MAGIC.len() as u64)).ok()?;
         let mut r = std::io::BufReader::with_capacity(BUF, f.take(body - MAGIC.len() as u64));
-        match bincode::serde::decode_from_std_read::<FileIn<K, T>, _, _>(
-            &mut r,
-            bincode::config::standard(),
-        ) {
-            Ok(file) if file.stamp == self.stamp => file.entries,
-            _ => Vec::new(),
-        }
+        decode(&mut r)
     }
 
     /// Keeps `entries` (this run's results, one per distinct key) for `stage`, replacing what
@@ -229,8 +241,19 @@ impl Cache {
 
     /// Writes a cache file atomically and removes the stage's files of other stamps.
     fn write<K: Serialize, T: Serialize>(&self, stage: &str, file: &FileOut<'_, K, T>) {
+        self.write_with(stage, |w| encode(w, file));
+    }
+
+    /// Writes `stage`'s file atomically — the magic, what `fill` writes (buffered), an xxh3 of
+    /// both — and then removes the stage's files of other stamps. Whether it was written: when
+    /// `fill` fails nothing is left behind and the file kept before stays.
+    fn write_with(
+        &self,
+        stage: &str,
+        fill: impl FnOnce(&mut Writing<'_, '_>) -> std::io::Result<()>,
+    ) -> bool {
         if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
+            return false;
         }
         let path = self.path(stage);
         let written = diaoyan_digest::write_atomic_with(&path, |w| {
@@ -240,8 +263,7 @@ impl Cache {
             };
             h.write_all(MAGIC)?;
             let mut buf = std::io::BufWriter::with_capacity(1 << 20, &mut h);
-            bincode::serde::encode_into_std_write(file, &mut buf, bincode::config::standard())
-                .map_err(std::io::Error::other)?;
+            fill(&mut buf)?;
             buf.flush()?;
             drop(buf);
             let sum = h.hash.digest().to_le_bytes();
@@ -259,71 +281,11 @@ impl Cache {
                 }
             }
         }
+        written.is_ok()
     }
 }
 
 impl Cache {
-    /// What the last run read from each input file, under this stamp (empty when nothing was
-    /// kept).
-    pub(crate) fn load_files(&self) -> diaoyan_ingest::FileMemo {
-        self.read::<u8, diaoyan_ingest::FileMemo>("files")
-            .pop()
-            .map(|(_, m)| m)
-            .unwrap_or_default()
-    }
-
-    /// [`Cache::load_files`] started now on a thread of its own; the function returned waits
-    /// for it. Ingest calls that function once the input folder is walked, so loading and
-    /// walking overlap (100,000 files: the memo took 0.42 s to load, the walk 0.34 s, one after
-    /// the other). Loaded when called if no thread can be started; a load that panicked gives
-    /// an empty memo (every file is read), as an unreadable file does. A run that stops before
-    /// calling it does not wait for the load.
-    pub(crate) fn load_files_aside(
-        &self,
-    ) -> impl FnOnce() -> diaoyan_ingest::FileMemo + Send + use<> {
-        let cache = self.clone();
-        let aside = std::thread::Builder::new()
-            .name("diaoyan-load-files".to_owned())
-            .spawn(move || cache.load_files());
-        let cache = self.clone();
-        move || match aside {
-            Ok(h) => h.join().unwrap_or_default(),
-            Err(_) => cache.load_files(),
-        }
-    }
-
-    /// Keeps what this run read from each input file for the next run.
-    fn save_files(&self, memo: &diaoyan_ingest::FileMemo) {
-        self.write(
-            "files",
-            &FileOut {
-                stamp: &self.stamp,
-                entries: vec![(0u8, memo)],
-            },
-        );
-    }
-
-    /// [`Cache::save_files`] on a thread of its own while the stages go on (at 100k files,
-    /// 190 MB); the handle is to be joined before the run ends. Saved here and now when no
-    /// thread can be started.
-    pub(crate) fn save_files_aside(
-        &self,
-        memo: diaoyan_ingest::FileMemo,
-    ) -> Option<std::thread::JoinHandle<()>> {
-        let memo = std::sync::Arc::new(memo);
-        let (cache, kept) = (self.clone(), memo.clone());
-        match std::thread::Builder::new()
-            .name("diaoyan-keep-files".to_owned())
-            .spawn(move || cache.save_files(&kept))
-        {
-            Ok(h) => Some(h),
-            Err(_) => {
-                self.save_files(&memo);
-                None
-            }
-        }
-    }
-
     /// What the last run's copy detection left under this stamp (empty when nothing was kept):
     /// the candidate pairs it verified — an entry's key is the pair's two text keys, one after
     /// the other — and every text's fingerprints.
@@ -360,6 +322,13 @@ impl Cache {
     }
 }
 
+/// One value in bincode (serde mode), as the cache's files hold them.
+fn encode<T: Serialize + ?Sized>(w: &mut Writing<'_, '_>, v: &T) -> std::io::Result<()> {
+    bincode::serde::encode_into_std_write(v, w, bincode::config::standard())
+        .map(|_| ())
+        .map_err(std::io::Error::other)
+}
+
 /// The kept result of each key (a key that occurs twice gets a clone), and how many kept results
 /// no key needs any more (their texts changed or went).
 fn take<T: Clone>(keys: &[Key], mut kept: HashMap<Key, T>) -> (Vec<Option<T>>, usize) {
@@ -394,16 +363,17 @@ pub(crate) struct Kept<T> {
 }
 
 impl<T: Serialize + DeserializeOwned + Clone> Kept<T> {
-    /// What `stage`'s cache holds for each of `subs` (nothing without a cache).
+    /// What `stage`'s cache holds for each of `texts` texts, whose keys are `keys` (nothing
+    /// without a cache; the keys are then not needed).
     pub(crate) fn load(
         cache: Option<&Cache>,
         stage: &'static str,
-        subs: &[Submission],
-        keys: fn(&[Submission]) -> Vec<Key>,
+        keys: Vec<Key>,
+        texts: usize,
     ) -> Kept<T> {
         match cache {
             Some(c) => {
-                let keys = keys(subs);
+                debug_assert_eq!(keys.len(), texts, "one key per text");
                 let (taken, unused) = take(&keys, c.load(stage));
                 Kept {
                     stage,
@@ -415,7 +385,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Kept<T> {
             None => Kept {
                 stage,
                 keys: Vec::new(),
-                taken: (0..subs.len()).map(|_| None).collect(),
+                taken: (0..texts).map(|_| None).collect(),
                 unused: 0,
             },
         }
@@ -557,7 +527,7 @@ mod tests {
             ..Submission::default()
         };
         let subs = [sub("甲"), sub("乙"), sub("甲")];
-        let mut k = Kept::<String>::load(Some(&cache), "text", &subs, text_keys);
+        let mut k = Kept::<String>::load(Some(&cache), "text", text_keys(&subs), subs.len());
         assert_eq!(k.take(), [None, None, None]);
         let reuse = k.finish(Some(&cache), &["a".into(), "b".into(), "a".into()], 3);
         assert_eq!(
@@ -570,7 +540,7 @@ mod tests {
         );
         // Next run: 乙 changed to 丁.
         let subs = [sub("甲"), sub("丁"), sub("甲")];
-        let mut k = Kept::<String>::load(Some(&cache), "text", &subs, text_keys);
+        let mut k = Kept::<String>::load(Some(&cache), "text", text_keys(&subs), subs.len());
         let taken = k.take();
         assert_eq!(taken, [Some("a".to_owned()), None, Some("a".to_owned())]);
         let reuse = k
@@ -581,7 +551,7 @@ mod tests {
         let kept: HashMap<Key, String> = cache.load("text");
         assert_eq!(kept.len(), 2, "甲 and 丁, 乙 gone");
         // Without a cache nothing is kept or saved.
-        let mut k = Kept::<String>::load(None, "text", &subs, text_keys);
+        let mut k = Kept::<String>::load(None, "text", Vec::new(), subs.len());
         assert_eq!(k.take(), [None, None, None]);
         assert_eq!(
             k.finish(None, &["x".into(), "y".into(), "x".into()], 3),

@@ -448,9 +448,10 @@ impl Pipeline {
             ..Default::default()
         });
         let mut reading: Option<Reading> = None;
-        // What was read from the input files is kept for the next run on a thread of its own
-        // ([`crate::cache::Cache::save_files_aside`]), waited for at the end.
-        let mut saving: Option<std::thread::JoinHandle<()>> = None;
+        // What was read from the input files is written for the next run on a thread of its
+        // own as ingest goes ([`crate::cache::KeepingFiles`]); the end of it is waited for at
+        // the end.
+        let mut saving: Option<std::thread::JoinHandle<bool>> = None;
         let done = self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
                 let t = Instant::now();
@@ -458,21 +459,24 @@ impl Pipeline {
                     StageName::Ingest => {
                         progress.start(stage.label(), 0);
                         // Files unchanged since the last run are not read again. What the
-                        // last run read is loaded while the input folder is walked.
-                        let (out, kept) = diaoyan_ingest::ingest_memo(
+                        // last run read is loaded while the input folder is walked; what this
+                        // run reads is written out as ingest goes.
+                        let (earlier, keeping) = cache.map(|c| c.files_memo()).unzip();
+                        let memo = earlier
+                            .zip(keeping.as_ref())
+                            .map(|(load, k)| (load, k as &dyn diaoyan_ingest::KeepFiles));
+                        let (out, used) = diaoyan_ingest::ingest_memo(
                             &input,
                             &ingest_cfg,
                             &|tick| match tick {
                                 diaoyan_ingest::Tick::Found(n) => progress.set_total(n as u64),
                                 diaoyan_ingest::Tick::Read => progress.advance(1),
                             },
-                            cache.map(|c| c.load_files_aside()),
+                            memo,
                         )?;
-                        if let (Some(c), Some((m, u))) = (cache, kept) {
+                        if let (Some(k), Some(u)) = (keeping, used) {
                             let reuse = crate::cache::Reuse::from(u);
-                            if reuse.changed() {
-                                saving = c.save_files_aside(m);
-                            }
+                            saving = k.finish(reuse.changed());
                             if let Some(cu) = cache_use.as_mut() {
                                 cu.files = Some(reuse);
                             }
@@ -681,20 +685,45 @@ impl Pipeline {
         // A stage that does not run reads nothing and keeps nothing.
         let on = [text, scorer.is_some(), suggester.is_some()];
         let of = |i: usize| cache.filter(|_| on[i]);
+        // The cache's keys are made from the texts in memory; only then may they leave it, and
+        // only then are the cache's files decoded (a 1M re-run decoded them beside the texts:
+        // 1.7 GB more at its peak).
+        let n = d.ingest.submissions.len();
+        let (text_keys, suggest_keys) = match cache {
+            Some(_) => {
+                let subs = &d.ingest.submissions;
+                rayon::join(
+                    || {
+                        if on[0] || on[1] {
+                            text_keys(subs)
+                        } else {
+                            Vec::new()
+                        }
+                    },
+                    || {
+                        if on[2] {
+                            suggest_keys(subs)
+                        } else {
+                            Vec::new()
+                        }
+                    },
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
         // The three stages' files are decoded side by side (a re-run at 100k: 0.45 s one after
         // the other).
-        let subs = &d.ingest.submissions;
+        let stats_keys = if on[0] { text_keys.clone() } else { Vec::new() };
         let (mut ks, (mut ka, mut kf)) = rayon::join(
-            || Kept::<TextStats>::load(of(0), "text", subs, text_keys),
+            || Kept::<TextStats>::load(of(0), "text", stats_keys, n),
             || {
                 rayon::join(
-                    || Kept::<diaoyan_score::Analysis>::load(of(1), "score", subs, text_keys),
-                    || Kept::<diaoyan_suggest::Found>::load(of(2), "suggest", subs, suggest_keys),
+                    || Kept::<diaoyan_score::Analysis>::load(of(1), "score", text_keys, n),
+                    || Kept::<diaoyan_suggest::Found>::load(of(2), "suggest", suggest_keys, n),
                 )
             },
         );
-        // The cache's keys are made from the texts in memory; only then may they leave it.
-        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
         let (subs, kept) = (&d.ingest.submissions, d.kept());
         let (ts, ta, tf) = (ks.take(), ka.take(), kf.take());
         let read = [
