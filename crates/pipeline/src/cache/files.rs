@@ -405,7 +405,14 @@ mod tests {
         (memo, changed)
     }
 
-    /// The memo's files by path.
+    /// A cache in a new output folder.
+    fn empty_cache() -> (tempfile::TempDir, Cache) {
+        let out = tempfile::tempdir().unwrap();
+        let cache = Cache::open(out.path(), &PipelineConfig::default(), 1);
+        (out, cache)
+    }
+
+    /// The memo's files in one order.
     fn sorted<'a>(files: impl Iterator<Item = &'a KeptFile>) -> Vec<KeptFile> {
         let mut v: Vec<KeptFile> = files.cloned().collect();
         v.sort_by_key(|f| format!("{f:?}"));
@@ -450,8 +457,7 @@ mod tests {
     fn a_memo_is_written_whole_then_as_layers_laid_over_it() {
         let (memo, after) = five_files();
         let all: Vec<&KeptFile> = memo.files().collect();
-        let out = tempfile::tempdir().unwrap();
-        let cache = Cache::open(out.path(), &PipelineConfig::default(), 1);
+        let (out, cache) = empty_cache();
 
         // First run: nothing kept, written whole.
         let (written, earlier, whole) = run(&cache, &all, &[], Some(true));
@@ -521,8 +527,7 @@ mod tests {
     fn layers_are_laid_in_order_over_their_own_memo_only() {
         let (memo, _) = five_files();
         let all: Vec<&KeptFile> = memo.files().collect();
-        let out = tempfile::tempdir().unwrap();
-        let cache = Cache::open(out.path(), &PipelineConfig::default(), 1);
+        let (out, cache) = empty_cache();
         run(&cache, &all, &[], Some(true));
         // Layers 1 and 2, each replacing one file by itself (live 5, dead 2: not yet a quarter).
         run(&cache, &[all[0]], &[], Some(true));
