@@ -1,9 +1,8 @@
 //! Campaign rules, per cadre: the stay, daily notes, household quota, 四必到/五必访, forums.
 
+use crate::reason;
 use chrono::NaiveDate;
-use diaoyan_model::{
-    Assessment, Cadre, CadreReport, Kind, Level, Reason, Submission, Texts, Verdict,
-};
+use diaoyan_model::{Assessment, Cadre, CadreReport, Kind, Level, Submission, Texts, Verdict};
 use diaoyan_text::chinese_number;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -107,17 +106,6 @@ fn cn_date(iso: &str) -> String {
     match NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
         Ok(d) => d.format("%-m月%-d日").to_string(),
         Err(_) => iso.to_owned(),
-    }
-}
-
-/// A reason: its code shared, its text without spare capacity (held for every submission
-/// until the last output).
-fn reason(code: &'static str, mut text: String, severity: Verdict) -> Reason {
-    text.shrink_to_fit();
-    Reason {
-        code: Reason::code_of(code),
-        text,
-        severity,
     }
 }
 
