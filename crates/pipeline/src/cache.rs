@@ -271,17 +271,22 @@ impl Cache {
         });
         if written.is_ok() {
             // Files of other stamps are of no further use.
-            let prefix = format!("{stage}-");
-            if let Ok(entries) = std::fs::read_dir(&self.dir) {
-                for e in entries.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if name.starts_with(&prefix) && e.path() != path {
-                        let _ = std::fs::remove_file(e.path());
-                    }
+            let (prefix, this) = (format!("{stage}-"), format!("{stage}-{}.bin", self.stamp));
+            self.remove_where(|name| name.starts_with(&prefix) && name != this);
+        }
+        written.is_ok()
+    }
+
+    /// Removes the cache folder's files whose names `stale` picks (one that cannot be removed
+    /// stays: it is never read under another stamp).
+    fn remove_where(&self, stale: impl Fn(&str) -> bool) {
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                if stale(&e.file_name().to_string_lossy()) {
+                    let _ = std::fs::remove_file(e.path());
                 }
             }
         }
-        written.is_ok()
     }
 }
 

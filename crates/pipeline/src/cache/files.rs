@@ -188,7 +188,7 @@ impl Cache {
         };
         KeepingFiles {
             stopped: AtomicBool::new(send.is_none()),
-            send: Mutex::new(send),
+            send,
             writer,
             loaded,
         }
@@ -231,24 +231,14 @@ impl Cache {
         });
         if written {
             // Layers laid over another whole memo, or stray ones after this, are no use.
-            let stale = |name: &str| {
-                let Some(rest) = name.strip_prefix("files.") else {
-                    return false;
-                };
-                let k: u32 = rest
-                    .split('-')
-                    .next()
-                    .and_then(|k| k.parse().ok())
-                    .unwrap_or(u32::MAX);
-                k > n
-            };
-            if let Ok(entries) = std::fs::read_dir(&self.dir) {
-                for e in entries.flatten() {
-                    if stale(&e.file_name().to_string_lossy()) {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                }
-            }
+            self.remove_where(|name| {
+                name.strip_prefix("files.").is_some_and(|rest| {
+                    rest.split('-')
+                        .next()
+                        .and_then(|k| k.parse::<u32>().ok())
+                        .is_none_or(|k| k > n)
+                })
+            });
         }
         written
     }
@@ -290,7 +280,7 @@ enum Part {
 /// Nothing is kept when no thread can be started or the file cannot be written: the next run
 /// reads every file again (or those of the layer that is missing).
 pub(crate) struct KeepingFiles {
-    send: Mutex<Option<SyncSender<Part>>>,
+    send: Option<SyncSender<Part>>,
     /// The writer took its last part (it gave up, or there is none).
     stopped: AtomicBool,
     writer: Option<std::thread::JoinHandle<bool>>,
@@ -328,9 +318,7 @@ impl KeepingFiles {
         if self.stopped.load(Ordering::Relaxed) {
             return;
         }
-        // (The sender is cloned out of the lock: the reading threads send side by side.)
-        let send = self.send.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if send.is_none_or(|s| s.send(part).is_err()) {
+        if self.send.as_ref().is_none_or(|s| s.send(part).is_err()) {
             self.stopped.store(true, Ordering::Relaxed);
         }
     }
@@ -346,9 +334,9 @@ impl KeepingFiles {
         self.writer.take()
     }
 
-    fn close(&self) {
+    fn close(&mut self) {
         self.stopped.store(true, Ordering::Relaxed);
-        *self.send.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.send = None;
     }
 }
 
