@@ -117,10 +117,21 @@ impl ClusterConfig {
     }
 }
 
-/// A suggestion as a sparse vector.
+/// A sparse vector's terms, sorted: (term, weight).
+pub(crate) type Terms = [(u32, f32)];
+
+/// A sparse vector of its own (a centroid, a group's sum); the suggestions' vectors are held
+/// together in [`Space::vectors`] and read as [`Terms`].
 #[derive(Clone)]
 pub(crate) struct Vector {
     pub terms: Vec<(u32, f32)>,
+}
+
+impl std::ops::Deref for Vector {
+    type Target = Terms;
+    fn deref(&self) -> &Terms {
+        &self.terms
+    }
 }
 
 /// A clustering word: the word, whether it names a place, whether it is a noun (titles prefer
@@ -224,7 +235,10 @@ pub(crate) struct Space {
     pub place: Vec<bool>,
     /// Whether each vocabulary word is a noun.
     pub noun: Vec<bool>,
-    pub vectors: Vec<Vector>,
+    /// Each document's vector (`vectors[k]`), held together: at 1M documents a `Vec` each was
+    /// 4M heap blocks scattered over memory, and the steps that walk a group's members in
+    /// order (centroids, topic coherence) waited on memory more than they computed.
+    pub vectors: Lists<(u32, f32)>,
 }
 
 /// The count of word `w` in `acc`, made (with a copy of the word) when first met.
@@ -312,43 +326,40 @@ pub(crate) fn vectorise_with(
         .enumerate()
         .map(|(i, w)| (*w, i as u32))
         .collect();
-    let vectors = (0..n_docs)
-        .into_par_iter()
-        .map(|k| {
-            done();
-            let mut tf: HashMap<u32, f32> = HashMap::default();
-            tokens(k, &mut |d| {
-                for (w, _, _) in d {
-                    if let Some(&i) = index.get(w) {
-                        *tf.entry(i).or_default() += 1.0;
-                    }
-                }
-            });
-            let mut terms: Vec<(u32, f32)> = tf
-                .into_iter()
-                .map(|(i, c)| {
-                    let w = &words[vocab[i as usize]];
-                    let idf = (n / f64::from(w.df)).ln() as f32 + 1.0;
-                    let boost = if w.place {
-                        cfg.place_weight
-                    } else if w.noun {
-                        cfg.noun_weight
-                    } else {
-                        1.0
-                    };
-                    (i, (1.0 + c.ln()) * idf * boost)
-                })
-                .collect();
-            terms.sort_unstable_by_key(|t| t.0);
-            let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                for t in &mut terms {
-                    t.1 /= norm;
+    let vectors = Lists::build(n_docs, |k| {
+        done();
+        let mut tf: HashMap<u32, f32> = HashMap::default();
+        tokens(k, &mut |d| {
+            for (w, _, _) in d {
+                if let Some(&i) = index.get(w) {
+                    *tf.entry(i).or_default() += 1.0;
                 }
             }
-            Vector { terms }
-        })
-        .collect();
+        });
+        let mut terms: Vec<(u32, f32)> = tf
+            .into_iter()
+            .map(|(i, c)| {
+                let w = &words[vocab[i as usize]];
+                let idf = (n / f64::from(w.df)).ln() as f32 + 1.0;
+                let boost = if w.place {
+                    cfg.place_weight
+                } else if w.noun {
+                    cfg.noun_weight
+                } else {
+                    1.0
+                };
+                (i, (1.0 + c.ln()) * idf * boost)
+            })
+            .collect();
+        terms.sort_unstable_by_key(|t| t.0);
+        let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for t in &mut terms {
+                t.1 /= norm;
+            }
+        }
+        terms
+    });
     Space {
         place: vocab.iter().map(|&w| words[w].place).collect(),
         noun: vocab.iter().map(|&w| words[w].noun).collect(),
@@ -362,23 +373,41 @@ pub(crate) fn vectorise_with(
 pub(crate) struct Dense(HashMap<u32, f32>);
 
 impl Dense {
-    pub fn of(v: &Vector) -> Dense {
-        Dense(v.terms.iter().copied().collect())
+    pub fn of(v: &Terms) -> Dense {
+        Dense(v.iter().copied().collect())
     }
 
-    pub fn dot(&self, v: &Vector) -> f64 {
+    pub fn dot(&self, v: &Terms) -> f64 {
         f64::from(
-            v.terms
-                .iter()
+            v.iter()
                 .map(|(t, w)| w * self.0.get(t).copied().unwrap_or(0.0))
                 .sum::<f32>(),
         )
     }
 }
 
+/// A vector as a slot per word of the vocabulary, for many dot products against one large vector
+/// (a large group's centroid): each costs the other vector's length in array lookups. The same
+/// products as [`Dense`] (a word it lacks weighs 0), added in the same order.
+pub(crate) struct Flat(Vec<f32>);
+
+impl Flat {
+    pub fn of(v: &Terms, vocab: usize) -> Flat {
+        let mut slots = vec![0.0; vocab];
+        for &(t, w) in v {
+            slots[t as usize] = w;
+        }
+        Flat(slots)
+    }
+
+    pub fn dot(&self, v: &Terms) -> f64 {
+        f64::from(v.iter().map(|(t, w)| w * self.0[*t as usize]).sum::<f32>())
+    }
+}
+
 /// Cosine of two unit vectors: their dot product.
-pub(crate) fn cosine(a: &Vector, b: &Vector) -> f64 {
-    f64::from(dots(&a.terms, &b.terms, |_| true).0)
+pub(crate) fn cosine(a: &Terms, b: &Terms) -> f64 {
+    f64::from(dots(a, b, |_| true).0)
 }
 
 /// The dot product of `a` and `b`, and the part of it over the terms `keep` accepts.
@@ -403,9 +432,8 @@ fn dots(a: &[(u32, f32)], b: &[(u32, f32)], keep: impl Fn(u32) -> bool) -> (f32,
 }
 
 /// The norm of a vector over the terms `keep` accepts.
-fn norm_where(v: &Vector, keep: impl Fn(u32) -> bool) -> f32 {
-    v.terms
-        .iter()
+fn norm_where(v: &Terms, keep: impl Fn(u32) -> bool) -> f32 {
+    v.iter()
         .filter(|(t, _)| keep(*t))
         .map(|(_, x)| x * x)
         .sum::<f32>()
@@ -431,9 +459,8 @@ fn cosine_and_content(
 }
 
 /// A vector's nouns that are not place names, heaviest first (ties by term id).
-fn ranked_things(space: &Space, v: &Vector) -> Vec<(u32, f32)> {
+fn ranked_things(space: &Space, v: &Terms) -> Vec<(u32, f32)> {
     let mut nouns: Vec<(u32, f32)> = v
-        .terms
         .iter()
         .copied()
         .filter(|(t, _)| space.noun[*t as usize] && !space.place[*t as usize])
@@ -443,7 +470,7 @@ fn ranked_things(space: &Space, v: &Vector) -> Vec<(u32, f32)> {
 }
 
 /// The `k` heaviest nouns of a vector that are not place names: what it is about.
-fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+fn main_things(space: &Space, v: &Terms, k: usize) -> Vec<u32> {
     ranked_things(space, v)
         .into_iter()
         .take(k)
@@ -453,7 +480,7 @@ fn main_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
 
 /// Up to `k` main nouns of a group's summed vector that weigh at least half as much as its
 /// heaviest: what most of its members are about (a noun a few members mention does not count).
-fn leading_things(space: &Space, v: &Vector, k: usize) -> Vec<u32> {
+fn leading_things(space: &Space, v: &Terms, k: usize) -> Vec<u32> {
     let nouns = ranked_things(space, v);
     let top = nouns.first().map_or(0.0, |n| n.1);
     nouns
@@ -593,13 +620,13 @@ pub(crate) fn cluster(
             .vectors
             .par_iter()
             .enumerate()
-            .filter(|(_, v)| !v.terms.is_empty())
+            .filter(|(_, v)| !v.is_empty())
             .map(|(d, v)| {
                 // The band's MinHash rows in one pass over the words (each word's row hashes
                 // lie side by side in `hashed`).
                 let mut mins = [u64::MAX; MAX_ROWS];
                 let mins = &mut mins[..rows];
-                for (t, _) in &v.terms {
+                for (t, _) in v {
                     let at = *t as usize * rows;
                     for (m, &x) in mins.iter_mut().zip(&hashed[at..at + rows]) {
                         *m = (*m).min(x);
@@ -637,7 +664,7 @@ pub(crate) fn cluster(
                 *slot = x;
             }
             Pre {
-                terms: &v.terms,
+                terms: v,
                 things,
                 content_norm: norm_where(v, |t| !space.place[t as usize]),
             }
@@ -724,11 +751,11 @@ fn merge_groups(
         // Each group's members, in order (most groups have one).
         let groups = Lists::grouped(label_at.len(), n, |d| at[label[d]] as usize);
         // A group of one sums to its member's vector (0 + w is w): that vector, not a copy.
-        let sums: Vec<Cow<'_, Vector>> = (0..groups.len())
+        let sums: Vec<Cow<'_, Terms>> = (0..groups.len())
             .into_par_iter()
             .map(|x| match groups.get(x) {
                 &[d] => Cow::Borrowed(&space.vectors[d]),
-                m => Cow::Owned(sum(space, m)),
+                m => Cow::Owned(sum(space, m).terms),
             })
             .collect();
         // Per group, computed once: its main nouns, and a hashed sum when it is large (a giant
@@ -749,7 +776,6 @@ fn merge_groups(
                 for &d in members {
                     named.extend(
                         space.vectors[d]
-                            .terms
                             .iter()
                             .map(|t| t.0)
                             .filter(|&t| space.place[t as usize]),
@@ -765,7 +791,7 @@ fn merge_groups(
             .collect();
         let dense: Vec<Option<Dense>> = sums
             .par_iter()
-            .map(|v| (v.terms.len() > 256).then(|| Dense::of(v)))
+            .map(|v| (v.len() > 256).then(|| Dense::of(v)))
             .collect();
         // Pairs of groups, packed like the pairs of vectors, made from a part of the candidate
         // pairs at a time (on every worker, a block of pairs at a time: 79 M pairs at 1M
@@ -831,13 +857,13 @@ fn merge_groups(
                 part,
                 |y| {
                     things[y].len()
-                        ^ sums[y].terms.len()
+                        ^ sums[y].len()
                         ^ groups.size(y)
                         ^ usize::from(dense[y].is_some())
                 },
                 |y| {
                     things[y].first().map_or(0, |&t| t as usize)
-                        ^ sums[y].terms.first().map_or(0, |t| t.0 as usize)
+                        ^ sums[y].first().map_or(0, |t| t.0 as usize)
                 },
                 merged,
             );
@@ -978,9 +1004,36 @@ fn unpack(p: u64) -> (u32, u32) {
 /// The plain (unnormalised) sum of some vectors: for unit vectors, sum(A)·sum(B) / (|A|·|B|) is
 /// the average pairwise cosine between the groups.
 fn sum(space: &Space, members: &[usize]) -> Vector {
+    // A large group (at 1M documents, hundreds of thousands of members): a slot per word rather
+    // than a growing map. Each word's weights are added in member order either way, so the sums
+    // keep their bits.
+    if members.len() > space.vocab.len() / 16 {
+        sum_by_slots(space, members)
+    } else {
+        sum_by_map(space, members)
+    }
+}
+
+fn sum_by_slots(space: &Space, members: &[usize]) -> Vector {
+    let mut acc: Vec<f32> = vec![0.0; space.vocab.len()];
+    let mut seen: Vec<bool> = vec![false; space.vocab.len()];
+    for &d in members {
+        for &(t, w) in &space.vectors[d] {
+            acc[t as usize] += w;
+            seen[t as usize] = true;
+        }
+    }
+    let terms = (0..space.vocab.len() as u32)
+        .filter(|&t| seen[t as usize])
+        .map(|t| (t, acc[t as usize]))
+        .collect();
+    Vector { terms }
+}
+
+fn sum_by_map(space: &Space, members: &[usize]) -> Vector {
     let mut acc: HashMap<u32, f32> = HashMap::default();
     for &d in members {
-        for &(t, w) in &space.vectors[d].terms {
+        for &(t, w) in &space.vectors[d] {
             *acc.entry(t).or_default() += w;
         }
     }
@@ -1049,14 +1102,62 @@ mod tests {
             terms.sort_unstable_by_key(|t| t.0);
             let norm = terms.iter().map(|t| t.1 * t.1).sum::<f32>().sqrt();
             terms.iter_mut().for_each(|t| t.1 /= norm);
-            vectors.push(Vector { terms });
+            vectors.push(terms);
         }
         Space {
             place: vec![false; vocab.len()],
             vocab,
             noun,
-            vectors,
+            vectors: Lists::build(vectors.len(), |k| vectors[k].clone()),
         }
+    }
+
+    /// A large group's sum and dot products, taken with a slot per word, have the bits the maps
+    /// give (the issue examples and titles hang on the order they set).
+    #[test]
+    fn slots_add_up_to_the_bits_maps_do() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let vocab = 50;
+        let docs: Vec<Vec<(String, f32, bool)>> = (0..300)
+            .map(|_| {
+                let mut words: Vec<(String, f32, bool)> = Vec::new();
+                for _ in 0..(next() % 9) {
+                    let w = format!("w{}", next() % vocab);
+                    if !words.iter().any(|x| x.0 == w) {
+                        words.push((w, (next() % 1000) as f32 / 331.0 + 0.01, true));
+                    }
+                }
+                words
+            })
+            .collect();
+        let space = space_of(&docs);
+        let mut checked = 0;
+        for round in 0..40 {
+            let members: Vec<usize> = (0..300).filter(|d| (d * 7 + round) % 5 < 2).collect();
+            let (slots, map) = (sum_by_slots(&space, &members), sum_by_map(&space, &members));
+            let bits = |v: &Vector| -> Vec<(u32, u32)> {
+                v.terms.iter().map(|&(t, w)| (t, w.to_bits())).collect()
+            };
+            assert_eq!(bits(&slots), bits(&map), "round {round}");
+            let c = centroid(&space, &members);
+            let (flat, dense) = (Flat::of(&c, space.vocab.len()), Dense::of(&c));
+            for d in 0..300 {
+                let v = &space.vectors[d];
+                assert_eq!(
+                    flat.dot(v).to_bits(),
+                    dense.dot(v).to_bits(),
+                    "round {round}, {d}"
+                );
+                checked += usize::from(dense.dot(v) > 0.0);
+            }
+        }
+        assert!(checked > 1000, "too few non-zero products: {checked}");
     }
 
     #[test]

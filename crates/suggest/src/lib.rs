@@ -444,28 +444,42 @@ fn read_text(p: &PathBuf) -> Result<String> {
     })
 }
 
-/// Suggestion indices of `members` (positions in the space), most central first.
-fn central_first(space: &cluster::Space, members: &[usize], active: &[usize]) -> Vec<usize> {
-    let centroid = cluster::Dense::of(&cluster::centroid(space, members));
-    let mut by_centrality: Vec<(usize, f64)> = members
-        .par_iter()
-        .map(|&k| (active[k], centroid.dot(&space.vectors[k])))
-        .collect();
-    // A total order (ties by index): any sort gives this one.
+/// `members` (positions in the space), most central first.
+fn central_first(space: &cluster::Space, members: &[usize]) -> Vec<usize> {
+    let centroid = cluster::centroid(space, members);
+    let dot: Box<dyn Fn(usize) -> f64 + Sync> = if members.len() > space.vocab.len() / 16 {
+        // A large group: its centroid as a slot per word (a lookup costs an index, not a hash).
+        let flat = cluster::Flat::of(&centroid, space.vocab.len());
+        Box::new(move |k| flat.dot(&space.vectors[k]))
+    } else {
+        let dense = cluster::Dense::of(&centroid);
+        Box::new(move |k| dense.dot(&space.vectors[k]))
+    };
+    let mut by_centrality: Vec<(usize, f64)> = members.par_iter().map(|&k| (k, dot(k))).collect();
+    // A total order (ties by position): any sort gives this one.
     by_centrality.par_sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    by_centrality.into_iter().map(|(i, _)| i).collect()
+    by_centrality.into_iter().map(|(k, _)| k).collect()
 }
 
-/// Up to three distinct texts, most central first.
-fn examples_of(all: &[Suggestion], central: &[usize]) -> Vec<String> {
+/// Up to three distinct texts of `central` (positions in the space: `active[k]` is the
+/// suggestion, `text_hash[k]` a hash of its text), most central first. Texts are told apart by
+/// their hashes: a large issue can hold thousands of members with the same words, most
+/// central together, and each would otherwise be read back to be compared.
+fn examples_of(
+    all: &[Suggestion],
+    active: &[usize],
+    text_hash: &[u64],
+    central: &[usize],
+) -> Vec<String> {
     let mut examples: Vec<String> = Vec::new();
-    for &i in central {
+    let mut seen: Vec<u64> = Vec::new();
+    for &k in central {
         if examples.len() == 3 {
             break;
         }
-        let text = all[i].read();
-        if !examples.iter().any(|e| *e == *text) {
-            examples.push(text.into_owned());
+        if !seen.contains(&text_hash[k]) {
+            seen.push(text_hash[k]);
+            examples.push(all[active[k]].read().into_owned());
         }
     }
     examples
@@ -474,18 +488,18 @@ fn examples_of(all: &[Suggestion], central: &[usize]) -> Vec<String> {
 /// A title as a person would write it: the subject line of the most central member that names
 /// one of the key words (伊景园滨河苑捆绑销售车位), else the first clause of the most central
 /// suggestion, shortened.
-fn title_of(all: &[Suggestion], central: &[usize], key_words: &[&str]) -> String {
+fn title_of(all: &[Suggestion], active: &[usize], central: &[usize], key_words: &[&str]) -> String {
     let names_key = |t: &str| key_words.is_empty() || key_words.iter().any(|k| t.contains(k));
-    if let Some(&i) = central
-        .iter()
-        .find(|&&i| !all[i].source.subject.is_empty() && names_key(&all[i].source.subject))
-        .or_else(|| central.iter().find(|&&i| !all[i].source.subject.is_empty()))
+    let central = || central.iter().map(|&k| &all[active[k]]);
+    if let Some(s) = central()
+        .find(|s| !s.source.subject.is_empty() && names_key(&s.source.subject))
+        .or_else(|| central().find(|s| !s.source.subject.is_empty()))
     {
-        return tidy_title(&all[i].source.subject);
+        return tidy_title(&s.source.subject);
     }
-    central
-        .first()
-        .map(|&i| tidy_title(&all[i].read()))
+    central()
+        .next()
+        .map(|s| tidy_title(&s.read()))
         .unwrap_or_default()
 }
 
@@ -851,10 +865,14 @@ impl Suggester {
             v.dedup();
             v
         };
-        let keys = lists::Lists::build(active.len(), |k| {
-            let mut v = Vec::new();
-            words(k, &mut |d| v = key_terms(d));
-            v
+        // Each suggestion's key words, and a hash of its text: an issue's examples are its
+        // most central distinct texts, and in a large issue thousands of members can say the
+        // same words (each read back from outside memory to be compared, at 1M documents).
+        let (keys, text_hash) = lists::Lists::build_with(active.len(), |k| {
+            let i = active[k];
+            let text = suggestions[i].read();
+            let keys = key_terms(&tokens_of(&text, &spans[i].0));
+            (keys, xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
         });
         let subject_keys = lists::Lists::build(active.len(), |k| key_terms(&subject_words(k)));
         drop(index);
@@ -885,7 +903,7 @@ impl Suggester {
             .map(|members| {
                 let mut tf: HashMap<u32, f32> = HashMap::default();
                 for &k in members {
-                    for &(t, _) in &space.vectors[k].terms {
+                    for &(t, _) in &space.vectors[k] {
                         *tf.entry(t).or_default() += 1.0;
                     }
                 }
@@ -928,9 +946,9 @@ impl Suggester {
                     .take(4)
                     .map(|(t, _)| space.vocab[*t as usize].as_str())
                     .collect();
-                let central = central_first(&space, members, &active);
-                let examples = examples_of(&suggestions, &central);
-                let title = title_of(&suggestions, &central, &key_words);
+                let central = central_first(&space, members);
+                let examples = examples_of(&suggestions, &active, &text_hash, &central);
+                let title = title_of(&suggestions, &active, &central, &key_words);
                 let mut issue = self.issue_of(&suggestions, &idx, title, examples);
                 issue.keywords = key_words.join(" / ");
                 (issue, idx)
@@ -961,6 +979,7 @@ impl Suggester {
             &mut issues,
             &space,
             &active,
+            &text_hash,
             &ids,
             &labels,
             keys,
@@ -983,6 +1002,7 @@ impl Suggester {
         issues: &mut [Issue],
         space: &cluster::Space,
         active: &[usize],
+        text_hash: &[u64],
         issue_at: &[Option<usize>],
         labels: &[usize],
         keys: lists::Lists<u32>,
@@ -1082,13 +1102,16 @@ impl Suggester {
                     .iter()
                     .map(|&t| space.vocab[t as usize].as_str())
                     .collect();
-                let central = central_first(space, &d.members, active);
-                let examples = examples_of(all, &central);
+                let central = central_first(space, &d.members);
+                let examples = examples_of(all, active, text_hash, &central);
                 let (title, keywords) = if d.keys.is_empty() {
                     let only = &issues[d.issues[0]];
                     (only.title.clone(), only.keywords.clone())
                 } else {
-                    (title_of(all, &central, &key_words), key_words.join(" / "))
+                    (
+                        title_of(all, active, &central, &key_words),
+                        key_words.join(" / "),
+                    )
                 };
                 let summary = self.issue_of(all, &idx, title, examples);
                 let mut member_issues: Vec<&Issue> = d.issues.iter().map(|&n| &issues[n]).collect();
@@ -1270,6 +1293,49 @@ mod tests {
         let spans = spans_of(text, &tokens);
         assert_eq!(spans.len(), 2);
         assert_eq!(tokens_of(text, &spans), tokens);
+    }
+
+    /// An issue's examples are its three most central distinct texts: members saying the same
+    /// words (the same hash) count once, whatever lies between them; fewer than three distinct
+    /// texts give fewer examples.
+    #[test]
+    fn examples_are_the_most_central_distinct_texts() {
+        let texts = ["修路", "修路", "建桥", "修路", "建桥", "通水", "装灯"];
+        let all: Vec<Suggestion> = texts
+            .iter()
+            .map(|t| Suggestion {
+                id: "s".into(),
+                source: Default::default(),
+                places: vec![],
+                voice: Voice::People,
+                empty: false,
+                text: Excerpt::from(*t),
+                start: 0,
+                end: t.len() as u32,
+                theme_group: "".into(),
+                theme: UNCLASSIFIED.into(),
+                issue: None,
+                topic: None,
+            })
+            .collect();
+        let hash: Vec<u64> = texts
+            .iter()
+            .map(|t| xxhash_rust::xxh3::xxh3_64(t.as_bytes()))
+            .collect();
+        // Positions 0..7 of the space are suggestions 6, 5, … 0 (`active` reversed).
+        let active: Vec<usize> = (0..texts.len()).rev().collect();
+        let hash: Vec<u64> = active.iter().map(|&i| hash[i]).collect();
+        let central: Vec<usize> = vec![3, 6, 5, 4, 2, 1, 0];
+        assert_eq!(
+            examples_of(&all, &active, &hash, &central),
+            ["修路", "建桥", "通水"]
+        );
+        assert_eq!(examples_of(&all, &active, &hash, &[3, 6, 5]), ["修路"]);
+        assert_eq!(
+            examples_of(&all, &active, &hash, &[0, 3, 6]),
+            ["装灯", "修路"]
+        );
+        assert!(examples_of(&all, &active, &hash, &[]).is_empty());
     }
 
     /// An issue larger than one worker's share ([`TALLY_CHUNK`]) is counted in parts; its heat

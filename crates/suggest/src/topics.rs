@@ -21,7 +21,7 @@
 //! linear in the total size of the vectors; there is no all-pairs step.
 
 use crate::HashMap;
-use crate::cluster::{Space, Vector};
+use crate::cluster::{Space, Terms};
 use crate::lists::Lists;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -120,9 +120,8 @@ fn coherence(space: &Space, members: &[u32], out: &[u32], label: &[usize], sums:
     let mut alone = 0usize;
     for &k in members {
         let k = k as usize;
-        let v: &Vector = &space.vectors[k];
+        let v: &Terms = &space.vectors[k];
         let rest: f64 = v
-            .terms
             .iter()
             .filter(|(x, _)| !out.contains(x))
             .map(|(_, w)| f64::from(*w) * f64::from(*w))
@@ -134,7 +133,7 @@ fn coherence(space: &Space, members: &[u32], out: &[u32], label: &[usize], sums:
         kept.push((label[k], k, rest.sqrt()));
     }
     let add = |sums: &mut Sums, &(_, k, norm): &(usize, usize, f64)| {
-        for &(x, w) in &space.vectors[k].terms {
+        for &(x, w) in &space.vectors[k] {
             if !out.contains(&x) {
                 sums.add(x, f64::from(w) / norm);
             }
@@ -524,7 +523,6 @@ mod tests {
         for &k in members {
             let v = &space.vectors[k];
             let rest: f64 = v
-                .terms
                 .iter()
                 .filter(|(x, _)| !out.contains(x))
                 .map(|(_, w)| f64::from(*w) * f64::from(*w))
@@ -537,7 +535,7 @@ mod tests {
             let norm = rest.sqrt();
             let g = per.entry(label[k]).or_default();
             g.1 += 1;
-            for &(x, w) in &v.terms {
+            for &(x, w) in v {
                 if !out.contains(&x) {
                     let w = f64::from(w) / norm;
                     *total.entry(x).or_default() += w;
@@ -565,7 +563,7 @@ mod tests {
             x
         };
         let n = 400;
-        let vectors: Vec<Vector> = (0..n)
+        let vectors: Vec<Vec<(u32, f32)>> = (0..n)
             .map(|i| {
                 // Some vectors hold only the key word (term 0), some nothing at all.
                 let len = if i % 17 == 0 {
@@ -581,14 +579,14 @@ mod tests {
                 }
                 terms.sort_by_key(|t| t.0);
                 terms.dedup_by_key(|t| t.0);
-                Vector { terms }
+                terms
             })
             .collect();
         let space = Space {
             vocab: (0..60).map(|t| format!("w{t}")).collect(),
             place: vec![false; 60],
             noun: vec![true; 60],
-            vectors,
+            vectors: Lists::build(n, |k| vectors[k].clone()),
         };
         // Issues of several members, and members in none (their own label).
         let label: Vec<usize> = (0..n)
