@@ -447,7 +447,7 @@ fn read_text(p: &PathBuf) -> Result<String> {
 /// `members` (positions in the space), most central first.
 fn central_first(space: &cluster::Space, members: &[usize]) -> Vec<usize> {
     let centroid = cluster::centroid(space, members);
-    let dot: Box<dyn Fn(usize) -> f64 + Sync> = if members.len() > space.vocab.len() / 16 {
+    let dot: Box<dyn Fn(usize) -> f64 + Sync> = if cluster::large(space, members) {
         // A large group: its centroid as a slot per word (a lookup costs an index, not a hash).
         let flat = cluster::Flat::of(&centroid, space.vocab.len());
         Box::new(move |k| flat.dot(&space.vectors[k]))

@@ -3,8 +3,8 @@
 use rayon::prelude::*;
 
 /// Many short lists held as one: list `k` is `items[start[k]..start[k + 1]]`, the items held in
-/// blocks of the lists of [`BLOCK`] consecutive `k` (`items` is block `k / per`, offset by where
-/// that block starts). A list of its own each costs a 24-byte header and a heap block, and at a
+/// blocks of the lists of [`BLOCK`] consecutive `k` (`items` is block `k >> shift`, offset by
+/// where that block starts). A list of its own each costs a 24-byte header and a heap block, and at a
 /// million documents the clustering holds millions of them, most short (each group's members,
 /// each suggestion's key words and its subject line's, each suggestion's vector). Blocks, each
 /// made at its exact size, rather than one list grown as they are added: a grown list holds up
@@ -14,12 +14,15 @@ pub(crate) struct Lists<T> {
     /// Where each block's items start among all items.
     block_start: Vec<usize>,
     blocks: Vec<Vec<T>>,
-    /// Lists per block.
-    per: usize,
+    /// Lists per block, as a power of two (a shift, not a division, on every read).
+    shift: u32,
 }
 
 /// Lists [`Lists::build`] makes side by side, held as one block.
-const BLOCK: usize = 1 << 16;
+const BLOCK_BITS: u32 = 16;
+const BLOCK: usize = 1 << BLOCK_BITS;
+/// The shift of lists held in one block: every `k` shifted by it is 0.
+const ONE_BLOCK: u32 = usize::BITS - 1;
 
 impl<T: Copy + Send> Lists<T> {
     /// The lists `list(0)`, …, `list(n - 1)`, made on every worker a block at a time.
@@ -57,7 +60,7 @@ impl<T: Copy + Send> Lists<T> {
             start,
             block_start,
             blocks,
-            per: BLOCK,
+            shift: BLOCK_BITS,
         };
         (lists, side)
     }
@@ -69,7 +72,7 @@ impl<T: Copy + Send> Lists<T> {
 
     /// List `k`.
     pub(crate) fn get(&self, k: usize) -> &[T] {
-        let b = k / self.per;
+        let b = k >> self.shift;
         let at = self.block_start[b];
         &self.blocks[b][self.start[k] - at..self.start[k + 1] - at]
     }
@@ -117,7 +120,7 @@ impl Lists<usize> {
             start,
             block_start: vec![0],
             blocks: vec![items],
-            per: usize::MAX,
+            shift: ONE_BLOCK,
         }
     }
 }
