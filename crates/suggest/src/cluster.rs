@@ -1063,7 +1063,7 @@ pub(crate) fn centroid(space: &Space, members: &[usize]) -> Vector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1120,17 +1120,22 @@ mod tests {
         }
     }
 
-    /// A large group's sum and dot products, taken with a slot per word, have the bits the maps
-    /// give (the issue examples and titles hang on the order they set).
-    #[test]
-    fn slots_add_up_to_the_bits_maps_do() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
+    /// A test's stream of pseudo-random numbers from `seed` (xorshift64).
+    pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x
-        };
+        }
+    }
+
+    /// A large group's sum and dot products, taken with a slot per word, have the bits the maps
+    /// give (the issue examples and titles hang on the order they set).
+    #[test]
+    fn slots_add_up_to_the_bits_maps_do() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let vocab = 50;
         let docs: Vec<Vec<(String, f32, bool)>> = (0..300)
             .map(|_| {

@@ -555,13 +555,7 @@ mod tests {
 
     #[test]
     fn coherence_adds_up_exactly_as_ordered_maps_do() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::cluster::tests::xorshift(0x9e37_79b9_7f4a_7c15);
         let n = 400;
         let vectors: Vec<Vec<(u32, f32)>> = (0..n)
             .map(|i| {
