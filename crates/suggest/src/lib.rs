@@ -832,10 +832,13 @@ impl Suggester {
         // The clustering words, borrowed from the suggestions (and their subject lines): made
         // from the kept byte ranges each time they are read, never all held at once (at 1M
         // documents every suggestion's tokens beside the vectors were the run's peak).
-        let words = |k: usize, f: &mut dyn FnMut(&[cluster::Token])| {
+        let text_words = |k: usize, f: &mut dyn FnMut(&str, &[cluster::Token])| {
             let i = active[k];
-            f(&tokens_of(&suggestions[i].read(), &spans[i].0))
+            let text = suggestions[i].read();
+            f(&text, &tokens_of(&text, &spans[i].0))
         };
+        let words =
+            |k: usize, f: &mut dyn FnMut(&[cluster::Token])| text_words(k, &mut |_, d| f(d));
         let subject_words = |k: usize| {
             let i = active[k];
             tokens_of(
@@ -869,10 +872,11 @@ impl Suggester {
         // most central distinct texts, and in a large issue thousands of members can say the
         // same words (each read back from outside memory to be compared, at 1M documents).
         let (keys, text_hash) = lists::Lists::build_with(active.len(), |k| {
-            let i = active[k];
-            let text = suggestions[i].read();
-            let keys = key_terms(&tokens_of(&text, &spans[i].0));
-            (keys, xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+            let mut out = (Vec::new(), 0);
+            text_words(k, &mut |text, d| {
+                out = (key_terms(d), xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+            });
+            out
         });
         let subject_keys = lists::Lists::build(active.len(), |k| key_terms(&subject_words(k)));
         drop(index);
