@@ -2694,7 +2694,10 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
             "--quiet",
         ])
     };
+    // What the binary asks before a run (to give freed memory back at once in a re-run).
+    assert!(!diaoyan_pipeline::kept_earlier(&out));
     assert_exit(&run(&corpus), 0);
+    assert!(diaoyan_pipeline::kept_earlier(&out));
     assert_exit(&run(&corpus), 0);
     let c = run_json(&out)["cache"].clone();
     assert_eq!(c["suggest"]["read"], 0, "{c}");

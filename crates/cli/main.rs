@@ -9,15 +9,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod alloc;
 mod progress;
-
-// glibc's malloc keeps freed memory in per-thread arenas: a run's resident memory was about
-// twice its live heap (heaptrack, 10k documents: 654 MB heap, 1.2 GB RSS), and allocation
-// took ~6 % of the CPU. mimalloc returns memory and allocates faster. The `system-alloc` feature
-// leaves it out, for heap profilers that see only the system allocator (massif).
-#[cfg(not(feature = "system-alloc"))]
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// diaoyan（调研）：蹲点调研材料质量审查、意见建议检索与问题汇总。
 #[derive(Parser)]
@@ -343,6 +336,10 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     }
     if let Some(t) = a.threads {
         cfg.threads = t;
+    }
+    // A re-run takes most of its data over from the cache: set before `build` starts threads.
+    if cfg.cache && diaoyan_pipeline::kept_earlier(&cfg.out) {
+        alloc::return_freed_pages();
     }
     let pipeline = cfg.build()?;
     let show = !a.quiet && std::io::stderr().is_terminal();

@@ -36,6 +36,19 @@ use std::path::{Path, PathBuf};
 /// The cache folder inside the output folder.
 pub const CACHE_DIR: &str = ".diaoyan-cache";
 
+/// Whether the output folder `out` holds what an earlier run read from its input files (under
+/// any stamp): a run into it with the cache on most likely takes most of it over, reading little
+/// afresh. Cheap (one folder listing), so the binary asks before a run starts.
+pub fn kept_earlier(out: &Path) -> bool {
+    std::fs::read_dir(out.join(CACHE_DIR)).is_ok_and(|d| {
+        d.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("files-") && name.ends_with(".bin")
+        })
+    })
+}
+
 /// A key: 128 bits of xxh3 over what a result depends on.
 pub(crate) type Key = u128;
 

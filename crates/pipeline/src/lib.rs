@@ -24,7 +24,7 @@ mod run;
 mod texts;
 mod train;
 
-pub use cache::{CACHE_DIR, CacheUse, Reuse};
+pub use cache::{CACHE_DIR, CacheUse, Reuse, kept_earlier};
 pub use check::{CheckOutput, check};
 pub use config::{PipelineConfig, StageName, TextConfig};
 pub use diaoyan_report::{Filter, Format};
