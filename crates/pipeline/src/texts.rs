@@ -289,8 +289,6 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
-    /// Findings moved to a file read back equal, in order; a folder that cannot be written
-    /// gives them back.
     #[test]
     fn bytes_read_back_are_text_or_shown_with_replacement_characters() {
         let text = "走访困难户 12 户，ok。".repeat(40);
@@ -303,6 +301,8 @@ mod tests {
         assert_eq!(utf8(&cut), "\u{fffd}".repeat(4));
     }
 
+    /// Findings moved to a file read back equal, in order; a folder that cannot be written
+    /// gives them back.
     #[test]
     fn findings_kept_out_of_memory_read_back_the_same() {
         let sg = diaoyan_suggest::SuggestConfig::default()
