@@ -283,6 +283,77 @@ fn word_boundaries_are_substrings_ranked_by_whole_words() {
     assert_eq!(super::tests::ids(&s3, words("丽发新城小区")), ["6"]);
 }
 
+/// A whole submission's words are not indexed (only a suggestion's): a submission is still
+/// found by any part of its text, whole words or not, ranked by how often the characters stand
+/// together and by its title's words.
+#[test]
+fn submissions_are_found_by_their_characters_without_their_words() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let data = [sugg("1", "", "", "交通运输", "村民反映机耕路塌方")];
+    let sub = |id: &'static str, title: &'static str, text: &'static str| Entry {
+        doc_type: DocType::Submission,
+        id,
+        submission: id,
+        path: "手记.docx",
+        title,
+        text: text.into(),
+        ..Entry::default()
+    };
+    let subs = [
+        sub(
+            "s1",
+            "第三天手记",
+            "今天走访五户，村民反映机耕路塌方，机耕路一下雨就走不了。",
+        ),
+        sub("s2", "第四天手记", "下午召开座谈会，有人提到机耕路。"),
+        sub("s3", "机耕路调研", "路面坑槽多。"),
+        sub("s4", "第五天手记", "村里的耕地流转已经完成。"),
+    ];
+    build(
+        &at,
+        &seg,
+        entries(&data, "").into_iter().chain(subs.iter().cloned()),
+    )
+    .unwrap();
+    let s = Searcher::open(&at, &seg).unwrap();
+    let in_subs = |w: &str| Search {
+        scope: Scope::Submissions,
+        ..words(w)
+    };
+    assert_eq!(ids(&s, in_subs("机耕路")), ["s1", "s2", "s3"]);
+    assert_eq!(ids(&s, in_subs("耕路塌")), ["s1"], "any part of a word");
+    assert_eq!(ids(&s, in_subs("\"路塌方\"")), ["s1"]);
+    assert!(ids(&s, in_subs("机耕路 流转")).is_empty());
+    // Ranked: the title's word first, then the text where the characters stand together most.
+    let order: Vec<String> = s
+        .search(&Search {
+            limit: 10,
+            ..in_subs("机耕路")
+        })
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(order, ["s3", "s1", "s2"]);
+    // The words are the suggestion's only.
+    let reader = Index::open_in_dir(&at).unwrap().reader().unwrap();
+    let searcher = reader.searcher();
+    let (_, f) = schema();
+    let with_word = |w: &str| {
+        searcher
+            .search(
+                &TermQuery::new(Term::from_field_text(f.words, w), IndexRecordOption::Basic),
+                &Count,
+            )
+            .unwrap()
+    };
+    assert_eq!(with_word("机耕路"), 1);
+    assert_eq!(with_word("座谈会"), 0);
+}
+
 #[test]
 fn snippets_mark_the_words_in_the_best_passage() {
     let seg = Segmenter::builtin();
