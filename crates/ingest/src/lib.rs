@@ -366,6 +366,20 @@ fn is_output_folder(dir: &Path) -> bool {
 /// twice), and sorts what it finds. Folders holding diaoyan's own outputs, and `exclude`, are
 /// skipped and listed.
 fn walk(root: &Path, exclude: &[PathBuf]) -> Walk {
+    // The folders are read ahead on threads of their own while the walk goes on in order.
+    let ahead = warm::Ahead::new(root);
+    std::thread::scope(|s| {
+        let _ = std::thread::Builder::new()
+            .name("diaoyan-dirs".into())
+            .spawn_scoped(s, || ahead.run());
+        let w = walk_in_order(root, exclude);
+        ahead.stop();
+        w
+    })
+}
+
+/// [`walk`] itself, one folder after another.
+fn walk_in_order(root: &Path, exclude: &[PathBuf]) -> Walk {
     let mut w = Walk::default();
     let exclude: Vec<PathBuf> = exclude
         .iter()
@@ -1022,6 +1036,7 @@ fn header_row<'a>(
 mod ahead;
 #[cfg(test)]
 mod fuzz;
+mod warm;
 
 #[cfg(test)]
 mod tests {
