@@ -369,9 +369,7 @@ fn walk(root: &Path, exclude: &[PathBuf]) -> Walk {
     // The folders are read ahead on threads of their own while the walk goes on in order.
     let ahead = warm::Ahead::new(root);
     std::thread::scope(|s| {
-        let _ = std::thread::Builder::new()
-            .name("diaoyan-dirs".into())
-            .spawn_scoped(s, || ahead.run());
+        ahead.start(s);
         let w = walk_in_order(root, exclude);
         ahead.stop();
         w

@@ -6,7 +6,7 @@
 //! is unchanged (its order, links, loops and errors): this only fills the cache.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// Threads that read directories ahead: as many as fetch files ([`crate::ahead::THREADS`]); a
@@ -24,6 +24,8 @@ pub(crate) struct Ahead {
     queue: Mutex<Queue>,
     more: Condvar,
     stop: AtomicBool,
+    /// Directories read so far.
+    read: AtomicUsize,
 }
 
 impl Ahead {
@@ -35,6 +37,7 @@ impl Ahead {
             }),
             more: Condvar::new(),
             stop: AtomicBool::new(false),
+            read: AtomicUsize::new(0),
         }
     }
 
@@ -44,57 +47,47 @@ impl Ahead {
         self.more.notify_all();
     }
 
-    /// Reads the directories on [`THREADS`] threads and returns how many were read. Links are
-    /// not followed (a linked folder is left to the walk, which reports a loop), nor are hidden
-    /// folders entered; errors are left to the walk, which meets and reports them.
-    pub(crate) fn run(&self) -> usize {
-        std::thread::scope(|s| {
-            let workers: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    std::thread::Builder::new()
-                        .name("diaoyan-dirs".into())
-                        .spawn_scoped(s, || self.work())
-                        .ok()
-                })
-                .collect();
-            let spawned = workers.iter().any(Option::is_some);
-            let mut read: usize = workers
-                .into_iter()
-                .flatten()
-                .map(|w| w.join().unwrap_or(0))
-                .sum();
-            // No thread could be started: read here (the walk still goes on beside).
-            if !spawned {
-                read = self.work();
-            }
-            read
-        })
+    /// Starts [`THREADS`] threads in `scope` that read the directories, until all are read or
+    /// [`Ahead::stop`]. Links are not followed (a linked folder is left to the walk, which
+    /// reports a loop), nor are hidden folders entered; errors are left to the walk, which meets
+    /// and reports them. A thread that cannot be started is left out: the walk does not need it.
+    pub(crate) fn start<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>) {
+        for _ in 0..THREADS {
+            let _ = std::thread::Builder::new()
+                .name("diaoyan-dirs".into())
+                .spawn_scoped(scope, || self.work());
+        }
+    }
+
+    /// How many directories were read (what the tests check; one atomic add per directory).
+    #[cfg(test)]
+    fn read(&self) -> usize {
+        self.read.load(Ordering::Relaxed)
     }
 
     /// One thread's share: the next directory (the smallest name of the deepest folder read so
     /// far, so the threads stay near where the walk, in name order, is going), until none is
     /// left and no thread can add any.
-    fn work(&self) -> usize {
-        let mut read = 0;
+    fn work(&self) {
         loop {
             let dir = {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
                     if self.stop.load(Ordering::Relaxed) {
-                        return read;
+                        return;
                     }
                     if let Some(d) = q.dirs.pop() {
                         q.busy += 1;
                         break d;
                     }
                     if q.busy == 0 {
-                        return read;
+                        return;
                     }
                     q = self.more.wait(q).unwrap_or_else(|e| e.into_inner());
                 }
             };
             let mut subs = subfolders(&dir);
-            read += 1;
+            self.read.fetch_add(1, Ordering::Relaxed);
             // Pushed in reverse name order: the smallest is taken first.
             subs.sort_unstable_by(|a, b| b.cmp(a));
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -140,8 +133,9 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(root, root.join("a/loop")).unwrap();
         let ahead = Ahead::new(root);
+        std::thread::scope(|s| ahead.start(s));
         // The root, a, a/b, a/b/c, a/d, e.
-        assert_eq!(ahead.run(), 6);
+        assert_eq!(ahead.read(), 6);
     }
 
     #[test]
@@ -150,9 +144,11 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         let ahead = Ahead::new(dir.path());
         ahead.stop();
-        assert_eq!(ahead.run(), 0);
+        std::thread::scope(|s| ahead.start(s));
+        assert_eq!(ahead.read(), 0);
         // A folder that is not there is read as empty.
         let gone = Ahead::new(&dir.path().join("gone"));
-        assert_eq!(gone.run(), 1);
+        std::thread::scope(|s| gone.start(s));
+        assert_eq!(gone.read(), 1);
     }
 }
