@@ -35,6 +35,30 @@ fn entries<'a>(data: &'a [Suggestion], title: &'a str) -> Vec<Entry<'a>> {
         .collect()
 }
 
+/// A whole submission's entry (path 手记.docx).
+fn whole<'a>(id: &'a str, title: &'a str, text: &'a str) -> Entry<'a> {
+    Entry {
+        doc_type: DocType::Submission,
+        id,
+        submission: id,
+        path: "手记.docx",
+        title,
+        text: text.into(),
+        ..Entry::default()
+    }
+}
+
+/// The index of the suggestions `data` and the whole submissions `subs`, built at `at`.
+fn index_of(at: &Path, seg: &Segmenter, data: &[Suggestion], subs: &[Entry]) -> Searcher {
+    build(
+        at,
+        seg,
+        entries(data, "").into_iter().chain(subs.iter().cloned()),
+    )
+    .unwrap();
+    Searcher::open(at, seg).unwrap()
+}
+
 /// Ids of the hits of `q`, sorted.
 fn ids(s: &Searcher, q: Search) -> Vec<String> {
     let mut v: Vec<String> = s
@@ -292,32 +316,17 @@ fn submissions_are_found_by_their_characters_without_their_words() {
     let dir = tempfile::tempdir().unwrap();
     let at = dir.path().join("index");
     let data = [sugg("1", "", "", "交通运输", "村民反映机耕路塌方")];
-    let sub = |id: &'static str, title: &'static str, text: &'static str| Entry {
-        doc_type: DocType::Submission,
-        id,
-        submission: id,
-        path: "手记.docx",
-        title,
-        text: text.into(),
-        ..Entry::default()
-    };
     let subs = [
-        sub(
+        whole(
             "s1",
             "第三天手记",
             "今天走访五户，村民反映机耕路塌方，机耕路一下雨就走不了。",
         ),
-        sub("s2", "第四天手记", "下午召开座谈会，有人提到机耕路。"),
-        sub("s3", "机耕路调研", "路面坑槽多。"),
-        sub("s4", "第五天手记", "村里的耕地流转已经完成。"),
+        whole("s2", "第四天手记", "下午召开座谈会，有人提到机耕路。"),
+        whole("s3", "机耕路调研", "路面坑槽多。"),
+        whole("s4", "第五天手记", "村里的耕地流转已经完成。"),
     ];
-    build(
-        &at,
-        &seg,
-        entries(&data, "").into_iter().chain(subs.iter().cloned()),
-    )
-    .unwrap();
-    let s = Searcher::open(&at, &seg).unwrap();
+    let s = index_of(&at, &seg, &data, &subs);
     let in_subs = |w: &str| Search {
         scope: Scope::Submissions,
         ..words(w)
@@ -366,23 +375,11 @@ fn snippets_mark_the_words_in_the_best_passage() {
     );
     let data = [sugg("1", "", "", "交通运输", &long)];
     let subs = [Entry {
-        doc_type: DocType::Submission,
-        id: "s1",
-        submission: "s1",
-        path: "手记.docx",
         kind: "蹲点手记",
         verdict: "复核",
-        title: "第三天手记",
-        text: long.as_str().into(),
-        ..Entry::default()
+        ..whole("s1", "第三天手记", &long)
     }];
-    build(
-        &at,
-        &seg,
-        entries(&data, "").into_iter().chain(subs.iter().cloned()),
-    )
-    .unwrap();
-    let s = Searcher::open(&at, &seg).unwrap();
+    let s = index_of(&at, &seg, &data, &subs);
     let f = s
         .search(&Search {
             limit: 5,
