@@ -41,12 +41,21 @@ pub const CACHE_DIR: &str = ".diaoyan-cache";
 /// afresh. Cheap (one folder listing), so the binary asks before a run starts.
 pub fn kept_earlier(out: &Path) -> bool {
     std::fs::read_dir(out.join(CACHE_DIR)).is_ok_and(|d| {
-        d.flatten().any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("files-") && name.ends_with(".bin")
-        })
+        d.flatten()
+            .any(|e| of_stage(&e.file_name().to_string_lossy(), "files"))
     })
+}
+
+/// The file `stage`'s results are kept in under `stamp`.
+fn stage_file(stage: &str, stamp: &str) -> String {
+    format!("{stage}-{stamp}.bin")
+}
+
+/// Whether `name` is a [`stage_file`] of `stage`, under any stamp.
+fn of_stage(name: &str, stage: &str) -> bool {
+    name.strip_prefix(stage)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| rest.ends_with(".bin"))
 }
 
 /// A key: 128 bits of xxh3 over what a result depends on.
@@ -157,7 +166,7 @@ impl Cache {
     }
 
     fn path(&self, stage: &str) -> PathBuf {
-        self.dir.join(format!("{stage}-{}.bin", self.stamp))
+        self.dir.join(stage_file(stage, &self.stamp))
     }
 
     /// The results kept for `stage` under this cache's stamp (none when there is no such file
@@ -284,7 +293,7 @@ impl Cache {
         });
         if written.is_ok() {
             // Files of other stamps are of no further use.
-            let (prefix, this) = (format!("{stage}-"), format!("{stage}-{}.bin", self.stamp));
+            let (prefix, this) = (format!("{stage}-"), stage_file(stage, &self.stamp));
             self.remove_where(|name| name.starts_with(&prefix) && name != this);
         }
         written.is_ok()
