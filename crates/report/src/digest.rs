@@ -3,6 +3,7 @@
 
 use crate::tables::{counts, floats, nums, positions, strs};
 use crate::{Facts, Result, Tables};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 
 /// The themes office material puts first: the 四风 group.
@@ -378,6 +379,22 @@ impl Digest {
                 .unwrap_or_default(),
         };
 
+        // What the quotes and places of every issue and topic read of each suggestion, read
+        // once in row order: its text's length and its places (as ids). Read member by member,
+        // from suggestions anywhere in memory, they were a third of building the digest at 1M
+        // documents (12.5 → 8.3 s).
+        let text_len: Vec<u32> = (0..sg.len())
+            .map(|i| u32::try_from(s_text.len(i)).unwrap_or(u32::MAX))
+            .collect();
+        let rows_places = RowPlaces::of(sg.len(), |i, each| {
+            let p = s_place.get(i);
+            if p.is_empty() {
+                s_places.of(i).into_iter().for_each(each);
+            } else {
+                each(p);
+            }
+        });
+
         // Quotes: a suggestion's words and where they came from.
         let quote = |i: usize| {
             let file = s_path
@@ -402,18 +419,23 @@ impl Digest {
         };
         // Quotes of an issue or topic: its most central examples (as the suggest stage chose
         // them) that are in the selection, then other members, the people's words first.
+        // `rows` ascend: the members are walked in the order sorting them by (not the people's
+        // words, in no issue, row) gives, one class at a time, and only until three quotes are
+        // found (sorting every member of every group read a key from each).
         let quotes_of = |rows: &[usize], examples: &str| -> Vec<Quote> {
             let mut order: Vec<usize> = Vec::new();
             for ex in examples.split('\n').filter(|x| !x.is_empty()) {
-                if let Some(&i) = rows.iter().find(|&&i| s_text.is(i, ex)) {
+                let n = u32::try_from(ex.len()).unwrap_or(u32::MAX);
+                if let Some(&i) = rows.iter().find(|&&i| text_len[i] == n && s_text.is(i, ex)) {
                     order.push(i);
                 }
             }
-            let mut rest = rows.to_vec();
-            rest.sort_by_key(|&i| (s_voice.get(i) != "群众", s_issue.get(i).is_empty(), i));
-            order.extend(rest);
+            let class = |i: usize| (s_voice.get(i) != "群众", s_issue.get(i).is_empty());
+            let rest = [(false, false), (false, true), (true, false), (true, true)]
+                .into_iter()
+                .flat_map(|c| rows.iter().copied().filter(move |&i| class(i) == c));
             let mut out: Vec<Quote> = Vec::new();
-            for i in order {
+            for i in order.into_iter().chain(rest) {
                 if out.len() == 3 {
                     break;
                 }
@@ -425,18 +447,18 @@ impl Digest {
         };
         let by_issue = positions(sg.strs("issue")?);
         let by_topic = positions(sg.strs("topic")?);
+        // Each suggestion's places: its submission's place, or else those it names itself.
         let places_of = |rows: &[usize]| -> Vec<String> {
-            let mut m: HashMap<&str, usize> = HashMap::new();
+            let mut m: FxHashMap<u32, usize> = FxHashMap::default();
             for &i in rows {
-                if !s_place.get(i).is_empty() {
-                    *m.entry(s_place.get(i)).or_default() += 1;
-                } else {
-                    for p in s_places.of(i) {
-                        *m.entry(p).or_default() += 1;
-                    }
+                for &p in &rows_places.ids[rows_places.at[i]..rows_places.at[i + 1]] {
+                    *m.entry(p).or_default() += 1;
                 }
             }
-            let mut v: Vec<(&str, usize)> = m.into_iter().collect();
+            let mut v: Vec<(&str, usize)> = m
+                .into_iter()
+                .map(|(p, n)| (rows_places.names[p as usize], n))
+                .collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             v.into_iter().map(|(p, _)| p.to_owned()).collect()
         };
@@ -454,7 +476,7 @@ impl Digest {
         );
         let mut issues_of_topic: HashMap<&str, Vec<IssueBlock>> = HashMap::new();
         for k in 0..is.height() {
-            let rows = by_issue.get(i_id.get(k)).cloned().unwrap_or_default();
+            let rows = by_issue.get(i_id.get(k)).map_or(&[][..], Vec::as_slice);
             issues_of_topic
                 .entry(i_topic.get(k))
                 .or_default()
@@ -464,10 +486,10 @@ impl Digest {
                     heat: i_heat[k],
                     people: i_people[k],
                     mentions: rows.len(),
-                    places: places_of(&rows),
+                    places: places_of(rows),
                     first: i_first.get(k).to_owned(),
                     last: i_last.get(k).to_owned(),
-                    quotes: quotes_of(&rows, i_examples.get(k)),
+                    quotes: quotes_of(rows, i_examples.get(k)),
                 });
         }
         let tp = &t.topics;
@@ -490,7 +512,7 @@ impl Digest {
         );
         let mut topics: Vec<TopicBlock> = (0..tp.height())
             .map(|k| {
-                let rows = by_topic.get(t_id.get(k)).cloned().unwrap_or_default();
+                let rows = by_topic.get(t_id.get(k)).map_or(&[][..], Vec::as_slice);
                 let mut issues = issues_of_topic.remove(t_id.get(k)).unwrap_or_default();
                 issues.sort_by(|a, b| a.id.cmp(&b.id));
                 TopicBlock {
@@ -505,11 +527,11 @@ impl Digest {
                     units: t_units[k],
                     mentions: rows.len(),
                     submissions: t_subs[k],
-                    places: places_of(&rows),
+                    places: places_of(rows),
                     first: t_first.get(k).to_owned(),
                     last: t_last.get(k).to_owned(),
                     issues,
-                    quotes: quotes_of(&rows, t_examples.get(k)),
+                    quotes: quotes_of(rows, t_examples.get(k)),
                 }
             })
             .collect();
@@ -616,6 +638,37 @@ impl Digest {
             cadres,
             units,
         })
+    }
+}
+
+/// The places of each row, as ids of their names (a row's ids are `ids[at[i]..at[i + 1]]`).
+struct RowPlaces<'a> {
+    names: Vec<&'a str>,
+    at: Vec<usize>,
+    ids: Vec<u32>,
+}
+
+impl<'a> RowPlaces<'a> {
+    /// The places `places(i, each)` hands `each` for rows `0..rows`.
+    fn of(rows: usize, places: impl Fn(usize, &mut dyn FnMut(&'a str))) -> Self {
+        let mut id_of: FxHashMap<&'a str, u32> = FxHashMap::default();
+        let mut out = RowPlaces {
+            names: Vec::new(),
+            at: Vec::with_capacity(rows + 1),
+            ids: Vec::new(),
+        };
+        for i in 0..rows {
+            out.at.push(out.ids.len());
+            places(i, &mut |p| {
+                let id = *id_of.entry(p).or_insert_with(|| {
+                    out.names.push(p);
+                    (out.names.len() - 1) as u32
+                });
+                out.ids.push(id);
+            });
+        }
+        out.at.push(out.ids.len());
+        out
     }
 }
 

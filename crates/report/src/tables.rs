@@ -256,6 +256,15 @@ impl<'a> TextCol<'a> {
         }
     }
 
+    /// The length in bytes of text `i` (0 past the end), without reading a text kept out of
+    /// memory.
+    pub(crate) fn len(&self, i: usize) -> usize {
+        match *self {
+            Self::Strs(c) => c.get(i).len(),
+            Self::Rows(r) => r.get(i).map_or(0, |x| x.text.range().len()),
+        }
+    }
+
     /// Whether text `i` is `text`: a text of another length is not read.
     pub(crate) fn is(&self, i: usize, text: &str) -> bool {
         match *self {
@@ -848,7 +857,7 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
 
 /// Row counts per distinct value of a string column, most first, then by value.
 pub(crate) fn counts(col: Strs<'_>) -> Vec<(String, usize)> {
-    let mut n: HashMap<&str, usize> = HashMap::new();
+    let mut n: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for v in col.iter() {
         *n.entry(v).or_default() += 1;
     }
@@ -859,7 +868,7 @@ pub(crate) fn counts(col: Strs<'_>) -> Vec<(String, usize)> {
 
 /// Row positions (ascending) per distinct value of a string column.
 pub(crate) fn positions(col: Strs<'_>) -> HashMap<String, Vec<usize>> {
-    let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut rows: rustc_hash::FxHashMap<&str, Vec<usize>> = rustc_hash::FxHashMap::default();
     for (i, v) in col.iter().enumerate() {
         rows.entry(v).or_default().push(i);
     }

@@ -374,6 +374,56 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
     }
 }
 
+/// A topic's quotes: its examples first, then its members in the order (the people's words
+/// before the cadres', in an issue before in none, then row order), three different texts at
+/// most; its places by how many of its members name them, then by name. The same from the
+/// run's rows and from the Parquet copy.
+#[test]
+fn a_topics_quotes_and_places_follow_their_order() {
+    let mut r = run();
+    let road = ("民生", "交通运输");
+    let mut add = |id: &str, at: usize, voice: Voice, issue: &str, text: &str| {
+        let mut g = sugg(id, &r.subs[at], road, issue, "T0001", text);
+        g.voice = voice;
+        r.suggestions.push(g);
+    };
+    // s1 (people, in I0001, 石桥村) and s2 (people, in I0001, 石桥村) are there already.
+    add("s6", 2, Voice::Cadre, "I0001", "干部建议拓宽");
+    add("s7", 2, Voice::People, "", "群众说会车难");
+    add("s8", 0, Voice::People, "I0001", "建议硬化石桥村三组机耕路");
+    add("s9", 0, Voice::Cadre, "", "干部记下路边排水沟堵塞");
+    // s2 says what s1 says: quoted once.
+    let s1 = r.suggestions[0].read().into_owned();
+    r.suggestions[1].text = r.suggestions[0].text.clone();
+    r.suggestions[1].end = r.suggestions[0].end;
+    let topic = r.topics.iter_mut().find(|t| t.id == "T0001").unwrap();
+    topic.examples = vec!["干部记下路边排水沟堵塞".into(), "不在成员里的话".into()];
+    topic.members = ["s1", "s2", "s6", "s7", "s8", "s9"]
+        .iter()
+        .map(|&m| m.into())
+        .collect();
+    let t = tables(&r);
+    let dir = tempfile::tempdir().unwrap();
+    t.write_parquet(dir.path()).unwrap();
+    let back = Tables::read_parquet(dir.path()).unwrap();
+    for t in [&t, &back] {
+        let d = Digest::build(
+            &t.select(&Filter::default()).unwrap(),
+            &Facts::default(),
+            "全部",
+        )
+        .unwrap();
+        let road = d.topics.iter().find(|t| t.id == "T0001").unwrap();
+        let quoted: Vec<&str> = road.quotes.iter().map(|q| q.text.as_str()).collect();
+        assert_eq!(
+            quoted,
+            ["干部记下路边排水沟堵塞", s1.as_str(), "群众说会车难",]
+        );
+        // 石桥村: s1, s2, s8, s9; 新塘村 (first by name): s6, s7.
+        assert_eq!(road.places, ["石桥村", "新塘村"]);
+    }
+}
+
 #[test]
 fn selections_narrow_and_refuse_in_chinese() {
     let r = run();
