@@ -386,6 +386,7 @@ impl Digest {
         let text_len: Vec<u32> = (0..sg.len())
             .map(|i| u32::try_from(s_text.len(i)).unwrap_or(u32::MAX))
             .collect();
+        // Each suggestion's places: its submission's place, or else those it names itself.
         let rows_places = RowPlaces::of(sg.len(), |i, each| {
             let p = s_place.get(i);
             if p.is_empty() {
@@ -447,21 +448,7 @@ impl Digest {
         };
         let by_issue = positions(sg.strs("issue")?);
         let by_topic = positions(sg.strs("topic")?);
-        // Each suggestion's places: its submission's place, or else those it names itself.
-        let places_of = |rows: &[usize]| -> Vec<String> {
-            let mut m: FxHashMap<u32, usize> = FxHashMap::default();
-            for &i in rows {
-                for &p in &rows_places.ids[rows_places.at[i]..rows_places.at[i + 1]] {
-                    *m.entry(p).or_default() += 1;
-                }
-            }
-            let mut v: Vec<(&str, usize)> = m
-                .into_iter()
-                .map(|(p, n)| (rows_places.names[p as usize], n))
-                .collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            v.into_iter().map(|(p, _)| p.to_owned()).collect()
-        };
+        let places_of = |rows: &[usize]| rows_places.ranked(rows);
 
         let is = &t.issues;
         let i_examples = strs(is, "examples")?;
@@ -670,15 +657,31 @@ impl<'a> RowPlaces<'a> {
         out.at.push(out.ids.len());
         out
     }
+
+    /// The places of `rows`, the most often named first, then by name.
+    fn ranked(&self, rows: &[usize]) -> Vec<String> {
+        let mut m: FxHashMap<u32, usize> = FxHashMap::default();
+        for &i in rows {
+            for &p in &self.ids[self.at[i]..self.at[i + 1]] {
+                *m.entry(p).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(&str, usize)> = m
+            .into_iter()
+            .map(|(p, n)| (self.names[p as usize], n))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v.into_iter().map(|(p, _)| p.to_owned()).collect()
+    }
 }
 
-/// Places of a row, as a list (for renderers).
 /// Whether a submission is on the list sent back: its verdict, or the reviewer's, is 退回重写.
 pub(crate) fn sent_back(verdict: &str, review_verdict: &str) -> bool {
     let redo = diaoyan_model::Verdict::Redo.label();
     verdict == redo || review_verdict == redo
 }
 
+/// Places of a row, as a list (for renderers).
 pub(crate) fn places_text(p: &[String], n: usize) -> String {
     let mut s = p.iter().take(n).cloned().collect::<Vec<_>>().join("、");
     if p.len() > n {
