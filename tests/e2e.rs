@@ -518,6 +518,130 @@ fn fatal_errors_exit_2_with_a_chinese_message() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// The lines left standing on an 80-column terminal after `raw` was written to it: a line
+/// wraps at 80 columns (a Han character takes two), a line clearing (`ESC[2K`, which indicatif
+/// sends after a carriage return before each redraw) empties the current line, and a line feed
+/// (`\r\n` from the terminal) ends it. Enough of a terminal for indicatif's bars.
+fn terminal_lines(raw: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let (mut line, mut width) = (String::new(), 0);
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("\x1b[") {
+            // A control sequence: parameters, then a final letter.
+            let end = after
+                .find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(after.len() - 1);
+            if after[end..].starts_with('K') {
+                (line, width) = (String::new(), 0);
+            }
+            rest = &after[end + 1..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '\r' if rest.starts_with('\n') => {}
+            '\r' => (line, width) = (String::new(), 0),
+            '\n' => {
+                lines.push(std::mem::take(&mut line));
+                width = 0;
+            }
+            c => {
+                let w = if c.is_ascii() { 1 } else { 2 };
+                if width + w > 80 {
+                    lines.push(std::mem::take(&mut line));
+                    width = 0;
+                }
+                line.push(c);
+                width += w;
+            }
+        }
+    }
+    lines.push(line);
+    lines
+        .into_iter()
+        .map(|l| l.trim_end().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn progress_reads_in_chinese_on_a_terminal_and_is_quiet_when_piped() {
+    // A pseudo-terminal from util-linux `script` (Debian's essential bsdutils).
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` command to give the run a terminal");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let command = [
+        env!("CARGO_BIN_EXE_diaoyan"),
+        "run",
+        "--input",
+        "corpora/sample/campaign",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+    ]
+    .map(quote)
+    .join(" ");
+    let command = format!("stty cols 80 rows 40 && exec {command}");
+    let o = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "80")
+        .output()
+        .expect("run script");
+    assert_exit(&o, 0);
+    let shown = String::from_utf8_lossy(&o.stdout);
+    let lines = terminal_lines(&shown);
+    // Every stage's bar is left standing, finished: units done of its total, in Chinese.
+    for stage in ["读取材料", "逐份阅读", "抄袭比对", "写出结果"] {
+        let line = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(stage))
+            .unwrap_or_else(|| panic!("no {stage} line in {lines:#?}"));
+        assert!(line.contains(" 已用 ") && line.ends_with(" 完成"), "{line}");
+        let (done, total) = line
+            .split_whitespace()
+            .find_map(|w| w.split_once('/'))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(done, total, "{line}");
+        assert!(total.replace(',', "").parse::<u64>().unwrap() > 0, "{line}");
+    }
+    // No English time units anywhere in what the reviewer saw (indicatif's own "3s", "11h").
+    for line in &lines {
+        assert!(
+            !line
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.len() > 1
+                    && w.ends_with(['h', 'm', 's'])
+                    && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())),
+            "{line}"
+        );
+    }
+    // The summary follows the bars.
+    assert!(lines.iter().any(|l| l.starts_with("完成：")), "{lines:#?}");
+
+    // Piped: the same run draws no bar, and still says where the results are.
+    let o = diaoyan(&[
+        "run",
+        "--input",
+        "corpora/sample/campaign",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let piped = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!piped.contains("已用") && !piped.contains('\r'), "{piped}");
+    assert!(piped.contains("完成："), "{piped}");
+}
+
 #[test]
 fn single_table_file_is_an_input() {
     let tmp = tempfile::tempdir().unwrap();
