@@ -23,9 +23,13 @@ const ARENA_PURGE_MULT: std::ffi::c_int = 24;
 /// frees and allocates hundreds of MB a second (the earlier run's file memo decoded, each file's
 /// entry taken over or replaced): at 1M documents its peak was 3.92–4.04 GB with the default
 /// and 3.63 GB with this; at 100k 0.78–0.80 GB against 0.69 GB, in the same time (the same as
-/// `MIMALLOC_PURGE_DELAY=0`). Why not always: a full run, which allocates and frees far more,
-/// pays for each page given back when it is used again (a fault and zeroing) and was about 9%
-/// slower with it (100k, `--no-cache`: 36.0–38.3 s against 32.1–35.5 s), its peak 6% lower.
+/// `MIMALLOC_PURGE_DELAY=0`). Why not always: a run pays for each page given back when it is
+/// used again (a fault and zeroing). A full run, which allocates and frees far more, was about
+/// 9% slower with it (100k, `--no-cache`: 36.0–38.3 s against 32.1–35.5 s), its peak 6% lower;
+/// and a small re-run too (10k documents, nothing changed, alternating three times: 2.24–2.28 s
+/// against 2.09–2.13 s with the default; peak 250–270 MB against 376–401 MB, still under the
+/// full run's 0.42–0.44 GB): so only a re-run whose earlier record of its files is
+/// [`LARGE_RECORD`] or more, where the 4 GB peak is at stake.
 pub fn return_freed_pages() {
     #[cfg(not(feature = "system-alloc"))]
     if std::env::var_os("MIMALLOC_ARENA_PURGE_MULT").is_none()
@@ -36,6 +40,11 @@ pub fn return_freed_pages() {
         unsafe { libmimalloc_sys::mi_option_set(ARENA_PURGE_MULT, 0) };
     }
 }
+
+/// The size of an earlier run's record of its files (`files-*.bin`, about 1.9 KB a document)
+/// from which a re-run gives freed pages back at once: 1 GiB, about half a million documents
+/// (10k: 52 MB, 100k: 190 MB, 1M: 1.9 GB).
+pub const LARGE_RECORD: u64 = 1 << 30;
 
 #[cfg(all(test, not(feature = "system-alloc")))]
 mod tests {

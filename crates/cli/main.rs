@@ -337,8 +337,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(t) = a.threads {
         cfg.threads = t;
     }
-    // A re-run takes most of its data over from the cache: set before `build` starts threads.
-    if cfg.cache && diaoyan_pipeline::kept_earlier(&cfg.out) {
+    // A large re-run takes most of its data over from the cache: set before `build` starts
+    // threads ([`alloc::return_freed_pages`] says why, and why only when large).
+    if cfg.cache
+        && diaoyan_pipeline::kept_earlier(&cfg.out).is_some_and(|b| b >= alloc::LARGE_RECORD)
+    {
         alloc::return_freed_pages();
     }
     let pipeline = cfg.build()?;

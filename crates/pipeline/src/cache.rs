@@ -36,14 +36,18 @@ use std::path::{Path, PathBuf};
 /// The cache folder inside the output folder.
 pub const CACHE_DIR: &str = ".diaoyan-cache";
 
-/// Whether the output folder `out` holds what an earlier run read from its input files (under
-/// any stamp): a run into it with the cache on most likely takes most of it over, reading little
-/// afresh. Cheap (one folder listing), so the binary asks before a run starts.
-pub fn kept_earlier(out: &Path) -> bool {
-    std::fs::read_dir(out.join(CACHE_DIR)).is_ok_and(|d| {
-        d.flatten()
-            .any(|e| of_stage(&e.file_name().to_string_lossy(), "files"))
-    })
+/// How large the record is of what an earlier run read from its input files, in the output
+/// folder `out` (its whole record under any stamp, the largest if there are several; `None` when
+/// there is none): a run into it with the cache on most likely takes most of it over, reading
+/// little afresh, and its size says how large that run is (about 1.9 KB a document). Cheap (one
+/// folder listing), so the binary asks before a run starts.
+pub fn kept_earlier(out: &Path) -> Option<u64> {
+    std::fs::read_dir(out.join(CACHE_DIR))
+        .ok()?
+        .flatten()
+        .filter(|e| of_stage(&e.file_name().to_string_lossy(), "files"))
+        .filter_map(|e| e.metadata().ok().map(|m| m.len()))
+        .max()
 }
 
 /// The file `stage`'s results are kept in under `stamp`.
@@ -521,6 +525,22 @@ pub(crate) fn suggest_keys(subs: &[Submission]) -> Vec<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_earlier_file_record_is_found_by_its_size() {
+        let out = tempfile::tempdir().unwrap();
+        assert_eq!(kept_earlier(out.path()), None);
+        let dir = out.path().join(CACHE_DIR);
+        std::fs::create_dir(&dir).unwrap();
+        // Other stages' files, and a layer laid over a record, are not the record.
+        std::fs::write(dir.join("score-00ff.bin"), [0; 50]).unwrap();
+        std::fs::write(dir.join("files.1-00ff.bin"), [0; 70]).unwrap();
+        std::fs::write(dir.join("files-00ff.tmp"), [0; 90]).unwrap();
+        assert_eq!(kept_earlier(out.path()), None);
+        std::fs::write(dir.join("files-00ff.bin"), [0; 30]).unwrap();
+        std::fs::write(dir.join("files-11aa.bin"), [0; 40]).unwrap();
+        assert_eq!(kept_earlier(out.path()), Some(40));
+    }
 
     #[test]
     fn kept_results_are_taken_once_each_and_the_unneeded_counted() {
