@@ -907,9 +907,10 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
     let name = file_name(&f.rel);
     let (stem, ext) = stem_ext(name);
     let bytes = std::fs::read(&f.abs).map_err(|e| err(&f.rel, "无法读取", io_reason(&e)))?;
-    // About how many rows a text table has (its lines): a manifest's map is made at that size
+    let manifest = MANIFEST_STEMS.contains(&stem.as_str());
+    // About how many rows a manifest in text has (its lines): its map is made at that size
     // rather than grown by doubling (a million entries moved about 2.5 times over).
-    let lines = if matches!(ext.as_str(), "csv" | "tsv") {
+    let lines = if manifest && matches!(ext.as_str(), "csv" | "tsv") {
         bytes.iter().filter(|&&b| b == b'\n').count()
     } else {
         0
@@ -944,7 +945,7 @@ fn read_metadata(f: &Found, cfg: &IngestConfig) -> std::result::Result<MetadataF
             .map(|s| s.trim().to_owned())
             .unwrap_or_default()
     };
-    if MANIFEST_STEMS.contains(&stem.as_str()) {
+    if manifest {
         let (header, rows) = header_row(&mut rows, &["文件", "文件名", "路径", "file", "path"])?
             .ok_or_else(|| {
                 err(
