@@ -2682,6 +2682,25 @@ fn comparable_outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Every part of a workbook (an xlsx file is a zip of XML parts) but `docProps/core.xml`, which
+/// holds its creation time.
+fn workbook_parts(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut parts = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        if name == "docProps/core.xml" {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        parts.insert(name, bytes);
+    }
+    parts
+}
+
 #[test]
 fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -2791,6 +2810,25 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (name, bytes) in &a {
         assert!(bytes == &b[name], "{name} differs from a full run's");
+    }
+    // The re-run updated its index, and so wrote the workbook beside it (a full build is
+    // followed by the workbook): every part of both workbooks is the same as a full run's but
+    // the creation time.
+    assert_eq!(run_json(&out)["index"]["incremental"], true);
+    assert_eq!(run_json(&full)["index"]["incremental"], false);
+    for book in ["diaoyan.xlsx", "digest.xlsx"] {
+        let (a, b) = (
+            workbook_parts(&out.join(book)),
+            workbook_parts(&full.join(book)),
+        );
+        assert!(a.keys().any(|k| k.starts_with("xl/worksheets/")), "{book}");
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (name, bytes) in &a {
+            assert!(
+                bytes == &b[name],
+                "{book}: {name} differs from a full run's"
+            );
+        }
     }
     // The new text's suggestion made it into the tables.
     let sugg = std::fs::read_to_string(out.join("suggestions.csv")).unwrap();

@@ -640,9 +640,9 @@ struct Prior {
     built: HashSet<tantivy::index::SegmentId>,
 }
 
-/// Links (or copies) the files of `previous` into `to` and returns what an update takes over,
-/// when it can be updated: built with the same format, version and lexicons, no entry twice.
-fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<Prior> {
+/// The segments of the last full build of `previous`, when its note says it was written with
+/// the same format, version and lexicons (what an update needs first).
+fn full_build_of(previous: &Path, seg: &Segmenter) -> Option<HashSet<tantivy::index::SegmentId>> {
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(previous.join(META)).ok()?).ok()?;
     let want = meta(seg);
@@ -652,11 +652,25 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<Prior> {
     {
         return None;
     }
-    let built = m[BUILT]
+    m[BUILT]
         .as_array()?
         .iter()
         .map(|v| v.as_str().and_then(|s| s.parse().ok()))
-        .collect::<Option<HashSet<tantivy::index::SegmentId>>>()?;
+        .collect()
+}
+
+/// Whether [`update`] would most likely update `previous` rather than build anew: its note says
+/// it was written by this version with the same lexicons. Read from the note alone, before any
+/// work (the entries are checked only during the update, which still builds anew if they do
+/// not fit), so a caller can plan around an update's lighter load.
+pub fn updatable(previous: &Path, seg: &Segmenter) -> bool {
+    full_build_of(previous, seg).is_some()
+}
+
+/// Links (or copies) the files of `previous` into `to` and returns what an update takes over,
+/// when it can be updated: built with the same format, version and lexicons, no entry twice.
+fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<Prior> {
+    let built = full_build_of(previous, seg)?;
     for e in std::fs::read_dir(previous).ok()? {
         let e = e.ok()?;
         // The files diaoyan writes itself are written anew (a link would be written through).

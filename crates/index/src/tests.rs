@@ -549,6 +549,9 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     after[1].theme = "城乡建设".into();
     after.extend((100..103).map(|i| mk(i, &format!("河口村{i}号路灯不亮"))));
     let new = dir.path().join("new");
+    // What a caller plans by: the note says this index can be updated.
+    assert!(updatable(&old, &seg));
+    assert!(!updatable(&new, &seg), "no index there");
     let up = update(
         &new,
         Some(&old),
@@ -602,6 +605,7 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     let mut lex = diaoyan_text::Lexicons::builtin();
     lex.userdict.push_str("\n机耕路塌方 10 n\n");
     let other = Segmenter::new(&lex);
+    assert!(updatable(&new, &seg) && !updatable(&new, &other));
     let r = update(
         &new,
         Some(&new),

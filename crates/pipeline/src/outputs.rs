@@ -145,7 +145,8 @@ struct SubmissionLine<'a> {
 /// In order: the lists (CSV, JSON Lines), then the keyword index, alone — the last output that
 /// reads the submissions' texts, which are then let go when the text stage's counts stand in
 /// for them (at a million documents they are gigabytes) — then the digest (with its Parquet
-/// tables) and the workbook side by side.
+/// tables) and the workbook side by side. When the index is an update of the previous run's
+/// (a re-run), the workbook is written beside the index and the digest, and the texts stay.
 #[expect(
     clippy::too_many_arguments,
     reason = "the run's parts and its two records, each borrowed on its own"
@@ -192,7 +193,7 @@ pub(crate) fn write_all(
     // The lists. The long ones (submissions, flags, suggestions) are never held as cells: their
     // rows are made from the stage outputs as the CSV file (and later the workbook sheet) is
     // written; the short ones are kept as tables for the workbook.
-    let (mut written, small, index_done) = {
+    let (mut written, small) = {
         let d: &RunData = d;
         let subs = &d.ingest.submissions;
         let mut small = SmallTables {
@@ -290,69 +291,34 @@ pub(crate) fn write_all(
         let mut written: Vec<String> = Vec::new();
         record(lists, timings, &mut written)?;
 
-        // The index comes next, alone: its two indexing threads keep both cores busy, and the
-        // digest's tables and the workbook, held at once beside it, were the run's peak memory
-        // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
-        let index_slot = std::sync::Mutex::new(None);
-        let index_part = || -> Result<Vec<String>> {
-            let (Some(sg), Some(seg)) = (&d.suggest, seg) else {
-                return Ok(Vec::new());
-            };
-            // The staging folder is inside the output folder: the previous run's index is
-            // updated (unchanged entries kept) rather than rebuilt.
-            let previous = dir.parent().map(|p| p.join("index"));
-            // One unit per entry handed to the index, reported in batches.
-            const BATCH: u64 = 1024;
-            let mut pending = 0u64;
-            let built = diaoyan_index::update(
-                &dir.join("index"),
-                previous.as_deref().filter(|p| p.is_dir()),
-                seg,
-                index_entries(d, &sg.suggestions).inspect(|_| {
-                    pending += 1;
-                    if pending == BATCH {
-                        progress.advance(pending);
-                        pending = 0;
-                    }
-                }),
-                // Keys carried over from the previous index's table: a group that only
-                // gained or lost members keeps its entries.
-                &diaoyan_index::Labels::after(
-                    &previous
-                        .as_deref()
-                        .and_then(diaoyan_index::Labels::of_index)
-                        .unwrap_or_default(),
-                    sg.issues
-                        .iter()
-                        .map(|i| (i.id.as_str(), i.members.as_slice())),
-                    sg.topics
-                        .iter()
-                        .map(|t| (t.id.as_str(), t.members.as_slice())),
-                ),
-            )?;
-            progress.advance(pending);
-            *index_slot.lock().expect("index slot") = Some(built);
-            Ok(vec!["index/".to_owned()])
-        };
-        let done = timed("index", &index_part);
-        *index = index_slot.into_inner().expect("index slot");
-        (written, small, done)
+        (written, small)
     };
 
-    // Nothing below reads a submission's text: the digest counts characters from the text
-    // stage's figures (and from the texts only when that stage did not run).
-    if d.stats.is_some() {
-        for s in &mut d.ingest.submissions {
-            s.text = Default::default();
+    // A re-run's index is an update of the previous one (unchanged entries kept): a fraction
+    // of a full build's work, about one core busy. Decided from the previous index's note.
+    let updating = match (&d.suggest, seg) {
+        (Some(_), Some(seg)) => {
+            previous_index(dir).is_some_and(|p| diaoyan_index::updatable(&p, seg))
         }
-        // A suggestion's words are a part of its submission's text (`diaoyan_model::Excerpt`):
-        // each keeps a copy of its own words from here on, so the texts themselves go. (A run
-        // whose texts are kept out of memory never held them: its suggestions read their words
-        // there, and have nothing to detach.)
-        if let Some(sg) = d.suggest.as_mut() {
-            sg.suggestions.iter_mut().for_each(|g| g.text.detach());
-        }
-    }
+        _ => false,
+    };
+    let index_slot = std::sync::Mutex::new(None);
+    // A full build comes next, alone: its two indexing threads keep both cores busy, and the
+    // digest's tables and the workbook, held at once beside it, were the run's peak memory
+    // (10k: 820 MB side by side, 685 MB this way; 100k: 2.35 → 2.16 GB) for no gain in time.
+    // It is the last output that reads the submissions' texts, which are then let go.
+    let full_build = if updating {
+        None
+    } else {
+        let done = timed("index", &|| {
+            write_index(dir, d, seg, progress, &index_slot, &|i| d.text(i))
+        });
+        drop(take_texts(d));
+        Some(done)
+    };
+    // An update reads the texts beside the workbook: they are taken out first, to be let go
+    // as soon as it is done (the workbook and the digest never read them).
+    let texts = if updating { take_texts(d) } else { None };
     // A suggestion list too long for the workbook (more than `max_rows`, XLSX_MAX_ROWS in a run:
     // 100,000 generated documents make 561,004) stays in its CSV file; the digest reads the
     // suggestions where they are.
@@ -447,17 +413,116 @@ pub(crate) fn write_all(
         diaoyan_digest::write_xlsx(&dir.join("diaoyan.xlsx"), &refs)?;
         Ok(vec!["diaoyan.xlsx".to_owned()])
     };
-    let results = std::thread::scope(|scope| {
-        let digest = scope.spawn(|| timed("digest", &digest_part));
-        let workbook = timed("workbook", &workbook_part);
-        [
-            index_done,
-            digest.join().expect("digest writer panicked"),
-            workbook,
-        ]
+    let results = std::thread::scope(|scope| match full_build {
+        // After a full build: the digest and the workbook side by side (one core each).
+        Some(index_done) => {
+            let digest = scope.spawn(|| timed("digest", &digest_part));
+            let workbook = timed("workbook", &workbook_part);
+            [
+                index_done,
+                digest.join().expect("digest writer panicked"),
+                workbook,
+            ]
+        }
+        // An update leaves a core free: the workbook goes beside it, the digest after it
+        // (100k documents, 1% changed: index 0.8 s, digest 1.0 s, workbook 1.7 s). The texts
+        // are let go when the index is done, before the digest.
+        None => {
+            let workbook = scope.spawn(|| timed("workbook", &workbook_part));
+            let index_done = {
+                let texts = texts;
+                let text = |i: usize| match &texts {
+                    Some(t) => std::borrow::Cow::Borrowed(&*t[i]),
+                    None => d.text(i),
+                };
+                timed("index", &|| {
+                    write_index(dir, d, seg, progress, &index_slot, &text)
+                })
+            };
+            let digest = timed("digest", &digest_part);
+            [
+                index_done,
+                digest,
+                workbook.join().expect("workbook writer panicked"),
+            ]
+        }
     });
+    *index = index_slot.into_inner().expect("index slot");
     record(results, timings, &mut written)?;
     Ok(written)
+}
+
+/// The submissions' texts, taken out of the run once nothing but the index reads them: the
+/// digest counts characters from the text stage's figures (and from the texts only when that
+/// stage did not run, when they are left). A suggestion's words are a part of its submission's
+/// text (`diaoyan_model::Excerpt`): each keeps a copy of its own words from here on, so the
+/// texts go when the returned list does. (A run whose texts are kept out of memory never held
+/// them: its suggestions read their words there, and have nothing to detach.)
+fn take_texts(d: &mut RunData) -> Option<Vec<diaoyan_model::Shared>> {
+    d.stats.as_ref()?;
+    if let Some(sg) = d.suggest.as_mut() {
+        sg.suggestions.iter_mut().for_each(|g| g.text.detach());
+    }
+    Some(
+        d.ingest
+            .submissions
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.text))
+            .collect(),
+    )
+}
+
+/// The previous run's index beside the staging folder `dir`, when there is one.
+fn previous_index(dir: &Path) -> Option<std::path::PathBuf> {
+    dir.parent().map(|p| p.join("index")).filter(|p| p.is_dir())
+}
+
+/// The keyword index, built or updated (the previous run's updated when it can be: unchanged
+/// entries kept): one unit on the bar per entry handed to it, in batches; what it did goes
+/// to `slot`.
+fn write_index<'a>(
+    dir: &Path,
+    d: &'a RunData,
+    seg: Option<&diaoyan_text::Segmenter>,
+    progress: &dyn crate::Progress,
+    slot: &std::sync::Mutex<Option<diaoyan_index::Built>>,
+    text: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, str> + Sync),
+) -> Result<Vec<String>> {
+    let (Some(sg), Some(seg)) = (&d.suggest, seg) else {
+        return Ok(Vec::new());
+    };
+    let previous = previous_index(dir);
+    const BATCH: u64 = 1024;
+    let mut pending = 0u64;
+    let built = diaoyan_index::update(
+        &dir.join("index"),
+        previous.as_deref(),
+        seg,
+        index_entries(d, &sg.suggestions, text).inspect(|_| {
+            pending += 1;
+            if pending == BATCH {
+                progress.advance(pending);
+                pending = 0;
+            }
+        }),
+        // Keys carried over from the previous index's table: a group that only gained or lost
+        // members keeps its entries.
+        &diaoyan_index::Labels::after(
+            &previous
+                .as_deref()
+                .and_then(diaoyan_index::Labels::of_index)
+                .unwrap_or_default(),
+            sg.issues
+                .iter()
+                .map(|i| (i.id.as_str(), i.members.as_slice())),
+            sg.topics
+                .iter()
+                .map(|t| (t.id.as_str(), t.members.as_slice())),
+        ),
+    )?;
+    progress.advance(pending);
+    *slot.lock().expect("index slot") = Some(built);
+    Ok(vec!["index/".to_owned()])
 }
 
 /// A part of the writing done: the files it wrote, its name, its seconds.
@@ -566,6 +631,7 @@ fn submission_rows(d: &RunData) -> Rows<'_> {
 fn index_entries<'a>(
     d: &'a RunData,
     suggestions: &'a [diaoyan_model::Suggestion],
+    text: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, str> + Sync),
 ) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
     let (subs, score) = (&d.ingest.submissions, d.score.as_ref());
     // Judgements are aligned with submissions by position.
@@ -595,7 +661,7 @@ fn index_entries<'a>(
             level,
             verdict: verdict_of(i),
             title: &s.title,
-            text: d.text(i),
+            text: text(i),
             ..diaoyan_index::Entry::default()
         }
     });
