@@ -491,9 +491,15 @@ fn register(index: &Index, seg: &Segmenter) {
 }
 
 /// A hash of everything an entry puts in the index: equal hashes, equal documents.
-fn fingerprint(e: &Entry) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let places = e.places.join("\u{1}");
+/// An entry's fields, each followed by `0xff` (places joined by `\u{1}`), hashed in one go: the
+/// digest a streaming hasher fed the fields one by one gives, at a fraction of the cost (a
+/// re-run fingerprints every entry: 100k documents, 661k entries). `buf` is reused.
+fn fingerprint(e: &Entry, buf: &mut Vec<u8>) -> u64 {
+    fn put(buf: &mut Vec<u8>, part: &str) {
+        buf.extend_from_slice(part.as_bytes());
+        buf.push(0xff);
+    }
+    buf.clear();
     for part in [
         e.doc_type.as_str(),
         e.id,
@@ -501,7 +507,17 @@ fn fingerprint(e: &Entry) -> u64 {
         e.path,
         e.author,
         e.unit,
-        &places,
+    ] {
+        put(buf, part);
+    }
+    for (i, p) in e.places.iter().enumerate() {
+        if i > 0 {
+            buf.push(1);
+        }
+        buf.extend_from_slice(str::as_bytes(p));
+    }
+    buf.push(0xff);
+    for part in [
         e.date,
         e.kind,
         e.level,
@@ -514,10 +530,9 @@ fn fingerprint(e: &Entry) -> u64 {
         e.title,
         &e.text,
     ] {
-        h.update(part.as_bytes());
-        h.update(&[0xff]);
+        put(buf, part);
     }
-    h.digest()
+    xxhash_rust::xxh3::xxh3_64(buf)
 }
 
 fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
@@ -635,8 +650,12 @@ pub fn build<'a>(
 
 /// What an update takes over from the index it updates: the fingerprints of its live entries,
 /// and the segments its last full build wrote ([`Guarded`]).
+/// Entries' fingerprints (xxh3 digests, so a multiplying hash spreads them as well as SipHash,
+/// for a fraction of its cost: a re-run looks up every entry).
+type Fps = rustc_hash::FxHashSet<u64>;
+
 struct Prior {
-    fps: HashSet<u64>,
+    fps: Fps,
     built: HashSet<tantivy::index::SegmentId>,
 }
 
@@ -686,7 +705,8 @@ fn reuse(previous: &Path, to: &Path, seg: &Segmenter) -> Option<Prior> {
     let index = Index::open_in_dir(to).ok()?;
     let reader = index.reader().ok()?;
     let searcher = reader.searcher();
-    let mut fps = HashSet::new();
+    let mut fps = Fps::default();
+    fps.reserve(searcher.num_docs() as usize);
     for sr in searcher.segment_readers() {
         let col = sr.fast_fields().u64("fp").ok()?;
         let alive = sr.alive_bitset();
@@ -753,7 +773,7 @@ pub fn update<'a>(
         }
         None => {
             writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-            (HashSet::new(), None)
+            (Fps::default(), None)
         }
     };
     let mut built = Built {
@@ -761,13 +781,14 @@ pub fn update<'a>(
         ..Built::default()
     };
     let keys = labels.keys();
+    let mut buf = Vec::new();
     for e in entries {
         let e = Entry {
             issue: keys.issue(e.issue),
             topic: keys.topic(e.topic),
             ..e
         };
-        let fp = fingerprint(&e);
+        let fp = fingerprint(&e, &mut buf);
         built.entries += 1;
         if old.remove(&fp) {
             built.kept += 1;
@@ -817,7 +838,7 @@ pub fn update<'a>(
 /// The entries whose fingerprint is in the set: those an update removes. Read from the `fp`
 /// column segment by segment, so the fingerprints need no term dictionary.
 #[derive(Debug, Clone)]
-struct Gone(std::sync::Arc<HashSet<u64>>);
+struct Gone(std::sync::Arc<Fps>);
 
 impl Query for Gone {
     fn weight(

@@ -5,7 +5,6 @@ use crate::run::RunData;
 use diaoyan_digest::{Rows, Sheet, Table, write_csv, write_jsonl};
 use diaoyan_model::Submission;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Creates the output folder and checks it is writable before any work starts.
@@ -665,7 +664,8 @@ fn index_entries<'a>(
             ..diaoyan_index::Entry::default()
         }
     });
-    let position: HashMap<&str, usize> = subs
+    // Looked up once per suggestion (at 100k documents, 561k times a run).
+    let position: rustc_hash::FxHashMap<&str, usize> = subs
         .iter()
         .enumerate()
         .map(|(i, s)| (s.id.as_str(), i))
