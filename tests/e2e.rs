@@ -3025,4 +3025,18 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
     assert_eq!(cache["text"]["read"], 0, "{cache}");
     assert_eq!(run_json(&again)["counts"]["texts_in_file"], true);
     same_outputs(&again, "in the cached re-run");
+    // Its index was updated (the workbook written beside it), from the texts in the file: the
+    // same entries, the same answers as the in-memory run's.
+    let ix = run_json(&again)["index"].clone();
+    assert_eq!(ix["incremental"], true, "{ix}");
+    assert_eq!(ix["added"], 0, "nothing changed, nothing added: {ix}");
+    for q in ["机耕路", "路灯", "低保", "-不存在的词"] {
+        let hits = |out: &Path| {
+            search_all(out, q)
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hits(&again), hits(memory), "{q}");
+    }
 }

@@ -145,7 +145,8 @@ struct SubmissionLine<'a> {
 /// reads the submissions' texts, which are then let go when the text stage's counts stand in
 /// for them (at a million documents they are gigabytes) — then the digest (with its Parquet
 /// tables) and the workbook side by side. When the index is an update of the previous run's
-/// (a re-run), the workbook is written beside the index and the digest, and the texts stay.
+/// (a re-run), the workbook is written beside the index and then the digest; the texts are
+/// taken out of the run first and let go when the index is done.
 #[expect(
     clippy::too_many_arguments,
     reason = "the run's parts and its two records, each borrowed on its own"
@@ -455,10 +456,14 @@ pub(crate) fn write_all(
 /// digest counts characters from the text stage's figures (and from the texts only when that
 /// stage did not run, when they are left). A suggestion's words are a part of its submission's
 /// text (`diaoyan_model::Excerpt`): each keeps a copy of its own words from here on, so the
-/// texts go when the returned list does. (A run whose texts are kept out of memory never held
-/// them: its suggestions read their words there, and have nothing to detach.)
+/// texts go when the returned list does. A run whose texts are kept out of memory never held
+/// them (its suggestions read their words there): nothing to take, the index reads them there
+/// ([`RunData::text`]).
 fn take_texts(d: &mut RunData) -> Option<Vec<diaoyan_model::Shared>> {
     d.stats.as_ref()?;
+    if d.kept().is_some() {
+        return None;
+    }
     if let Some(sg) = d.suggest.as_mut() {
         sg.suggestions.iter_mut().for_each(|g| g.text.detach());
     }
