@@ -2024,6 +2024,77 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     assert_eq!(visible_files(&out), before);
 }
 
+/// Issue 12: a disk that fills at any point of a run (the lists, the index, the Parquet tables,
+/// the written material, the workbooks' streamed sheets) stops it with exit 2 and a Chinese
+/// message naming the file and the full disk — never an internal error or a crash (a
+/// workbook's sheet could not be written once made rust_xlsxwriter panic). Nothing of the
+/// failed run is left. Needs a tmpfs (root); skips otherwise.
+#[test]
+fn a_disk_that_fills_at_any_point_gives_a_message_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(&tmp.path().join("disk"), "8m") else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let input = root().join("corpora/sample/campaign");
+    let out = fs.0.join("结果");
+    let o = run_quiet(&input, &out);
+    assert_exit(&o, 0);
+    // What a whole run writes (its files and its cache), in KB.
+    let du = |dir: &Path| -> u64 { walk(dir).iter().map(|f| f.metadata().unwrap().len()).sum() };
+    let whole = du(&out) / 1024;
+    std::fs::remove_dir_all(&out).unwrap();
+    let mut named = BTreeSet::new();
+    for step in 1..=24u64 {
+        let room = whole * step / 24;
+        // Fill the disk but for `room` KB.
+        let filler = fs.0.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+        drop(f);
+        let len = std::fs::metadata(&filler).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap()
+            .set_len(len.saturating_sub(room << 10))
+            .unwrap();
+        let o = run_quiet(&input, &out);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        if o.status.code() != Some(0) {
+            assert_eq!(o.status.code(), Some(2), "room {room} KB: {err}");
+            assert!(!err.contains("内部错误"), "room {room} KB: {err}");
+            assert!(
+                err.contains("无法写入") && err.contains("磁盘空间不足"),
+                "room {room} KB: {err}"
+            );
+            // The file it could not write: the last path component before the reason.
+            let file = err
+                .split_once("无法写入")
+                .and_then(|(_, rest)| rest.split('：').next())
+                .and_then(|path| path.trim().rsplit(['/', '\\']).next())
+                .unwrap_or_default()
+                .to_owned();
+            named.insert(file);
+            // Nothing of the failed run is left but the folder, its lock and the cache of what
+            // was read (written whole before any output, for the next run).
+            let left: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".diaoyan.lock" && n != diaoyan_pipeline::CACHE_DIR)
+                .collect();
+            assert!(left.is_empty(), "room {room} KB left {left:?}");
+        }
+        std::fs::remove_file(&filler).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    // The sweep reached the late outputs: a workbook and a Parquet table were among the files
+    // the disk filled on.
+    assert!(named.iter().any(|n| n.ends_with(".xlsx")), "{named:?}");
+    assert!(named.iter().any(|n| n.ends_with(".parquet")), "{named:?}");
+}
+
 /// Issue 11.7: an input folder with 100,000 tiny files (ten of them empty) — every one is read
 /// or listed with its reason. The ingest stage alone, to keep the test short.
 #[test]

@@ -244,12 +244,65 @@ pub fn write_jsonl<T: Serialize>(path: &Path, values: impl IntoIterator<Item = T
 /// weighed 22, 25.8 and 35 MB: level 3 costs a sixth more disk for a quarter less time.
 const ZIP_LEVEL: u8 = 3;
 
+thread_local! {
+    /// Set while this thread writes a workbook inside `catch_unwind`.
+    static WRITING_WORKBOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is writing a workbook ([`write_xlsx`]), where a panic becomes
+/// the write's error: rust_xlsxwriter panics when a streamed sheet's temporary file cannot be
+/// written (a full disk). A panic hook uses this to stay quiet then.
+pub fn writing_a_workbook() -> bool {
+    WRITING_WORKBOOK.get()
+}
+
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
 /// Rows are streamed (rust_xlsxwriter's constant-memory sheets: each row goes to a temporary
 /// file as it is written, strings inline), so a sheet of a million rows is never held as cells.
+/// The temporary files are beside `path` (on the disk the results go to, not the system's
+/// temporary folder). A failure to write them — rust_xlsxwriter panics then — is this write's
+/// error, naming the workbook, not a crash.
 pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
+    struct Writing;
+    impl Drop for Writing {
+        fn drop(&mut self) {
+            WRITING_WORKBOOK.set(false);
+        }
+    }
+    WRITING_WORKBOOK.set(true);
+    let writing = Writing;
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        xlsx_unguarded(path, tables)
+    }));
+    drop(writing);
+    done.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let reason = if what.contains("write") {
+            format!(
+                "写入工作表的临时文件失败，最常见的原因是磁盘空间不足，请检查输出目录所在的磁盘后重新运行（{what}）；原有结果未被改动"
+            )
+        } else {
+            format!("内部错误（{what}），请把这条信息和所用的命令提供给维护人员；原有结果未被改动")
+        };
+        Err(Error::Write {
+            path: path.to_path_buf(),
+            reason,
+        })
+    })
+}
+
+/// [`write_xlsx`] without its guard.
+fn xlsx_unguarded(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| write_io(dir, e))?;
+        wb.set_tempdir(dir).map_err(|e| write_err(path, e))?;
+    }
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
     for t in tables {

@@ -647,7 +647,10 @@ impl<'a> Tables<'a> {
                 }
                 .map_err(&mut keep)
             })
-            .map_err(|e| failed.map_or_else(|| Error::from(e), Error::frame))?;
+            .map_err(|e| match failed {
+                Some(p) => parquet_error(&dir.join(name), &p),
+                None => Error::from(e),
+            })?;
         }
         Ok(PARQUET_FILES.iter().map(|s| (*s).to_owned()).collect())
     }
@@ -873,4 +876,52 @@ pub(crate) fn positions(col: Strs<'_>) -> HashMap<String, Vec<usize>> {
         rows.entry(v).or_default().push(i);
     }
     rows.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The error of a Parquet file that could not be written: a failed write (polars words the
+/// writer's I/O error inside its own, e.g. "underlying IO error: No space left on device")
+/// names the file and says why in the reviewer's words, as every other output's write does;
+/// anything else is a table error.
+fn parquet_error(path: &Path, e: &PolarsError) -> Error {
+    let text = e.to_string();
+    let what = if text.contains("No space left") || text.contains("os error 28") {
+        "磁盘空间不足"
+    } else if matches!(e, PolarsError::IO { .. }) || text.contains("IO error") {
+        "写入失败"
+    } else {
+        return Error::frame(e);
+    };
+    Error::Write(diaoyan_digest::Error::Write {
+        path: path.to_path_buf(),
+        reason: format!("{what}（{text}）；原有结果未被改动"),
+    })
+}
+
+#[cfg(test)]
+mod parquet_error_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_parquet_write_names_the_file_and_the_full_disk() {
+        let path = Path::new("out/suggestions.parquet");
+        let full = PolarsError::ComputeError(
+            "File out of specification: underlying IO error: No space left on device (os error 28)"
+                .into(),
+        );
+        let said = parquet_error(path, &full).to_string();
+        assert!(
+            said.starts_with("无法写入 out/suggestions.parquet：磁盘空间不足（"),
+            "{said}"
+        );
+        assert!(said.ends_with("原有结果未被改动"), "{said}");
+        let other = PolarsError::ComputeError("underlying IO error: Broken pipe".into());
+        assert!(
+            parquet_error(path, &other)
+                .to_string()
+                .contains("写入失败（")
+        );
+        // Not a write: the table's own error, as before.
+        let bug = PolarsError::ColumnNotFound("x".into());
+        assert!(matches!(parquet_error(path, &bug), Error::Frame(_)));
+    }
 }
