@@ -403,6 +403,49 @@ fn display_width(s: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// A disk that fills while a sheet streams to its temporary file (rust_xlsxwriter panics
+    /// there) is the write's error naming the workbook, not a panic; nothing is left. Needs a
+    /// tmpfs (root); skips otherwise.
+    #[test]
+    #[expect(clippy::print_stderr, reason = "a skipped test says why")]
+    fn a_full_disk_under_a_workbook_is_its_error_not_a_panic() {
+        let tmp = tempfile::tempdir().unwrap();
+        let disk = tmp.path().join("disk");
+        std::fs::create_dir(&disk).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&disk)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here");
+            return;
+        }
+        struct Unmount<'a>(&'a Path);
+        impl Drop for Unmount<'_> {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("umount").arg(self.0).output();
+            }
+        }
+        let _unmount = Unmount(&disk);
+        let mut t = Table::new("意见", &["序号", "意见"]);
+        for i in 0..20_000 {
+            t.push(vec![
+                i.to_string(),
+                format!("第{i}条：三组机耕路坑洼不平，雨天无法通行，群众出行困难，建议硬化"),
+            ]);
+        }
+        let path = disk.join("工作簿.xlsx");
+        let err = write_xlsx(&path, &[&t]).unwrap_err().to_string();
+        assert!(
+            err.contains("工作簿.xlsx") && err.contains("磁盘空间不足"),
+            "{err}"
+        );
+        assert!(!writing_a_workbook());
+        let left: Vec<_> = std::fs::read_dir(&disk).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn csv_has_bom_header_and_quotes() {
         let dir = tempfile::tempdir().unwrap();
