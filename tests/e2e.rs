@@ -1960,6 +1960,23 @@ impl Tmpfs {
         ok.then(|| Tmpfs(dir.to_path_buf()))
     }
 
+    /// Fills the disk but for `room` bytes (a file `filler`, returned).
+    fn fill_but(&self, room: u64) -> PathBuf {
+        let filler = self.0.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+        drop(f);
+        let len = std::fs::metadata(&filler).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap()
+            .set_len(len.saturating_sub(room))
+            .unwrap();
+        filler
+    }
+
     fn remount_read_only(&self) -> bool {
         Command::new("mount")
             .args(["-o", "remount,ro"])
@@ -1993,18 +2010,7 @@ fn a_full_or_read_only_disk_leaves_the_old_outputs() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let before = visible_files(&out);
     // Fill the disk but for a little room, then give the run more to write than fits.
-    let filler = fs.0.join("filler");
-    let mut f = std::fs::File::create(&filler).unwrap();
-    let block = vec![0u8; 64 << 10];
-    while f.write_all(&block).is_ok() {}
-    drop(f);
-    let len = std::fs::metadata(&filler).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&filler)
-        .unwrap()
-        .set_len(len.saturating_sub(48 << 10))
-        .unwrap();
+    let filler = fs.fill_but(48 << 10);
     for i in 0..40 {
         std::fs::write(input.join(format!("b{i}.txt")), TEXT.repeat(60)).unwrap();
     }
@@ -2047,19 +2053,7 @@ fn a_disk_that_fills_at_any_point_gives_a_message_not_a_crash() {
     let mut named = BTreeSet::new();
     for step in 1..=24u64 {
         let room = whole * step / 24;
-        // Fill the disk but for `room` KB.
-        let filler = fs.0.join("filler");
-        let mut f = std::fs::File::create(&filler).unwrap();
-        let block = vec![0u8; 64 << 10];
-        while f.write_all(&block).is_ok() {}
-        drop(f);
-        let len = std::fs::metadata(&filler).unwrap().len();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&filler)
-            .unwrap()
-            .set_len(len.saturating_sub(room << 10))
-            .unwrap();
+        let filler = fs.fill_but(room << 10);
         let o = run_quiet(&input, &out);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         if o.status.code() != Some(0) {

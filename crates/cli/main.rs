@@ -273,12 +273,7 @@ fn main() -> ExitCode {
         if diaoyan_ingest::reading_a_file() || diaoyan_digest::writing_a_workbook() {
             return;
         }
-        let what = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = diaoyan_digest::panic_text(info.payload());
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))

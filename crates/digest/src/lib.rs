@@ -256,6 +256,15 @@ pub fn writing_a_workbook() -> bool {
     WRITING_WORKBOOK.get()
 }
 
+/// What a panic said (its message, when it is text).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// Writes tables as sheets of one Excel workbook: bold frozen header, filters, sensible widths.
 /// Rows are streamed (rust_xlsxwriter's constant-memory sheets: each row goes to a temporary
 /// file as it is written, strings inline), so a sheet of a million rows is never held as cells.
@@ -263,24 +272,13 @@ pub fn writing_a_workbook() -> bool {
 /// temporary folder). A failure to write them — rust_xlsxwriter panics then — is this write's
 /// error, naming the workbook, not a crash.
 pub fn write_xlsx(path: &Path, tables: &[&dyn Sheet]) -> Result<()> {
-    struct Writing;
-    impl Drop for Writing {
-        fn drop(&mut self) {
-            WRITING_WORKBOOK.set(false);
-        }
-    }
     WRITING_WORKBOOK.set(true);
-    let writing = Writing;
     let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         xlsx_unguarded(path, tables)
     }));
-    drop(writing);
+    WRITING_WORKBOOK.set(false);
     done.unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = panic_text(&*panic);
         let reason = if what.contains("write") {
             format!(
                 "写入工作表的临时文件失败，最常见的原因是磁盘空间不足，请检查输出目录所在的磁盘后重新运行（{what}）；原有结果未被改动"

@@ -491,6 +491,7 @@ fn register(index: &Index, seg: &Segmenter) {
 }
 
 /// A hash of everything an entry puts in the index: equal hashes, equal documents.
+///
 /// An entry's fields, each followed by `0xff` (places joined by `\u{1}`), hashed in one go: the
 /// digest a streaming hasher fed the fields one by one gives, at a fraction of the cost (a
 /// re-run fingerprints every entry: 100k documents, 661k entries). `buf` is reused.
@@ -648,12 +649,12 @@ pub fn build<'a>(
     update(dir, None, seg, entries, &Labels::default())
 }
 
-/// What an update takes over from the index it updates: the fingerprints of its live entries,
-/// and the segments its last full build wrote ([`Guarded`]).
 /// Entries' fingerprints (xxh3 digests, so a multiplying hash spreads them as well as SipHash,
 /// for a fraction of its cost: a re-run looks up every entry).
 type Fps = rustc_hash::FxHashSet<u64>;
 
+/// What an update takes over from the index it updates: the fingerprints of its live entries,
+/// and the segments its last full build wrote ([`Guarded`]).
 struct Prior {
     fps: Fps,
     built: HashSet<tantivy::index::SegmentId>,

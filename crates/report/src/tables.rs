@@ -883,18 +883,17 @@ pub(crate) fn positions(col: Strs<'_>) -> HashMap<String, Vec<usize>> {
 /// names the file and says why in the reviewer's words, as every other output's write does;
 /// anything else is a table error.
 fn parquet_error(path: &Path, e: &PolarsError) -> Error {
+    use std::io::ErrorKind;
     let text = e.to_string();
-    let what = if text.contains("No space left") || text.contains("os error 28") {
-        "磁盘空间不足"
-    } else if matches!(e, PolarsError::IO { .. }) || text.contains("IO error") {
-        "写入失败"
-    } else {
-        return Error::frame(e);
+    let kind = match e {
+        PolarsError::IO { error, .. } => error.kind(),
+        _ if text.contains("No space left") || text.contains("os error 28") => {
+            ErrorKind::StorageFull
+        }
+        _ if text.contains("IO error") => ErrorKind::Other,
+        _ => return Error::frame(e),
     };
-    Error::Write(diaoyan_digest::Error::Write {
-        path: path.to_path_buf(),
-        reason: format!("{what}（{text}）；原有结果未被改动"),
-    })
+    diaoyan_digest::write_io(path, std::io::Error::new(kind, text)).into()
 }
 
 #[cfg(test)]
