@@ -50,6 +50,33 @@ static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("static regex")
 });
+/// The figures of `s` as (start, end, where the number and the unit lie within the figure): what
+/// `FIGURE.captures_iter` gives, with one set of capture slots for the whole text (the iterator
+/// allocates a set per figure, and most sentences hold a few) and the groups taken by number.
+fn figures(s: &str) -> impl Iterator<Item = (usize, usize, FigureParts)> + '_ {
+    let mut slots = FIGURE.capture_locations();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        // A figure is never empty (a number and a unit), so the next search starts at its end.
+        let all = FIGURE.captures_read_at(&mut slots, s, from)?;
+        from = all.end();
+        let at = all.start();
+        let (num, unit) = (
+            slots.get(FIGURE_NUM).expect("num"),
+            slots.get(FIGURE_UNIT).expect("unit"),
+        );
+        Some((
+            at,
+            all.end(),
+            (num.0 - at, num.1 - at, unit.0 - at, unit.1 - at),
+        ))
+    })
+}
+
+/// The capture groups of [`FIGURE`]: `num`, then `unit`.
+const FIGURE_NUM: usize = 1;
+const FIGURE_UNIT: usize = 2;
+
 /// Template blanks standing for a figure (xx户, ***元, 000所).
 pub(crate) static BLANK_FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:[xX×＊*○]{1,4}|0{2,4}|多少|若干)(?:\.[xX×*]+)?(?:万元|亿元|元|户|人|亩|%|％|个|名|所|吨|公里|平方米|处|家|条|座)")
@@ -217,20 +244,7 @@ impl Scan {
         };
         Scan {
             roles: roles.phrases.hits_by_sentence(text, spans),
-            figures: per_sentence(text, spans, |s| {
-                FIGURE.captures_iter(s).map(|m| {
-                    let all = m.get(0).expect("match");
-                    let (num, unit) = (m.name("num").expect("num"), m.name("unit").expect("unit"));
-                    let at = all.start();
-                    let parts = (
-                        num.start() - at,
-                        num.end() - at,
-                        unit.start() - at,
-                        unit.end() - at,
-                    );
-                    (at, all.end(), parts)
-                })
-            }),
+            figures: per_sentence(text, spans, figures),
             blanks: found(&BLANK_FIGURE),
             masked_places: found(&MASKED_PLACE),
             objects: per_sentence(text, spans, |s| co.find(s)),
@@ -426,6 +440,53 @@ mod tests {
         }];
         let scan = Scan::of(s, &whole, &roles, &co);
         read_sentence(s, &words, &roles, &scan.sentence(0), &bp.hits(s))
+    }
+
+    /// [`figures`] gives what the named groups of `FIGURE.captures_iter` give, on the sample
+    /// campaign's texts and on figures back to back, spaced, decimal, in Chinese numerals.
+    #[test]
+    fn figures_are_the_named_groups_of_each_match() {
+        let names: Vec<Option<&str>> = FIGURE.capture_names().collect();
+        assert_eq!(names[FIGURE_NUM], Some("num"));
+        assert_eq!(names[FIGURE_UNIT], Some("unit"));
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/sample/campaign");
+        let mut texts: Vec<String> = vec![
+            "全村286户1032人，耕地3.5万亩，三组12户 7 口人两百多户五十余名".into(),
+            "3户4人5亩6个月7年".into(),
+            String::new(),
+        ];
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("sample campaign") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "txt") {
+                    texts.extend(std::fs::read_to_string(&p).ok());
+                }
+            }
+        }
+        let mut seen = 0;
+        for t in &texts {
+            let want: Vec<_> = FIGURE
+                .captures_iter(t)
+                .map(|m| {
+                    let all = m.get(0).expect("match");
+                    let (num, unit) = (m.name("num").expect("num"), m.name("unit").expect("unit"));
+                    let at = all.start();
+                    let parts = (
+                        num.start() - at,
+                        num.end() - at,
+                        unit.start() - at,
+                        unit.end() - at,
+                    );
+                    (at, all.end(), parts)
+                })
+                .collect();
+            seen += want.len();
+            assert_eq!(figures(t).collect::<Vec<_>>(), want, "{t}");
+        }
+        assert!(seen > 200, "{seen}");
     }
 
     /// Real-shaped sentences (written for this test) and the role a careful reader gives them.
