@@ -36,6 +36,10 @@ use std::path::{Path, PathBuf};
 /// The cache folder inside the output folder.
 pub const CACHE_DIR: &str = ".diaoyan-cache";
 
+/// The stage name of the whole record of what ingest read from each input file; each layer a
+/// re-run adds over it is `files.N` (see `files::layer`).
+const FILES: &str = "files";
+
 /// How large the record is of what an earlier run read from its input files, in the output
 /// folder `out` (its whole record under any stamp, the largest if there are several; `None` when
 /// there is none): a run into it with the cache on most likely takes most of it over, reading
@@ -45,7 +49,7 @@ pub fn kept_earlier(out: &Path) -> Option<u64> {
     std::fs::read_dir(out.join(CACHE_DIR))
         .ok()?
         .flatten()
-        .filter(|e| of_stage(&e.file_name().to_string_lossy(), "files"))
+        .filter(|e| of_stage(&e.file_name().to_string_lossy(), FILES))
         .filter_map(|e| e.metadata().ok().map(|m| m.len()))
         .max()
 }

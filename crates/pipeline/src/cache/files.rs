@@ -14,7 +14,7 @@
 //! of its id and after every layer before it; a missing, damaged or stray layer ends the load
 //! there (files it would have spared are read again).
 
-use super::{Cache, Reading, encode};
+use super::{Cache, FILES, Reading, encode};
 use diaoyan_ingest::{FileMemo, KeepFiles, KeptFile};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -51,9 +51,9 @@ impl Loaded {
     }
 }
 
-/// A layer's stage name (`files` is the whole memo).
+/// A layer's stage name ([`FILES`] is the whole memo; layer `n` is `files.n`).
 fn layer(n: u32) -> String {
-    format!("files.{n}")
+    format!("{FILES}.{n}")
 }
 
 fn decode<T: serde::de::DeserializeOwned>(r: &mut Reading) -> Option<T> {
@@ -82,7 +82,7 @@ impl Cache {
     /// What the last runs read from each input file, under this stamp (empty when nothing was
     /// kept), and what the load found.
     fn load_files(&self) -> (FileMemo, Option<Loaded>) {
-        let whole = self.read_with("files", |r| {
+        let whole = self.read_with(FILES, |r| {
             let (root, id, files) = self.header(r, 0)?;
             let mut memo = FileMemo::new(&root);
             // Room made at once: grown by doubling, the memo and its index were up to twice
@@ -206,7 +206,7 @@ impl Cache {
             (false, Some(l)) => (l.layers + 1, l.id),
             _ => (0, fresh_id(&self.stamp)),
         };
-        let stage = if n == 0 { "files".to_owned() } else { layer(n) };
+        let stage = if n == 0 { FILES.to_owned() } else { layer(n) };
         let written = self.write_with(&stage, |w| {
             let stopped = || std::io::Error::other("the files' memo stopped short or is not kept");
             encode(w, self.stamp.as_str())?;
