@@ -449,23 +449,12 @@ mod tests {
         let names: Vec<Option<&str>> = FIGURE.capture_names().collect();
         assert_eq!(names[FIGURE_NUM], Some("num"));
         assert_eq!(names[FIGURE_UNIT], Some("unit"));
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/sample/campaign");
-        let mut texts: Vec<String> = vec![
+        let mut texts = crate::lexicon::tests::sample_texts();
+        texts.extend([
             "全村286户1032人，耕地3.5万亩，三组12户 7 口人两百多户五十余名".into(),
             "3户4人5亩6个月7年".into(),
             String::new(),
-        ];
-        let mut stack = vec![std::path::PathBuf::from(dir)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("sample campaign") {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "txt") {
-                    texts.extend(std::fs::read_to_string(&p).ok());
-                }
-            }
-        }
+        ]);
         let mut seen = 0;
         for t in &texts {
             let want: Vec<_> = FIGURE

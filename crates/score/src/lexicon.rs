@@ -214,7 +214,7 @@ impl Concrete {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -286,12 +286,9 @@ mod tests {
         out
     }
 
-    /// The sample campaign's texts, and texts made to put a pattern across sentence edges:
-    /// hits found over a whole text equal each sentence's own, for the built-in lexicon, for
-    /// one whose patterns reach across `！` and a line break, and for one with an anchored
-    /// pattern (searched sentence by sentence).
-    #[test]
-    fn hits_over_a_whole_text_equal_each_sentences_own() {
+    /// The sample campaign's UTF-8 text files (its GBK and broken files are other tests'
+    /// business).
+    pub(crate) fn sample_texts() -> Vec<String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/sample/campaign");
         let mut texts: Vec<String> = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(dir)];
@@ -301,11 +298,20 @@ mod tests {
                 if p.is_dir() {
                     stack.push(p);
                 } else if p.extension().is_some_and(|x| x == "txt") {
-                    // The sample's GBK and broken files are other tests' business.
                     texts.extend(std::fs::read_to_string(&p).ok());
                 }
             }
         }
+        texts
+    }
+
+    /// The sample campaign's texts, and texts made to put a pattern across sentence edges:
+    /// hits found over a whole text equal each sentence's own, for the built-in lexicon, for
+    /// one whose patterns reach across `！` and a line break, and for one with an anchored
+    /// pattern (searched sentence by sentence).
+    #[test]
+    fn hits_over_a_whole_text_equal_each_sentences_own() {
+        let mut texts = sample_texts();
         assert!(texts.len() >= 20, "{}", texts.len());
         texts.push("以产业！发展为抓手。进一步\n加强管理，以\n服务为载体！高度重视".into());
         let reaching = format!(
