@@ -22,17 +22,9 @@ DOCS=${1:-100000}
 SEED=${2:-42}
 RERUN=${RERUN:-0}
 BIN=${BIN:-target/release/diaoyan}
-if [ -n "${KEEP:-}" ]; then
-  WORK=$KEEP
-  mkdir -p "$WORK"
-else
-  WORK=$(mktemp -d)
-  trap 'rm -rf "$WORK"' EXIT
-fi
-
-if [ "$BIN" = target/release/diaoyan ]; then
-  cargo build --release --quiet
-fi
+# shellcheck source=benches/work.sh
+source benches/work.sh
+bench_setup
 if [ -n "${CORPUS:-}" ]; then
   if [ "$RERUN" != 0 ]; then
     echo "RERUN 会改动语料，只能用本脚本生成的语料（去掉 CORPUS）" >&2

@@ -17,16 +17,9 @@ cd "$(dirname "$0")/.."
 DOCS=${1:-10000}
 SEED=${2:-42}
 BIN=${BIN:-target/release/diaoyan}
-if [ -n "${KEEP:-}" ]; then
-  WORK=$KEEP
-  mkdir -p "$WORK"
-else
-  WORK=$(mktemp -d)
-  trap 'rm -rf "$WORK"' EXIT
-fi
-if [ "$BIN" = target/release/diaoyan ]; then
-  cargo build --release --quiet
-fi
+# shellcheck source=benches/work.sh
+source benches/work.sh
+bench_setup
 # shellcheck source=benches/rerun_change.sh
 source benches/rerun_change.sh
 CHANGED=$(((DOCS + 199) / 200))
