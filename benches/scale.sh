@@ -80,10 +80,22 @@ def highest(a, b):
 text = run["counts"]["text_bytes"] / 1e6
 print(f"\n{name}：{run['counts']['submissions']} 份，文件 {mb:.0f} MB，其中文字 {text:.0f} MB")
 print(f"{'步骤':<8}{'秒':>9}{'单位':>12}{'最高内存 GB':>12}")
+# Each step's start ("at", seconds into the run; summed from the durations where an older
+# run.json lacks it): what lies between one step's end and the next one's start, and after the
+# last, is work no bar shows.
+end, gaps = 0.0, []
 for s in run["steps"]:
-    a = t
-    t += s["seconds"]
-    print(f"{s['step']:<8}{s['seconds']:>9.1f}{s['units']:>12}{highest(a, t):>12}")
+    at = s.get("at", end)
+    if at - end > 0.05:
+        gaps.append((at - end, s["step"]))
+    end = at + s["seconds"]
+    a = t + at
+    print(f"{s['step']:<8}{s['seconds']:>9.1f}{s['units']:>12}{highest(a, a + s['seconds']):>12}")
+if run["seconds"] - end > 0.05:
+    gaps.append((run["seconds"] - end, "（结束）"))
+print(f"进度条之外 {sum(g for g, _ in gaps):.1f} 秒" + (
+    "：" + "，".join(f"{name}之前 {g:.1f}" for g, name in gaps) if gaps else "")
+    + f"；程序载入与收尾 {t:.1f} 秒")
 print("写出结果各部分（秒）：" + "，".join(f"{w['part']} {w['seconds']:.1f}" for w in run["writing"]))
 cache = run.get("cache") or {}
 if cache.get("files"):

@@ -465,6 +465,20 @@ fn sample_campaign_runs_clean() {
         .map(|s| s["stage"].as_str().unwrap())
         .collect();
     assert_eq!(stages[..2], ["ingest", "text"]);
+    // Each step says when it began: one after another, none overlapping the next, all within
+    // the run's seconds (what lies between them is work no progress bar shows).
+    let steps = run["steps"].as_array().unwrap();
+    assert!(steps.len() >= 5, "{steps:?}");
+    let mut end = 0.0;
+    for s in steps {
+        let (at, secs) = (s["at"].as_f64().unwrap(), s["seconds"].as_f64().unwrap());
+        assert!(
+            at >= end,
+            "{s} begins before the step before it ends ({end})"
+        );
+        end = at + secs;
+    }
+    assert!(end <= run["seconds"].as_f64().unwrap(), "{end} {run}");
     // The opinion rows that give a phone are in the index, masked: the leak check reads the
     // index through search, so its search must have found them.
     let found = &assert_no_phone_numbers(&out)["联系电话"];

@@ -33,6 +33,9 @@ pub struct StepTiming {
     pub step: String,
     /// Units of work it counted (texts, pairs, files …).
     pub units: u64,
+    /// When it began, in seconds from the start of the run (what lies between one step's end
+    /// and the next one's start is work no bar shows).
+    pub at: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -43,9 +46,9 @@ struct Timed<'p> {
     steps: std::sync::Mutex<Steps>,
 }
 
-/// The bars timed so far, and the open one (its name, units and start).
-#[derive(Default)]
+/// The bars timed so far, and the open one (its name, units and start), from `t0`.
 struct Steps {
+    t0: Instant,
     done: Vec<StepTiming>,
     open: Option<(String, u64, Instant)>,
 }
@@ -57,6 +60,7 @@ impl Steps {
             self.done.push(StepTiming {
                 step,
                 units,
+                at: t.duration_since(self.t0).as_secs_f64(),
                 seconds: t.elapsed().as_secs_f64(),
             });
         }
@@ -64,10 +68,15 @@ impl Steps {
 }
 
 impl<'p> Timed<'p> {
-    fn new(inner: &'p dyn Progress) -> Self {
+    /// Times the bars of a run that began at `t0`.
+    fn new(inner: &'p dyn Progress, t0: Instant) -> Self {
         Timed {
             inner,
-            steps: std::sync::Mutex::default(),
+            steps: std::sync::Mutex::new(Steps {
+                t0,
+                done: Vec::new(),
+                open: None,
+            }),
         }
     }
 
@@ -339,12 +348,12 @@ impl Pipeline {
     /// Runs every configured stage, then writes the outputs. Bad input files are recorded and
     /// counted; only an unreadable input or an unwritable output folder is an error.
     pub fn run(&self, progress: &dyn Progress) -> Result<RunReport> {
-        let timed = Timed::new(progress);
+        let t0 = Instant::now();
+        let timed = Timed::new(progress, t0);
         let progress: &dyn Progress = &timed;
         let started = chrono::Local::now()
             .format("%Y-%m-%dT%H:%M:%S%:z")
             .to_string();
-        let t0 = Instant::now();
         let out_dir = self.cfg.out.clone();
         outputs::prepare_dir(&out_dir)?;
         // One run per output folder; what a killed run left is cleaned once the lock is ours.
