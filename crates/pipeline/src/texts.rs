@@ -140,13 +140,25 @@ fn utf8(bytes: &[u8]) -> String {
 /// What the reading pass found for the suggest stage (one [`Found`] per submission, in order),
 /// in an unnamed file while copy detection and judgement run: at 1M documents the findings
 /// (5.6 M suggestions, 57 M clustering words) were about 1 GB held idle through copy
-/// detection, the run's highest point then. Read back in order, one at a time, as the suggest
-/// stage builds its suggestions.
+/// detection, the run's highest point then. Read back in order as the suggest stage builds its
+/// suggestions.
+///
+/// Written and read a block of [`FOUND_BLOCK`] findings at a time, the blocks of a batch
+/// encoded (decoded) on every worker at once and written (read) in order; the findings are let
+/// go on every worker too. One after another on one thread, encoding and letting go were
+/// 2.7 s of a 1M run in which no progress bar moved, and decoding most of 7 s more.
 pub(crate) struct KeptFound {
     file: std::fs::File,
     count: usize,
     pieces: usize,
+    /// Each block's length in bytes, in order.
+    blocks: Vec<usize>,
 }
+
+/// Findings in a block of the [`KeptFound`] file (a 1M run's findings are about 1 kB each).
+const FOUND_BLOCK: usize = 1024;
+/// Blocks encoded or decoded at once (the rest of the file waits on disk).
+const FOUND_BATCH: usize = 16;
 
 impl KeptFound {
     /// Moves `found` to an unnamed file in `dir`; given back when the file cannot be written
@@ -155,18 +167,44 @@ impl KeptFound {
         found: Vec<diaoyan_suggest::Found>,
         dir: &Path,
     ) -> Result<KeptFound, Vec<diaoyan_suggest::Found>> {
+        use rayon::prelude::*;
+        let mut blocks = Vec::with_capacity(found.len().div_ceil(FOUND_BLOCK));
         let file = unnamed_file(dir, |w| {
-            for f in &found {
-                bincode::serde::encode_into_std_write(f, w, bincode::config::standard()).ok()?;
+            for batch in found.chunks(FOUND_BLOCK * FOUND_BATCH) {
+                let encoded: Vec<Option<Vec<u8>>> = batch
+                    .par_chunks(FOUND_BLOCK)
+                    .map(|block| {
+                        let mut bytes = Vec::new();
+                        for f in block {
+                            bincode::serde::encode_into_std_write(
+                                f,
+                                &mut bytes,
+                                bincode::config::standard(),
+                            )
+                            .ok()?;
+                        }
+                        Some(bytes)
+                    })
+                    .collect();
+                for bytes in encoded {
+                    let bytes = bytes?;
+                    w.write_all(&bytes).ok()?;
+                    blocks.push(bytes.len());
+                }
             }
             Some(())
         });
         match file {
-            Some(file) => Ok(KeptFound {
-                file,
-                count: found.len(),
-                pieces: found.iter().map(|f| f.pieces.len()).sum(),
-            }),
+            Some(file) => {
+                let kept = KeptFound {
+                    file,
+                    count: found.len(),
+                    pieces: found.iter().map(|f| f.pieces.len()).sum(),
+                    blocks,
+                };
+                found.into_par_iter().for_each(drop);
+                Ok(kept)
+            }
             None => Err(found),
         }
     }
@@ -179,19 +217,57 @@ impl KeptFound {
     /// The findings, read back in order. Panics when the file written a moment ago cannot be
     /// read back: the run stops and the previous outputs stay as they were.
     pub(crate) fn read_back(self) -> impl Iterator<Item = diaoyan_suggest::Found> {
-        use std::io::Seek;
-        let mut file = self.file;
-        let back = file.seek(std::io::SeekFrom::Start(0));
-        let mut r = std::io::BufReader::with_capacity(1 << 20, file);
-        let fail = |e: &dyn std::fmt::Display| -> ! {
+        use rayon::prelude::*;
+        use std::io::{Read, Seek};
+        fn fail(e: &dyn std::fmt::Display) -> ! {
             panic!("无法读回输出目录中暂存的意见摘取结果（{e}），本次运行中止，原有输出不变")
-        };
-        if let Err(e) = back {
+        }
+        let mut file = self.file;
+        if let Err(e) = file.seek(std::io::SeekFrom::Start(0)) {
             fail(&e);
         }
-        (0..self.count).map(move |_| {
-            bincode::serde::decode_from_std_read(&mut r, bincode::config::standard())
-                .unwrap_or_else(|e| fail(&e))
+        let mut blocks = self.blocks.into_iter();
+        let mut ready = Vec::new().into_iter();
+        std::iter::from_fn(move || {
+            loop {
+                if let Some(f) = ready.next() {
+                    return Some(f);
+                }
+                let raw: Vec<Vec<u8>> = blocks
+                    .by_ref()
+                    .take(FOUND_BATCH)
+                    .map(|len| {
+                        let mut bytes = vec![0u8; len];
+                        file.read_exact(&mut bytes).unwrap_or_else(|e| fail(&e));
+                        bytes
+                    })
+                    .collect();
+                if raw.is_empty() {
+                    return None;
+                }
+                let decoded: Vec<Vec<diaoyan_suggest::Found>> = raw
+                    .par_iter()
+                    .map(|bytes| {
+                        let mut rest: &[u8] = bytes;
+                        let mut out = Vec::new();
+                        while !rest.is_empty() {
+                            let (f, used) = bincode::serde::decode_from_slice(
+                                rest,
+                                bincode::config::standard(),
+                            )
+                            .unwrap_or_else(|e| fail(&e));
+                            out.push(f);
+                            rest = &rest[used..];
+                        }
+                        out
+                    })
+                    .collect();
+                ready = decoded
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .into_iter();
+            }
         })
     }
 }
@@ -327,6 +403,16 @@ mod tests {
         assert_eq!(kept.counts(), (3, pieces));
         assert_eq!(kept.read_back().collect::<Vec<_>>(), found);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Across blocks and batches ([`FOUND_BLOCK`], [`FOUND_BATCH`]): every finding once, in
+        // order, the last block short.
+        let many: Vec<diaoyan_suggest::Found> = (0..FOUND_BLOCK * FOUND_BATCH * 2 + 5)
+            .map(|i| found[(i * 7 + i / 3) % found.len()].clone())
+            .collect();
+        let kept = KeptFound::take(many.clone(), dir.path()).expect("a writable folder");
+        assert_eq!(kept.blocks.len(), FOUND_BATCH * 2 + 1);
+        let back: Vec<_> = kept.read_back().collect();
+        assert_eq!(back.len(), many.len());
+        assert!(back == many, "read back in another order or changed");
         let missing = dir.path().join("gone");
         let back = KeptFound::take(found.clone(), &missing)
             .err()

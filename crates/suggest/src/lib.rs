@@ -791,8 +791,16 @@ impl Suggester {
         let mut subject_spans: Vec<Box<[ClusterWord]>> = Vec::with_capacity(subs.len());
         // Theme names are few, place names a few thousand: one copy of each.
         // (Read afresh they share the suggester's copy already; read from the cache they do not.)
+        // Each worker takes the copies of the names met in earlier blocks as it builds; only a
+        // submission with a name met for the first time is looked at again in order (looked up
+        // one after another, the names were a second of a 1M run in which no bar moved).
         let mut names: HashMap<Shared, Shared> = HashMap::default();
-        let mut name = |n: Shared| -> Shared { names.entry(n.clone()).or_insert(n).clone() };
+        let name = |names: &mut HashMap<Shared, Shared>, n: Shared| -> Shared {
+            names.entry(n.clone()).or_insert(n).clone()
+        };
+        let known = |names: &HashMap<Shared, Shared>, n: &mut Shared| -> bool {
+            names.get(n).map(|c| *n = c.clone()).is_some()
+        };
         // Built on every worker a block of submissions at a time (ids, excerpts and places per
         // suggestion: seconds at 1M documents on one thread), gathered in order; a block's
         // parts are held twice only while they are moved.
@@ -800,20 +808,31 @@ impl Suggester {
         for (block, from) in subs.chunks(BUILD_BLOCK).zip((0..).step_by(BUILD_BLOCK)) {
             let parts: Vec<(Found, usize)> = found.by_ref().take(block.len()).zip(from..).collect();
             assert_eq!(parts.len(), block.len(), "one finding per submission");
-            let built: Vec<Built> = block
+            let built: Vec<(Built, bool)> = block
                 .par_iter()
                 .zip(parts)
                 .map(|(s, (f, i))| {
                     let kept = texts.as_ref().map(|t| (t, i));
-                    self.build(s, kept, f, judged.and_then(|v| v.get(i)))
+                    let mut b = self.build(s, kept, f, judged.and_then(|v| v.get(i)));
+                    let mut all_known = true;
+                    for (sug, _) in &mut b.suggestions {
+                        all_known &= known(&names, &mut sug.theme_group);
+                        all_known &= known(&names, &mut sug.theme);
+                        for p in &mut sug.places {
+                            all_known &= known(&names, p);
+                        }
+                    }
+                    (b, all_known)
                 })
                 .collect();
-            for b in built {
+            for (b, all_known) in built {
                 for (mut sug, words) in b.suggestions {
-                    sug.theme_group = name(sug.theme_group);
-                    sug.theme = name(sug.theme);
-                    for p in &mut sug.places {
-                        *p = name(std::mem::take(p));
+                    if !all_known {
+                        sug.theme_group = name(&mut names, sug.theme_group);
+                        sug.theme = name(&mut names, sug.theme);
+                        for p in &mut sug.places {
+                            *p = name(&mut names, std::mem::take(p));
+                        }
                     }
                     suggestions.push(sug);
                     spans.push((words, subject_spans.len() as u32));
@@ -1340,6 +1359,51 @@ mod tests {
             ["装灯", "修路"]
         );
         assert!(examples_of(&all, &active, &hash, &[]).is_empty());
+    }
+
+    /// Names in findings read back from a cache (a fresh copy in each) end up one copy each,
+    /// as names read afresh do, across build blocks ([`BUILD_BLOCK`]: most are met in an earlier
+    /// block); the suggestions are the same either way.
+    #[test]
+    fn names_are_one_copy_each_however_the_findings_were_read() {
+        let sg = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let texts = [
+            "群众反映石桥村三组机耕路塌方两处，建议尽快修复。",
+            "河口村垃圾池十来天才清运一次，建议增加清运次数。",
+            "村民反映桃源村停水三天，建议尽快恢复供水。",
+        ];
+        let subs: Vec<Submission> = (0..BUILD_BLOCK + 300)
+            .map(|i| Submission {
+                text: format!("蹲点手记\n\n{}\n", texts[i % 3]).into(),
+                ..Submission::default()
+            })
+            .collect();
+        let found: Vec<Found> = subs.iter().map(|s| sg.find(s)).collect();
+        let reread: Vec<Found> = found
+            .iter()
+            .map(|f| serde_json::from_str(&serde_json::to_string(f).unwrap()).unwrap())
+            .collect();
+        let afresh = sg.run_found(&subs, found, None, &|_| {});
+        let cached = sg.run_found(&subs, reread, None, &|_| {});
+        assert_eq!(
+            format!("{:?}", afresh.suggestions),
+            format!("{:?}", cached.suggestions)
+        );
+        let mut first: HashMap<String, *const u8> = HashMap::default();
+        let mut names = 0;
+        for s in &cached.suggestions {
+            for n in [&s.theme_group, &s.theme].into_iter().chain(&s.places) {
+                names += 1;
+                let p = *first
+                    .entry(n.as_str().to_owned())
+                    .or_insert(n.as_str().as_ptr());
+                assert_eq!(p, n.as_str().as_ptr(), "{} held twice", n.as_str());
+            }
+        }
+        assert!(names > BUILD_BLOCK * 2, "{names} names");
+        assert!(first.len() >= 5, "{first:?}");
     }
 
     /// An issue larger than one worker's share ([`TALLY_CHUNK`]) is counted in parts; its heat
