@@ -21,6 +21,8 @@ pub(crate) struct Kept {
     file: std::fs::File,
     /// Where text `i` starts in the file, and its length in bytes.
     at: Vec<(u64, u32)>,
+    /// Each text's xxh3-128, made before it left memory ([`Texts::digest`]).
+    digests: Vec<u128>,
     /// Which `Kept` this is, for the texts each thread read last ([`LAST`]).
     id: u64,
 }
@@ -50,6 +52,11 @@ impl Kept {
     /// empty. `None` when the file cannot be written: the texts then stay where they were (a
     /// full disk costs memory, never a result).
     pub(crate) fn take(subs: &mut [Submission], dir: &Path) -> Option<Kept> {
+        use rayon::prelude::*;
+        let digests: Vec<u128> = subs
+            .par_iter()
+            .map(|s| xxhash_rust::xxh3::xxh3_128(s.text.as_bytes()))
+            .collect();
         let mut at = Vec::with_capacity(subs.len());
         let file = unnamed_file(dir, |w| {
             let mut pos = 0u64;
@@ -66,7 +73,12 @@ impl Kept {
         }
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(Kept { file, at, id })
+        Some(Kept {
+            file,
+            at,
+            digests,
+            id,
+        })
     }
 
     /// Bytes `range` (in bounds) of text `i`, as read from the file.
@@ -122,6 +134,10 @@ impl Texts for Kept {
             }
             Cow::Owned(utf8(&bytes[range]))
         })
+    }
+
+    fn digest(&self, i: usize) -> Option<u128> {
+        self.digests.get(i).copied()
     }
 }
 
@@ -334,6 +350,14 @@ mod tests {
             "the texts left memory"
         );
         assert_eq!(kept.bytes(), texts.iter().map(|t| t.len()).sum::<usize>());
+        // Each text's digest, made before it left memory, is that of its bytes.
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(
+                kept.digest(i),
+                Some(xxhash_rust::xxh3::xxh3_128(t.as_bytes()))
+            );
+        }
+        assert_eq!(kept.digest(texts.len()), None);
         // Read back in any order, any number of times, whole or in part.
         for i in [3, 0, 2, 1, 3] {
             assert_eq!(kept.text(i), texts[i]);

@@ -156,6 +156,17 @@ impl<'a> DocText<'a> {
             DocText::Kept(t, i) => t.text(i),
         }
     }
+
+    /// The xxh3-128 of the text's bytes, by which the memo knows it: the holder's when it has
+    /// one ([`Texts::digest`]), else hashed here.
+    pub fn digest(&self) -> u128 {
+        match *self {
+            DocText::Kept(t, i) => t
+                .digest(i)
+                .unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(t.text(i).as_bytes())),
+            DocText::Here(_) => xxhash_rust::xxh3::xxh3_128(self.get().as_bytes()),
+        }
+    }
 }
 
 impl<'a> From<&'a str> for DocText<'a> {
@@ -687,11 +698,9 @@ fn detect_in(
     // short text the hash of the whole of it); the normalised texts themselves are built only
     // for the pairs verified below. With a memo, texts are known by their xxh3-128, and an
     // unchanged text's print and its verified pairs are taken over.
-    let keys: Option<Vec<u128>> = memo.as_ref().map(|_| {
-        docs.par_iter()
-            .map(|d| xxhash_rust::xxh3::xxh3_128(d.text.get().as_bytes()))
-            .collect()
-    });
+    let keys: Option<Vec<u128>> = memo
+        .as_ref()
+        .map(|_| docs.par_iter().map(|d| d.text.digest()).collect());
     let mut memo = memo;
     let mut earlier: CopyMemo = memo.as_deref_mut().map(std::mem::take).unwrap_or_default();
     // Known prints are moved out of the memo, not cloned: cloned, every unchanged text's
@@ -1153,6 +1162,44 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// A text kept elsewhere is known by its holder's digest, not read to be hashed; without
+    /// one it is hashed as read; either way the digest is that of its bytes, as a text at hand.
+    #[test]
+    fn a_kept_texts_digest_comes_from_its_holder() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Held {
+            texts: Vec<String>,
+            digests: bool,
+            reads: AtomicUsize,
+        }
+        impl diaoyan_model::Texts for Held {
+            fn text(&self, i: usize) -> Cow<'_, str> {
+                self.reads.fetch_add(1, Ordering::Relaxed);
+                Cow::Borrowed(&self.texts[i])
+            }
+            fn digest(&self, i: usize) -> Option<u128> {
+                self.digests
+                    .then(|| xxhash_rust::xxh3::xxh3_128(self.texts[i].as_bytes()))
+            }
+        }
+        let texts = vec!["河口村垃圾池十来天才清运一次。".to_owned(), String::new()];
+        for digests in [true, false] {
+            let held = Held {
+                texts: texts.clone(),
+                digests,
+                reads: AtomicUsize::new(0),
+            };
+            for (i, t) in texts.iter().enumerate() {
+                assert_eq!(DocText::Kept(&held, i).digest(), DocText::Here(t).digest());
+                assert_eq!(
+                    DocText::Here(t).digest(),
+                    xxhash_rust::xxh3::xxh3_128(t.as_bytes())
+                );
+            }
+            let reads = held.reads.load(Ordering::Relaxed);
+            assert_eq!(reads, if digests { 0 } else { texts.len() });
+        }
+    }
     #[test]
     fn window_sets_agree_with_a_general_hash_set() {
         // Mixed values with repeats, 0 among them, values colliding in the low bits (the table's
