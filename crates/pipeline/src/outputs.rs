@@ -439,25 +439,25 @@ pub(crate) fn write_all(
                     write_index(dir, d, seg, progress, &index_slot, &text)
                 })
             };
-            if digest_beside_update(workbook_rows, suggestions) {
-                let digest = scope.spawn(|| timed("digest", &digest_part));
-                let index_done = index_part();
-                let workbook = timed("workbook", &workbook_part);
-                [
-                    index_done,
-                    digest.join().expect("digest writer panicked"),
-                    workbook,
-                ]
+            // The part that goes beside the update, the part that follows it.
+            type Part<'p> = (&'static str, &'p (dyn Fn() -> Result<Vec<String>> + Sync));
+            let digest_beside = digest_beside_update(workbook_rows, suggestions);
+            let (beside, after): (Part<'_>, Part<'_>) = if digest_beside {
+                (("digest", &digest_part), ("workbook", &workbook_part))
             } else {
-                let workbook = scope.spawn(|| timed("workbook", &workbook_part));
-                let index_done = index_part();
-                let digest = timed("digest", &digest_part);
-                [
-                    index_done,
-                    digest,
-                    workbook.join().expect("workbook writer panicked"),
-                ]
-            }
+                (("workbook", &workbook_part), ("digest", &digest_part))
+            };
+            let (name, part, timed) = (beside.0, beside.1, &timed);
+            let beside = scope.spawn(move || timed(name, part));
+            let index_done = index_part();
+            let after = timed(after.0, after.1);
+            let beside = beside.join().expect("writer beside the index panicked");
+            let (digest, workbook) = if digest_beside {
+                (beside, after)
+            } else {
+                (after, beside)
+            };
+            [index_done, digest, workbook]
         }
     });
     *index = index_slot.into_inner().expect("index slot");
