@@ -453,6 +453,39 @@ mod tests {
         assert_eq!(format!("{id:?}"), "\"000000000000feed\"");
     }
 
+    /// A shared string is written as a string and read back the same in a binary format (as
+    /// bytes, checked with simdutf8) and in JSON (escapes undone); bytes that are not UTF-8 are
+    /// an error, never a panic or a broken `str`; the bytes are those of a `String`.
+    #[test]
+    fn a_shared_string_reads_back_in_bincode_and_json() {
+        let cfg = bincode::config::standard();
+        for text in [
+            "",
+            "走访石桥村三组，机耕路塌方两处。",
+            "引号\"与\\反斜杠\n换行",
+            "a\u{1F600}b",
+        ] {
+            let s = Shared::from(text);
+            let bytes = bincode::serde::encode_to_vec(&s, cfg).unwrap();
+            assert_eq!(bytes, bincode::serde::encode_to_vec(text, cfg).unwrap());
+            let (back, used): (Shared, usize) =
+                bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+            assert_eq!((back.as_str(), used), (text, bytes.len()));
+            let back: Shared = bincode::serde::decode_from_std_read(&mut &bytes[..], cfg).unwrap();
+            assert_eq!(back, text);
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<Shared>(&json).unwrap(), text);
+        }
+        assert_eq!(
+            serde_json::from_str::<Shared>("\"\\u6751\\\"\"").unwrap(),
+            "村\""
+        );
+        let mut bad = bincode::serde::encode_to_vec("村里", cfg).unwrap();
+        bad[2] = 0xff;
+        assert!(bincode::serde::decode_from_slice::<Shared, _>(&bad, cfg).is_err());
+        assert!(bincode::serde::decode_from_std_read::<Shared, _, _>(&mut &bad[..], cfg).is_err());
+    }
+
     #[test]
     fn an_excerpt_reads_as_its_part_of_the_whole() {
         let whole = Shared::from("走访石桥村三组，机耕路塌方两处。");
@@ -873,8 +906,21 @@ macro_rules! reads_as_str {
                     fn visit_string<E: serde::de::Error>(self, s: String) -> Result<$t, E> {
                         Ok(<$t>::from(s))
                     }
+                    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<$t, E> {
+                        simdutf8::basic::from_utf8(b)
+                            .map(<$t>::from)
+                            .map_err(|_| E::invalid_value(serde::de::Unexpected::Bytes(b), &self))
+                    }
                 }
-                d.deserialize_str(Visitor)
+                // A binary format (the run's caches, bincode) writes a string as its bytes:
+                // read as bytes, they are checked with simdutf8 (std's check of Chinese text
+                // was most of the time a 1M re-run spent decoding the kept files' texts, 1.7 GB).
+                // A text format (JSON) hands over a string, escapes undone.
+                if d.is_human_readable() {
+                    d.deserialize_str(Visitor)
+                } else {
+                    d.deserialize_bytes(Visitor)
+                }
             }
         }
     };
