@@ -526,8 +526,13 @@ fn named_files(v: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// The key of each submission's text: what the text and score stages read depends on it alone.
+/// It is the xxh3-128 of the text's bytes, the digest copy detection knows a text by
+/// ([`diaoyan_model::Texts::digest`]): texts leaving memory take these keys as their digests
+/// rather than being hashed a second time.
 pub(crate) fn text_keys(subs: &[Submission]) -> Vec<Key> {
-    subs.par_iter().map(|s| key(&[s.text.as_bytes()])).collect()
+    subs.par_iter()
+        .map(|s| xxhash_rust::xxh3::xxh3_128(s.text.as_bytes()))
+        .collect()
 }
 
 /// The key of what the suggest stage reads in each submission: its text, kind and title, and
@@ -626,6 +631,10 @@ mod tests {
             ..Submission::default()
         };
         let subs = [sub("甲"), sub("乙"), sub("甲")];
+        // The keys are the texts' digests (what texts leaving memory hand copy detection).
+        for (k, s) in text_keys(&subs).iter().zip(&subs) {
+            assert_eq!(*k, xxhash_rust::xxh3::xxh3_128(s.text.as_bytes()));
+        }
         let mut k = Kept::<String>::load(Some(&cache), "text", text_keys(&subs), subs.len());
         assert_eq!(k.take(), [None, None, None]);
         let reuse = k.finish(Some(&cache), &["a".into(), "b".into(), "a".into()], 3);

@@ -720,7 +720,7 @@ impl Pipeline {
             }
             None => (Vec::new(), Vec::new()),
         };
-        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb);
+        keep_texts_out(d, keep_out, self.cfg.texts_in_memory_mb, &text_keys);
         // The three stages' files are decoded side by side (a re-run at 100k: 0.45 s one after
         // the other).
         let stats_keys = if on[0] { text_keys.clone() } else { Vec::new() };
@@ -864,7 +864,12 @@ pub(crate) fn read_references(
 /// The texts leave memory for an unnamed file in `keep_out` ([`crate::texts::Kept`]) when
 /// there are more than `in_memory_mb` megabytes of them (`texts_in_memory_mb`): called once,
 /// by the reading pass, after the cache has keyed them and before any text is read.
-fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory_mb: u64) {
+fn keep_texts_out(
+    d: &mut RunData,
+    keep_out: Option<&std::path::Path>,
+    in_memory_mb: u64,
+    digests: &[u128],
+) {
     if let (Some(dir), None) = (keep_out, &d.kept) {
         let bytes: u64 = d
             .ingest
@@ -873,7 +878,8 @@ fn keep_texts_out(d: &mut RunData, keep_out: Option<&std::path::Path>, in_memory
             .map(|s| s.text.len() as u64)
             .sum();
         if bytes > in_memory_mb.saturating_mul(1 << 20) {
-            d.kept = crate::texts::Kept::take(&mut d.ingest.submissions, dir).map(Into::into);
+            d.kept = crate::texts::Kept::take(&mut d.ingest.submissions, dir, digests.to_vec())
+                .map(Into::into);
         }
     }
 }

@@ -21,7 +21,8 @@ pub(crate) struct Kept {
     file: std::fs::File,
     /// Where text `i` starts in the file, and its length in bytes.
     at: Vec<(u64, u32)>,
-    /// Each text's xxh3-128, made before it left memory ([`Texts::digest`]).
+    /// Each text's xxh3-128 as the caller made it before the texts left memory (the cache's
+    /// text keys), or none ([`Texts::digest`]).
     digests: Vec<u128>,
     /// Which `Kept` this is, for the texts each thread read last ([`LAST`]).
     id: u64,
@@ -51,12 +52,11 @@ impl Kept {
     /// Moves the texts of `subs` to an unnamed file in `dir`, leaving each submission's text
     /// empty. `None` when the file cannot be written: the texts then stay where they were (a
     /// full disk costs memory, never a result).
-    pub(crate) fn take(subs: &mut [Submission], dir: &Path) -> Option<Kept> {
-        use rayon::prelude::*;
-        let digests: Vec<u128> = subs
-            .par_iter()
-            .map(|s| xxhash_rust::xxh3::xxh3_128(s.text.as_bytes()))
-            .collect();
+    ///
+    /// `digests` are the texts' xxh3-128 when the caller has them (empty when it has not: a run
+    /// without a cache, whose copy detection keeps no memo and asks for none).
+    pub(crate) fn take(subs: &mut [Submission], dir: &Path, digests: Vec<u128>) -> Option<Kept> {
+        debug_assert!(digests.is_empty() || digests.len() == subs.len());
         let mut at = Vec::with_capacity(subs.len());
         let file = unnamed_file(dir, |w| {
             let mut pos = 0u64;
@@ -344,7 +344,11 @@ mod tests {
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let kept = Kept::take(&mut subs, dir.path()).expect("a writable folder");
+        let digests: Vec<u128> = texts
+            .iter()
+            .map(|t| xxhash_rust::xxh3::xxh3_128(t.as_bytes()))
+            .collect();
+        let kept = Kept::take(&mut subs, dir.path(), digests).expect("a writable folder");
         assert!(
             subs.iter().all(|s| s.text.is_empty()),
             "the texts left memory"
@@ -378,13 +382,15 @@ mod tests {
                 ..Submission::default()
             })
             .collect();
-        let other = Kept::take(&mut others, dir.path()).expect("a writable folder");
+        let other = Kept::take(&mut others, dir.path(), Vec::new()).expect("a writable folder");
         for _ in 0..2 {
             assert_eq!(kept.part(3, 0..6), "三组");
             assert_eq!(other.part(3, 0..6), "山塘");
         }
         assert_eq!(other.part(4, 3..9), "村村");
         assert_eq!(other.text(4).len(), big.len());
+        // Taken without digests, it has none to give (copy detection then hashes the text).
+        assert_eq!(other.digest(4), None);
         // The file is unnamed: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
@@ -451,7 +457,7 @@ mod tests {
             ..Submission::default()
         }];
         let missing = tempfile::tempdir().unwrap().path().join("gone");
-        assert!(Kept::take(&mut subs, &missing).is_none());
+        assert!(Kept::take(&mut subs, &missing, Vec::new()).is_none());
         assert_eq!(&*subs[0].text, "村里的路灯坏了三盏。");
     }
 }
