@@ -172,6 +172,14 @@ fn within(text: &str, from: usize, to: usize, spans: &[(u32, u32)]) -> bool {
     met && !has_letters(at, to)
 }
 
+/// A suggestion's names kept one copy each in a run ([`Suggester::run_found_from`]): its theme
+/// group, theme and places.
+fn names_of(sug: &mut Suggestion) -> impl Iterator<Item = &mut Shared> {
+    [&mut sug.theme_group, &mut sug.theme]
+        .into_iter()
+        .chain(sug.places.iter_mut())
+}
+
 /// Submissions whose suggestions are built together on every worker (see
 /// [`Suggester::run_found`]).
 const BUILD_BLOCK: usize = 4096;
@@ -814,24 +822,19 @@ impl Suggester {
                 .map(|(s, (f, i))| {
                     let kept = texts.as_ref().map(|t| (t, i));
                     let mut b = self.build(s, kept, f, judged.and_then(|v| v.get(i)));
-                    let mut all_known = true;
-                    for (sug, _) in &mut b.suggestions {
-                        all_known &= known(&names, &mut sug.theme_group);
-                        all_known &= known(&names, &mut sug.theme);
-                        for p in &mut sug.places {
-                            all_known &= known(&names, p);
-                        }
-                    }
+                    // Stops at the first name not met yet: the ordered pass takes them all.
+                    let all_known = b
+                        .suggestions
+                        .iter_mut()
+                        .all(|(sug, _)| names_of(sug).all(|n| known(&names, n)));
                     (b, all_known)
                 })
                 .collect();
             for (b, all_known) in built {
                 for (mut sug, words) in b.suggestions {
                     if !all_known {
-                        sug.theme_group = name(&mut names, sug.theme_group);
-                        sug.theme = name(&mut names, sug.theme);
-                        for p in &mut sug.places {
-                            *p = name(&mut names, std::mem::take(p));
+                        for n in names_of(&mut sug) {
+                            *n = name(&mut names, std::mem::take(n));
                         }
                     }
                     suggestions.push(sug);
