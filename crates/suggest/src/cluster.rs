@@ -773,6 +773,7 @@ fn merge_groups(
         // A group of one sums to its member's vector (0 + w is w): that vector, not a copy.
         let sums: Vec<Cow<'_, Terms>> = (0..groups.len())
             .into_par_iter()
+            .with_max_len(GROUP_LEAF)
             .map(|x| match groups.get(x) {
                 &[d] => Cow::Borrowed(&space.vectors[d]),
                 m => Cow::Owned(sum(space, m).terms),
@@ -782,6 +783,7 @@ fn merge_groups(
         // group meets many neighbours; each dot product then costs the neighbour's length).
         let things: Vec<Vec<u32>> = sums
             .par_iter()
+            .with_max_len(GROUP_LEAF)
             .map(|v| leading_things(space, v, 5))
             .collect();
         // …and the places at least half its members name: two groups are about the same place
@@ -790,6 +792,7 @@ fn merge_groups(
         // names all its places.
         let places: Vec<Vec<u32>> = (0..groups.len())
             .into_par_iter()
+            .with_max_len(GROUP_LEAF)
             .map(|x| {
                 let members = groups.get(x);
                 let mut named: Vec<u32> = Vec::new();
@@ -811,6 +814,7 @@ fn merge_groups(
             .collect();
         let dense: Vec<Option<Dense>> = sums
             .par_iter()
+            .with_max_len(GROUP_LEAF)
             .map(|v| (v.len() > 256).then(|| Dense::of(v)))
             .collect();
         // Pairs of groups, packed like the pairs of vectors, made from a part of the candidate
@@ -925,16 +929,28 @@ enum Refine {
     Strays,
 }
 
+/// The most groups one task of a per-group loop takes (rayon's `with_max_len`). Groups differ
+/// in size by orders of magnitude, and the largest have nearby labels: left to rayon, a loop
+/// over them is cut into a few long runs, and the run holding the largest groups kept one core
+/// busy while the other had finished (100k documents: 问题汇总 at 1.1 of 2 cores). Most groups
+/// are single suggestions, so a task takes a few dozen of them, not one.
+const GROUP_LEAF: usize = 32;
+
 /// [`refine`] of every group of three or more, relabelling the members that move.
 fn refine_all(space: &Space, cfg: &ClusterConfig, label: &mut [usize], how: Refine) {
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
     for (d, &l) in label.iter().enumerate() {
         groups.entry(l).or_default().push(d);
     }
+    // One group a task: groups differ in size by orders of magnitude ([`GROUP_LEAF`]). Each
+    // member is in one group, so the order the moves come in does not matter.
+    let groups: Vec<(usize, Vec<usize>)> =
+        groups.into_iter().filter(|(_, m)| m.len() >= 3).collect();
     let moved: Vec<Vec<(usize, usize)>> = groups
         .par_iter()
-        .filter(|(_, m)| m.len() >= 3)
-        .map(|(&l, members)| {
+        .with_max_len(1)
+        .map(|(l, members)| {
+            let l = *l;
             let mut moved = Vec::new();
             refine(space, cfg, members, l, how, &mut moved);
             moved

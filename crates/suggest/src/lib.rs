@@ -926,6 +926,7 @@ impl Suggester {
         // same in any order: each group's on a worker of its own, the totals over the groups'.
         let per_group: Vec<HashMap<u32, f32>> = groups
             .par_iter()
+            .with_max_len(1)
             .map(|members| {
                 let mut tf: HashMap<u32, f32> = HashMap::default();
                 for &k in members {
@@ -952,6 +953,7 @@ impl Suggester {
         let mut issues: Vec<(Issue, Vec<usize>)> = groups
             .par_iter()
             .zip(&per_group)
+            .with_max_len(1)
             .map(|(members, tf)| {
                 tick(Tick::Done(1));
                 let idx: Vec<usize> = members.iter().map(|&k| active[k]).collect();
@@ -1121,6 +1123,7 @@ impl Suggester {
         let all: &[Suggestion] = suggestions;
         let mut topics: Vec<(Topic, Vec<usize>)> = drafts
             .into_par_iter()
+            .with_max_len(1)
             .map(|d| {
                 let idx: Vec<usize> = d.members.iter().map(|&k| active[k]).collect();
                 let key_words: Vec<&str> = d
