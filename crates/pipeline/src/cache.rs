@@ -331,17 +331,27 @@ impl Cache {
                 .read::<(Key, Key), Option<diaoyan_score::Measured>>("copies")
                 .into_iter()
                 .collect(),
-            prints: self
-                .read::<Key, diaoyan_score::Print>("prints")
-                .into_iter()
-                .collect(),
+            prints: {
+                // Written in key order; a stable sort keeps a repeated key's entries in order.
+                let mut prints = self.read::<Key, diaoyan_score::Print>("prints");
+                if !prints.is_sorted_by_key(|p| p.0) {
+                    prints.sort_by_key(|p| p.0);
+                }
+                prints
+            },
         }
     }
 
     /// Keeps what this run's copy detection left for the next run.
     pub(crate) fn save_copies(&self, memo: &diaoyan_score::CopyMemo) {
         self.save_map("copies", &memo.pairs);
-        self.save_map("prints", &memo.prints);
+        self.write(
+            "prints",
+            &FileOut {
+                stamp: &self.stamp,
+                entries: memo.prints.iter().map(|(k, p)| (*k, p)).collect(),
+            },
+        );
     }
 
     /// Writes a map as `stage`'s file, its entries in key order (the same map, the same bytes).

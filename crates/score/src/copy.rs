@@ -219,8 +219,9 @@ pub type PairMemo = HashMap<PairKey, Option<Measured>>;
 pub struct CopyMemo {
     /// Verified candidate pairs.
     pub pairs: PairMemo,
-    /// Each text's fingerprints.
-    pub prints: HashMap<u128, Print>,
+    /// Each text's fingerprints, by its key, in key order (each key once): matched to the next
+    /// run's texts by walking both in key order ([`take_prints`]), with no hashing.
+    pub prints: Vec<(u128, Print)>,
 }
 
 /// How much work detection did.
@@ -583,6 +584,71 @@ pub(crate) fn detect(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, Copy
 /// Most entries of the fingerprint index held at once (16 M: 256 MB).
 const INDEX_SHARD: usize = 1 << 24;
 
+/// Texts whose fingerprints one task puts into the index.
+const FILL_BLOCK: usize = 4096;
+
+/// The entries `(fingerprint, text)` of one range of the fingerprint index, text by text (not
+/// sorted): each text's fingerprints `part` picks. Made at its size (grown by doubling it was up
+/// to twice that) and filled on every worker, each `block` of texts writing its own stretch (on
+/// one thread this was most of the copy step's single-threaded time on a re-run).
+fn index_part(
+    read: &[Print],
+    part: impl Fn(&[u64]) -> std::ops::Range<usize> + Sync,
+    block: usize,
+) -> Vec<(u64, u32)> {
+    let block = block.max(1);
+    let parts: Vec<std::ops::Range<usize>> =
+        read.par_iter().map(|p| part(p.fingerprints())).collect();
+    let mut index: Vec<(u64, u32)> = vec![(0, 0); parts.iter().map(|r| r.len()).sum()];
+    let mut rest: &mut [(u64, u32)] = &mut index;
+    let mut stretches = Vec::with_capacity(read.len().div_ceil(block));
+    for (b, ranges) in parts.chunks(block).enumerate() {
+        let (mine, after) = rest.split_at_mut(ranges.iter().map(|r| r.len()).sum());
+        stretches.push((b * block, ranges, mine));
+        rest = after;
+    }
+    stretches.into_par_iter().for_each(|(first, ranges, out)| {
+        let mut out = out.iter_mut();
+        for (i, r) in (first..).zip(ranges) {
+            // The text's fingerprints first: zip stops on them before taking a slot.
+            for (&h, slot) in read[i].fingerprints()[r.clone()].iter().zip(out.by_ref()) {
+                *slot = (h, i as u32);
+            }
+        }
+    });
+    index
+}
+
+/// Each text's print from an earlier run's (`earlier`, in key order), by the texts' keys: the
+/// print kept under its key, `None` for a new or changed text. A text handed in twice takes the
+/// print at its first place and a clone at the others; a key kept twice (never written so)
+/// gives its last print, as a map built from the entries would.
+///
+/// Both sides are walked in key order, this run's keys sorted with their places: the earlier
+/// prints were a hash map, each looked up and removed on one thread (1M texts: SipHash on
+/// 128-bit keys, a cache miss a probe).
+fn take_prints(keys: &[u128], earlier: Vec<(u128, Print)>) -> Vec<Option<Print>> {
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&i| (keys[i as usize], i));
+    let mut known: Vec<Option<Print>> = std::iter::repeat_with(|| None).take(keys.len()).collect();
+    let mut earlier = earlier.into_iter().peekable();
+    for same in order.chunk_by(|&a, &b| keys[a as usize] == keys[b as usize]) {
+        let k = keys[same[0] as usize];
+        while earlier.next_if(|(e, _)| *e < k).is_some() {}
+        let mut print = None;
+        while let Some((_, p)) = earlier.next_if(|(e, _)| *e == k) {
+            print = Some(p);
+        }
+        if let Some(p) = print {
+            for &i in &same[1..] {
+                known[i as usize] = Some(p.clone());
+            }
+            known[same[0] as usize] = Some(p);
+        }
+    }
+    known
+}
+
 /// How many leading bits of a fingerprint choose its range of the index: `0` (one range) up
 /// to `shard` entries, then as many as keep each range near that size.
 fn shard_bits(entries: usize, shard: usize) -> u32 {
@@ -706,22 +772,10 @@ fn detect_in(
     // Known prints are moved out of the memo, not cloned: cloned, every unchanged text's
     // fingerprints were held twice until the candidates were found (1M texts: 54 M fingerprints,
     // 0.43 GB, at the re-run's peak). A text handed in twice takes a clone of its first print.
-    let mut known: Vec<Option<Print>> = Vec::with_capacity(docs.len());
-    if let Some(ks) = &keys {
-        let mut first: HashMap<u128, usize> = HashMap::default();
-        for (i, k) in ks.iter().enumerate() {
-            let p = match earlier.prints.remove(k) {
-                Some(p) => {
-                    first.insert(*k, i);
-                    Some(p)
-                }
-                None => first.get(k).and_then(|&j| known[j].clone()),
-            };
-            known.push(p);
-        }
-    } else {
-        known.resize_with(docs.len(), || None);
-    }
+    let known: Vec<Option<Print>> = match &keys {
+        Some(ks) => take_prints(ks, std::mem::take(&mut earlier.prints)),
+        None => std::iter::repeat_with(|| None).take(docs.len()).collect(),
+    };
     stats.fingerprinted = known.iter().filter(|p| p.is_none()).count();
     let read: Vec<Print> = docs
         .par_iter()
@@ -762,13 +816,7 @@ fn detect_in(
             let to = f.partition_point(|&h| shard_of(h) <= range);
             from..to
         };
-        // Made at its size: grown by doubling it was up to twice that.
-        let size = read.iter().map(|p| part(p.fingerprints()).len()).sum();
-        let mut index: Vec<(u64, u32)> = Vec::with_capacity(size);
-        for (i, p) in read.iter().enumerate() {
-            let f = p.fingerprints();
-            index.extend(f[part(f)].iter().map(|&h| (h, i as u32)));
-        }
+        let mut index = index_part(&read, part, FILL_BLOCK);
         index.par_sort_unstable();
         stats.common_fingerprints += groups.add(&index, cap);
     }
@@ -860,7 +908,11 @@ fn detect_in(
             .iter()
             .filter_map(|(_, _, key, m)| key.map(|key| (key, m.clone())))
             .collect();
-        memo.prints = keys.iter().copied().zip(read).collect();
+        let mut prints: Vec<(u128, Print)> = keys.iter().copied().zip(read).collect();
+        // A text handed in twice has one print (the same one): kept once.
+        prints.par_sort_unstable_by_key(|p| p.0);
+        prints.dedup_by_key(|p| p.0);
+        memo.prints = prints;
     }
     let mut pairs: Vec<CopyPair> = verified
         .into_iter()
@@ -1499,6 +1551,92 @@ mod tests {
         assert_eq!(ab(&again), Some(CopyDirection::AFromB));
     }
 
+    /// Prints of `n` texts with pseudo-random fingerprints (sorted, as a text's are; some texts
+    /// short, with none).
+    fn random_prints(n: usize, seed: u64) -> Vec<Print> {
+        let mut next = crate::xorshift(seed);
+        (0..n)
+            .map(|_| {
+                let len = (next() % 40) as usize;
+                if len < 4 {
+                    return Print {
+                        chars: len,
+                        read: Read::Exact(next()),
+                    };
+                }
+                let mut f: Vec<u64> = (0..len).map(|_| next()).collect();
+                f.sort_unstable();
+                f.dedup();
+                Print {
+                    chars: 100,
+                    read: Read::Fingerprints(f),
+                }
+            })
+            .collect()
+    }
+
+    /// The index's entries filled block by block on the workers are those a loop over the
+    /// texts gives, in the same order, for any block size and any range of hash values —
+    /// including the last text of a block, whose slots a careless fill leaves empty.
+    #[test]
+    fn an_index_part_filled_in_blocks_equals_one_filled_in_order() {
+        let read = random_prints(1000, 0x9E37_79B9_7F4A_7C15);
+        let ranges: [(u64, u64); 3] = [(0, u64::MAX), (0, u64::MAX / 3), (u64::MAX / 2, u64::MAX)];
+        for (lo, hi) in ranges {
+            let part = |f: &[u64]| f.partition_point(|&h| h < lo)..f.partition_point(|&h| h <= hi);
+            let mut expected: Vec<(u64, u32)> = Vec::new();
+            for (i, p) in read.iter().enumerate() {
+                let f = p.fingerprints();
+                expected.extend(f[part(f)].iter().map(|&h| (h, i as u32)));
+            }
+            assert!(expected.len() > 1000, "{}", expected.len());
+            for block in [1, 2, 7, 64, 999, 1000, 4096] {
+                assert_eq!(index_part(&read, part, block), expected, "block {block}");
+            }
+        }
+    }
+
+    /// Prints taken by walking keys in order are what the earlier map gave: the kept print at
+    /// a known text's first place, a clone at its repeats, nothing for a new text, the last
+    /// entry of a key kept twice.
+    #[test]
+    fn prints_taken_in_key_order_equal_a_maps() {
+        let prints = random_prints(300, 42);
+        // Earlier keys: every third text's key (0, 3, 6, …) with its print, in key order, and
+        // key 9 twice (its second entry must win).
+        let mut earlier: Vec<(u128, Print)> = (0..300u128)
+            .step_by(3)
+            .map(|k| (k, prints[k as usize].clone()))
+            .collect();
+        earlier.insert(4, (9, prints[1].clone()));
+        assert!(earlier.is_sorted_by_key(|p| p.0));
+        // This run's keys: any order, repeats, new keys.
+        let keys: Vec<u128> = (0..500u128).map(|i| (i * 7919) % 400).collect();
+        let mut map: HashMap<u128, Print> = HashMap::new();
+        for (k, p) in earlier.clone() {
+            map.insert(k, p);
+        }
+        let mut first: HashMap<u128, usize> = HashMap::new();
+        let mut expected: Vec<Option<Print>> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            let p = match map.remove(k) {
+                Some(p) => {
+                    first.insert(*k, i);
+                    Some(p)
+                }
+                None => first.get(k).and_then(|&j| expected[j].clone()),
+            };
+            expected.push(p);
+        }
+        let got = take_prints(&keys, earlier);
+        assert_eq!(got, expected);
+        assert!(got.iter().filter(|p| p.is_some()).count() > 100);
+        assert_eq!(
+            got[keys.iter().position(|&k| k == 9).unwrap()],
+            Some(prints[1].clone())
+        );
+    }
+
     /// The fingerprint index read one range of hash values at a time finds the same pairs and
     /// counts as the whole index at once, whatever the ranges.
     #[test]
@@ -1564,13 +1702,8 @@ mod tests {
     /// fingerprints each two texts share finds, stock phrasing and ineligible pairs left out.
     #[test]
     fn pairs_counted_from_groups_are_those_sharing_enough_fingerprints() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut step = crate::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: u64| step() % n;
         // 40 texts, 3 authors (some texts by the same person), about 12 fingerprints each of
         // 60, and one stock fingerprint every text has.
         let authors = ["甲", "乙", "丙"];
@@ -1679,17 +1812,10 @@ mod tests {
             out
         }
         // Few distinct values, so ties are everywhere; and well-spread values.
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         for len in [0, 1, 5, 16, 17, 40, 300] {
             for modulus in [3, 1 << 62] {
-                let h: Vec<u64> = (0..len)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x % modulus
-                    })
-                    .collect();
+                let h: Vec<u64> = (0..len).map(|_| next() % modulus).collect();
                 for w in [1, 2, 4, 16] {
                     assert_eq!(winnow(&h, w), by_scanning(&h, w), "len {len} w {w}");
                 }

@@ -32,6 +32,19 @@ pub use copy::{
     CopyConfig, CopyDoc, CopyMemo, CopyStats, DocText, Measured, PairKey, PairMemo, Print,
 };
 
+/// A xorshift generator for the tests' made-up inputs: the same sequence from the same seed,
+/// every run.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
 /// Copy detection on its own (what [`Scorer::score`] runs inside), for tools and benchmarks.
 pub fn detect_copies(docs: &[CopyDoc], cfg: &CopyConfig) -> (Vec<CopyPair>, CopyStats) {
     copy::detect_with(docs, cfg, None, &|| {})
