@@ -200,15 +200,108 @@ pub fn write_atomic_with(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| write_io(path, e))?;
+    let tmp = builder.tempfile_in(dir).map_err(|e| write_io(path, e))?;
     {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut back = WriteBack::new(tmp.as_file(), WRITE_BACK_STEP);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut back);
         fill(&mut w).map_err(|e| write_io(path, e))?;
         w.flush().map_err(|e| write_io(path, e))?;
+        drop(w);
+        back.finish().map_err(|e| write_io(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| write_io(path, e))?;
     tmp.persist(path).map_err(|e| write_io(path, e.error))?;
     Ok(())
+}
+
+/// How far a file being written grows between two early write-backs ([`WriteBack`]).
+const WRITE_BACK_STEP: u64 = 16 << 20;
+
+/// A file being written, handed to the disk as it grows: each time [`WRITE_BACK_STEP`] more
+/// bytes have been written (and no earlier write-back is still running), a thread of its own
+/// calls `sync_data` on a second handle of the file, so the disk stores the start of the file
+/// while the rest is being made. The fsync before the rename then waits only for what came
+/// after the last of these, not for the whole file.
+///
+/// Why: the operating system keeps what a program writes in memory and writes it to disk
+/// later, at the latest when asked (fsync); a 100k-document run's 311 MB `submissions.jsonl`
+/// and 172 MB `suggestions.csv` each waited about 0.2 s in their final fsync, their threads
+/// idle, and the other outputs waited for them. Asked early, the disk works while the cores do.
+struct WriteBack<'f> {
+    file: &'f std::fs::File,
+    step: u64,
+    /// Bytes written so far.
+    written: u64,
+    /// Bytes written when the last write-back was started.
+    asked: u64,
+    /// The write-back running, if any.
+    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    /// Write-backs started.
+    started: usize,
+}
+
+impl<'f> WriteBack<'f> {
+    fn new(file: &'f std::fs::File, step: u64) -> Self {
+        WriteBack {
+            file,
+            step,
+            written: 0,
+            asked: 0,
+            running: None,
+            started: 0,
+        }
+    }
+
+    /// Waits for the running write-back: its error, if it failed.
+    fn wait(&mut self) -> std::io::Result<()> {
+        match self.running.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("write-back thread panicked"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for the last write-back (the caller's fsync does the rest); how many were started.
+    fn finish(mut self) -> std::io::Result<usize> {
+        self.wait().map(|()| self.started)
+    }
+}
+
+impl Write for WriteBack<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = (&mut &*self.file).write(buf)?;
+        self.written += n as u64;
+        if self.written - self.asked >= self.step
+            && self.running.as_ref().is_none_or(|t| t.is_finished())
+        {
+            self.wait()?;
+            let file = self.file.try_clone()?;
+            self.asked = self.written;
+            // No thread to be had (the system's limit): no early write-back this time; the
+            // fsync at the end still stores everything.
+            if let Ok(t) = std::thread::Builder::new()
+                .name("write-back".into())
+                .spawn(move || file.sync_data())
+            {
+                self.running = Some(t);
+                self.started += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&mut &*self.file).flush()
+    }
+}
+
+impl Drop for WriteBack<'_> {
+    /// A file given up midway (an error while writing it) still waits for its write-back, so
+    /// no thread outlives the file it works on.
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
 }
 
 /// Writes a table as CSV: UTF-8 with a BOM (so Excel and WPS open it correctly), header first.
@@ -483,6 +576,30 @@ mod tests {
         write_json(&p, &vec![4]).unwrap();
         let v: Vec<i32> = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         assert_eq!(v, vec![4]);
+    }
+
+    /// A file written through [`WriteBack`] holds exactly what was written, however the writes
+    /// fall across its steps, and the disk was asked for it along the way (a write-back each
+    /// time a step more was written and the one before had finished, at least one).
+    #[test]
+    fn a_file_handed_to_the_disk_as_it_grows_holds_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("grown.bin");
+        let file = std::fs::File::create(&p).unwrap();
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        let mut back = WriteBack::new(&file, 4096);
+        for part in bytes.chunks(777) {
+            back.write_all(part).unwrap();
+        }
+        back.flush().unwrap();
+        let started = back.finish().unwrap();
+        assert!((1..=200_000 / 4096).contains(&started), "{started}");
+        assert_eq!(std::fs::read(&p).unwrap(), bytes);
+        // Less than a step: never asked early.
+        let small = std::fs::File::create(dir.path().join("small.bin")).unwrap();
+        let mut back = WriteBack::new(&small, 4096);
+        back.write_all(&bytes[..4095]).unwrap();
+        assert_eq!(back.finish().unwrap(), 0);
     }
 
     #[test]
