@@ -13,6 +13,10 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[xX×]{1,4}(?:万元|产业|工作|[户人亩元%村镇乡个月日年天次部组名])")
         .expect("static regex")
 });
+/// What every match of [`PLACEHOLDER`] holds one of.
+const PLACEHOLDER_MARKS: &[&str] = &["x", "X", "×"];
+/// What every match of [`MASKED`] holds one of.
+const MASKED_MARKS: &[&str] = &["某", "**"];
 static MASKED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"某某|\*{2,}|[\p{Han}][某]").expect("static regex"));
 static SUGGESTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -291,15 +295,26 @@ pub(crate) fn analyze(
     // Density over at least 80 characters: a one-line text cannot show a high density.
     sig.facts_per_k = sig.facts as f64 * 1000.0 / sig.chars.max(80) as f64;
     sig.diversity = mattr(&content, 50);
-    sig.placeholders = PLACEHOLDER.find_iter(body).count();
-    for m in crate::findings::BLANK_FIGURE.find_iter(body) {
+    // Each search only where the text holds what every match of it holds (see `holds_any`).
+    use crate::findings::{BLANK_FIGURE, BLANK_MARKS, holds_any};
+    if holds_any(body, PLACEHOLDER_MARKS) {
+        sig.placeholders = PLACEHOLDER.find_iter(body).count();
+    }
+    let blanks = if holds_any(body, BLANK_MARKS) {
+        BLANK_FIGURE.find_iter(body).collect()
+    } else {
+        Vec::new()
+    };
+    for m in blanks {
         if a.placeholder_examples.len() < 3
             && !a.placeholder_examples.iter().any(|e| e == m.as_str())
         {
             a.placeholder_examples.push(m.as_str().to_owned());
         }
     }
-    sig.masked_names = MASKED.find_iter(body).count();
+    if holds_any(body, MASKED_MARKS) {
+        sig.masked_names = MASKED.find_iter(body).count();
+    }
     a
 }
 
@@ -347,6 +362,24 @@ fn mattr(words: &[&str], w: usize) -> f64 {
 mod tests {
     use super::*;
     use crate::findings::BUILTIN_ROLES;
+
+    /// Placeholders and masked names are counted only in texts holding their marks: every
+    /// string with a match holds one (and many match).
+    #[test]
+    fn a_text_skipped_for_lacking_placeholder_marks_holds_no_placeholder() {
+        let mut matched = [0usize; 2];
+        for s in crate::findings::mark_strings(200_000) {
+            if PLACEHOLDER.is_match(&s) {
+                matched[0] += 1;
+                assert!(crate::findings::holds_any(&s, PLACEHOLDER_MARKS), "{s}");
+            }
+            if MASKED.is_match(&s) {
+                matched[1] += 1;
+                assert!(crate::findings::holds_any(&s, MASKED_MARKS), "{s}");
+            }
+        }
+        assert!(matched.iter().all(|&m| m > 100), "{matched:?}");
+    }
     use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
 
     fn run(text: &str) -> Analysis {
