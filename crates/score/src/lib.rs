@@ -33,7 +33,8 @@ pub use copy::{
 };
 
 /// A xorshift generator for the tests' made-up inputs: the same sequence from the same seed,
-/// every run.
+/// every run. (diaoyan-suggest's tests have the same six lines: test code is not shared
+/// between crates, and a crate of test helpers for it is not worth a dependency.)
 #[cfg(test)]
 pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
     let mut x = seed;

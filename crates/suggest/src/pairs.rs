@@ -328,15 +328,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
-    }
+    use crate::cluster::tests::xorshift;
 
     fn sorted(mut v: Vec<u64>) -> Vec<u64> {
         v.sort_unstable();
