@@ -99,6 +99,8 @@ fn may_mask_a_place(text: &str) -> bool {
     holds_any(text, MASKED_PLACE_MARKS) || text.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
+/// What every match of [`GROUP`] holds one of.
+const GROUP_MARKS: &[&str] = &["组", "社"];
 /// A numbered group of a village (三组, 5组, 二社), not 组织/组长.
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[二三四五六七八九十\d]{1,3}(?:组|社)(?:[^织成长建员合团]|$)|[村屯寨][一二三四五六七八九十\d]{1,3}(?:组|社)")
@@ -409,8 +411,7 @@ pub(crate) fn read_sentence(
             f.evidence.push((w.start, w.end));
         }
     }
-    // Every group names 组 or 社.
-    let groups = if s.contains('组') || s.contains('社') {
+    let groups = if holds_any(s, GROUP_MARKS) {
         GROUP.find_iter(s).collect()
     } else {
         Vec::new()
@@ -471,6 +472,7 @@ pub(crate) fn mark_strings(n: usize) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
+    use diaoyan_text::Segmenter;
 
     /// A text is searched for blank figures, masked places and village groups only when it
     /// holds what every match holds: over strings made of those marks and their neighbours,
@@ -490,14 +492,13 @@ mod tests {
             }
             if GROUP.is_match(s) {
                 matched[2] += 1;
-                assert!(s.contains('组') || s.contains('社'), "{s}");
+                assert!(holds_any(s, GROUP_MARKS), "{s}");
             }
         }
         assert!(matched.iter().all(|&m| m > 100), "{matched:?}");
         assert!(!may_mask_a_place("石桥村三组的路"));
         assert!(may_mask_a_place("G107国道") && may_mask_a_place("某某村"));
     }
-    use diaoyan_text::Segmenter;
 
     fn read(s: &str) -> (SentenceFacts, Role) {
         let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);

@@ -362,6 +362,7 @@ fn mattr(words: &[&str], w: usize) -> f64 {
 mod tests {
     use super::*;
     use crate::findings::BUILTIN_ROLES;
+    use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
 
     /// Placeholders and masked names are counted only in texts holding their marks: every
     /// string with a match holds one (and many match).
@@ -380,7 +381,6 @@ mod tests {
         }
         assert!(matched.iter().all(|&m| m > 100), "{matched:?}");
     }
-    use crate::lexicon::{BUILTIN_BOILERPLATE, BUILTIN_CONCRETE};
 
     fn run(text: &str) -> Analysis {
         let (bp, _) = Boilerplate::parse(BUILTIN_BOILERPLATE);
