@@ -11,7 +11,7 @@
 
 use crate::lexicon::{Boilerplate, Concrete, Hit};
 use crate::scan::per_sentence;
-use diaoyan_text::{Places, Span, Word, is_han};
+use diaoyan_text::{Places, Span, Word, has_char, is_han};
 use regex::{Regex, RegexSet};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -379,7 +379,7 @@ pub(crate) fn read_sentence(
 
     // Places and people from the words.
     for (i, w) in words.iter().enumerate() {
-        if inside(w.start, w.end) || w.text.contains('某') {
+        if inside(w.start, w.end) || has_char(w.text, '某') {
             continue;
         }
         let n = w.text.chars().count();

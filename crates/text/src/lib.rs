@@ -33,7 +33,7 @@ pub use dates::{chinese_number, find_date, find_day, parse_date, parse_datetime}
 pub use header::body_start;
 pub use mask::mask_personal;
 pub use minutes::{MinutesLine, minutes_host, minutes_line};
-pub use normalize::{escape_html, is_alnum, is_han, is_text_char, normalize};
+pub use normalize::{escape_html, has_char, is_alnum, is_han, is_text_char, normalize};
 pub use places::{BUILTIN_ROLES, FACILITY_SUFFIXES, PLACE_SUFFIXES, Places};
 pub use segment::{Lexicons, Segmenter, Tagged, Word};
 pub use split::{Span, clauses, sentences};

@@ -3,7 +3,7 @@
 //! the scorer (a named place is a finding) and the suggestions (the places an opinion names, used
 //! for heat, filters and the digest when a table's place column is empty).
 
-use crate::normalize::is_han;
+use crate::normalize::{has_char, is_han};
 use crate::segment::Word;
 
 /// Place suffixes: a word ending in one of these (after a non-generic name) is a named place.
@@ -18,6 +18,7 @@ const PLACE_LAST: [char; 14] = [
 
 /// Whether `t` ends with the last character of a place suffix: a cheap test before comparing
 /// it with every suffix (most words end otherwise).
+#[inline]
 fn may_end_place(t: &str) -> bool {
     t.chars()
         .next_back()
@@ -120,7 +121,7 @@ impl Places {
     /// word or two), or a short place jieba knows (长沙/ns).
     pub fn place_at(&self, words: &[Word<'_>], i: usize) -> Option<(usize, usize)> {
         let w = words.get(i)?;
-        if w.text.contains('某') {
+        if has_char(w.text, '某') {
             return None;
         }
         let n = w.text.chars().count();
