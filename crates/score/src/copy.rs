@@ -376,58 +376,128 @@ fn shingles_into(chars: &[char], k: usize, out: &mut Vec<u64>) {
 /// The values are then mixed (a bijection) so every bit is usable by a hash set that takes the
 /// key as its own hash.
 fn window_hashes(c: &[char], k: usize) -> Vec<u64> {
-    rolling_hashes(c.iter().copied(), k, c.len())
+    let mut roll = Rolling::new(k);
+    c.iter().filter_map(|&c| roll.push(c)).collect()
 }
 
 /// [`window_hashes`] of a text's normalised characters ([`normalise`]) without making them: the
 /// other text of a candidate pair is hashed straight from its bytes (no `Vec<char>` of four
 /// bytes a character written and read again for each pair).
 fn window_hashes_of_text(text: &str, k: usize) -> Vec<u64> {
-    rolling_hashes(text.chars().filter_map(norm_char), k, text.len() / 3)
+    let mut roll = Rolling::new(k);
+    let mut out = Vec::with_capacity((text.len() / 3).saturating_sub(k.saturating_sub(1)));
+    each_norm_char(text, |c| {
+        if let Some(h) = roll.push(c) {
+            out.push(h);
+        }
+    });
+    out
 }
 
-/// The rolling hashes of [`window_hashes`] over `chars` (about `hint` of them), the last `k`
-/// characters held in a ring.
-fn rolling_hashes(chars: impl Iterator<Item = char>, k: usize, hint: usize) -> Vec<u64> {
-    const P: u64 = (1 << 61) - 1;
-    const BASE: u64 = 0x1d2f_4b69_a3c7_e58d % P;
-    // Below 2P back below P.
-    fn red(v: u64) -> u64 {
-        if v >= P { v - P } else { v }
+/// Calls `f` with each of `text`'s normalised characters ([`norm_char`]), in order. The common
+/// Han character (three bytes, U+4E00–U+9FFF: counted, unchanged) and ASCII are decoded and
+/// judged here; anything else goes through [`norm_char`]. (`chars().filter_map(norm_char)` was
+/// two fifths of hashing a text's windows.)
+#[inline]
+fn each_norm_char(text: &str, mut f: impl FnMut(char)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let lead = b[i];
+        if lead < 0x80 {
+            i += 1;
+            if lead.is_ascii_alphanumeric() {
+                f(char::from(lead.to_ascii_lowercase()));
+            }
+            continue;
+        }
+        if (0xE4..=0xE9).contains(&lead) {
+            // Three bytes from U+4000 to U+9FFF: `text` is UTF-8, so both follow.
+            let c = (u32::from(lead & 0x0F) << 12)
+                | (u32::from(b[i + 1] & 0x3F) << 6)
+                | u32::from(b[i + 2] & 0x3F);
+            if c >= 0x4E00 {
+                i += 3;
+                f(char::from_u32(c).expect("a Han character, below the surrogates"));
+                continue;
+            }
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
+        i += c.len_utf8();
+        if let Some(c) = norm_char(c) {
+            f(c);
+        }
     }
+}
+
+/// The rolling hash of [`window_hashes`]: fed the characters one by one, it gives the hash of
+/// the last `k` once it has seen `k`. Karp-Rabin modulo the prime P = 2^61 - 1; the state is
+/// kept below 2^61 + 8 but not reduced on the way (each step is a multiplication and a fold, not
+/// three reductions one after the other), and reduced only for the value given out: the values
+/// are those of reducing at every step.
+struct Rolling {
+    /// Character `i` is kept at `i % k` until character `i + k` takes its place (0 before).
+    ring: Vec<u64>,
+    at: usize,
+    seen: usize,
+    h: u64,
+    /// BASE^k: the weight of the character leaving the window, as the new one comes in.
+    top: u64,
+}
+
+impl Rolling {
+    const P: u64 = (1 << 61) - 1;
+    const BASE: u64 = 0x1d2f_4b69_a3c7_e58d % Self::P;
+
+    fn new(k: usize) -> Rolling {
+        Rolling {
+            ring: vec![0; k],
+            at: 0,
+            seen: 0,
+            h: 0,
+            top: (0..k).fold(1, |p, _| Self::mul(p, Self::BASE)),
+        }
+    }
+
+    /// Below 2P back below P.
+    fn red(v: u64) -> u64 {
+        if v >= Self::P { v - Self::P } else { v }
+    }
+
+    /// `a * b` mod P, for `a`, `b` below P.
     fn mul(a: u64, b: u64) -> u64 {
         let x = u128::from(a) * u128::from(b);
-        red((x as u64 & P) + (x >> 61) as u64)
+        Self::red((x as u64 & Self::P) + (x >> 61) as u64)
     }
+
+    /// A bijection on u64 (splitmix64's finaliser): every bit of the value usable by a hash
+    /// set that takes the key as its own hash.
     fn mix(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    if k == 0 {
-        return Vec::new();
-    }
-    // BASE^(k-1): the weight of the character leaving the window.
-    let top = (1..k).fold(1, |p, _| mul(p, BASE));
-    // Character `i` is kept at `i % k` until character `i + k` takes its place.
-    let mut ring = vec![0u64; k];
-    let (mut at, mut seen, mut h) = (0, 0usize, 0u64);
-    let mut out = Vec::with_capacity(hint.saturating_sub(k - 1));
-    for c in chars {
+
+    #[inline]
+    fn push(&mut self, c: char) -> Option<u64> {
+        let k = self.ring.len();
+        if k == 0 {
+            return None;
+        }
         let x = u64::from(c);
-        if seen >= k {
-            let gone = mul(ring[at], top);
-            h = red(h + P - gone);
-        }
-        h = red(mul(h, BASE) + x);
-        ring[at] = x;
-        at = if at + 1 == k { 0 } else { at + 1 };
-        seen += 1;
-        if seen >= k {
-            out.push(mix(h));
-        }
+        // h·BASE + x − gone·BASE^k (mod P). With h < 2^61 + 8: h·BASE < 2^123, its fold
+        // below 2^61 + 2^62; adding x (< 2^21) and P − gone keeps it below 2^63 + 2^21;
+        // folding that leaves it at most P + 4.
+        let gone = Self::mul(self.ring[self.at], self.top);
+        let t = u128::from(self.h) * u128::from(Self::BASE);
+        let s = (t as u64 & Self::P) + (t >> 61) as u64;
+        let u = s + x + (Self::P - gone);
+        self.h = (u & Self::P) + (u >> 61);
+        self.ring[self.at] = x;
+        self.at = if self.at + 1 == k { 0 } else { self.at + 1 };
+        self.seen += 1;
+        (self.seen >= k).then(|| Self::mix(Self::red(self.h)))
     }
-    out
 }
 
 /// A hasher for keys that are already hashes (the exact-text index): the key is its own hash.
@@ -1325,6 +1395,51 @@ mod tests {
                     window_hashes(&n.chars, k),
                     "{text:?} k={k}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn normalised_characters_from_bytes_equal_those_of_chars() {
+        let alphabet: Vec<char> =
+            "石桥村ABCxyz019０９Ａｚ，。、 \n\t㐀䶵一鿿丂豈𠀀😀é·—“”％－\u{3000}\u{FEFF}"
+                .chars()
+                .collect();
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..20_000 {
+            let n = (next() % 24) as usize;
+            let text: String = (0..n)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let mut got = Vec::new();
+            each_norm_char(&text, |c| got.push(c));
+            let want: Vec<char> = text.chars().filter_map(norm_char).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn rolling_window_hashes_are_the_reduced_karp_rabin_values() {
+        // Each window's value computed alone, reduced at every step, then mixed; long texts
+        // of the largest code points keep the unreduced state near its bound.
+        const P: u128 = (1 << 61) - 1;
+        let alone = |w: &[char]| {
+            let v = w.iter().fold(0u128, |h, &c| {
+                (h * u128::from(Rolling::BASE) + u128::from(u32::from(c))) % P
+            });
+            Rolling::mix(v as u64)
+        };
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1D);
+        for k in [1, 2, 8, 16] {
+            for top in [0x80, 0x9FFF, 0x10_FFFF] {
+                let chars: Vec<char> = (0..2000)
+                    .map(|_| char::from_u32((next() % top) as u32).unwrap_or('\u{10FFFF}'))
+                    .collect();
+                let rolled = window_hashes(&chars, k);
+                assert_eq!(rolled.len(), chars.len() - k + 1);
+                for (i, h) in rolled.iter().enumerate() {
+                    assert_eq!(*h, alone(&chars[i..i + k]), "k={k} window {i}");
+                }
             }
         }
     }
