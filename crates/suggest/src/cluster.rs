@@ -286,16 +286,16 @@ pub(crate) fn vectorise_with(
             HashMap::default,
             |mut acc: HashMap<Box<str>, WordCount>, k| {
                 tokens(k, &mut |d| {
-                    let mut seen: Vec<&str> = d.iter().map(|(w, _, _)| *w).collect();
-                    seen.sort_unstable();
-                    seen.dedup();
-                    for w in seen {
-                        count(&mut acc, w).df += 1;
-                    }
-                    for &(w, p, n) in d {
-                        let e = count(&mut acc, w);
-                        e.place |= p;
-                        e.noun |= n;
+                    // Each distinct word looked up once: its flags gathered over its uses.
+                    let mut seen: Vec<(&str, bool, bool)> = d.to_vec();
+                    seen.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                    for uses in seen.chunk_by(|a, b| a.0 == b.0) {
+                        let e = count(&mut acc, uses[0].0);
+                        e.df += 1;
+                        for &(_, p, n) in uses {
+                            e.place |= p;
+                            e.noun |= n;
+                        }
                     }
                 });
                 acc
@@ -326,32 +326,38 @@ pub(crate) fn vectorise_with(
         .enumerate()
         .map(|(i, w)| (*w, i as u32))
         .collect();
+    // Each vocabulary word's IDF and weight, by its place in the vocabulary (not looked up by
+    // its letters for every use of it).
+    let (idf, boost): (Vec<f32>, Vec<f32>) = vocab
+        .par_iter()
+        .map(|&w| {
+            let w = &words[w];
+            let idf = (n / f64::from(w.df)).ln() as f32 + 1.0;
+            let boost = if w.place {
+                cfg.place_weight
+            } else if w.noun {
+                cfg.noun_weight
+            } else {
+                1.0
+            };
+            (idf, boost)
+        })
+        .unzip();
     let vectors = Lists::build(n_docs, |k| {
         done();
-        let mut tf: HashMap<u32, f32> = HashMap::default();
+        // The document's terms in vocabulary order, then counted a run at a time.
+        let mut ids: Vec<u32> = Vec::new();
         tokens(k, &mut |d| {
-            for (w, _, _) in d {
-                if let Some(&i) = index.get(w) {
-                    *tf.entry(i).or_default() += 1.0;
-                }
-            }
+            ids.extend(d.iter().filter_map(|(w, _, _)| index.get(w).copied()));
         });
-        let mut terms: Vec<(u32, f32)> = tf
-            .into_iter()
-            .map(|(i, c)| {
-                let w = &words[vocab[i as usize]];
-                let idf = (n / f64::from(w.df)).ln() as f32 + 1.0;
-                let boost = if w.place {
-                    cfg.place_weight
-                } else if w.noun {
-                    cfg.noun_weight
-                } else {
-                    1.0
-                };
-                (i, (1.0 + c.ln()) * idf * boost)
+        ids.sort_unstable();
+        let mut terms: Vec<(u32, f32)> = ids
+            .chunk_by(|a, b| a == b)
+            .map(|run| {
+                let (i, c) = (run[0] as usize, run.len() as f32);
+                (run[0], (1.0 + c.ln()) * idf[i] * boost[i])
             })
             .collect();
-        terms.sort_unstable_by_key(|t| t.0);
         let norm = terms.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
             for t in &mut terms {
