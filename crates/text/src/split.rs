@@ -46,7 +46,10 @@ pub fn clauses(text: &str, span: Span) -> Vec<Span> {
     split_by(text, span.start, span.end, is_clause_end)
 }
 
-fn split_by(text: &str, from: usize, to: usize, is_end: fn(char) -> bool) -> Vec<Span> {
+/// `is_end` is a type parameter, not a `fn` pointer: called for every character of every text,
+/// an indirect call it could not inline (`is_sentence_end` was 0.5% of a 10k run's CPU as a
+/// function of its own).
+fn split_by(text: &str, from: usize, to: usize, is_end: impl Fn(char) -> bool) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = from;
     let mut iter = text[from..to].char_indices().peekable();
