@@ -332,6 +332,47 @@ fn norm_char(c: char) -> Option<char> {
     Some(c.to_ascii_lowercase())
 }
 
+/// Calls `f` with the byte offset and the normalised form of each of `text`'s characters that
+/// counts ([`norm_char`]), in order: the one walk over a text's normalised characters (its
+/// array, their offsets, its window hashes). The common Han character (three bytes,
+/// U+4E00–U+9FFF: counted, unchanged) and ASCII are decoded and judged here; anything else goes
+/// through [`norm_char`]. (`chars().filter_map(norm_char)` was two fifths of hashing a text's
+/// windows.)
+#[inline]
+fn each_norm_char(text: &str, mut f: impl FnMut(usize, char)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let lead = b[i];
+        if lead < 0x80 {
+            i += 1;
+            if lead.is_ascii_alphanumeric() {
+                f(i - 1, char::from(lead.to_ascii_lowercase()));
+            }
+            continue;
+        }
+        if (0xE4..=0xE9).contains(&lead) {
+            // Three bytes from U+4000 to U+9FFF: `text` is UTF-8, so both follow.
+            let c = (u32::from(lead & 0x0F) << 12)
+                | (u32::from(b[i + 1] & 0x3F) << 6)
+                | u32::from(b[i + 2] & 0x3F);
+            if c >= 0x4E00 {
+                f(
+                    i,
+                    char::from_u32(c).expect("a Han character, below the surrogates"),
+                );
+                i += 3;
+                continue;
+            }
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
+        if let Some(n) = norm_char(c) {
+            f(i, n);
+        }
+        i += c.len_utf8();
+    }
+}
+
 fn normalise(text: &str) -> Norm {
     let mut chars = Vec::with_capacity(text.len() / 3);
     normalise_into(text, &mut chars);
@@ -341,16 +382,15 @@ fn normalise(text: &str) -> Norm {
 
 /// The byte offset in `text` of each of its normalised characters ([`normalise`]'s, in order).
 fn offsets_of(text: &str) -> Vec<u32> {
-    text.char_indices()
-        .filter(|&(_, c)| norm_char(c).is_some())
-        .map(|(i, _)| diaoyan_model::text_offset(i))
-        .collect()
+    let mut out = Vec::with_capacity(text.len() / 3);
+    each_norm_char(text, |i, _| out.push(diaoyan_model::text_offset(i)));
+    out
 }
 
 /// [`normalise`]'s characters only, into a reused buffer.
 fn normalise_into(text: &str, chars: &mut Vec<char>) {
     chars.clear();
-    chars.extend(text.chars().filter_map(norm_char));
+    each_norm_char(text, |_, c| chars.push(c));
 }
 
 /// Hashes of every `k`-character window, into `out`: xxh3 over the characters' code points (4
@@ -386,48 +426,12 @@ fn window_hashes(c: &[char], k: usize) -> Vec<u64> {
 fn window_hashes_of_text(text: &str, k: usize) -> Vec<u64> {
     let mut roll = Rolling::new(k);
     let mut out = Vec::with_capacity((text.len() / 3).saturating_sub(k.saturating_sub(1)));
-    each_norm_char(text, |c| {
+    each_norm_char(text, |_, c| {
         if let Some(h) = roll.push(c) {
             out.push(h);
         }
     });
     out
-}
-
-/// Calls `f` with each of `text`'s normalised characters ([`norm_char`]), in order. The common
-/// Han character (three bytes, U+4E00–U+9FFF: counted, unchanged) and ASCII are decoded and
-/// judged here; anything else goes through [`norm_char`]. (`chars().filter_map(norm_char)` was
-/// two fifths of hashing a text's windows.)
-#[inline]
-fn each_norm_char(text: &str, mut f: impl FnMut(char)) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let lead = b[i];
-        if lead < 0x80 {
-            i += 1;
-            if lead.is_ascii_alphanumeric() {
-                f(char::from(lead.to_ascii_lowercase()));
-            }
-            continue;
-        }
-        if (0xE4..=0xE9).contains(&lead) {
-            // Three bytes from U+4000 to U+9FFF: `text` is UTF-8, so both follow.
-            let c = (u32::from(lead & 0x0F) << 12)
-                | (u32::from(b[i + 1] & 0x3F) << 6)
-                | u32::from(b[i + 2] & 0x3F);
-            if c >= 0x4E00 {
-                i += 3;
-                f(char::from_u32(c).expect("a Han character, below the surrogates"));
-                continue;
-            }
-        }
-        let c = text[i..].chars().next().expect("a character starts here");
-        i += c.len_utf8();
-        if let Some(c) = norm_char(c) {
-            f(c);
-        }
-    }
 }
 
 /// The rolling hash of [`window_hashes`]: fed the characters one by one, it gives the hash of
@@ -1412,8 +1416,11 @@ mod tests {
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
             let mut got = Vec::new();
-            each_norm_char(&text, |c| got.push(c));
-            let want: Vec<char> = text.chars().filter_map(norm_char).collect();
+            each_norm_char(&text, |i, c| got.push((i, c)));
+            let want: Vec<(usize, char)> = text
+                .char_indices()
+                .filter_map(|(i, c)| Some((i, norm_char(c)?)))
+                .collect();
             assert_eq!(got, want, "{text:?}");
         }
     }

@@ -326,23 +326,25 @@ pub(crate) fn vectorise_with(
         .enumerate()
         .map(|(i, w)| (*w, i as u32))
         .collect();
-    // Each vocabulary word's IDF and weight, by its place in the vocabulary (not looked up by
-    // its letters for every use of it).
-    let (idf, boost): (Vec<f32>, Vec<f32>) = vocab
-        .par_iter()
-        .map(|&w| {
-            let w = &words[w];
-            let idf = (n / f64::from(w.df)).ln() as f32 + 1.0;
-            let boost = if w.place {
+    // What was counted of each vocabulary word, by its place in the vocabulary (looked up by its
+    // letters once, not for every use of it), and from it the word's IDF and weight.
+    let counted: Vec<WordCount> = vocab.par_iter().map(|&w| words[w]).collect();
+    let idf: Vec<f32> = counted
+        .iter()
+        .map(|w| (n / f64::from(w.df)).ln() as f32 + 1.0)
+        .collect();
+    let boost: Vec<f32> = counted
+        .iter()
+        .map(|w| {
+            if w.place {
                 cfg.place_weight
             } else if w.noun {
                 cfg.noun_weight
             } else {
                 1.0
-            };
-            (idf, boost)
+            }
         })
-        .unzip();
+        .collect();
     let vectors = Lists::build(n_docs, |k| {
         done();
         // The document's terms in vocabulary order, then counted a run at a time.
@@ -367,8 +369,8 @@ pub(crate) fn vectorise_with(
         terms
     });
     Space {
-        place: vocab.iter().map(|&w| words[w].place).collect(),
-        noun: vocab.iter().map(|&w| words[w].noun).collect(),
+        place: counted.iter().map(|w| w.place).collect(),
+        noun: counted.iter().map(|w| w.noun).collect(),
         vocab: vocab.into_iter().map(str::to_owned).collect(),
         vectors,
     }
