@@ -936,11 +936,12 @@ fn detect_in(
     let mut from = 0;
     while from < groups.len() {
         // A block: groups in order until the texts their long pairs need (each counted once)
-        // reach `block` windows ([`BLOCK_WINDOWS`]). Each of those texts is hashed once for the block, not
-        // once for each pair it is in: hashing the other text of each pair was a third of the
-        // copy step (10k documents: 56 k candidate pairs, 64.7 k texts hashed; in one block,
-        // 9.8 k, and the step 2.26 → 1.6 s). How much a block saves depends on how close a
-        // text's partners lie in the list: a quarter of the budget, 4 blocks there, hashed 44 k.
+        // reach `block` windows ([`BLOCK_WINDOWS`]). Each of those texts is hashed once for the
+        // block, not once for each pair it is in: hashing the other text of each pair was a
+        // third of the copy step (10k documents: 56 k candidate pairs, 64.7 k texts hashed; in
+        // one block, 9.8 k, and the step 2.26 → 1.6 s). How much a block saves depends on how
+        // close a text's partners lie in the list: with a quarter of the budget, 4 blocks
+        // there, 44 k texts were hashed.
         let mut needed: Vec<u32> = Vec::new();
         let mut windows = 0;
         let mut to = from;
