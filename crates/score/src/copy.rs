@@ -1763,13 +1763,17 @@ mod tests {
             })
             .collect();
         let names: Vec<String> = (0..texts.len()).map(|i| format!("t{i:02}")).collect();
-        let authors = ["甲", "乙", "丙", "丁", "戊", "己", "庚"];
-        let docs: Vec<CopyDoc> = texts
-            .iter()
-            .zip(&names)
-            .enumerate()
-            .map(|(i, (t, n))| doc(n, authors[i % authors.len()], "2023-09-21", t))
-            .collect();
+        // Each text named by its place, by one of seven authors in turn.
+        fn docs_of<'a>(texts: &'a [String], names: &'a [String]) -> Vec<CopyDoc<'a>> {
+            let authors = ["甲", "乙", "丙", "丁", "戊", "己", "庚"];
+            texts
+                .iter()
+                .zip(names)
+                .enumerate()
+                .map(|(i, (t, n))| doc(n, authors[i % authors.len()], "2023-09-21", t))
+                .collect()
+        }
+        let docs = docs_of(&texts, &names);
         let cfg = CopyConfig::default();
         let run = |docs: &[CopyDoc], memo: Option<&mut CopyMemo>, block: usize| {
             detect_in(docs, &cfg, memo, &|| {}, (INDEX_SHARD, block))
@@ -1785,12 +1789,7 @@ mod tests {
         for t in changed.iter_mut().step_by(7) {
             t.push_str("补记：三组反映灌溉水渠有2处渗漏，涉及农户6户。");
         }
-        let later: Vec<CopyDoc> = changed
-            .iter()
-            .zip(&names)
-            .enumerate()
-            .map(|(i, (t, n))| doc(n, authors[i % authors.len()], "2023-09-21", t))
-            .collect();
+        let later = docs_of(&changed, &names);
         let (later_whole, _) = run(&later, None, usize::MAX);
         for block in [1, 200, 2_000, usize::MAX] {
             let (pairs, stats) = run(&docs, None, block);
