@@ -1151,20 +1151,25 @@ fn measure_windows(
     k: usize,
     cfg: &CopyConfig,
 ) -> Option<Measured> {
-    // Which of y's windows x has (each looked up once); those are the shared windows.
-    let x_has: Vec<bool> = hy.iter().map(|&h| px.s.contains(h)).collect();
-    let hits: Vec<u64> = hy
-        .iter()
-        .zip(&x_has)
-        .filter(|&(_, &has)| has)
-        .map(|(&h, _)| h)
-        .collect();
+    // Where y's windows that x has stand (each looked up once), and their values: the shared
+    // windows. Positions rather than a mark per window: a candidate shares a small part of
+    // each text, and the runs below walk only what is shared.
+    let mut x_has: Vec<u32> = Vec::new();
+    let mut hits: Vec<u64> = Vec::new();
+    for (i, &h) in hy.iter().enumerate() {
+        if px.s.contains(h) {
+            x_has.push(i as u32);
+            hits.push(h);
+        }
+    }
     let shared = WindowSet::of(&hits);
     drop(hits);
-    // And which of x's windows y has: those among the shared windows.
-    let y_has: Vec<bool> = px.h.iter().map(|&h| shared.contains(h)).collect();
-    // Each text's windows marked when the other text has them.
-    let (in_b, in_a): (&[bool], &[bool]) = if x_is_a {
+    // And where x's windows that y has stand: those among the shared windows.
+    let y_has: Vec<u32> = (0..px.h.len() as u32)
+        .filter(|&i| shared.contains(px.h[i as usize]))
+        .collect();
+    // Each text's windows the other text has.
+    let (in_b, in_a): (&[u32], &[u32]) = if x_is_a {
         (&y_has, &x_has)
     } else {
         (&x_has, &y_has)
@@ -1272,30 +1277,41 @@ fn pair_of(docs: &[CopyDoc], a: usize, b: usize, m: Measured, cfg: &CopyConfig) 
 }
 
 /// Characters of a text in runs of at least `min_run` characters covered by its shingles the
-/// other text has (`has[i]`: the shingle at character `i`), and the longest run (start, end) in
-/// normalised character positions.
+/// other text has (`has`: where those shingles start, in order, in normalised characters), and
+/// the longest run (start, end) in normalised character positions (the last of equals).
 fn shared_runs(
-    has: &[bool],
+    has: &[u32],
     k: usize,
     min_run: usize,
     keep: impl Fn(&(usize, usize)) -> bool,
 ) -> (usize, (usize, usize)) {
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for (i, &x) in has.iter().enumerate() {
-        if x {
-            match runs.last_mut() {
-                Some((_, e)) if i <= *e => *e = i + k,
-                _ => runs.push((i, i + k)),
+    let mut covered = 0;
+    let mut longest = (0, 0);
+    let mut longest_len = None;
+    let mut close = |r: (usize, usize)| {
+        let len = r.1 - r.0;
+        if len >= min_run && keep(&r) {
+            covered += len;
+            if longest_len.is_none_or(|l| len >= l) {
+                (longest, longest_len) = (r, Some(len));
+            }
+        }
+    };
+    let mut run: Option<(usize, usize)> = None;
+    for &i in has {
+        let i = i as usize;
+        match run.as_mut() {
+            Some((_, e)) if i <= *e => *e = i + k,
+            _ => {
+                if let Some(r) = run.replace((i, i + k)) {
+                    close(r);
+                }
             }
         }
     }
-    runs.retain(|r| r.1 - r.0 >= min_run && keep(r));
-    let longest = runs
-        .iter()
-        .copied()
-        .max_by_key(|(s, e)| e - s)
-        .unwrap_or((0, 0));
-    let covered = runs.iter().map(|(s, e)| e - s).sum();
+    if let Some(r) = run {
+        close(r);
+    }
     (covered, longest)
 }
 
@@ -1552,6 +1568,62 @@ mod tests {
         assert_eq!(p.direction, CopyDirection::BFromA, "the later one copied");
         assert!(p.excerpt.contains("机耕路"));
         assert!(stats.candidates >= 1);
+    }
+
+    /// Runs over the positions of the shared windows equal runs read off a mark per window (as
+    /// they were once computed): every length, every gap, ties for the longest, `keep` saying no.
+    #[test]
+    fn shared_runs_over_positions_equal_runs_over_marks() {
+        fn over_marks(
+            has: &[bool],
+            k: usize,
+            min_run: usize,
+            keep: impl Fn(&(usize, usize)) -> bool,
+        ) -> (usize, (usize, usize)) {
+            let mut runs: Vec<(usize, usize)> = Vec::new();
+            for (i, &x) in has.iter().enumerate() {
+                if x {
+                    match runs.last_mut() {
+                        Some((_, e)) if i <= *e => *e = i + k,
+                        _ => runs.push((i, i + k)),
+                    }
+                }
+            }
+            runs.retain(|r| r.1 - r.0 >= min_run && keep(r));
+            let longest = runs.iter().copied().max_by_key(|(s, e)| e - s);
+            (
+                runs.iter().map(|(s, e)| e - s).sum(),
+                longest.unwrap_or((0, 0)),
+            )
+        }
+        // A small generator, so the marks are the same on every machine.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut longer_than_one = 0;
+        for round in 0..400 {
+            let len = (next() % 300) as usize;
+            // Dense, sparse and in stretches.
+            let density = [2, 5, 20][round % 3];
+            let has: Vec<bool> = (0..len).map(|_| next() % density != 0).collect();
+            let at: Vec<u32> = (0..len as u32).filter(|&i| has[i as usize]).collect();
+            for (k, min_run) in [(8, 50), (8, 8), (3, 1), (8, 0)] {
+                let no_odd_starts = |r: &(usize, usize)| r.0.is_multiple_of(2);
+                assert_eq!(
+                    shared_runs(&at, k, min_run, |_| true),
+                    over_marks(&has, k, min_run, |_| true)
+                );
+                let got = shared_runs(&at, k, min_run, no_odd_starts);
+                assert_eq!(got, over_marks(&has, k, min_run, no_odd_starts));
+                longer_than_one += usize::from(got.0 > got.1.1 - got.1.0);
+            }
+        }
+        // Many cases held more than one run.
+        assert!(longer_than_one > 100, "{longer_than_one}");
     }
 
     /// Verification builds a set for one text only; what it measures must not depend on which
