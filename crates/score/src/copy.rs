@@ -603,6 +603,29 @@ impl WindowSet {
         }
     }
 
+    /// Where the values of `h` that the set holds stand, in order: `found(i, h[i])` for each.
+    /// Eight values at a time: their bitmap bits are read together, and only a group with a bit
+    /// set goes on to the table. Most windows of a candidate pair are absent, and a test and a
+    /// branch per window was mispredicted at every edge of a shared passage.
+    fn each_held(&self, h: &[u64], mut found: impl FnMut(usize, u64)) {
+        for (c, group) in h.chunks(8).enumerate() {
+            let mut maybe = 0u32;
+            for (j, &x) in group.iter().enumerate() {
+                let bit = (x >> self.shift) as usize;
+                let set = (self.bits[bit / 64] >> (bit % 64)) & 1;
+                // 0 is never in the bitmap (kept in `zero`): `contains` answers for it.
+                maybe |= ((set | u64::from(x == 0)) as u32) << j;
+            }
+            while maybe != 0 {
+                let j = maybe.trailing_zeros() as usize;
+                maybe &= maybe - 1;
+                if self.contains(group[j]) {
+                    found(c * 8 + j, group[j]);
+                }
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         self.len
     }
@@ -1156,18 +1179,15 @@ fn measure_windows(
     // each text, and the runs below walk only what is shared.
     let mut x_has: Vec<u32> = Vec::new();
     let mut hits: Vec<u64> = Vec::new();
-    for (i, &h) in hy.iter().enumerate() {
-        if px.s.contains(h) {
-            x_has.push(i as u32);
-            hits.push(h);
-        }
-    }
+    px.s.each_held(hy, |i, h| {
+        x_has.push(i as u32);
+        hits.push(h);
+    });
     let shared = WindowSet::of(&hits);
     drop(hits);
     // And where x's windows that y has stand: those among the shared windows.
-    let y_has: Vec<u32> = (0..px.h.len() as u32)
-        .filter(|&i| shared.contains(px.h[i as usize]))
-        .collect();
+    let mut y_has: Vec<u32> = Vec::new();
+    shared.each_held(&px.h, |i, _| y_has.push(i as u32));
     // Each text's windows the other text has.
     let (in_b, in_a): (&[u32], &[u32]) = if x_is_a {
         (&y_has, &x_has)
@@ -1425,6 +1445,26 @@ mod tests {
             )
         };
         let both: HashSet<u64> = ha.intersection(&hb).copied().collect();
+        // Where each text's values the other set holds stand, eight at a time: the same
+        // positions as one lookup per value (the lengths leave a group of fewer than eight).
+        let mut ragged = false;
+        for (h, other, own) in [(&a, &sb, &hb), (&b, &sa, &ha)] {
+            let mut got = Vec::new();
+            other.each_held(h, |i, x| got.push((i, x)));
+            let want: Vec<(usize, u64)> = (h.iter().copied().enumerate())
+                .filter(|(_, x)| own.contains(x))
+                .collect();
+            assert!(want.iter().any(|&(_, x)| x == 0));
+            assert_eq!(got, want);
+            ragged |= !h.len().is_multiple_of(8);
+        }
+        assert!(ragged);
+        // 0 held while no other value sets the bitmap's first bit.
+        let mut got = Vec::new();
+        WindowSet::of(&[0, u64::MAX, 1 << 63]).each_held(&[7, 0, 5, u64::MAX], |i, x| {
+            got.push((i, x));
+        });
+        assert_eq!(got, [(1, 0), (3, u64::MAX)]);
         for s in [shared(&a, &sb), shared(&b, &sa)] {
             assert_eq!(s.len(), both.len());
             for x in a.iter().chain(&b).copied() {
