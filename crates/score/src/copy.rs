@@ -581,14 +581,25 @@ impl WindowSet {
         s
     }
 
+    /// Whether the set holds `x` (detection asks for many windows at once: [`each_held`]).
+    ///
+    /// [`each_held`]: WindowSet::each_held
+    #[cfg(test)]
     fn contains(&self, x: u64) -> bool {
         if x == 0 {
             return self.zero;
         }
+        self.has_bit(x) && self.in_table(x)
+    }
+
+    /// Whether the bitmap has `x`'s bit (every value the set holds has its bit, except 0).
+    fn has_bit(&self, x: u64) -> bool {
         let bit = (x >> self.shift) as usize;
-        if self.bits[bit / 64] & (1 << (bit % 64)) == 0 {
-            return false;
-        }
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    /// Whether the table holds `x` (not 0, which is kept in `zero`).
+    fn in_table(&self, x: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = x as usize & mask;
         loop {
@@ -603,24 +614,23 @@ impl WindowSet {
         }
     }
 
-    /// Where the values of `h` that the set holds stand, in order: `found(i, h[i])` for each.
+    /// Where the values of `h` that the set holds stand, in order: `found(i)` for each.
     /// Eight values at a time: their bitmap bits are read together, and only a group with a bit
     /// set goes on to the table. Most windows of a candidate pair are absent, so most groups end
     /// at one test rather than eight (the dense 1,648-text batch: copy step −6%).
-    fn each_held(&self, h: &[u64], mut found: impl FnMut(usize, u64)) {
+    fn each_held(&self, h: &[u64], mut found: impl FnMut(usize)) {
         for (c, group) in h.chunks(8).enumerate() {
             let mut maybe = 0u32;
             for (j, &x) in group.iter().enumerate() {
-                let bit = (x >> self.shift) as usize;
-                let set = (self.bits[bit / 64] >> (bit % 64)) & 1;
-                // 0 is never in the bitmap (kept in `zero`): `contains` answers for it.
-                maybe |= ((set | u64::from(x == 0)) as u32) << j;
+                // 0 is never in the bitmap (kept in `zero`): it is always looked at.
+                maybe |= u32::from(self.has_bit(x) || x == 0) << j;
             }
             while maybe != 0 {
                 let j = maybe.trailing_zeros() as usize;
                 maybe &= maybe - 1;
-                if self.contains(group[j]) {
-                    found(c * 8 + j, group[j]);
+                let x = group[j];
+                if if x == 0 { self.zero } else { self.in_table(x) } {
+                    found(c * 8 + j);
                 }
             }
         }
@@ -1178,16 +1188,13 @@ fn measure_windows(
     // windows. Positions rather than a mark per window: a candidate shares a small part of
     // each text, and the runs below walk only what is shared.
     let mut x_has: Vec<u32> = Vec::new();
-    let mut hits: Vec<u64> = Vec::new();
-    px.s.each_held(hy, |i, h| {
-        x_has.push(i as u32);
-        hits.push(h);
-    });
+    px.s.each_held(hy, |i| x_has.push(i as u32));
+    let hits: Vec<u64> = x_has.iter().map(|&i| hy[i as usize]).collect();
     let shared = WindowSet::of(&hits);
     drop(hits);
     // And where x's windows that y has stand: those among the shared windows.
     let mut y_has: Vec<u32> = Vec::new();
-    shared.each_held(&px.h, |i, _| y_has.push(i as u32));
+    shared.each_held(&px.h, |i| y_has.push(i as u32));
     // Each text's windows the other text has.
     let (in_b, in_a): (&[u32], &[u32]) = if x_is_a {
         (&y_has, &x_has)
@@ -1450,21 +1457,17 @@ mod tests {
         let mut ragged = false;
         for (h, other, own) in [(&a, &sb, &hb), (&b, &sa, &ha)] {
             let mut got = Vec::new();
-            other.each_held(h, |i, x| got.push((i, x)));
-            let want: Vec<(usize, u64)> = (h.iter().copied().enumerate())
-                .filter(|(_, x)| own.contains(x))
-                .collect();
-            assert!(want.iter().any(|&(_, x)| x == 0));
+            other.each_held(h, |i| got.push(i));
+            let want: Vec<usize> = (0..h.len()).filter(|&i| own.contains(&h[i])).collect();
+            assert!(want.iter().any(|&i| h[i] == 0));
             assert_eq!(got, want);
             ragged |= !h.len().is_multiple_of(8);
         }
         assert!(ragged);
         // 0 held while no other value sets the bitmap's first bit.
         let mut got = Vec::new();
-        WindowSet::of(&[0, u64::MAX, 1 << 63]).each_held(&[7, 0, 5, u64::MAX], |i, x| {
-            got.push((i, x));
-        });
-        assert_eq!(got, [(1, 0), (3, u64::MAX)]);
+        WindowSet::of(&[0, u64::MAX, 1 << 63]).each_held(&[7, 0, 5, u64::MAX], |i| got.push(i));
+        assert_eq!(got, [1, 3]);
         for s in [shared(&a, &sb), shared(&b, &sa)] {
             assert_eq!(s.len(), both.len());
             for x in a.iter().chain(&b).copied() {
@@ -1610,31 +1613,37 @@ mod tests {
         assert!(stats.candidates >= 1);
     }
 
-    /// Runs over the positions of the shared windows equal runs read off a mark per window (as
-    /// they were once computed): every length, every gap, ties for the longest, `keep` saying no.
+    /// Runs over the positions of the shared windows equal the stretches of characters those
+    /// windows cover, found character by character: every length, every gap, ties for the
+    /// longest (the last one), `keep` saying no.
     #[test]
-    fn shared_runs_over_positions_equal_runs_over_marks() {
-        fn over_marks(
+    fn shared_runs_over_positions_equal_the_stretches_they_cover() {
+        fn stretches(
             has: &[bool],
             k: usize,
             min_run: usize,
             keep: impl Fn(&(usize, usize)) -> bool,
         ) -> (usize, (usize, usize)) {
-            let mut runs: Vec<(usize, usize)> = Vec::new();
-            for (i, &x) in has.iter().enumerate() {
-                if x {
-                    match runs.last_mut() {
-                        Some((_, e)) if i <= *e => *e = i + k,
-                        _ => runs.push((i, i + k)),
+            let mut covered = vec![false; has.len() + k];
+            for i in (0..has.len()).filter(|&i| has[i]) {
+                covered[i..i + k].fill(true);
+            }
+            let (mut total, mut longest) = (0, None::<(usize, usize)>);
+            let mut c = 0;
+            while c < covered.len() {
+                let end = (c..covered.len())
+                    .find(|&e| !covered[e])
+                    .unwrap_or(covered.len());
+                let r = (c, end);
+                if end > c && end - c >= min_run && keep(&r) {
+                    total += end - c;
+                    if longest.is_none_or(|(s, e)| end - c >= e - s) {
+                        longest = Some(r);
                     }
                 }
+                c = end + 1;
             }
-            runs.retain(|r| r.1 - r.0 >= min_run && keep(r));
-            let longest = runs.iter().copied().max_by_key(|(s, e)| e - s);
-            (
-                runs.iter().map(|(s, e)| e - s).sum(),
-                longest.unwrap_or((0, 0)),
-            )
+            (total, longest.unwrap_or((0, 0)))
         }
         // A small generator, so the marks are the same on every machine.
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
@@ -1655,10 +1664,10 @@ mod tests {
                 let no_odd_starts = |r: &(usize, usize)| r.0.is_multiple_of(2);
                 assert_eq!(
                     shared_runs(&at, k, min_run, |_| true),
-                    over_marks(&has, k, min_run, |_| true)
+                    stretches(&has, k, min_run, |_| true)
                 );
                 let got = shared_runs(&at, k, min_run, no_odd_starts);
-                assert_eq!(got, over_marks(&has, k, min_run, no_odd_starts));
+                assert_eq!(got, stretches(&has, k, min_run, no_odd_starts));
                 longer_than_one += usize::from(got.0 > got.1.1 - got.1.0);
             }
         }
