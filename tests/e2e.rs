@@ -2221,6 +2221,79 @@ fn exported_pdfs_are_read_and_scans_are_named() {
     assert!(f["理由"].contains("312户"), "{f:?}");
 }
 
+/// The workbook, written by diaoyan's own writer (`diaoyan-digest`'s `xlsx.rs`), opens in a
+/// spreadsheet application: LibreOffice Calc reads every sheet of the sample's `diaoyan.xlsx`,
+/// and every cell it shows is the cell of the same list's CSV file (numbers compared as
+/// numbers: Calc shows 73.0 as 73). Needs LibreOffice Calc (`.ci/run` installs it).
+#[test]
+fn the_workbook_opens_in_a_spreadsheet_application_with_the_lists_cells() {
+    let out = sample_output();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(out.join("diaoyan.xlsx"), tmp.path().join("diaoyan.xlsx")).unwrap();
+    // Comma, double quote, UTF-8, from row 1; every sheet to a file of its own (the last
+    // token, -1: `diaoyan-<sheet>.csv`).
+    let filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1";
+    let converted = Command::new("soffice")
+        .args(["--headless", "--convert-to", filter, "--outdir"])
+        .arg(tmp.path())
+        .arg(tmp.path().join("diaoyan.xlsx"))
+        .env("HOME", tmp.path())
+        .output();
+    let sheet = |name: &str| tmp.path().join(format!("diaoyan-{name}.csv"));
+    if !converted.is_ok_and(|o| o.status.success()) || !sheet("材料清单").exists() {
+        eprintln!("skipped: LibreOffice Calc is not installed (.ci/run installs it)");
+        return;
+    }
+    let lists = [
+        ("问题专题", "topics.csv"),
+        ("问题清单", "issues.csv"),
+        ("材料审查", "flags.csv"),
+        ("干部蹲点", "cadres.csv"),
+        ("雷同材料", "duplicates.csv"),
+        ("材料清单", "submissions.csv"),
+        ("无法读取的文件", "ingest_errors.csv"),
+        ("意见建议", "suggestions.csv"),
+    ];
+    let rows = |bytes: &[u8]| -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    };
+    let same = |a: &str, b: &str| {
+        a == b
+            || a.parse::<f64>()
+                .ok()
+                .zip(b.parse::<f64>().ok())
+                .is_some_and(|(x, y)| x == y)
+    };
+    let mut cells = 0;
+    for (name, file) in lists {
+        let shown = rows(&std::fs::read(sheet(name)).unwrap());
+        let written = std::fs::read(out.join(file)).unwrap();
+        let want = rows(&written[3..]);
+        assert_eq!(shown.len(), want.len(), "{name}: rows");
+        for (i, (a, b)) in shown.iter().zip(&want).enumerate() {
+            // Calc leaves out empty cells at a row's end.
+            for c in 0..a.len().max(b.len()) {
+                let (x, y) = (
+                    a.get(c).map_or("", String::as_str),
+                    b.get(c).map_or("", String::as_str),
+                );
+                assert!(
+                    same(x, y),
+                    "{name} row {i} column {c}: Calc shows {x:?}, the CSV has {y:?}"
+                );
+                cells += 1;
+            }
+        }
+    }
+    assert!(cells > 10_000, "{cells} cells compared");
+}
+
 /// Issue 11.7: a table longer than a workbook sheet holds (here 200,001 rows, past the 200,000
 /// the workbook keeps) is read row by row and its lists are streamed to CSV; the workbook says
 /// where they went. The ingest stage alone, to keep the test short.

@@ -266,11 +266,10 @@ struct GenArgs {
 }
 
 fn main() -> ExitCode {
-    // A panic while one input file is read costs that file (listed with its reason); one while
-    // a workbook is written is that write's error (a full disk); anywhere else it is a bug,
-    // reported in Chinese with where it happened.
+    // A panic while one input file is read costs that file (listed with its reason); anywhere
+    // else it is a bug, reported in Chinese with where it happened.
     std::panic::set_hook(Box::new(|info| {
-        if diaoyan_ingest::reading_a_file() || diaoyan_digest::writing_a_workbook() {
+        if diaoyan_ingest::reading_a_file() {
             return;
         }
         let what = diaoyan_digest::panic_text(info.payload());
