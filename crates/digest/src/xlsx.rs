@@ -48,6 +48,14 @@ const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relatio
 /// Writes `tables` as the sheets of one workbook to `out`, created at `created`
 /// (`YYYY-MM-DDTHH:MM:SSZ`).
 pub(crate) fn write(out: &mut dyn Write, tables: &[&dyn Sheet], created: &str) -> io::Result<()> {
+    // A workbook has at least one sheet (Excel refuses one without): none given, one empty.
+    let blank = crate::Table::default();
+    let only_blank: [&dyn Sheet; 1] = [&blank];
+    let tables = if tables.is_empty() {
+        &only_blank[..]
+    } else {
+        tables
+    };
     let names = sheet_names(tables);
     let mut zip = Zip::new(out);
     zip.add_xml("[Content_Types].xml", &content_types(tables.len()))?;
@@ -1003,6 +1011,26 @@ mod tests {
         assert_eq!(range.get_size(), (3001, 3));
         assert_eq!(range.get((3000, 0)), Some(&Data::String("S02999".into())));
         assert_eq!(range.get((3000, 2)), Some(&Data::Float(2999.0 * 1.5)));
+    }
+
+    /// A workbook of no tables is still one Excel opens: one empty sheet, no filter.
+    #[test]
+    fn no_tables_make_a_workbook_of_one_empty_sheet() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("空.xlsx");
+        crate::write_xlsx(&p, &[]).unwrap();
+        let e = entries(&p);
+        let sheet = String::from_utf8(e["xl/worksheets/sheet1.xml"].clone()).unwrap();
+        assert!(sheet.contains("<dimension ref=\"A1\"/>"), "{sheet}");
+        assert!(sheet.contains("<sheetData></sheetData>") && !sheet.contains("autoFilter"));
+        assert!(!e.contains_key("xl/worksheets/sheet2.xml"));
+        let workbook = String::from_utf8(e["xl/workbook.xml"].clone()).unwrap();
+        assert!(workbook.contains("<sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"));
+        assert!(!workbook.contains("definedName"));
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&p).unwrap();
+        assert_eq!(book.sheet_names(), vec!["Sheet1"]);
+        assert!(book.worksheet_range("Sheet1").unwrap().is_empty());
     }
 
     /// Sheet names as Excel takes them: forbidden characters and edge apostrophes gone, at most
