@@ -2240,10 +2240,29 @@ fn the_workbook_opens_in_a_spreadsheet_application_with_the_lists_cells() {
         .env("HOME", tmp.path())
         .output();
     let sheet = |name: &str| tmp.path().join(format!("diaoyan-{name}.csv"));
-    if !converted.is_ok_and(|o| o.status.success()) || !sheet("材料清单").exists() {
+    // soffice exits 0 even when it cannot load a file: whether Calc is there is asked apart, by
+    // turning a small CSV into a spreadsheet; with Calc there, the workbook must convert.
+    let probe = tmp.path().join("probe");
+    std::fs::create_dir(&probe).unwrap();
+    std::fs::write(probe.join("probe.csv"), "甲,乙\n1,2\n").unwrap();
+    let calc = Command::new("soffice")
+        .args(["--headless", "--convert-to", "ods", "--outdir"])
+        .arg(&probe)
+        .arg(probe.join("probe.csv"))
+        .env("HOME", tmp.path())
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && probe.join("probe.ods").exists();
+    if !calc {
         eprintln!("skipped: LibreOffice Calc is not installed (.ci/run installs it)");
         return;
     }
+    let converted = converted.unwrap();
+    assert!(
+        sheet("材料清单").exists(),
+        "Calc did not read diaoyan.xlsx: {}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
     let lists = [
         ("问题专题", "topics.csv"),
         ("问题清单", "issues.csv"),
