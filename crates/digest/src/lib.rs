@@ -351,27 +351,6 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// A cell as Excel can hold it: at most 32,767 UTF-16 units (cut at 32,000).
-fn excel_cell(cell: &str) -> &str {
-    // A UTF-8 text has at least as many bytes as UTF-16 units.
-    if cell.len() <= 32_000 {
-        return cell;
-    }
-    let mut units = 0;
-    for (at, c) in cell.char_indices() {
-        units += c.len_utf16();
-        if units > 32_000 {
-            return &cell[..at];
-        }
-    }
-    cell
-}
-
-/// Width in Excel column units: a Han character counts two.
-fn display_width(s: &str) -> usize {
-    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@
 //! final, ending on a byte boundary). The head's stream followed by the rows' is one valid
 //! deflate stream of the whole sheet; its CRC-32 is the two parts' combined.
 
-use crate::{Sheet, display_width, excel_cell};
+use crate::Sheet;
 use std::io::{self, Write};
 
 /// The zip compression level (zlib's scale). At 100,000 generated documents (190 MB of sheet
@@ -267,8 +267,9 @@ impl SheetWriter {
     /// A data cell: counts and scores are numbers (so Excel sorts them); codes with leading
     /// zeros and long digit strings stay text; long texts wrap.
     fn cell(&mut self, r: u32, c: usize, cell: &str) {
+        let (chars, width) = chars_and_width(cell);
         if let Some(w) = self.widths.get_mut(c) {
-            *w = (*w).max(display_width(cell).min(MAX_CELL_WIDTH));
+            *w = (*w).max(width.min(MAX_CELL_WIDTH));
         }
         match number(cell) {
             Some(n) => {
@@ -279,7 +280,7 @@ impl SheetWriter {
                 self.buf.extend_from_slice(b"</v></c>");
             }
             None => {
-                let wrap = (cell.chars().count() > 60).then_some(WRAP);
+                let wrap = (chars > 60).then_some(WRAP);
                 self.string(r, c, cell, wrap);
             }
         }
@@ -287,13 +288,7 @@ impl SheetWriter {
 
     /// A text cell. An empty text is no cell, unless it has a format (then a blank one).
     fn string(&mut self, r: u32, c: usize, s: &str, format: Option<u32>) {
-        if s.is_empty() {
-            if let Some(f) = format {
-                self.open_cell(r, c);
-                self.buf.extend_from_slice(b" s=\"");
-                push_number(&mut self.buf, f);
-                self.buf.extend_from_slice(b"\"/>");
-            }
+        if s.is_empty() && format.is_none() {
             return;
         }
         self.open_cell(r, c);
@@ -301,6 +296,10 @@ impl SheetWriter {
             self.buf.extend_from_slice(b" s=\"");
             push_number(&mut self.buf, f);
             self.buf.push(b'"');
+        }
+        if s.is_empty() {
+            self.buf.extend_from_slice(b"/>");
+            return;
         }
         self.buf.extend_from_slice(b" t=\"inlineStr\"><is><t");
         if s.starts_with(['\t', '\n', ' ']) || s.ends_with(['\t', '\n', ' ']) {
@@ -327,6 +326,34 @@ impl SheetWriter {
         push_number(&mut self.buf, r + 1);
         self.buf.push(b'"');
     }
+}
+
+/// A cell as Excel can hold it: at most 32,767 UTF-16 units (cut at 32,000).
+fn excel_cell(cell: &str) -> &str {
+    // A UTF-8 text has at least as many bytes as UTF-16 units.
+    if cell.len() <= 32_000 {
+        return cell;
+    }
+    let mut units = 0;
+    for (at, c) in cell.char_indices() {
+        units += c.len_utf16();
+        if units > 32_000 {
+            return &cell[..at];
+        }
+    }
+    cell
+}
+
+/// Width in Excel column units: a Han character counts two.
+fn display_width(s: &str) -> usize {
+    chars_and_width(s).1
+}
+
+/// A text's number of characters and its [`display_width`], in one pass.
+fn chars_and_width(s: &str) -> (usize, usize) {
+    s.chars().fold((0, 0), |(n, w), c| {
+        (n + 1, w + if c.is_ascii() { 1 } else { 2 })
+    })
 }
 
 /// A cell's text as a number, when it is one: finite, shorter than 15 characters, and not a
