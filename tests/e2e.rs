@@ -2976,9 +2976,11 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     let kept = run_json(&out)["cache"]["files"].clone();
     assert_eq!(kept["reused"], 0, "{kept}");
     assert_eq!(kept["read"].as_u64(), Some(files), "{kept}");
-    // Nothing changed: no file is read again, every text is taken from the cache, the outputs
-    // are the same.
+    // Nothing changed but an output deleted since: the outputs are written again (a run with
+    // nothing to do would leave them as they are, see the next test), no file is read again,
+    // every text is taken from the cache, the outputs are the same.
     let before = comparable_outputs(&out);
+    std::fs::remove_file(out.join("digest.md")).unwrap();
     let o = diaoyan(&[
         "run",
         "--input",
@@ -2996,6 +2998,8 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
         said.contains(&format!("{files} 个文件自上次运行后未改动")),
         "{said}"
     );
+    assert_eq!(run_json(&out)["unchanged"], false);
+    assert!(!said.contains("结果沿用上次的"), "{said}");
     let again = run_json(&out)["cache"].clone();
     assert_eq!(again["files"]["reused"].as_u64(), Some(files), "{again}");
     assert_eq!(again["files"]["read"], 0, "{again}");
@@ -3085,6 +3089,152 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     );
 }
 
+/// Every file of an output folder but `run.json` (and the cache and lock): its bytes and its
+/// modification time.
+fn outputs_as_written(out: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
+    visible_files(out)
+        .into_iter()
+        .filter(|(name, _)| name != "run.json")
+        .map(|(name, bytes)| {
+            let t = std::fs::metadata(out.join(&name))
+                .unwrap()
+                .modified()
+                .unwrap();
+            (name, (bytes, t))
+        })
+        .collect()
+}
+
+/// A re-run with nothing to do (the same input read the same, the same configuration and
+/// decisions, every output as written) leaves the outputs as they are and says so; anything
+/// that would change them, or a changed output, makes it write them all again.
+#[test]
+fn a_rerun_with_nothing_new_leaves_the_outputs_as_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, out) = generated_and_run(tmp.path(), 40);
+    let first = run_json(&out);
+    assert_eq!(first["unchanged"], false);
+    assert!(first["inputs_key"].is_string(), "{}", first["inputs_key"]);
+    let written = outputs_as_written(&out);
+    assert!(
+        written.keys().any(|k| k.starts_with("index/")),
+        "{written:?}"
+    );
+    // Every output file is listed with its size, the index folder file by file.
+    let prints = first["output_prints"].as_array().unwrap();
+    assert_eq!(prints.len(), written.len());
+    for p in prints {
+        let name = p["path"].as_str().unwrap();
+        assert_eq!(
+            p["bytes"].as_u64(),
+            Some(written[name].0.len() as u64),
+            "{name}"
+        );
+    }
+    let again = |args: &[&str]| {
+        let mut a = vec![
+            "run",
+            "--input",
+            corpus.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(args);
+        let o = diaoyan(&a);
+        assert_exit(&o, 0);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // Nothing new, twice (the second run reads the report the first of them wrote): only the
+    // input folder is read, every output is left as it was (same bytes, same times), and the
+    // report keeps the last full run's counts and outputs.
+    for _ in 0..2 {
+        let said = again(&[]);
+        assert!(said.contains("结果沿用上次的，没有重新计算"), "{said}");
+        let r = run_json(&out);
+        assert_eq!(r["unchanged"], true);
+        assert!(
+            outputs_as_written(&out) == written,
+            "an output was written again"
+        );
+        assert_eq!(r["counts"], first["counts"]);
+        assert_eq!(r["outputs"], first["outputs"]);
+        assert_eq!(r["inputs_key"], first["inputs_key"]);
+        assert_eq!(r["output_prints"], first["output_prints"]);
+        let steps: Vec<&str> = r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap())
+            .collect();
+        assert_eq!(steps, ["读取材料"], "{}", r["steps"]);
+        assert!(r["cache"]["score"].is_null(), "{}", r["cache"]);
+    }
+    // A file touched but the same: still nothing to do.
+    let mut files: Vec<PathBuf> = walk(&corpus)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    std::fs::File::options()
+        .write(true)
+        .open(&files[0])
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], true);
+    // An output changed since (saved from Excel, say): every output is written again, and that
+    // one is as the full run wrote it.
+    let flags = out.join("flags.csv");
+    let mut changed = std::fs::read(&flags).unwrap();
+    changed.extend_from_slice("改过,的,一行\n".as_bytes());
+    std::fs::write(&flags, &changed).unwrap();
+    let said = again(&[]);
+    assert!(!said.contains("结果沿用上次的"), "{said}");
+    assert_eq!(run_json(&out)["unchanged"], false);
+    assert!(std::fs::read(&flags).unwrap() == written["flags.csv"].0);
+    // A line added to the reviewers' decisions: written again.
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], true);
+    let decisions = out.join("decisions.jsonl");
+    std::fs::write(&decisions, "这一行不是审核意见\n").unwrap();
+    again(&["--quiet"]);
+    let r = run_json(&out);
+    assert_eq!(r["unchanged"], false);
+    assert_eq!(
+        r["reviews"]["unreadable"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r["reviews"]
+    );
+    std::fs::remove_file(&decisions).unwrap();
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], false);
+    // A text changed: written again, and the change is in the lists.
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], true);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    std::fs::write(
+        &files[0],
+        format!("{text}\n补记：河口村五组路灯有3盏不亮，村民建议尽快维修。\n"),
+    )
+    .unwrap();
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], false);
+    let sugg = std::fs::read_to_string(out.join("suggestions.csv")).unwrap();
+    assert!(sugg.contains("路灯有3盏不亮"));
+    // Without the cache everything is done afresh, and no key is kept: the next run with the
+    // cache does everything too, the one after it nothing.
+    again(&["--quiet", "--no-cache"]);
+    let r = run_json(&out);
+    assert_eq!(r["unchanged"], false);
+    assert!(r["inputs_key"].is_null());
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], false);
+    again(&["--quiet"]);
+    assert_eq!(run_json(&out)["unchanged"], true);
+}
+
 #[test]
 fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let tmp = tempfile::tempdir().unwrap();
@@ -3114,9 +3264,9 @@ fn a_changed_pipeline_file_starts_the_cache_afresh() {
         .map(|e| e.metadata().unwrap().len());
     assert!(record.is_some_and(|b| b > 0));
     assert_eq!(diaoyan_pipeline::kept_earlier(&out), record);
+    // The same pipeline file again: nothing to do.
     assert_exit(&run(&corpus), 0);
-    let c = run_json(&out)["cache"].clone();
-    assert_eq!(c["suggest"]["read"], 0, "{c}");
+    assert_eq!(run_json(&out)["unchanged"], true);
     std::fs::write(&pipeline, "[suggest]\nmin_chars = 8\n").unwrap();
     assert_exit(&run(&corpus), 0);
     let c = run_json(&out)["cache"].clone();

@@ -356,6 +356,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             "完成：共 {} 个文件，读取 {} 份材料，{} 个文件或表格行无法读取，跳过 {} 个锁定/隐藏文件，用时 {:.1} 秒。",
             c.files_seen, c.submissions, c.errors, c.skipped, report.seconds
         );
+        if report.unchanged {
+            println!(
+                "材料、配置和审核意见都与上次运行相同，上次写出的结果也没有改动：结果沿用上次的，没有重新计算（要全部重新计算请加 --no-cache）。"
+            );
+        }
         for dir in &c.skipped_outputs {
             println!("跳过 {dir}/：这是 diaoyan 的输出目录，不作为材料读取。");
         }

@@ -599,7 +599,7 @@ fn write_reason(detail: &str) -> String {
 }
 
 /// What building the index did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Built {
     /// Entries in the index.
     pub entries: usize,

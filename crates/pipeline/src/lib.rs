@@ -23,6 +23,7 @@ mod review;
 mod run;
 mod texts;
 mod train;
+mod unchanged;
 
 pub use cache::{CACHE_DIR, CacheUse, Reuse, kept_earlier};
 pub use check::{CheckOutput, check};
@@ -36,6 +37,7 @@ pub use run::{
     Counts, NoProgress, PartTiming, Pipeline, Progress, RunData, RunReport, StageTiming,
 };
 pub use train::{TrainOptions, Trained, TrainedText, train_scorer};
+pub use unchanged::OutputPrint;
 
 /// Errors that stop a run (exit code 2): bad config, unreadable input, unwritable output.
 #[derive(Debug, thiserror::Error)]

@@ -4,12 +4,12 @@
 //! kept in the file and reported, never lost.
 
 use diaoyan_model::{Decision, DecisionTarget, Issue, Submission};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// A decision that matched nothing in this run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Orphan {
     /// Submission or issue.
     pub target: DecisionTarget,
@@ -24,7 +24,7 @@ pub struct Orphan {
 }
 
 /// The decisions as they apply to this run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Reviews {
     /// Decisions in the file (latest per target, withdrawals applied).
     pub decisions: usize,

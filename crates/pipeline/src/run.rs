@@ -4,7 +4,7 @@ use crate::config::{PipelineConfig, StageName};
 use crate::{Error, Result, outputs};
 use diaoyan_model::{IngestOutput, TextStats};
 use diaoyan_text::{Lexicons, Segmenter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -147,7 +147,7 @@ pub struct PartTiming {
 }
 
 /// Counts of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// Files under the input (every kind).
     pub files_seen: usize,
@@ -235,6 +235,15 @@ pub struct RunReport {
     pub cache: Option<crate::CacheUse>,
     /// The resolved configuration.
     pub config: PipelineConfig,
+    /// Whether the run found nothing to do: the input read the same as for the outputs in the
+    /// folder, the configuration and the decisions were the same, and no output had been
+    /// changed, so the outputs were left as they were ([`crate::unchanged`]).
+    pub unchanged: bool,
+    /// A hash of what the outputs were made from (input, configuration, decisions); `None`
+    /// when the run kept no cache or read reference folders.
+    pub inputs_key: Option<String>,
+    /// Each output file's size and modification time as the run wrote it.
+    pub output_prints: Vec<crate::unchanged::OutputPrint>,
 }
 
 /// Everything the stages produced, in memory (what the writers write).
@@ -367,12 +376,65 @@ impl Pipeline {
             )),
             _ => None,
         };
+        // Once the input is read: what the outputs will be made from, and whether the outputs
+        // in the folder were made from just that and are still as written.
+        let seen: std::sync::Mutex<(Option<String>, Option<crate::unchanged::Earlier>)> =
+            std::sync::Mutex::new((None, None));
+        let done_after = |ingest: &IngestOutput| {
+            let Some(c) = cache.as_ref() else {
+                return false;
+            };
+            let key = crate::unchanged::inputs_key(c.stamp(), &self.cfg, ingest, &out_dir);
+            let earlier = key
+                .as_deref()
+                .and_then(|k| crate::unchanged::earlier_if_same(&out_dir, k));
+            let done = earlier.is_some();
+            *seen.lock().expect("not poisoned") = (key, earlier);
+            done
+        };
         let mut data = self.execute_excluding(
             progress,
             std::slice::from_ref(&out_dir),
             cache.as_ref(),
             Some(&out_dir),
+            &done_after,
         )?;
+        let (inputs_key, earlier) = seen.into_inner().expect("not poisoned");
+        if let Some(earlier) = earlier {
+            progress.finish();
+            let now = RunReport {
+                tool: "diaoyan",
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                name: self.cfg.name.clone(),
+                started,
+                seconds: 0.0,
+                threads: self.pool.current_num_threads(),
+                stages: data.timings.clone(),
+                writing: Vec::new(),
+                steps: timed.finished(),
+                counts: Counts::default(),
+                outputs: Vec::new(),
+                cleaned,
+                stale_lock: lock.taken_over.clone(),
+                reviews: crate::Reviews::default(),
+                index: None,
+                cache: data.cache.clone(),
+                config: self.cfg.clone(),
+                unchanged: true,
+                inputs_key,
+                output_prints: Vec::new(),
+            };
+            let mut report = crate::unchanged::report(earlier, now);
+            report.seconds = t0.elapsed().as_secs_f64();
+            // Only the report is written again (in place, atomically); the outputs it lists
+            // and their sizes and times are the last run's.
+            diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+            drop(lock);
+            let _ = std::thread::Builder::new()
+                .name("diaoyan-free".to_owned())
+                .spawn(move || drop(data));
+            return Ok(report);
+        }
         let reviews = crate::review::load(
             &out_dir,
             &data.ingest.submissions,
@@ -396,6 +458,9 @@ impl Pipeline {
             index: None,
             cache: data.cache.clone(),
             config: self.cfg.clone(),
+            unchanged: false,
+            inputs_key,
+            output_prints: Vec::new(),
         };
         // Everything is written to a staging folder first and moved into place at the end:
         // a failed or killed run leaves the previous outputs whole.
@@ -412,6 +477,15 @@ impl Pipeline {
         )?;
         progress.finish();
         report.steps = timed.finished();
+        // Each output as written, for the next run to see whether it is still so (renaming
+        // into place keeps sizes and times). Without them the next run cannot leave the
+        // outputs as they are, so neither can it without the key.
+        if report.inputs_key.is_some() {
+            match crate::unchanged::prints(staging.path(), &report.outputs) {
+                Some(p) => report.output_prints = p,
+                None => report.inputs_key = None,
+            }
+        }
         report.outputs.push("run.json".to_owned());
         report.seconds = t0.elapsed().as_secs_f64();
         diaoyan_digest::write_json(&staging.path().join("run.json"), &report)?;
@@ -430,19 +504,21 @@ impl Pipeline {
 
     /// Runs every configured stage and returns the results in memory, writing nothing.
     pub fn execute(&self, progress: &dyn Progress) -> Result<RunData> {
-        self.execute_excluding(progress, &[], None, None)
+        self.execute_excluding(progress, &[], None, None, &|_| false)
     }
 
     /// [`Pipeline::execute`], never reading the folders in `exclude` (the run's own outputs).
     /// With `keep_out` (the output folder), the texts leave memory before the reading pass
     /// ([`crate::texts::Kept`]) when the text stage runs (its counts stand in for the texts where
-    /// the digest counts characters).
+    /// the digest counts characters). The stages after ingest are left out when `done_after`
+    /// says, from what ingest read, that there is nothing more to do.
     fn execute_excluding(
         &self,
         progress: &dyn Progress,
         exclude: &[PathBuf],
         cache: Option<&crate::cache::Cache>,
         keep_out: Option<&std::path::Path>,
+        done_after: &(dyn Fn(&IngestOutput) -> bool + Sync),
     ) -> Result<RunData> {
         let keep_out = keep_out.filter(|_| self.cfg.stages.contains(&StageName::Text));
         let input: PathBuf = self.cfg.input.clone().unwrap_or_default();
@@ -490,6 +566,7 @@ impl Pipeline {
                                 cu.files = Some(reuse);
                             }
                         }
+                        let done = done_after(&out);
                         data = Some(RunData {
                             ingest: out,
                             stats: None,
@@ -500,6 +577,14 @@ impl Pipeline {
                             cache: None,
                             kept: None,
                         });
+                        if done {
+                            progress.finish();
+                            timings.push(StageTiming {
+                                stage,
+                                seconds: t.elapsed().as_secs_f64(),
+                            });
+                            break;
+                        }
                     }
                     StageName::Text => {
                         let (Some(d), Some(_)) = (data.as_mut(), self.segmenter.as_ref()) else {

@@ -225,7 +225,7 @@ pub struct CopyMemo {
 }
 
 /// How much work detection did.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct CopyStats {
     /// Documents fingerprinted.
     pub documents: usize,
