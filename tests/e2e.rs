@@ -3235,6 +3235,56 @@ fn a_rerun_with_nothing_new_leaves_the_outputs_as_they_are() {
     assert_eq!(run_json(&out)["unchanged"], true);
 }
 
+/// The sample pipeline reads a reference folder for copy detection, outside its input: a run
+/// with nothing new still leaves the outputs as they are, and a changed reference file makes it
+/// run in full.
+#[test]
+fn a_changed_reference_file_makes_a_rerun_run_in_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refs = tmp.path().join("refs");
+    std::fs::create_dir(&refs).unwrap();
+    let template = refs.join("范文.txt");
+    std::fs::copy(
+        root().join("corpora/templates/蹲点调研报告范文.txt"),
+        &template,
+    )
+    .unwrap();
+    let pipeline = tmp.path().join("pipeline.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[score.copy]\nreferences = [{:?}]\n",
+            refs.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let run = || {
+        let o = diaoyan(&[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--input",
+            root().join("corpora/sample/campaign").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_exit(&o, 0);
+        run_json(&out)
+    };
+    let first = run();
+    assert_eq!(first["counts"]["references"], 1, "{}", first["counts"]);
+    assert_eq!(first["unchanged"], false);
+    assert_eq!(run()["unchanged"], true);
+    let mut text = std::fs::read_to_string(&template).unwrap();
+    text.push_str("\n进一步提高政治站位，切实增强责任感和使命感。\n");
+    std::fs::write(&template, text).unwrap();
+    let r = run();
+    assert_eq!(r["unchanged"], false);
+    assert_eq!(r["counts"]["references"], 1);
+    assert_eq!(run()["unchanged"], true);
+}
+
 #[test]
 fn a_changed_pipeline_file_starts_the_cache_afresh() {
     let tmp = tempfile::tempdir().unwrap();

@@ -239,8 +239,8 @@ pub struct RunReport {
     /// folder, the configuration and the decisions were the same, and no output had been
     /// changed, so the outputs were left as they were ([`crate::unchanged`]).
     pub unchanged: bool,
-    /// A hash of what the outputs were made from (input, configuration, decisions); `None`
-    /// when the run kept no cache or read reference folders.
+    /// A hash of what the outputs were made from (input, configuration, decisions, reference
+    /// folders); `None` when the run kept no cache or a reference folder could not be read.
     pub inputs_key: Option<String>,
     /// Each output file's size and modification time as the run wrote it.
     pub output_prints: Vec<crate::unchanged::OutputPrint>,
@@ -400,46 +400,8 @@ impl Pipeline {
             &done_after,
         )?;
         let (inputs_key, earlier) = seen.into_inner().expect("not poisoned");
-        if let Some(earlier) = earlier {
-            progress.finish();
-            let now = RunReport {
-                tool: "diaoyan",
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                name: self.cfg.name.clone(),
-                started,
-                seconds: 0.0,
-                threads: self.pool.current_num_threads(),
-                stages: data.timings.clone(),
-                writing: Vec::new(),
-                steps: timed.finished(),
-                counts: Counts::default(),
-                outputs: Vec::new(),
-                cleaned,
-                stale_lock: lock.taken_over.clone(),
-                reviews: crate::Reviews::default(),
-                index: None,
-                cache: data.cache.clone(),
-                config: self.cfg.clone(),
-                unchanged: true,
-                inputs_key,
-                output_prints: Vec::new(),
-            };
-            let mut report = crate::unchanged::report(earlier, now);
-            report.seconds = t0.elapsed().as_secs_f64();
-            // Only the report is written again (in place, atomically); the outputs it lists
-            // and their sizes and times are the last run's.
-            diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
-            drop(lock);
-            let _ = std::thread::Builder::new()
-                .name("diaoyan-free".to_owned())
-                .spawn(move || drop(data));
-            return Ok(report);
-        }
-        let reviews = crate::review::load(
-            &out_dir,
-            &data.ingest.submissions,
-            data.suggest.as_ref().map_or(&[], |s| s.issues.as_slice()),
-        );
+        // What this run reports whether or not it writes the outputs: the rest is filled in
+        // below, or taken from the last run's report.
         let mut report = RunReport {
             tool: "diaoyan",
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -450,11 +412,11 @@ impl Pipeline {
             stages: data.timings.clone(),
             writing: Vec::new(),
             steps: Vec::new(),
-            counts: counts(&data),
+            counts: Counts::default(),
             outputs: Vec::new(),
             cleaned,
             stale_lock: lock.taken_over.clone(),
-            reviews,
+            reviews: crate::Reviews::default(),
             index: None,
             cache: data.cache.clone(),
             config: self.cfg.clone(),
@@ -462,6 +424,26 @@ impl Pipeline {
             inputs_key,
             output_prints: Vec::new(),
         };
+        if let Some(earlier) = earlier {
+            progress.finish();
+            report.steps = timed.finished();
+            let mut report = crate::unchanged::report(earlier, report);
+            report.seconds = t0.elapsed().as_secs_f64();
+            // Only the report is written again (in place, atomically); the outputs it lists
+            // and their sizes and times are the last run's.
+            diaoyan_digest::write_json(&out_dir.join("run.json"), &report)?;
+            drop(lock);
+            let _ = std::thread::Builder::new()
+                .name("diaoyan-free".to_owned())
+                .spawn(move || drop(data));
+            return Ok(report);
+        }
+        report.reviews = crate::review::load(
+            &out_dir,
+            &data.ingest.submissions,
+            data.suggest.as_ref().map_or(&[], |s| s.issues.as_slice()),
+        );
+        report.counts = counts(&data);
         // Everything is written to a staging folder first and moved into place at the end:
         // a failed or killed run leaves the previous outputs whole.
         let staging = outputs::staging_dir(&out_dir)?;

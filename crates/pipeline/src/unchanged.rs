@@ -39,21 +39,18 @@ pub(crate) struct Earlier {
     pub output_prints: Vec<OutputPrint>,
 }
 
-/// A hash of everything the outputs are made from, apart from the pipeline's own files (the
-/// cache's `stamp`: the binary, the version, the stage settings and the lexicons and models
-/// they name): the run's name and stages, what was read from the input (every submission with
-/// its text and metadata, unreadable files, roster, skipped files) and the reviewers' decision
-/// file. `None` when the run reads reference folders for copy detection, which are not part of
-/// the input: such a run always runs in full.
+/// A hash of everything the outputs are made from: the cache's `stamp` (the binary, the
+/// version, the stage settings and the lexicons and models they name), the run's name and
+/// stages, what was read from the input (every submission with its text and metadata,
+/// unreadable files, roster, skipped files), the reviewers' decision file, and the files of the
+/// reference folders for copy detection by path, size and times (as the cache knows an input
+/// file unchanged, see [`folder_listing`]). `None` when one of those cannot be read.
 pub(crate) fn inputs_key(
     stamp: &str,
     cfg: &PipelineConfig,
     ingest: &IngestOutput,
     dir: &Path,
 ) -> Option<String> {
-    if !cfg.score.copy.references.is_empty() {
-        return None;
-    }
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut part = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
@@ -68,9 +65,52 @@ pub(crate) fn inputs_key(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => part(b"-"),
         Err(_) => return None,
     }
+    for folder in &cfg.score.copy.references {
+        part(&folder_listing(folder)?);
+    }
     let mut w = HashWriter(&mut h);
     bincode::serde::encode_into_std_write(ingest, &mut w, bincode::config::standard()).ok()?;
     Some(format!("{:032x}", h.digest128()))
+}
+
+/// Every file under `folder` (all depths, sorted): its path, size, modification time and, on
+/// Unix, status-change time — what the cache takes to mean a file is unchanged. `None` when the
+/// folder cannot be read.
+fn folder_listing(folder: &Path) -> Option<Vec<u8>> {
+    let mut files = Vec::new();
+    let mut stack = vec![folder.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).ok()? {
+            let e = e.ok()?;
+            let m = e.metadata().ok()?;
+            if m.is_dir() {
+                stack.push(e.path());
+                continue;
+            }
+            let mut line = e.path().to_string_lossy().into_owned().into_bytes();
+            line.extend_from_slice(&m.len().to_le_bytes());
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            line.extend_from_slice(&t.to_le_bytes());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                line.extend_from_slice(&m.ctime().to_le_bytes());
+                line.extend_from_slice(&m.ctime_nsec().to_le_bytes());
+            }
+            files.push(line);
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        out.extend_from_slice(&(f.len() as u64).to_le_bytes());
+        out.extend_from_slice(&f);
+    }
+    Some(out)
 }
 
 /// Feeds what is written into a hasher.
@@ -134,14 +174,10 @@ pub(crate) fn earlier_if_same(dir: &Path, key: &str) -> Option<Earlier> {
     if earlier.inputs_key.as_deref() != Some(key) || earlier.output_prints.is_empty() {
         return None;
     }
-    // Each recorded file as it was written; the outputs listed are the files recorded.
-    let now: Vec<OutputPrint> = earlier
-        .output_prints
-        .iter()
-        .map(|p| print(dir, &p.path))
-        .collect::<Option<_>>()?;
-    let listed = prints(dir, &earlier.outputs)?;
-    (now == earlier.output_prints && listed == earlier.output_prints).then_some(earlier)
+    // The files the outputs are now (each file of a folder) are the files recorded, each as it
+    // was written.
+    let now = prints(dir, &earlier.outputs)?;
+    (now == earlier.output_prints).then_some(earlier)
 }
 
 /// The report of a run that found nothing to do: the last run's counts, outputs, reviews and
@@ -156,5 +192,129 @@ pub(crate) fn report(earlier: Earlier, now: RunReport) -> RunReport {
         unchanged: true,
         output_prints: earlier.output_prints,
         ..now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diaoyan_model::Submission;
+
+    fn ingest(texts: &[&str]) -> IngestOutput {
+        IngestOutput {
+            submissions: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Submission {
+                    id: format!("s{i}").into(),
+                    path: format!("{i}.txt").into(),
+                    text: (*t).into(),
+                    ..Submission::default()
+                })
+                .collect(),
+            files_seen: texts.len(),
+            ..IngestOutput::default()
+        }
+    }
+
+    /// The key moves with each thing the outputs are made from, and only with those.
+    #[test]
+    fn the_key_follows_what_the_outputs_are_made_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = PipelineConfig::default();
+        let input = ingest(&["三组机耕路塌方2处", "建议修缮村道"]);
+        let key = |stamp: &str, cfg: &PipelineConfig, input: &IngestOutput| {
+            inputs_key(stamp, cfg, input, dir.path()).unwrap()
+        };
+        let base = key("s1", &cfg, &input);
+        assert_eq!(base.len(), 32);
+        assert_eq!(
+            base,
+            key("s1", &cfg, &input.clone()),
+            "the same input, the same key"
+        );
+        // Threads and the output folder change no output.
+        let other = PipelineConfig {
+            threads: 1,
+            out: "elsewhere".into(),
+            texts_in_memory_mb: 0,
+            ..cfg.clone()
+        };
+        assert_eq!(base, key("s1", &other, &input));
+        let mut differ = vec![key("s2", &cfg, &input)];
+        let named = PipelineConfig {
+            name: "另一次".to_owned(),
+            ..cfg.clone()
+        };
+        differ.push(key("s1", &named, &input));
+        let fewer = PipelineConfig {
+            stages: cfg.stages[..2].to_vec(),
+            ..cfg.clone()
+        };
+        differ.push(key("s1", &fewer, &input));
+        differ.push(key(
+            "s1",
+            &cfg,
+            &ingest(&["三组机耕路塌方3处", "建议修缮村道"]),
+        ));
+        let mut authored = input.clone();
+        authored.submissions[1].author = "王桂兰".into();
+        differ.push(key("s1", &cfg, &authored));
+        let mut skipped = input.clone();
+        skipped.skipped.push("~$报告.docx".to_owned());
+        differ.push(key("s1", &cfg, &skipped));
+        std::fs::write(
+            dir.path().join(diaoyan_digest::DECISIONS_FILE),
+            "{\"a\":1}\n",
+        )
+        .unwrap();
+        differ.push(key("s1", &cfg, &input));
+        for (i, k) in differ.iter().enumerate() {
+            assert_ne!(k, &base, "change {i} kept the key");
+        }
+        // Reference folders lie outside the input: their files count by path, size and times;
+        // one that cannot be read gives no key.
+        let refs_dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(refs_dir.path().join("2023")).unwrap();
+        let file = refs_dir.path().join("2023/模板.txt");
+        std::fs::write(&file, "进一步提高政治站位").unwrap();
+        let mut refs = cfg.clone();
+        refs.score
+            .copy
+            .references
+            .push(refs_dir.path().to_path_buf());
+        let with_refs = key("s1", &refs, &input);
+        assert!(!differ.contains(&with_refs) && with_refs != base);
+        assert_eq!(with_refs, key("s1", &refs, &input));
+        std::fs::write(&file, "进一步提高政治站位。").unwrap();
+        assert_ne!(
+            with_refs,
+            key("s1", &refs, &input),
+            "a reference file changed"
+        );
+        refs.score
+            .copy
+            .references
+            .push(refs_dir.path().join("没有这个目录"));
+        assert_eq!(inputs_key("s1", &refs, &input, dir.path()), None);
+    }
+
+    /// Each output file is printed, a folder file by file in name order, `run.json` never; a
+    /// missing one gives no prints.
+    #[test]
+    fn prints_list_every_output_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.csv"), "12345").unwrap();
+        std::fs::create_dir(d.join("index")).unwrap();
+        std::fs::write(d.join("index/z"), "1").unwrap();
+        std::fs::write(d.join("index/b"), "12").unwrap();
+        std::fs::write(d.join("run.json"), "{}").unwrap();
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let p = prints(d, &names(&["a.csv", "index/", "run.json"])).unwrap();
+        let got: Vec<(&str, u64)> = p.iter().map(|x| (x.path.as_str(), x.bytes)).collect();
+        assert_eq!(got, [("a.csv", 5), ("index/b", 2), ("index/z", 1)]);
+        assert!(p.iter().all(|x| x.modified > 0));
+        assert_eq!(prints(d, &names(&["a.csv", "gone.csv"])), None);
     }
 }
