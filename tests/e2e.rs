@@ -3464,9 +3464,12 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
             .collect()
     };
     assert_eq!(names(&out), names(memory));
-    // Run again into the same folder: the analyses come from the cache, the texts again go to
-    // a file, and the outputs still equal the in-memory run's.
+    // Run again into the same folder, an output deleted first (with nothing changed the run
+    // would leave the outputs as they are): the analyses come from the cache, the texts again
+    // go to a file, and the outputs still equal the in-memory run's.
+    std::fs::remove_file(out.join("digest.md")).unwrap();
     let again = run("file", 0);
+    assert_eq!(run_json(&again)["unchanged"], false);
     let cache = run_json(&again)["cache"].clone();
     assert!(cache["text"]["reused"].as_u64().unwrap() > 0, "{cache}");
     assert_eq!(cache["text"]["read"], 0, "{cache}");
