@@ -3244,11 +3244,20 @@ fn a_changed_reference_file_makes_a_rerun_run_in_full() {
     let refs = tmp.path().join("refs");
     std::fs::create_dir(&refs).unwrap();
     let template = refs.join("范文.txt");
-    std::fs::copy(
-        root().join("corpora/templates/蹲点调研报告范文.txt"),
-        &template,
-    )
-    .unwrap();
+    // Written an hour ago: a file modified moments before a run is not trusted unchanged by
+    // its times (the run would have no key to leave its outputs by).
+    let write_old = |text: &str| {
+        std::fs::write(&template, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&template)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+    };
+    write_old(
+        &std::fs::read_to_string(root().join("corpora/templates/蹲点调研报告范文.txt")).unwrap(),
+    );
     let pipeline = tmp.path().join("pipeline.toml");
     std::fs::write(
         &pipeline,
@@ -3278,7 +3287,7 @@ fn a_changed_reference_file_makes_a_rerun_run_in_full() {
     assert_eq!(run()["unchanged"], true);
     let mut text = std::fs::read_to_string(&template).unwrap();
     text.push_str("\n进一步提高政治站位，切实增强责任感和使命感。\n");
-    std::fs::write(&template, text).unwrap();
+    write_old(&text);
     let r = run();
     assert_eq!(r["unchanged"], false);
     assert_eq!(r["counts"]["references"], 1);

@@ -25,7 +25,7 @@ mod table;
 
 pub use config::{ColumnMap, IngestConfig};
 pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
-pub use memo::{FileMemo, KeepFiles, KeptFile, MemoUse};
+pub use memo::{FileMemo, KeepFiles, KeptFile, MemoUse, Seen};
 
 use diaoyan_model::{Kind, Level, Shared};
 use meta::Meta;

@@ -22,9 +22,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// every 2 s; ext4's, NTFS's and APFS's much faster).
 pub(crate) const RACY: Duration = Duration::from_secs(3);
 
-/// A file's size and times when it was read ([`Seen::of`]).
+/// A file's size and times when it was read ([`Seen::of`]): what a later run compares to tell
+/// the file unchanged (also the reference folders' files, outside the input, for the pipeline's
+/// no-change re-run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Seen {
+pub struct Seen {
     size: u64,
     /// Modification time, nanoseconds since 1970.
     modified: u128,
@@ -35,7 +37,7 @@ pub(crate) struct Seen {
 impl Seen {
     /// The file's size and times, `None` when the system gives no modification time or the
     /// file was modified less than [`RACY`] before `started` (or after it).
-    pub(crate) fn of(m: &std::fs::Metadata, started: SystemTime) -> Option<Seen> {
+    pub fn of(m: &std::fs::Metadata, started: SystemTime) -> Option<Seen> {
         let modified = m.modified().ok()?;
         if modified.checked_add(RACY).is_none_or(|t| t > started) {
             return None;

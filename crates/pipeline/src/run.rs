@@ -425,7 +425,6 @@ impl Pipeline {
             output_prints: Vec::new(),
         };
         if let Some(earlier) = earlier {
-            progress.finish();
             report.steps = timed.finished();
             let mut report = crate::unchanged::report(earlier, report);
             report.seconds = t0.elapsed().as_secs_f64();
@@ -519,6 +518,8 @@ impl Pipeline {
         // own as ingest goes ([`crate::cache::KeepingFiles`]); the end of it is waited for at
         // the end.
         let mut saving: Option<std::thread::JoinHandle<bool>> = None;
+        // Set by ingest when `done_after` finds nothing more to do: the later stages are left.
+        let mut nothing_left = false;
         let done = self.pool.install(|| -> Result<()> {
             for &stage in &self.cfg.stages {
                 let t = Instant::now();
@@ -548,7 +549,7 @@ impl Pipeline {
                                 cu.files = Some(reuse);
                             }
                         }
-                        let done = done_after(&out);
+                        nothing_left = done_after(&out);
                         data = Some(RunData {
                             ingest: out,
                             stats: None,
@@ -559,14 +560,6 @@ impl Pipeline {
                             cache: None,
                             kept: None,
                         });
-                        if done {
-                            progress.finish();
-                            timings.push(StageTiming {
-                                stage,
-                                seconds: t.elapsed().as_secs_f64(),
-                            });
-                            break;
-                        }
                     }
                     StageName::Text => {
                         let (Some(d), Some(_)) = (data.as_mut(), self.segmenter.as_ref()) else {
@@ -694,6 +687,9 @@ impl Pipeline {
                     stage,
                     seconds: t.elapsed().as_secs_f64(),
                 });
+                if nothing_left {
+                    break;
+                }
             }
             Ok(())
         });

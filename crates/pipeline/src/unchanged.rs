@@ -73,10 +73,12 @@ pub(crate) fn inputs_key(
     Some(format!("{:032x}", h.digest128()))
 }
 
-/// Every file under `folder` (all depths, sorted): its path, size, modification time and, on
-/// Unix, status-change time — what the cache takes to mean a file is unchanged. `None` when the
-/// folder cannot be read.
+/// Every file under `folder` (all depths, sorted): its path and what the input's file memo
+/// compares to call a file unchanged ([`diaoyan_ingest::Seen`]: size, modification and status
+/// change times). `None` when the folder cannot be read, or a file was modified too recently
+/// for its times to be trusted (as the memo reads such a file again).
 fn folder_listing(folder: &Path) -> Option<Vec<u8>> {
+    let now = std::time::SystemTime::now();
     let mut files = Vec::new();
     let mut stack = vec![folder.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -87,20 +89,10 @@ fn folder_listing(folder: &Path) -> Option<Vec<u8>> {
                 stack.push(e.path());
                 continue;
             }
+            let seen = diaoyan_ingest::Seen::of(&m, now)?;
             let mut line = e.path().to_string_lossy().into_owned().into_bytes();
-            line.extend_from_slice(&m.len().to_le_bytes());
-            let t = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            line.extend_from_slice(&t.to_le_bytes());
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::MetadataExt;
-                line.extend_from_slice(&m.ctime().to_le_bytes());
-                line.extend_from_slice(&m.ctime_nsec().to_le_bytes());
-            }
+            bincode::serde::encode_into_std_write(seen, &mut line, bincode::config::standard())
+                .ok()?;
             files.push(line);
         }
     }
@@ -272,12 +264,22 @@ mod tests {
         for (i, k) in differ.iter().enumerate() {
             assert_ne!(k, &base, "change {i} kept the key");
         }
-        // Reference folders lie outside the input: their files count by path, size and times;
-        // one that cannot be read gives no key.
+        // Reference folders lie outside the input: their files count by path, size and times
+        // (once old enough to be trusted, as the input's memo has it); a file modified just now,
+        // or a folder that cannot be read, gives no key.
         let refs_dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(refs_dir.path().join("2023")).unwrap();
         let file = refs_dir.path().join("2023/模板.txt");
-        std::fs::write(&file, "进一步提高政治站位").unwrap();
+        let write_old = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .unwrap()
+                .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+                .unwrap();
+        };
+        write_old("进一步提高政治站位");
         let mut refs = cfg.clone();
         refs.score
             .copy
@@ -286,12 +288,15 @@ mod tests {
         let with_refs = key("s1", &refs, &input);
         assert!(!differ.contains(&with_refs) && with_refs != base);
         assert_eq!(with_refs, key("s1", &refs, &input));
-        std::fs::write(&file, "进一步提高政治站位。").unwrap();
+        write_old("进一步提高政治站位。");
         assert_ne!(
             with_refs,
             key("s1", &refs, &input),
             "a reference file changed"
         );
+        std::fs::write(&file, "进一步提高政治站位！").unwrap();
+        assert_eq!(inputs_key("s1", &refs, &input, dir.path()), None);
+        write_old("进一步提高政治站位！");
         refs.score
             .copy
             .references
