@@ -56,6 +56,17 @@ fn generated_and_run(dir: &Path, docs: usize) -> (PathBuf, PathBuf) {
 }
 
 /// Reads a BOM-prefixed CSV into header-keyed rows.
+/// Sets a file's modification time `seconds` back from now (a file modified moments before a
+/// run is read again, its times not trusted).
+fn modified_ago(path: &Path, seconds: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(seconds))
+        .unwrap();
+}
+
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(
@@ -2963,14 +2974,8 @@ fn a_rerun_reads_only_new_or_changed_texts_and_writes_what_a_full_run_writes() {
     // Every file was read, and none kept: they were written moments before (a file rewritten
     // within one tick of the clock would look unchanged). Once they are older they are kept.
     assert_eq!(first["files"]["read"].as_u64(), Some(files), "{first}");
-    let now = std::time::SystemTime::now();
     for f in walk(&corpus) {
-        std::fs::File::options()
-            .write(true)
-            .open(&f)
-            .unwrap()
-            .set_modified(now - std::time::Duration::from_secs(3600))
-            .unwrap();
+        modified_ago(&f, 3600);
     }
     assert_exit(&run_quiet(&corpus, &out), 0);
     let kept = run_json(&out)["cache"]["files"].clone();
@@ -3175,12 +3180,7 @@ fn a_rerun_with_nothing_new_leaves_the_outputs_as_they_are() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    std::fs::File::options()
-        .write(true)
-        .open(&files[0])
-        .unwrap()
-        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
-        .unwrap();
+    modified_ago(&files[0], 7200);
     again(&["--quiet"]);
     assert_eq!(run_json(&out)["unchanged"], true);
     // An output changed since (saved from Excel, say): every output is written again, and that
@@ -3248,12 +3248,7 @@ fn a_changed_reference_file_makes_a_rerun_run_in_full() {
     // its times (the run would have no key to leave its outputs by).
     let write_old = |text: &str| {
         std::fs::write(&template, text).unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&template)
-            .unwrap()
-            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
-            .unwrap();
+        modified_ago(&template, 3600);
     };
     write_old(
         &std::fs::read_to_string(root().join("corpora/templates/蹲点调研报告范文.txt")).unwrap(),

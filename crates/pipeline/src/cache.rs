@@ -141,10 +141,10 @@ type Writing<'h, 'w> = std::io::BufWriter<&'h mut Hashing<'w>>;
 /// The start of every cache file (format and its version).
 const MAGIC: &[u8; 8] = b"DYCACHE2";
 
-/// A writer passing bytes on and hashing them.
-struct Hashing<'w> {
-    inner: &'w mut (dyn std::io::Write + Send),
-    hash: xxhash_rust::xxh3::Xxh3,
+/// A writer passing bytes on and hashing them (on to `std::io::sink()` to hash only).
+pub(crate) struct Hashing<'w> {
+    pub(crate) inner: &'w mut (dyn std::io::Write + Send),
+    pub(crate) hash: xxhash_rust::xxh3::Xxh3,
 }
 
 impl std::io::Write for Hashing<'_> {

@@ -51,10 +51,14 @@ pub(crate) fn inputs_key(
     ingest: &IngestOutput,
     dir: &Path,
 ) -> Option<String> {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut sink = std::io::sink();
+    let mut h = crate::cache::Hashing {
+        inner: &mut sink,
+        hash: xxhash_rust::xxh3::Xxh3::new(),
+    };
     let mut part = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
+        h.hash.update(&(bytes.len() as u64).to_le_bytes());
+        h.hash.update(bytes);
     };
     part(stamp.as_bytes());
     part(cfg.name.as_bytes());
@@ -68,9 +72,8 @@ pub(crate) fn inputs_key(
     for folder in &cfg.score.copy.references {
         part(&folder_listing(folder)?);
     }
-    let mut w = HashWriter(&mut h);
-    bincode::serde::encode_into_std_write(ingest, &mut w, bincode::config::standard()).ok()?;
-    Some(format!("{:032x}", h.digest128()))
+    bincode::serde::encode_into_std_write(ingest, &mut h, bincode::config::standard()).ok()?;
+    Some(format!("{:032x}", h.hash.digest128()))
 }
 
 /// Every file under `folder` (all depths, sorted): its path and what the input's file memo
@@ -103,19 +106,6 @@ fn folder_listing(folder: &Path) -> Option<Vec<u8>> {
         out.extend_from_slice(&f);
     }
     Some(out)
-}
-
-/// Feeds what is written into a hasher.
-struct HashWriter<'h>(&'h mut xxhash_rust::xxh3::Xxh3);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The size and modification time of each of `outputs` in `dir` (every file of a folder such
