@@ -3428,6 +3428,25 @@ fn texts_kept_in_a_file_give_the_same_outputs() {
     assert_eq!(run_json(memory)["counts"]["texts_in_file"], false);
     let counts = run_json(&out)["counts"].clone();
     assert_eq!(counts["texts_in_file"], true, "{counts}");
+    // Moving the findings out (暂存意见) and building the suggestions from them (整理意见)
+    // each have a bar, a unit a submission: at 1M documents each was seconds in which no bar
+    // moved. In memory nothing is moved.
+    let units = |out: &Path, step: &str| -> Vec<u64> {
+        run_json(out)["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["step"] == step)
+            .map(|s| s["units"].as_u64().unwrap())
+            .collect()
+    };
+    let submissions = counts["submissions"].as_u64().unwrap();
+    assert!(submissions > 10, "{counts}");
+    assert_eq!(units(&out, "暂存意见"), [submissions]);
+    assert_eq!(units(memory, "暂存意见"), Vec::<u64>::new());
+    for dir in [&out, memory] {
+        assert_eq!(units(dir, "整理意见"), [submissions]);
+    }
     assert_eq!(
         counts["text_bytes"],
         run_json(memory)["counts"]["text_bytes"],

@@ -589,7 +589,7 @@ impl Pipeline {
                         if let (Some(dir), true) = (keep_out, d.kept.is_some())
                             && let Some((found, reuse)) = read.found.take()
                         {
-                            read.found = Some((found.keep_out(dir), reuse));
+                            read.found = Some((found.keep_out(dir, progress), reuse));
                         }
                         let tick = |t| match t {
                             diaoyan_score::Tick::Measured | diaoyan_score::Tick::Compared => {
@@ -996,13 +996,20 @@ impl Findings {
     }
 
     /// The findings moved to an unnamed file in `dir`, or left in memory when it cannot be
-    /// written.
-    fn keep_out(self, dir: &std::path::Path) -> Findings {
+    /// written; the move has its own bar (暂存意见: one unit a finding).
+    fn keep_out(self, dir: &std::path::Path, progress: &dyn crate::Progress) -> Findings {
         match self {
-            Findings::Here(found) => match crate::texts::KeptFound::take(found, dir) {
-                Ok(kept) => Findings::Kept(kept),
-                Err(found) => Findings::Here(found),
-            },
+            Findings::Here(found) => {
+                progress.start("暂存意见", found.len() as u64);
+                let moved = crate::texts::KeptFound::take(found, dir, &|n| {
+                    progress.advance(n as u64);
+                });
+                progress.finish();
+                match moved {
+                    Ok(kept) => Findings::Kept(kept),
+                    Err(found) => Findings::Here(found),
+                }
+            }
             kept => kept,
         }
     }
@@ -1275,11 +1282,19 @@ mod tests {
         let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
         // The run-wide steps of clustering each have their bar when they have work to do.
         // Each text is read once for the text, score and suggest stages (逐份阅读); the score
-        // and suggest stages then show their run-wide steps.
-        let (first, rest) = names.split_at(5);
+        // and suggest stages then show their run-wide steps, the suggest stage's first one
+        // building the suggestions from what the reading found (整理意见).
+        let (first, rest) = names.split_at(6);
         assert_eq!(
             first,
-            ["读取材料", "逐份阅读", "抄袭比对", "意见聚类", "候选配对"],
+            [
+                "读取材料",
+                "逐份阅读",
+                "抄袭比对",
+                "整理意见",
+                "意见聚类",
+                "候选配对"
+            ],
             "{names:?}"
         );
         let (last, middle) = rest.split_last().expect("a bar for the outputs");
