@@ -606,7 +606,7 @@ impl Pipeline {
                         }
                         // Copy detection takes over the fingerprints of unchanged texts and
                         // the pairs of unchanged texts it verified last time.
-                        let mut memo = cache.map(|c| c.load_copies());
+                        let mut memo = cache.map(|c| c.load_copies(progress));
                         let kept = memo
                             .as_ref()
                             .map_or((0, 0), |m| (m.pairs.len(), m.prints.len()));
