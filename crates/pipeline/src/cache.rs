@@ -725,7 +725,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path(), &PipelineConfig::default(), 1);
         // Nothing kept: nothing read, and no bar.
-        let bars = Bars::default();
+        let bars = crate::run::Recorder::default();
         assert_eq!(cache.load_copies(&bars), diaoyan_score::CopyMemo::default());
         assert!(bars.0.lock().unwrap().is_empty());
         let m = diaoyan_score::Measured {
@@ -762,35 +762,12 @@ mod tests {
             .collect();
         cache.save_copies(&memo);
         // Both files read back, on a bar of their own that ends full.
-        let bars = Bars::default();
+        let bars = crate::run::Recorder::default();
         assert_eq!(cache.load_copies(&bars), memo);
         assert_eq!(
             *bars.0.lock().unwrap(),
             [("读取指纹".to_owned(), 2, 2, true)]
         );
-    }
-
-    /// The bars a run shows: name, total, units done, finished.
-    #[derive(Default)]
-    struct Bars(std::sync::Mutex<Vec<(String, u64, u64, bool)>>);
-
-    impl crate::Progress for Bars {
-        fn start(&self, stage: &str, total: u64) {
-            self.0
-                .lock()
-                .unwrap()
-                .push((stage.to_owned(), total, 0, false));
-        }
-        fn advance(&self, n: u64) {
-            if let Some(b) = self.0.lock().unwrap().last_mut() {
-                b.2 += n;
-            }
-        }
-        fn finish(&self) {
-            if let Some(b) = self.0.lock().unwrap().last_mut() {
-                b.3 = true;
-            }
-        }
     }
 
     /// Files larger than the read buffer are checked and decoded across its refills; a byte

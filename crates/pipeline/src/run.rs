@@ -1144,6 +1144,37 @@ fn counts(d: &RunData) -> Counts {
     c
 }
 
+/// A [`Progress`] for tests that records every bar: its name, its total, the units reported
+/// done and whether it was finished.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct Recorder(pub(crate) std::sync::Mutex<Vec<(String, u64, u64, bool)>>);
+
+#[cfg(test)]
+impl Progress for Recorder {
+    fn start(&self, stage: &str, total: u64) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((stage.to_owned(), total, 0, false));
+    }
+    fn set_total(&self, total: u64) {
+        if let Some(b) = self.0.lock().unwrap().last_mut() {
+            b.1 = total;
+        }
+    }
+    fn advance(&self, n: u64) {
+        if let Some(b) = self.0.lock().unwrap().last_mut() {
+            b.2 += n;
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = self.0.lock().unwrap().last_mut() {
+            b.3 = true;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1220,26 +1251,6 @@ mod tests {
         }
     }
 
-    /// Records every bar: its name, its total and the units reported done.
-    #[derive(Default)]
-    struct Recorder(std::sync::Mutex<Vec<(String, u64, u64)>>);
-
-    impl Progress for Recorder {
-        fn start(&self, stage: &str, total: u64) {
-            self.0.lock().unwrap().push((stage.to_owned(), total, 0));
-        }
-        fn set_total(&self, total: u64) {
-            if let Some(b) = self.0.lock().unwrap().last_mut() {
-                b.1 = total;
-            }
-        }
-        fn advance(&self, n: u64) {
-            if let Some(b) = self.0.lock().unwrap().last_mut() {
-                b.2 += n;
-            }
-        }
-    }
-
     /// Issue 12: every stage reports real units, and each bar ends full — never `0/0`.
     #[test]
     fn every_stage_reports_units_done_of_a_known_total() {
@@ -1305,7 +1316,7 @@ mod tests {
                 "{names:?}"
             );
         }
-        for (name, total, done) in &bars {
+        for (name, total, done, _) in &bars {
             assert!(*total > 0, "{name}: no total");
             assert_eq!(done, total, "{name}");
         }
