@@ -199,15 +199,58 @@ fn key(s: &str) -> Vec<char> {
     s.chars().filter(|&c| is_text_char(c)).collect()
 }
 
-/// The distinct character bigrams of `k`, each packed into one number, sorted.
-fn bigrams(k: &[char]) -> Vec<u64> {
+/// A piece's distinct character bigrams, each packed into one number, sorted; and a 256-bit
+/// signature of them, a bit for each ([`bit`]). A bigram whose bit another piece's signature
+/// lacks is not one of that piece's.
+struct Bigrams {
+    sorted: Vec<u64>,
+    sig: [u64; 4],
+}
+
+/// A packed bigram's bit in a [`Bigrams`] signature: the top byte of a multiplicative hash.
+fn bit(x: u64) -> usize {
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+}
+
+impl Bigrams {
+    fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// At most how many bigrams two pieces share: those of the shorter list whose bit the other
+    /// piece's signature holds (every shared bigram is among them). One pass over the shorter
+    /// list with no branch on the values, where merging both lists ([`common`]) mispredicts
+    /// about every other step.
+    fn shared_at_most(&self, other: &Bigrams) -> usize {
+        let (few, many) = if self.len() <= other.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        few.sorted
+            .iter()
+            .map(|&x| {
+                let i = bit(x);
+                (many.sig[i >> 6] >> (i & 63) & 1) as usize
+            })
+            .sum()
+    }
+}
+
+/// The distinct character bigrams of `k` ([`Bigrams`]).
+fn bigrams(k: &[char]) -> Bigrams {
     let mut v: Vec<u64> = k
         .windows(2)
         .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
         .collect();
     v.sort_unstable();
     v.dedup();
-    v
+    let mut sig = [0u64; 4];
+    for &x in &v {
+        let i = bit(x);
+        sig[i >> 6] |= 1 << (i & 63);
+    }
+    Bigrams { sorted: v, sig }
 }
 
 /// How many values two sorted, duplicate-free lists share.
@@ -249,9 +292,9 @@ fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     Some(prev[b.len()]).filter(|&d| d <= limit)
 }
 
-/// Whether two pieces (their letters and sorted bigrams) repeat each other: character-bigram
+/// Whether two pieces (their letters and bigrams) repeat each other: character-bigram
 /// Jaccard ≥ 0.9, or an edit distance of at most a tenth of the length (at least one character).
-fn near_repeat(k: &[char], b: &[u64], kk: &[char], kb: &[u64]) -> bool {
+fn near_repeat(k: &[char], b: &Bigrams, kk: &[char], kb: &Bigrams) -> bool {
     // Shared bigrams are at most the smaller set: when it is under 0.9 of the larger, the
     // Jaccard cannot reach 0.9 and the sets are not compared.
     let (small, large) = (kb.len().min(b.len()), kb.len().max(b.len()));
@@ -261,17 +304,23 @@ fn near_repeat(k: &[char], b: &[u64], kk: &[char], kb: &[u64]) -> bool {
     if !jaccard_possible && !edit_possible {
         return false;
     }
-    let inter = common(kb, b);
-    let union = kb.len() + b.len() - inter;
-    if jaccard_possible && union > 0 && inter as f64 / union as f64 >= 0.9 {
-        return true;
+    // Either rule below holds only with enough shared bigrams, and holds the more the more
+    // are shared: what they say of the signatures' bound decides most pairs, which share little
+    // (one edit breaks at most two adjacent pairs of either side, so more bigrams than twice
+    // the limit found on one side only rule the edit distance out without computing it).
+    let jaccard = |inter: usize| {
+        let union = kb.len() + b.len() - inter;
+        jaccard_possible && union > 0 && inter as f64 / union as f64 >= 0.9
+    };
+    let few_edits = |inter: usize| {
+        edit_possible && kb.len() - inter <= 2 * limit && b.len() - inter <= 2 * limit
+    };
+    let bound = b.shared_at_most(kb);
+    if !jaccard(bound) && !few_edits(bound) {
+        return false;
     }
-    // One edit breaks at most two adjacent pairs of either side, so more bigrams than twice
-    // the limit found on one side only rule the edit distance out without computing it.
-    edit_possible
-        && kb.len() - inter <= 2 * limit
-        && b.len() - inter <= 2 * limit
-        && edit_distance(k, kk, limit).is_some()
+    let inter = common(&kb.sorted, &b.sorted);
+    jaccard(inter) || few_edits(inter) && edit_distance(k, kk, limit).is_some()
 }
 
 /// Drops exact and near-exact repeats within one submission: character-bigram Jaccard ≥ 0.9, or
@@ -280,7 +329,7 @@ fn dedup(pieces: Vec<Piece>) -> Vec<Piece> {
     struct Kept {
         piece: Piece,
         chars: Vec<char>,
-        bigrams: Vec<u64>,
+        bigrams: Bigrams,
     }
     let mut kept: Vec<Kept> = Vec::new();
     for p in pieces {
@@ -310,8 +359,8 @@ mod tests {
     /// long, repeated letters), `near_repeat` equals the plain rule computed in full.
     #[test]
     fn the_bigram_bound_only_skips_pairs_the_full_rule_rejects() {
-        fn plain(k: &[char], b: &[u64], kk: &[char], kb: &[u64]) -> bool {
-            let inter = common(kb, b);
+        fn plain(k: &[char], b: &Bigrams, kk: &[char], kb: &Bigrams) -> bool {
+            let inter = common(&kb.sorted, &b.sorted);
             let union = kb.len() + b.len() - inter;
             let jaccard = union > 0 && inter as f64 / union as f64 >= 0.9;
             let limit = (k.len().max(kk.len()) / 10).max(1);
@@ -325,30 +374,56 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let (mut near, mut far) = (0, 0);
-        for round in 0..4000 {
-            let len = 1 + next(if round % 4 == 0 { 120 } else { 40 });
-            let a: Vec<char> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
-            let mut c = a.clone();
-            for _ in 0..next(8) {
-                let at = next(c.len() + 1);
-                match next(3) {
-                    0 if at < c.len() => c[at] = alphabet[next(alphabet.len())],
-                    1 if at < c.len() => {
-                        c.remove(at);
-                    }
-                    _ => c.insert(at, alphabet[next(alphabet.len())]),
+        let (mut near, mut far, mut bounded) = (0, 0, 0);
+        for round in 0..6000 {
+            // Every third piece from 3,000 characters (sparse signatures, as in real text),
+            // the others from the 17 above (dense ones, many shared bigrams by chance).
+            let wide = round % 3 == 2;
+            let letter_of = |r: usize| {
+                if wide {
+                    char::from_u32(0x4e00 + (r % 3000) as u32).unwrap()
+                } else {
+                    alphabet[r % alphabet.len()]
                 }
-            }
+            };
+            let len = 1 + next(if round % 4 == 0 { 120 } else { 40 });
+            let a: Vec<char> = (0..len).map(|_| letter_of(next(3000))).collect();
+            // Every fifth pair is two unrelated pieces of about the same length; the others a
+            // piece and a few random edits of it.
+            let c: Vec<char> = if round % 5 == 4 {
+                (0..len + next(3)).map(|_| letter_of(next(3000))).collect()
+            } else {
+                let mut c = a.clone();
+                for _ in 0..next(8) {
+                    let at = next(c.len() + 1);
+                    match next(3) {
+                        0 if at < c.len() => c[at] = letter_of(next(3000)),
+                        1 if at < c.len() => {
+                            c.remove(at);
+                        }
+                        _ => c.insert(at, letter_of(next(3000))),
+                    }
+                }
+                c
+            };
             if c.is_empty() {
                 continue;
             }
             let (ba, bc) = (bigrams(&a), bigrams(&c));
+            let shared = common(&ba.sorted, &bc.sorted);
+            let bound = bc.shared_at_most(&ba);
+            assert!(bound >= shared && bound <= ba.len().min(bc.len()));
+            // The bound alone is far below what either rule needs (see `near_repeat`).
+            if 10 * bound < 9 * ba.len().max(bc.len()) / 2 {
+                bounded += 1;
+            }
             let want = plain(&c, &bc, &a, &ba);
             assert_eq!(near_repeat(&c, &bc, &a, &ba), want, "{a:?} / {c:?}");
             if want { near += 1 } else { far += 1 }
         }
         assert!(near > 500 && far > 500, "{near} near, {far} far");
+        // The signatures do decide: unrelated pieces of sparse letters are ruled out by them.
+        assert!(bounded > 1000, "{bounded} pairs ruled out by the bound");
     }
 
     use super::*;
@@ -465,10 +540,13 @@ mod tests {
         assert_eq!(a.len(), 4);
         let b = bigrams(&k("路灯都坏了"));
         // Shared: 路灯, 坏了.
-        assert_eq!(common(&a, &b), 2);
-        assert_eq!(common(&b, &a), 2);
-        assert_eq!(common(&a, &[]), 0);
-        assert_eq!(common(&a, &a), a.len());
+        assert_eq!(common(&a.sorted, &b.sorted), 2);
+        assert_eq!(common(&b.sorted, &a.sorted), 2);
+        assert_eq!(common(&a.sorted, &[]), 0);
+        assert_eq!(common(&a.sorted, &a.sorted), a.len());
+        // The signatures' bound is never below the count (here no two bits collide).
+        assert!(a.shared_at_most(&b) >= 2 && b.shared_at_most(&a) >= 2);
+        assert_eq!(a.shared_at_most(&a), a.len());
     }
 
     #[test]
