@@ -813,7 +813,7 @@ impl Suggester {
         // suggestion: seconds at 1M documents on one thread), gathered in order; a block's
         // parts are held twice only while they are moved.
         // Its own bar, a unit a submission: at 1M documents this is four seconds.
-        tick(Tick::Step("整理意见", subs.len()));
+        step(tick, "整理意见", subs.len());
         let mut found = found;
         for (block, from) in subs.chunks(BUILD_BLOCK).zip((0..).step_by(BUILD_BLOCK)) {
             let parts: Vec<(Found, usize)> = found.by_ref().take(block.len()).zip(from..).collect();
