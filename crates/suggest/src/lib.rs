@@ -189,16 +189,17 @@ const TALLY_CHUNK: usize = 1 << 14;
 
 /// What an issue's heat counts of its members: each distinct non-empty value with its count,
 /// borrowed from the members (no string per member). Hash maps: what is read of them — sizes,
-/// the largest count, lists sorted by count and name — does not depend on their order.
+/// the largest count, lists sorted by count and name — does not depend on their order. People
+/// and submissions, of which only how many there are is read, are [`Distinct`] lists instead.
 #[derive(Default)]
 struct Tally<'s> {
     /// A person: the citizen of an opinion row; each household or speaker quoted in a cadre's
     /// record (the people's voice); the cadre for the cadre's own prose.
-    people: HashMap<&'s str, usize>,
+    people: Distinct<'s>,
     places: HashMap<&'s str, usize>,
     units: HashMap<&'s str, usize>,
     themes: HashMap<&'s str, usize>,
-    submissions: HashMap<&'s str, usize>,
+    submissions: Distinct<'s>,
     /// Dates as written.
     dates: HashMap<&'s str, usize>,
     likes: u32,
@@ -216,7 +217,7 @@ impl<'s> Tally<'s> {
             _ if s.source.author.is_empty() => &s.source.submission,
             _ => &s.source.author,
         };
-        count(&mut self.people, person);
+        self.people.add(person);
         for p in s.place_names() {
             *self.places.entry(p).or_default() += 1;
         }
@@ -229,7 +230,7 @@ impl<'s> Tally<'s> {
                 &s.theme
             },
         );
-        count(&mut self.submissions, &s.source.submission);
+        self.submissions.add(&s.source.submission);
         if !s.source.date.is_empty() {
             *self.dates.entry(&s.source.date).or_default() += 1;
         }
@@ -240,14 +241,51 @@ impl<'s> Tally<'s> {
     fn merge(self, other: Tally<'s>) -> Tally<'s> {
         let add = |a, b| merge_maps(a, b, |x: &mut usize, y| *x += y);
         Tally {
-            people: add(self.people, other.people),
+            people: self.people.merge(other.people),
             places: add(self.places, other.places),
             units: add(self.units, other.units),
             themes: add(self.themes, other.themes),
-            submissions: add(self.submissions, other.submissions),
+            submissions: self.submissions.merge(other.submissions),
             dates: add(self.dates, other.dates),
             likes: self.likes + other.likes,
         }
+    }
+}
+
+/// Distinct non-empty strings, counted without a hash table: each value with a hash of it, in a
+/// list that [`Distinct::len`] sorts and rids of repeats. An issue or topic can hold hundreds
+/// of thousands of members, nearly every one a person and a submission of its own: counted in
+/// hash maps, the maps outgrew the caches and were grown and merged again and again (1M
+/// documents: a twelfth of a re-run's CPU went to them in the issue and topic summaries).
+/// Sorted by (hash, string), equal strings lie side by side and two strings of one hash stay
+/// apart, so the count is exact.
+#[derive(Default)]
+struct Distinct<'s>(Vec<(u64, &'s str)>);
+
+impl<'s> Distinct<'s> {
+    fn add(&mut self, value: &'s str) {
+        if !value.is_empty() {
+            self.0
+                .push((xxhash_rust::xxh3::xxh3_64(value.as_bytes()), value));
+        }
+    }
+
+    /// Both lists as one (the larger takes the smaller's values).
+    fn merge(self, other: Distinct<'s>) -> Distinct<'s> {
+        let (mut a, b) = if self.0.len() < other.0.len() {
+            (other, self)
+        } else {
+            (self, other)
+        };
+        a.0.extend(b.0);
+        a
+    }
+
+    /// How many distinct values were added.
+    fn len(mut self) -> usize {
+        self.0.par_sort_unstable();
+        self.0.dedup();
+        self.0.len()
     }
 }
 
@@ -1530,6 +1568,40 @@ mod tests {
         assert_eq!(issue.last, dates[dates.len() - 1].to_string());
         assert_eq!(issue.theme, "道路交通");
         assert_eq!(issue.members.len(), members.len());
+    }
+
+    /// Distinct values are counted exactly however the members were split among workers: empty
+    /// values are not counted, repeats once, and two values of one hash (made up here; xxh3
+    /// collisions are not at hand) twice.
+    #[test]
+    fn distinct_values_are_counted_exactly() {
+        let values: Vec<String> = (0..5000)
+            .map(|i: u64| match i % 7 {
+                0 => String::new(),
+                _ => format!("人{}", (i * 2_654_435_761) % 1300),
+            })
+            .collect();
+        let want = values
+            .iter()
+            .filter(|v| !v.is_empty())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        assert!(want > 1000 && want <= 1300, "{want}");
+        for parts in [1, 2, 3, 64, 5000] {
+            let size = values.len().div_ceil(parts);
+            let counted = values
+                .chunks(size)
+                .map(|chunk| {
+                    let mut d = Distinct::default();
+                    chunk.iter().for_each(|v| d.add(v));
+                    d
+                })
+                .reduce(Distinct::merge)
+                .unwrap();
+            assert_eq!(counted.len(), want, "{parts} parts");
+        }
+        let collided = Distinct(vec![(7, "甲"), (7, "乙"), (7, "甲"), (3, "丙")]);
+        assert_eq!(collided.len(), 3);
     }
 
     /// What scoring judged of each submission: `verdict(i)`, and its empty sentences.
