@@ -44,7 +44,7 @@ const CHARS: &str = "chars";
 /// Characters in a hit's passage.
 pub const SNIPPET_CHARS: usize = 80;
 /// Index format: bumped when the schema changes, so an old index asks for a re-run.
-const FORMAT: &str = "diaoyan-index-6";
+const FORMAT: &str = "diaoyan-index-7";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -166,8 +166,98 @@ pub struct Entry<'a> {
     pub topic: &'a str,
     /// Title: the submission's title or a message's subject line.
     pub title: &'a str,
-    /// The text.
-    pub text: std::borrow::Cow<'a, str>,
+    /// The text, or where it is kept.
+    pub text: Text<'a>,
+}
+
+/// An entry's text: at hand, or where a large run keeps it out of memory
+/// ([`diaoyan_model::Texts`]). A kept text is read only when its entry is written, and its
+/// digest stands for it in the entry's fingerprint: an update reads none of the texts of the
+/// entries it keeps. (1M documents, 1% of them changed: reading every text back, copying and
+/// freeing it was about half the CPU of the update's own thread.)
+#[derive(Clone)]
+pub enum Text<'a> {
+    /// The text itself.
+    Here(std::borrow::Cow<'a, str>),
+    /// Bytes `range` (all of it when `None`) of text `at` of `texts`, whose bytes hash to
+    /// `digest` (xxh3-128, [`diaoyan_model::Texts::digest`]).
+    Kept {
+        texts: &'a dyn diaoyan_model::Texts,
+        at: usize,
+        range: Option<std::ops::Range<usize>>,
+        digest: u128,
+    },
+}
+
+impl<'a> Text<'a> {
+    /// Text `at` of `texts` (bytes `range` of it, when given): kept, when the holder knows its
+    /// digest; else read now.
+    pub fn of(
+        texts: &'a dyn diaoyan_model::Texts,
+        at: usize,
+        range: Option<std::ops::Range<usize>>,
+    ) -> Text<'a> {
+        match texts.digest(at) {
+            Some(digest) => Text::Kept {
+                texts,
+                at,
+                range,
+                digest,
+            },
+            None => Text::Here(match range {
+                Some(r) => texts.part(at, r),
+                None => texts.text(at),
+            }),
+        }
+    }
+
+    /// The text (read back, when it is kept).
+    pub fn read(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Text::Here(t) => std::borrow::Cow::Borrowed(t),
+            Text::Kept {
+                texts, at, range, ..
+            } => match range {
+                Some(r) => texts.part(*at, r.clone()),
+                None => texts.text(*at),
+            },
+        }
+    }
+}
+
+impl Default for Text<'_> {
+    fn default() -> Self {
+        Text::Here(std::borrow::Cow::Borrowed(""))
+    }
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Text::Here(t) => write!(f, "{t:?}"),
+            Text::Kept {
+                at, range, digest, ..
+            } => write!(f, "Kept({at}, {range:?}, {digest:032x})"),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(t: &'a str) -> Text<'a> {
+        Text::Here(std::borrow::Cow::Borrowed(t))
+    }
+}
+
+impl From<String> for Text<'_> {
+    fn from(t: String) -> Self {
+        Text::Here(std::borrow::Cow::Owned(t))
+    }
+}
+
+impl<'a> From<std::borrow::Cow<'a, str>> for Text<'a> {
+    fn from(t: std::borrow::Cow<'a, str>) -> Text<'a> {
+        Text::Here(t)
+    }
 }
 
 impl<'a> Entry<'a> {
@@ -197,7 +287,13 @@ impl<'a> Entry<'a> {
             issue: s.issue.as_deref().unwrap_or(""),
             topic: s.topic.as_deref().unwrap_or(""),
             title,
-            text: s.read(),
+            // Where a large run keeps the text, the excerpt is read only if it is written.
+            text: match s.source.kept.place() {
+                Some((texts, at)) if s.text.is_outside() => {
+                    Text::of(texts, at, Some(s.text.range()))
+                }
+                _ => Text::Here(s.read()),
+            },
         }
     }
 }
@@ -405,6 +501,7 @@ struct Fields {
     words: Field,
     chars: Field,
     fp: Field,
+    order: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -454,6 +551,8 @@ fn schema() -> (Schema, Fields) {
         chars: b.add_text_field(FORMAT, chars),
         // Unique per entry, so a column only ([`Gone`] finds the entries to remove).
         fp: b.add_u64_field("fp", FAST),
+        // Where equal scores go ([`order_of`]).
+        order: b.add_u64_field("order", FAST),
     };
     (b.build(), f)
 }
@@ -494,7 +593,8 @@ fn register(index: &Index, seg: &Segmenter) {
 ///
 /// An entry's fields, each followed by `0xff` (places joined by `\u{1}`), hashed in one go: the
 /// digest a streaming hasher fed the fields one by one gives, at a fraction of the cost (a
-/// re-run fingerprints every entry: 100k documents, 661k entries). `buf` is reused.
+/// re-run fingerprints every entry: 100k documents, 661k entries). A kept text is known by its
+/// digest and range ([`Text::Kept`]), not read. `buf` is reused.
 fn fingerprint(e: &Entry, buf: &mut Vec<u8>) -> u64 {
     fn put(buf: &mut Vec<u8>, part: &str) {
         buf.extend_from_slice(part.as_bytes());
@@ -529,16 +629,42 @@ fn fingerprint(e: &Entry, buf: &mut Vec<u8>) -> u64 {
         e.issue,
         e.topic,
         e.title,
-        &e.text,
     ] {
         put(buf, part);
     }
+    match &e.text {
+        Text::Here(t) => put(buf, t),
+        // Its digest and range stand for a kept text: bytes no text holds (0xfe and 0xff are
+        // never in UTF-8) lead them, so they cannot read as a text at hand.
+        Text::Kept { range, digest, .. } => {
+            buf.push(0xfe);
+            buf.extend_from_slice(&digest.to_le_bytes());
+            if let Some(r) = range {
+                buf.extend_from_slice(&(r.start as u64).to_le_bytes());
+                buf.extend_from_slice(&(r.end as u64).to_le_bytes());
+            }
+            buf.push(0xff);
+        }
+    }
     xxhash_rust::xxh3::xxh3_64(buf)
+}
+
+/// An entry's place among entries of equal score: a hash of its kind and id, which no other
+/// entry shares. Not the fingerprint: a text kept out of memory is fingerprinted by its digest
+/// ([`Text::Kept`]), so the same entry's fingerprint differs between a run holding its texts
+/// and one keeping them out, and the order of equal hits must not.
+fn order_of(e: &Entry) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(e.doc_type.as_str().as_bytes());
+    h.update(&[0xff]);
+    h.update(e.id.as_bytes());
+    h.digest()
 }
 
 fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(f.fp, fp);
+    doc.add_u64(f.order, order_of(e));
     doc.add_text(f.doc_type, e.doc_type.as_str());
     doc.add_text(f.id, e.id);
     doc.add_text(f.submission, e.submission);
@@ -570,15 +696,16 @@ fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     exact(f.issue, e.issue);
     exact(f.topic, e.topic);
     doc.add_text(f.title, e.title);
-    doc.add_text(f.text, &e.text);
+    let text = e.text.read();
+    doc.add_text(f.text, &text);
     // Words only rank (matching goes by characters). A whole submission's words were a third
     // of the index's time (100k documents: 9.8 s, 6.8 s without them) for a rank among
     // submissions that their characters and title already give; a suggestion keeps them.
     if e.doc_type == DocType::Suggestion {
-        doc.add_text(f.words, &e.text);
+        doc.add_text(f.words, &text);
     }
     doc.add_text(f.chars, e.title);
-    doc.add_text(f.chars, &e.text);
+    doc.add_text(f.chars, &text);
     doc
 }
 
@@ -1345,13 +1472,13 @@ impl Searcher {
                 &query,
                 &(
                     // Equal scores (all of them when only filters are given) come newest
-                    // first, then in a fixed order of the entries' contents: never in the
-                    // order the index happens to hold them, which changes with indexing
+                    // first, then in a fixed order of the entries' ids ([`order_of`]): never
+                    // in the order the index happens to hold them, which changes with indexing
                     // threads and with updates in place.
                     TopDocs::with_limit(limit).tweak_score(|sr: &tantivy::SegmentReader| {
                         let fast = sr.fast_fields();
                         let day = fast.u64("day").ok().map(|c| c.first_or_default_col(0));
-                        let fp = fast.u64("fp").ok().map(|c| c.first_or_default_col(0));
+                        let fp = fast.u64("order").ok().map(|c| c.first_or_default_col(0));
                         move |doc: tantivy::DocId, score: tantivy::Score| {
                             let at = |c: &Option<
                                 std::sync::Arc<dyn tantivy::columnar::ColumnValues<u64>>,

@@ -1089,6 +1089,7 @@ fn a_fingerprint_is_the_streamed_digest_of_the_fields() {
     let streamed = |e: &Entry| {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let places = e.places.join("\u{1}");
+        let text = e.text.read();
         for part in [
             e.doc_type.as_str(),
             e.id,
@@ -1107,7 +1108,7 @@ fn a_fingerprint_is_the_streamed_digest_of_the_fields() {
             e.issue,
             e.topic,
             e.title,
-            &e.text,
+            &text,
         ] {
             h.update(part.as_bytes());
             h.update(&[0xff]);
@@ -1137,4 +1138,134 @@ fn a_fingerprint_is_the_streamed_digest_of_the_fields() {
         seen.insert(fingerprint(e, &mut buf));
     }
     assert_eq!(seen.len(), all.len(), "different entries, different prints");
+}
+
+/// Texts kept out of memory, as a large run keeps them: each with its digest, every read
+/// counted.
+struct Counted {
+    texts: Vec<String>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl diaoyan_model::Texts for Counted {
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::borrow::Cow::Owned(self.texts[i].clone())
+    }
+    fn digest(&self, i: usize) -> Option<u128> {
+        Some(xxhash_rust::xxh3::xxh3_128(self.texts[i].as_bytes()))
+    }
+}
+
+/// An update reads a kept text only for an entry it writes: the entries whose texts (and
+/// everything else) are unchanged are known by their texts' digests and ranges, and kept
+/// unread. What it writes is the text itself, found as any other.
+#[test]
+fn an_update_reads_the_kept_texts_of_the_entries_it_writes_only() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("index");
+    let texts = |t: &[&str]| Counted {
+        texts: t.iter().map(|s| (*s).to_owned()).collect(),
+        reads: Default::default(),
+    };
+    let before = texts(&[
+        "石桥村三组机耕路塌方两处，群众出行困难。",
+        "河口村垃圾池满了没人清运。",
+        "龙潭村班车停运，老人进城看病不便。",
+    ]);
+    let of = |t: &Counted| -> Vec<(String, Option<std::ops::Range<usize>>)> {
+        (0..t.texts.len())
+            .map(|i| (format!("s{i}"), None))
+            .chain(std::iter::once(("s0-1".to_owned(), Some(0..24))))
+            .collect()
+    };
+    let ids_before = of(&before);
+    type Ids = [(String, Option<std::ops::Range<usize>>)];
+    fn entries<'a>(t: &'a Counted, ids: &'a Ids) -> Vec<Entry<'a>> {
+        ids.iter()
+            .enumerate()
+            .map(|(k, (id, range))| {
+                let i = if range.is_some() { 0 } else { k };
+                let e = Entry {
+                    doc_type: if range.is_some() {
+                        DocType::Suggestion
+                    } else {
+                        DocType::Submission
+                    },
+                    id: id.as_str(),
+                    submission: id.as_str(),
+                    path: "手记.docx",
+                    text: Text::of(t, i, range.clone()),
+                    ..Entry::default()
+                };
+                assert!(matches!(e.text, Text::Kept { .. }), "{:?}", e.text);
+                e
+            })
+            .collect()
+    }
+    let full = build(&at, &seg, entries(&before, &ids_before)).unwrap();
+    assert_eq!(full.added, 4);
+    // A full build reads every text, each once, to write it.
+    assert_eq!(before.reads.load(std::sync::atomic::Ordering::Relaxed), 4);
+    let all = |w: &str| Search {
+        scope: Scope::All,
+        ..words(w)
+    };
+    let s = Searcher::open(&at, &seg).unwrap();
+    assert_eq!(ids(&s, all("机耕路")), ["s0", "s0-1"]);
+    // The excerpt is its range of the text, nothing more.
+    assert_eq!(ids(&s, all("塌方")), ["s0"]);
+    assert_eq!(ids(&s, all("\"满了没人\"")), ["s1"]);
+    drop(s);
+
+    // The second text changed; the others, and the excerpt of the first, are as they were.
+    let after = texts(&[
+        "石桥村三组机耕路塌方两处，群众出行困难。",
+        "河口村垃圾池满了，三天没人清运。",
+        "龙潭村班车停运，老人进城看病不便。",
+    ]);
+    let up = update(
+        &at,
+        Some(&at),
+        &seg,
+        entries(&after, &ids_before),
+        &Labels::default(),
+    )
+    .unwrap();
+    assert_eq!((up.kept, up.added, up.removed), (3, 1, 1), "{up:?}");
+    assert_eq!(after.reads.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let s = Searcher::open(&at, &seg).unwrap();
+    assert_eq!(ids(&s, all("三天没人")), ["s1"]);
+    assert_eq!(ids(&s, all("\"满了没人\"")), Vec::<String>::new());
+    assert_eq!(ids(&s, all("机耕路")), ["s0", "s0-1"]);
+}
+
+/// A kept text's fingerprint stands for the text by its digest and range: equal for equal
+/// texts and ranges, different when either differs.
+#[test]
+fn a_kept_texts_fingerprint_follows_its_digest_and_range() {
+    let t = Counted {
+        texts: vec![
+            "机耕路塌方".to_owned(),
+            "机耕路塌方".to_owned(),
+            "垃圾池".to_owned(),
+        ],
+        reads: Default::default(),
+    };
+    let print = |i: usize, range: Option<std::ops::Range<usize>>| {
+        let e = Entry {
+            id: "1",
+            text: Text::of(&t, i, range),
+            ..Entry::default()
+        };
+        fingerprint(&e, &mut Vec::new())
+    };
+    assert_eq!(print(0, None), print(1, None));
+    assert_eq!(print(0, Some(0..9)), print(1, Some(0..9)));
+    assert_ne!(print(0, None), print(2, None));
+    assert_ne!(print(0, Some(0..9)), print(0, Some(3..9)));
+    assert_ne!(print(0, Some(0..15)), print(0, None));
+    assert_eq!(t.reads.load(std::sync::atomic::Ordering::Relaxed), 0);
 }

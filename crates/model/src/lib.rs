@@ -254,6 +254,13 @@ impl KeptText {
         )))
     }
 
+    /// The texts it is kept in and its place among them; `None` when it is not kept anywhere.
+    pub fn place(&self) -> Option<(&dyn Texts, usize)> {
+        self.0
+            .as_ref()
+            .map(|(texts, at)| (&**texts as &dyn Texts, *at as usize))
+    }
+
     /// Bytes `range` of the text; `None` when it is not kept anywhere.
     pub fn part(&self, range: std::ops::Range<usize>) -> Option<std::borrow::Cow<'_, str>> {
         self.0

@@ -661,7 +661,7 @@ fn index_entries<'a>(
     suggestions: &'a [diaoyan_model::Suggestion],
     text: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, str> + Sync),
 ) -> impl Iterator<Item = diaoyan_index::Entry<'a>> {
-    let (subs, score) = (&d.ingest.submissions, d.score.as_ref());
+    let (subs, score, kept) = (&d.ingest.submissions, d.score.as_ref(), d.kept());
     // Judgements are aligned with submissions by position.
     let verdict_of = move |i: usize| score.map_or("", |sc| sc.assessments[i].verdict.label());
     let label = |s: &Submission| {
@@ -689,7 +689,12 @@ fn index_entries<'a>(
             level,
             verdict: verdict_of(i),
             title: &s.title,
-            text: text(i),
+            // A text kept out of memory is read only if the entry is written (an update keeps
+            // most entries and reads none of their texts).
+            text: match kept {
+                Some(k) => diaoyan_index::Text::of(k, i, None),
+                None => text(i).into(),
+            },
             ..diaoyan_index::Entry::default()
         }
     });
