@@ -171,12 +171,6 @@ fn check_one(
             .map(|&i| &subs[i])
             .filter(move |s| s.kind == Some(k))
     };
-    // The texts of one kind, read where the run keeps them (out of memory in a large run).
-    let texts_of = |k: Kind| {
-        mine.iter()
-            .filter(move |&&i| subs[i].kind == Some(k))
-            .map(|&i| (&subs[i], texts.text(i)))
-    };
     let first = mine.first().map(|&i| &subs[i]);
     let mut r = CadreReport {
         name: name.to_owned(),
@@ -229,33 +223,76 @@ fn check_one(
     }
     r.notes = of(Kind::Note).count();
 
-    // Households: distinct heads in visit records, or the counts stated in notes.
+    // What the cadre's texts say — households visited, categories reached, forum speakers —
+    // read in one pass, each text once (a large run reads every text back from disk).
     let mut heads = BTreeSet::new();
     let mut marks = 0usize;
-    for (_, text) in texts_of(Kind::Visit) {
-        for c in HEAD.captures_iter(&text) {
-            let group = c.get(2).map_or("", |m| m.as_str());
-            heads.insert(format!("{}|{group}", &c[1]));
-        }
-        marks += HOUSE_MARK.captures_iter(&text).count();
-    }
     let mut per_date: BTreeMap<&str, usize> = BTreeMap::new();
-    for (s, text) in texts_of(Kind::Note) {
-        let n: usize = NOTE_COUNT
-            .captures_iter(&text)
-            .filter_map(|c| {
-                c[1].parse::<usize>()
-                    .ok()
-                    .or_else(|| chinese_number(&c[1]).map(|n| n as usize))
-            })
-            .sum();
-        let key = if s.date.is_empty() {
-            s.path.as_str()
-        } else {
-            s.date.as_str()
+    // A category is reached when its name or an alias is in a visit record or a note. Searched
+    // text by text; a word holding a line break (none does) could span two texts of the joined
+    // whole the check once read, and is searched there; an empty word is in any text, even none.
+    fn words(c: &CategoryRule) -> impl Iterator<Item = &String> {
+        std::iter::once(&c.name).chain(&c.aliases)
+    }
+    let joined = cfg
+        .categories
+        .iter()
+        .flat_map(words)
+        .any(|w| w.contains('\n'));
+    let mut reached: Vec<bool> = cfg
+        .categories
+        .iter()
+        .map(|c| words(c).any(String::is_empty))
+        .collect();
+    let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    for &i in mine {
+        let s = &subs[i];
+        let (visit, note, minutes) = match s.kind {
+            Some(Kind::Visit) => (true, false, false),
+            Some(Kind::Note) => (false, true, false),
+            Some(Kind::Minutes) => (false, false, true),
+            _ => continue,
         };
-        let e = per_date.entry(key).or_default();
-        *e = (*e).max(n);
+        let text = texts.text(i);
+        if visit {
+            for c in HEAD.captures_iter(&text) {
+                let group = c.get(2).map_or("", |m| m.as_str());
+                heads.insert(format!("{}|{group}", &c[1]));
+            }
+            marks += HOUSE_MARK.captures_iter(&text).count();
+        }
+        if note {
+            let n: usize = NOTE_COUNT
+                .captures_iter(&text)
+                .filter_map(|c| {
+                    c[1].parse::<usize>()
+                        .ok()
+                        .or_else(|| chinese_number(&c[1]).map(|n| n as usize))
+                })
+                .sum();
+            let key = if s.date.is_empty() {
+                s.path.as_str()
+            } else {
+                s.date.as_str()
+            };
+            let e = per_date.entry(key).or_default();
+            *e = (*e).max(n);
+        }
+        if minutes {
+            r.forums.push((s.path.to_string(), forum_speakers(&text)));
+        } else if joined {
+            seen.push(text);
+        } else {
+            for (c, hit) in cfg.categories.iter().zip(reached.iter_mut()) {
+                *hit = *hit || words(c).any(|w| text.contains(w.as_str()));
+            }
+        }
+    }
+    if joined {
+        let whole = seen.join("\n");
+        for (c, hit) in cfg.categories.iter().zip(reached.iter_mut()) {
+            *hit = *hit || words(c).any(|w| whole.contains(w.as_str()));
+        }
     }
     let from_visits = if heads.is_empty() { marks } else { heads.len() };
     r.households = from_visits.max(per_date.values().sum());
@@ -267,24 +304,13 @@ fn check_one(
             .map(|h| (f64::from(h) * cfg.township_share - 1e-9).ceil() as usize),
         _ => None,
     };
-
-    // Categories reached, in visit records and notes.
-    let seen_text: String = mine
-        .iter()
-        .filter(|&&i| matches!(subs[i].kind, Some(Kind::Visit | Kind::Note)))
-        .map(|&i| texts.text(i))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for c in &cfg.categories {
-        if seen_text.contains(&c.name) || c.aliases.iter().any(|a| seen_text.contains(a.as_str())) {
+    for (c, hit) in cfg.categories.iter().zip(reached) {
+        if hit {
             r.categories_reached.push(c.name.clone());
         } else {
             r.categories_missing.push(c.name.clone());
         }
     }
-    r.forums = texts_of(Kind::Minutes)
-        .map(|(s, text)| (s.path.to_string(), forum_speakers(&text)))
-        .collect();
 
     // Reasons.
     if mine.is_empty() {
@@ -481,5 +507,93 @@ mod tests {
             "{texts:?}"
         );
         assert_eq!(r.verdict, Some(Verdict::Redo));
+    }
+
+    /// Texts that count every read.
+    struct Counted<'a>(&'a [Submission], std::sync::atomic::AtomicUsize);
+
+    impl Texts for Counted<'_> {
+        fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::borrow::Cow::Borrowed(self.0[i].text.as_str())
+        }
+    }
+
+    /// The campaign rules read each of a cadre's texts once, and find a category as in the
+    /// cadre's visit records and notes joined by line breaks: a name or alias in any of them
+    /// (not in minutes, not in opinion rows), an empty alias always, one holding a line break
+    /// across two texts.
+    #[test]
+    fn categories_are_found_as_in_the_joined_texts_reading_each_text_once() {
+        let mut subs = vec![
+            sub(
+                Kind::Note,
+                "2023-09-19",
+                "走访了低保户张某家，又去了王大爷家",
+            ),
+            sub(
+                Kind::Visit,
+                "2023-09-19",
+                "【第1户】户主：王桂兰　三组　类别：老党员",
+            ),
+            sub(
+                Kind::Minutes,
+                "2023-09-20",
+                "主持人：王强\n残疾人代表李某：路不好走",
+            ),
+            sub(Kind::Note, "2023-09-21", "村口遇到几位留守老人"),
+        ];
+        let mut opinion = sub(Kind::Opinion, "2023-09-21", "个体工商户反映摊位费高");
+        opinion.author = "王强".into();
+        subs.push(opinion);
+        let assessments: Vec<Assessment> = subs
+            .iter()
+            .map(|s| Assessment {
+                id: s.id.clone(),
+                score: 80.0,
+                verdict: Verdict::Pass,
+                reasons: vec![],
+                signals: Default::default(),
+            })
+            .collect();
+        let rule = |name: &str, aliases: &[&str]| CategoryRule {
+            name: name.into(),
+            group: "四必到".into(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let found = |categories: Vec<CategoryRule>| {
+            let cfg = RulesConfig {
+                categories,
+                ..RulesConfig::default()
+            };
+            let texts = Counted(&subs, Default::default());
+            let r = check(&subs, &texts, &assessments, &[], &cfg)
+                .into_iter()
+                .find(|r| r.name == "王强")
+                .unwrap();
+            // The two notes, the visit record and the minutes, each read once.
+            assert_eq!(texts.1.load(std::sync::atomic::Ordering::Relaxed), 4);
+            assert_eq!(r.forums.len(), 1);
+            r.categories_reached
+        };
+        assert_eq!(
+            found(vec![
+                rule("困难户", &["低保户"]),
+                rule("老党员", &[]),
+                rule("残疾人", &[]),
+                rule("个体工商户", &[]),
+                rule("孤寡老人", &["留守老人"]),
+                rule("上访户", &[""]),
+            ]),
+            ["困难户", "老党员", "孤寡老人", "上访户"]
+        );
+        // 王大爷家 ends the first note and 【第1户】 begins the visit record.
+        assert_eq!(
+            found(vec![
+                rule("五保户", &["家\n【"]),
+                rule("下岗职工", &["家\n村"])
+            ]),
+            ["五保户"]
+        );
     }
 }
