@@ -1478,14 +1478,14 @@ impl Searcher {
                     TopDocs::with_limit(limit).tweak_score(|sr: &tantivy::SegmentReader| {
                         let fast = sr.fast_fields();
                         let day = fast.u64("day").ok().map(|c| c.first_or_default_col(0));
-                        let fp = fast.u64("order").ok().map(|c| c.first_or_default_col(0));
+                        let order = fast.u64("order").ok().map(|c| c.first_or_default_col(0));
                         move |doc: tantivy::DocId, score: tantivy::Score| {
                             let at = |c: &Option<
                                 std::sync::Arc<dyn tantivy::columnar::ColumnValues<u64>>,
                             >| {
                                 c.as_ref().map_or(0, |c| c.get_val(doc))
                             };
-                            (score, at(&day), at(&fp))
+                            (score, at(&day), at(&order))
                         }
                     }),
                     Count,
