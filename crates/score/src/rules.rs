@@ -244,24 +244,26 @@ fn check_one(
         .iter()
         .map(|c| words(c).any(String::is_empty))
         .collect();
+    let mark = |reached: &mut [bool], text: &str| {
+        for (c, hit) in cfg.categories.iter().zip(reached) {
+            *hit = *hit || words(c).any(|w| text.contains(w.as_str()));
+        }
+    };
     let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for &i in mine {
         let s = &subs[i];
-        let (visit, note, minutes) = match s.kind {
-            Some(Kind::Visit) => (true, false, false),
-            Some(Kind::Note) => (false, true, false),
-            Some(Kind::Minutes) => (false, false, true),
-            _ => continue,
+        let Some(kind @ (Kind::Visit | Kind::Note | Kind::Minutes)) = s.kind else {
+            continue;
         };
         let text = texts.text(i);
-        if visit {
+        if kind == Kind::Visit {
             for c in HEAD.captures_iter(&text) {
                 let group = c.get(2).map_or("", |m| m.as_str());
                 heads.insert(format!("{}|{group}", &c[1]));
             }
             marks += HOUSE_MARK.captures_iter(&text).count();
         }
-        if note {
+        if kind == Kind::Note {
             let n: usize = NOTE_COUNT
                 .captures_iter(&text)
                 .filter_map(|c| {
@@ -278,21 +280,16 @@ fn check_one(
             let e = per_date.entry(key).or_default();
             *e = (*e).max(n);
         }
-        if minutes {
+        if kind == Kind::Minutes {
             r.forums.push((s.path.to_string(), forum_speakers(&text)));
         } else if joined {
             seen.push(text);
         } else {
-            for (c, hit) in cfg.categories.iter().zip(reached.iter_mut()) {
-                *hit = *hit || words(c).any(|w| text.contains(w.as_str()));
-            }
+            mark(&mut reached, &text);
         }
     }
     if joined {
-        let whole = seen.join("\n");
-        for (c, hit) in cfg.categories.iter().zip(reached.iter_mut()) {
-            *hit = *hit || words(c).any(|w| whole.contains(w.as_str()));
-        }
+        mark(&mut reached, &seen.join("\n"));
     }
     let from_visits = if heads.is_empty() { marks } else { heads.len() };
     r.households = from_visits.max(per_date.values().sum());
@@ -452,6 +449,19 @@ mod tests {
         }
     }
 
+    /// Each submission judged 通过 (80 points).
+    fn passed(subs: &[Submission]) -> Vec<Assessment> {
+        subs.iter()
+            .map(|s| Assessment {
+                id: s.id.clone(),
+                score: 80.0,
+                verdict: Verdict::Pass,
+                reasons: vec![],
+                signals: Default::default(),
+            })
+            .collect()
+    }
+
     #[test]
     fn quota_missing_days_and_categories() {
         let roster = vec![Cadre {
@@ -474,16 +484,7 @@ mod tests {
                 "【第1户】户主：王桂兰　三组　类别：困难户\n【第2户】户主：李长贵　一组",
             ),
         ];
-        let assessments: Vec<Assessment> = subs
-            .iter()
-            .map(|s| Assessment {
-                id: s.id.clone(),
-                score: 80.0,
-                verdict: Verdict::Pass,
-                reasons: vec![],
-                signals: Default::default(),
-            })
-            .collect();
+        let assessments = passed(&subs);
         let r = &check(
             &subs,
             &subs.as_slice(),
@@ -546,16 +547,7 @@ mod tests {
         let mut opinion = sub(Kind::Opinion, "2023-09-21", "个体工商户反映摊位费高");
         opinion.author = "王强".into();
         subs.push(opinion);
-        let assessments: Vec<Assessment> = subs
-            .iter()
-            .map(|s| Assessment {
-                id: s.id.clone(),
-                score: 80.0,
-                verdict: Verdict::Pass,
-                reasons: vec![],
-                signals: Default::default(),
-            })
-            .collect();
+        let assessments = passed(&subs);
         let rule = |name: &str, aliases: &[&str]| CategoryRule {
             name: name.into(),
             group: "四必到".into(),
