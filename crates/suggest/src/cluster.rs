@@ -235,10 +235,52 @@ pub(crate) struct Space {
     pub place: Vec<bool>,
     /// Whether each vocabulary word is a noun.
     pub noun: Vec<bool>,
-    /// Each document's vector (`vectors[k]`), held together: at 1M documents a `Vec` each was
-    /// 4M heap blocks scattered over memory, and the steps that walk a group's members in
-    /// order (centroids, topic coherence) waited on memory more than they computed.
-    pub vectors: Lists<(u32, f32)>,
+    /// Each document's vector (`vectors[k]`).
+    pub vectors: Vectors,
+}
+
+/// Each document's vector, every distinct vector held once: the same suggestion made by many
+/// (a form handed in by a whole village, a sentence a template puts in every note) is one
+/// vector, whose band keys and pair tests are worked out once (100,000 generated documents:
+/// 409k vectors, 30k distinct). Held together ([`Lists`]): at 1M documents a `Vec` each was 4M
+/// heap blocks scattered over memory, and the steps that walk a group's members in order
+/// (centroids, topic coherence) waited on memory more than they computed.
+pub(crate) struct Vectors {
+    distinct: Lists<(u32, f32)>,
+    /// Which distinct vector each document has.
+    of: Vec<u32>,
+}
+
+impl Vectors {
+    /// The vectors `vector(0)`, …, `vector(n - 1)`, made on every worker.
+    pub fn build(n: usize, vector: impl Fn(usize) -> Vec<(u32, f32)> + Sync) -> Vectors {
+        let (distinct, of) = Lists::build_distinct(n, vector, |&(t, w)| {
+            u64::from(t) << 32 | u64::from(w.to_bits())
+        });
+        Vectors { distinct, of }
+    }
+
+    /// How many documents.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    /// Which distinct vector document `k` has ([`Vectors::distinct`]).
+    pub fn class(&self, k: usize) -> usize {
+        self.of[k] as usize
+    }
+
+    /// The distinct vectors, in order of first appearance.
+    pub fn distinct(&self) -> &Lists<(u32, f32)> {
+        &self.distinct
+    }
+}
+
+impl std::ops::Index<usize> for Vectors {
+    type Output = Terms;
+    fn index(&self, k: usize) -> &Terms {
+        &self.distinct[self.of[k] as usize]
+    }
 }
 
 /// The count of word `w` in `acc`, made (with a copy of the word) when first met.
@@ -345,7 +387,7 @@ pub(crate) fn vectorise_with(
             }
         })
         .collect();
-    let vectors = Lists::build(n_docs, |k| {
+    let vectors = Vectors::build(n_docs, |k| {
         done();
         // The document's terms in vocabulary order, then counted a run at a time.
         let mut ids: Vec<u32> = Vec::new();
@@ -677,43 +719,52 @@ pub(crate) fn cluster(
     step(tick, "候选配对", bands + PAIR_PARTS);
     // Each word hashed by its letters, not by its place in the vocabulary ([`word_hashes`]).
     let word_hash = word_hashes(&space.vocab);
-    // The vectors' keys in a group of bands at a time ([`BAND_GROUP`]), then band by band in
-    // order: each band's (key, vector) list sorted and its buckets kept.
-    let held: Vec<u32> = (0..n as u32)
-        .filter(|&d| !space.vectors[d as usize].is_empty())
+    // The distinct vectors' keys in a group of bands at a time ([`BAND_GROUP`]), then band by
+    // band in order: each band's (key, distinct vector) list sorted, and each bucket's members
+    // (the documents of its vectors, in order) kept. The same vector has the same keys: sorting
+    // the documents instead sorted each of them 24 times over.
+    let distinct = space.vectors.distinct();
+    let held: Vec<u32> = (0..distinct.len() as u32)
+        .filter(|&c| !distinct[c as usize].is_empty())
         .collect();
+    let docs_of = Lists::grouped(distinct.len(), n, |d| space.vectors.class(d));
     let mut members: Vec<u32> = Vec::new();
     for first in (0..bands).step_by(BAND_GROUP) {
         let group = first..(first + BAND_GROUP).min(bands);
         let hashed = band_hashes(&word_hash, group.clone(), rows);
-        let grouped: Vec<[u64; BAND_GROUP]> = held
+        // Each distinct vector's keys (the same vector has the same keys).
+        let grouped: Vec<[u64; BAND_GROUP]> = distinct
             .par_iter()
-            .map(|&d| band_keys(&space.vectors[d as usize], &hashed, group.clone(), rows))
+            .map(|v| band_keys(v, &hashed, group.clone(), rows))
             .collect();
         drop(hashed);
+        // The (key, distinct vector) list of the group's band `g`.
+        let band = |g: usize| -> Vec<(u64, u32)> {
+            held.iter().map(|&c| (grouped[c as usize][g], c)).collect()
+        };
         for g in 0..group.len() {
-            let mut keys: Vec<(u64, u32)> = grouped
-                .par_iter()
-                .zip(&held)
-                .map(|(k, &d)| (k[g], d))
-                .collect();
+            let mut keys = band(g);
             keys.par_sort_unstable();
             // Each bucket links each of its first `bucket_cap` members to every member after it.
             for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
                 members.clear();
-                members.extend(bucket.iter().map(|k| k.1));
+                for &(_, c) in bucket {
+                    members.extend(docs_of[c as usize].iter().map(|&d| d as u32));
+                }
+                if bucket.len() > 1 {
+                    members.sort_unstable();
+                }
                 buckets.add(&members);
             }
             tick(Tick::Done(1));
         }
     }
     let pairs = buckets.pairs(n, |k| tick(Tick::Done(k)));
-    // What the pair test below reads of each vector, millions of times and in no order the
-    // memory favours, in one 32-byte slot: its terms (where they lie), its three main nouns
-    // that are not place names ([`NO_TERM`] filling) and its norm over its words that are not
-    // place names.
-    let pre: Vec<Pre<'_>> = space
-        .vectors
+    // What the pair test below reads of each distinct vector, millions of times and in no
+    // order the memory favours, in one 32-byte slot: its terms (where they lie), its three main
+    // nouns that are not place names ([`NO_TERM`] filling) and its norm over its words that are
+    // not place names.
+    let pre: Vec<Pre<'_>> = distinct
         .par_iter()
         .map(|v| {
             let mut things = [NO_TERM; 3];
@@ -728,8 +779,8 @@ pub(crate) fn cluster(
         })
         .collect();
     step(tick, "相似核对", pairs.len());
-    let joined = |a: u32, b: u32| {
-        let (pa, pb) = (&pre[a as usize], &pre[b as usize]);
+    // Whether two distinct vectors are joined: the test reads nothing else.
+    let test = |pa: &Pre<'_>, pb: &Pre<'_>| {
         // The cheap test first: a pair about different things is never joined.
         if !pa
             .things
@@ -746,6 +797,18 @@ pub(crate) fn cluster(
         all >= cfg.threshold
             || all >= cfg.place_thing_threshold && same_place(space, pa.terms, pb.terms)
     };
+    // Two documents with the same vector are joined if that vector is joined to itself, tested
+    // once.
+    let with_itself: Vec<bool> = pre.par_iter().map(|p| test(p, p)).collect();
+    let class = |d: u32| space.vectors.class(d as usize);
+    let joined = |a: u32, b: u32| {
+        let (ca, cb) = (class(a), class(b));
+        if ca == cb {
+            with_itself[ca]
+        } else {
+            test(&pre[ca], &pre[cb])
+        }
+    };
     // In batches: the second vector's slot, then its first term, read ahead.
     // Joined a part at a time, in order ([`KEPT_PART`]).
     let mut parent: Vec<usize> = (0..n).collect();
@@ -753,8 +816,13 @@ pub(crate) fn cluster(
     for part in pairs.blocks_in_parts(KEPT_PART, &done) {
         let edges = kept_in_batches(
             part,
-            |b| pre[b].things[0] as usize,
-            |b| pre[b].terms.first().map_or(0, |t| t.0 as usize),
+            |b| pre[space.vectors.class(b)].things[0] as usize,
+            |b| {
+                pre[space.vectors.class(b)]
+                    .terms
+                    .first()
+                    .map_or(0, |t| t.0 as usize)
+            },
             |a, b| joined(a, b).then_some((a, b)),
         );
         for (a, b) in edges {
@@ -1240,7 +1308,7 @@ pub(crate) mod tests {
             place: vec![false; vocab.len()],
             vocab,
             noun,
-            vectors: Lists::build(vectors.len(), |k| vectors[k].clone()),
+            vectors: Vectors::build(vectors.len(), |k| vectors[k].clone()),
         }
     }
 

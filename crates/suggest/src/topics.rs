@@ -493,6 +493,7 @@ pub(crate) fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::Vectors;
     use std::collections::BTreeMap;
 
     /// Holders listed in runs on every worker equal one pass over all suggestions: the same
@@ -601,7 +602,7 @@ mod tests {
             vocab: (0..60).map(|t| format!("w{t}")).collect(),
             place: vec![false; 60],
             noun: vec![true; 60],
-            vectors: Lists::build(n, |k| vectors[k].clone()),
+            vectors: Vectors::build(n, |k| vectors[k].clone()),
         };
         // Issues of several members, and members in none (their own label).
         let label: Vec<usize> = (0..n)
