@@ -655,9 +655,7 @@ impl Pipeline {
                                     .collect()
                             });
                         let tick = |t| match t {
-                            diaoyan_suggest::Tick::Read | diaoyan_suggest::Tick::Tokenised => {
-                                progress.advance(1)
-                            }
+                            diaoyan_suggest::Tick::Read => progress.advance(1),
                             diaoyan_suggest::Tick::Clustering(n) => {
                                 progress.finish();
                                 progress.start("意见聚类", n as u64);

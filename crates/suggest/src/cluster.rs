@@ -303,26 +303,39 @@ struct WordCount {
 
 #[cfg(test)]
 pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
-    vectorise_with(docs.len(), |k, f| f(&docs[k]), &|| {}, cfg)
+    let same: Vec<u32> = (0..docs.len() as u32).collect();
+    vectorise_with(&same, |k, f| f(&docs[k]), &|_| {}, cfg)
 }
 
-/// [`vectorise`] of `n_docs` documents whose tokens `tokens(k, f)` makes when asked and hands to
-/// `f` (twice each); `done` is called as each document's vector is made. The run keeps each
+/// [`vectorise`] of documents of which `same[k]` is the `same[k]`th distinct one (numbered
+/// from 0 in order of first appearance: documents with the same words need their tokens made
+/// once), the tokens of distinct document `r` made by `tokens(r, f)` when asked and handed to
+/// `f` (twice each); `done(r)` is called as distinct document `r`'s vector is made. The run keeps each
 /// suggestion's words as byte ranges (8 bytes a word) and makes its tokens (24 bytes a word)
 /// only while they are read, rather than holding every suggestion's tokens beside the vectors
 /// (1M documents: the clustering step's peak); a large run reads the words themselves back
 /// from outside memory for the moment they are read ([`diaoyan_model::Suggestion::read`]).
 pub(crate) fn vectorise_with(
-    n_docs: usize,
+    same: &[u32],
     tokens: impl Fn(usize, &mut dyn FnMut(&[Token<'_>])) + Sync,
-    done: &(dyn Fn() + Sync),
+    done: &(dyn Fn(usize) + Sync),
     cfg: &ClusterConfig,
 ) -> Space {
+    let n_docs = same.len();
+    // How many documents each distinct one stands for.
+    let mut times: Vec<u32> = Vec::new();
+    for &r in same {
+        let r = r as usize;
+        if r == times.len() {
+            times.push(0);
+        }
+        times[r] += 1;
+    }
     // Each word's document frequency and whether it was ever a place or a noun, counted on
     // every worker over a share of the documents and then added up (counts and flags, so
     // the same whatever the shares): at 1M documents one thread counting took 3 s. A word is
     // copied once a share, when first met (the tokens are gone once read).
-    let words: HashMap<Box<str>, WordCount> = (0..n_docs)
+    let words: HashMap<Box<str>, WordCount> = (0..times.len())
         .into_par_iter()
         .fold(
             HashMap::default,
@@ -333,7 +346,7 @@ pub(crate) fn vectorise_with(
                     seen.sort_unstable_by(|a, b| a.0.cmp(b.0));
                     for uses in seen.chunk_by(|a, b| a.0 == b.0) {
                         let e = count(&mut acc, uses[0].0);
-                        e.df += 1;
+                        e.df += times[k];
                         for &(_, p, n) in uses {
                             e.place |= p;
                             e.noun |= n;
@@ -387,8 +400,8 @@ pub(crate) fn vectorise_with(
             }
         })
         .collect();
-    let vectors = Vectors::build(n_docs, |k| {
-        done();
+    let by_words = Vectors::build(times.len(), |k| {
+        done(k);
         // The document's terms in vocabulary order, then counted a run at a time.
         let mut ids: Vec<u32> = Vec::new();
         tokens(k, &mut |d| {
@@ -410,6 +423,11 @@ pub(crate) fn vectorise_with(
         }
         terms
     });
+    // Each document's vector is its distinct one's.
+    let vectors = Vectors {
+        of: same.iter().map(|&r| by_words.of[r as usize]).collect(),
+        distinct: by_words.distinct,
+    };
     Space {
         place: counted.iter().map(|w| w.place).collect(),
         noun: counted.iter().map(|w| w.noun).collect(),
@@ -1279,6 +1297,82 @@ pub(crate) mod tests {
         };
         let labels = cluster(&vectorise(&docs, &strict), &strict, &|_| {});
         assert_ne!(labels[0], labels[1]);
+    }
+
+    /// Documents with the same words, vectorised once for all of them, get what each vectorised
+    /// on its own gets: the same vocabulary (document frequencies counting every document, so
+    /// the same words pass `max_df`), the same vectors to the bit, each distinct one held once;
+    /// and the clustering over them is the same.
+    #[test]
+    fn documents_with_the_same_words_are_vectorised_once() {
+        let seg = Segmenter::builtin();
+        let texts = [
+            "柳溪村柑橘滞销，没有冷库，摘下来只能低价卖给上门的贩子",
+            "柳溪村今年柑橘丰收却滞销，收购价压得很低",
+            "青山村的路灯坏了大半年，晚上出门不安全",
+            "希望提高慢性病门诊报销比例，简化报销手续",
+            "建议在柳溪村建一个小型冷库，帮助种植户错峰销售柑橘",
+        ];
+        // Sixty documents (max_df applies from fifty), most of them repeats, in a shuffled order.
+        let mut next = xorshift(7);
+        let pick: Vec<usize> = (0..60)
+            .map(|k| if k < 5 { k } else { (next() % 5) as usize })
+            .collect();
+        let docs: Vec<Vec<Token>> = pick.iter().map(|&t| tokens(&seg, texts[t])).collect();
+        let cfg = ClusterConfig {
+            max_df: 0.3,
+            ..ClusterConfig::default()
+        };
+        let each = vectorise(&docs, &cfg);
+        // The distinct documents, numbered as first met.
+        let mut firsts: Vec<usize> = Vec::new();
+        let same: Vec<u32> = pick
+            .iter()
+            .map(|&t| match firsts.iter().position(|&f| pick[f] == t) {
+                Some(r) => r as u32,
+                None => {
+                    firsts.push(pick.iter().position(|&x| x == t).unwrap());
+                    (firsts.len() - 1) as u32
+                }
+            })
+            .collect();
+        let made = std::sync::Mutex::new(Vec::new());
+        let once = vectorise_with(
+            &same,
+            |r, f| f(&docs[firsts[r]]),
+            &|r| made.lock().unwrap().push(r),
+            &cfg,
+        );
+        let mut made = made.into_inner().unwrap();
+        made.sort_unstable();
+        assert_eq!(
+            made,
+            (0..5).collect::<Vec<_>>(),
+            "one vector a distinct document"
+        );
+        assert_eq!(once.vocab, each.vocab);
+        assert!(
+            each.vocab.len()
+                < docs
+                    .iter()
+                    .flatten()
+                    .map(|t| t.0)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len(),
+            "max_df left every word in: the test shows nothing"
+        );
+        assert_eq!(once.vectors.len(), 60);
+        assert_eq!(once.vectors.distinct().len(), 5);
+        assert_eq!(each.vectors.distinct().len(), 5);
+        for k in 0..60 {
+            let bits = |v: &Terms| v.iter().map(|(t, w)| (*t, w.to_bits())).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&once.vectors[k]),
+                bits(&each.vectors[k]),
+                "document {k}"
+            );
+        }
+        assert_eq!(cluster(&once, &cfg, &|_| {}), cluster(&each, &cfg, &|_| {}));
     }
 
     /// A space of hand-made vectors: each document lists its words as (word, weight, noun);

@@ -117,8 +117,6 @@ pub enum Tick {
     Read,
     /// Clustering starts over this many suggestions.
     Clustering(usize),
-    /// One more suggestion tokenised for clustering.
-    Tokenised,
     /// A step of the run-wide work starts: its name as the reviewer sees it (four Chinese
     /// characters) and how many units it has.
     Step(&'static str, usize),
@@ -378,6 +376,11 @@ impl ClusterWord {
         })
     }
 
+    /// The word as one number (its range and flags).
+    fn bits(self) -> u64 {
+        u64::from(self.start) << 32 | u64::from(self.end)
+    }
+
     /// Its byte range in its text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..(self.end & Self::END) as usize
@@ -422,6 +425,36 @@ fn tokens_of<'a>(text: &'a str, words: &[ClusterWord]) -> Vec<cluster::Token<'a>
         .iter()
         .filter_map(|&w| text.get(w.range()).map(|t| (t, w.place(), w.noun())))
         .collect()
+}
+
+/// For each of `keys`, which distinct key it is (numbered from 0 in order of first
+/// appearance), and where each distinct key first stands.
+fn first_of_each(keys: &[u128]) -> (Vec<u32>, Vec<u32>) {
+    let mut order: Vec<(u128, u32)> = keys
+        .par_iter()
+        .enumerate()
+        .map(|(k, &x)| (x, k as u32))
+        .collect();
+    order.par_sort_unstable();
+    let mut first = vec![0u32; keys.len()];
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        for &(_, k) in run {
+            first[k as usize] = run[0].1;
+        }
+    }
+    drop(order);
+    let mut class = vec![0u32; keys.len()];
+    let mut firsts: Vec<u32> = Vec::new();
+    for k in 0..keys.len() {
+        let f = first[k] as usize;
+        class[k] = if f == k {
+            firsts.push(k as u32);
+            (firsts.len() - 1) as u32
+        } else {
+            class[f]
+        };
+    }
+    (class, firsts)
 }
 
 /// A built suggester: taxonomy parsed, model loaded, segmenter shared.
@@ -634,7 +667,7 @@ impl Suggester {
 
     /// [`Suggester::run`], reporting progress to `tick` (called from worker threads): one
     /// [`Tick::Read`] per submission, then [`Tick::Clustering`] with the number of suggestions
-    /// to cluster and one [`Tick::Tokenised`] per suggestion, then each run-wide step
+    /// to cluster and [`Tick::Done`] as their words are read, then each run-wide step
     /// ([`Tick::Step`]) with its units done ([`Tick::Done`]).
     pub fn run_with(
         &self,
@@ -895,13 +928,34 @@ impl Suggester {
         // The clustering words, borrowed from the suggestions (and their subject lines): made
         // from the kept byte ranges each time they are read, never all held at once (at 1M
         // documents every suggestion's tokens beside the vectors were the run's peak).
-        let text_words = |k: usize, f: &mut dyn FnMut(&str, &[cluster::Token])| {
-            let i = active[k];
-            let text = suggestions[i].read();
-            f(&text, &tokens_of(&text, &spans[i].0))
+        //
+        // Suggestions with the same text and the same words (a form a whole village hands in, a
+        // sentence a template puts in every note) have the same tokens: their vector and key
+        // words are made once, from the first of them. Each is known by the xxh3-128 of its
+        // text and words (as the cache knows texts) and, for an issue's examples, by the hash
+        // of its text.
+        let (same, text_hash): (Vec<u128>, Vec<u64>) = active
+            .par_iter()
+            .map(|&i| {
+                let text = suggestions[i].read();
+                let mut h = xxhash_rust::xxh3::Xxh3::new();
+                h.update(&(text.len() as u64).to_le_bytes());
+                h.update(text.as_bytes());
+                for w in &*spans[i].0 {
+                    h.update(&w.bits().to_le_bytes());
+                }
+                (h.digest128(), xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+            })
+            .unzip();
+        let (same, firsts) = {
+            let keyed = same;
+            first_of_each(&keyed)
         };
-        let words =
-            |k: usize, f: &mut dyn FnMut(&[cluster::Token])| text_words(k, &mut |_, d| f(d));
+        let text_words = |r: usize, f: &mut dyn FnMut(&[cluster::Token])| {
+            let i = active[firsts[r] as usize];
+            let text = suggestions[i].read();
+            f(&tokens_of(&text, &spans[i].0))
+        };
         let subject_words = |k: usize| {
             let i = active[k];
             tokens_of(
@@ -909,12 +963,18 @@ impl Suggester {
                 &subject_spans[spans[i].1 as usize],
             )
         };
+        let times = {
+            let mut t = vec![0usize; firsts.len()];
+            same.iter().for_each(|&r| t[r as usize] += 1);
+            t
+        };
         let space = cluster::vectorise_with(
-            active.len(),
-            words,
-            &|| tick(Tick::Tokenised),
+            &same,
+            text_words,
+            &|r| tick(Tick::Done(times[r])),
             &self.cfg.cluster,
         );
+        drop(times);
         let index: HashMap<&str, u32> = space
             .vocab
             .iter()
@@ -931,16 +991,16 @@ impl Suggester {
             v.dedup();
             v
         };
-        // Each suggestion's key words, and a hash of its text: an issue's examples are its
-        // most central distinct texts, and in a large issue thousands of members can say the
-        // same words (each read back from outside memory to be compared, at 1M documents).
-        let (keys, text_hash) = lists::Lists::build_with(active.len(), |k| {
-            let mut out = (Vec::new(), 0);
-            text_words(k, &mut |text, d| {
-                out = (key_terms(d), xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
-            });
+        // Each suggestion's key words (found once for the suggestions with the same words).
+        let distinct_keys = lists::Lists::build(firsts.len(), |r| {
+            let mut out = Vec::new();
+            text_words(r, &mut |d| out = key_terms(d));
             out
         });
+        let keys = lists::Lists::build(active.len(), |k| distinct_keys[same[k] as usize].to_vec());
+        drop(distinct_keys);
+        drop(same);
+        drop(firsts);
         let subject_keys = lists::Lists::build(active.len(), |k| key_terms(&subject_words(k)));
         drop(index);
         drop(spans);
@@ -1338,6 +1398,16 @@ impl Suggester {
 
 #[cfg(test)]
 mod tests {
+    /// Each key is numbered by its first appearance, and each number's first place given.
+    #[test]
+    fn keys_are_numbered_as_first_met() {
+        let keys: Vec<u128> = vec![9, 3, 9, 9, u128::MAX, 3, 0, u128::MAX];
+        let (class, firsts) = super::first_of_each(&keys);
+        assert_eq!(class, vec![0, 1, 0, 0, 2, 1, 3, 2]);
+        assert_eq!(firsts, vec![0, 1, 4, 6]);
+        assert_eq!(super::first_of_each(&[]), (vec![], vec![]));
+    }
+
     use super::*;
     use diaoyan_model::Kind;
 
