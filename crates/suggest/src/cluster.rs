@@ -307,10 +307,11 @@ pub(crate) fn vectorise(docs: &[Vec<Token<'_>>], cfg: &ClusterConfig) -> Space {
     vectorise_with(&same, |k, f| f(&docs[k]), &|_| {}, cfg)
 }
 
-/// [`vectorise`] of documents of which `same[k]` is the `same[k]`th distinct one (numbered
-/// from 0 in order of first appearance: documents with the same words need their tokens made
-/// once), the tokens of distinct document `r` made by `tokens(r, f)` when asked and handed to
-/// `f` (twice each); `done(r)` is called as distinct document `r`'s vector is made. The run keeps each
+/// [`vectorise`] of the documents `0..same.len()`, document `k` being the `same[k]`th distinct
+/// one (numbered from 0 in order of first appearance: documents with the same words have their
+/// tokens made once). The tokens of distinct document `r` are made by `tokens(r, f)` when asked
+/// and handed to `f` (twice each); as its vector is made, `done` is called with the number of
+/// documents it stands for. The run keeps each
 /// suggestion's words as byte ranges (8 bytes a word) and makes its tokens (24 bytes a word)
 /// only while they are read, rather than holding every suggestion's tokens beside the vectors
 /// (1M documents: the clustering step's peak); a large run reads the words themselves back
@@ -401,7 +402,7 @@ pub(crate) fn vectorise_with(
         })
         .collect();
     let by_words = Vectors::build(times.len(), |k| {
-        done(k);
+        done(times[k] as usize);
         // The document's terms in vocabulary order, then counted a run at a time.
         let mut ids: Vec<u32> = Vec::new();
         tokens(k, &mut |d| {
@@ -1340,15 +1341,15 @@ pub(crate) mod tests {
         let once = vectorise_with(
             &same,
             |r, f| f(&docs[firsts[r]]),
-            &|r| made.lock().unwrap().push(r),
+            &|n| made.lock().unwrap().push(n),
             &cfg,
         );
-        let mut made = made.into_inner().unwrap();
-        made.sort_unstable();
+        let made = made.into_inner().unwrap();
+        assert_eq!(made.len(), 5, "one vector a distinct document");
         assert_eq!(
-            made,
-            (0..5).collect::<Vec<_>>(),
-            "one vector a distinct document"
+            made.iter().sum::<usize>(),
+            60,
+            "each standing for its documents"
         );
         assert_eq!(once.vocab, each.vocab);
         assert!(

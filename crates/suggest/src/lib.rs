@@ -963,18 +963,12 @@ impl Suggester {
                 &subject_spans[spans[i].1 as usize],
             )
         };
-        let times = {
-            let mut t = vec![0usize; firsts.len()];
-            same.iter().for_each(|&r| t[r as usize] += 1);
-            t
-        };
         let space = cluster::vectorise_with(
             &same,
             text_words,
-            &|r| tick(Tick::Done(times[r])),
+            &|n| tick(Tick::Done(n)),
             &self.cfg.cluster,
         );
-        drop(times);
         let index: HashMap<&str, u32> = space
             .vocab
             .iter()
@@ -1398,18 +1392,18 @@ impl Suggester {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use diaoyan_model::Kind;
+
     /// Each key is numbered by its first appearance, and each number's first place given.
     #[test]
     fn keys_are_numbered_as_first_met() {
         let keys: Vec<u128> = vec![9, 3, 9, 9, u128::MAX, 3, 0, u128::MAX];
-        let (class, firsts) = super::first_of_each(&keys);
+        let (class, firsts) = first_of_each(&keys);
         assert_eq!(class, vec![0, 1, 0, 0, 2, 1, 3, 2]);
         assert_eq!(firsts, vec![0, 1, 4, 6]);
-        assert_eq!(super::first_of_each(&[]), (vec![], vec![]));
+        assert_eq!(first_of_each(&[]), (vec![], vec![]));
     }
-
-    use super::*;
-    use diaoyan_model::Kind;
 
     /// A clustering word keeps its range and both flags in 8 bytes; a word ending beyond what
     /// the end can hold is left out rather than read wrong.
