@@ -204,10 +204,7 @@ impl<'a> Text<'a> {
                 range,
                 digest,
             },
-            None => Text::Here(match range {
-                Some(r) => texts.part(at, r),
-                None => texts.text(at),
-            }),
+            None => Text::Here(read_from(texts, at, range)),
         }
     }
 
@@ -217,11 +214,20 @@ impl<'a> Text<'a> {
             Text::Here(t) => std::borrow::Cow::Borrowed(t),
             Text::Kept {
                 texts, at, range, ..
-            } => match range {
-                Some(r) => texts.part(*at, r.clone()),
-                None => texts.text(*at),
-            },
+            } => read_from(*texts, *at, range.clone()),
         }
+    }
+}
+
+/// Bytes `range` (all of it when `None`) of text `at` of `texts`.
+fn read_from(
+    texts: &dyn diaoyan_model::Texts,
+    at: usize,
+    range: Option<std::ops::Range<usize>>,
+) -> std::borrow::Cow<'_, str> {
+    match range {
+        Some(r) => texts.part(at, r),
+        None => texts.text(at),
     }
 }
 
@@ -288,11 +294,9 @@ impl<'a> Entry<'a> {
             topic: s.topic.as_deref().unwrap_or(""),
             title,
             // Where a large run keeps the text, the excerpt is read only if it is written.
-            text: match s.source.kept.place() {
-                Some((texts, at)) if s.text.is_outside() => {
-                    Text::of(texts, at, Some(s.text.range()))
-                }
-                _ => Text::Here(s.read()),
+            text: match s.kept() {
+                Some((texts, at, range)) => Text::of(texts, at, Some(range)),
+                None => Text::Here(s.read()),
             },
         }
     }

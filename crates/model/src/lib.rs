@@ -260,13 +260,6 @@ impl KeptText {
             .as_ref()
             .map(|(texts, at)| (&**texts as &dyn Texts, *at as usize))
     }
-
-    /// Bytes `range` of the text; `None` when it is not kept anywhere.
-    pub fn part(&self, range: std::ops::Range<usize>) -> Option<std::borrow::Cow<'_, str>> {
-        self.0
-            .as_ref()
-            .map(|(texts, at)| texts.part(*at as usize, range))
-    }
 }
 
 impl std::fmt::Debug for KeptText {
@@ -1337,14 +1330,24 @@ impl Suggestion {
     /// Its text: its own, or read back from where a large run keeps its submission's text
     /// ([`Source::kept`]).
     pub fn read(&self) -> std::borrow::Cow<'_, str> {
-        if self.text.is_outside() {
-            self.source
-                .kept
-                .part(self.text.range())
-                .expect("a suggestion whose text is kept out of memory knows where")
-        } else {
-            std::borrow::Cow::Borrowed(self.text.as_str())
+        match self.kept() {
+            Some((texts, at, range)) => texts.part(at, range),
+            None => std::borrow::Cow::Borrowed(self.text.as_str()),
         }
+    }
+
+    /// Where its text is kept out of memory: the texts, its submission's place among them and
+    /// its byte range there; `None` when its words are at hand.
+    pub fn kept(&self) -> Option<(&dyn Texts, usize, std::ops::Range<usize>)> {
+        if !self.text.is_outside() {
+            return None;
+        }
+        let (texts, at) = self
+            .source
+            .kept
+            .place()
+            .expect("a suggestion whose text is kept out of memory knows where");
+        Some((texts, at, self.text.range()))
     }
 
     /// Where it is about: the submission's place, or else the places the suggestion itself names.

@@ -430,30 +430,18 @@ fn tokens_of<'a>(text: &'a str, words: &[ClusterWord]) -> Vec<cluster::Token<'a>
 /// For each of `keys`, which distinct key it is (numbered from 0 in order of first
 /// appearance), and where each distinct key first stands.
 fn first_of_each(keys: &[u128]) -> (Vec<u32>, Vec<u32>) {
-    let mut order: Vec<(u128, u32)> = keys
-        .par_iter()
-        .enumerate()
-        .map(|(k, &x)| (x, k as u32))
-        .collect();
-    order.par_sort_unstable();
-    let mut first = vec![0u32; keys.len()];
-    for run in order.chunk_by(|a, b| a.0 == b.0) {
-        for &(_, k) in run {
-            first[k as usize] = run[0].1;
-        }
-    }
-    drop(order);
-    let mut class = vec![0u32; keys.len()];
+    let mut number: HashMap<u128, u32> = HashMap::default();
     let mut firsts: Vec<u32> = Vec::new();
-    for k in 0..keys.len() {
-        let f = first[k] as usize;
-        class[k] = if f == k {
-            firsts.push(k as u32);
-            (firsts.len() - 1) as u32
-        } else {
-            class[f]
-        };
-    }
+    let class = keys
+        .iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            *number.entry(x).or_insert_with(|| {
+                firsts.push(k as u32);
+                (firsts.len() - 1) as u32
+            })
+        })
+        .collect();
     (class, firsts)
 }
 
