@@ -20,6 +20,7 @@
 //! assert!(seg.words("石桥村的机耕路").contains(&"机耕路"));
 //! ```
 
+mod blocks;
 mod dates;
 mod header;
 mod mask;

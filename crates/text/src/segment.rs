@@ -68,6 +68,10 @@ struct Inner {
     stopwords: rustc_hash::FxHashSet<String>,
     /// FNV-1a over the lexicons' text: the same lexicons give the same cuts.
     fingerprint: u64,
+    /// The tagged words of blocks met before ([`Segmenter::tag`]).
+    tagged: crate::blocks::Blocks,
+    /// The search-mode words of blocks met before ([`Segmenter::search_spans`]).
+    searched: crate::blocks::Blocks,
 }
 
 /// The jieba dictionary, built on a thread of its own from the moment the segmenter is made and
@@ -186,6 +190,8 @@ impl Segmenter {
                 jieba,
                 stopwords,
                 fingerprint: fnv1a(&[&lex.userdict, &lex.stopwords]),
+                tagged: crate::blocks::Blocks::new(crate::blocks::BUDGET),
+                searched: crate::blocks::Blocks::new(crate::blocks::BUDGET / 3),
             }),
         }
     }
@@ -212,18 +218,21 @@ impl Segmenter {
 
     /// Byte spans of search-mode words (the words, plus the dictionary words inside long ones:
     /// 机耕路 gives 机耕 and 机耕路), for a full-text index. Punctuation and spaces are left out.
+    /// Like [`tag`](Self::tag), a block at a time, blocks met before from memory.
     pub fn search_spans(&self, text: &str) -> Vec<(usize, usize)> {
-        let base = text.as_ptr() as usize;
-        self.jieba()
-            .cut_for_search(text, true)
-            .into_iter()
-            .map(|t| t.word)
-            .filter(|w| is_word(w))
-            .map(|w| {
-                let start = w.as_ptr() as usize - base;
-                (start, start + w.len())
-            })
-            .collect()
+        let jieba = self.jieba();
+        let mut out = Vec::with_capacity(text.len() / 4);
+        for (at, run, block) in runs(text) {
+            if block {
+                let fresh = |b| search_words(jieba, b).map(untagged).collect();
+                self.inner.searched.words(run, fresh, |start, end, _| {
+                    out.push((at + start, at + end));
+                });
+            } else if run.chars().any(crate::is_alnum) {
+                out.extend(search_words(jieba, run).map(|(a, b)| (at + a, at + b)));
+            }
+        }
+        out
     }
 
     /// Words only: tokens that contain a letter, digit or Han character.
@@ -246,7 +255,49 @@ impl Segmenter {
     }
 
     /// Words with part-of-speech tags and byte spans (slower than [`words`](Self::words)).
+    ///
+    /// jieba tags each block (see [`Tagged`]) on its own and every other character as a token
+    /// by itself, so the text is tagged a block at a time: a block met before gives the words
+    /// it gave then ([`Blocks`](crate::blocks::Blocks)); a run of other characters is tagged
+    /// only when it holds a letter or digit (nothing else in it can be a word).
     pub fn tag<'a>(&'a self, text: &'a str) -> Vec<Word<'a>> {
+        let jieba = self.jieba();
+        let mut out = Vec::with_capacity(text.len() / 6);
+        for (at, run, block) in runs(text) {
+            if block {
+                let fresh = |b: &'a str| {
+                    jieba
+                        .tag(b, true)
+                        .into_iter()
+                        .filter(|t| is_word(t.word))
+                        .map(|t| crate::blocks::Tagged {
+                            start: t.byte_start,
+                            end: t.byte_end,
+                            tag: t.tag,
+                        })
+                        .collect()
+                };
+                self.inner.tagged.words(run, fresh, |start, end, tag| {
+                    out.push(Word {
+                        text: &text[at + start..at + end],
+                        start: at + start,
+                        end: at + end,
+                        tag,
+                    });
+                });
+            } else if run.chars().any(crate::is_alnum) {
+                out.extend(self.tag_afresh(run).into_iter().map(|w| Word {
+                    start: at + w.start,
+                    end: at + w.end,
+                    ..w
+                }));
+            }
+        }
+        out
+    }
+
+    /// [`tag`](Self::tag) by jieba over the whole text at once, no block kept or reused.
+    fn tag_afresh<'a>(&'a self, text: &'a str) -> Vec<Word<'a>> {
         self.jieba()
             .tag(text, true)
             .into_iter()
@@ -369,6 +420,46 @@ fn in_block(c: char) -> bool {
         | '+' | '#' | '&' | '.' | '_' | '%' | '-')
 }
 
+/// jieba's search-mode words of `text`, as byte spans.
+fn search_words(jieba: &jieba_rs::Jieba, text: &str) -> impl Iterator<Item = (usize, usize)> {
+    let base = text.as_ptr() as usize;
+    jieba
+        .cut_for_search(text, true)
+        .into_iter()
+        .map(|t| t.word)
+        .filter(|w| is_word(w))
+        .map(move |w| {
+            let start = w.as_ptr() as usize - base;
+            (start, start + w.len())
+        })
+}
+
+/// A span as a block's word without a tag (search-mode words have none).
+fn untagged<'t>((start, end): (usize, usize)) -> crate::blocks::Tagged<'t> {
+    crate::blocks::Tagged {
+        start,
+        end,
+        tag: "",
+    }
+}
+
+/// `text` as maximal runs of block characters and of other characters, in order: (where the
+/// run starts, the run, whether it is a block). jieba splits a text the same way.
+fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = &text[at..];
+        let block = in_block(rest.chars().next()?);
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| in_block(c) != block)
+            .map_or(rest.len(), |(i, _)| i);
+        let run = (at, &rest[..len], block);
+        at += len;
+        Some(run)
+    })
+}
+
 fn is_word(w: &str) -> bool {
     w.chars().any(crate::is_alnum)
 }
@@ -459,6 +550,89 @@ mod tests {
             shared * 10 >= crate::sentences(report).len() * 9,
             "{shared}"
         );
+    }
+
+    /// jieba's own tagging and search-mode cut of a whole text, with no block kept.
+    fn search_afresh(seg: &Segmenter, text: &str) -> Vec<(usize, usize)> {
+        search_words(seg.jieba(), text).collect()
+    }
+
+    /// Tagging and the search-mode cut a block at a time, blocks met before from memory, give
+    /// what jieba gives the whole text at once: the first time (blocks tagged and kept), the
+    /// second (every block from memory), and in texts that repeat blocks among new ones. The
+    /// texts hold the edge cases (numbering `1.`, `WES-5.4.5`, 30%, full-width digits and
+    /// letters, `\r\n`, Latin letters, unknown names the HMM joins, Cyrillic, a block longer
+    /// than is kept), texts made of random pieces, and the report template.
+    #[test]
+    fn blocks_from_memory_give_what_jieba_gives_the_whole_text() {
+        let seg = Segmenter::new(&Lexicons::builtin());
+        let long: String = "石桥村机耕路年久失修群众出行困难".repeat(40);
+        let mut texts: Vec<String> = [
+            "1.建议修缮石桥村机耕路；2.希望解决饮水问题。",
+            "王桂兰反映：WES-5.4.5型水泵坏了30%，\r\n村里１２户没水吃。",
+            "张大爷说，去年ABC公司在村口建了个搅拌站，噪音大、灰尘多！",
+            "（一）存在问题：乡镇卫生院缺医少药，群众看病难",
+            "Ｇ３２０国道旁的Москва饭店，３０％的人说c++和C#都会",
+            "",
+            "，。！",
+            "a",
+        ]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+        texts.push(format!("开头{long}，结尾"));
+        // Random pieces (a fixed xorshift sequence): blocks cut and joined in new ways.
+        let pieces = [
+            "石桥村",
+            "机耕路",
+            "12",
+            "户",
+            "，",
+            "WES-5.4",
+            "反映",
+            "\r\n",
+            "Ａ",
+            "王桂兰",
+            "%",
+            "。",
+            " ",
+            "村民",
+            "说",
+            "-",
+            "建议",
+            "ｘ",
+            "饮水",
+            "abc",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let mut t = String::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            x = x.wrapping_add(0x9e37_79b9);
+            texts.push(t);
+        }
+        texts.push(include_str!("../../../corpora/templates/蹲点调研报告范文.txt").to_owned());
+        for round in 0..2 {
+            for text in &texts {
+                assert_eq!(
+                    seg.tag(text),
+                    seg.tag_afresh(text),
+                    "round {round}: {text:?}"
+                );
+                assert_eq!(
+                    seg.search_spans(text),
+                    search_afresh(&seg, text),
+                    "round {round}: {text:?}"
+                );
+            }
+        }
+        assert!(seg.inner.tagged.len() > 100, "blocks are kept");
+        assert!(seg.inner.searched.len() > 100, "blocks are kept");
     }
 
     #[test]

@@ -1,0 +1,262 @@
+//! The tagged words of blocks met before.
+//!
+//! jieba cuts and tags each block — a maximal run of Han characters, ASCII letters, digits and
+//! `+#&._%-` (see [`Tagged`](crate::Tagged)) — on its own, so a block's words and tags are the
+//! same wherever it stands. Campaign material repeats blocks: the headings, formulas and
+//! phrases of templates, copied passages, a village's name in every note. The words of a block
+//! tagged once are kept, up to a memory budget, and given again when the block comes back.
+//!
+//! A block is known by its 128-bit hash (xxh3; two different blocks of a run sharing one is
+//! about as likely as 10⁻²⁴), and its words are held in the map's slot itself, so that reading
+//! a block from memory costs one read of memory, not three (the key, the words, the tags): the
+//! memo is bigger than the processor's caches, and a read that misses them costs about a third
+//! of jieba tagging a short block afresh. Blocks of more than [`MAX_BLOCK`] bytes or
+//! [`MAX_WORDS`] words are tagged afresh every time. A shard that outgrows its share of the
+//! budget is emptied and fills again with the blocks met next.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+/// Independent parts of the memo, so that threads seldom wait for each other.
+const SHARDS: usize = 16;
+/// The longest block kept (its spans fit in a byte).
+pub(crate) const MAX_BLOCK: usize = 255;
+/// The most words a kept block has.
+pub(crate) const MAX_WORDS: usize = 10;
+/// What the memo may hold in all: the blocks of a 10,000-document campaign fit.
+pub(crate) const BUDGET: usize = 32 << 20;
+/// Bytes a kept block costs: its slot, with the map's control byte and spare room.
+const SLOT: usize = std::mem::size_of::<(u64, Kept)>() * 8 / 7 + 1;
+
+/// Tags as `'static` strings, each kept once: the dictionary's tags and the HMM's guesses, a
+/// few dozen in all (a user dictionary adds its own).
+static TAGS: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
+
+/// Blocks tagged before, with their words.
+pub(crate) struct Blocks {
+    shards: [Padded; SHARDS],
+    /// Blocks a shard may hold.
+    shard_blocks: usize,
+}
+
+/// A shard on cache lines of its own: two threads taking neighbouring shards do not contend.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(Mutex<Shard>);
+
+#[derive(Default)]
+struct Shard {
+    /// The low half of a block's hash → the high half and its words.
+    kept: FxHashMap<u64, Kept>,
+    /// The tags this shard's words are numbered by.
+    tags: Vec<&'static str>,
+}
+
+/// A kept block's words: `n` of them, each its start and end (bytes in the block) and the
+/// shard's number for its tag.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    check: u64,
+    n: u8,
+    words: [[u8; 3]; MAX_WORDS],
+}
+
+/// A word of a block tagged by jieba: its span in the block and its tag.
+pub(crate) struct Tagged<'t> {
+    pub start: usize,
+    pub end: usize,
+    pub tag: &'t str,
+}
+
+impl Blocks {
+    /// An empty memo holding about `budget` bytes at most.
+    pub(crate) fn new(budget: usize) -> Blocks {
+        Blocks {
+            shards: std::array::from_fn(|_| Padded::default()),
+            shard_blocks: (budget / SHARDS / SLOT).max(1),
+        }
+    }
+
+    /// Calls `each(start, end, tag)` for every word of `block` in order (spans relative to the
+    /// block), from the memo or from `tag`, which tags a block afresh (its words are then kept).
+    pub(crate) fn words<'t>(
+        &self,
+        block: &'t str,
+        tag: impl FnOnce(&'t str) -> Vec<Tagged<'t>>,
+        mut each: impl FnMut(usize, usize, &'t str),
+    ) {
+        if block.len() > MAX_BLOCK {
+            for w in tag(block) {
+                each(w.start, w.end, w.tag);
+            }
+            return;
+        }
+        let hash = xxhash_rust::xxh3::xxh3_128(block.as_bytes());
+        let (low, high) = (hash as u64, (hash >> 64) as u64);
+        let shard = &self.shards[(high >> 60) as usize % SHARDS].0;
+        {
+            let s = lock(shard);
+            if let Some(k) = s.kept.get(&low).filter(|k| k.check == high) {
+                for w in &k.words[..usize::from(k.n)] {
+                    each(
+                        usize::from(w[0]),
+                        usize::from(w[1]),
+                        s.tags[usize::from(w[2])],
+                    );
+                }
+                return;
+            }
+        }
+        let fresh = tag(block);
+        for w in &fresh {
+            each(w.start, w.end, w.tag);
+        }
+        lock(shard).keep(low, high, &fresh, self.shard_blocks);
+    }
+
+    /// How many blocks the memo holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(&s.0).kept.len()).sum()
+    }
+}
+
+impl Shard {
+    /// Keeps a block's words under its hash (`low`, `high`), emptying the shard first when it
+    /// holds `most` blocks. A block with more than [`MAX_WORDS`] words, or a tag beyond the
+    /// 256th, is not kept.
+    fn keep(&mut self, low: u64, high: u64, words: &[Tagged<'_>], most: usize) {
+        if words.len() > MAX_WORDS || self.kept.contains_key(&low) {
+            // Kept by another thread meanwhile (or the same low half: the first stays).
+            return;
+        }
+        let mut kept = Kept {
+            check: high,
+            n: words.len() as u8,
+            words: [[0; 3]; MAX_WORDS],
+        };
+        for (slot, w) in kept.words.iter_mut().zip(words) {
+            let id = match self.tags.iter().position(|t| *t == w.tag) {
+                Some(i) => i,
+                None => {
+                    self.tags.push(intern(w.tag));
+                    self.tags.len() - 1
+                }
+            };
+            let (Ok(id), Ok(start), Ok(end)) =
+                (u8::try_from(id), u8::try_from(w.start), u8::try_from(w.end))
+            else {
+                return;
+            };
+            *slot = [start, end, id];
+        }
+        if self.kept.len() >= most {
+            self.kept.clear();
+        }
+        self.kept.insert(low, kept);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `tag` as a `'static` string, leaked the first time it is met (a few dozen short strings a
+/// process).
+fn intern(tag: &str) -> &'static str {
+    let mut tags = lock(&TAGS);
+    match tags.get(tag) {
+        Some(t) => t,
+        None => {
+            let t: &'static str = Box::leak(tag.into());
+            tags.insert(t);
+            t
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start: usize, end: usize, tag: &str) -> Tagged<'_> {
+        Tagged { start, end, tag }
+    }
+
+    /// What `words` gives for `block`, and whether `tag` was called.
+    fn words_of(memo: &Blocks, block: &str) -> (Vec<(usize, usize, String)>, bool) {
+        let mut called = false;
+        let mut out = Vec::new();
+        let tag = |b: &str| {
+            called = true;
+            // Two-byte words with a tag naming their first byte: new words for any block.
+            (0..b.len() / 2)
+                .map(|i| {
+                    word(
+                        2 * i,
+                        2 * i + 2,
+                        ["a", "bb", "c"][usize::from(b.as_bytes()[2 * i]) % 3],
+                    )
+                })
+                .collect()
+        };
+        memo.words(block, tag, |a, b, t| out.push((a, b, t.to_owned())));
+        (out, called)
+    }
+
+    #[test]
+    fn a_block_is_tagged_once_then_read_from_memory() {
+        let memo = Blocks::new(BUDGET);
+        let (first, called) = words_of(&memo, "abcdef");
+        assert!(called);
+        assert_eq!(first.len(), 3);
+        let (again, called) = words_of(&memo, "abcdef");
+        assert!(!called, "the second time from memory");
+        assert_eq!(again, first);
+        let (other, called) = words_of(&memo, "abcdefgh");
+        assert!(called);
+        assert_ne!(other, first);
+        assert_eq!(memo.len(), 2);
+        // A block longer than is kept is tagged every time.
+        let long = "ab".repeat(MAX_BLOCK);
+        assert!(words_of(&memo, &long).1);
+        assert!(words_of(&memo, &long).1);
+        assert_eq!(memo.len(), 2);
+    }
+
+    #[test]
+    fn a_full_shard_is_emptied_and_fills_again() {
+        // Room for three blocks a shard: 200 blocks empty shards again and again.
+        let memo = Blocks::new(SHARDS * SLOT * 3);
+        let blocks: Vec<String> = (0..200).map(|i| format!("block{i:04}")).collect();
+        for b in &blocks {
+            assert!(words_of(&memo, b).1);
+        }
+        assert!(memo.len() < 100, "{}", memo.len());
+        for b in &blocks {
+            let (got, _) = words_of(&memo, b);
+            let fresh = Blocks::new(BUDGET);
+            assert_eq!(got, words_of(&fresh, b).0, "{b}");
+        }
+    }
+
+    #[test]
+    fn a_block_is_kept_under_its_whole_hash_and_only_when_it_fits() {
+        let mut shard = Shard::default();
+        shard.keep(7, 1, &[word(0, 9, "ns")], 100);
+        assert_eq!(shard.kept[&7].check, 1);
+        // The same low half of another hash: the first block stays, and is not taken for it.
+        shard.keep(7, 2, &[word(0, 9, "n")], 100);
+        assert_eq!(shard.kept[&7].check, 1);
+        assert_eq!(shard.tags, ["ns"]);
+        let memo = Blocks::new(BUDGET);
+        assert!(words_of(&memo, "石桥村").1);
+        assert!(!words_of(&memo, "石桥村").1);
+        // More words than a slot holds: not kept.
+        let many: Vec<_> = (0..=MAX_WORDS).map(|i| word(i, i + 1, "x")).collect();
+        shard.keep(8, 1, &many, 100);
+        assert!(!shard.kept.contains_key(&8));
+        assert!(words_of(&memo, &"ab".repeat(MAX_WORDS + 1)).1);
+        assert!(words_of(&memo, &"ab".repeat(MAX_WORDS + 1)).1);
+    }
+}
