@@ -13,8 +13,15 @@
 //! of jieba tagging a short block afresh. Blocks of more than [`MAX_BLOCK`] bytes or
 //! [`MAX_WORDS`] words are tagged afresh every time. A shard that outgrows its share of the
 //! budget is emptied and fills again with the blocks met next.
+//!
+//! Text that seldom repeats (real reports and letters: about a quarter of their blocks were met
+//! before, mostly short ones) gains nothing and pays for the lookups and for keeping every block,
+//! so each memo counts how many of the blocks it was asked for it held ([`Blocks::worth_it`]):
+//! below half, a text is cut by jieba whole, as without the memo, and one text in
+//! [`SAMPLE`] still goes through it to keep the count current. Either way the words are the same.
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 /// Independent parts of the memo, so that threads seldom wait for each other.
@@ -28,6 +35,15 @@ pub(crate) const BUDGET: usize = 32 << 20;
 /// Bytes a kept block costs: its slot, with the map's control byte and spare room.
 const SLOT: usize = std::mem::size_of::<(u64, Kept)>() * 8 / 7 + 1;
 
+/// Blocks looked up before the share found decides whether texts go through the memo.
+const WARM: u64 = 10_000;
+/// The least share of blocks found (percent) for texts to go through the memo.
+const MIN_FOUND: u64 = 50;
+/// Below that share, one text in this many still goes through the memo.
+pub(crate) const SAMPLE: u64 = 16;
+/// Blocks counted before the counts are halved (recent texts weigh more).
+const WINDOW: u64 = 1 << 22;
+
 /// Tags as `'static` strings, each kept once: the dictionary's tags and the HMM's guesses, a
 /// few dozen in all (a user dictionary adds its own).
 static TAGS: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
@@ -37,6 +53,11 @@ pub(crate) struct Blocks {
     shards: [Padded; SHARDS],
     /// Blocks a shard may hold.
     shard_blocks: usize,
+    /// Blocks looked up lately, and how many of them were held ([`Blocks::worth_it`]).
+    looked: AtomicU64,
+    found: AtomicU64,
+    /// Texts asked about while the share found is low (every [`SAMPLE`]th goes through).
+    asked: AtomicU64,
 }
 
 /// A shard on cache lines of its own: two threads taking neighbouring shards do not contend.
@@ -50,6 +71,9 @@ struct Shard {
     kept: FxHashMap<u64, Kept>,
     /// The tags this shard's words are numbered by.
     tags: Vec<&'static str>,
+    /// Where a tag given by jieba lies in memory (address, length) → its number: jieba gives
+    /// each tag from one place, so its number is found without comparing strings.
+    ids: Vec<(usize, usize, u8)>,
 }
 
 /// A kept block's words: `n` of them, each its start and end (bytes in the block) and the
@@ -74,22 +98,47 @@ impl Blocks {
         Blocks {
             shards: std::array::from_fn(|_| Padded::default()),
             shard_blocks: (budget / SHARDS / SLOT).max(1),
+            looked: AtomicU64::new(0),
+            found: AtomicU64::new(0),
+            asked: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether the next text should go through the memo: while few blocks have been looked up,
+    /// when at least half of those lately looked up were held, and otherwise one text in
+    /// [`SAMPLE`]. Only speed depends on it (the counts are shared by threads without order).
+    pub(crate) fn worth_it(&self) -> bool {
+        let looked = self.looked.load(Relaxed);
+        if looked < WARM || self.found.load(Relaxed) * 100 >= looked * MIN_FOUND {
+            return true;
+        }
+        self.asked.fetch_add(1, Relaxed).is_multiple_of(SAMPLE)
+    }
+
+    /// Counts a text's blocks: `looked` looked up, `found` of them held.
+    pub(crate) fn count(&self, looked: u64, found: u64) {
+        let all = self.looked.fetch_add(looked, Relaxed) + looked;
+        let held = self.found.fetch_add(found, Relaxed) + found;
+        if all > WINDOW {
+            self.looked.store(all / 2, Relaxed);
+            self.found.store(held / 2, Relaxed);
         }
     }
 
     /// Calls `each(start, end, tag)` for every word of `block` in order (spans relative to the
     /// block), from the memo or from `tag`, which tags a block afresh (its words are then kept).
+    /// Returns whether the block was held.
     pub(crate) fn words<'t>(
         &self,
         block: &'t str,
         tag: impl FnOnce(&'t str) -> Vec<Tagged<'t>>,
         mut each: impl FnMut(usize, usize, &'t str),
-    ) {
+    ) -> bool {
         if block.len() > MAX_BLOCK {
             for w in tag(block) {
                 each(w.start, w.end, w.tag);
             }
-            return;
+            return false;
         }
         let hash = xxhash_rust::xxh3::xxh3_128(block.as_bytes());
         let (low, high) = (hash as u64, (hash >> 64) as u64);
@@ -104,7 +153,7 @@ impl Blocks {
                         s.tags[usize::from(w[2])],
                     );
                 }
-                return;
+                return true;
             }
         }
         let fresh = tag(block);
@@ -112,6 +161,7 @@ impl Blocks {
             each(w.start, w.end, w.tag);
         }
         lock(shard).keep(low, high, &fresh, self.shard_blocks);
+        false
     }
 
     /// How many blocks the memo holds.
@@ -136,15 +186,8 @@ impl Shard {
             words: [[0; 3]; MAX_WORDS],
         };
         for (slot, w) in kept.words.iter_mut().zip(words) {
-            let id = match self.tags.iter().position(|t| *t == w.tag) {
-                Some(i) => i,
-                None => {
-                    self.tags.push(intern(w.tag));
-                    self.tags.len() - 1
-                }
-            };
-            let (Ok(id), Ok(start), Ok(end)) =
-                (u8::try_from(id), u8::try_from(w.start), u8::try_from(w.end))
+            let (Some(id), Ok(start), Ok(end)) =
+                (self.id(w.tag), u8::try_from(w.start), u8::try_from(w.end))
             else {
                 return;
             };
@@ -154,6 +197,26 @@ impl Shard {
             self.kept.clear();
         }
         self.kept.insert(low, kept);
+    }
+}
+
+impl Shard {
+    /// The number of `tag` in this shard (`None` past 256 tags, never seen).
+    fn id(&mut self, tag: &str) -> Option<u8> {
+        let place = (tag.as_ptr() as usize, tag.len());
+        if let Some(&(_, _, id)) = self.ids.iter().find(|&&(a, n, _)| (a, n) == place) {
+            return Some(id);
+        }
+        let id = match self.tags.iter().position(|t| *t == tag) {
+            Some(i) => i,
+            None => {
+                self.tags.push(intern(tag));
+                self.tags.len() - 1
+            }
+        };
+        let id = u8::try_from(id).ok()?;
+        self.ids.push((place.0, place.1, id));
+        Some(id)
     }
 }
 
@@ -238,6 +301,23 @@ mod tests {
             let fresh = Blocks::new(BUDGET);
             assert_eq!(got, words_of(&fresh, b).0, "{b}");
         }
+    }
+
+    #[test]
+    fn texts_go_through_the_memo_only_while_it_finds_enough() {
+        let memo = Blocks::new(BUDGET);
+        let through = |memo: &Blocks| (0..SAMPLE * 4).filter(|_| memo.worth_it()).count();
+        // At first, and while at least half the blocks are found: every text.
+        assert_eq!(through(&memo), SAMPLE as usize * 4);
+        memo.count(WARM, WARM / 2);
+        assert_eq!(through(&memo), SAMPLE as usize * 4);
+        // Fewer found: one text in SAMPLE.
+        memo.count(WARM, 0);
+        assert_eq!(through(&memo), 4);
+        // The counts are halved as they grow, so a change of texts shows: found again.
+        memo.count(WINDOW, WINDOW);
+        assert_eq!(through(&memo), SAMPLE as usize * 4);
+        assert!(memo.looked.load(Relaxed) <= WINDOW, "halved");
     }
 
     #[test]

@@ -218,20 +218,28 @@ impl Segmenter {
 
     /// Byte spans of search-mode words (the words, plus the dictionary words inside long ones:
     /// 机耕路 gives 机耕 and 机耕路), for a full-text index. Punctuation and spaces are left out.
-    /// Like [`tag`](Self::tag), a block at a time, blocks met before from memory.
+    /// Like [`tag`](Self::tag), a block at a time, blocks met before from memory (when the text
+    /// so far repeats its blocks enough).
     pub fn search_spans(&self, text: &str) -> Vec<(usize, usize)> {
         let jieba = self.jieba();
+        let memo = &self.inner.searched;
+        if !memo.worth_it() {
+            return search_words(jieba, text).collect();
+        }
         let mut out = Vec::with_capacity(text.len() / 4);
+        let (mut looked, mut found) = (0, 0);
         for (at, run, block) in runs(text) {
             if block {
                 let fresh = |b| search_words(jieba, b).map(untagged).collect();
-                self.inner.searched.words(run, fresh, |start, end, _| {
+                looked += 1;
+                found += u64::from(memo.words(run, fresh, |start, end, _| {
                     out.push((at + start, at + end));
-                });
+                }));
             } else if run.chars().any(crate::is_alnum) {
                 out.extend(search_words(jieba, run).map(|(a, b)| (at + a, at + b)));
             }
         }
+        memo.count(looked, found);
         out
     }
 
@@ -259,10 +267,16 @@ impl Segmenter {
     /// jieba tags each block (see [`Tagged`]) on its own and every other character as a token
     /// by itself, so the text is tagged a block at a time: a block met before gives the words
     /// it gave then ([`Blocks`](crate::blocks::Blocks)); a run of other characters is tagged
-    /// only when it holds a letter or digit (nothing else in it can be a word).
+    /// only when it holds a letter or digit (nothing else in it can be a word). When the texts
+    /// seldom repeat their blocks, a text is tagged whole instead ([`Blocks::worth_it`]).
     pub fn tag<'a>(&'a self, text: &'a str) -> Vec<Word<'a>> {
+        let memo = &self.inner.tagged;
+        if !memo.worth_it() {
+            return self.tag_afresh(text);
+        }
         let jieba = self.jieba();
         let mut out = Vec::with_capacity(text.len() / 6);
+        let (mut looked, mut found) = (0, 0);
         for (at, run, block) in runs(text) {
             if block {
                 let fresh = |b: &'a str| {
@@ -277,14 +291,15 @@ impl Segmenter {
                         })
                         .collect()
                 };
-                self.inner.tagged.words(run, fresh, |start, end, tag| {
+                looked += 1;
+                found += u64::from(memo.words(run, fresh, |start, end, tag| {
                     out.push(Word {
                         text: &text[at + start..at + end],
                         start: at + start,
                         end: at + end,
                         tag,
                     });
-                });
+                }));
             } else if run.chars().any(crate::is_alnum) {
                 out.extend(self.tag_afresh(run).into_iter().map(|w| Word {
                     start: at + w.start,
@@ -293,6 +308,7 @@ impl Segmenter {
                 }));
             }
         }
+        memo.count(looked, found);
         out
     }
 
@@ -633,6 +649,18 @@ mod tests {
         }
         assert!(seg.inner.tagged.len() > 100, "blocks are kept");
         assert!(seg.inner.searched.len() > 100, "blocks are kept");
+        // Texts that seldom repeat their blocks: most are cut whole, to the same words.
+        seg.inner.tagged.count(1_000_000, 0);
+        seg.inner.searched.count(1_000_000, 0);
+        assert!(!seg.inner.tagged.worth_it() || !seg.inner.tagged.worth_it());
+        for text in &texts {
+            assert_eq!(seg.tag(text), seg.tag_afresh(text), "{text:?}");
+            assert_eq!(
+                seg.search_spans(text),
+                search_afresh(&seg, text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
