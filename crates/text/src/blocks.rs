@@ -86,7 +86,7 @@ struct Kept {
 }
 
 /// A word of a block tagged by jieba: its span in the block and its tag.
-pub(crate) struct Tagged<'t> {
+pub(crate) struct BlockWord<'t> {
     pub start: usize,
     pub end: usize,
     pub tag: &'t str,
@@ -131,7 +131,7 @@ impl Blocks {
     pub(crate) fn words<'t>(
         &self,
         block: &'t str,
-        tag: impl FnOnce(&'t str) -> Vec<Tagged<'t>>,
+        tag: impl FnOnce(&'t str) -> Vec<BlockWord<'t>>,
         mut each: impl FnMut(usize, usize, &'t str),
     ) -> bool {
         if block.len() > MAX_BLOCK {
@@ -175,7 +175,7 @@ impl Shard {
     /// Keeps a block's words under its hash (`low`, `high`), emptying the shard first when it
     /// holds `most` blocks. A block with more than [`MAX_WORDS`] words, or a tag beyond the
     /// 256th, is not kept.
-    fn keep(&mut self, low: u64, high: u64, words: &[Tagged<'_>], most: usize) {
+    fn keep(&mut self, low: u64, high: u64, words: &[BlockWord<'_>], most: usize) {
         if words.len() > MAX_WORDS || self.kept.contains_key(&low) {
             // Kept by another thread meanwhile (or the same low half: the first stays).
             return;
@@ -242,8 +242,8 @@ fn intern(tag: &str) -> &'static str {
 mod tests {
     use super::*;
 
-    fn word(start: usize, end: usize, tag: &str) -> Tagged<'_> {
-        Tagged { start, end, tag }
+    fn word(start: usize, end: usize, tag: &str) -> BlockWord<'_> {
+        BlockWord { start, end, tag }
     }
 
     /// What `words` gives for `block`, and whether `tag` was called.

@@ -221,26 +221,19 @@ impl Segmenter {
     /// Like [`tag`](Self::tag), a block at a time, blocks met before from memory (when the text
     /// so far repeats its blocks enough).
     pub fn search_spans(&self, text: &str) -> Vec<(usize, usize)> {
-        let jieba = self.jieba();
-        let memo = &self.inner.searched;
+        let (jieba, memo) = (self.jieba(), &self.inner.searched);
         if !memo.worth_it() {
             return search_words(jieba, text).collect();
         }
-        let mut out = Vec::with_capacity(text.len() / 4);
-        let (mut looked, mut found) = (0, 0);
-        for (at, run, block) in runs(text) {
-            if block {
-                let fresh = |b| search_words(jieba, b).map(untagged).collect();
-                looked += 1;
-                found += u64::from(memo.words(run, fresh, |start, end, _| {
-                    out.push((at + start, at + end));
-                }));
-            } else if run.chars().any(crate::is_alnum) {
-                out.extend(search_words(jieba, run).map(|(a, b)| (at + a, at + b)));
-            }
-        }
-        memo.count(looked, found);
-        out
+        let fresh = |block| {
+            search_words(jieba, block)
+                .map(|s| block_word(s, ""))
+                .collect()
+        };
+        let other = |at, run, out: &mut Vec<(usize, usize)>| {
+            out.extend(search_words(jieba, run).map(|(a, b)| (at + a, at + b)));
+        };
+        by_blocks(memo, text, fresh, |start, end, _| (start, end), other)
     }
 
     /// Words only: tokens that contain a letter, digit or Han character.
@@ -268,48 +261,31 @@ impl Segmenter {
     /// by itself, so the text is tagged a block at a time: a block met before gives the words
     /// it gave then ([`Blocks`](crate::blocks::Blocks)); a run of other characters is tagged
     /// only when it holds a letter or digit (nothing else in it can be a word). When the texts
-    /// seldom repeat their blocks, a text is tagged whole instead ([`Blocks::worth_it`]).
+    /// seldom repeat their blocks, a text is tagged whole instead ([`Blocks::worth_it`](crate::blocks::Blocks::worth_it)).
     pub fn tag<'a>(&'a self, text: &'a str) -> Vec<Word<'a>> {
         let memo = &self.inner.tagged;
         if !memo.worth_it() {
             return self.tag_afresh(text);
         }
-        let jieba = self.jieba();
-        let mut out = Vec::with_capacity(text.len() / 6);
-        let (mut looked, mut found) = (0, 0);
-        for (at, run, block) in runs(text) {
-            if block {
-                let fresh = |b: &'a str| {
-                    jieba
-                        .tag(b, true)
-                        .into_iter()
-                        .filter(|t| is_word(t.word))
-                        .map(|t| crate::blocks::Tagged {
-                            start: t.byte_start,
-                            end: t.byte_end,
-                            tag: t.tag,
-                        })
-                        .collect()
-                };
-                looked += 1;
-                found += u64::from(memo.words(run, fresh, |start, end, tag| {
-                    out.push(Word {
-                        text: &text[at + start..at + end],
-                        start: at + start,
-                        end: at + end,
-                        tag,
-                    });
-                }));
-            } else if run.chars().any(crate::is_alnum) {
-                out.extend(self.tag_afresh(run).into_iter().map(|w| Word {
-                    start: at + w.start,
-                    end: at + w.end,
-                    ..w
-                }));
-            }
-        }
-        memo.count(looked, found);
-        out
+        let fresh = |block: &'a str| {
+            let words = self.tag_afresh(block).into_iter();
+            words.map(|w| block_word((w.start, w.end), w.tag)).collect()
+        };
+        let word = |start, end, tag| Word {
+            text: &text[start..end],
+            start,
+            end,
+            tag,
+        };
+        let other = |at, run, out: &mut Vec<Word<'a>>| {
+            let words = self.tag_afresh(run).into_iter();
+            out.extend(words.map(|w| Word {
+                start: at + w.start,
+                end: at + w.end,
+                ..w
+            }));
+        };
+        by_blocks(memo, text, fresh, word, other)
     }
 
     /// [`tag`](Self::tag) by jieba over the whole text at once, no block kept or reused.
@@ -450,13 +426,35 @@ fn search_words(jieba: &jieba_rs::Jieba, text: &str) -> impl Iterator<Item = (us
         })
 }
 
-/// A span as a block's word without a tag (search-mode words have none).
-fn untagged<'t>((start, end): (usize, usize)) -> crate::blocks::Tagged<'t> {
-    crate::blocks::Tagged {
-        start,
-        end,
-        tag: "",
+/// A word of a block, its span relative to the block (search-mode words have no tag: `""`).
+fn block_word<'t>((start, end): (usize, usize), tag: &'t str) -> crate::blocks::BlockWord<'t> {
+    crate::blocks::BlockWord { start, end, tag }
+}
+
+/// [`Segmenter::tag`] and [`Segmenter::search_spans`] a block at a time: each block's words from
+/// `memo` (`fresh` cuts a block afresh, spans relative to it), each given to `word` with its
+/// span in `text`; each run of other characters that holds a letter or digit (nothing else in
+/// it can be a word) to `other` with where it starts. Counts what the memo found.
+fn by_blocks<'a, W>(
+    memo: &crate::blocks::Blocks,
+    text: &'a str,
+    fresh: impl Fn(&'a str) -> Vec<crate::blocks::BlockWord<'a>>,
+    word: impl Fn(usize, usize, &'a str) -> W,
+    other: impl Fn(usize, &'a str, &mut Vec<W>),
+) -> Vec<W> {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let (mut looked, mut found) = (0, 0);
+    for (at, run, block) in runs(text) {
+        if block {
+            looked += 1;
+            let each = |start, end, tag| out.push(word(at + start, at + end, tag));
+            found += u64::from(memo.words(run, &fresh, each));
+        } else if run.chars().any(crate::is_alnum) {
+            other(at, run, &mut out);
+        }
     }
+    memo.count(looked, found);
+    out
 }
 
 /// `text` as maximal runs of block characters and of other characters, in order: (where the
