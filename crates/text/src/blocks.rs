@@ -30,10 +30,11 @@ const SHARDS: usize = 16;
 pub(crate) const MAX_BLOCK: usize = 255;
 /// The most words a kept block has.
 pub(crate) const MAX_WORDS: usize = 10;
-/// What the memo may hold in all: the blocks of a 10,000-document campaign fit.
+/// What the memo's maps may take in all: room for 460,000 blocks (a 10,000-document campaign
+/// has about 280,000 different ones, a million generated documents hold 270,000 at a time).
 pub(crate) const BUDGET: usize = 32 << 20;
-/// Bytes a kept block costs: its slot, with the map's control byte and spare room.
-const SLOT: usize = std::mem::size_of::<(u64, Kept)>() * 8 / 7 + 1;
+/// Bytes a slot of a shard's map takes: the hash's low half, the words, a control byte.
+const SLOT: usize = std::mem::size_of::<(u64, Kept)>() + 1;
 
 /// Blocks looked up before the share found decides whether texts go through the memo.
 const WARM: u64 = 10_000;
@@ -97,7 +98,7 @@ impl Blocks {
     pub(crate) fn new(budget: usize) -> Blocks {
         Blocks {
             shards: std::array::from_fn(|_| Padded::default()),
-            shard_blocks: (budget / SHARDS / SLOT).max(1),
+            shard_blocks: most_blocks(budget / SHARDS),
             looked: AtomicU64::new(0),
             found: AtomicU64::new(0),
             asked: AtomicU64::new(0),
@@ -220,6 +221,14 @@ impl Shard {
     }
 }
 
+/// The most blocks a map within `bytes` holds: its slots are a power of two, at most 7/8 used
+/// (the map grows past that; a shard is emptied before).
+fn most_blocks(bytes: usize) -> usize {
+    let fit = (bytes / SLOT).max(8);
+    let slots = 1 << (usize::BITS - 1 - fit.leading_zeros());
+    slots / 8 * 7
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -289,18 +298,34 @@ mod tests {
 
     #[test]
     fn a_full_shard_is_emptied_and_fills_again() {
-        // Room for three blocks a shard: 200 blocks empty shards again and again.
-        let memo = Blocks::new(SHARDS * SLOT * 3);
+        // Room for seven blocks a shard: 200 blocks empty shards again and again.
+        let memo = Blocks::new(SHARDS * SLOT * 8);
+        assert_eq!(memo.shard_blocks, 7);
         let blocks: Vec<String> = (0..200).map(|i| format!("block{i:04}")).collect();
         for b in &blocks {
             assert!(words_of(&memo, b).1);
         }
-        assert!(memo.len() < 100, "{}", memo.len());
+        assert!(memo.len() <= SHARDS * 7, "{}", memo.len());
         for b in &blocks {
             let (got, _) = words_of(&memo, b);
             let fresh = Blocks::new(BUDGET);
             assert_eq!(got, words_of(&fresh, b).0, "{b}");
         }
+    }
+
+    #[test]
+    fn a_shard_map_stays_within_its_share_of_the_budget() {
+        let memo = Blocks::new(BUDGET);
+        let most = memo.shard_blocks;
+        let mut shard = Shard::default();
+        for i in 0..most as u64 * 3 {
+            shard.keep(i, i, &[word(0, 3, "n")], most);
+            assert!(shard.kept.len() <= most);
+        }
+        // hashbrown's slots: a power of two, up to 7/8 used.
+        let slots = (shard.kept.capacity() * 8 / 7).next_power_of_two();
+        assert!(slots * SLOT <= BUDGET / SHARDS, "{slots} slots");
+        assert!(most * SHARDS > 400_000, "{most}");
     }
 
     #[test]

@@ -191,7 +191,7 @@ impl Segmenter {
                 stopwords,
                 fingerprint: fnv1a(&[&lex.userdict, &lex.stopwords]),
                 tagged: crate::blocks::Blocks::new(crate::blocks::BUDGET),
-                searched: crate::blocks::Blocks::new(crate::blocks::BUDGET / 3),
+                searched: crate::blocks::Blocks::new(crate::blocks::BUDGET / 2),
             }),
         }
     }
