@@ -27,9 +27,9 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 /// Independent parts of the memo, so that threads seldom wait for each other.
 const SHARDS: usize = 16;
 /// The longest block kept (its spans fit in a byte).
-pub(crate) const MAX_BLOCK: usize = 255;
+const MAX_BLOCK: usize = 255;
 /// The most words a kept block has.
-pub(crate) const MAX_WORDS: usize = 10;
+const MAX_WORDS: usize = 10;
 /// What the memo's maps may take in all: room for 460,000 blocks (a 10,000-document campaign
 /// has about 280,000 different ones, a million generated documents hold 270,000 at a time).
 pub(crate) const BUDGET: usize = 32 << 20;
@@ -41,7 +41,7 @@ const WARM: u64 = 10_000;
 /// The least share of blocks found (percent) for texts to go through the memo.
 const MIN_FOUND: u64 = 50;
 /// Below that share, one text in this many still goes through the memo.
-pub(crate) const SAMPLE: u64 = 16;
+const SAMPLE: u64 = 16;
 /// Blocks counted before the counts are halved (recent texts weigh more).
 const WINDOW: u64 = 1 << 22;
 
@@ -135,16 +135,13 @@ impl Blocks {
         tag: impl FnOnce(&'t str) -> Vec<BlockWord<'t>>,
         mut each: impl FnMut(usize, usize, &'t str),
     ) -> bool {
-        if block.len() > MAX_BLOCK {
-            for w in tag(block) {
-                each(w.start, w.end, w.tag);
-            }
-            return false;
-        }
-        let hash = xxhash_rust::xxh3::xxh3_128(block.as_bytes());
-        let (low, high) = (hash as u64, (hash >> 64) as u64);
-        let shard = &self.shards[(high >> 60) as usize % SHARDS].0;
-        {
+        // A block short enough to keep: its hash and shard.
+        let key = (block.len() <= MAX_BLOCK).then(|| {
+            let hash = xxhash_rust::xxh3::xxh3_128(block.as_bytes());
+            let (low, high) = (hash as u64, (hash >> 64) as u64);
+            (low, high, &self.shards[(high >> 60) as usize % SHARDS].0)
+        });
+        if let Some((low, high, shard)) = key {
             let s = lock(shard);
             if let Some(k) = s.kept.get(&low).filter(|k| k.check == high) {
                 for w in &k.words[..usize::from(k.n)] {
@@ -161,7 +158,9 @@ impl Blocks {
         for w in &fresh {
             each(w.start, w.end, w.tag);
         }
-        lock(shard).keep(low, high, &fresh, self.shard_blocks);
+        if let Some((low, high, shard)) = key {
+            lock(shard).keep(low, high, &fresh, self.shard_blocks);
+        }
         false
     }
 
@@ -199,9 +198,7 @@ impl Shard {
         }
         self.kept.insert(low, kept);
     }
-}
 
-impl Shard {
     /// The number of `tag` in this shard (`None` past 256 tags, never seen).
     fn id(&mut self, tag: &str) -> Option<u8> {
         let place = (tag.as_ptr() as usize, tag.len());
