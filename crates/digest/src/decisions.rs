@@ -70,29 +70,60 @@ pub struct IssueRef<'a> {
     pub members: std::collections::HashSet<&'a str>,
 }
 
+/// How one issue of a run stands to a decision on an issue: its id and title, how many members
+/// it has and how many of the decision's members are among them.
+#[derive(Debug, Clone, Copy)]
+pub struct Overlap<'a> {
+    /// Issue id in this run.
+    pub id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Its number of distinct member suggestions.
+    pub members: usize,
+    /// How many of the decision's members it holds.
+    pub common: usize,
+}
+
 /// The issue of a run a decision on an issue refers to (issue ids are renumbered when the input
 /// changes): most members in common, at least half of the smaller set; else the same id and
 /// title; else none.
 pub fn issue_of<'a>(d: &diaoyan_model::Decision, issues: &[IssueRef<'a>]) -> Option<&'a str> {
-    let best = issues
-        .iter()
-        .map(|i| {
-            let common = d
+    issue_by_overlap(
+        d,
+        issues.iter().map(|i| Overlap {
+            id: i.id,
+            title: i.title,
+            members: i.members.len(),
+            common: d
                 .members
                 .iter()
                 .filter(|m| i.members.contains(m.as_str()))
-                .count();
-            (common, i)
-        })
-        .filter(|(c, i)| *c > 0 && 2 * c >= i.members.len().min(d.members.len()).max(1))
-        .max_by_key(|(c, _)| *c)
-        .map(|(_, i)| i.id);
-    best.or_else(|| {
-        issues
-            .iter()
-            .find(|i| i.id == d.id && i.title == d.about)
-            .map(|i| i.id)
-    })
+                .count(),
+        }),
+    )
+}
+
+/// [`issue_of`] on the overlaps of every issue, in the run's issue order, counted however the
+/// caller holds its issues (the review page keeps a large run's members on disk).
+pub fn issue_by_overlap<'a>(
+    d: &diaoyan_model::Decision,
+    issues: impl IntoIterator<Item = Overlap<'a>>,
+) -> Option<&'a str> {
+    let mut best: Option<Overlap<'a>> = None;
+    let mut same: Option<&'a str> = None;
+    for i in issues {
+        let c = i.common;
+        if c > 0
+            && 2 * c >= i.members.min(d.members.len()).max(1)
+            && best.is_none_or(|b| c >= b.common)
+        {
+            best = Some(i);
+        }
+        if same.is_none() && i.id == d.id && i.title == d.about {
+            same = Some(i.id);
+        }
+    }
+    best.map(|b| b.id).or(same)
 }
 
 #[cfg(test)]

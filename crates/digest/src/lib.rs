@@ -19,7 +19,8 @@ mod decisions;
 mod xlsx;
 
 pub use decisions::{
-    DECISIONS_FILE, IssueRef, append_decision, issue_of, latest_decisions, read_decisions,
+    DECISIONS_FILE, IssueRef, Overlap, append_decision, issue_by_overlap, issue_of,
+    latest_decisions, read_decisions,
 };
 use serde::Serialize;
 use std::io::Write;

@@ -51,6 +51,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An output file was replaced (a re-run) after the page read the run.
+    #[error("{path} 已被新的运行改写，请稍后刷新页面")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// The address could not be used.
     #[error("无法在 {addr} 上启动审核页面：{reason}")]
     Bind {

@@ -17,11 +17,21 @@ pub type Decisions = HashMap<(DecisionTarget, String), Decision>;
 /// The decisions on issues by the issue they refer to in this run (ids are renumbered by a
 /// re-run; members say which issue it is).
 fn issue_decisions<'a>(s: &Store, d: &'a Decisions) -> HashMap<String, &'a Decision> {
-    let refs = s.issue_refs();
     d.iter()
         .filter(|(k, _)| k.0 == DecisionTarget::Issue)
-        .filter_map(|(_, dec)| diaoyan_digest::issue_of(dec, &refs).map(|id| (id.to_owned(), dec)))
+        .filter_map(|(_, dec)| s.issue_of(dec).map(|id| (id.to_owned(), dec)))
         .collect()
+}
+
+/// A run's file that could not be read back for a page: replaced by a re-run (try again in a
+/// moment, the page reads the new run) or unreadable.
+fn unread(e: crate::Error) -> Refusal {
+    let status = if matches!(e, crate::Error::Changed { .. }) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    refuse(status, &e.to_string())
 }
 
 /// The decisions in `out/decisions.jsonl` now (read on every page: the file is the truth, so a
@@ -250,16 +260,12 @@ pub fn redo(s: &Store, d: &Decisions, p: &HashMap<String, String>) -> Result<Res
         ));
     }
     let mut rows: Vec<_> = s
-        .docs
+        .entries
         .iter()
-        .filter_map(|doc| doc.assessment.as_ref().map(|a| (doc, a)))
-        .filter(|(doc, a)| keep(a.verdict, &doc.sub.id))
+        .filter_map(|e| e.judged.map(|j| (e, j)))
+        .filter(|(e, (_, v))| keep(*v, &e.id))
         .collect();
-    rows.sort_by(|a, b| {
-        a.1.score
-            .total_cmp(&b.1.score)
-            .then(a.0.sub.path.cmp(&b.0.sub.path))
-    });
+    rows.sort_by(|a, b| a.1.0.total_cmp(&b.1.0).then(a.0.path.cmp(&b.0.path)));
     let page_no: usize = p
         .get("page")
         .and_then(|x| x.parse().ok())
@@ -282,26 +288,23 @@ pub fn redo(s: &Store, d: &Decisions, p: &HashMap<String, String>) -> Result<Res
     }
     let _ = write!(b, "</p><p>共 {} 份，按得分从低到高。</p>", rows.len());
     b.push_str("<table><tr><th>得分</th><th>结论</th><th>审核意见</th><th>材料</th><th>作者</th><th>类型</th><th>主要理由</th></tr>");
-    for (doc, a) in rows.iter().skip((page_no - 1) * PER).take(PER) {
+    for (e, (score, verdict)) in rows.iter().skip((page_no - 1) * PER).take(PER) {
         let review = d
-            .get(&(DecisionTarget::Submission, doc.sub.id.to_string()))
+            .get(&(DecisionTarget::Submission, e.id.to_string()))
             .map(Decision::label)
             .unwrap_or_default();
         let _ = write!(
             b,
             "<tr><td class=\"num\">{:.1}</td><td class=\"{}\">{}</td><td>{}</td><td><a class=\"doc-link\" href=\"/doc/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            a.score,
-            verdict_class(a.verdict.label()),
-            a.verdict.label(),
+            score,
+            verdict_class(verdict.label()),
+            verdict.label(),
             esc(&review),
-            url(&doc.sub.id),
-            esc(&doc.sub.path),
-            esc(&doc.sub.author),
-            doc.sub.kind.map_or("", |k| k.label()),
-            esc(&first_chars(
-                a.reasons.first().map_or("", |r| r.text.as_str()),
-                80
-            )),
+            url(&e.id),
+            esc(&e.path),
+            esc(&e.author),
+            e.kind.map_or("", |k| k.label()),
+            esc(&first_chars(&e.reason, 80)),
         );
     }
     b.push_str("</table>");
@@ -331,7 +334,7 @@ fn pager(b: &mut String, base: &str, page_no: usize, total: usize, per: usize) {
 
 /// One submission: its reasons, the evidence marked in place, the reviewer's form.
 pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Response, Refusal> {
-    let doc = s.doc(id).ok_or_else(|| {
+    let doc = s.doc(id).map_err(unread)?.ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
             "没有这份材料（编号不存在；重新运行后材料编号只会在文件内容改变时变化）。",
@@ -442,14 +445,14 @@ pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respons
     b.push_str("</div>");
     // Its suggestions.
     let sg = &s.suggestions;
-    let mine = s.suggestions_of_submission.rows(sg, &sub.id);
+    let mine = s.suggestions_of_submission(&sub.id).map_err(unread)?;
     if !mine.is_empty() {
         let _ = write!(
             b,
             "<h2>从本材料提取的意见建议（{} 条）</h2><ul>",
             mine.len()
         );
-        for r in mine {
+        for r in &mine {
             let issue = sg.get(r, "问题编号");
             let link = if issue.is_empty() {
                 String::new()
@@ -806,13 +809,13 @@ pub fn issue(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respo
         esc(reviewer)
     );
     let sg = &s.suggestions;
-    let members = s.suggestions_of_issue.rows(sg, id);
+    let members = s.suggestions_of_issue(id).map_err(unread)?;
     let _ = write!(
         b,
         "<h2>意见建议（{} 条）</h2><table><tr><th>内容</th><th>地点</th><th>日期</th><th>出处</th></tr>",
         members.len()
     );
-    for r in members {
+    for r in &members {
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/doc/{}\">{}</a></td></tr>",
@@ -900,9 +903,9 @@ pub fn decision(
     let (target, machine, about, members, verdict) = match get("target") {
         "submission" => {
             let doc = s
-                .doc(id)
+                .entry(id)
                 .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "没有这份材料，审核意见未保存。"))?;
-            let machine = doc.assessment.as_ref().map(|a| a.verdict);
+            let machine = doc.judged.map(|(_, v)| v);
             let verdict = match action {
                 DecisionAction::Confirm => machine,
                 DecisionAction::Override => {
@@ -923,7 +926,7 @@ pub fn decision(
             (
                 DecisionTarget::Submission,
                 machine,
-                doc.sub.path.to_string(),
+                doc.path.to_string(),
                 Vec::new(),
                 verdict,
             )
@@ -936,7 +939,7 @@ pub fn decision(
             let row = s.issue(id).ok_or_else(|| {
                 refuse(StatusCode::NOT_FOUND, "没有这个问题编号，审核意见未保存。")
             })?;
-            let members = s.issue_members(id).map(str::to_owned).collect();
+            let members = s.issue_members(id).map_err(unread)?;
             if let Some(earlier) = issue_decisions(s, d).get(id) {
                 key.clone_from(&earlier.id);
             }
