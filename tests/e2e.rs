@@ -1125,6 +1125,46 @@ fn a_trained_theme_model_replaces_the_seeds() {
     assert_eq!(theme("意见.csv#3"), "饮水");
 }
 
+/// Every `diaoyan search` example in the README runs on the sample as a shell would pass it
+/// (each word its own argument, `'…'` quoted) and finds something: an example that fails or
+/// finds nothing teaches the reader the wrong thing.
+#[test]
+fn the_readme_search_examples_find_something_in_the_sample() {
+    let out = sample_output();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("检索结果.csv");
+    let mut tried = 0;
+    for line in readme.lines().filter(|l| l.starts_with("diaoyan search ")) {
+        let command = line.split("  #").next().unwrap().trim();
+        if command.contains("--out 结果目录") {
+            continue; // another run's folder
+        }
+        let mut args: Vec<String> = command
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.trim_matches('\'').to_owned())
+            .collect();
+        if let Some(i) = args.iter().position(|a| a == "--csv") {
+            args[i + 1] = csv.to_str().unwrap().to_owned();
+        }
+        args.extend(["--out", out.to_str().unwrap(), "--json"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = diaoyan(&args);
+        assert_exit(&o, 0);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["total"].as_u64() > Some(0), "{command}: {v}");
+        assert!(
+            v["notes"].as_array().is_none_or(Vec::is_empty),
+            "{command}: {v}"
+        );
+        tried += 1;
+    }
+    assert!(tried >= 8, "only {tried} examples found in the README");
+    assert!(csv.exists(), "the --csv example wrote its file");
+}
+
 #[test]
 fn suggestions_are_found_by_keyword_with_filters() {
     let out = sample_output();
@@ -1259,6 +1299,28 @@ fn suggestions_are_found_by_keyword_with_filters() {
         hits(&not)
             .iter()
             .all(|h| !h["text"].as_str().unwrap().contains("石桥村"))
+    );
+    // Typed as separate words, as a shell passes `diaoyan search 机耕路 -石桥村`: the excluded
+    // word is not taken for an option, and options after it still are.
+    let apart = search(&["机耕路", "-石桥村", "--limit", "500"]);
+    assert_eq!(apart["total"], not["total"]);
+    assert_eq!(hits(&apart), hits(&not));
+    let first = search(&[
+        "-石桥村",
+        "机耕路",
+        "--type",
+        "submission",
+        "--limit",
+        "500",
+    ]);
+    let whole = search(&["机耕路 -石桥村", "--type", "submission", "--limit", "500"]);
+    assert!(whole["total"].as_u64() > Some(0), "{whole}");
+    assert_eq!(hits(&first), hits(&whole));
+    assert!(
+        hits(&first)
+            .iter()
+            .all(|h| h["doc_type"] == "submission"
+                && !h["text"].as_str().unwrap().contains("石桥村"))
     );
     let either = search(&["机耕路 OR 垃圾", "--limit", "1"]);
     assert!(either["total"].as_u64() > all["total"].as_u64());

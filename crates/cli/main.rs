@@ -265,6 +265,56 @@ struct GenArgs {
     seed: u64,
 }
 
+/// `diaoyan search 塌方 OR 损毁 -石桥村`: a word to exclude looks like an option to the
+/// parser, which refused it. An argument of `search` that is `-` and then neither an ASCII letter
+/// nor `-` (no option is spelt so) is a query word unless it is the value of the option before
+/// it; it is passed on with a full-width `－`, which the query reads the same way. Nothing else
+/// is touched, and nothing after a literal `--`.
+fn exclusions_as_words(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let Some(at) = args.iter().position(|a| a == "search") else {
+        return args;
+    };
+    if args[1..at]
+        .iter()
+        .any(|a| !a.to_string_lossy().starts_with('-'))
+    {
+        // `search` is not the subcommand (e.g. the value of some option).
+        return args;
+    }
+    let cmd = Cli::command();
+    let Some(search) = cmd.find_subcommand("search") else {
+        return args;
+    };
+    let takes_value = |opt: &str| {
+        let Some(name) = opt.strip_prefix("--") else {
+            return false;
+        };
+        !name.contains('=')
+            && search
+                .get_arguments()
+                .find(|a| a.get_long() == Some(name))
+                .is_some_and(|a| a.get_action().takes_values())
+    };
+    for i in at + 1..args.len() {
+        if args[i] == "--" {
+            break;
+        }
+        let Some(word) = args[i].to_str() else {
+            continue;
+        };
+        let mut chars = word.chars();
+        let excluded = chars.next() == Some('-')
+            && chars
+                .next()
+                .is_some_and(|c| !c.is_ascii_alphabetic() && c != '-');
+        if excluded && !takes_value(&args[i - 1].to_string_lossy()) {
+            args[i] = format!("－{}", &word[1..]).into();
+        }
+    }
+    args
+}
+
 fn main() -> ExitCode {
     // A panic while one input file is read costs that file (listed with its reason); anywhere
     // else it is a bug, reported in Chinese with where it happened.
@@ -279,10 +329,15 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("diaoyan 内部错误（{at}）：{what}。请把这条信息和所用的命令提供给维护人员。");
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(exclusions_as_words(std::env::args_os().collect())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() {
+                eprintln!(
+                    "命令行参数有误，详见下面的英文说明；用 `diaoyan <命令> --help` 查看各参数。"
+                );
+            }
             let _ = e.print();
             return ExitCode::from(code);
         }
