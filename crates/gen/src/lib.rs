@@ -128,6 +128,7 @@ pub(crate) struct Place {
 pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
+    let mut crop: Option<&str> = None;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let Some(close) = rest[open..].find('}') else {
@@ -163,7 +164,21 @@ pub(crate) fn fill(template: &str, place: &Place, rng: &mut Rng) -> String {
             "work" => rng.range(180, 900).to_string(),
             "old" => rng.range(120, 480).to_string(),
             "kids" => rng.range(15, 90).to_string(),
-            "crop" => (rng.pick(banks::CROPS)).to_owned(),
+            "crop" => {
+                // Drawn every time, so the figures after it stay as they were; but a crop named
+                // twice in one sentence is one crop, and never the one the sentence names itself
+                // (主要种植水稻和水稻).
+                let drawn = rng.pick(banks::CROPS);
+                let c = *crop.get_or_insert_with(|| {
+                    if template.contains(drawn) {
+                        let at = banks::CROPS.iter().position(|&c| c == drawn).unwrap_or(0);
+                        banks::CROPS[(at + 1) % banks::CROPS.len()]
+                    } else {
+                        drawn
+                    }
+                });
+                c.to_owned()
+            }
             other => format!("{{{other}}}"),
         };
         out.push_str(&v);
@@ -215,6 +230,38 @@ mod tests {
         assert!(s.starts_with("石桥村离白沙镇"));
         assert!(s.ends_with("{unknown}"));
         assert!(!s.contains("{v}") && !s.contains("{km}"));
+    }
+
+    /// A crop named twice is one crop, never the one the sentence names, and the figures drawn
+    /// after it are those of a fill that drew a crop at each slot.
+    #[test]
+    fn a_crop_is_one_crop_in_a_sentence() {
+        let place = Place {
+            village: "石桥村".into(),
+            town: "白沙镇".into(),
+            households: None,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..200 {
+            let mut rng = Rng::new(seed);
+            let s = fill(
+                "主要种植水稻和{crop}，{crop}种植面积{mu3}亩",
+                &place,
+                &mut rng,
+            );
+            let rest = s.strip_prefix("主要种植水稻和").unwrap();
+            let (first, rest) = rest.split_once('，').unwrap();
+            let (second, figure) = rest.split_once("种植面积").unwrap();
+            assert_eq!(first, second, "{s}");
+            assert_ne!(first, "水稻", "{s}");
+            seen.insert(first.to_owned());
+            // The figure is the one a fill with two independent draws would give.
+            let mut again = Rng::new(seed);
+            again.pick(banks::CROPS);
+            again.pick(banks::CROPS);
+            assert_eq!(figure, format!("{}亩", again.range(30, 300)), "{s}");
+        }
+        assert!(seen.len() >= 5, "{seen:?}");
     }
 
     #[test]
