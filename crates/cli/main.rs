@@ -709,7 +709,13 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         Some(p) => diaoyan_pipeline::PipelineConfig::from_file(p)?,
         None => diaoyan_pipeline::PipelineConfig::default(),
     };
-    let out = diaoyan_pipeline::check(&cfg, &a.files, a.against.as_deref(), a.sentences)?;
+    let out = diaoyan_pipeline::check(
+        &cfg,
+        &a.files,
+        a.against.as_deref(),
+        a.sentences,
+        &progress::Bar::new(),
+    )?;
     let mut w = std::io::stdout().lock();
     if a.json {
         let items: Vec<serde_json::Value> = out

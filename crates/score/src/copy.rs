@@ -266,6 +266,89 @@ impl Print {
     }
 }
 
+impl Print {
+    /// The print of `text` under `cfg`, as copy detection makes it.
+    pub fn of(text: &str, cfg: &CopyConfig) -> Print {
+        print_of(text, cfg, &mut Vec::new(), &mut Vec::new())
+    }
+}
+
+/// Which of many reference texts can change what copy detection says of a few texts
+/// ([`crate::Scorer::score_against`]; `diaoyan check --against` a large run).
+///
+/// Candidates come only from fingerprints the texts share (or, for short texts, the whole
+/// text), and a fingerprint held by more than the bucket cap's texts is stock phrasing. So a
+/// reference matters only by fingerprints of the scored texts it holds, and of each such
+/// fingerprint it matters only that the bucket holds the same texts while it is under the cap,
+/// and stays over the cap when it is over it. The probe keeps every reference with a
+/// fingerprint of the scored texts whose bucket has fewer than `max_bucket + 1` texts kept so
+/// far (the largest the cap can be), and those equal to a short scored text; the rest are
+/// left out and only counted — the cap's share is of all texts, so scoring is told how many
+/// ([`crate::Scorer::score_against`]'s `unseen`). Copy detection over the kept ones then finds
+/// the pairs it would find over all of them. References must be offered in the order they
+/// will be passed, after every text passed in any case ([`CopyProbe::hold`]).
+#[derive(Debug, Clone)]
+pub struct CopyProbe {
+    /// Bucket places left, by fingerprint of a scored text.
+    room: HashMap<u64, u32>,
+    /// Whole-text hashes of the short scored texts.
+    exact: std::collections::HashSet<u64>,
+}
+
+impl CopyProbe {
+    /// A probe for copy detection over `scored` (the texts detection compares: not opinion
+    /// rows) under `cfg`.
+    pub fn new<'t>(scored: impl IntoIterator<Item = &'t str>, cfg: &CopyConfig) -> CopyProbe {
+        let mut probe = CopyProbe {
+            room: HashMap::new(),
+            exact: std::collections::HashSet::new(),
+        };
+        let places = cfg.max_bucket.max(4) as u32 + 1;
+        let prints: Vec<Print> = scored.into_iter().map(|t| Print::of(t, cfg)).collect();
+        for p in &prints {
+            match &p.read {
+                Read::Fingerprints(f) => {
+                    for &h in f {
+                        probe.room.insert(h, places);
+                    }
+                }
+                Read::Exact(h) => {
+                    probe.exact.insert(*h);
+                }
+                Read::Nothing => {}
+            }
+        }
+        for p in &prints {
+            probe.hold(p);
+        }
+        probe
+    }
+
+    /// A text passed to detection whatever it holds (a scored text, a template): it takes its
+    /// places in the buckets.
+    pub fn hold(&mut self, p: &Print) {
+        for h in p.fingerprints() {
+            if let Some(r) = self.room.get_mut(h) {
+                *r = r.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Whether the reference printed `p` is to be passed to detection (then it takes its
+    /// places); `false`: leave it out and count it.
+    pub fn keep(&mut self, p: &Print) -> bool {
+        let keep = match &p.read {
+            Read::Nothing => false,
+            Read::Exact(h) => self.exact.contains(h),
+            Read::Fingerprints(f) => f.iter().any(|h| self.room.get(h).is_some_and(|&r| r > 0)),
+        };
+        if keep {
+            self.hold(p);
+        }
+        keep
+    }
+}
+
 /// The content of a [`Print`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Read {
@@ -855,17 +938,31 @@ pub(crate) fn detect_with(
     memo: Option<&mut CopyMemo>,
     tick: &(dyn Fn() + Sync),
 ) -> (Vec<CopyPair>, CopyStats) {
-    detect_in(docs, cfg, memo, tick, (INDEX_SHARD, BLOCK_WINDOWS))
+    detect_in(docs, cfg, memo, tick, (INDEX_SHARD, BLOCK_WINDOWS), 0)
+}
+
+/// [`detect_with`] beside `unseen` more reference texts a [`CopyProbe`] left out: they count
+/// in the number of texts the bucket cap is a share of.
+pub(crate) fn detect_beside(
+    docs: &[CopyDoc],
+    cfg: &CopyConfig,
+    memo: Option<&mut CopyMemo>,
+    unseen: usize,
+    tick: &(dyn Fn() + Sync),
+) -> (Vec<CopyPair>, CopyStats) {
+    detect_in(docs, cfg, memo, tick, (INDEX_SHARD, BLOCK_WINDOWS), unseen)
 }
 
 /// [`detect_with`], holding at most about `shard` entries of the fingerprint index at once, and
-/// the window hashes of about `block` windows' worth of texts while verifying pairs.
+/// the window hashes of about `block` windows' worth of texts while verifying pairs; the bucket
+/// cap is a share of the texts and `unseen` more ([`detect_beside`]).
 fn detect_in(
     docs: &[CopyDoc],
     cfg: &CopyConfig,
     memo: Option<&mut CopyMemo>,
     tick: &(dyn Fn() + Sync),
     (shard, block): (usize, usize),
+    unseen: usize,
 ) -> (Vec<CopyPair>, CopyStats) {
     let k = cfg.shingle.max(2);
     let mut stats = CopyStats {
@@ -921,7 +1018,8 @@ fn detect_in(
     let shard_of = |h: u64| if bits == 0 { 0 } else { h >> (64 - bits) };
     let lens: Vec<usize> = read.iter().map(|p| p.chars).collect();
 
-    let cap = ((docs.len() as f64 * cfg.max_bucket_share) as usize).clamp(4, cfg.max_bucket.max(4));
+    let cap = (((docs.len() + unseen) as f64 * cfg.max_bucket_share) as usize)
+        .clamp(4, cfg.max_bucket.max(4));
     let mut groups = Groups::default();
     for range in 0..1u64 << bits {
         let part = |f: &[u64]| {
@@ -1897,7 +1995,7 @@ mod tests {
         let docs = docs_of(&texts, &names);
         let cfg = CopyConfig::default();
         let run = |docs: &[CopyDoc], memo: Option<&mut CopyMemo>, block: usize| {
-            detect_in(docs, &cfg, memo, &|| {}, (INDEX_SHARD, block))
+            detect_in(docs, &cfg, memo, &|| {}, (INDEX_SHARD, block), 0)
         };
         let (whole, whole_stats) = run(&docs, None, usize::MAX);
         assert!(whole.len() >= 15, "{}: {whole:?}", whole.len());
@@ -2061,10 +2159,10 @@ mod tests {
             .collect();
         let cfg = CopyConfig::default();
         let (whole, whole_stats) =
-            detect_in(&docs, &cfg, None, &|| {}, (usize::MAX, BLOCK_WINDOWS));
+            detect_in(&docs, &cfg, None, &|| {}, (usize::MAX, BLOCK_WINDOWS), 0);
         assert_eq!(whole.len(), 12, "{whole:?}");
         for shard in [1, 7, 100] {
-            let (ranged, stats) = detect_in(&docs, &cfg, None, &|| {}, (shard, BLOCK_WINDOWS));
+            let (ranged, stats) = detect_in(&docs, &cfg, None, &|| {}, (shard, BLOCK_WINDOWS), 0);
             assert!(shard_bits(stats.fingerprints, shard) > 0);
             assert_eq!(ranged, whole, "ranges of {shard}");
             assert_eq!(stats.candidates, whole_stats.candidates);

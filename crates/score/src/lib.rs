@@ -29,7 +29,8 @@ pub use learn::{CvFigures, FEATURES, Label, Labelled, ScoreModel, auc, choose_li
 pub use signals::{Analysis, Sentence};
 
 pub use copy::{
-    CopyConfig, CopyDoc, CopyMemo, CopyStats, DocText, Measured, PairKey, PairMemo, Print,
+    CopyConfig, CopyDoc, CopyMemo, CopyProbe, CopyStats, DocText, Measured, PairKey, PairMemo,
+    Print,
 };
 
 /// A xorshift generator for the tests' made-up inputs: the same sequence from the same seed,
@@ -417,6 +418,31 @@ impl Scorer {
         self.score_analysed(subs, analyses, references, roster, None, tick)
     }
 
+    /// [`Scorer::score`] against `references` that a [`CopyProbe`] kept of more: `unseen` were
+    /// left out as unable to change what copy detection finds for `subs`, and count only in
+    /// the number of texts the stock-phrasing cap is a share of. The result is that of scoring
+    /// against all of them.
+    pub fn score_against(
+        &self,
+        subs: &[Submission],
+        references: &[Submission],
+        unseen: usize,
+    ) -> ScoreOutput {
+        let analyses: Vec<signals::Analysis> = subs
+            .par_iter()
+            .map(|s| self.analyze(&s.text).slim())
+            .collect();
+        self.score_all(
+            subs,
+            &subs,
+            analyses,
+            (references, unseen),
+            &[],
+            None,
+            &|_| {},
+        )
+    }
+
     /// What scoring reads in one text on its own ([`Analysis`]): the per-text half of
     /// [`Scorer::score_with`], a function of the text and this scorer's configuration only.
     /// Of the text's sentences it keeps those a reason can quote, without their evidence
@@ -464,9 +490,28 @@ impl Scorer {
         memo: Option<&mut CopyMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> ScoreOutput {
+        self.score_all(subs, texts, analyses, (references, 0), roster, memo, tick)
+    }
+
+    /// [`Scorer::score_kept`] with `unseen` references left out ([`Scorer::score_against`]).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "score_kept's parts, with the references and the count left out as one"
+    )]
+    fn score_all(
+        &self,
+        subs: &[Submission],
+        texts: &dyn Texts,
+        analyses: Vec<Analysis>,
+        (references, unseen): (&[Submission], usize),
+        roster: &[Cadre],
+        memo: Option<&mut CopyMemo>,
+        tick: &(dyn Fn(Tick) + Sync),
+    ) -> ScoreOutput {
         assert_eq!(subs.len(), analyses.len(), "one analysis per submission");
         let stock: Vec<&[(usize, usize)]> = analyses.iter().map(|a| a.stock.as_slice()).collect();
-        let (pairs, copy_stats) = self.copies(subs, texts, &stock, references, memo, tick);
+        let (pairs, copy_stats) =
+            self.copies(subs, texts, &stock, (references, unseen), memo, tick);
 
         // Length norms: the median of each kind in this run (at least 5 texts), else defaults.
         let mut lens: HashMap<Option<Kind>, Vec<usize>> = HashMap::new();
@@ -527,7 +572,7 @@ impl Scorer {
         subs: &[Submission],
         texts: &dyn Texts,
         stock: &[&[(usize, usize)]],
-        references: &[Submission],
+        (references, unseen): (&[Submission], usize),
         memo: Option<&mut CopyMemo>,
         tick: &(dyn Fn(Tick) + Sync),
     ) -> (Vec<CopyPair>, CopyStats) {
@@ -563,7 +608,9 @@ impl Scorer {
             stock: &[],
         }));
         tick(Tick::Comparing(docs.len()));
-        copy::detect_with(&docs, &self.cfg.copy, memo, &|| tick(Tick::Compared))
+        copy::detect_beside(&docs, &self.cfg.copy, memo, unseen, &|| {
+            tick(Tick::Compared)
+        })
     }
 
     /// The score and verdict of one text from its signals and the copy pairs it is part of.
@@ -1133,5 +1180,101 @@ mod tests {
                 .all(|r| r.severity == Verdict::Pass || r.code != "copied")
         );
         assert!(copier.score < orig.score);
+    }
+
+    /// `diaoyan check --against` a large run: scoring against the references a probe keeps,
+    /// told how many it left out, gives what scoring against all of them gives — a passage
+    /// copied from one, a passage shared with a few (under the stock-phrasing cap only when the
+    /// left-out texts are counted), one in most of them (stock phrasing either way).
+    #[test]
+    fn scoring_against_what_a_probe_keeps_is_scoring_against_all() {
+        let mut r = crate::xorshift(7);
+        // Sentences of random characters: only the passages placed on purpose are shared.
+        let mut sentence = || {
+            let mut t: String = (0..24)
+                .map(|_| char::from_u32(0x4E00 + (r() % 3000) as u32).unwrap())
+                .collect();
+            t.push('。');
+            t
+        };
+        let mut passage = |k: usize| (0..k).map(|_| sentence()).collect::<String>();
+        let (common, shared) = (passage(3), passage(6));
+        let mut refs: Vec<Submission> = (0..400)
+            .map(|i| {
+                let mut text = passage(12);
+                if i % 7 == 0 {
+                    text.push_str(&common); // 58 texts: over any cap
+                }
+                if i % 40 == 3 {
+                    text.insert_str(0, &shared); // 10 texts: under the cap of 405 texts only
+                }
+                Submission {
+                    id: format!("r{i}").into(),
+                    path: format!("上次/{i}.txt").into(),
+                    author: format!("甲{i}").into(),
+                    kind: Some(Kind::Note),
+                    text: text.into(),
+                    ..Submission::default()
+                }
+            })
+            .collect();
+        // One more, whose first half a checked text copies.
+        let source = passage(12);
+        refs.insert(
+            150,
+            Submission {
+                id: "source".into(),
+                path: "上次/范本.txt".into(),
+                author: "乙".into(),
+                kind: Some(Kind::Report),
+                text: source.clone().into(),
+                ..Submission::default()
+            },
+        );
+        let checked = |id: &str, text: String| Submission {
+            id: id.into(),
+            path: format!("本次/{id}.txt").into(),
+            author: format!("检查{id}").into(),
+            kind: Some(Kind::Report),
+            text: text.into(),
+            ..Submission::default()
+        };
+        let half: String = source.split_inclusive('。').take(6).collect();
+        let subs = vec![
+            checked(
+                "a",
+                format!("{}{half}{}{shared}{common}", passage(4), passage(3)),
+            ),
+            checked("b", format!("{}{common}{}", passage(8), passage(5))),
+        ];
+        let sc = scorer();
+        let all = sc.score(&subs, &refs, &[]);
+        let mut probe = CopyProbe::new(subs.iter().map(|s| s.text.as_str()), &sc.cfg.copy);
+        let mut kept = Vec::new();
+        let mut unseen = 0;
+        for r in &refs {
+            if probe.keep(&Print::of(&r.text, &sc.cfg.copy)) {
+                kept.push(r.clone());
+            } else {
+                unseen += 1;
+            }
+        }
+        // What the case is made of: a copy found, pairs through the shared passage, most
+        // references left out.
+        let with = |id: &str| all.pairs.iter().filter(|p| p.a == id || p.b == id).count();
+        assert!(with("ref:上次/范本.txt") == 1, "{:?}", all.pairs);
+        assert!(all.pairs.len() >= 5, "{:?}", all.pairs);
+        assert_eq!(all.assessments[0].verdict, Verdict::Redo);
+        assert!(unseen > 250 && kept.len() < 150, "{} kept", kept.len());
+        let against = sc.score_against(&subs, &kept, unseen);
+        assert_eq!(against.pairs, all.pairs);
+        assert_eq!(against.assessments, all.assessments);
+        // Not counting those left out, the shared passage would be stock phrasing.
+        let uncounted = sc.score_against(&subs, &kept, 0);
+        assert!(
+            uncounted.pairs.len() < all.pairs.len(),
+            "{:?}",
+            uncounted.pairs
+        );
     }
 }
