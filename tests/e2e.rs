@@ -879,6 +879,22 @@ fn check_scores_single_files_and_finds_copies_against_a_run() {
             .any(|x| x["code"] == "copied"),
         "{r}"
     );
+    // A folder that is no run's: said in Chinese, naming the file.
+    let nowhere = tmp.path().join("无此目录");
+    let o = diaoyan(&[
+        "check",
+        copied.to_str().unwrap(),
+        "--against",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("无法读取运行结果")
+            && err.contains("submissions.jsonl")
+            && err.contains("文件不存在"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -2680,7 +2696,12 @@ fn digest_rebuilds_a_selection_from_the_saved_tables() {
     assert_eq!(files, 3, "only the two good selections wrote files");
     let o = diaoyan(&["digest", dir]);
     assert_exit(&o, 2);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("不是 diaoyan 的输出目录"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("无法读取运行结果") && err.contains("不是 diaoyan 的输出目录"),
+        "{err}"
+    );
+    assert!(!err.contains("流水线配置"), "not a pipeline file: {err}");
 }
 
 /// Issue 9: the web page in a real headless browser (Debian's `chromium`; skipped without it).

@@ -507,13 +507,7 @@ fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "文件不存在".into(),
-        std::io::ErrorKind::PermissionDenied => "没有读取权限".into(),
-        _ => e.to_string(),
-    }
-}
+pub(crate) use diaoyan_model::io_reason;
 
 fn err(path: &str, reason: &str, detail: impl Into<String>) -> FileError {
     FileError {

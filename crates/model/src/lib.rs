@@ -1167,6 +1167,16 @@ pub fn text_offset(x: usize) -> u32 {
     u32::try_from(x).expect("a text below 4 GiB")
 }
 
+/// Why a file could not be read or written, as a reviewer reads it: the common cases in
+/// Chinese, any other in the system's own words.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "文件不存在".into(),
+        std::io::ErrorKind::PermissionDenied => "没有读取权限".into(),
+        _ => e.to_string(),
+    }
+}
+
 /// A short id held in place, without an allocation: a suggestion's 16 hexadecimal digits (at
 /// most [`ShortId::MAX`] bytes). At a million documents the 5.6 M suggestions' ids as `String`s
 /// took 40 bytes each (24 in place, 16 on the heap). Reads as `&str`, serialises as a string,

@@ -90,7 +90,7 @@ fn earlier_run(
     use rayon::prelude::*;
     use std::io::BufRead;
     let path = dir.join("submissions.jsonl");
-    let unreadable = |e: &dyn std::fmt::Display| Error::ConfigRead {
+    let unreadable = |e: &dyn std::fmt::Display| Error::RunOutput {
         path: path.display().to_string(),
         reason: format!("{e}（--against 需要一次 diaoyan run 的输出目录）"),
     };
@@ -103,7 +103,7 @@ fn earlier_run(
     for r in refs.iter() {
         probe.hold(&diaoyan_score::Print::of(&r.text, copy));
     }
-    let file = std::fs::File::open(&path).map_err(|e| unreadable(&e))?;
+    let file = std::fs::File::open(&path).map_err(|e| unreadable(&diaoyan_model::io_reason(&e)))?;
     const MB: u64 = 1 << 20;
     let size = file.metadata().map_or(0, |m| m.len());
     progress.start("比对上次运行（MB）", size.div_ceil(MB));
@@ -137,7 +137,7 @@ fn earlier_run(
                 if line.trim().is_empty() {
                     return Ok(None);
                 }
-                let s: Submission = serde_json::from_str(line).map_err(|e| Error::Config {
+                let s: Submission = serde_json::from_str(line).map_err(|e| Error::RunOutput {
                     path: path.display().to_string(),
                     reason: format!("第 {} 行无法解析：{e}", first_line + i),
                 })?;

@@ -26,16 +26,17 @@ pub fn digest(
     into: Option<&Path>,
 ) -> Result<DigestOutput> {
     let run_json = out.join("run.json");
-    let text = std::fs::read_to_string(&run_json).map_err(|e| Error::Config {
+    let text = std::fs::read_to_string(&run_json).map_err(|e| Error::RunOutput {
         path: run_json.display().to_string(),
         reason: match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("{} 不是 diaoyan 的输出目录（没有 run.json）", out.display())
-            }
-            _ => e.to_string(),
+            std::io::ErrorKind::NotFound => format!(
+                "{} 不是 diaoyan 的输出目录（没有 run.json，请先运行 diaoyan run）",
+                out.display()
+            ),
+            _ => diaoyan_model::io_reason(&e),
         },
     })?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::RunOutput {
         path: run_json.display().to_string(),
         reason: format!("run.json 已损坏：{e}"),
     })?;

@@ -58,6 +58,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A run's output folder could not be read (`diaoyan digest`, `check --against`).
+    #[error("无法读取运行结果 {path}：{reason}")]
+    RunOutput {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// A lexicon could not be loaded.
     #[error(transparent)]
     Text(#[from] diaoyan_text::Error),

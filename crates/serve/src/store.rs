@@ -101,7 +101,8 @@ impl Columns {
 /// Opens a run's CSV file past its BOM, if any: the reader, and where its bytes start in the file.
 fn csv_reader(path: &Path) -> Result<(csv::Reader<BufReader<File>>, u64), Error> {
     let bad = |e: &dyn std::fmt::Display| read_error(path, e);
-    let mut file = BufReader::new(File::open(path).map_err(|e| bad(&e))?);
+    let mut file =
+        BufReader::new(File::open(path).map_err(|e| bad(&diaoyan_model::io_reason(&e)))?);
     let bom = file
         .fill_buf()
         .map_err(|e| bad(&e))?
@@ -180,7 +181,7 @@ impl Pinned {
         if Self::stamp_of(&self.path) != self.stamp {
             return Err(self.changed());
         }
-        File::open(&self.path).map_err(|e| read_error(&self.path, &e))
+        File::open(&self.path).map_err(|e| read_error(&self.path, &diaoyan_model::io_reason(&e)))
     }
 
     fn changed(&self) -> Error {
@@ -415,7 +416,9 @@ pub fn stamp(out: &Path) -> Option<std::time::SystemTime> {
 /// documents): an [`Entry`] per line, the text skipped.
 fn scan_submissions(path: &Path) -> Result<Vec<Entry>, Error> {
     let bad = |n: usize, e: &dyn std::fmt::Display| read_error(path, &format!("第 {n} 行：{e}"));
-    let mut file = BufReader::new(File::open(path).map_err(|e| read_error(path, &e))?);
+    let mut file = BufReader::new(
+        File::open(path).map_err(|e| read_error(path, &diaoyan_model::io_reason(&e)))?,
+    );
     let mut entries = Vec::new();
     let mut line = Vec::new();
     let mut at = 0u64;
@@ -456,7 +459,10 @@ impl Store {
         let stamp = stamp(out);
         let run_path = out.join("run.json");
         let run: serde_json::Value = std::fs::read(&run_path)
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => "没有 run.json".to_owned(),
+                _ => diaoyan_model::io_reason(&e),
+            })
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
             .map_err(|reason| Error::NotARun {
                 path: out.to_path_buf(),
