@@ -53,7 +53,7 @@ pub fn digest(
         .format("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
     let _lock = crate::lock::OutputLock::acquire(out, &started)?;
-    let tables = Tables::read_parquet(out)?;
+    let tables = Tables::read_parquet_for_digest(out)?;
     let dir = into.unwrap_or(out).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| diaoyan_digest::write_io(&dir, e))?;
     let slug = filter.slug();

@@ -6,7 +6,6 @@ use diaoyan_model::{Assessment, CadreReport, Issue, Submission, Suggestion, Text
 use polars::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::io::Cursor;
 use std::path::Path;
 
 /// The tables of one run (column names are the English field names; see `ARCHITECTURE.md`).
@@ -363,6 +362,13 @@ fn suggestions_frame(sg: &[Suggestion]) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns).map_err(Error::frame)
 }
 
+/// The suggestion and the submission columns no digest and no selection reads
+/// ([`Tables::read_parquet_for_digest`]).
+const DIGEST_LEAVES_OUT: ([&str; 5], [&str; 2]) = (
+    ["id", "submission", "subject", "likes", "excluded"],
+    ["id", "title"],
+);
+
 /// Rows of a run's own suggestions or submissions written to Parquet at a time (one row group
 /// each): a frame of that many suggestions is about 50 MB.
 const ROW_BATCH: usize = 1 << 16;
@@ -655,32 +661,63 @@ impl<'a> Tables<'a> {
         Ok(PARQUET_FILES.iter().map(|s| (*s).to_owned()).collect())
     }
 
-    /// Reads the Parquet copies a run left in `dir`.
+    /// Reads the Parquet copies a run left in `dir`, every column.
     pub fn read_parquet(dir: &Path) -> Result<Tables<'static>> {
-        let read = |name: &str| -> Result<DataFrame> {
+        Self::read_parquet_columns(dir, None, None)
+    }
+
+    /// Reads what a digest needs of the Parquet copies a run left in `dir`: the suggestions
+    /// without the columns no digest or selection reads (`DIGEST_LEAVES_OUT`: their ids, their
+    /// submissions' ids, the subject, the likes, why one was left out of the issues; at a
+    /// million documents ~0.6 GB of the frame), the submissions without their ids and titles.
+    /// A digest made from them is that made from every column (a test compares the two).
+    pub fn read_parquet_for_digest(dir: &Path) -> Result<Tables<'static>> {
+        Self::read_parquet_columns(dir, Some(&DIGEST_LEAVES_OUT.0), Some(&DIGEST_LEAVES_OUT.1))
+    }
+
+    /// [`Tables::read_parquet`] without the suggestion and submission columns named.
+    fn read_parquet_columns(
+        dir: &Path,
+        no_suggestion: Option<&[&str]>,
+        no_submission: Option<&[&str]>,
+    ) -> Result<Tables<'static>> {
+        let read = |name: &str, leave_out: Option<&[&str]>| -> Result<DataFrame> {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| Error::Missing {
+            let missing = |reason: String| Error::Missing {
                 path: path.display().to_string(),
-                reason: match e.kind() {
+                reason,
+            };
+            // Read through the file, not copied whole into memory first: only the columns
+            // kept are read.
+            let file = std::fs::File::open(&path).map_err(|e| {
+                missing(match e.kind() {
                     std::io::ErrorKind::NotFound => {
                         "文件不存在（请先用当前版本的 diaoyan run 生成结果）".to_owned()
                     }
                     _ => e.to_string(),
-                },
-            })?;
-            ParquetReader::new(Cursor::new(bytes))
-                .finish()
-                .map_err(|e| Error::Missing {
-                    path: path.display().to_string(),
-                    reason: format!("文件已损坏：{e}"),
                 })
+            })?;
+            let mut reader = ParquetReader::new(file);
+            if let Some(out) = leave_out {
+                let kept = reader
+                    .schema()
+                    .map_err(|e| missing(format!("文件已损坏：{e}")))?
+                    .iter_names()
+                    .filter(|n| !out.contains(&n.as_str()))
+                    .map(|n| n.to_string())
+                    .collect();
+                reader = reader.with_columns(Some(kept));
+            }
+            reader
+                .finish()
+                .map_err(|e| missing(format!("文件已损坏：{e}")))
         };
         Ok(Tables {
-            submissions: SubmissionTable::Frame(read(PARQUET_FILES[0])?),
-            suggestions: SuggestionTable::Frame(read(PARQUET_FILES[1])?),
-            issues: read(PARQUET_FILES[2])?,
-            topics: read(PARQUET_FILES[3])?,
-            cadres: read(PARQUET_FILES[4])?,
+            submissions: SubmissionTable::Frame(read(PARQUET_FILES[0], no_submission)?),
+            suggestions: SuggestionTable::Frame(read(PARQUET_FILES[1], no_suggestion)?),
+            issues: read(PARQUET_FILES[2], None)?,
+            topics: read(PARQUET_FILES[3], None)?,
+            cadres: read(PARQUET_FILES[4], None)?,
         })
     }
 

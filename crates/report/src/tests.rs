@@ -342,6 +342,10 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
     t.write_parquet(dir.path()).unwrap();
     let back = Tables::read_parquet(dir.path()).unwrap();
     assert!(matches!(back.suggestions, SuggestionTable::Frame(_)));
+    // What `diaoyan digest` reads: fewer columns, the same digest.
+    let projected = Tables::read_parquet_for_digest(dir.path()).unwrap();
+    let columns = |t: &Tables| t.suggestions.to_frame().unwrap().width();
+    assert!(columns(&projected) < columns(&back));
     let facts = Facts::default();
     for f in [
         Filter::default(),
@@ -352,6 +356,7 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
     ] {
         let of = |t: &Tables| Digest::build(&t.select(&f).unwrap(), &facts, "全部").unwrap();
         let (rows, parquet) = (of(&t), of(&back));
+        assert_eq!(of(&projected), parquet, "{}", f.describe());
         assert!(rows.overview.suggestions > 0);
         let sent_back: Vec<(&str, usize)> = rows
             .redo
@@ -372,6 +377,14 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
         }
         assert_eq!(rows, parquet, "{}", f.describe());
     }
+    let f = Filter {
+        themes: vec!["交通运输".into()],
+        places: vec!["石桥村".into()],
+        units: vec!["白沙镇".into()],
+        ..Default::default()
+    };
+    let of = |t: &Tables| Digest::build(&t.select(&f).unwrap(), &facts, "全部").unwrap();
+    assert_eq!(of(&projected), of(&back));
 }
 
 /// A topic's quotes: its examples first, then its members in the order (the people's words
