@@ -687,9 +687,9 @@ impl<'a> Tables<'a> {
                 path: path.display().to_string(),
                 reason,
             };
-            // Read through the file, not copied whole into memory first: only the columns
-            // kept are read.
-            let file = std::fs::File::open(&path).map_err(|e| {
+            // Read whole and closed at once (a file held open, or mapped, while the digest is
+            // made could stop a run from replacing it on Windows).
+            let bytes = std::fs::read(&path).map_err(|e| {
                 missing(match e.kind() {
                     std::io::ErrorKind::NotFound => {
                         "文件不存在（请先用当前版本的 diaoyan run 生成结果）".to_owned()
@@ -697,7 +697,7 @@ impl<'a> Tables<'a> {
                     _ => e.to_string(),
                 })
             })?;
-            let mut reader = ParquetReader::new(file);
+            let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
             if let Some(out) = leave_out {
                 let kept = reader
                     .schema()
