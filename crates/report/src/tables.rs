@@ -687,8 +687,8 @@ impl<'a> Tables<'a> {
                 path: path.display().to_string(),
                 reason,
             };
-            // Read whole and closed at once (a file held open, or mapped, while the digest is
-            // made could stop a run from replacing it on Windows).
+            // Read whole and closed at once; read through the file (polars maps it) the peak
+            // was the same unfiltered.
             let bytes = std::fs::read(&path).map_err(|e| {
                 missing(match e.kind() {
                     std::io::ErrorKind::NotFound => {
