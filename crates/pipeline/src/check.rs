@@ -118,9 +118,13 @@ fn earlier_run(
         let mut bytes = 0;
         while bytes < 32 << 20 {
             let mut line = String::new();
-            let n = file
-                .read_line(&mut line)
-                .map_err(|e| unreadable(&format!("第 {} 行：{e}", first_line + lines.len())))?;
+            let n = file.read_line(&mut line).map_err(|e| {
+                let why = match e.kind() {
+                    std::io::ErrorKind::InvalidData => "不是 UTF-8 文本".to_owned(),
+                    _ => diaoyan_model::io_reason(&e),
+                };
+                unreadable(&format!("第 {} 行：{why}", first_line + lines.len()))
+            })?;
             if n == 0 {
                 break;
             }
@@ -248,5 +252,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("第 302 行"), "{e}");
+        let mut bytes = jsonl.into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe\n");
+        std::fs::write(out.join("submissions.jsonl"), bytes).unwrap();
+        let e = check(&cfg, &files, Some(&out), false, &crate::NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("第 302 行：不是 UTF-8 文本"), "{e}");
     }
 }

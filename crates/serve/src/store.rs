@@ -89,12 +89,8 @@ impl Columns {
         )
     }
 
-    fn at(&self, column: &str) -> Option<usize> {
-        self.0.get(column).copied()
-    }
-
     fn get<'a>(&self, row: &'a csv::StringRecord, column: &str) -> &'a str {
-        self.at(column).and_then(|i| row.get(i)).unwrap_or("")
+        self.0.get(column).and_then(|&i| row.get(i)).unwrap_or("")
     }
 }
 
