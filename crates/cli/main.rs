@@ -483,8 +483,17 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// On a terminal, what a command is doing before it has anything to show (a 1M run's folder
+/// takes seconds to read); quiet when stderr is piped, as the progress bars are.
+fn reading_note(out: &std::path::Path) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("正在读取 {} 中的运行结果……", out.display());
+    }
+}
+
 fn serve(a: ServeArgs) -> Result<ExitCode> {
     use std::io::Write;
+    reading_note(&a.out);
     diaoyan_serve::serve(
         diaoyan_serve::Options {
             out: a.out,
@@ -525,6 +534,7 @@ fn digest(a: DigestArgs) -> Result<ExitCode> {
         to: date(a.to, "截止日期")?,
     };
     let formats = diaoyan_pipeline::Format::parse_list(&a.format)?;
+    reading_note(&a.out);
     let done = diaoyan_pipeline::digest(&a.out, &filter, &formats, a.dir.as_deref())?;
     let mut w = std::io::stdout().lock();
     writeln!(w, "已生成书面材料（{}）：", done.scope)?;
