@@ -407,15 +407,19 @@ impl Scorer {
         roster: &[Cadre],
         tick: &(dyn Fn(Tick) + Sync),
     ) -> ScoreOutput {
-        let analyses: Vec<signals::Analysis> = subs
-            .par_iter()
+        let analyses = self.analyse_all(subs, tick);
+        self.score_analysed(subs, analyses, references, roster, None, tick)
+    }
+
+    /// Each submission's [`Analysis`], on every core, one [`Tick::Measured`] each.
+    fn analyse_all(&self, subs: &[Submission], tick: &(dyn Fn(Tick) + Sync)) -> Vec<Analysis> {
+        subs.par_iter()
             .map(|s| {
                 let a = self.analyze(&s.text).slim();
                 tick(Tick::Measured);
                 a
             })
-            .collect();
-        self.score_analysed(subs, analyses, references, roster, None, tick)
+            .collect()
     }
 
     /// [`Scorer::score`] against `references` that a [`CopyProbe`] kept of more: `unseen` were
@@ -428,10 +432,7 @@ impl Scorer {
         references: &[Submission],
         unseen: usize,
     ) -> ScoreOutput {
-        let analyses: Vec<signals::Analysis> = subs
-            .par_iter()
-            .map(|s| self.analyze(&s.text).slim())
-            .collect();
+        let analyses = self.analyse_all(subs, &|_| {});
         self.score_all(
             subs,
             &subs,
