@@ -2649,7 +2649,11 @@ fn digest_rebuilds_a_selection_from_the_saved_tables() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("主题：交通运输"), "{stdout}");
     // Piped, nothing but the result: the note that the folder is being read is for a terminal.
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let md = std::fs::read_to_string(tmp.path().join("digest_交通运输.md")).unwrap();
     assert!(md.contains("### （一）民生方面：交通运输"), "{md}");
     assert!(!md.contains("形式主义（"), "only the chosen theme");

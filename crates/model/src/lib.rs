@@ -1167,7 +1167,7 @@ pub fn text_offset(x: usize) -> u32 {
     u32::try_from(x).expect("a text below 4 GiB")
 }
 
-/// Why a file could not be read or written, as a reviewer reads it: the common cases in
+/// Why a file could not be read, as a reviewer reads it: the common cases in
 /// Chinese, any other in the system's own words.
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
