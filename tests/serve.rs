@@ -627,3 +627,78 @@ fn listening_beyond_loopback_needs_the_token() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A re-run into the folder the page is showing: the page reads the new run (its changed
+/// document under its new id, an unchanged one at its new place in the files, a new one in the
+/// list), never the old offsets into the new files.
+#[test]
+fn a_rerun_while_the_page_is_open_is_read_afresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("材料");
+    std::fs::create_dir_all(&input).unwrap();
+    let note = |what: &str| {
+        format!(
+            "蹲点手记\n今天走访石桥村三组，{what}\n群众反映机耕路有两处塌方，涉及农户12户，建议镇里雨季前修补。\n"
+        )
+    };
+    std::fs::write(input.join("a_手记.txt"), note("先到村委会了解情况。")).unwrap();
+    std::fs::write(input.join("b_手记.txt"), note("看望了老党员王大爷。")).unwrap();
+    let out = tmp.path().join("out");
+    run(&input, &out);
+    let ids = || -> Vec<(String, String)> {
+        std::fs::read_to_string(out.join("submissions.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["path"].as_str().unwrap().to_owned(),
+                    v["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let before = ids();
+    let id_of = |all: &[(String, String)], p: &str| {
+        all.iter().find(|(path, _)| path == p).unwrap().1.clone()
+    };
+    let server = Server::start(&out);
+    let port = server.port();
+    let get = |path: &str| {
+        http(
+            port,
+            &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let (status, page) = get(&format!("/doc/{}", id_of(&before, "b_手记.txt")));
+    assert_eq!(status, 200);
+    assert!(page.contains("看望了老党员王大爷"), "{page}");
+
+    // The evening's changes, run while the page is open: a longer a (so b's line moves), and c.
+    std::fs::write(
+        input.join("a_手记.txt"),
+        note("先到村委会了解情况，又补记了村里低保户3户的名单核对情况。"),
+    )
+    .unwrap();
+    std::fs::write(input.join("c_手记.txt"), note("下午参加了村民小组会。")).unwrap();
+    run(&input, &out);
+    let after = ids();
+    assert_ne!(id_of(&after, "a_手记.txt"), id_of(&before, "a_手记.txt"));
+
+    let (status, page) = get(&format!("/doc/{}", id_of(&after, "b_手记.txt")));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("看望了老党员王大爷"), "{page}");
+    let (status, page) = get(&format!("/doc/{}", id_of(&after, "a_手记.txt")));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("低保户3户的名单核对"), "{page}");
+    let (status, _) = get(&format!("/doc/{}", id_of(&before, "a_手记.txt")));
+    assert_eq!(status, 404, "the old a is gone");
+    let (status, page) = get("/redo?v=pass");
+    assert_eq!(status, 200);
+    let (_, flagged) = get("/redo?v=flagged");
+    assert!(
+        page.contains("c_手记.txt") || flagged.contains("c_手记.txt"),
+        "{page}{flagged}"
+    );
+    drop(server);
+}
