@@ -55,15 +55,30 @@ pub fn load(dir: &Path, subs: &[Submission], issues: &[Issue]) -> Reviews {
     let latest = diaoyan_digest::latest_decisions(&all);
     let mut latest: Vec<&Decision> = latest.values().collect();
     latest.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-    let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
-    let refs: Vec<diaoyan_digest::IssueRef> = issues
+    // What decisions are matched against, made only for the kinds there are (at a million
+    // documents the issues' member sets are 4 M entries, for nothing in a campaign without
+    // reviews).
+    let ids: HashSet<&str> = if latest
         .iter()
-        .map(|i| diaoyan_digest::IssueRef {
-            id: &i.id,
-            title: &i.title,
-            members: i.members.iter().map(|m| m.as_str()).collect(),
-        })
-        .collect();
+        .any(|d| d.target == DecisionTarget::Submission)
+    {
+        subs.iter().map(|s| s.id.as_str()).collect()
+    } else {
+        HashSet::new()
+    };
+    let refs: Vec<diaoyan_digest::IssueRef> =
+        if latest.iter().any(|d| d.target == DecisionTarget::Issue) {
+            issues
+                .iter()
+                .map(|i| diaoyan_digest::IssueRef {
+                    id: &i.id,
+                    title: &i.title,
+                    members: i.members.iter().map(|m| m.as_str()).collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     let mut r = Reviews {
         decisions: latest.len(),
         unreadable,
