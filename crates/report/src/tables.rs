@@ -663,7 +663,7 @@ impl<'a> Tables<'a> {
 
     /// Reads the Parquet copies a run left in `dir`, every column.
     pub fn read_parquet(dir: &Path) -> Result<Tables<'static>> {
-        Self::read_parquet_columns(dir, None, None)
+        Self::read_parquet_columns(dir, &[], &[])
     }
 
     /// Reads what a digest needs of the Parquet copies a run left in `dir`: the suggestions
@@ -672,16 +672,16 @@ impl<'a> Tables<'a> {
     /// million documents ~0.6 GB of the frame), the submissions without their ids and titles.
     /// A digest made from them is that made from every column (a test compares the two).
     pub fn read_parquet_for_digest(dir: &Path) -> Result<Tables<'static>> {
-        Self::read_parquet_columns(dir, Some(&DIGEST_LEAVES_OUT.0), Some(&DIGEST_LEAVES_OUT.1))
+        Self::read_parquet_columns(dir, &DIGEST_LEAVES_OUT.0, &DIGEST_LEAVES_OUT.1)
     }
 
     /// [`Tables::read_parquet`] without the suggestion and submission columns named.
     fn read_parquet_columns(
         dir: &Path,
-        no_suggestion: Option<&[&str]>,
-        no_submission: Option<&[&str]>,
+        no_suggestion: &[&str],
+        no_submission: &[&str],
     ) -> Result<Tables<'static>> {
-        let read = |name: &str, leave_out: Option<&[&str]>| -> Result<DataFrame> {
+        let read = |name: &str, leave_out: &[&str]| -> Result<DataFrame> {
             let path = dir.join(name);
             let missing = |reason: String| Error::Missing {
                 path: path.display().to_string(),
@@ -694,16 +694,16 @@ impl<'a> Tables<'a> {
                     std::io::ErrorKind::NotFound => {
                         "文件不存在（请先用当前版本的 diaoyan run 生成结果）".to_owned()
                     }
-                    _ => e.to_string(),
+                    _ => diaoyan_model::io_reason(&e),
                 })
             })?;
             let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
-            if let Some(out) = leave_out {
+            if !leave_out.is_empty() {
                 let kept = reader
                     .schema()
                     .map_err(|e| missing(format!("文件已损坏：{e}")))?
                     .iter_names()
-                    .filter(|n| !out.contains(&n.as_str()))
+                    .filter(|n| !leave_out.contains(&n.as_str()))
                     .map(|n| n.to_string())
                     .collect();
                 reader = reader.with_columns(Some(kept));
@@ -715,9 +715,9 @@ impl<'a> Tables<'a> {
         Ok(Tables {
             submissions: SubmissionTable::Frame(read(PARQUET_FILES[0], no_submission)?),
             suggestions: SuggestionTable::Frame(read(PARQUET_FILES[1], no_suggestion)?),
-            issues: read(PARQUET_FILES[2], None)?,
-            topics: read(PARQUET_FILES[3], None)?,
-            cadres: read(PARQUET_FILES[4], None)?,
+            issues: read(PARQUET_FILES[2], &[])?,
+            topics: read(PARQUET_FILES[3], &[])?,
+            cadres: read(PARQUET_FILES[4], &[])?,
         })
     }
 

@@ -444,7 +444,7 @@ pub fn doc(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respons
     b.push_str(&esc(&sub.text[at..]));
     b.push_str("</div>");
     // Its suggestions.
-    let sg = &s.suggestions;
+    let sg = s.suggestions();
     let mine = s.suggestions_of_submission(&sub.id).map_err(unread)?;
     if !mine.is_empty() {
         let _ = write!(
@@ -808,7 +808,7 @@ pub fn issue(s: &Store, d: &Decisions, id: &str, reviewer: &str) -> Result<Respo
         },
         esc(reviewer)
     );
-    let sg = &s.suggestions;
+    let sg = s.suggestions();
     let members = s.suggestions_of_issue(id).map_err(unread)?;
     let _ = write!(
         b,

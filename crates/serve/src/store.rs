@@ -336,10 +336,14 @@ struct Suggestions {
     of_issue: Lookup,
     /// (member key, issue row) of every suggestion in an issue, sorted, each once.
     members: Vec<(u64, u32)>,
+    /// Distinct members of each issue row.
+    issue_size: Vec<u32>,
 }
 
 impl Suggestions {
-    fn scan(path: &Path, issue_rows: &Lookup) -> Result<Suggestions, Error> {
+    /// Indexes `path`, its issue members matched to the rows of `issues` (found by 问题编号
+    /// through `issue_rows`).
+    fn scan(path: &Path, issues: &Sheet, issue_rows: &Lookup) -> Result<Suggestions, Error> {
         let mut of_submission = Lookup::default();
         let mut of_issue = Lookup::default();
         let mut members = Vec::new();
@@ -354,11 +358,16 @@ impl Suggestions {
         members.sort_unstable();
         members.dedup();
         members.shrink_to_fit();
+        let mut issue_size = vec![0u32; issues.rows.len()];
+        for &(_, i) in &members {
+            issue_size[i as usize] += 1;
+        }
         Ok(Suggestions {
             table,
             of_submission,
             of_issue,
             members,
+            issue_size,
         })
     }
 }
@@ -376,13 +385,7 @@ pub struct Store {
     /// `submissions.jsonl`.
     jsonl: Pinned,
     /// `suggestions.csv`.
-    pub suggestions: Table,
-    suggestions_of_submission: Lookup,
-    suggestions_of_issue: Lookup,
-    /// (member key, issue row), sorted.
-    members: Vec<(u64, u32)>,
-    /// Distinct members of each issue row.
-    issue_size: Vec<u32>,
+    sg: Suggestions,
     /// `issues.csv`.
     pub issues: Sheet,
     /// Issues by 问题编号.
@@ -476,7 +479,8 @@ impl Store {
         let issue_rows = Lookup::of(&issues, "问题编号");
         // The two large files side by side.
         let (entries, suggestions) = std::thread::scope(|s| {
-            let sg = s.spawn(|| Suggestions::scan(&out.join("suggestions.csv"), &issue_rows));
+            let sg =
+                s.spawn(|| Suggestions::scan(&out.join("suggestions.csv"), &issues, &issue_rows));
             let entries = scan_submissions(&jsonl_path);
             let sg = sg.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             (entries, sg)
@@ -489,10 +493,6 @@ impl Store {
                 .as_str()
                 .cmp(entries[b as usize].id.as_str())
         });
-        let mut issue_size = vec![0u32; issues.rows.len()];
-        for &(_, i) in &sg.members {
-            issue_size[i as usize] += 1;
-        }
         // The dictionary the index was built with (the built-in one when the run's lexicon files
         // are gone: matching is by characters, only ranking uses words).
         let seg = diaoyan_index::run_lexicons(out)
@@ -505,11 +505,7 @@ impl Store {
             entries,
             by_id,
             jsonl,
-            suggestions: sg.table,
-            suggestions_of_submission: sg.of_submission,
-            suggestions_of_issue: sg.of_issue,
-            members: sg.members,
-            issue_size,
+            sg,
             issues_of_topic: Lookup::of(&issues, "专题编号"),
             issue_rows,
             issues,
@@ -524,11 +520,12 @@ impl Store {
     /// The issue of this run a decision on an issue refers to ([`diaoyan_digest::issue_of`]'s
     /// rule, its members counted through the sorted member keys).
     pub fn issue_of(&self, d: &Decision) -> Option<&str> {
+        let members = &self.sg.members;
         let mut common: HashMap<u32, usize> = HashMap::new();
         for m in &d.members {
             let k = member_key(m);
-            let from = self.members.partition_point(|&(x, _)| x < k);
-            for &(_, i) in self.members[from..].iter().take_while(|&&(x, _)| x == k) {
+            let from = members.partition_point(|&(x, _)| x < k);
+            for &(_, i) in members[from..].iter().take_while(|&&(x, _)| x == k) {
                 *common.entry(i).or_default() += 1;
             }
         }
@@ -541,32 +538,37 @@ impl Store {
                 .map(|(i, r)| diaoyan_digest::Overlap {
                     id: is.get(r, "问题编号"),
                     title: is.get(r, "标题"),
-                    members: self.issue_size[i] as usize,
+                    members: self.sg.issue_size[i] as usize,
                     common: common.get(&(i as u32)).copied().unwrap_or(0),
                 }),
         )
     }
 
+    /// `suggestions.csv`, whose rows [`Store::suggestions_of_issue`] and
+    /// [`Store::suggestions_of_submission`] read back.
+    pub fn suggestions(&self) -> &Table {
+        &self.sg.table
+    }
+
     /// The member suggestion ids of an issue, read back from `suggestions.csv`.
     pub fn issue_members(&self, id: &str) -> Result<Vec<String>, Error> {
-        let sg = &self.suggestions;
         Ok(self
             .suggestions_of_issue(id)?
             .iter()
-            .map(|r| sg.get(r, "ID").to_owned())
+            .map(|r| self.sg.table.get(r, "ID").to_owned())
             .collect())
     }
 
     /// The suggestion rows of an issue, in file order.
     pub fn suggestions_of_issue(&self, id: &str) -> Result<Vec<csv::StringRecord>, Error> {
-        self.suggestions
-            .rows(self.suggestions_of_issue.get(id), "问题编号", id)
+        self.sg.table.rows(self.sg.of_issue.get(id), "问题编号", id)
     }
 
     /// The suggestion rows taken from a submission, in file order.
     pub fn suggestions_of_submission(&self, id: &str) -> Result<Vec<csv::StringRecord>, Error> {
-        self.suggestions
-            .rows(self.suggestions_of_submission.get(id), "材料ID", id)
+        self.sg
+            .table
+            .rows(self.sg.of_submission.get(id), "材料ID", id)
     }
 
     /// The row of an issue in `issues.csv`.
@@ -697,7 +699,7 @@ mod tests {
 
     fn cells(s: &Store, rows: &[csv::StringRecord]) -> Vec<String> {
         rows.iter()
-            .map(|r| s.suggestions.get(r, "内容").to_owned())
+            .map(|r| s.suggestions().get(r, "内容").to_owned())
             .collect()
     }
 
@@ -741,7 +743,7 @@ mod tests {
             s.issue_members("I1").unwrap(),
             ["00000000000000a1", "00000000000000a2"]
         );
-        assert_eq!(s.issue_size, [2, 2]);
+        assert_eq!(s.sg.issue_size, [2, 2]);
     }
 
     #[test]
@@ -779,8 +781,8 @@ mod tests {
         let s = Store::load(dir.path()).unwrap();
         // Rows of b2 asked for under another key: what a changed file with the same length and
         // time would show.
-        let rows = s.suggestions_of_submission.get("b2");
-        let e = s.suggestions.rows(rows, "材料ID", "a1").unwrap_err();
+        let rows = s.sg.of_submission.get("b2");
+        let e = s.sg.table.rows(rows, "材料ID", "a1").unwrap_err();
         assert!(matches!(e, Error::Changed { .. }), "{e}");
     }
 
