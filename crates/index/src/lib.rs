@@ -4,9 +4,12 @@
 //! Matching is by substring, as a reviewer used to Ctrl-F or Everything expects: every text is
 //! also indexed character by character with positions, and a query word matches wherever its
 //! characters stand together (硬化 finds 道路硬化 and 硬化道路; G107 finds G107国道; a place name is
-//! found however jieba cut it). Ranking adds jieba's search-mode words (机耕路 is indexed as 机耕路
-//! and 机耕), so whole-word hits come first, and a typed multi-word token as a whole (道路硬化)
-//! ranks above its words apart. Filters and facets read exact values (fast fields).
+//! found however jieba cut it). Hits rank by how often the characters stand together and how
+//! long the text is (BM25 over the character positions), a typed multi-word token as a whole
+//! (道路硬化) above its words apart, and by the words of the title (jieba's search mode: 机耕路 is
+//! 机耕路 and 机耕). A text's own words are not indexed: they were a third of the index's time
+//! for a rank its characters mostly give (a word cut across, 马路灯光 for 路灯, ranks as a
+//! hit). Filters and facets read exact values (fast fields).
 //!
 //! The index is built in a temporary folder next to the target and moved into place when
 //! complete, so a crash never leaves a half-built index behind.
@@ -44,7 +47,7 @@ const CHARS: &str = "chars";
 /// Characters in a hit's passage.
 pub const SNIPPET_CHARS: usize = 80;
 /// Index format: bumped when the schema changes, so an old index asks for a re-run.
-const FORMAT: &str = "diaoyan-index-7";
+const FORMAT: &str = "diaoyan-index-8";
 
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
@@ -502,7 +505,6 @@ struct Fields {
     topic: Field,
     title: Field,
     text: Field,
-    words: Field,
     chars: Field,
     fp: Field,
     order: Field,
@@ -510,14 +512,15 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    // Words only rank and filter (term queries); phrases and substrings go through the
-    // character field, so word positions are not kept.
-    let words = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqs),
-    );
-    let tokenised = words.clone().set_stored();
+    // Words (of the short fields) only rank and filter (term queries); phrases and substrings
+    // go through the character field, so word positions are not kept.
+    let tokenised = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+        .set_stored();
     let chars = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(CHARS)
@@ -548,10 +551,8 @@ fn schema() -> (Schema, Fields) {
         issue: b.add_text_field("issue", exact.clone()),
         topic: b.add_text_field("topic", exact),
         title: b.add_text_field("title", tokenised.clone()),
-        // Every entry's text, read back for passages; its words are in `words`.
+        // Every entry's text, read back for passages; searched through `chars`.
         text: b.add_text_field("text", STORED),
-        // A suggestion's words (not a whole submission's: see [`document`]).
-        words: b.add_text_field("words", words),
         chars: b.add_text_field(FORMAT, chars),
         // Unique per entry, so a column only ([`Gone`] finds the entries to remove).
         fp: b.add_u64_field("fp", FAST),
@@ -702,12 +703,9 @@ fn document(f: &Fields, e: &Entry, fp: u64) -> TantivyDocument {
     doc.add_text(f.title, e.title);
     let text = e.text.read();
     doc.add_text(f.text, &text);
-    // Words only rank (matching goes by characters). A whole submission's words were a third
-    // of the index's time (100k documents: 9.8 s, 6.8 s without them) for a rank among
-    // submissions that their characters and title already give; a suggestion keeps them.
-    if e.doc_type == DocType::Suggestion {
-        doc.add_text(f.words, &text);
-    }
+    // The text's own words are not indexed, only its characters (see the crate's note). A
+    // whole submission's words were a third of the index's time (100k documents: 9.8 s, 6.8 s
+    // without them); a suggestion's were 6% of a whole run (10k documents, CPU 10.9 → 10.2 s).
     doc.add_text(f.chars, e.title);
     doc.add_text(f.chars, &text);
     doc
@@ -1231,8 +1229,8 @@ impl Searcher {
         }
     }
 
-    /// A query word: its jieba words must each appear (as substrings); whole-word hits and the
-    /// token as a whole rank higher. A phrase must appear as written. Also returns the strings
+    /// A query word: its jieba words must each appear (as substrings); the token as a whole and
+    /// a title holding the words rank higher. A phrase must appear as written. Also returns the strings
     /// to mark in passages.
     fn term_query(&self, t: &query::Term) -> Option<(Box<dyn Query>, Vec<String>)> {
         let whole = self.substring(&t.text)?;
@@ -1265,17 +1263,15 @@ impl Searcher {
         Some((Box::new(BooleanQuery::new(parts)), marks))
     }
 
-    /// Whole-word matches in a suggestion's words or any title, optional (they only rank).
+    /// A whole-word match in the title, optional (it only ranks).
     fn word_boost(&self, w: &str, parts: &mut Vec<Clause>) {
-        for field in [self.fields.words, self.fields.title] {
-            parts.push((
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, w),
-                    IndexRecordOption::WithFreqs,
-                )),
-            ));
-        }
+        parts.push((
+            Occur::Should,
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.title, w),
+                IndexRecordOption::WithFreqs,
+            )),
+        ));
     }
 
     /// All of `text`'s words must appear, each in `field` (search-mode tokens).
