@@ -315,7 +315,17 @@ fn texts_are_found_by_their_characters_without_their_words() {
     let seg = Segmenter::builtin();
     let dir = tempfile::tempdir().unwrap();
     let at = dir.path().join("index");
-    let data = [sugg("1", "", "", "交通运输", "村民反映机耕路塌方")];
+    let data = [
+        sugg("1", "", "", "交通运输", "村民反映机耕路塌方"),
+        sugg(
+            "2",
+            "",
+            "",
+            "交通运输",
+            "机耕路一下雨就走不了，机耕路边的水沟也堵了",
+        ),
+        sugg("3", "", "", "交通运输", "马路灯光太暗"),
+    ];
     let subs = [
         whole(
             "s1",
@@ -347,9 +357,22 @@ fn texts_are_found_by_their_characters_without_their_words() {
         .map(|h| h.id)
         .collect();
     assert_eq!(order, ["s3", "s1", "s2"]);
-    // A suggestion alike: found by any part of a word, and no text's words are in the index.
+    // A suggestion alike: found by any part of a word, a word cut across too (马路|灯光 for
+    // 路灯), ranked where the characters stand together most; no text's words are indexed.
     assert_eq!(ids(&s, words("耕路塌")), ["1"]);
     assert_eq!(ids(&s, words("\"反映机耕\"")), ["1"]);
+    assert_eq!(ids(&s, words("路灯")), ["3"]);
+    let ranked: Vec<String> = s
+        .search(&Search {
+            limit: 10,
+            ..words("机耕路")
+        })
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ranked, ["2", "1"]);
     let schema = Index::open_in_dir(&at).unwrap().schema();
     assert!(schema.get_field("words").is_err());
     assert!(schema.get_field(super::FORMAT).is_ok());
