@@ -702,3 +702,45 @@ fn a_rerun_while_the_page_is_open_is_read_afresh() {
     );
     drop(server);
 }
+
+/// An index an older diaoyan wrote is named as such on the search page and in the export, with
+/// what to do, not reported as missing; the rest of the page works.
+#[test]
+fn an_index_from_an_older_diaoyan_asks_for_a_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("材料");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("意见.csv"),
+        "\u{feff}姓名,地点,意见建议\n村民甲,石桥村,石桥村机耕路坑洼不平，建议硬化\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    run(&input, &out);
+    // An older index: the same files under the schema's field of the previous format.
+    let meta = out.join("index").join("meta.json");
+    let schema = std::fs::read_to_string(&meta).unwrap();
+    assert!(schema.contains("\"diaoyan-index-8\""), "{schema}");
+    std::fs::write(
+        &meta,
+        schema.replace("\"diaoyan-index-8\"", "\"diaoyan-index-7\""),
+    )
+    .unwrap();
+    let server = Server::start(&out);
+    let get = |path: &str| {
+        http(
+            server.port(),
+            &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let (status, body) = get("/search?q=%E6%9C%BA%E8%80%95%E8%B7%AF");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("旧版 diaoyan 写的索引"), "{body}");
+    assert!(body.contains("请重新运行 diaoyan run 生成"), "{body}");
+    assert!(!body.contains("没有生成检索索引"), "{body}");
+    let (status, body) = get("/search.csv?q=%E6%9C%BA%E8%80%95%E8%B7%AF");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("旧版 diaoyan 写的索引"), "{body}");
+    let (status, body) = get("/redo");
+    assert_eq!(status, 200, "{body}");
+}

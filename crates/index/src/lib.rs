@@ -52,10 +52,8 @@ const FORMAT: &str = "diaoyan-index-8";
 /// Errors building or searching an index.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The index folder is missing or is not an index diaoyan wrote.
-    #[error(
-        "找不到检索索引 {path}：{reason}（请先运行 diaoyan run，索引在输出目录的 index 文件夹）"
-    )]
+    /// The index folder is missing, or is not a whole index this version of diaoyan wrote.
+    #[error("无法打开检索索引 {path}：{reason}")]
     Open {
         /// The folder.
         path: PathBuf,
@@ -1171,27 +1169,30 @@ impl Searcher {
             path: dir.to_path_buf(),
             reason: e.to_string(),
         };
+        // Each reason says what to do: the folder is a run's output, remade by `diaoyan run`.
+        let rerun = |what: &dyn std::fmt::Display| {
+            open_err(&format!("{what}，请重新运行 diaoyan run 生成"))
+        };
         if !dir.is_dir() {
-            return Err(open_err(&"文件夹不存在"));
-        }
-        let index = Index::open_in_dir(dir).map_err(|e| open_err(&e))?;
-        let (_, fields) = schema();
-        if index.schema().get_field("issue").is_err() {
-            return Err(open_err(&"不是 diaoyan 写的索引"));
-        }
-        if index.schema().get_field(FORMAT).is_err() {
             return Err(open_err(
-                &"这是旧版 diaoyan 写的索引，请重新运行 diaoyan run 生成",
+                &"找不到这个文件夹（请先运行 diaoyan run，索引在输出目录的 index 文件夹）",
             ));
         }
-        let labels = Labels::read(dir).map_err(|e| {
-            open_err(&format!(
-                "索引不完整（{} 读不出：{e}），请重新运行 diaoyan run 生成",
-                labels::FILE
-            ))
-        })?;
+        let index =
+            Index::open_in_dir(dir).map_err(|e| rerun(&format!("不是完整的检索索引（{e}）")))?;
+        let (_, fields) = schema();
+        if index.schema().get_field("issue").is_err() {
+            return Err(rerun(&"不是 diaoyan 写的索引"));
+        }
+        if index.schema().get_field(FORMAT).is_err() {
+            return Err(rerun(&"这是旧版 diaoyan 写的索引"));
+        }
+        let labels = Labels::read(dir)
+            .map_err(|e| rerun(&format!("索引不完整（{} 读不出：{e}）", labels::FILE)))?;
         register(&index, seg);
-        let reader = index.reader().map_err(|e| open_err(&e))?;
+        let reader = index
+            .reader()
+            .map_err(|e| rerun(&format!("不是完整的检索索引（{e}）")))?;
         Ok(Searcher {
             reader,
             fields,

@@ -511,7 +511,35 @@ fn a_missing_index_says_so_in_chinese() {
     let e = Searcher::open(Path::new("/nonexistent/index"), &seg)
         .err()
         .unwrap();
-    assert!(e.to_string().contains("找不到检索索引"), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("无法打开检索索引") && e.contains("找不到这个文件夹"),
+        "{e}"
+    );
+    assert!(e.contains("请先运行 diaoyan run"), "{e}");
+}
+
+/// An index an older diaoyan wrote (its schema lacks this format's field) is refused with what
+/// to do, not searched with fields it does not have; so is a folder holding no index.
+#[test]
+fn an_old_or_foreign_index_asks_for_a_rerun() {
+    let seg = Segmenter::builtin();
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    b.add_text_field("issue", STRING);
+    b.add_text_field("diaoyan-index-7", STRING);
+    Index::create_in_dir(&old, b.build()).unwrap();
+    let e = Searcher::open(&old, &seg).err().unwrap().to_string();
+    assert!(e.contains("旧版 diaoyan 写的索引"), "{e}");
+    assert!(e.contains("请重新运行 diaoyan run 生成"), "{e}");
+    assert!(!e.contains("找不到"), "the folder is there: {e}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = Searcher::open(&empty, &seg).err().unwrap().to_string();
+    assert!(e.contains("不是完整的检索索引"), "{e}");
+    assert!(e.contains("请重新运行 diaoyan run 生成"), "{e}");
 }
 
 #[test]

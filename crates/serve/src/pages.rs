@@ -505,7 +505,7 @@ pub fn search_csv(s: &Store, p: &HashMap<String, String>) -> Result<Response, Re
     let searcher = s
         .searcher
         .as_ref()
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "这次运行没有生成检索索引。"))?;
+        .map_err(|why| refuse(StatusCode::NOT_FOUND, why))?;
     let q = diaoyan_index::Search {
         limit: EXPORT_MAX,
         ..query_of(p)?
@@ -615,9 +615,12 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
         );
     }
     b.push_str("</p></form>");
-    let Some(searcher) = &s.searcher else {
-        b.push_str("<p class=\"err\">这次运行没有生成检索索引（index 文件夹）。</p>");
-        return Ok(page("检索", "/search", &b));
+    let searcher = match &s.searcher {
+        Ok(searcher) => searcher,
+        Err(why) => {
+            let _ = write!(b, "<p class=\"err\">{}</p>", esc(why));
+            return Ok(page("检索", "/search", &b));
+        }
     };
     let has_filter = filters.iter().any(|(k, _)| !get(k).is_empty());
     if q.is_empty() && !has_filter {

@@ -398,8 +398,9 @@ pub struct Store {
     pub cadres: Sheet,
     /// `ingest_errors.csv`.
     pub errors: Sheet,
-    /// The keyword index, when the run wrote one.
-    pub searcher: Option<diaoyan_index::Searcher>,
+    /// The keyword index, or why there is none to search (a sentence in Chinese: the run wrote
+    /// none, or an older diaoyan wrote it).
+    pub searcher: std::result::Result<diaoyan_index::Searcher, String>,
     /// When `run.json` was last changed (to notice a re-run).
     pub stamp: Option<std::time::SystemTime>,
 }
@@ -498,7 +499,12 @@ impl Store {
         let seg = diaoyan_index::run_lexicons(out)
             .map(|l| diaoyan_text::Segmenter::new(&l))
             .unwrap_or_else(|_| diaoyan_text::Segmenter::builtin());
-        let searcher = diaoyan_index::Searcher::open(&out.join("index"), &seg).ok();
+        let at = out.join("index");
+        let searcher = if at.is_dir() {
+            diaoyan_index::Searcher::open(&at, &seg).map_err(|e| format!("{e}。"))
+        } else {
+            Err("这次运行没有生成检索索引（index 文件夹）。".to_owned())
+        };
         Ok(Store {
             out: out.to_path_buf(),
             run,
