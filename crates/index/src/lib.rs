@@ -1231,8 +1231,8 @@ impl Searcher {
     }
 
     /// A query word: its jieba words must each appear (as substrings); the token as a whole and
-    /// a title holding the words rank higher. A phrase must appear as written. Also returns the strings
-    /// to mark in passages.
+    /// a title holding the words rank higher. A phrase must appear as written. Also returns the
+    /// strings to mark in passages.
     fn term_query(&self, t: &query::Term) -> Option<(Box<dyn Query>, Vec<String>)> {
         let whole = self.substring(&t.text)?;
         let compact: String = t.text.chars().filter(|c| fold(*c).is_some()).collect();

@@ -251,7 +251,7 @@ fn query_syntax_or_not_phrase_and_fields() {
 }
 
 #[test]
-fn word_boundaries_are_substrings_ranked_by_whole_words() {
+fn word_boundaries_are_substrings_and_the_typed_sequence_ranks_first() {
     let seg = Segmenter::builtin();
     let dir = tempfile::tempdir().unwrap();
     let at = dir.path().join("index");
