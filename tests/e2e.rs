@@ -1468,8 +1468,74 @@ fn eval_cross_validates_the_judgement_on_real_reports() {
         .collect();
     assert!(m[0] > m[1] && m[1] > m[2], "mixed must sit between: {m:?}");
     assert_eq!(v["reports"]["worst"].as_array().unwrap().len(), 10);
+    // The judgement as it stands, on the texts its model was fitted on: said to be in-sample.
+    let now = &v["reports"]["now"];
+    assert_eq!(now["fitted_here"], true, "{now}");
+    assert!(now["auc"].as_f64().unwrap() >= 0.92, "{now}");
     let text = String::from_utf8(diaoyan(&["eval"]).stdout).unwrap();
     assert!(text.contains("分歧最大的 10 份"), "{text}");
+    assert!(text.contains("这一行不是留出结果"), "{text}");
+}
+
+/// An office's own labelled material (or a held-back test set) in a folder of its own: `eval
+/// --data` measures the judgement as `run` and `check` give it — held out, since the model was
+/// not fitted on it — beside a cross-validation refitted on it; no real messages are needed.
+#[test]
+fn eval_measures_the_judgement_as_it_stands_on_labelled_material_of_ones_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    // The sample's single documents, labelled by its truth (pass / redo), named by full path.
+    let sample = root().join("corpora/sample");
+    let mut sheet = String::from("文件\t结论\n");
+    let (mut pass, mut redo) = (0, 0);
+    for r in read_csv(&sample.join("truth.csv")) {
+        let label = match r["预期"].as_str() {
+            "pass" => "通过",
+            "redo" => "退回重写",
+            _ => continue,
+        };
+        *if label == "通过" {
+            &mut pass
+        } else {
+            &mut redo
+        } += 1;
+        let file = sample.join("campaign").join(&r["文件"]);
+        sheet.push_str(&format!("{}\t{label}\n", file.display()));
+    }
+    assert!(pass >= 5 && redo >= 5, "{pass} {redo}");
+    std::fs::write(reports.join("labels.tsv"), sheet).unwrap();
+    let data = tmp.path().to_str().unwrap();
+    let o = diaoyan(&["eval", "--data", data, "--json"]);
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let now = &v["reports"]["now"];
+    assert_eq!(now["fitted_here"], false, "{now}");
+    assert!(now["auc"].as_f64().unwrap() >= 0.95, "{now}");
+    assert!(now["redo_recall"].as_f64().unwrap() >= 0.8, "{now}");
+    assert!(now["redo_precision"].as_f64().unwrap() >= 0.8, "{now}");
+    let m: Vec<f64> = now["mean_score"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(m[0] > m[2] + 30.0, "{m:?}");
+    assert!(v["reports"]["cv"]["auc"].as_f64().is_some(), "{v}");
+    assert!(v["real"].is_null(), "no messages in this folder: {v}");
+    let text = String::from_utf8(diaoyan(&["eval", "--data", data]).stdout).unwrap();
+    assert!(text.contains("这一行就是留出结果"), "{text}");
+    assert!(text.contains("labels.tsv"), "{text}");
+    // A folder with neither labelled material nor messages: said, naming it.
+    let empty = tmp.path().join("空");
+    std::fs::create_dir(&empty).unwrap();
+    let o = diaoyan(&["eval", "--data", empty.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("reports/labels.tsv") && err.contains("空"),
+        "{err}"
+    );
 }
 
 #[test]

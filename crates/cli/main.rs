@@ -806,9 +806,20 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         let d = PathBuf::from("../shared/data");
         d.join("tipdm").exists().then_some(d)
     });
+    // A data folder holds labelled reports (`reports/labels.tsv`), real messages (`tipdm/`) or
+    // both: an office's own labelled material needs no messages beside it.
+    if let Some(d) = &a.data
+        && !d.join("tipdm").is_dir()
+        && !d.join("reports/labels.tsv").is_file()
+    {
+        return Err(anyhow::anyhow!(
+            "{} 里既没有 reports/labels.tsv（有标注的材料），也没有 tipdm/（真实留言）",
+            d.display()
+        ));
+    }
     let real = match &data {
-        Some(d) => Some(diaoyan_eval::eval_real(cfg.clone(), d)?),
-        None => None,
+        Some(d) if d.join("tipdm").is_dir() => Some(diaoyan_eval::eval_real(cfg.clone(), d)?),
+        _ => None,
     };
     let reports = match &data {
         Some(d) => diaoyan_eval::eval_reports(&cfg, d)?,
@@ -827,7 +838,7 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         if sample.is_none() {
             writeln!(w, "未找到真值文件（truth.csv），跳过样例评估。")?;
         }
-        if real.is_none() {
+        if data.is_none() {
             writeln!(w, "未找到 ../shared/data，跳过真实数据评估。")?;
         }
         write!(

@@ -105,6 +105,8 @@ pub struct PlantedIssue {
 /// Figures on real public data (no verdict labels).
 #[derive(Debug, Clone, Serialize)]
 pub struct RealEval {
+    /// The folder the messages and replies were read from (`…/tipdm`).
+    pub folder: String,
     /// Government replies scored.
     pub replies: usize,
     /// Score percentiles of the replies: p10, p25, p50, p75, p90.
@@ -409,12 +411,73 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Cross-validated substance figures on the labelled real reports (`reports/labels.tsv`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportsEval {
+    /// The labelled sheet.
+    pub sheet: String,
     /// Held-out figures of a model refitted fold by fold with the pipeline's lexicons.
     pub cv: diaoyan_score::CvFigures,
+    /// The judgement as it stands (the pipeline's own model, not refitted) on these texts.
+    pub now: AsItStands,
     /// The redo and review lines chosen on the held-out scores.
     pub lines: (f64, f64),
     /// The worst disagreements: (file, label, held-out score, the labeller's reason, opening).
     pub worst: Vec<(String, String, f64, String, String)>,
+}
+
+/// The judgement as `diaoyan run` and `diaoyan check` give it, on a labelled sheet: held-out
+/// figures when the model was not fitted on these texts (an office's own labelled material, a
+/// private test set), in-sample ones when it was (the development set it ships fitted on).
+#[derive(Debug, Clone, Serialize)]
+pub struct AsItStands {
+    /// Hollow against substantive, by score.
+    pub auc: f64,
+    /// Mean score of substantive, mixed, hollow texts.
+    pub mean_score: [f64; 3],
+    /// Texts sent back (退回重写).
+    pub redo: usize,
+    /// Hollow texts among those sent back (NaN when none is).
+    pub redo_precision: f64,
+    /// Hollow texts sent back among all hollow texts.
+    pub redo_recall: f64,
+    /// What the model was fitted on, as it says (`trained_on` of the model file).
+    pub model_trained_on: String,
+    /// Whether that names this sheet with these counts: then these figures are not held out.
+    pub fitted_here: bool,
+}
+
+fn as_it_stands(t: &diaoyan_pipeline::Trained) -> AsItStands {
+    let model_trained_on = t.now_fitted_on.as_str();
+    use diaoyan_score::Label;
+    let (mut sub, mut hol) = (Vec::new(), Vec::new());
+    let (mut counts, mut sums) = ([0usize; 3], [0.0; 3]);
+    let (mut redo, mut caught) = (0usize, 0usize);
+    for x in &t.texts {
+        let (score, sent_back) = x.now;
+        let k = match x.label {
+            Label::Substantive => 0,
+            Label::Mixed => 1,
+            Label::Hollow => 2,
+        };
+        counts[k] += 1;
+        sums[k] += score;
+        match x.label {
+            Label::Substantive => sub.push(score),
+            Label::Hollow => hol.push(score),
+            Label::Mixed => {}
+        }
+        if sent_back {
+            redo += 1;
+            caught += usize::from(x.label == Label::Hollow);
+        }
+    }
+    AsItStands {
+        auc: roc_auc(&sub, &hol),
+        mean_score: [0, 1, 2].map(|k| sums[k] / counts[k].max(1) as f64),
+        redo,
+        redo_precision: caught as f64 / redo as f64,
+        redo_recall: caught as f64 / hol.len().max(1) as f64,
+        model_trained_on: model_trained_on.to_owned(),
+        fitted_here: !model_trained_on.is_empty() && model_trained_on == t.model.trained_on,
+    }
 }
 
 /// Cross-validates the substance model on the labelled real reports under `data_dir`
@@ -462,6 +525,8 @@ pub fn eval_reports(cfg: &PipelineConfig, data_dir: &Path) -> Result<Option<Repo
         })
         .collect();
     Ok(Some(ReportsEval {
+        sheet: sheet.display().to_string(),
+        now: as_it_stands(&t),
         cv: t.cv,
         lines: (t.model.redo_below, t.model.review_below),
         worst,
@@ -580,6 +645,7 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
         .collect();
 
     Ok(RealEval {
+        folder: data_dir.join("tipdm").display().to_string(),
         seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
         trained_macro_f1: diaoyan_suggest::cross_validate(seg, &training, 5, Some(tax)),
         labelled_messages: labelled.len(),
@@ -673,7 +739,10 @@ pub fn render(
     }
     if let Some(r) = reports {
         let c = &r.cv;
-        s.push_str("\n== 真实调研材料（../shared/data/reports，有标注；5 折交叉验证）==\n");
+        s.push_str(&format!(
+            "\n== 有标注的调研材料（{}；5 折交叉验证）==\n",
+            r.sheet
+        ));
         s.push_str(&format!(
             "材料 {} 份：有实质内容 {}、部分具体 {}、空话 {}\n",
             c.counts.iter().sum::<usize>(),
@@ -689,6 +758,22 @@ pub fn render(
             "退回线 {:.1} 分（复核线 {:.1} 分）：退回的精确率 {:.2}，召回率 {:.2}（以空话为准）\n",
             r.lines.0, r.lines.1, c.redo_precision, c.redo_recall
         ));
+        let n = &r.now;
+        s.push_str(&format!(
+            "按现在的模型直接评分（不重新训练，与 diaoyan run、diaoyan check 的结论相同）：ROC-AUC {:.3}；平均得分 有实质内容 {:.1}，部分具体 {:.1}，空话 {:.1}；退回 {} 份，精确率 {:.2}，召回率 {:.2}\n",
+            n.auc, n.mean_score[0], n.mean_score[1], n.mean_score[2], n.redo, n.redo_precision, n.redo_recall
+        ));
+        s.push_str(&if n.fitted_here {
+            format!(
+                "  （模型就是用这份标注训练的（{}）：这一行不是留出结果，留出结果看上面的交叉验证；换一份没有参与训练的标注材料，这一行才是留出结果）\n",
+                n.model_trained_on
+            )
+        } else {
+            format!(
+                "  （模型不是用这份标注训练的（它的训练数据：{}）：这一行就是留出结果）\n",
+                if n.model_trained_on.is_empty() { "未注明" } else { &n.model_trained_on }
+            )
+        });
         s.push_str("分歧最大的 10 份（交叉验证得分与标注相差最远）：\n");
         for (f, l, sc, why, open) in &r.worst {
             s.push_str(&format!(
@@ -697,7 +782,7 @@ pub fn render(
         }
     }
     if let Some(r) = real {
-        s.push_str("\n== 真实数据（../shared/data/tipdm，无结论标注）==\n");
+        s.push_str(&format!("\n== 真实数据（{}，无结论标注）==\n", r.folder));
         let p = r.reply_percentiles;
         s.push_str(&format!(
             "政府答复 {} 条，得分分位数 p10 {:.1} / p25 {:.1} / p50 {:.1} / p75 {:.1} / p90 {:.1}\n",

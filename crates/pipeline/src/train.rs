@@ -45,6 +45,9 @@ pub struct TrainedText {
     pub label: Label,
     /// Its score when it was held out of training.
     pub cv_score: f64,
+    /// Its score and whether it is sent back, judged as `diaoyan run` and `diaoyan check` judge
+    /// it now (the pipeline's own model, not refitted).
+    pub now: (f64, bool),
     /// The opening of the text (for reports).
     pub opening: String,
 }
@@ -58,6 +61,9 @@ pub struct Trained {
     pub cv: CvFigures,
     /// Every text with its held-out score.
     pub texts: Vec<TrainedText>,
+    /// What the pipeline's current model says it was fitted on (its `trained_on`): the model
+    /// that gave each text's [`TrainedText::now`].
+    pub now_fitted_on: String,
 }
 
 /// Reads a labelled sheet (columns 文件/file and 结论/label), scores every named file with the
@@ -93,7 +99,7 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
         .build(Segmenter::new(&lex))
         .map_err(|e| bad(e.to_string()))?;
     let mut problems = Vec::new();
-    let mut data: Vec<(String, Label, String)> = Vec::new();
+    let mut data: Vec<(String, Label, String, Option<diaoyan_model::Kind>)> = Vec::new();
     for (i, r) in rows.iter().enumerate().skip(hi + 1) {
         let cell = |c: usize| r.get(c).map(|s| s.trim().to_owned()).unwrap_or_default();
         let (file, label) = (cell(fc), cell(lc));
@@ -110,7 +116,8 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
         let path = docs.join(&file);
         match diaoyan_ingest::ingest(&path, &cfg.ingest) {
             Ok(out) if out.submissions.len() == 1 => {
-                data.push((file, label, out.submissions[0].text.to_string()))
+                let s = &out.submissions[0];
+                data.push((file, label, s.text.to_string(), s.kind))
             }
             Ok(out) => problems.push(match out.errors.first() {
                 Some(e) => format!("第 {} 行 {file}：{}（{}）", i + 1, e.reason, e.detail),
@@ -141,7 +148,7 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
     }
     let labelled: Vec<Labelled> = data
         .iter()
-        .map(|(_, label, text)| Labelled {
+        .map(|(_, label, text, _)| Labelled {
             signals: scorer.signals(text),
             label: *label,
         })
@@ -166,7 +173,11 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
     let texts = data
         .into_iter()
         .zip(cv_scores)
-        .map(|((file, label, text), cv_score)| TrainedText {
+        .map(|((file, label, text, kind), cv_score)| TrainedText {
+            now: {
+                let a = scorer.assess_text(&text, kind);
+                (a.score, a.verdict == diaoyan_model::Verdict::Redo)
+            },
             file,
             label,
             cv_score,
@@ -177,5 +188,10 @@ pub fn train_scorer(cfg: &PipelineConfig, sheet: &Path, opt: &TrainOptions) -> R
                 .collect(),
         })
         .collect();
-    Ok(Trained { model, cv, texts })
+    Ok(Trained {
+        model,
+        cv,
+        texts,
+        now_fitted_on: scorer.model().trained_on.clone(),
+    })
 }
