@@ -445,25 +445,26 @@ pub struct AsItStands {
 }
 
 fn as_it_stands(t: &diaoyan_pipeline::Trained) -> AsItStands {
-    let model_trained_on = t.now_fitted_on.as_str();
     use diaoyan_score::Label;
+    let model_trained_on = t.now_fitted_on.as_str();
     let (mut sub, mut hol) = (Vec::new(), Vec::new());
     let (mut counts, mut sums) = ([0usize; 3], [0.0; 3]);
     let (mut redo, mut caught) = (0usize, 0usize);
     for x in &t.texts {
         let (score, sent_back) = x.now;
         let k = match x.label {
-            Label::Substantive => 0,
+            Label::Substantive => {
+                sub.push(score);
+                0
+            }
             Label::Mixed => 1,
-            Label::Hollow => 2,
+            Label::Hollow => {
+                hol.push(score);
+                2
+            }
         };
         counts[k] += 1;
         sums[k] += score;
-        match x.label {
-            Label::Substantive => sub.push(score),
-            Label::Hollow => hol.push(score),
-            Label::Mixed => {}
-        }
         if sent_back {
             redo += 1;
             caught += usize::from(x.label == Label::Hollow);
@@ -759,9 +760,14 @@ pub fn render(
             r.lines.0, r.lines.1, c.redo_precision, c.redo_recall
         ));
         let n = &r.now;
+        let precision = if n.redo == 0 {
+            "—".to_owned()
+        } else {
+            format!("{:.2}", n.redo_precision)
+        };
         s.push_str(&format!(
-            "按现在的模型直接评分（不重新训练，与 diaoyan run、diaoyan check 的结论相同）：ROC-AUC {:.3}；平均得分 有实质内容 {:.1}，部分具体 {:.1}，空话 {:.1}；退回 {} 份，精确率 {:.2}，召回率 {:.2}\n",
-            n.auc, n.mean_score[0], n.mean_score[1], n.mean_score[2], n.redo, n.redo_precision, n.redo_recall
+            "按现在的模型直接评分（不重新训练，与 diaoyan run、diaoyan check 的结论相同）：ROC-AUC {:.3}；平均得分 有实质内容 {:.1}，部分具体 {:.1}，空话 {:.1}；退回 {} 份，精确率 {precision}，召回率 {:.2}\n",
+            n.auc, n.mean_score[0], n.mean_score[1], n.mean_score[2], n.redo, n.redo_recall
         ));
         s.push_str(&if n.fitted_here {
             format!(
