@@ -658,6 +658,26 @@ fn an_update_equals_a_full_rebuild_and_leaves_the_old_index_whole() {
     )
     .unwrap();
     assert!(!r.incremental && r.added == 61, "{r:?}");
+    // An index an older diaoyan wrote (its note names an older format): rebuilt in full, and
+    // the rebuilt one is searched as usual.
+    let note = new.join(META);
+    let m = std::fs::read_to_string(&note).unwrap();
+    assert!(m.contains(FORMAT), "{m}");
+    std::fs::write(&note, m.replace(FORMAT, "diaoyan-index-7")).unwrap();
+    assert!(!updatable(&new, &seg));
+    let r = update(
+        &new,
+        Some(&new),
+        &seg,
+        entries(&after, ""),
+        &Labels::default(),
+    )
+    .unwrap();
+    assert!(!r.incremental && r.added == 61, "{r:?}");
+    assert_eq!(
+        everything(&Searcher::open(&new, &seg).unwrap()),
+        everything(&b)
+    );
 }
 
 #[test]
