@@ -1446,6 +1446,16 @@ fn auc(pos: &[f64], neg: &[f64]) -> f64 {
     w / (pos.len() * neg.len()) as f64
 }
 
+/// The mean scores of substantive, mixed and hollow texts in a figures object of `eval --json`.
+fn mean_scores(figures: &serde_json::Value) -> Vec<f64> {
+    figures["mean_score"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 #[test]
 fn eval_cross_validates_the_judgement_on_real_reports() {
     let Some(_) = real_reports() else {
@@ -1460,12 +1470,7 @@ fn eval_cross_validates_the_judgement_on_real_reports() {
     assert!(cv["auc"].as_f64().unwrap() >= 0.92, "{cv}");
     assert!(cv["redo_precision"].as_f64().unwrap() >= 0.85, "{cv}");
     assert!(cv["redo_recall"].as_f64().unwrap() >= 0.5, "{cv}");
-    let m: Vec<f64> = cv["mean_score"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let m = mean_scores(cv);
     assert!(m[0] > m[1] && m[1] > m[2], "mixed must sit between: {m:?}");
     assert_eq!(v["reports"]["worst"].as_array().unwrap().len(), 10);
     // The judgement as it stands, on the texts its model was fitted on: said to be in-sample.
@@ -1514,12 +1519,7 @@ fn eval_measures_the_judgement_as_it_stands_on_labelled_material_of_ones_own() {
     assert!(now["auc"].as_f64().unwrap() >= 0.95, "{now}");
     assert!(now["redo_recall"].as_f64().unwrap() >= 0.8, "{now}");
     assert!(now["redo_precision"].as_f64().unwrap() >= 0.8, "{now}");
-    let m: Vec<f64> = now["mean_score"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let m = mean_scores(now);
     assert!(m[0] > m[2] + 30.0, "{m:?}");
     assert!(v["reports"]["cv"]["auc"].as_f64().is_some(), "{v}");
     assert!(v["real"].is_null(), "no messages in this folder: {v}");

@@ -29,6 +29,20 @@ fn run(input: &Path, out: &Path) -> std::process::Output {
 }
 
 /// A running `diaoyan serve`, stopped on drop.
+/// A run (into `dir/out`, returned) of an opinion sheet with one row about 石桥村's 机耕路.
+fn one_opinion_run(dir: &Path) -> PathBuf {
+    let input = dir.join("材料");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("意见.csv"),
+        "\u{feff}姓名,地点,意见建议\n村民甲,石桥村,石桥村机耕路坑洼不平，建议硬化\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    run(&input, &out);
+    out
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -566,15 +580,7 @@ fn the_review_page_works_in_a_browser_and_decisions_survive() {
 #[test]
 fn listening_beyond_loopback_needs_the_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("材料");
-    std::fs::create_dir_all(&input).unwrap();
-    std::fs::write(
-        input.join("意见.csv"),
-        "\u{feff}姓名,地点,意见建议\n村民甲,石桥村,石桥村机耕路坑洼不平，建议硬化\n",
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    run(&input, &out);
+    let out = one_opinion_run(tmp.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
         .arg("serve")
         .arg(&out)
@@ -708,15 +714,7 @@ fn a_rerun_while_the_page_is_open_is_read_afresh() {
 #[test]
 fn an_index_from_an_older_diaoyan_asks_for_a_rerun() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("材料");
-    std::fs::create_dir_all(&input).unwrap();
-    std::fs::write(
-        input.join("意见.csv"),
-        "\u{feff}姓名,地点,意见建议\n村民甲,石桥村,石桥村机耕路坑洼不平，建议硬化\n",
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    run(&input, &out);
+    let out = one_opinion_run(tmp.path());
     // An older index: the same files under the schema's field of the previous format.
     let meta = out.join("index").join("meta.json");
     let schema = std::fs::read_to_string(&meta).unwrap();
