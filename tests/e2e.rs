@@ -151,6 +151,16 @@ fn awkward(dir: &Path) -> BTreeSet<String> {
         "legacy.doc",
         b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0legacy",
     );
+    // Word and Excel 97-2003, as LibreOffice writes them (crates/ingest/testdata).
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/ingest/testdata");
+    put(
+        "旧版/蹲点手记.doc",
+        &std::fs::read(testdata.join("note.doc")).unwrap(),
+    );
+    put(
+        "旧版/意见汇总.xls",
+        &std::fs::read(testdata.join("opinions.xls")).unwrap(),
+    );
     put("picture.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
     put("empty.txt", b"");
     put("~$table.docx", b"\x05owner");
@@ -227,7 +237,12 @@ fn awkward_files_are_all_accounted_for() {
 
     let reason = |f: &str| error_of.get(f).map(String::as_str);
     assert_eq!(reason("truncated.docx"), Some("docx 已损坏"));
-    assert_eq!(reason("legacy.doc"), Some("旧版 .doc 请另存为 .docx"));
+    assert_eq!(reason("legacy.doc"), Some("doc 已损坏"));
+    assert_eq!(
+        reason("旧版/意见汇总.xls"),
+        Some("内容为空"),
+        "its row 5 is empty"
+    );
     assert_eq!(reason("picture.txt"), Some("二进制文件"));
     assert_eq!(reason("empty.txt"), Some("空文件"));
     assert_eq!(reason("bomb.docx"), Some("文件过大"));
@@ -272,6 +287,9 @@ fn awkward_files_are_all_accounted_for() {
         text_of("table.docx"),
         "走访笔录\n户主\t王桂兰\n反映机耕路问题。\n"
     );
+    assert!(text_of("旧版/蹲点手记.doc").contains("刘德顺\t厨房墙体开裂\n"));
+    assert_eq!(enc_of("旧版/蹲点手记.doc"), "doc");
+    assert!(text_of("旧版/意见汇总.xls#4").contains("村卫生室只有一名村医"));
     assert!(text_of("bad_bytes.txt").contains('\u{FFFD}'));
     let warned = subs.iter().find(|s| s["文件"] == "bad_bytes.txt").unwrap();
     assert!(warned["警告"].contains("无法解码"), "{:?}", warned["警告"]);

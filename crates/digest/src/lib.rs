@@ -9,7 +9,7 @@
 //! use diaoyan_digest::{Table, write_csv};
 //! let dir = tempfile::tempdir().unwrap();
 //! let mut t = Table::new("示例", &["文件", "原因"]);
-//! t.push(vec!["a.doc".into(), "旧版 .doc 请另存为 .docx".into()]);
+//! t.push(vec!["a.doc".into(), "doc 已损坏".into()]);
 //! write_csv(&dir.path().join("x.csv"), &t).unwrap();
 //! let bytes = std::fs::read(dir.path().join("x.csv")).unwrap();
 //! assert!(bytes.starts_with(b"\xEF\xBB\xBF"));

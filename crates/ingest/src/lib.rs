@@ -17,6 +17,7 @@
 
 mod config;
 mod decode;
+mod doc;
 mod docx;
 mod memo;
 mod meta;
@@ -49,7 +50,7 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 const DOC_EXTS: &[&str] = &["txt", "md", "docx", "text"];
-const TABLE_EXTS: &[&str] = &["csv", "tsv", "xlsx", "xlsm", "jsonl"];
+const TABLE_EXTS: &[&str] = &["csv", "tsv", "xlsx", "xlsm", "xls", "et", "jsonl"];
 const MANIFEST_STEMS: &[&str] = &["manifest", "清单", "文件清单", "材料清单"];
 const ROSTER_STEMS: &[&str] = &["roster", "花名册", "名单", "蹲点干部名单", "干部名单"];
 
@@ -443,7 +444,7 @@ fn walk_in_order(root: &Path, exclude: &[PathBuf]) -> Walk {
         };
         let (stem, ext) = stem_ext(&name);
         if entry.depth() == 1
-            && matches!(ext.as_str(), "csv" | "xlsx")
+            && matches!(ext.as_str(), "csv" | "xlsx" | "xls")
             && (MANIFEST_STEMS.contains(&stem.as_str()) || ROSTER_STEMS.contains(&stem.as_str()))
         {
             w.metadata.push(found);
@@ -565,7 +566,14 @@ fn read_document(
 ) -> std::result::Result<(Submission, Meta), FileError> {
     let mut warnings = Vec::new();
     let is_zip = bytes.starts_with(b"PK\x03\x04");
-    let (raw, encoding) = if ext == "docx" || (ext == "doc" && is_zip) {
+    let is_cfb = bytes.starts_with(CFB_MAGIC);
+    let (raw, encoding) = if is_cfb && matches!(ext, "doc" | "docx" | "wps") {
+        let t = read_doc(f, ext, bytes, cfg)?;
+        if ext == "docx" {
+            warnings.push("扩展名为 .docx，实为旧版 Word 97-2003 文档，已按 .doc 读取".to_owned());
+        }
+        (t, "doc")
+    } else if ext == "docx" || (ext == "doc" && is_zip) {
         if ext == "doc" {
             warnings.push("扩展名为 .doc，实为 .docx 格式，已按 .docx 读取".to_owned());
         }
@@ -576,13 +584,6 @@ fn read_document(
                     warnings.push("扩展名为 .docx，实为纯文本文件，已按文本读取".to_owned());
                     add_replaced(&mut warnings, d.replaced);
                     (d.text, d.encoding)
-                }
-                decode::Sniff::Binary(kind) if kind.starts_with("旧版") => {
-                    return Err(err(
-                        &f.rel,
-                        "旧版 .doc 请另存为 .docx",
-                        "扩展名为 .docx，实为旧版 Word 97-2003 文档；请在 Word/WPS 中另存为 .docx",
-                    ));
                 }
                 decode::Sniff::Binary(kind) => {
                     return Err(err(
@@ -653,8 +654,8 @@ fn read_document(
     } else if ext == "doc" {
         return Err(err(
             &f.rel,
-            "旧版 .doc 请另存为 .docx",
-            "Word 97-2003 格式无法直接读取；请在 Word/WPS 中另存为 .docx",
+            "doc 无法读取",
+            "既不是 Word 97-2003 文档，也不是 .docx；请在 Word/WPS 中打开后另存为 .docx",
         ));
     } else if DOC_EXTS.contains(&ext) {
         match decode::sniff(bytes) {
@@ -673,11 +674,12 @@ fn read_document(
         }
     } else {
         let detail = match ext {
-            "wps" | "et" => "WPS 专用格式，请另存为 .docx 或 .xlsx".to_owned(),
-            "xls" => "旧版 .xls 请另存为 .xlsx".to_owned(),
+            "wps" => "WPS 专用格式，请另存为 .docx".to_owned(),
             "jpg" | "jpeg" | "png" | "gif" | "bmp" => "图片不含可读文字，请提供文字材料".to_owned(),
             "" => "文件没有扩展名，无法判断类型".to_owned(),
-            other => format!("不支持 .{other} 文件；支持 .txt .md .docx .pdf .csv .xlsx .jsonl"),
+            other => format!(
+                "不支持 .{other} 文件；支持 .txt .md .docx .doc .pdf .csv .xlsx .xls .jsonl"
+            ),
         };
         return Err(err(&f.rel, "不支持的类型", detail));
     };
@@ -696,6 +698,52 @@ fn read_document(
         ..Submission::default()
     };
     Ok((sub, m))
+}
+
+/// The first bytes of a compound file (OLE): Word 97-2003 documents, .xls workbooks, and WPS's
+/// own files of the same make.
+pub(crate) const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// The text of a Word 97-2003 document (also one named .docx or .wps), or why it has none.
+fn read_doc(
+    f: &Found,
+    ext: &str,
+    bytes: &[u8],
+    cfg: &IngestConfig,
+) -> std::result::Result<String, FileError> {
+    match doc::doc_text(bytes, cfg.max_entry_bytes) {
+        Ok(t) => Ok(t),
+        Err(doc::DocError::NotWord(_)) if ext == "wps" => Err(err(
+            &f.rel,
+            "不支持的类型",
+            "WPS 专用格式，请另存为 .docx 或 .xlsx",
+        )),
+        Err(doc::DocError::NotWord(kind)) => Err(err(
+            &f.rel,
+            "不是 Word 文档",
+            format!("扩展名为 .{ext}，内容却是{kind}；请核对文件"),
+        )),
+        Err(doc::DocError::Encrypted) => Err(err(
+            &f.rel,
+            "doc 已加密",
+            "文件设有打开密码；请提供未加密的文件",
+        )),
+        Err(doc::DocError::TooOld) => Err(err(
+            &f.rel,
+            "旧版 .doc 请另存为 .docx",
+            "Word 95 及更早版本的格式无法直接读取；请在 Word/WPS 中另存为 .docx",
+        )),
+        Err(doc::DocError::TooLarge { stream, limit }) => Err(err(
+            &f.rel,
+            "文件过大",
+            format!("{stream} 数据流超过 {} MB，已拒绝", limit >> 20),
+        )),
+        Err(doc::DocError::Corrupt(e)) => Err(err(
+            &f.rel,
+            "doc 已损坏",
+            format!("无法读取（文件可能不完整或已损坏）：{e}；请用 Word/WPS 打开后另存为 .docx"),
+        )),
+    }
 }
 
 fn add_replaced(warnings: &mut Vec<String>, replaced: usize) {
@@ -1303,7 +1351,7 @@ mod tests {
             reasons,
             vec![
                 ("empty.txt", "空文件"),
-                ("old.doc", "旧版 .doc 请另存为 .docx"),
+                ("old.doc", "doc 已损坏"),
                 ("意见.csv#3", "内容为空"),
             ]
         );
@@ -1580,6 +1628,138 @@ mod tests {
         );
         assert_eq!(subs[0].1.date, "2019-02-28");
         assert_eq!(subs[0].0.ref_, "1");
+    }
+
+    /// Word and Excel 97-2003 files (and WPS's files of the same make), as LibreOffice writes
+    /// them (testdata/README.md): a .doc gives the text its .docx twin gives, a .xls the rows
+    /// its .csv gives; a damaged or mislabelled one is refused with the reason.
+    #[test]
+    fn word_and_excel_97_files_are_read() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let bytes = |name: &str| std::fs::read(data.join(name)).unwrap();
+        let read = |name: &str, bytes: &[u8]| {
+            let ext = name.rsplit('.').next().unwrap();
+            let f = Found {
+                abs: name.into(),
+                rel: name.into(),
+            };
+            read_bytes(&f, ext, bytes, &IngestConfig::default())
+        };
+        let reasons = |errors: &[FileError]| -> Vec<(String, String)> {
+            errors
+                .iter()
+                .map(|e| (e.path.clone(), e.reason.clone()))
+                .collect()
+        };
+        let doc = bytes("note.doc");
+        let (docx, errors) = read("note.docx", &bytes("note.docx"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let want = &docx[0].0.text;
+        let (subs, errors) = read("note.doc", &doc);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (s, m) = &subs[0];
+        assert_eq!(&s.text, want);
+        assert_eq!(s.encoding, "doc");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // The table row by row, the link's text without its code, the footnote after the body,
+        // no page header, the phone number masked.
+        for part in [
+            "今天上午到石门村三组走访了8户。",
+            "户主\t反映问题\n刘德顺\t厨房墙体开裂\n陈秀英\t自来水每周停两次\n",
+            "详见县交通局公示。",
+            "维修款由村集体经济列支3200元。",
+            "138****5678",
+        ] {
+            assert!(s.text.contains(part), "{part} in {}", s.text);
+        }
+        for absent in ["HYPERLINK", "example.gov.cn", "页眉", "13812345678"] {
+            assert!(!s.text.contains(absent), "{absent} in {}", s.text);
+        }
+        assert_eq!(
+            (m.author.as_str(), m.unit.as_str()),
+            ("周明", "县农业农村局")
+        );
+        assert_eq!(m.date, "2023-09-20");
+        // The same file named .wps (WPS's files of Word's make) or .docx.
+        let (wps, errors) = read("note.wps", &doc);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(&wps[0].0.text, want);
+        let (named, errors) = read("note_renamed.docx", &doc);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(&named[0].0.text, want);
+        assert_eq!(
+            named[0].0.warnings,
+            ["扩展名为 .docx，实为旧版 Word 97-2003 文档，已按 .doc 读取"]
+        );
+        // Rows of the workbook: the title row passed over, the header found, the row with no
+        // content refused on its own.
+        let xls = bytes("opinions.xls");
+        let (rows, errors) = read("opinions.xls", &xls);
+        let got: Vec<(&str, &str, &str, &str, &str)> = rows
+            .iter()
+            .map(|(s, m)| {
+                (
+                    s.path.as_str(),
+                    s.ref_.as_str(),
+                    m.author.as_str(),
+                    m.date.as_str(),
+                    s.text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "opinions.xls#3",
+                    "1",
+                    "王桂兰",
+                    "2023-09-18",
+                    "三组到镇上的机耕路一下雨就走不了，希望列入明年硬化计划"
+                ),
+                (
+                    "opinions.xls#4",
+                    "2",
+                    "李成",
+                    "2023-09-19",
+                    "村卫生室只有一名村医，周末经常关门"
+                ),
+            ]
+        );
+        assert_eq!(
+            reasons(&errors),
+            [("opinions.xls#5".to_owned(), "内容为空".to_owned())]
+        );
+        assert_eq!(rows[0].0.encoding, "xls");
+        // A small workbook (its stream in the compound file's mini stream): the sample's roster.
+        let roster = read_rows(&data.join("roster.xls"), &IngestConfig::default()).unwrap();
+        assert!(roster.iter().any(|r| r[1] == "姓名"), "{roster:?}");
+        assert!(
+            roster.iter().any(|r| r[1] == "张伟" && r[2] == "云岭县委"),
+            "{roster:?}"
+        );
+        // WPS's .et of Excel's make reads the same.
+        let (et, _) = read("opinions.et", &xls);
+        assert_eq!(et.len(), 2);
+        // Refusals: a workbook named .doc, cut files, an .xls that is text.
+        let refused = |name: &str, bytes: &[u8]| {
+            let (subs, errors) = read(name, bytes);
+            assert!(subs.is_empty(), "{name}");
+            reasons(&errors).remove(0).1
+        };
+        assert_eq!(refused("wrong.doc", &xls), "不是 Word 文档");
+        assert_eq!(refused("cut.doc", &doc[..doc.len() / 2]), "doc 已损坏");
+        assert_eq!(refused("cut.xls", &xls[..xls.len() / 2]), "xls 已损坏");
+        assert_eq!(
+            refused("text.xls", "编号,内容\n1,修路\n".as_bytes()),
+            "xls 已损坏"
+        );
+        assert_eq!(refused("own.wps", b"WPS own format bytes"), "不支持的类型");
+        assert_eq!(refused("own.et", b"WPS own format bytes"), "不支持的类型");
+        assert_eq!(
+            refused("web.doc", b"<html><body>x</body></html>"),
+            "doc 无法读取"
+        );
     }
 
     /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.

@@ -217,35 +217,193 @@ pub(crate) fn read_table(
         }
         "xlsx" | "xlsm" => {
             check_zip_entries(bytes, entry_limit)?;
-            let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+            let wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
                 .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
-            let names = wb.sheet_names();
-            let many = names.len() > 1;
-            let mut sheets = Vec::new();
-            for name in names {
-                let range = wb
-                    .worksheet_range(&name)
-                    .map_err(|e| ("xlsx 已损坏", format!("工作表「{name}」：{e}")))?;
-                let first_row = range.start().map_or(0, |(r, _)| r as usize);
-                let rows = range
-                    .rows()
-                    .enumerate()
-                    .map(|(i, r)| (first_row + i + 1, r.iter().map(cell_text).collect()))
-                    .collect();
-                sheets.push(Sheet {
-                    name: many.then(|| name.clone()),
-                    rows,
+            workbook_table(wb, "xlsx 已损坏", "xlsx")
+        }
+        // Excel 97-2003 (BIFF8) and WPS's .et of the same make; one that is really an .xlsx is
+        // read as one.
+        "xls" | "et" if bytes.starts_with(b"PK\x03\x04") => read_table("xlsx", bytes, entry_limit),
+        "xls" | "et" => {
+            if !bytes.starts_with(crate::CFB_MAGIC) {
+                return Err(if ext == "et" {
+                    ("不支持的类型", "WPS 专用格式，请另存为 .xlsx".to_owned())
+                } else {
+                    (
+                        "xls 已损坏",
+                        "不是 Excel 97-2003 工作簿；请用 Excel/WPS 打开后另存为 .xlsx".to_owned(),
+                    )
                 });
             }
-            Ok(Table {
-                sheets,
-                encoding: "xlsx",
-                replaced: 0,
-                bad_rows: Vec::new(),
+            let clean = workbook_stream(ext, bytes, entry_limit)?;
+            // calamine's BIFF reader can panic on a damaged workbook: contained here, one
+            // file's cost (as the PDF reader's).
+            std::panic::catch_unwind(|| {
+                let wb = calamine::Xls::new(Cursor::new(&clean)).map_err(|e| match e {
+                    calamine::XlsError::Password => (
+                        "xls 已加密",
+                        "文件设有打开密码；请提供未加密的文件".to_owned(),
+                    ),
+                    e => (
+                        "xls 已损坏",
+                        format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
+                    ),
+                })?;
+                workbook_table(wb, "xls 已损坏", "xls")
+            })
+            .unwrap_or_else(|_| {
+                Err((
+                    "xls 已损坏",
+                    "解析工作簿时出错；请用 Excel/WPS 打开后另存为 .xlsx".to_owned(),
+                ))
             })
         }
         _ => Err(("不支持的类型", format!("不支持 .{ext} 表格"))),
     }
+}
+
+/// The workbook stream of an Excel 97-2003 file (`ext` .xls or .et) alone in a compound file
+/// written afresh: the container is read by the `cfb` crate, which refuses a damaged one
+/// (calamine's own container reader grew a looping sector chain until memory ran out), and
+/// calamine reads a well-formed copy, of version 3 (512-byte sectors; calamine read a small
+/// stream of a version 4 file as an empty root directory).
+fn workbook_stream(ext: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, (&'static str, String)> {
+    use std::io::{Read, Write};
+    let damaged = |e: &dyn std::fmt::Display| {
+        (
+            "xls 已损坏",
+            format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
+        )
+    };
+    let mut cf = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| damaged(&e))?;
+    let Some(name) = ["/Workbook", "/Book"].into_iter().find(|n| cf.is_stream(n)) else {
+        return Err(if cf.is_stream("/EncryptedPackage") {
+            (
+                "xls 已加密",
+                "文件设有打开密码；请提供未加密的文件".to_owned(),
+            )
+        } else if ext == "et" {
+            ("不支持的类型", "WPS 专用格式，请另存为 .xlsx".to_owned())
+        } else if cf.is_stream("/WordDocument") {
+            (
+                "不是 Excel 工作簿",
+                "扩展名为 .xls，内容却是 Word 文档；请核对文件".to_owned(),
+            )
+        } else {
+            damaged(&"没有工作簿数据流")
+        });
+    };
+    let mut stream = cf.open_stream(name).map_err(|e| damaged(&e))?;
+    if stream.len() > limit {
+        return Err((
+            "文件过大",
+            format!("工作簿数据超过 {} MB，已拒绝", limit >> 20),
+        ));
+    }
+    let mut data = Vec::new();
+    (&mut stream)
+        .take(limit + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| damaged(&e))?;
+    if !guard_biff(&mut data) {
+        return Err(damaged(&"单元格位置超出 Excel 97-2003 的范围（256 列）"));
+    }
+    let mut out = cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
+        .map_err(|e| damaged(&e))?;
+    out.create_stream(name)
+        .and_then(|mut s| s.write_all(&data))
+        .and_then(|()| out.flush())
+        .map_err(|e| damaged(&e))?;
+    Ok(out.into_inner().into_inner())
+}
+
+/// Guards calamine's BIFF reader against what a damaged workbook stream would make it
+/// allocate, walking the records as it does (from the start, and from each sheet's offset in
+/// its BoundSheet8 record): a sheet's cells become one dense range, rows × columns, so a cell
+/// beyond column 256 (which Excel 97-2003 cannot write; rows are 16-bit) refuses the file; and
+/// each Dimensions record is emptied (it only reserves room for that many cells, and a damaged
+/// one asked for hundreds of gigabytes). Whether the stream may be read.
+fn guard_biff(data: &mut [u8]) -> bool {
+    let u16_at = |d: &[u8], at: usize| d.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let mut starts = vec![0usize];
+    let mut walked = 0;
+    while let Some(start) = starts.get(walked).copied() {
+        walked += 1;
+        let mut at = start;
+        while let (Some(typ), Some(len)) = (u16_at(data, at), u16_at(data, at + 2)) {
+            let body = at + 4;
+            let end = body + usize::from(len);
+            if end > data.len() {
+                break;
+            }
+            let col = |d: &[u8]| u16_at(d, body + 2).unwrap_or(0);
+            match typ {
+                // Number, Label, RString, BoolErr, Rk, LabelSst, Formula: row, column first.
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006
+                    if len >= 4 && col(data) > 0xFF =>
+                {
+                    return false;
+                }
+                // MulRk: the first column, then 6 bytes per cell.
+                0x00BD if len >= 6 && usize::from(col(data)) + usize::from(len - 6) / 6 > 0x100 => {
+                    return false;
+                }
+                // Dimensions: rows as 16 or 32 bits, then columns; emptied.
+                0x0200 => data[body..end].fill(0),
+                // BoundSheet8: the sheet's offset in the stream (walked once).
+                0x0085 if len >= 4 && walked == 1 => {
+                    let pos = u32::from_le_bytes([
+                        data[body],
+                        data[body + 1],
+                        data[body + 2],
+                        data[body + 3],
+                    ]) as usize;
+                    if !starts.contains(&pos) && starts.len() < 4096 {
+                        starts.push(pos);
+                    }
+                }
+                _ => {}
+            }
+            at = end;
+        }
+    }
+    true
+}
+
+/// Every sheet of a workbook as rows of cell texts (`damaged`: the reason when a sheet cannot
+/// be read).
+fn workbook_table<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
+    mut wb: R,
+    damaged: &'static str,
+    encoding: &'static str,
+) -> Result<Table, (&'static str, String)>
+where
+    R::Error: std::fmt::Display,
+{
+    let names = wb.sheet_names();
+    let many = names.len() > 1;
+    let mut sheets = Vec::new();
+    for name in names {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| (damaged, format!("工作表「{name}」：{e}")))?;
+        let first_row = range.start().map_or(0, |(r, _)| r as usize);
+        let rows = range
+            .rows()
+            .enumerate()
+            .map(|(i, r)| (first_row + i + 1, r.iter().map(cell_text).collect()))
+            .collect();
+        sheets.push(Sheet {
+            name: many.then(|| name.clone()),
+            rows,
+        });
+    }
+    Ok(Table {
+        sheets,
+        encoding,
+        replaced: 0,
+        bad_rows: Vec::new(),
+    })
 }
 
 /// Refuses workbooks whose entries inflate beyond the cap before calamine reads them. The
@@ -386,6 +544,57 @@ mod tests {
             .collect();
         assert!(rows.len() > 1 << 20);
         assert!(check_zip_entries(&zip_of(rows.as_bytes()), 1 << 20).is_ok());
+    }
+
+    /// A BIFF record: type, length, body.
+    fn record(typ: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = typ.to_le_bytes().to_vec();
+        r.extend((body.len() as u16).to_le_bytes());
+        r.extend(body);
+        r
+    }
+
+    #[test]
+    fn biff_cells_past_excel_97_columns_refuse_the_stream() {
+        // Globals: a BoundSheet8 pointing at the sheet, then EOF; the sheet: Dimensions asking
+        // for 4 billion rows, then a Number cell.
+        let number = |col: u16| {
+            let mut b = vec![5, 0];
+            b.extend(col.to_le_bytes());
+            b.extend([0; 10]);
+            record(0x0203, &b)
+        };
+        let sheet_at = |globals_len: usize| {
+            let mut b = (globals_len as u32).to_le_bytes().to_vec();
+            b.extend([0, 0, 1, 0x41]);
+            b
+        };
+        let build = |col: u16| {
+            let globals_len = record(0x0085, &sheet_at(0)).len() + record(0x000A, &[]).len();
+            let mut s = record(0x0085, &sheet_at(globals_len));
+            s.extend(record(0x000A, &[]));
+            s.extend(record(
+                0x0200,
+                &[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0xFF, 0, 0, 0],
+            ));
+            s.extend(number(col));
+            s.extend(record(0x000A, &[]));
+            s
+        };
+        let mut ok = build(0xFF);
+        assert!(guard_biff(&mut ok));
+        // The Dimensions record emptied, the rest untouched.
+        let dims = ok.windows(4).position(|w| w == [0, 2, 14, 0]).unwrap();
+        assert!(ok[dims + 4..dims + 18].iter().all(|&b| b == 0));
+        assert_eq!(ok.len(), build(0xFF).len());
+        assert!(!guard_biff(&mut build(0x100)));
+        // A MulRk running past column 256.
+        let mut mul = vec![0, 0, 0xFE, 0];
+        mul.extend([0; 18]);
+        mul.extend(0x0100u16.to_le_bytes());
+        assert!(!guard_biff(&mut record(0x00BD, &mul)));
+        // Cut records end the walk without a panic.
+        assert!(guard_biff(&mut build(0x100)[..9]));
     }
 
     #[test]
