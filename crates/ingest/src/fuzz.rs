@@ -10,7 +10,8 @@ use std::io::Write;
 
 /// Every extension a reader is chosen by.
 const EXTS: &[&str] = &[
-    "txt", "md", "docx", "doc", "wps", "csv", "tsv", "xlsx", "xls", "et", "jsonl", "pdf", "",
+    "txt", "md", "docx", "doc", "wps", "rtf", "mht", "csv", "tsv", "xlsx", "xls", "et", "jsonl",
+    "pdf", "",
 ];
 
 fn budget_ms() -> u64 {
@@ -90,6 +91,18 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         // Word and Excel 97-2003, as LibreOffice writes them (testdata/README.md).
         ("doc", include_bytes!("../testdata/note.doc").to_vec()),
         ("xls", include_bytes!("../testdata/opinions.xls").to_vec()),
+        // RTF and a web page as office systems export "Word" (.doc).
+        ("doc", include_bytes!("../testdata/note.rtf").to_vec()),
+        ("doc", include_bytes!("../testdata/note.html").to_vec()),
+        (
+            "mht",
+            format!(
+                "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b1\"\r\n\r\n--b1\r\n\
+                 Content-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+                 <html><body><p>{text}</p><table><tr><td>=E6=88=B7</td><td>x=\r\ny</td></tr></table></body></html>\r\n--b1--\r\n"
+            )
+            .into_bytes(),
+        ),
     ]
 }
 

@@ -23,6 +23,7 @@ mod memo;
 mod meta;
 mod pdf;
 mod table;
+mod web;
 
 pub use config::{ColumnMap, IngestConfig};
 pub use diaoyan_model::{Cadre, FileError, IngestOutput, Submission};
@@ -651,12 +652,47 @@ fn read_document(
                 ));
             }
         }
+    } else if ext == "rtf" || (ext == "doc" && web::sniff(bytes) == Some(web::Kind::Rtf)) {
+        if ext == "doc" {
+            warnings.push("扩展名为 .doc，实为 RTF 文件，已按 RTF 读取".to_owned());
+        }
+        web::rtf_text(bytes)
+    } else if matches!(ext, "mht" | "mhtml")
+        || (ext == "doc" && web::sniff(bytes) == Some(web::Kind::Mhtml))
+    {
+        if ext == "doc" {
+            warnings.push("扩展名为 .doc，实为单个文件网页（.mht），已按网页读取".to_owned());
+        }
+        match web::mhtml_text(bytes) {
+            Some(t) => t,
+            None => {
+                return Err(err(
+                    &f.rel,
+                    "网页文件已损坏",
+                    "单个文件网页（.mht）中找不到网页部分；请在 Word/WPS 中打开后另存为 .docx",
+                ));
+            }
+        }
+    } else if ext == "doc" && web::sniff(bytes) == Some(web::Kind::Html) {
+        warnings
+            .push("扩展名为 .doc，实为网页文件（常见于系统导出的 Word），已按网页读取".to_owned());
+        web::html_text(bytes)
     } else if ext == "doc" {
-        return Err(err(
-            &f.rel,
-            "doc 无法读取",
-            "既不是 Word 97-2003 文档，也不是 .docx；请在 Word/WPS 中打开后另存为 .docx",
-        ));
+        match decode::sniff(bytes) {
+            decode::Sniff::Text => {
+                let d = decode::decode(bytes);
+                warnings.push("扩展名为 .doc，实为纯文本文件，已按文本读取".to_owned());
+                add_replaced(&mut warnings, d.replaced);
+                (d.text, d.encoding)
+            }
+            decode::Sniff::Binary(kind) => {
+                return Err(err(
+                    &f.rel,
+                    "doc 无法读取",
+                    format!("不是 Word 文档（内容是{kind}）；请在 Word/WPS 中打开后另存为 .docx"),
+                ));
+            }
+        }
     } else if DOC_EXTS.contains(&ext) {
         match decode::sniff(bytes) {
             decode::Sniff::Text => {
@@ -678,7 +714,7 @@ fn read_document(
             "jpg" | "jpeg" | "png" | "gif" | "bmp" => "图片不含可读文字，请提供文字材料".to_owned(),
             "" => "文件没有扩展名，无法判断类型".to_owned(),
             other => format!(
-                "不支持 .{other} 文件；支持 .txt .md .docx .doc .pdf .csv .xlsx .xls .jsonl"
+                "不支持 .{other} 文件；支持 .txt .md .docx .doc .rtf .mht .pdf .csv .xlsx .xls .jsonl"
             ),
         };
         return Err(err(&f.rel, "不支持的类型", detail));
@@ -1691,6 +1727,36 @@ mod tests {
             named[0].0.warnings,
             ["扩展名为 .docx，实为旧版 Word 97-2003 文档，已按 .doc 读取"]
         );
+        // What office systems export as "Word": RTF and web pages under a .doc name (and an .rtf).
+        let rtf = bytes("note.rtf");
+        for name in ["note.rtf", "exported.doc"] {
+            let (subs, errors) = read(name, &rtf);
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(&subs[0].0.text, want, "{name}");
+        }
+        let (subs, _) = read("exported.doc", &rtf);
+        assert_eq!(
+            subs[0].0.warnings,
+            ["扩展名为 .doc，实为 RTF 文件，已按 RTF 读取"]
+        );
+        let (subs, errors) = read("page.doc", &bytes("note.html"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let page = &subs[0].0;
+        assert!(
+            page.warnings[0].contains("实为网页文件"),
+            "{:?}",
+            page.warnings
+        );
+        // The same lines but the header's (LibreOffice wrapped its source at the space in
+        // "20日 第2天", which is not told from a wrap inside a sentence), the note last.
+        let lines = |t: &str| {
+            t.lines()
+                .map(str::trim)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines(&page.text)[3..], lines(want)[3..], "{}", page.text);
+        assert!(!page.text.contains("页眉") && !page.text.contains("sdfootnote"));
         // Rows of the workbook: the title row passed over, the header found, the row with no
         // content refused on its own.
         let xls = bytes("opinions.xls");
@@ -1757,9 +1823,13 @@ mod tests {
         assert_eq!(refused("own.wps", b"WPS own format bytes"), "不支持的类型");
         assert_eq!(refused("own.et", b"WPS own format bytes"), "不支持的类型");
         assert_eq!(
-            refused("web.doc", b"<html><body>x</body></html>"),
+            refused("picture.doc", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
             "doc 无法读取"
         );
+        // A .doc that is plain text is read as text, with a warning.
+        let (subs, _) = read("plain.doc", "村里的路要修。".as_bytes());
+        assert_eq!(subs[0].0.text, "村里的路要修。");
+        assert!(subs[0].0.warnings[0].contains("纯文本"));
     }
 
     /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.
