@@ -79,7 +79,7 @@ fn read(bytes: &[u8], limit: u64) -> Result<String, DocError> {
         .ok_or_else(|| DocError::Corrupt("段落表位置超出文件".to_owned()))?;
     let pieces = pieces(clx)?;
     // Characters up to the end of the last part read (text boxes), at most one per byte of cap.
-    let end = fib.parts.iter().sum::<u32>();
+    let end = fib.parts.iter().fold(0u32, |a, &b| a.saturating_add(b));
     let units = characters(&word, &pieces, end, limit)?;
     let mut text = clean(&units[..units.len().min(fib.parts[MAIN] as usize)]);
     let mut at = 0usize;
@@ -400,6 +400,47 @@ mod tests {
             pieces(&clx[..clx.len() - 3]),
             Err(DocError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn the_fib_tells_old_encrypted_and_short_files() {
+        // A FIB: wIdent, nFib, flags; csw 14, cslw 22 (ccpText 5), 34 pairs (fcClx 7, lcbClx 9).
+        let fib = |n_fib: u16, flags: u16| {
+            let mut w = vec![0u8; 32];
+            w[0..2].copy_from_slice(&W_IDENT.to_le_bytes());
+            w[2..4].copy_from_slice(&n_fib.to_le_bytes());
+            w[0x0A..0x0C].copy_from_slice(&flags.to_le_bytes());
+            w.extend(14u16.to_le_bytes());
+            w.extend([0; 28]);
+            w.extend(22u16.to_le_bytes());
+            let mut lw = [0u32; 22];
+            lw[3] = 5;
+            lw.iter().for_each(|v| w.extend(v.to_le_bytes()));
+            w.extend(34u16.to_le_bytes());
+            for i in 0..34u32 {
+                let (fc, lcb): (u32, u32) = if i == 33 { (7, 9) } else { (0, 0) };
+                w.extend(fc.to_le_bytes());
+                w.extend(lcb.to_le_bytes());
+            }
+            w
+        };
+        let f = Fib::parse(&fib(WORD97, TABLE1)).unwrap();
+        assert!(f.table1);
+        assert_eq!((f.clx, f.parts[MAIN]), ((7, 9), 5));
+        assert!(!Fib::parse(&fib(0x00C1, 0)).unwrap().table1);
+        // Word 95 (nFib 104), a password to open, a cut header, another identifier.
+        assert_eq!(Fib::parse(&fib(104, 0)).unwrap_err(), DocError::TooOld);
+        assert_eq!(
+            Fib::parse(&fib(WORD97, 0x0100)).unwrap_err(),
+            DocError::Encrypted
+        );
+        assert!(matches!(
+            Fib::parse(&fib(WORD97, 0)[..200]),
+            Err(DocError::Corrupt(_))
+        ));
+        let mut other = fib(WORD97, 0);
+        other[0] = 0;
+        assert!(matches!(Fib::parse(&other), Err(DocError::Corrupt(_))));
     }
 
     #[test]
