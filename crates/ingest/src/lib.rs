@@ -656,7 +656,8 @@ fn read_document(
         if ext == "doc" {
             warnings.push("扩展名为 .doc，实为 RTF 文件，已按 RTF 读取".to_owned());
         }
-        web::rtf_text(bytes)
+        // Shown as "rtf": the code page names only the escaped bytes, not the text's language.
+        (web::rtf_text(bytes).0, "rtf")
     } else if matches!(ext, "mht" | "mhtml")
         || (ext == "doc" && web::sniff(bytes) == Some(web::Kind::Mhtml))
     {
@@ -1733,6 +1734,7 @@ mod tests {
             let (subs, errors) = read(name, &rtf);
             assert!(errors.is_empty(), "{errors:?}");
             assert_eq!(&subs[0].0.text, want, "{name}");
+            assert_eq!(subs[0].0.encoding, "rtf");
         }
         let (subs, _) = read("exported.doc", &rtf);
         assert_eq!(
