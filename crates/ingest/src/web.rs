@@ -29,7 +29,7 @@ pub(crate) fn sniff(bytes: &[u8]) -> Option<Kind> {
     }
     let lower = head.to_ascii_lowercase();
     let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
-    if lower.starts_with(b"mime-version:") || has(b"content-type: multipart/related") {
+    if lower.starts_with(b"mime-version:") || has(b"multipart/related") {
         return Some(Kind::Mhtml);
     }
     (head.starts_with(b"<") && (has(b"<html") || has(b"<body") || has(b"<!doctype html")))
@@ -92,15 +92,22 @@ pub(crate) fn mhtml_text(bytes: &[u8]) -> Option<(String, &'static str)> {
     let marker = format!("--{boundary}");
     let parts = split_on(bytes, marker.as_bytes());
     for part in parts.into_iter().skip(1) {
-        let (headers, body) = split_headers(part)?;
+        let Some((headers, body)) = split_headers(part) else {
+            continue;
+        };
         let headers = String::from_utf8_lossy(headers);
-        let lower = headers.to_ascii_lowercase();
-        if !lower.contains("content-type: text/html") {
+        // Header names and values compared without case or blanks ("Content-Type:text/html").
+        let compact: String = headers
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        if !compact.contains("content-type:text/html") {
             continue;
         }
-        let body = if lower.contains("content-transfer-encoding: quoted-printable") {
+        let body = if compact.contains("content-transfer-encoding:quoted-printable") {
             quoted_printable(body)
-        } else if lower.contains("content-transfer-encoding: base64") {
+        } else if compact.contains("content-transfer-encoding:base64") {
             let clean: Vec<u8> = body
                 .iter()
                 .copied()
@@ -761,6 +768,17 @@ mod tests {
         assert_eq!(enc, "GBK");
         assert_eq!(text, "石桥村三组\n机耕路长约2公里，雨天无法通行。\n");
         assert_eq!(mhtml_text(b"MIME-Version: 1.0\r\n\r\nno parts"), None);
+        // Headers without blanks, base64, after a part with no headers at all.
+        let b64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode("<p>水渠</p>".as_bytes())
+        };
+        let mht = format!(
+            "Content-Type: multipart/related; boundary=b\n\n--b\nno headers here\n--b\n\
+             Content-Type:text/html;charset=utf-8\nContent-Transfer-Encoding:base64\n\n{b64}\n--b--\n"
+        );
+        assert_eq!(sniff(mht.as_bytes()), Some(Kind::Mhtml));
+        assert_eq!(mhtml_text(mht.as_bytes()).unwrap().0, "水渠\n");
     }
 
     #[test]
