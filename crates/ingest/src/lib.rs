@@ -1834,6 +1834,29 @@ mod tests {
         assert!(subs[0].0.warnings[0].contains("纯文本"));
     }
 
+    /// A roster whose sheet has one stray cell in Excel's last row and column: read through
+    /// the cell reader, not as calamine's dense range (a million rows × 16,384 columns, which
+    /// would abort the process).
+    #[test]
+    fn a_stray_cell_far_out_in_a_roster_costs_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["姓名", "单位", "联系点"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in ["张伟", "县委办", "石桥村"].iter().enumerate() {
+            ws.write_string(1, c as u16, *v).unwrap();
+        }
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+        let path = dir.path().join("roster.xlsx");
+        wb.save(&path).unwrap();
+        let rows = read_rows(&path, &IngestConfig::default()).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1][..3], ["张伟", "县委办", "石桥村"]);
+        assert_eq!(rows[2].len(), 16_384);
+    }
+
     /// Issue 11.1: a folder holding diaoyan's outputs (its run.json) is never read as input.
     #[test]
     fn output_folders_are_skipped() {

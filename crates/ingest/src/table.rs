@@ -215,11 +215,36 @@ pub(crate) fn read_table(
                 bad_rows,
             })
         }
+        // Through the cell reader, as submissions are: calamine's whole-sheet range is dense
+        // (rows × columns), so one stray cell far out in a damaged roster asked for more memory
+        // than the machine has.
         "xlsx" | "xlsm" => {
-            check_zip_entries(bytes, entry_limit)?;
-            let wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-                .map_err(|e| ("xlsx 已损坏", e.to_string()))?;
-            workbook_table(wb, "xlsx 已损坏", "xlsx")
+            let mut sheets = Vec::new();
+            let mut bad_rows = Vec::new();
+            xlsx_sheets(bytes, entry_limit, &mut |name, rows| {
+                let mut good = Vec::new();
+                for (n, row) in rows {
+                    match row {
+                        Ok(cells) => good.push((n, cells)),
+                        Err(why) => bad_rows.push((n, why)),
+                    }
+                }
+                sheets.push(Sheet {
+                    name: name.map(str::to_owned),
+                    rows: good,
+                });
+                false
+            })?;
+            // A roster or manifest is read whole or not at all (as before).
+            if let Some((n, why)) = bad_rows.into_iter().next() {
+                return Err(("xlsx 已损坏", format!("第 {n} 行{why}")));
+            }
+            Ok(Table {
+                sheets,
+                encoding: "xlsx",
+                replaced: 0,
+                bad_rows: Vec::new(),
+            })
         }
         // Excel 97-2003 (BIFF8) and WPS's .et of the same make; one that is really an .xlsx is
         // read as one.
