@@ -568,6 +568,12 @@ fn read_document(
     let mut warnings = Vec::new();
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let is_cfb = bytes.starts_with(CFB_MAGIC);
+    // What a .doc that is not Word's own may be (office systems' "Word" exports).
+    let exported = if ext == "doc" {
+        web::sniff(bytes)
+    } else {
+        None
+    };
     let (raw, encoding) = if is_cfb && matches!(ext, "doc" | "docx" | "wps") {
         let t = read_doc(f, ext, bytes, cfg)?;
         if ext == "docx" {
@@ -579,21 +585,18 @@ fn read_document(
             warnings.push("扩展名为 .doc，实为 .docx 格式，已按 .docx 读取".to_owned());
         }
         if !is_zip {
-            match decode::sniff(bytes) {
-                decode::Sniff::Text => {
-                    let d = decode::decode(bytes);
-                    warnings.push("扩展名为 .docx，实为纯文本文件，已按文本读取".to_owned());
-                    add_replaced(&mut warnings, d.replaced);
-                    (d.text, d.encoding)
-                }
-                decode::Sniff::Binary(kind) => {
-                    return Err(err(
-                        &f.rel,
-                        "docx 已损坏",
-                        format!("不是有效的 Word 文档（内容是{kind}）"),
-                    ));
-                }
-            }
+            as_text(
+                bytes,
+                &mut warnings,
+                Some("扩展名为 .docx，实为纯文本文件，已按文本读取"),
+            )
+            .map_err(|kind| {
+                err(
+                    &f.rel,
+                    "docx 已损坏",
+                    format!("不是有效的 Word 文档（内容是{kind}）"),
+                )
+            })?
         } else {
             match docx::docx_text(bytes, cfg.max_entry_bytes) {
                 Ok(t) => (t, "docx"),
@@ -652,15 +655,13 @@ fn read_document(
                 ));
             }
         }
-    } else if ext == "rtf" || (ext == "doc" && web::sniff(bytes) == Some(web::Kind::Rtf)) {
+    } else if ext == "rtf" || exported == Some(web::Kind::Rtf) {
         if ext == "doc" {
             warnings.push("扩展名为 .doc，实为 RTF 文件，已按 RTF 读取".to_owned());
         }
         // Shown as "rtf": the code page names only the escaped bytes, not the text's language.
         (web::rtf_text(bytes).0, "rtf")
-    } else if matches!(ext, "mht" | "mhtml")
-        || (ext == "doc" && web::sniff(bytes) == Some(web::Kind::Mhtml))
-    {
+    } else if matches!(ext, "mht" | "mhtml") || exported == Some(web::Kind::Mhtml) {
         if ext == "doc" {
             warnings.push("扩展名为 .doc，实为单个文件网页（.mht），已按网页读取".to_owned());
         }
@@ -674,41 +675,31 @@ fn read_document(
                 ));
             }
         }
-    } else if ext == "doc" && web::sniff(bytes) == Some(web::Kind::Html) {
+    } else if exported == Some(web::Kind::Html) {
         warnings
             .push("扩展名为 .doc，实为网页文件（常见于系统导出的 Word），已按网页读取".to_owned());
         web::html_text(bytes)
     } else if ext == "doc" {
-        match decode::sniff(bytes) {
-            decode::Sniff::Text => {
-                let d = decode::decode(bytes);
-                warnings.push("扩展名为 .doc，实为纯文本文件，已按文本读取".to_owned());
-                add_replaced(&mut warnings, d.replaced);
-                (d.text, d.encoding)
-            }
-            decode::Sniff::Binary(kind) => {
-                return Err(err(
-                    &f.rel,
-                    "doc 无法读取",
-                    format!("不是 Word 文档（内容是{kind}）；请在 Word/WPS 中打开后另存为 .docx"),
-                ));
-            }
-        }
+        as_text(
+            bytes,
+            &mut warnings,
+            Some("扩展名为 .doc，实为纯文本文件，已按文本读取"),
+        )
+        .map_err(|kind| {
+            err(
+                &f.rel,
+                "doc 无法读取",
+                format!("不是 Word 文档（内容是{kind}）；请在 Word/WPS 中打开后另存为 .docx"),
+            )
+        })?
     } else if DOC_EXTS.contains(&ext) {
-        match decode::sniff(bytes) {
-            decode::Sniff::Text => {
-                let d = decode::decode(bytes);
-                add_replaced(&mut warnings, d.replaced);
-                (d.text, d.encoding)
-            }
-            decode::Sniff::Binary(kind) => {
-                return Err(err(
-                    &f.rel,
-                    "二进制文件",
-                    format!("扩展名为 .{ext}，内容却是{kind}，不是文本"),
-                ));
-            }
-        }
+        as_text(bytes, &mut warnings, None).map_err(|kind| {
+            err(
+                &f.rel,
+                "二进制文件",
+                format!("扩展名为 .{ext}，内容却是{kind}，不是文本"),
+            )
+        })?
     } else {
         let detail = match ext {
             "wps" => "WPS 专用格式，请另存为 .docx".to_owned(),
@@ -780,6 +771,24 @@ fn read_doc(
             "doc 已损坏",
             format!("无法读取（文件可能不完整或已损坏）：{e}；请用 Word/WPS 打开后另存为 .docx"),
         )),
+    }
+}
+
+/// A document's bytes decoded as text (`mislabelled`: the warning that its extension said
+/// otherwise), or what they are instead (`Err`: a binary's kind) for the caller's refusal.
+fn as_text(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    mislabelled: Option<&str>,
+) -> std::result::Result<(String, &'static str), &'static str> {
+    match decode::sniff(bytes) {
+        decode::Sniff::Text => {
+            let d = decode::decode(bytes);
+            warnings.extend(mislabelled.map(str::to_owned));
+            add_replaced(warnings, d.replaced);
+            Ok((d.text, d.encoding))
+        }
+        decode::Sniff::Binary(kind) => Err(kind),
     }
 }
 

@@ -274,7 +274,7 @@ pub(crate) fn read_table(
                         format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
                     ),
                 })?;
-                workbook_table(wb, "xls 已损坏", "xls")
+                xls_table(wb)
             })
             .unwrap_or_else(|_| {
                 Err((
@@ -395,23 +395,15 @@ fn guard_biff(data: &mut [u8]) -> bool {
     true
 }
 
-/// Every sheet of a workbook as rows of cell texts (`damaged`: the reason when a sheet cannot
-/// be read).
-fn workbook_table<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
-    mut wb: R,
-    damaged: &'static str,
-    encoding: &'static str,
-) -> Result<Table, (&'static str, String)>
-where
-    R::Error: std::fmt::Display,
-{
+/// Every sheet of an Excel 97-2003 workbook as rows of cell texts.
+fn xls_table(mut wb: calamine::Xls<Cursor<&Vec<u8>>>) -> Result<Table, (&'static str, String)> {
     let names = wb.sheet_names();
     let many = names.len() > 1;
     let mut sheets = Vec::new();
     for name in names {
         let range = wb
             .worksheet_range(&name)
-            .map_err(|e| (damaged, format!("工作表「{name}」：{e}")))?;
+            .map_err(|e| ("xls 已损坏", format!("工作表「{name}」：{e}")))?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         let rows = range
             .rows()
@@ -425,7 +417,7 @@ where
     }
     Ok(Table {
         sheets,
-        encoding,
+        encoding: "xls",
         replaced: 0,
         bad_rows: Vec::new(),
     })
