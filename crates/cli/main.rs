@@ -406,7 +406,8 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         // The folder as the reviewer finds it (no `pipelines/../`).
         let out_dir = &pipeline.config().out;
         let out = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.clone());
-        let out = out.display();
+        let out = as_shown(&out.to_string_lossy());
+        let sep = std::path::MAIN_SEPARATOR;
         println!(
             "完成：共 {} 个文件，读取 {} 份材料，{} 个文件或表格行无法读取，跳过 {} 个锁定/隐藏文件，用时 {:.1} 秒。",
             c.files_seen, c.submissions, c.errors, c.skipped, report.seconds
@@ -466,7 +467,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         for u in &rv.unreadable {
             println!("{u}（该行保留在文件中，未采用）");
         }
-        println!("结果在 {out}/ ：{}", report.outputs.join("、"));
+        println!("结果在 {out}{sep} ：{}", report.outputs.join("、"));
         if c.errors > 0 {
             println!("无法读取的文件及原因见 {out}/ingest_errors.csv");
         }
@@ -481,6 +482,18 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     // run). Everything is written and in place by now.
     std::mem::forget(pipeline);
     Ok(code)
+}
+
+/// A path as Explorer and the address bar show it: Windows' canonical form is a verbatim path
+/// (`\\?\D:\调研\输出`, `\\?\UNC\server\share`), whose prefix means nothing to a reviewer.
+fn as_shown(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix(r"\\?\UNC\") {
+        format!(r"\\{rest}")
+    } else if let Some(rest) = path.strip_prefix(r"\\?\") {
+        rest.to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 /// On a terminal, what a command is doing before it has anything to show (a 1M run's folder
@@ -993,4 +1006,17 @@ fn gen_corpus(a: GenArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_shown;
+
+    #[test]
+    fn verbatim_windows_paths_are_shown_as_explorer_shows_them() {
+        assert_eq!(as_shown(r"\\?\D:\调研\输出 样例"), r"D:\调研\输出 样例");
+        assert_eq!(as_shown(r"\\?\UNC\办公室\共享\输出"), r"\\办公室\共享\输出");
+        assert_eq!(as_shown("/home/office/输出"), "/home/office/输出");
+        assert_eq!(as_shown(r"D:\调研\输出"), r"D:\调研\输出");
+    }
 }
