@@ -55,7 +55,6 @@ fn generated_and_run(dir: &Path, docs: usize) -> (PathBuf, PathBuf) {
     (corpus, out)
 }
 
-/// Reads a BOM-prefixed CSV into header-keyed rows.
 /// Sets a file's modification time `seconds` back from now (a file modified moments before a
 /// run is read again, its times not trusted).
 fn modified_ago(path: &Path, seconds: u64) {
@@ -67,6 +66,7 @@ fn modified_ago(path: &Path, seconds: u64) {
         .unwrap();
 }
 
+/// Reads a BOM-prefixed CSV into header-keyed rows.
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(

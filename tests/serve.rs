@@ -28,7 +28,6 @@ fn run(input: &Path, out: &Path) -> std::process::Output {
     o
 }
 
-/// A running `diaoyan serve`, stopped on drop.
 /// A run (into `dir/out`, returned) of an opinion sheet with one row about 石桥村's 机耕路.
 fn one_opinion_run(dir: &Path) -> PathBuf {
     let input = dir.join("材料");
@@ -43,6 +42,7 @@ fn one_opinion_run(dir: &Path) -> PathBuf {
     out
 }
 
+/// A running `diaoyan serve`, stopped on drop.
 struct Server {
     child: Child,
     base: String,

@@ -1,4 +1,6 @@
 //! Helpers shared by the end-to-end test files.
+// Each test file is its own crate and uses some of these.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,324 @@
+//! The Windows build, run under Wine: the `diaoyan.exe` an office is handed (cross-built by
+//! `.ci/windows`, which `.ci/run` calls and which names it in `DIAOYAN_WINDOWS_EXE`).
+//!
+//! On the sample campaign, into a folder with a Chinese name and a space, it writes what this
+//! machine's build writes: byte for byte, the workbooks and Word files entry by entry (less their
+//! creation time), `run.json` less its clock and paths. A re-run after one note is changed and
+//! one added reads only those and again writes the same as here. Search, `check` and a themed
+//! digest print the same. The review page serves, and a re-run while it is open (its index's
+//! files held open by the page) replaces the index, and the page reads the new run.
+//!
+//! Skips unless `DIAOYAN_WINDOWS_EXE` names the .exe and `wine` runs it.
+
+mod common;
+
+use common::{copy_dir, root};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The Windows build, when there is one and Wine runs it.
+fn windows_exe() -> Option<PathBuf> {
+    let Some(exe) = std::env::var_os("DIAOYAN_WINDOWS_EXE").map(PathBuf::from) else {
+        eprintln!("skipped: DIAOYAN_WINDOWS_EXE not set (`bash .ci/windows` builds the .exe)");
+        return None;
+    };
+    assert!(
+        exe.is_file(),
+        "DIAOYAN_WINDOWS_EXE: no file {}",
+        exe.display()
+    );
+    let o = wine(&exe).arg("--version").output();
+    match o {
+        Ok(o) if o.status.success() => Some(exe),
+        Ok(o) => panic!(
+            "wine {} --version failed: {}",
+            exe.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => {
+            eprintln!("skipped: wine does not run ({e})");
+            None
+        }
+    }
+}
+
+/// `wine EXE`, quiet about Wine's own diagnostics, from the repository root (so the pipeline
+/// file's relative paths and the Unix paths below, on Wine's drive Z:, resolve alike).
+fn wine(exe: &Path) -> Command {
+    let mut c = Command::new("wine");
+    c.arg(exe).env("WINEDEBUG", "-all").current_dir(root());
+    c
+}
+
+/// This machine's build.
+fn here() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_diaoyan"));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a command to its end; its stdout. Exit 0 or 1 (some material sent back) is a run that
+/// finished; anything else fails the test with its stderr.
+fn finished(c: &mut Command) -> String {
+    let o: Output = c.output().expect("start the command");
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{c:?} exited {:?}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("stdout is UTF-8")
+}
+
+/// `run pipelines/sample.toml --input INPUT --out OUT`.
+fn run(mut c: Command, input: &Path, out: &Path) -> String {
+    c.args(["run", "pipelines/sample.toml", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out);
+    finished(&mut c)
+}
+
+/// The entries of a zip file (workbook, Word file), less the one naming when it was made.
+fn zip_entries(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        if name == "docProps/core.xml" {
+            continue;
+        }
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).unwrap();
+        out.insert(name, b);
+    }
+    out
+}
+
+/// `run.json` less what differs between any two runs (the clock, the output files' times and
+/// the index's segment names, the output folder's name in the configuration) and the keys
+/// made from them (of the inputs with their folder, of the binary).
+fn comparable(bytes: &[u8]) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in [
+                    "seconds",
+                    "at",
+                    "started",
+                    "output_prints",
+                    "config",
+                    "inputs_key",
+                    "stamp",
+                ] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    strip(&mut v);
+    v
+}
+
+/// Every output file of `a` is in `b` with the same content (the index folder is compared by
+/// searching it); returns how many files were compared.
+fn assert_same_outputs(a: &Path, b: &Path) -> usize {
+    let mut compared = 0;
+    for e in std::fs::read_dir(a).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        if !e.file_type().unwrap().is_file() || name.starts_with('.') {
+            continue;
+        }
+        let (x, y) = (std::fs::read(e.path()).unwrap(), {
+            let p = b.join(&name);
+            std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        });
+        if name == "run.json" {
+            assert_eq!(comparable(&x), comparable(&y), "{name}");
+        } else if name.ends_with(".xlsx") || name.ends_with(".docx") {
+            assert_eq!(zip_entries(&x), zip_entries(&y), "{name}");
+        } else {
+            assert!(x == y, "{name} differs between the builds");
+        }
+        compared += 1;
+    }
+    compared
+}
+
+/// A running `diaoyan.exe serve` under Wine, stopped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(exe: &Path, out: &Path) -> Server {
+        let mut child = wine(exe)
+            .arg("serve")
+            .arg(out)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Server { child, port }
+    }
+
+    /// GET `path`: (status, whole response).
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap();
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).unwrap();
+        let resp = String::from_utf8_lossy(&resp).into_owned();
+        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok());
+        (status.unwrap_or(0), resp)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `search` of `out`'s index: what it prints.
+fn search(mut c: Command, out: &Path, words: &[&str]) -> String {
+    c.args(["search", "--out"]).arg(out).args(words);
+    finished(&mut c)
+}
+
+/// The lines of a run's summary that say what was read and reused (not the time it took nor
+/// the folder's name).
+fn reuse_lines(summary: &str) -> Vec<&str> {
+    summary
+        .lines()
+        .filter(|l| l.contains("沿用") || l.contains("重新分析"))
+        .collect()
+}
+
+#[test]
+fn the_windows_build_writes_what_this_build_writes() {
+    let Some(exe) = windows_exe() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("材料");
+    copy_dir(&root().join("corpora/sample/campaign"), &input);
+    let ours = tmp.path().join("linux");
+    let theirs = tmp.path().join("输出 样例");
+
+    run(here(), &input, &ours);
+    let summary = run(wine(&exe), &input, &theirs);
+    // The folder as Explorer shows it: a drive letter, no `\\?\`.
+    let named = summary
+        .lines()
+        .find(|l| l.starts_with("结果在 "))
+        .unwrap_or_else(|| panic!("no output folder in {summary}"));
+    assert!(named.starts_with(r"结果在 Z:\"), "{named}");
+    assert!(
+        !named.contains(r"\\?\") && named.contains(r"输出 样例\ ："),
+        "{named}"
+    );
+    let files = assert_same_outputs(&ours, &theirs);
+    assert!(files >= 20, "only {files} output files compared");
+
+    for words in [
+        &["机耕路", "--count-by", "theme,place", "--limit", "5"][..],
+        &["停水", "OR", "自来水", "--type", "all", "--limit", "8"],
+        &["--theme", "四风", "--voice", "群众", "--count-by", "issue"],
+    ] {
+        let (a, b) = (
+            search(here(), &ours, words),
+            search(wine(&exe), &theirs, words),
+        );
+        assert!(
+            a.contains("共找到") && !a.contains("共找到 0 "),
+            "{words:?}: {a}"
+        );
+        assert_eq!(a, b, "search {words:?}");
+    }
+    let note = "corpora/sample/campaign/孙丽_清水镇镇长/2023-09-22_蹲点手记.docx";
+    let (a, b) = (
+        finished(here().args(["check", note])),
+        finished(wine(&exe).args(["check", note])),
+    );
+    assert!(a.contains("得分"), "{a}");
+    assert_eq!(a, b, "check");
+    finished(
+        wine(&exe)
+            .arg("digest")
+            .arg(&theirs)
+            .args(["--theme", "交通运输"]),
+    );
+    let digest = std::fs::read_to_string(theirs.join("digest_交通运输.md")).unwrap();
+    assert!(
+        digest.contains("交通运输") && digest.contains("机耕路"),
+        "{digest}"
+    );
+
+    // An evening's re-run while the review page is open on the Windows run's folder.
+    let server = Server::start(&exe, &theirs);
+    let (status, page) = server.get("/search?q=%E6%9C%BA%E8%80%95%E8%B7%AF");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("共找到") && page.contains("机耕路"), "{page}");
+    let changed = input.join("陈明_县农业农村局副局长/2023-09-21_蹲点手记.txt");
+    // Whatever its encoding (the sample has GBK notes), written back as UTF-8.
+    let raw = std::fs::read(&changed).unwrap();
+    let mut text = String::from_utf8(raw.clone())
+        .unwrap_or_else(|_| encoding_rs::GBK.decode(&raw).0.into_owned());
+    text.push_str(
+        "\n下午又到三组看了机耕路，塌方处已用碎石填平，还有两百米没有硬化，涉及农户17户。\n",
+    );
+    std::fs::write(&changed, &text).unwrap();
+    std::fs::write(
+        input.join("陈明_县农业农村局副局长/2023-09-24_蹲点手记.txt"),
+        text.replace("2023-09-21", "2023-09-24")
+            .replace("两百米", "一百五十米"),
+    )
+    .unwrap();
+    let ours_again = run(here(), &input, &ours);
+    let theirs_again = run(wine(&exe), &input, &theirs);
+    let reused = reuse_lines(&theirs_again);
+    assert!(
+        reused.iter().any(|l| l.contains("重新分析 2 份")),
+        "{theirs_again}"
+    );
+    assert_eq!(reuse_lines(&ours_again), reused);
+    assert_same_outputs(&ours, &theirs);
+    let (status, page) =
+        server.get("/search?type=all&q=%E4%B8%80%E7%99%BE%E4%BA%94%E5%8D%81%E7%B1%B3");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("一百五十米"),
+        "the page reads the new run: {page}"
+    );
+    drop(server);
+    assert_eq!(
+        search(here(), &ours, &["一百五十米", "--type", "all"]),
+        search(wine(&exe), &theirs, &["一百五十米", "--type", "all"])
+    );
+}
