@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{chromium, copy_dir, root};
+use common::{chromium, copy_dir, http, root, serve};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,21 +50,7 @@ struct Server {
 
 impl Server {
     fn start(out: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_diaoyan"))
-            .arg("serve")
-            .arg(out)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let at = line
-            .find("http://")
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        let base = line[at..].trim().trim_end_matches('/').to_owned();
+        let (child, base) = serve(Command::new(env!("CARGO_BIN_EXE_diaoyan")), out);
         Server { child, base }
     }
 
@@ -78,21 +64,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// One raw HTTP/1.1 request; returns (status, body).
-fn http(port: u16, request: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let resp = String::from_utf8_lossy(&resp).into_owned();
-    let status = resp
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, resp)
 }
 
 /// What tells one page load from the next.

@@ -12,12 +12,9 @@
 
 mod common;
 
-use common::{copy_dir, root};
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use common::{copy_dir, http, root, serve, zip_parts};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 
 /// The Windows build, when there is one and Wine runs it.
 fn windows_exe() -> Option<PathBuf> {
@@ -82,23 +79,6 @@ fn run(mut c: Command, input: &Path, out: &Path) -> String {
     finished(&mut c)
 }
 
-/// The entries of a zip file (workbook, Word file), less the one naming when it was made.
-fn zip_entries(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut f = z.by_index(i).unwrap();
-        let name = f.name().unwrap().into_owned();
-        if name == "docProps/core.xml" {
-            continue;
-        }
-        let mut b = Vec::new();
-        f.read_to_end(&mut b).unwrap();
-        out.insert(name, b);
-    }
-    out
-}
-
 /// `run.json` less what differs between any two runs (the clock, the output files' times and
 /// the index's segment names, the output folder's name in the configuration) and the keys
 /// made from them (of the inputs with their folder, of the binary).
@@ -145,7 +125,7 @@ fn assert_same_outputs(a: &Path, b: &Path) -> usize {
         if name == "run.json" {
             assert_eq!(comparable(&x), comparable(&y), "{name}");
         } else if name.ends_with(".xlsx") || name.ends_with(".docx") {
-            assert_eq!(zip_entries(&x), zip_entries(&y), "{name}");
+            assert_eq!(zip_parts(&x), zip_parts(&y), "{name}");
         } else {
             assert!(x == y, "{name} differs between the builds");
         }
@@ -162,41 +142,19 @@ struct Server {
 
 impl Server {
     fn start(exe: &Path, out: &Path) -> Server {
-        let mut child = wine(exe)
-            .arg("serve")
-            .arg(out)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .trim_end_matches('/')
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let (child, base) = serve(wine(exe), out);
+        let port = base.rsplit(':').next().and_then(|p| p.parse().ok());
+        let port = port.unwrap_or_else(|| panic!("no port in {base}"));
         Server { child, port }
     }
 
     /// GET `path`: (status, whole response).
     fn get(&self, path: &str) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            self.port
+        let port = self.port;
+        http(
+            port,
+            &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
         )
-        .unwrap();
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).unwrap();
-        let resp = String::from_utf8_lossy(&resp).into_owned();
-        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok());
-        (status.unwrap_or(0), resp)
     }
 }
 
