@@ -706,6 +706,60 @@ fn single_table_file_is_an_input() {
     );
 }
 
+/// What Explorer starts when a folder or a table is dropped on the program's icon:
+/// `diaoyan PATH`. It runs with the built-in settings into `NAME_审查结果` beside the material,
+/// as `run --input PATH --out …` would.
+#[test]
+fn material_dropped_on_the_program_runs_into_a_folder_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("清水镇 调研材料");
+    copy_dir(&root().join("corpora/sample/campaign"), &input);
+    let o = diaoyan(&[input.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = tmp.path().join("清水镇 调研材料_审查结果");
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(&format!("结果在 {}/", out.display())),
+        "{said}"
+    );
+    let typed = tmp.path().join("typed");
+    assert_exit(&run_quiet(&input, &typed), 0);
+    for name in [
+        "submissions.csv",
+        "flags.csv",
+        "suggestions.csv",
+        "digest.md",
+    ] {
+        assert!(
+            std::fs::read(out.join(name)).unwrap() == std::fs::read(typed.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Dropped again: the same folder, the unchanged material not read again.
+    let again = diaoyan(&[input.to_str().unwrap()]);
+    assert_exit(&again, 0);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("结果沿用上次的"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    let table = tmp.path().join("意见征求表汇总.xlsx");
+    std::fs::copy(
+        root().join("corpora/sample/campaign/意见征求表汇总.xlsx"),
+        &table,
+    )
+    .unwrap();
+    assert_exit(&diaoyan(&[table.to_str().unwrap()]), 0);
+    let rows = read_csv(&tmp.path().join("意见征求表汇总_审查结果/submissions.csv"));
+    assert_eq!(rows.len(), 100);
+
+    // Not a path, or an option: the argument parser's answer, as before.
+    let o = diaoyan(&[tmp.path().join("没有这个文件夹").to_str().unwrap()]);
+    assert_exit(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("命令行参数有误"));
+}
+
 #[test]
 fn generator_is_deterministic_and_matches_the_bundled_sample() {
     let tmp = tempfile::tempdir().unwrap();

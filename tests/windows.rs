@@ -5,8 +5,9 @@
 //! machine's build writes: byte for byte, the workbooks and Word files entry by entry (less their
 //! creation time), `run.json` less its clock and paths. A re-run after one note is changed and
 //! one added reads only those and again writes the same as here. Search, `check` and a themed
-//! digest print the same. The review page serves, and a re-run while it is open (its index's
-//! files held open by the page) replaces the index, and the page reads the new run.
+//! digest print the same, and so does a folder dropped on the .exe's icon. The review page
+//! serves, and a re-run while it is open (its index's files held open by the page) replaces the
+//! index, and the page reads the new run.
 //!
 //! Skips unless `DIAOYAN_WINDOWS_EXE` names the .exe and `wine` runs it.
 
@@ -236,6 +237,19 @@ fn the_windows_build_writes_what_this_build_writes() {
     assert!(
         digest.contains("交通运输") && digest.contains("机耕路"),
         "{digest}"
+    );
+
+    // A folder dropped on the .exe's icon (Explorer starts `diaoyan.exe FOLDER`): the run goes
+    // into `FOLDER_审查结果` beside it, as here.
+    let (here_in, there_in) = (tmp.path().join("甲 材料"), tmp.path().join("乙 材料"));
+    copy_dir(&input, &here_in);
+    copy_dir(&input, &there_in);
+    finished(here().arg(&here_in));
+    let said = finished(wine(&exe).arg(&there_in));
+    assert!(said.contains(r"乙 材料_审查结果\ ："), "{said}");
+    assert_same_outputs(
+        &tmp.path().join("甲 材料_审查结果"),
+        &tmp.path().join("乙 材料_审查结果"),
     );
 
     // An evening's re-run while the review page is open on the Windows run's folder.

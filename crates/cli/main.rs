@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod alloc;
+mod explorer;
 mod progress;
 
 /// diaoyan（调研）：蹲点调研材料质量审查、意见建议检索与问题汇总。
@@ -329,7 +330,49 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("diaoyan 内部错误（{at}）：{what}。请把这条信息和所用的命令提供给维护人员。");
     }));
-    let cli = match Cli::try_parse_from(exclusions_as_words(std::env::args_os().collect())) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let window = explorer::own_window();
+    if args.len() == 1 && window {
+        println!("{}", explorer::GUIDE);
+        explorer::wait_for_enter("按回车键关闭。");
+        return ExitCode::SUCCESS;
+    }
+    let is_command = |w: &str| {
+        use clap::CommandFactory;
+        w == "help" || Cli::command().find_subcommand(w).is_some()
+    };
+    match explorer::dropped(&args, is_command) {
+        Some((run_args, out)) => dropped(run_args, out, window),
+        None => dispatch(args),
+    }
+}
+
+/// The run of a folder or table dropped on the program; in a window of its own, then the review
+/// page on Enter (or, after an error, the window kept open until Enter).
+fn dropped(run_args: Vec<std::ffi::OsString>, out: PathBuf, window: bool) -> ExitCode {
+    let code = dispatch(run_args);
+    if !window {
+        return code;
+    }
+    if code == ExitCode::from(2) {
+        explorer::wait_for_enter("按回车键关闭。");
+        return code;
+    }
+    if !explorer::wait_for_enter("按回车键在浏览器中打开审核页面（不需要时直接关闭本窗口）：")
+    {
+        return code;
+    }
+    let page = ServeArgs {
+        out,
+        port: 0,
+        listen: None,
+    };
+    finish(serve(page, true))
+}
+
+/// Parses the command line and runs the command it names.
+fn dispatch(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(exclusions_as_words(args)) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -348,11 +391,16 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval(a),
         Command::Search(a) => search(*a),
         Command::Digest(a) => digest(a),
-        Command::Serve(a) => serve(a),
+        Command::Serve(a) => serve(a, false),
         Command::TrainThemes(a) => train_themes(a),
         Command::TrainScorer(a) => train_scorer(a),
         Command::Gen(a) => gen_corpus(a),
     };
+    finish(result)
+}
+
+/// A command's exit code; its error said in Chinese.
+fn finish(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -504,7 +552,8 @@ fn reading_note(out: &std::path::Path) {
     }
 }
 
-fn serve(a: ServeArgs) -> Result<ExitCode> {
+/// `diaoyan serve`; `open`: also open the page in the browser (a drop from Explorer).
+fn serve(a: ServeArgs, open: bool) -> Result<ExitCode> {
     use std::io::Write;
     reading_note(&a.out);
     diaoyan_serve::serve(
@@ -524,6 +573,9 @@ fn serve(a: ServeArgs) -> Result<ExitCode> {
             }
             let _ = writeln!(w, "按 Ctrl+C 停止。");
             let _ = w.flush();
+            if open {
+                explorer::open_in_browser(&s.url);
+            }
         },
     )?;
     Ok(ExitCode::SUCCESS)
