@@ -7,7 +7,8 @@
 //! one added reads only those and again writes the same as here. Search, `check` and a themed
 //! digest print the same, and so does a folder dropped on the .exe's icon. The review page
 //! serves, and a re-run while it is open (its index's files held open by the page) replaces the
-//! index, and the page reads the new run.
+//! index, and the page reads the new run; a decision made on the page is read back by the next
+//! run, on either build alike.
 //!
 //! Skips unless `DIAOYAN_WINDOWS_EXE` names the .exe and `wine` runs it.
 
@@ -81,8 +82,9 @@ fn run(mut c: Command, input: &Path, out: &Path) -> String {
 }
 
 /// `run.json` less what differs between any two runs (the clock, the output files' times and
-/// the index's segment names, the output folder's name in the configuration) and the keys
-/// made from them (of the inputs with their folder, of the binary).
+/// the index's segment names, the output folder's name in the configuration, the leftovers of
+/// the previous run cleaned up) and the keys made from them (of the inputs with their folder,
+/// of the binary).
 fn comparable(bytes: &[u8]) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
@@ -95,6 +97,8 @@ fn comparable(bytes: &[u8]) -> serde_json::Value {
                     "config",
                     "inputs_key",
                     "stamp",
+                    // What this run cleaned up after the last (see the decision below).
+                    "cleaned",
                 ] {
                     m.remove(k);
                 }
@@ -147,6 +151,19 @@ impl Server {
         let port = base.rsplit(':').next().and_then(|p| p.parse().ok());
         let port = port.unwrap_or_else(|| panic!("no port in {base}"));
         Server { child, port }
+    }
+
+    /// POST a form to `path` from the page's own origin: (status, whole response).
+    fn post(&self, path: &str, form: &str) -> (u16, String) {
+        let port = self.port;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"
+        );
+        let body = format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        );
+        http(port, &(head + &body))
     }
 
     /// GET `path`: (status, whole response).
@@ -288,7 +305,38 @@ fn the_windows_build_writes_what_this_build_writes() {
         page.contains("一百五十米"),
         "the page reads the new run: {page}"
     );
+    // A reviewer's decision made on the page (the Windows build appends it to decisions.jsonl),
+    // read back by the next run on either build.
+    let redo = std::fs::read_to_string(theirs.join("submissions.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["assessment"]["verdict"] == "redo")
+        .expect("the sample sends some material back");
+    let form = format!(
+        "target=submission&id={}&action=override&verdict=pass&note=phone-checked&reviewer=wang",
+        redo["id"].as_str().unwrap()
+    );
+    let (status, resp) = server.post("/decide", &form);
+    assert_eq!(status, 303, "{resp}");
+    let decisions = theirs.join("decisions.jsonl");
+    std::fs::copy(&decisions, ours.join("decisions.jsonl")).unwrap();
+    // A second re-run with the page still open. Before the page let its index go when idle,
+    // this one failed ("Access denied"): the first had moved the open index aside but could not
+    // delete it, and this one could not move the index over it.
+    let (a, b) = (run(here(), &input, &ours), run(wine(&exe), &input, &theirs));
+    let (status, page) = server.get("/redo?v=pass");
+    assert_eq!(status, 200, "{page}");
     drop(server);
+    assert!(b.contains("审核意见 1 条，已对应到本次结果 1 条"), "{b}");
+    assert_eq!(
+        a.lines().filter(|l| l.contains("审核意见")).count(),
+        1,
+        "{a}"
+    );
+    assert_same_outputs(&ours, &theirs);
+    let flags = std::fs::read_to_string(theirs.join("flags.csv")).unwrap();
+    assert!(flags.contains("改为通过（phone-checked"), "{flags}");
     assert_eq!(
         search(here(), &ours, &["一百五十米", "--type", "all"]),
         search(wine(&exe), &theirs, &["一百五十米", "--type", "all"])

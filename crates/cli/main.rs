@@ -489,7 +489,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         }
         if !report.cleaned.is_empty() {
             println!(
-                "已清理上次中断运行留下的临时文件：{}",
+                "已清理上次运行留下的临时文件（运行中断，或在 Windows 上审核页面开着、旧索引一时删不掉）：{}",
                 report.cleaned.join("、")
             );
         }

@@ -73,17 +73,38 @@ fn move_in(staged: &Path, dir: &Path, names: &[String]) -> Result<()> {
         }
         if from.is_dir() {
             let old = dir.join(crate::lock::OLD_INDEX);
-            if to.exists() {
-                let _ = std::fs::remove_dir_all(&old);
-                std::fs::rename(&to, &old).map_err(fail)?;
-            }
-            std::fs::rename(&from, &to).map_err(fail)?;
+            while_in_use(|| {
+                if to.exists() {
+                    let _ = std::fs::remove_dir_all(&old);
+                    std::fs::rename(&to, &old)?;
+                }
+                std::fs::rename(&from, &to)
+            })
+            .map_err(fail)?;
             let _ = std::fs::remove_dir_all(&old);
         } else {
             std::fs::rename(&from, &to).map_err(fail)?;
         }
     }
     Ok(())
+}
+
+/// `step` (moving the index folder), tried again for a few seconds while it fails on Windows,
+/// where a folder holding an open file cannot be moved or deleted: an open review page lets its
+/// index go within seconds when idle (`diaoyan-serve`'s `Index`), and a search in progress ends
+/// in milliseconds. Elsewhere a move fails only for good reasons: tried once.
+fn while_in_use(mut step: impl FnMut() -> std::io::Result<()>) -> std::io::Result<()> {
+    let tries = if cfg!(windows) { 40 } else { 1 };
+    let mut tried = 1;
+    loop {
+        match step() {
+            Err(_) if tried < tries => {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                tried += 1;
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Finishes the move of a run killed while moving its outputs in (its [`PUBLISHING`] note is

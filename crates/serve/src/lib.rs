@@ -154,6 +154,19 @@ pub fn serve(opts: Options, ready: impl FnOnce(&Started)) -> Result<(), Error> {
         token: token.clone(),
         write: Mutex::new(()),
     });
+    // The index is let go when unused, so a re-run can replace it (see `store::Index`).
+    let idle = Arc::downgrade(&app);
+    std::thread::spawn(move || {
+        while let Some(app) = idle.upgrade() {
+            if let Ok(s) = app.store.read()
+                && let Ok(index) = &s.searcher
+            {
+                index.close_idle(store::Index::IDLE);
+            }
+            drop(app);
+            std::thread::sleep(store::Index::IDLE / 4);
+        }
+    });
     let addr = SocketAddr::new(ip, opts.port);
     let bind_err = |e: std::io::Error| Error::Bind {
         addr: addr.to_string(),

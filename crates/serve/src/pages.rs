@@ -505,7 +505,9 @@ pub fn search_csv(s: &Store, p: &HashMap<String, String>) -> Result<Response, Re
     let searcher = s
         .searcher
         .as_ref()
-        .map_err(|why| refuse(StatusCode::NOT_FOUND, why))?;
+        .map_err(|why| refuse(StatusCode::NOT_FOUND, why))?
+        .searcher()
+        .map_err(|why| refuse(StatusCode::NOT_FOUND, &why))?;
     let q = diaoyan_index::Search {
         limit: EXPORT_MAX,
         ..query_of(p)?
@@ -615,10 +617,15 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
         );
     }
     b.push_str("</p></form>");
-    let searcher = match &s.searcher {
+    let searcher = match s
+        .searcher
+        .as_ref()
+        .map_err(String::clone)
+        .and_then(|i| i.searcher())
+    {
         Ok(searcher) => searcher,
         Err(why) => {
-            let _ = write!(b, "<p class=\"err\">{}</p>", esc(why));
+            let _ = write!(b, "<p class=\"err\">{}</p>", esc(&why));
             return Ok(page("检索", "/search", &b));
         }
     };

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 /// A submission with its judgement, as read back for its page.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -400,9 +400,71 @@ pub struct Store {
     pub errors: Sheet,
     /// The keyword index, or why there is none to search (a sentence in Chinese: the run wrote
     /// none, or an older diaoyan wrote it).
-    pub searcher: std::result::Result<diaoyan_index::Searcher, String>,
+    pub searcher: std::result::Result<Index, String>,
     /// When `run.json` was last changed (to notice a re-run).
     pub stamp: Option<std::time::SystemTime>,
+}
+
+/// A run's keyword index, held open only while it is searched and for [`Index::IDLE`] after:
+/// a re-run while the page is open moves the index folder aside and deletes it, which Windows
+/// refuses while files in it are open (a page holding it open made the second such re-run fail
+/// with "Access denied"). The server closes it when idle ([`Index::close_idle`]); a search opens
+/// it again (milliseconds: the files are mapped, not read).
+pub struct Index {
+    at: PathBuf,
+    seg: diaoyan_text::Segmenter,
+    /// The open searcher and when it was last asked for.
+    open: std::sync::Mutex<Option<(std::sync::Arc<diaoyan_index::Searcher>, Instant)>>,
+}
+
+impl Index {
+    /// How long an unused index stays open.
+    pub const IDLE: Duration = Duration::from_secs(2);
+
+    /// Opens the index at `at` (to say at once why it cannot be searched, if it cannot).
+    fn open(at: PathBuf, seg: diaoyan_text::Segmenter) -> std::result::Result<Index, String> {
+        let searcher = diaoyan_index::Searcher::open(&at, &seg).map_err(|e| format!("{e}。"))?;
+        Ok(Index {
+            at,
+            seg,
+            open: std::sync::Mutex::new(Some((std::sync::Arc::new(searcher), Instant::now()))),
+        })
+    }
+
+    /// The searcher, opened again if it was closed.
+    pub fn searcher(&self) -> std::result::Result<std::sync::Arc<diaoyan_index::Searcher>, String> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((searcher, used)) = open.as_mut() {
+            *used = Instant::now();
+            return Ok(searcher.clone());
+        }
+        let searcher = diaoyan_index::Searcher::open(&self.at, &self.seg)
+            .map(std::sync::Arc::new)
+            .map_err(|e| format!("{e}。"))?;
+        *open = Some((searcher.clone(), Instant::now()));
+        Ok(searcher)
+    }
+
+    /// Closes the index when it has not been asked for in `idle` (a search still running keeps
+    /// its own handle until it ends).
+    pub fn close_idle(&self, idle: Duration) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open
+            .as_ref()
+            .is_some_and(|(_, used)| used.elapsed() >= idle)
+        {
+            *open = None;
+        }
+    }
+
+    /// Whether the index is open now.
+    #[cfg(test)]
+    fn is_open(&self) -> bool {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
 }
 
 /// When `run.json` in `out` was last changed.
@@ -501,7 +563,7 @@ impl Store {
             .unwrap_or_else(|_| diaoyan_text::Segmenter::builtin());
         let at = out.join("index");
         let searcher = if at.is_dir() {
-            diaoyan_index::Searcher::open(&at, &seg).map_err(|e| format!("{e}。"))
+            Index::open(at, seg)
         } else {
             Err("这次运行没有生成检索索引（index 文件夹）。".to_owned())
         };
@@ -608,6 +670,31 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_is_let_go_when_idle_and_opened_again_when_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("index");
+        let seg = diaoyan_text::Segmenter::builtin();
+        diaoyan_index::build(&at, &seg, std::iter::empty()).unwrap();
+        let index = Index::open(at.clone(), seg).unwrap();
+        assert!(index.is_open());
+        index.close_idle(Duration::from_secs(3600));
+        assert!(index.is_open(), "used a moment ago");
+        index.close_idle(Duration::ZERO);
+        assert!(!index.is_open());
+        // Closed, the folder can go (a re-run moving it aside) and a search says so.
+        let aside = dir.path().join("aside");
+        std::fs::rename(&at, &aside).unwrap();
+        assert!(index.searcher().is_err());
+        std::fs::rename(&aside, &at).unwrap();
+        let searcher = index.searcher().unwrap();
+        assert!(index.is_open());
+        assert!(searcher.is_empty());
+        // A search in progress keeps its own handle while the index is let go.
+        index.close_idle(Duration::ZERO);
+        assert!(!index.is_open() && searcher.is_empty());
+    }
 
     #[test]
     fn a_sheet_streams_in_with_or_without_its_bom() {
