@@ -4,11 +4,11 @@
 //! On the sample campaign, into a folder with a Chinese name and a space, it writes what this
 //! machine's build writes: byte for byte, the workbooks and Word files entry by entry (less their
 //! creation time), `run.json` less its clock and paths. A re-run after one note is changed and
-//! one added reads only those and again writes the same as here. Search, `check` and a themed
-//! digest print the same, and so does a folder dropped on the .exe's icon. The review page
-//! serves, and a re-run while it is open (its index's files held open by the page) replaces the
-//! index, and the page reads the new run; a decision made on the page is read back by the next
-//! run, on either build alike.
+//! one added reads only those and again writes the same as here. Search, `check` (of a note as
+//! .docx, .doc and .rtf, and of an .xls sheet) and a themed digest print the same, and so does a
+//! folder dropped on the .exe's icon. The review page serves, and a re-run while it is
+//! open (its index's files held open by the page) replaces the index, and the page reads the new
+//! run; a decision made on the page is read back by the next run, on either build alike.
 //!
 //! Skips unless `DIAOYAN_WINDOWS_EXE` names the .exe and `wine` runs it.
 
@@ -237,13 +237,21 @@ fn the_windows_build_writes_what_this_build_writes() {
         );
         assert_eq!(a, b, "search {words:?}");
     }
-    let note = "corpora/sample/campaign/孙丽_清水镇镇长/2023-09-22_蹲点手记.docx";
-    let (a, b) = (
-        finished(here().args(["check", note])),
-        finished(wine(&exe).args(["check", note])),
-    );
-    assert!(a.contains("得分"), "{a}");
-    assert_eq!(a, b, "check");
+    // `check` of a note as .docx and in the old Word formats, and of an old Excel sheet.
+    let testdata = "crates/ingest/testdata";
+    for note in [
+        "corpora/sample/campaign/孙丽_清水镇镇长/2023-09-22_蹲点手记.docx",
+        &format!("{testdata}/note.doc"),
+        &format!("{testdata}/note.rtf"),
+        &format!("{testdata}/opinions.xls"),
+    ] {
+        let (a, b) = (
+            finished(here().args(["check", note])),
+            finished(wine(&exe).args(["check", note])),
+        );
+        assert!(a.contains("得分"), "{note}: {a}");
+        assert_eq!(a, b, "check {note}");
+    }
     finished(
         wine(&exe)
             .arg("digest")
