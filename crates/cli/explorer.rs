@@ -166,10 +166,4 @@ mod tests {
         let cwd_run = args(&[exe, run_folder.to_str().unwrap()]);
         assert!(dropped(&cwd_run, |w| w == run_folder.to_str().unwrap()).is_none());
     }
-
-    #[test]
-    fn nothing_waits_outside_a_window_of_its_own() {
-        // Tests run with standard input that is no console (and on Linux there is none).
-        assert!(!own_window());
-    }
 }

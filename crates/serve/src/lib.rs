@@ -159,7 +159,7 @@ pub fn serve(opts: Options, ready: impl FnOnce(&Started)) -> Result<(), Error> {
     std::thread::spawn(move || {
         while let Some(app) = idle.upgrade() {
             if let Ok(s) = app.store.read()
-                && let Ok(index) = &s.searcher
+                && let Ok(index) = &s.index
             {
                 index.close_idle(store::Index::IDLE);
             }

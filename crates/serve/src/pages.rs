@@ -503,7 +503,7 @@ const EXPORT_MAX: usize = 100_000;
 /// 检索结果导出：the hits of a search as CSV (UTF-8 with BOM, for Excel and WPS).
 pub fn search_csv(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusal> {
     let searcher = s
-        .searcher
+        .index
         .as_ref()
         .map_err(|why| refuse(StatusCode::NOT_FOUND, why))?
         .searcher()
@@ -618,7 +618,7 @@ pub fn search(s: &Store, p: &HashMap<String, String>) -> Result<Response, Refusa
     }
     b.push_str("</p></form>");
     let searcher = match s
-        .searcher
+        .index
         .as_ref()
         .map_err(String::clone)
         .and_then(|i| i.searcher())
