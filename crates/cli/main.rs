@@ -474,8 +474,14 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         if let Some(r) = report.cache.as_ref().and_then(|u| u.files)
             && r.reused > 0
         {
+            // Windows keeps no status-change time for the memo to compare.
+            let same = if cfg!(windows) {
+                "大小和修改时间都相同"
+            } else {
+                "大小、修改时间和状态变更时间都相同"
+            };
             println!(
-                "{} 个文件自上次运行后未改动（大小、修改时间和状态变更时间都相同），沿用上次读取的内容；读取新增或改动的文件 {} 个。",
+                "{} 个文件自上次运行后未改动（{same}），沿用上次读取的内容；读取新增或改动的文件 {} 个。",
                 r.reused, r.read
             );
         }
