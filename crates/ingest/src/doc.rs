@@ -15,7 +15,8 @@
 //!
 //! [MS-DOC]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-doc/
 
-use std::io::{Cursor, Read};
+use crate::ole::{self, StreamError, u16_at, u32_at};
+use std::io::Cursor;
 
 /// Why a `.doc` could not be read.
 #[derive(Debug, PartialEq, Eq)]
@@ -106,25 +107,17 @@ fn read(bytes: &[u8], limit: u64) -> Result<String, DocError> {
 
 /// Reads a whole stream, refusing one larger than `limit`.
 fn read_stream(
-    cf: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    cf: &mut ole::Compound<'_>,
     name: &'static str,
     limit: u64,
 ) -> Result<Vec<u8>, DocError> {
-    let mut s = cf
-        .open_stream(format!("/{name}"))
-        .map_err(|e| DocError::Corrupt(format!("无法读取 {name} 数据流：{e}")))?;
-    if s.len() > limit {
-        return Err(DocError::TooLarge {
+    ole::read_stream(cf, &format!("/{name}"), limit).map_err(|e| match e {
+        StreamError::TooLarge => DocError::TooLarge {
             stream: name,
             limit,
-        });
-    }
-    let mut buf = Vec::with_capacity(s.len() as usize);
-    (&mut s)
-        .take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| DocError::Corrupt(format!("无法读取 {name} 数据流：{e}")))?;
-    Ok(buf)
+        },
+        StreamError::Damaged(e) => DocError::Corrupt(format!("无法读取 {name} 数据流：{e}")),
+    })
 }
 
 /// The parts of a document's text, in the order they follow each other (`ccpText`, `ccpFtn`,
@@ -143,14 +136,6 @@ struct Fib {
     clx: (usize, usize),
     /// Characters in each part (see [`MAIN`]).
     parts: [u32; 7],
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 impl Fib {

@@ -217,7 +217,7 @@ fn fuzz_random_bytes() {
         match u.int_in_range(0..=3)? {
             0 | 1 => {}
             2 => drop(bytes.splice(0..0, *b"PK\x03\x04")),
-            _ => drop(bytes.splice(0..0, crate::CFB_MAGIC.iter().copied())),
+            _ => drop(bytes.splice(0..0, crate::ole::MAGIC.iter().copied())),
         }
         check(ext, &bytes);
         Ok(())

@@ -21,6 +21,7 @@ mod doc;
 mod docx;
 mod memo;
 mod meta;
+mod ole;
 mod pdf;
 mod table;
 mod web;
@@ -567,9 +568,10 @@ fn read_document(
 ) -> std::result::Result<(Submission, Meta), FileError> {
     let mut warnings = Vec::new();
     let is_zip = bytes.starts_with(b"PK\x03\x04");
-    let is_cfb = bytes.starts_with(CFB_MAGIC);
-    // What a .doc that is not Word's own may be (office systems' "Word" exports).
-    let exported = if ext == "doc" {
+    let is_cfb = bytes.starts_with(ole::MAGIC);
+    // What a .doc that is neither Word's own nor a .docx may be (office systems' "Word"
+    // exports).
+    let exported = if ext == "doc" && !is_cfb && !is_zip {
         web::sniff(bytes)
     } else {
         None
@@ -728,10 +730,6 @@ fn read_document(
     Ok((sub, m))
 }
 
-/// The first bytes of a compound file (OLE): Word 97-2003 documents, .xls workbooks, and WPS's
-/// own files of the same make.
-pub(crate) const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
-
 /// The text of a Word 97-2003 document (also one named .docx or .wps), or why it has none.
 fn read_doc(
     f: &Found,
@@ -751,11 +749,7 @@ fn read_doc(
             "不是 Word 文档",
             format!("扩展名为 .{ext}，内容却是{kind}；请核对文件"),
         )),
-        Err(doc::DocError::Encrypted) => Err(err(
-            &f.rel,
-            "doc 已加密",
-            "文件设有打开密码；请提供未加密的文件",
-        )),
+        Err(doc::DocError::Encrypted) => Err(err(&f.rel, "doc 已加密", ole::ENCRYPTED)),
         Err(doc::DocError::TooOld) => Err(err(
             &f.rel,
             "旧版 .doc 请另存为 .docx",

@@ -250,9 +250,9 @@ pub(crate) fn read_table(
         // read as one.
         "xls" | "et" if bytes.starts_with(b"PK\x03\x04") => read_table("xlsx", bytes, entry_limit),
         "xls" | "et" => {
-            if !bytes.starts_with(crate::CFB_MAGIC) {
+            if !bytes.starts_with(crate::ole::MAGIC) {
                 return Err(if ext == "et" {
-                    ("不支持的类型", "WPS 专用格式，请另存为 .xlsx".to_owned())
+                    et_of_wps()
                 } else {
                     (
                         "xls 已损坏",
@@ -265,14 +265,8 @@ pub(crate) fn read_table(
             // file's cost (as the PDF reader's).
             std::panic::catch_unwind(|| {
                 let wb = calamine::Xls::new(Cursor::new(&clean)).map_err(|e| match e {
-                    calamine::XlsError::Password => (
-                        "xls 已加密",
-                        "文件设有打开密码；请提供未加密的文件".to_owned(),
-                    ),
-                    e => (
-                        "xls 已损坏",
-                        format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
-                    ),
+                    calamine::XlsError::Password => xls_encrypted(),
+                    e => xls_damaged(&e),
                 })?;
                 xls_table(wb)
             })
@@ -287,58 +281,64 @@ pub(crate) fn read_table(
     }
 }
 
+/// An Excel 97-2003 workbook that could not be read, and why.
+fn xls_damaged(e: &dyn std::fmt::Display) -> (&'static str, String) {
+    (
+        "xls 已损坏",
+        format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
+    )
+}
+
+/// An Excel 97-2003 workbook with a password to open.
+fn xls_encrypted() -> (&'static str, String) {
+    ("xls 已加密", crate::ole::ENCRYPTED.to_owned())
+}
+
+/// A `.et` in WPS's own format (not Excel's).
+fn et_of_wps() -> (&'static str, String) {
+    ("不支持的类型", "WPS 专用格式，请另存为 .xlsx".to_owned())
+}
+
 /// The workbook stream of an Excel 97-2003 file (`ext` .xls or .et) alone in a compound file
 /// written afresh: the container is read by the `cfb` crate, which refuses a damaged one
 /// (calamine's own container reader grew a looping sector chain until memory ran out), and
 /// calamine reads a well-formed copy, of version 3 (512-byte sectors; calamine read a small
 /// stream of a version 4 file as an empty root directory).
 fn workbook_stream(ext: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, (&'static str, String)> {
-    use std::io::{Read, Write};
-    let damaged = |e: &dyn std::fmt::Display| {
-        (
-            "xls 已损坏",
-            format!("无法读取（{e}）；请用 Excel/WPS 打开后另存为 .xlsx"),
-        )
-    };
-    let mut cf = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| damaged(&e))?;
+    use std::io::Write;
+    let mut cf = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| xls_damaged(&e))?;
     let Some(name) = ["/Workbook", "/Book"].into_iter().find(|n| cf.is_stream(n)) else {
         return Err(if cf.is_stream("/EncryptedPackage") {
-            (
-                "xls 已加密",
-                "文件设有打开密码；请提供未加密的文件".to_owned(),
-            )
+            xls_encrypted()
         } else if ext == "et" {
-            ("不支持的类型", "WPS 专用格式，请另存为 .xlsx".to_owned())
+            et_of_wps()
         } else if cf.is_stream("/WordDocument") {
             (
                 "不是 Excel 工作簿",
                 "扩展名为 .xls，内容却是 Word 文档；请核对文件".to_owned(),
             )
         } else {
-            damaged(&"没有工作簿数据流")
+            xls_damaged(&"没有工作簿数据流")
         });
     };
-    let mut stream = cf.open_stream(name).map_err(|e| damaged(&e))?;
-    if stream.len() > limit {
-        return Err((
+    let mut data = crate::ole::read_stream(&mut cf, name, limit).map_err(|e| match e {
+        crate::ole::StreamError::TooLarge => (
             "文件过大",
             format!("工作簿数据超过 {} MB，已拒绝", limit >> 20),
+        ),
+        crate::ole::StreamError::Damaged(e) => xls_damaged(&e),
+    })?;
+    if !guard_biff(&mut data) {
+        return Err(xls_damaged(
+            &"单元格位置超出 Excel 97-2003 的范围（256 列）",
         ));
     }
-    let mut data = Vec::new();
-    (&mut stream)
-        .take(limit + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| damaged(&e))?;
-    if !guard_biff(&mut data) {
-        return Err(damaged(&"单元格位置超出 Excel 97-2003 的范围（256 列）"));
-    }
     let mut out = cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
-        .map_err(|e| damaged(&e))?;
+        .map_err(|e| xls_damaged(&e))?;
     out.create_stream(name)
         .and_then(|mut s| s.write_all(&data))
         .and_then(|()| out.flush())
-        .map_err(|e| damaged(&e))?;
+        .map_err(|e| xls_damaged(&e))?;
     Ok(out.into_inner().into_inner())
 }
 
@@ -349,7 +349,7 @@ fn workbook_stream(ext: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, (&'st
 /// each Dimensions record is emptied (it only reserves room for that many cells, and a damaged
 /// one asked for hundreds of gigabytes). Whether the stream may be read.
 fn guard_biff(data: &mut [u8]) -> bool {
-    let u16_at = |d: &[u8], at: usize| d.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    use crate::ole::{u16_at, u32_at};
     let mut starts = vec![0usize];
     let mut walked = 0;
     while let Some(start) = starts.get(walked).copied() {
@@ -377,12 +377,7 @@ fn guard_biff(data: &mut [u8]) -> bool {
                 0x0200 => data[body..end].fill(0),
                 // BoundSheet8: the sheet's offset in the stream (walked once).
                 0x0085 if len >= 4 && walked == 1 => {
-                    let pos = u32::from_le_bytes([
-                        data[body],
-                        data[body + 1],
-                        data[body + 2],
-                        data[body + 3],
-                    ]) as usize;
+                    let pos = u32_at(data, body).unwrap_or(0) as usize;
                     if !starts.contains(&pos) && starts.len() < 4096 {
                         starts.push(pos);
                     }
