@@ -149,16 +149,8 @@ fn split_headers(part: &[u8]) -> Option<(&[u8], &[u8])> {
         .position(|w| w == b"\r\n\r\n")
         .map(|i| (i, 4));
     let lf = part.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let (i, n) = match (crlf, lf) {
-        (Some(a), Some(b)) => {
-            if a.0 <= b.0 {
-                a
-            } else {
-                b
-            }
-        }
-        (a, b) => a.or(b)?,
-    };
+    // The two never start at one place, so the earlier is the first by position.
+    let (i, n) = crlf.into_iter().chain(lf).min()?;
     Some((&part[..i], &part[i + n..]))
 }
 
