@@ -331,8 +331,7 @@ fn main() -> ExitCode {
         eprintln!("diaoyan 内部错误（{at}）：{what}。请把这条信息和所用的命令提供给维护人员。");
     }));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let window = explorer::own_window();
-    if args.len() == 1 && window {
+    if args.len() == 1 && explorer::own_window() {
         println!("{}", explorer::GUIDE);
         explorer::wait_for_enter("按回车键关闭。");
         return ExitCode::SUCCESS;
@@ -342,14 +341,15 @@ fn main() -> ExitCode {
         w == "help" || Cli::command().find_subcommand(w).is_some()
     };
     match explorer::dropped(&args, is_command) {
-        Some((run_args, out)) => dropped(run_args, out, window),
+        Some((run_args, out)) => dropped(run_args, out),
         None => dispatch(args),
     }
 }
 
 /// The run of a folder or table dropped on the program; in a window of its own, then the review
 /// page on Enter (or, after an error, the window kept open until Enter).
-fn dropped(run_args: Vec<std::ffi::OsString>, out: PathBuf, window: bool) -> ExitCode {
+fn dropped(run_args: Vec<std::ffi::OsString>, out: PathBuf) -> ExitCode {
+    let window = explorer::own_window();
     let code = dispatch(run_args);
     if !window {
         return code;
