@@ -1149,6 +1149,14 @@ fn planted_recurring_issues_come_out_as_issues_near_the_top() {
             "{}",
             v["real"]
         );
+        // Topics of the messages: most messages in one, mostly of one official category
+        // (0.743 and 452 of 686 when written), and those gathering different people's
+        // different cases titled by their subject, not by one of the cases.
+        let t = &v["real"]["topics"];
+        let n = |k: &str| t[k].as_u64().unwrap() as usize;
+        assert!(t["purity"].as_f64().unwrap() >= 0.7, "{t}");
+        assert!(n("in_topics") * 2 >= n("suggestions"), "{t}");
+        assert!(n("subject_titled") * 2 >= n("topics"), "{t}");
     }
 }
 

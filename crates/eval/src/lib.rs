@@ -127,6 +127,23 @@ pub struct RealEval {
     pub trained_macro_f1: f64,
     /// Labelled messages used for the theme figures.
     pub labelled_messages: usize,
+    /// Topics (专题) found among the labelled messages, run as one batch of opinions.
+    pub topics: TopicFigures,
+}
+
+/// How the topics (专题) of a batch of messages with official categories hold together.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TopicFigures {
+    /// Topics of two or more suggestions.
+    pub topics: usize,
+    /// Suggestions counted in the issue lists, and how many of them fall in those topics.
+    pub suggestions: usize,
+    pub in_topics: usize,
+    /// Share of the suggestions in topics whose message has its topic's most common official
+    /// category (a proxy: a topic is narrower than a category, and one subject can span two).
+    pub purity: f64,
+    /// Topics titled by their subject ("…相关问题") because their members raise different cases.
+    pub subject_titled: usize,
 }
 
 fn read_csv(path: &Path, delimiter: u8) -> Result<Vec<HashMap<String, String>>> {
@@ -645,7 +662,10 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
         .map(|(s, b, l)| (format!("{s}\n{b}"), l.clone()))
         .collect();
 
+    let topics = topic_figures(suggester, &messages);
+
     Ok(RealEval {
+        topics,
         folder: data_dir.join("tipdm").display().to_string(),
         seeded_macro_f1: diaoyan_suggest::macro_f1(&truth, &seeded),
         trained_macro_f1: diaoyan_suggest::cross_validate(seg, &training, 5, Some(tax)),
@@ -658,6 +678,71 @@ pub fn eval_real(mut cfg: PipelineConfig, data_dir: &Path) -> Result<RealEval> {
         messages: msg_subs.len(),
         message_verdicts,
     })
+}
+
+/// The labelled messages run through the suggest stage as one batch of opinion rows (subject
+/// line and text, as a spreadsheet of messages is read), and its topics held against the
+/// messages' official categories.
+fn topic_figures(
+    suggester: &diaoyan_suggest::Suggester,
+    messages: &[HashMap<String, String>],
+) -> TopicFigures {
+    let rows: Vec<(&HashMap<String, String>, &str)> = messages
+        .iter()
+        .filter_map(|r| Some((r, r.get("label1")?.as_str())))
+        .filter(|(r, l)| !l.is_empty() && r.get("body").is_some_and(|b| !b.trim().is_empty()))
+        .collect();
+    let subs: Vec<Submission> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| Submission {
+            id: format!("m{i}").into(),
+            path: format!(
+                "messages_dev.tsv#{}",
+                r.get("id").cloned().unwrap_or_default()
+            )
+            .into(),
+            ref_: r.get("id").cloned().unwrap_or_default(),
+            kind: Some(Kind::Opinion),
+            title: r.get("subject").cloned().unwrap_or_default(),
+            text: r["body"].as_str().into(),
+            ..Submission::default()
+        })
+        .collect();
+    let label: HashMap<&str, &str> = subs
+        .iter()
+        .zip(&rows)
+        .map(|(s, (_, l))| (&*s.id, *l))
+        .collect();
+    let out = suggester.run(&subs, None);
+    let counted: Vec<&diaoyan_model::Suggestion> = out
+        .suggestions
+        .iter()
+        .filter(|g| g.left_out().is_none())
+        .collect();
+    let mut by_topic: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for g in &counted {
+        if let Some(t) = &g.topic {
+            let l = label.get(&*g.source.submission).copied().unwrap_or("");
+            *by_topic.entry(t).or_default().entry(l).or_default() += 1;
+        }
+    }
+    let in_topics: usize = by_topic.values().flat_map(|c| c.values()).sum();
+    let agreeing: usize = by_topic
+        .values()
+        .map(|c| c.values().copied().max().unwrap_or(0))
+        .sum();
+    TopicFigures {
+        topics: by_topic.len(),
+        suggestions: counted.len(),
+        in_topics,
+        purity: ratio(agreeing, in_topics),
+        subject_titled: out
+            .topics
+            .iter()
+            .filter(|t| t.title.contains("相关问题"))
+            .count(),
+    }
 }
 
 fn share(map: &BTreeMap<String, usize>, key: &str, total: usize) -> String {
@@ -811,6 +896,17 @@ pub fn render(
         s.push_str(&format!(
             "主题分类（{} 条带官方一级分类的留言）：种子词表 macro-F1 {:.3}；训练模型 5 折交叉验证 macro-F1 {:.3}\n",
             r.labelled_messages, r.seeded_macro_f1, r.trained_macro_f1
+        ));
+        let t = &r.topics;
+        s.push_str(&format!(
+            "专题（这 {} 条留言作为一批意见运行）：{} 个专题，计入问题清单的意见 {} 条中 {} 条（{:.0}%）归入专题；与官方一级分类的一致度（纯度）{:.3}；按主题命名（成员各说各事）的专题 {} 个\n",
+            r.labelled_messages,
+            t.topics,
+            t.suggestions,
+            t.in_topics,
+            100.0 * ratio(t.in_topics, t.suggestions),
+            t.purity,
+            t.subject_titled
         ));
         s.push_str(&format!(
             "群众留言 {} 条（按意见建议评分；留言多为具体诉求）：通过 {}，复核 {}，退回重写 {}\n",

@@ -570,6 +570,75 @@ fn title_of(all: &[Suggestion], active: &[usize], central: &[usize], key_words: 
         .unwrap_or_default()
 }
 
+/// The title of a topic whose members raise different cases of one subject: its key words and
+/// what its members say most about them (小区相关问题（物业、停车、业主等）).
+fn subject_title(key_words: &[&str], about: &[&str]) -> String {
+    let subject = key_words
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("、");
+    // 遗留问题 → 遗留问题, not 遗留问题相关问题.
+    let subject = if subject.ends_with("问题") {
+        subject
+    } else {
+        subject + "相关问题"
+    };
+    if about.is_empty() {
+        subject
+    } else {
+        format!("{subject}（{}等）", about.join("、"))
+    }
+}
+
+/// Suggestions a key word the dictionary does not know is looked up in ([`shown_key`]).
+const SHOWN_KEY_READS: usize = 200;
+
+/// A key word the dictionary does not know, as the members write it: the segmenter cuts an
+/// unknown name into pieces (房产证 → 房/产证, 人社局 → 人/社局), and a piece alone titles
+/// nothing. The word grows by the character before (or after) it while one character stands
+/// there in at least two thirds of its occurrences in the members' subject lines and texts
+/// (`texts`: of the first [`SHOWN_KEY_READS`] members, most central first), up to twice its
+/// length.
+fn shown_key(word: &str, texts: &[String]) -> String {
+    let mut shown = word.to_owned();
+    let most = word.chars().count() * 2;
+    // The character most often found before (`before`) or after the word, when it is there in
+    // at least two thirds of the occurrences.
+    let beside = |w: &str, before: bool| -> Option<char> {
+        let mut count: BTreeMap<char, usize> = BTreeMap::new();
+        let mut seen = 0;
+        for t in texts {
+            for (i, _) in t.match_indices(w) {
+                seen += 1;
+                let c = if before {
+                    t[..i].chars().next_back()
+                } else {
+                    t[i + w.len()..].chars().next()
+                };
+                if let Some(c) = c.filter(|c| c.is_alphanumeric()) {
+                    *count.entry(c).or_default() += 1;
+                }
+            }
+        }
+        let (&c, &n) = count
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+        (n * 3 >= seen * 2).then_some(c)
+    };
+    while shown.chars().count() < most {
+        if let Some(c) = beside(&shown, true) {
+            shown.insert(0, c);
+        } else if let Some(c) = beside(&shown, false) {
+            shown.push(c);
+        } else {
+            break;
+        }
+    }
+    shown
+}
+
 /// A subject line or a suggestion cut to a title: the label (张三提出：) and wrapping words
 /// (关于…的问题) dropped, the first clause kept, at most 30 characters.
 fn tidy_title(text: &str) -> String {
@@ -582,7 +651,8 @@ fn tidy_title(text: &str) -> String {
         Some((i, c)) if t.len() > i + c.len_utf8() => &t[i + c.len_utf8()..],
         _ => t,
     };
-    let t = t.trim_start_matches(['“', '"', '【', '[', ' ']);
+    // Quotes, brackets and list marks (- 张大爷…, • 水渠…) before the words.
+    let t = t.trim_start_matches(['“', '"', '【', '[', ' ', '-', '•', '·', '*', '　']);
     let t = t.strip_prefix("关于").unwrap_or(t);
     let end = t
         .find(['。', '！', '？', '；', '!', '?', ';', '\n'])
@@ -1119,7 +1189,17 @@ impl Suggester {
         keys: lists::Lists<u32>,
         subject_keys: lists::Lists<u32>,
     ) -> Vec<Topic> {
-        let raw = topics::find(space, keys, subject_keys, labels, &self.cfg.topics, tick);
+        let known: Vec<bool> = space.vocab.par_iter().map(|w| self.seg.knows(w)).collect();
+        let raw = topics::find(
+            space,
+            keys,
+            subject_keys,
+            labels,
+            &known,
+            &self.cfg.topics,
+            tick,
+        );
+        drop(known);
         // k → raw topic.
         let mut topic_of: Vec<Option<usize>> = vec![None; active.len()];
         for (o, t) in raw.iter().enumerate() {
@@ -1161,6 +1241,7 @@ impl Suggester {
         // Build topics: raw ones that still hold enough, then one per issue left alone.
         struct Draft {
             keys: Vec<u32>,
+            about: Vec<u32>,
             members: Vec<usize>,
             issues: Vec<usize>,
         }
@@ -1168,6 +1249,7 @@ impl Suggester {
             .iter()
             .map(|t| Draft {
                 keys: t.keys.clone(),
+                about: t.about.clone(),
                 members: Vec::new(),
                 issues: Vec::new(),
             })
@@ -1197,6 +1279,7 @@ impl Suggester {
             if issue_topic[n].is_none() {
                 drafts.push(Draft {
                     keys: Vec::new(),
+                    about: Vec::new(),
                     members: issue_members[n].clone(),
                     issues: vec![n],
                 });
@@ -1220,10 +1303,51 @@ impl Suggester {
                     let only = &issues[d.issues[0]];
                     (only.title.clone(), only.keywords.clone())
                 } else {
-                    (
-                        title_of(all, active, &central, &key_words),
-                        key_words.join(" / "),
-                    )
+                    // One member's subject line names the topic when one issue holds most of
+                    // it; otherwise the members raise different cases of one subject, and a
+                    // case's line would tell the reader they all said it (24 people under
+                    // "A市魏家坡小区脏乱差", each about a different estate): the subject and what
+                    // they say about it instead.
+                    let largest = d
+                        .issues
+                        .iter()
+                        .map(|&n| issue_members[n].len())
+                        .max()
+                        .unwrap_or(0);
+                    let title = if largest * 2 >= d.members.len() {
+                        title_of(all, active, &central, &key_words)
+                    } else {
+                        let about: Vec<&str> = d
+                            .about
+                            .iter()
+                            .map(|&t| space.vocab[t as usize].as_str())
+                            .collect();
+                        let shown: Vec<String> = d
+                            .keys
+                            .iter()
+                            .take(3)
+                            .map(|&t| {
+                                let w = space.vocab[t as usize].as_str();
+                                if space.place[t as usize] || self.seg.knows(w) {
+                                    w.to_owned()
+                                } else {
+                                    let texts: Vec<String> = central
+                                        .iter()
+                                        .take(SHOWN_KEY_READS)
+                                        .map(|&k| &all[active[k]])
+                                        .flat_map(|s| {
+                                            [s.source.subject.to_string(), s.read().into_owned()]
+                                        })
+                                        .filter(|t| t.contains(w))
+                                        .collect();
+                                    shown_key(w, &texts)
+                                }
+                            })
+                            .collect();
+                        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+                        subject_title(&shown, &about)
+                    };
+                    (title, key_words.join(" / "))
                 };
                 let summary = self.issue_of(all, &idx, title, examples);
                 let mut member_issues: Vec<&Issue> = d.issues.iter().map(|&n| &issues[n]).collect();
@@ -2010,5 +2134,113 @@ mod tests {
         let long =
             "这是一条很长很长的意见，它的第一句话超过了三十个字，所以标题只取到第一个逗号为止";
         assert_eq!(tidy_title(long), "这是一条很长很长的意见");
+        assert_eq!(
+            tidy_title("- 张大爷无法自行清理水渠,希望得到帮助。"),
+            "张大爷无法自行清理水渠,希望得到帮助"
+        );
+        assert_eq!(tidy_title("• 村口水渠堵塞"), "村口水渠堵塞");
+    }
+
+    /// Different people's different cases of one subject make a topic titled by the subject and
+    /// what they say about it, never by one of the cases (which would tell the reader that all
+    /// of them raised it); a topic most of whose members raise one case keeps that case's line.
+    #[test]
+    fn a_topic_of_different_cases_is_titled_by_its_subject() {
+        let cases = [
+            (
+                "金桂苑电梯经常停运",
+                "金桂苑小区电梯经常停运，物业说没钱维修，老人上下楼困难",
+            ),
+            (
+                "银湖湾电梯困人",
+                "银湖湾小区电梯上周困人两次，物业至今没有检修",
+            ),
+            (
+                "翠竹园电梯年检过期",
+                "翠竹园小区电梯年检合格证过期半年，物业不理不睬",
+            ),
+            (
+                "丹桂里电梯异响",
+                "丹桂里小区电梯运行时异响抖动，业主多次找物业无果",
+            ),
+            (
+                "枫林湾加装电梯",
+                "枫林湾老旧小区想加装电梯，物业和业主意见不一，请街道协调",
+            ),
+            (
+                "松涛苑电梯维修基金",
+                "松涛苑小区电梯大修要动用维修基金，物业迟迟不申请",
+            ),
+        ];
+        let mut subs: Vec<Submission> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, (s, t))| row(i, s, t))
+            .collect();
+        for k in 0..3 {
+            subs.push(row(
+                100 + k,
+                "镇卫生院药品不全",
+                "镇卫生院常用药品不全，慢性病患者要到县城买药",
+            ));
+        }
+        let s = SuggestConfig::default()
+            .build(Segmenter::builtin())
+            .unwrap();
+        let out = s.run(&subs, None);
+        let lift = out.suggestions[0]
+            .topic
+            .clone()
+            .expect("the lift cases have a topic");
+        let t = out.topics.iter().find(|t| t.id == lift).unwrap();
+        assert!(t.mentions >= 5, "{t:?}");
+        assert!(
+            t.title.contains("电梯") && t.title.contains("相关问题"),
+            "{t:?}"
+        );
+        for (subject, _) in cases {
+            assert!(!t.title.contains(subject), "{t:?}");
+        }
+        // The same complaint from three people: one issue, titled by its line.
+        let clinic = out.suggestions[cases.len()].topic.clone().expect("a topic");
+        let c = out.topics.iter().find(|t| t.id == clinic).unwrap();
+        assert!(c.title.contains("卫生院药品不全"), "{c:?}");
+    }
+
+    #[test]
+    fn a_subject_title_names_the_key_words_and_what_is_said() {
+        assert_eq!(
+            subject_title(&["小区"], &["物业", "停车"]),
+            "小区相关问题（物业、停车等）"
+        );
+        assert_eq!(
+            subject_title(&["转学", "学籍", "户口", "学校"], &[]),
+            "转学、学籍、户口相关问题"
+        );
+        assert_eq!(
+            subject_title(&["遗留问题"], &["土地"]),
+            "遗留问题（土地等）"
+        );
+    }
+
+    /// A piece of an unknown name is shown as the members write the name: grown by the
+    /// character found beside it in at least two thirds of its occurrences.
+    #[test]
+    fn a_piece_of_a_name_is_shown_whole() {
+        let texts = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let deeds = texts(&[
+            "房产证办了三年还没下来",
+            "交房五年仍未办理房产证",
+            "请问房产证什么时候能办",
+            "开发商拖着不给办房产证，产证费也收了",
+        ]);
+        assert_eq!(shown_key("产证", &deeds), "房产证");
+        // Different lines, no one character before 号线: as it is.
+        let lines = texts(&["地铁2号线延长", "3号线站点太远", "希望6号线早日开通"]);
+        assert_eq!(shown_key("号线", &lines), "号线");
+        // At most twice its length.
+        let bureau = texts(&["市人社局", "市人社局", "市人社局"]);
+        assert_eq!(shown_key("社局", &bureau), "市人社局");
+        assert_eq!(shown_key("社局", &[]), "社局");
     }
 }

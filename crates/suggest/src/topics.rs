@@ -48,11 +48,62 @@ impl Default for TopicConfig {
     }
 }
 
-/// A topic found from key words: the words and the member positions (indices into the space).
+/// A topic found from key words: the words, the member positions (indices into the space), and
+/// what its members say most about it besides the key words ([`about`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawTopic {
     pub keys: Vec<u32>,
     pub members: Vec<usize>,
+    pub about: Vec<u32>,
+}
+
+/// Words a topic is said to be about, besides its key words: at most this many.
+const ABOUT_WORDS: usize = 3;
+
+/// What a topic's members say most about its subject besides the key words: the non-place key
+/// words (nouns the dictionary knows) that at least three and a quarter of them name, ranked by
+/// how many name them times how rare the word is in the run (a topic's own vocabulary, not
+/// words every complaint uses: 小区 → 物业、停车、业主 rather than 政府、领导). `keys` and
+/// `subject` are in canonical forms (a longer form of a key word is the word); `df[t]` counts
+/// the suggestions naming `t`.
+fn about(
+    space: &Space,
+    keys: &Lists<u32>,
+    subject: &Lists<u32>,
+    topic: &[u32],
+    known: &[bool],
+    members: &[usize],
+    df: &HashMap<u32, usize>,
+) -> Vec<u32> {
+    let mut count: HashMap<u32, usize> = HashMap::default();
+    for &k in members {
+        each_with_words(keys, subject, k..k + 1, |_, words| {
+            for &t in words {
+                *count.entry(t).or_default() += 1;
+            }
+        });
+    }
+    let n = keys.len().max(1) as f64;
+    let least = 3.max(members.len().div_ceil(4));
+    let mut ranked: Vec<(f64, u32)> = count
+        .into_iter()
+        .filter(|&(t, c)| {
+            c >= least && known[t as usize] && !space.place[t as usize] && !topic.contains(&t)
+        })
+        .map(|(t, c)| {
+            let idf = (n / df.get(&t).copied().unwrap_or(c).max(1) as f64).ln();
+            (c as f64 * idf, t)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| space.vocab[a.1 as usize].cmp(&space.vocab[b.1 as usize]))
+    });
+    ranked
+        .into_iter()
+        .take(ABOUT_WORDS)
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// Per-term sums a worker reuses from one candidate to the next ([`coherence`]): one slot per
@@ -310,12 +361,14 @@ fn holders(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, Vec<u32>> {
 const HOLDERS_RUN: usize = 1 << 16;
 
 /// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
-/// text) and `subject[k]` those of its subject line (counted first).
+/// text) and `subject[k]` those of its subject line (counted first); `known[t]` whether the
+/// dictionary knows word `t` (what a topic is said to be about are known words).
 pub(crate) fn find(
     space: &Space,
     keys: Lists<u32>,
     subject: Lists<u32>,
     label: &[usize],
+    known: &[bool],
     cfg: &TopicConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
 ) -> Vec<RawTopic> {
@@ -461,6 +514,7 @@ pub(crate) fn find(
         topics.push(RawTopic {
             keys: vec![t],
             members,
+            about: Vec::new(),
         });
     }
 
@@ -479,11 +533,13 @@ pub(crate) fn find(
             assigned[o].push(k);
         }
     }
+    let df = holder_counts(&keys, &subject);
     topics
-        .into_iter()
+        .into_par_iter()
         .zip(assigned)
         .filter(|(_, m)| m.len() >= min_size)
         .map(|(t, members)| RawTopic {
+            about: about(space, &keys, &subject, &t.keys, known, &members, &df),
             keys: t.keys,
             members,
         })
@@ -573,6 +629,65 @@ mod tests {
         }
         let cross = sq(&total) - per.values().map(|(m, _)| sq(m)).sum::<f64>();
         (cross / (n * n - within)).max(0.0)
+    }
+
+    /// What a topic is said to be about: words that at least three and a quarter of its members
+    /// name besides the key word, and that the dictionary knows (the segmenter's guesses at
+    /// unknown names make pieces like 地省). A key word needs no dictionary.
+    #[test]
+    fn what_a_topic_is_said_to_be_about_are_known_words() {
+        // Eight people, each their own case (own issue), share word 0 (a noun) and word 2 (a
+        // verb: in the vectors, not a key word); three of them also name word 1. Twenty others
+        // share nothing.
+        let n = 28;
+        let vocab = 3 + n;
+        let vectors: Vec<Vec<(u32, f32)>> = (0..n)
+            .map(|k| {
+                let own = (3 + k as u32, 0.5);
+                if k < 8 {
+                    let mut v = vec![(0, 0.5), (2, 0.5), own];
+                    if k < 3 {
+                        v.insert(1, (1, 0.5));
+                    }
+                    v
+                } else {
+                    vec![own]
+                }
+            })
+            .collect();
+        let space = Space {
+            vocab: (0..vocab).map(|t| format!("w{t}")).collect(),
+            place: vec![false; vocab],
+            noun: vec![true; vocab],
+            vectors: Vectors::build(n, |k| vectors[k].clone()),
+        };
+        let keys = || {
+            Lists::build(n, |k| {
+                vectors[k]
+                    .iter()
+                    .map(|&(t, _)| t)
+                    .filter(|&t| t != 2)
+                    .collect()
+            })
+        };
+        let subject = || Lists::build(n, |_| Vec::new());
+        let label: Vec<usize> = (0..n).collect();
+        let cfg = TopicConfig::default();
+        let find_with =
+            |known: &[bool]| find(&space, keys(), subject(), &label, known, &cfg, &|_| {});
+        let mut known = vec![true; vocab];
+        let found = find_with(&known);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].keys, vec![0]);
+        assert_eq!(found[0].members, (0..8).collect::<Vec<_>>());
+        assert_eq!(found[0].about, vec![1]);
+        // What is said, unknown to the dictionary: not said.
+        known[1] = false;
+        assert_eq!(find_with(&known)[0].about, Vec::<u32>::new());
+        // The key word unknown: the same topic (its title shows the word whole, see
+        // `shown_key`).
+        known[0] = false;
+        assert_eq!(find_with(&known)[0].keys, vec![0]);
     }
 
     #[test]
