@@ -19,10 +19,81 @@ pub const TOPICS_PER_THEME: usize = 8;
 /// One quoted opinion with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quote {
-    /// The words.
+    /// The words as the written material quotes them: a long message's opening sentences, its
+    /// salutation dropped ([`excerpt`]).
     pub text: String,
+    /// The words whole (the workbook's 意见明细 lists them).
+    pub full: String,
     /// Who, which unit, when, which file.
     pub source: String,
+}
+
+/// Characters a quote in the written material runs to before it is cut at a sentence's end.
+const QUOTE_CHARS: usize = 120;
+
+/// A suggestion's words as the written material quotes them. A citizen's message is one
+/// suggestion, often a whole letter (尊敬的A市政府领导：您们好！我是……, 500 characters and more),
+/// and three of those under every topic bury the material: the salutation (an addressee before
+/// a colon, a greeting) is dropped, and past [`QUOTE_CHARS`] characters the words end at the
+/// last sentence end within them (else a clause's, else the limit) with “……”. Short words stay
+/// as they are.
+pub fn excerpt(text: &str) -> String {
+    // Who a letter is addressed to (尊敬的A市政府领导：); a speaker in minutes (村支书李明：) is
+    // not, and stays.
+    const ADDRESSEES: [&str; 3] = ["尊敬", "领导", "政府"];
+    let addressee = |to: &str| to.is_empty() || ADDRESSEES.iter().any(|w| to.contains(w));
+    let whole = text.trim();
+    let mut t = whole;
+    // A salutation at the start (twice at most: 尊敬的领导：您好！).
+    for _ in 0..2 {
+        let head: String = t.chars().take(24).collect();
+        // 您好 at the start or after an addressee (尊敬的领导您好！).
+        let greeting = ["您们好", "你们好", "您好", "你好"]
+            .iter()
+            .filter_map(|g| head.find(g).map(|at| (at, g.len())))
+            .min()
+            .filter(|&(at, _)| {
+                // …or after a short name (王市长您好！).
+                let to = &head[..at];
+                addressee(to) || to.chars().count() <= 6 && !to.contains(['。', '，', '！', '：'])
+            })
+            .map(|(at, len)| at + len);
+        // 尊敬的A市政府领导：
+        let addressed = head
+            .find(['：', ':'])
+            .filter(|&at| at > 0 && addressee(&head[..at]))
+            .map(|at| at + head[at..].chars().next().map_or(0, char::len_utf8));
+        let Some(cut) = greeting.or(addressed) else {
+            break;
+        };
+        t = t[cut..].trim_start_matches(['！', '!', '，', ',', '。', ' ', '　', '：', ':']);
+    }
+    // Nothing but a greeting: as written.
+    if t.is_empty() {
+        t = whole;
+    }
+    if t.chars().count() <= QUOTE_CHARS {
+        return t.to_owned();
+    }
+    let end = t
+        .char_indices()
+        .nth(QUOTE_CHARS)
+        .map_or(t.len(), |(i, _)| i);
+    let head = &t[..end];
+    // The last end of a sentence (else of a clause) at least a third of the way in.
+    let last_end = |ends: &[char]| {
+        head.char_indices()
+            .rev()
+            .filter(|(_, c)| ends.contains(c))
+            .map(|(i, c)| (i, i + c.len_utf8()))
+            .find(|&(_, after)| head[..after].chars().count() >= QUOTE_CHARS / 3)
+    };
+    let cut = match last_end(&['。', '！', '？', '；', '!', '?', ';']) {
+        Some((_, after)) => after,
+        // A clause's end: the comma itself is left out.
+        None => last_end(&['，', ',', '、']).map_or(end, |(at, _)| at),
+    };
+    format!("{}……", &head[..cut])
 }
 
 /// An issue under a topic.
@@ -413,8 +484,10 @@ impl Digest {
                 source.push('；');
             }
             source.push_str(&file);
+            let full = s_text.get(i).into_owned();
             Quote {
-                text: s_text.get(i).into_owned(),
+                text: excerpt(&full),
+                full,
                 source,
             }
         };
@@ -440,7 +513,7 @@ impl Digest {
                 if out.len() == 3 {
                     break;
                 }
-                if !out.iter().any(|q| s_text.is(i, &q.text)) {
+                if !out.iter().any(|q| s_text.is(i, &q.full)) {
                     out.push(quote(i));
                 }
             }

@@ -18,7 +18,7 @@ mod xlsx;
 
 pub use digest::{
     CadreRow, Digest, FOUR_WINDS, IssueBlock, Overview, Quote, REDO_SHOWN, RedoItem,
-    TOPICS_PER_THEME, ThemeBlock, TopicBlock, UnitRow,
+    TOPICS_PER_THEME, ThemeBlock, TopicBlock, UnitRow, excerpt,
 };
 pub use tables::{PARQUET_FILES, RunParts, SubmissionTable, SuggestionTable, Tables};
 

@@ -391,6 +391,83 @@ fn the_digest_of_the_runs_rows_equals_the_digest_of_its_parquet() {
 /// before the cadres', in an issue before in none, then row order), three different texts at
 /// most; its places by how many of its members name them, then by name. The same from the
 /// run's rows and from the Parquet copy.
+/// A letter quoted in the written material: its salutation dropped, its opening sentences up
+/// to about 120 characters, “……” where it goes on; short words as they are.
+#[test]
+fn a_long_message_is_quoted_by_its_opening_sentences() {
+    let body = "我是魏家坡巷的业主，小区的脏乱差多次向社区反映都得不到解决。现在停车更加困难，车辆乱停乱放，没有消防通道，一旦发生火灾业主的安全没有保障。小区绿化带破烂不堪，路灯倒在绿化带无人管。社区每年搞一次绿化，搞了以后就没有人管了。夏天臭气难闻，蚊叮虫咬。";
+    let letter = format!("尊敬的A市政府领导：您们好！{body}谢谢！");
+    let q = excerpt(&letter);
+    assert!(q.starts_with("我是魏家坡巷的业主"), "{q}");
+    assert!(q.ends_with("。……"), "{q}");
+    assert!(body.starts_with(q.trim_end_matches('…')), "{q}");
+    let n = q.chars().count();
+    assert!((40..=122).contains(&n), "{n}: {q}");
+    // A greeting alone, a colon that addresses no one, short words: as written.
+    assert_eq!(excerpt("您好！路灯不亮。"), "路灯不亮。");
+    assert_eq!(excerpt("您好！"), "您好！");
+    assert_eq!(
+        excerpt("张三提出：建议硬化机耕路"),
+        "张三提出：建议硬化机耕路"
+    );
+    // A speaker in minutes stays; a short name greeted does not.
+    assert_eq!(excerpt("村支书李明：水渠要清淤"), "村支书李明：水渠要清淤");
+    assert_eq!(excerpt("王市长您好！水渠要清淤"), "水渠要清淤");
+    assert_eq!(excerpt("  群众说会车难 "), "群众说会车难");
+    assert_eq!(
+        excerpt("尊敬的领导您好！我是上海花园业主。"),
+        "我是上海花园业主。"
+    );
+    // No sentence end in the first 120 characters: cut at a clause's end, else at 120.
+    let clauses = "小区停车情况不容乐观，".repeat(20);
+    let q = excerpt(&clauses);
+    assert!(q.ends_with("不容乐观……"), "{q}");
+    let run_on = "路".repeat(300);
+    assert_eq!(excerpt(&run_on), format!("{}……", "路".repeat(120)));
+}
+
+/// The written material quotes a long message by its opening; the workbook's 意见明细 holds it
+/// whole.
+#[test]
+fn a_long_quote_is_cut_in_the_body_and_whole_in_the_workbook() {
+    let mut r = run();
+    let tail = "最后一句只在原话里。";
+    let letter = format!(
+        "尊敬的领导：{}{tail}",
+        "石桥村三组机耕路坑洼不平，雨天车辆无法通行。".repeat(8)
+    );
+    let road = ("民生", "交通运输");
+    let g = sugg("s6", &r.subs[0], road, "I0001", "T0001", &letter);
+    r.suggestions.push(g);
+    let topic = r.topics.iter_mut().find(|t| t.id == "T0001").unwrap();
+    topic.examples = vec![letter.as_str().into()];
+    topic.members.push("s6".into());
+    let t = tables(&r);
+    let d = Digest::build(&t, &Facts::default(), "全部").unwrap();
+    let quote = d
+        .topics
+        .iter()
+        .flat_map(|t| &t.quotes)
+        .find(|q| q.full == letter)
+        .expect("the letter is quoted");
+    assert_eq!(quote.text, excerpt(&letter));
+    let dir = tempfile::tempdir().unwrap();
+    write_digest(dir.path(), "d", &d, &[Format::Md]).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("d.md")).unwrap();
+    assert!(md.contains(&quote.text), "{md}");
+    assert!(!md.contains(tail) && !md.contains("尊敬的领导"), "{md}");
+    let sheets = crate::xlsx::tables(&d);
+    let quotes = sheets.iter().find(|t| t.name() == "意见明细").unwrap();
+    let mut whole = false;
+    quotes
+        .each_row(&mut |row| {
+            whole |= row.contains(&letter);
+            Ok(())
+        })
+        .unwrap();
+    assert!(whole);
+}
+
 #[test]
 fn a_topics_quotes_and_places_follow_their_order() {
     let mut r = run();

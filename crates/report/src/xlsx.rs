@@ -61,7 +61,7 @@ pub(crate) fn tables(d: &Digest) -> Vec<Box<dyn Sheet + '_>> {
             quotes.push(vec![
                 t.id.clone(),
                 String::new(),
-                q.text.clone(),
+                q.full.clone(),
                 q.source.clone(),
             ]);
         }
@@ -81,7 +81,7 @@ pub(crate) fn tables(d: &Digest) -> Vec<Box<dyn Sheet + '_>> {
                 quotes.push(vec![
                     t.id.clone(),
                     i.id.clone(),
-                    q.text.clone(),
+                    q.full.clone(),
                     q.source.clone(),
                 ]);
             }
