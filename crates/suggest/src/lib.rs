@@ -1173,6 +1173,41 @@ impl Suggester {
         }
     }
 
+    /// [`subject_title`] of a topic's key words (at most three; one the dictionary does not
+    /// know shown as its members write it, [`shown_key`]) and what its members say about them.
+    fn subject_title_of(
+        &self,
+        space: &cluster::Space,
+        all: &[Suggestion],
+        active: &[usize],
+        central: &[usize],
+        keys: &[u32],
+        about: &[u32],
+    ) -> String {
+        let word = |t: u32| space.vocab[t as usize].as_str();
+        let shown: Vec<String> = keys
+            .iter()
+            .take(3)
+            .map(|&t| {
+                let w = word(t);
+                if space.place[t as usize] || self.seg.knows(w) {
+                    return w.to_owned();
+                }
+                let texts: Vec<String> = central
+                    .iter()
+                    .take(SHOWN_KEY_READS)
+                    .map(|&k| &all[active[k]])
+                    .flat_map(|s| [s.source.subject.to_string(), s.read().into_owned()])
+                    .filter(|t| t.contains(w))
+                    .collect();
+                shown_key(w, &texts)
+            })
+            .collect();
+        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+        let about: Vec<&str> = about.iter().map(|&t| word(t)).collect();
+        subject_title(&shown, &about)
+    }
+
     /// Topics above the issues (see [`topics`]): each issue joins the topic most of its members
     /// fall in (then all its members do); an issue in no topic is a topic of its own.
     #[allow(clippy::too_many_arguments)]
@@ -1317,35 +1352,7 @@ impl Suggester {
                     let title = if largest * 2 >= d.members.len() {
                         title_of(all, active, &central, &key_words)
                     } else {
-                        let about: Vec<&str> = d
-                            .about
-                            .iter()
-                            .map(|&t| space.vocab[t as usize].as_str())
-                            .collect();
-                        let shown: Vec<String> = d
-                            .keys
-                            .iter()
-                            .take(3)
-                            .map(|&t| {
-                                let w = space.vocab[t as usize].as_str();
-                                if space.place[t as usize] || self.seg.knows(w) {
-                                    w.to_owned()
-                                } else {
-                                    let texts: Vec<String> = central
-                                        .iter()
-                                        .take(SHOWN_KEY_READS)
-                                        .map(|&k| &all[active[k]])
-                                        .flat_map(|s| {
-                                            [s.source.subject.to_string(), s.read().into_owned()]
-                                        })
-                                        .filter(|t| t.contains(w))
-                                        .collect();
-                                    shown_key(w, &texts)
-                                }
-                            })
-                            .collect();
-                        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
-                        subject_title(&shown, &about)
+                        self.subject_title_of(space, all, active, &central, &d.keys, &d.about)
                     };
                     (title, key_words.join(" / "))
                 };
