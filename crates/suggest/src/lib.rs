@@ -1224,7 +1224,7 @@ impl Suggester {
         keys: lists::Lists<u32>,
         subject_keys: lists::Lists<u32>,
     ) -> Vec<Topic> {
-        let known: Vec<bool> = space.vocab.par_iter().map(|w| self.seg.knows(w)).collect();
+        let known = |t: u32| self.seg.knows(&space.vocab[t as usize]);
         let raw = topics::find(
             space,
             keys,
@@ -1234,7 +1234,6 @@ impl Suggester {
             &self.cfg.topics,
             tick,
         );
-        drop(known);
         // k → raw topic.
         let mut topic_of: Vec<Option<usize>> = vec![None; active.len()];
         for (o, t) in raw.iter().enumerate() {

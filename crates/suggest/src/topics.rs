@@ -71,7 +71,7 @@ fn about(
     keys: &Lists<u32>,
     subject: &Lists<u32>,
     topic: &[u32],
-    known: &[bool],
+    known: &(dyn Fn(u32) -> bool + Sync),
     members: &[usize],
     df: &HashMap<u32, usize>,
 ) -> Vec<u32> {
@@ -87,9 +87,7 @@ fn about(
     let least = 3.max(members.len().div_ceil(4));
     let mut ranked: Vec<(f64, u32)> = count
         .into_iter()
-        .filter(|&(t, c)| {
-            c >= least && known[t as usize] && !space.place[t as usize] && !topic.contains(&t)
-        })
+        .filter(|&(t, c)| c >= least && !space.place[t as usize] && !topic.contains(&t) && known(t))
         .map(|(t, c)| {
             let idf = (n / df.get(&t).copied().unwrap_or(c).max(1) as f64).ln();
             (c as f64 * idf, t)
@@ -361,14 +359,14 @@ fn holders(keys: &Lists<u32>, subject: &Lists<u32>) -> HashMap<u32, Vec<u32>> {
 const HOLDERS_RUN: usize = 1 << 16;
 
 /// Finds topics. `keys[k]` are the key words of suggestion `k` (noun and place terms of its
-/// text) and `subject[k]` those of its subject line (counted first); `known[t]` whether the
+/// text) and `subject[k]` those of its subject line (counted first); `known(t)` whether the
 /// dictionary knows word `t` (what a topic is said to be about are known words).
 pub(crate) fn find(
     space: &Space,
     keys: Lists<u32>,
     subject: Lists<u32>,
     label: &[usize],
-    known: &[bool],
+    known: &(dyn Fn(u32) -> bool + Sync),
     cfg: &TopicConfig,
     tick: &(dyn Fn(crate::Tick) + Sync),
 ) -> Vec<RawTopic> {
@@ -442,7 +440,10 @@ pub(crate) fn find(
     let subject = canonical_sets(&found_subject);
     drop(found_subject);
     // Candidates with their strength, strongest first (the word breaks ties: deterministic).
-    let held: Vec<(u32, Vec<u32>)> = holders(&keys, &subject)
+    let all_held = holders(&keys, &subject);
+    // How many suggestions name each word (for what a topic is said to be about, [`about`]).
+    let df: HashMap<u32, usize> = all_held.iter().map(|(&t, m)| (t, m.len())).collect();
+    let held: Vec<(u32, Vec<u32>)> = all_held
         .into_iter()
         .filter(|(_, m)| (min_size..=max_df).contains(&m.len()))
         .collect();
@@ -533,7 +534,6 @@ pub(crate) fn find(
             assigned[o].push(k);
         }
     }
-    let df = holder_counts(&keys, &subject);
     topics
         .into_par_iter()
         .zip(assigned)
@@ -673,8 +673,17 @@ mod tests {
         let subject = || Lists::build(n, |_| Vec::new());
         let label: Vec<usize> = (0..n).collect();
         let cfg = TopicConfig::default();
-        let find_with =
-            |known: &[bool]| find(&space, keys(), subject(), &label, known, &cfg, &|_| {});
+        let find_with = |known: &[bool]| {
+            find(
+                &space,
+                keys(),
+                subject(),
+                &label,
+                &|t| known[t as usize],
+                &cfg,
+                &|_| {},
+            )
+        };
         let mut known = vec![true; vocab];
         let found = find_with(&known);
         assert_eq!(found.len(), 1, "{found:?}");
